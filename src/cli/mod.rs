@@ -1,0 +1,43 @@
+//! The `patrolmap` command line: a thin layer of argument parsing, files and printing over the
+//! library. Errors carry their context up to here and are printed once, with a non-zero exit.
+
+mod network_cmd;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// patrolmap: plan police patrols and 1-3-5 minute rapid response on real road networks.
+#[derive(Debug, Parser)]
+#[command(name = "patrolmap", version, about, long_about = None)]
+#[command(after_help = "Road data: OpenStreetMap .osm.pbf or GeoJSON roads. \
+Map data © OpenStreetMap contributors (ODbL).\n\nExamples:\n  \
+patrolmap network info data/campo-grande.osm.pbf\n  \
+patrolmap network export data/campo-grande.osm.pbf -o roads.geojson")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Road networks: load, inspect and export.
+    #[command(subcommand)]
+    Network(network_cmd::NetworkCommand),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Network(cmd) => network_cmd::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! `patrolmap network info|export`.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+
+use super::progress::TerminalProgress;
+use crate::network::{self, export, Connectivity, NetworkError, NetworkSource, ProfileGraph, ProfileSet, RoadNetwork, TravelMode};
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Print nodes, edges, length and connectivity of a road file for one travel mode.
+    Info {
+        /// Road file: .osm.pbf or GeoJSON roads.
+        file: PathBuf,
+        #[command(flatten)]
+        profile: ProfileArgs,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the roads of one travel mode as GeoJSON (the spec's road format).
+    Export {
+        /// Road file: .osm.pbf or GeoJSON roads.
+        file: PathBuf,
+        /// Where to write the GeoJSON ("-" for stdout).
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        profile: ProfileArgs,
+    },
+}
+
+/// Choosing and configuring the travel profile.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Travel mode: car, ebike or foot.
+    #[arg(long, default_value = "car")]
+    pub profile: TravelMode,
+    /// TOML file overriding profile speeds and road classes.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+impl ProfileArgs {
+    pub fn profiles(&self) -> Result<ProfileSet> {
+        Ok(match &self.config {
+            Some(path) => ProfileSet::from_toml_file(path)?,
+            None => ProfileSet::default(),
+        })
+    }
+}
+
+/// A road file loaded and prepared for one mode, with how long each step took.
+pub struct LoadedRoads {
+    pub network: RoadNetwork,
+    pub graph: ProfileGraph,
+    pub load_s: f64,
+    pub graph_s: f64,
+}
+
+/// Loads `file` and builds the graph of `mode`, failing when the mode keeps no edge.
+pub fn load_roads(file: &Path, profiles: &ProfileSet, mode: TravelMode) -> Result<LoadedRoads> {
+    let start = Instant::now();
+    let network = network::load(file, &TerminalProgress::new())?;
+    let load_s = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let graph = ProfileGraph::build(&network, profiles.get(mode));
+    let graph_s = start.elapsed().as_secs_f64();
+    if graph.usable_edge_count() == 0 {
+        return Err(NetworkError::NoEdgesForProfile {
+            path: file.to_path_buf(),
+            profile: mode.to_string(),
+            edges: network.edges.len(),
+        }
+        .into());
+    }
+    Ok(LoadedRoads {
+        network,
+        graph,
+        load_s,
+        graph_s,
+    })
+}
+
+pub fn run(cmd: NetworkCommand) -> Result<()> {
+    match cmd {
+        NetworkCommand::Info { file, profile, json } => info(&file, &profile, json),
+        NetworkCommand::Export { file, output, profile } => {
+            let roads = load_roads(&file, &profile.profiles()?, profile.profile)?;
+            let write = |out: &mut dyn Write| -> std::io::Result<()> {
+                export::write_geojson(&roads.network, &roads.graph, out)?;
+                out.flush()
+            };
+            if output.as_os_str() == "-" {
+                write(&mut BufWriter::new(std::io::stdout().lock())).context("writing to stdout")?;
+            } else {
+                let file = File::create(&output).with_context(|| format!("{}: cannot create", output.display()))?;
+                write(&mut BufWriter::new(file)).with_context(|| format!("{}: cannot write", output.display()))?;
+                eprintln!(
+                    "wrote {} {} road edges to {}",
+                    roads.graph.usable_edge_count(),
+                    profile.profile,
+                    output.display()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
+    let roads = load_roads(file, &args.profiles()?, args.profile)?;
+    let start = Instant::now();
+    let conn = Connectivity::of(&roads.graph);
+    let components_s = start.elapsed().as_secs_f64();
+    let (network, graph) = (&roads.network, &roads.graph);
+    let usable_length_m: f64 = (0..network.edges.len())
+        .filter(|&e| graph.is_usable(e))
+        .map(|e| network.edges[e].length_m)
+        .sum();
+    let source = match network.source {
+        Some(NetworkSource::Osm) => "OpenStreetMap PBF",
+        _ => "GeoJSON roads",
+    };
+    if json {
+        let out = serde_json::json!({
+            "file": file,
+            "source": network.source,
+            "profile": args.profile,
+            "nodes": conn.nodes,
+            "edges": graph.usable_edge_count(),
+            "arcs": graph.arc_count(),
+            "length_m": usable_length_m,
+            "file_nodes": network.nodes.len(),
+            "file_edges": network.edges.len(),
+            "file_length_m": network.length_m(),
+            "bbox": network.bbox(),
+            "connectivity": {
+                "components": conn.components,
+                "largest_nodes": conn.largest_nodes,
+                "largest_share": conn.largest_share(),
+                "islands": conn.islands,
+                "island_nodes": conn.island_nodes,
+            },
+            "report": network.report,
+            "timings_ms": {
+                "load": roads.load_s * 1e3,
+                "graph": roads.graph_s * 1e3,
+                "components": components_s * 1e3,
+            },
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!("roads       {} ({source})", file.display());
+    println!("profile     {}", args.profile);
+    println!("nodes       {} (of {} in the file)", conn.nodes, network.nodes.len());
+    println!(
+        "edges       {} usable, {} directed arcs (of {} edges in the file)",
+        graph.usable_edge_count(),
+        graph.arc_count(),
+        network.edges.len()
+    );
+    println!(
+        "length      {:.1} km (of {:.1} km in the file)",
+        usable_length_m / 1e3,
+        network.length_m() / 1e3
+    );
+    println!(
+        "components  {} strongly connected; the largest holds {:.1}% of nodes ({} islands, {} nodes)",
+        conn.components,
+        100.0 * conn.largest_share(),
+        conn.islands,
+        conn.island_nodes
+    );
+    let r = &network.report;
+    if network.source == Some(NetworkSource::Osm) {
+        println!(
+            "osm         {} highway ways kept, {} excluded, {} node references missing (cut at the extract's edge)",
+            r.ways_kept, r.ways_excluded, r.missing_node_refs
+        );
+    } else if r.skipped_features > 0 {
+        println!("skipped     {} features that are not LineStrings of 2+ positions", r.skipped_features);
+    }
+    println!(
+        "time        load {:.0} ms, graph {:.0} ms, components {:.0} ms",
+        roads.load_s * 1e3,
+        roads.graph_s * 1e3,
+        components_s * 1e3
+    );
+    Ok(())
+}
