@@ -9,7 +9,10 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
 use super::progress::TerminalProgress;
-use crate::network::{self, export, Connectivity, NetworkError, NetworkSource, ProfileGraph, ProfileSet, RoadNetwork, TravelMode};
+use crate::network::{
+    self, export, Connectivity, NetworkError, NetworkSource, ProfileGraph, ProfileSet, RoadNetwork,
+    TravelMode,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum NetworkCommand {
@@ -89,18 +92,29 @@ pub fn load_roads(file: &Path, profiles: &ProfileSet, mode: TravelMode) -> Resul
 
 pub fn run(cmd: NetworkCommand) -> Result<()> {
     match cmd {
-        NetworkCommand::Info { file, profile, json } => info(&file, &profile, json),
-        NetworkCommand::Export { file, output, profile } => {
+        NetworkCommand::Info {
+            file,
+            profile,
+            json,
+        } => info(&file, &profile, json),
+        NetworkCommand::Export {
+            file,
+            output,
+            profile,
+        } => {
             let roads = load_roads(&file, &profile.profiles()?, profile.profile)?;
             let write = |out: &mut dyn Write| -> std::io::Result<()> {
                 export::write_geojson(&roads.network, &roads.graph, out)?;
                 out.flush()
             };
             if output.as_os_str() == "-" {
-                write(&mut BufWriter::new(std::io::stdout().lock())).context("writing to stdout")?;
+                write(&mut BufWriter::new(std::io::stdout().lock()))
+                    .context("writing to stdout")?;
             } else {
-                let file = File::create(&output).with_context(|| format!("{}: cannot create", output.display()))?;
-                write(&mut BufWriter::new(file)).with_context(|| format!("{}: cannot write", output.display()))?;
+                let file = File::create(&output)
+                    .with_context(|| format!("{}: cannot create", output.display()))?;
+                write(&mut BufWriter::new(file))
+                    .with_context(|| format!("{}: cannot write", output.display()))?;
                 eprintln!(
                     "wrote {} {} road edges to {}",
                     roads.graph.usable_edge_count(),
@@ -159,7 +173,11 @@ fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
     }
     println!("roads       {} ({source})", file.display());
     println!("profile     {}", args.profile);
-    println!("nodes       {} (of {} in the file)", conn.nodes, network.nodes.len());
+    println!(
+        "nodes       {} (of {} in the file)",
+        conn.nodes,
+        network.nodes.len()
+    );
     println!(
         "edges       {} usable, {} directed arcs (of {} edges in the file)",
         graph.usable_edge_count(),
@@ -181,11 +199,14 @@ fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
     let r = &network.report;
     if network.source == Some(NetworkSource::Osm) {
         println!(
-            "osm         {} highway ways kept, {} excluded, {} node references missing (cut at the extract's edge)",
-            r.ways_kept, r.ways_excluded, r.missing_node_refs
+            "osm         {} highway ways kept, {} excluded, {} node references missing (cut at the extract's edge), {} duplicate nodes merged",
+            r.ways_kept, r.ways_excluded, r.missing_node_refs, r.merged_duplicate_nodes
         );
     } else if r.skipped_features > 0 {
-        println!("skipped     {} features that are not LineStrings of 2+ positions", r.skipped_features);
+        println!(
+            "skipped     {} features that are not LineStrings of 2+ positions",
+            r.skipped_features
+        );
     }
     println!(
         "time        load {:.0} ms, graph {:.0} ms, components {:.0} ms",

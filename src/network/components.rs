@@ -42,7 +42,11 @@ impl Connectivity {
         }
         let mut sccs: Vec<Vec<u32>> = kosaraju_scc(&g)
             .into_iter()
-            .map(|c| c.into_iter().map(|ix| ix.index() as u32).collect::<Vec<_>>())
+            .map(|c| {
+                c.into_iter()
+                    .map(|ix| ix.index() as u32)
+                    .collect::<Vec<_>>()
+            })
             .filter(|c: &Vec<u32>| c.iter().any(|&v| graph.has_arcs(v)))
             .collect();
         sccs.sort_by_key(|c| (std::cmp::Reverse(c.len()), c.iter().min().copied()));

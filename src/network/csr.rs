@@ -36,7 +36,11 @@ impl Adjacency {
             first[i + 1] += first[i];
         }
         let mut fill = first.clone();
-        let (mut other, mut time_s, mut edge) = (vec![0; arcs.len()], vec![0.0; arcs.len()], vec![0; arcs.len()]);
+        let (mut other, mut time_s, mut edge) = (
+            vec![0; arcs.len()],
+            vec![0.0; arcs.len()],
+            vec![0; arcs.len()],
+        );
         for a in arcs {
             let slot = fill[a.0 as usize] as usize;
             fill[a.0 as usize] += 1;
@@ -145,6 +149,7 @@ impl ProfileGraph {
     #[inline]
     pub fn has_arcs(&self, v: u32) -> bool {
         let v = v as usize;
-        self.forward.first[v] != self.forward.first[v + 1] || self.backward.first[v] != self.backward.first[v + 1]
+        self.forward.first[v] != self.forward.first[v + 1]
+            || self.backward.first[v] != self.backward.first[v + 1]
     }
 }

@@ -23,7 +23,11 @@ use super::{Direction, ProfileGraph, RoadNetwork};
 /// assert_eq!(back.edges, net.edges.iter().map(|e| patrolmap::network::RoadEdge { tagged_speed_kph: Some(60.0), ..e.clone() }).collect::<Vec<_>>());
 /// assert_eq!(back.name(0), Some("韶山路"));
 /// ```
-pub fn write_geojson(network: &RoadNetwork, graph: &ProfileGraph, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn write_geojson(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")?;
     let mut first = true;
     for (e, edge) in network.edges.iter().enumerate() {

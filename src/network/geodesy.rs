@@ -56,5 +56,8 @@ fn push_coord(out: &mut String, v: f64) {
 
 /// Whether `[lon, lat]` is a finite position on the earth.
 pub fn is_valid_lon_lat(p: [f64; 2]) -> bool {
-    p[0].is_finite() && p[1].is_finite() && (-180.0..=180.0).contains(&p[0]) && (-90.0..=90.0).contains(&p[1])
+    p[0].is_finite()
+        && p[1].is_finite()
+        && (-180.0..=180.0).contains(&p[0])
+        && (-90.0..=90.0).contains(&p[1])
 }

@@ -97,6 +97,8 @@ pub struct LoadReport {
     pub ways_excluded: usize,
     /// References of kept ways to nodes that are not in the file (cut at the extract's edge).
     pub missing_node_refs: usize,
+    /// Distinct OSM nodes at an identical position, merged into one graph node.
+    pub merged_duplicate_nodes: usize,
 }
 
 /// A road network as loaded, independent of travel mode.
@@ -164,7 +166,12 @@ impl RoadNetwork {
         let mut it = self.points.iter();
         let first = it.next()?;
         Some(it.fold([first[0], first[1], first[0], first[1]], |b, p| {
-            [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])]
+            [
+                b[0].min(p[0]),
+                b[1].min(p[1]),
+                b[2].max(p[0]),
+                b[3].max(p[1]),
+            ]
         }))
     }
 }
@@ -327,7 +334,10 @@ fn detect_format(path: &Path) -> Result<RoadFormat, NetworkError> {
     };
     use std::io::Read;
     let mut head = [0u8; 64];
-    let n = std::fs::File::open(path).map_err(io)?.read(&mut head).map_err(io)?;
+    let n = std::fs::File::open(path)
+        .map_err(io)?
+        .read(&mut head)
+        .map_err(io)?;
     let text = String::from_utf8_lossy(&head[..n]);
     if text.trim_start().starts_with('{') {
         Ok(RoadFormat::GeoJson)

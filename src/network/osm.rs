@@ -7,12 +7,16 @@
 //! Node positions are read in the same pass as the ways and kept as 1e-7 degree integers
 //! (16 bytes per node), which suits city and province extracts.
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::path::Path;
 
 use osmpbf::{BlobDecode, BlobReader, PrimitiveBlock};
 use rayon::prelude::*;
 
-use super::{Direction, EdgeAttributes, LoadProgress, NetworkBuilder, NetworkError, NetworkSource, RoadNetwork};
+use super::{
+    Direction, EdgeAttributes, LoadProgress, NetworkBuilder, NetworkError, NetworkSource,
+    RoadNetwork,
+};
 
 /// `highway` values that are not roads (planned, disused, or points and areas).
 const NOT_ROADS: [&str; 13] = [
@@ -100,7 +104,9 @@ pub fn read_pbf(path: &Path, progress: &dyn LoadProgress) -> Result<RoadNetwork,
         nodes.dedup_by_key(|n| n.0);
     }
     for &(id, lon, lat) in &nodes {
-        if !(-1_800_000_000..=1_800_000_000).contains(&lon) || !(-900_000_000..=900_000_000).contains(&lat) {
+        if !(-1_800_000_000..=1_800_000_000).contains(&lon)
+            || !(-900_000_000..=900_000_000).contains(&lat)
+        {
             return Err(NetworkError::BadCoordinate {
                 path: path.to_path_buf(),
                 location: format!("node {id}"),
@@ -139,10 +145,12 @@ fn read_block(block: &PrimitiveBlock) -> BlockContent {
     let mut out = BlockContent::default();
     for group in block.groups() {
         for n in group.dense_nodes() {
-            out.nodes.push((n.id(), n.decimicro_lon(), n.decimicro_lat()));
+            out.nodes
+                .push((n.id(), n.decimicro_lon(), n.decimicro_lat()));
         }
         for n in group.nodes() {
-            out.nodes.push((n.id(), n.decimicro_lon(), n.decimicro_lat()));
+            out.nodes
+                .push((n.id(), n.decimicro_lon(), n.decimicro_lat()));
         }
         for way in group.ways() {
             match way_record(&way) {
@@ -158,7 +166,8 @@ fn read_block(block: &PrimitiveBlock) -> BlockContent {
 /// `None` for a way without `highway`; `Err` for a highway way that is not a usable road.
 fn way_record(way: &osmpbf::Way) -> Option<Result<WayRecord, ()>> {
     let mut highway = None;
-    let (mut oneway, mut junction, mut maxspeed, mut name, mut road_ref) = (None, None, None, None, None);
+    let (mut oneway, mut junction, mut maxspeed, mut name, mut road_ref) =
+        (None, None, None, None, None);
     let mut excluded = false;
     for (k, v) in way.tags() {
         match k {
@@ -222,7 +231,9 @@ pub fn parse_oneway(oneway: Option<&str>, junction: Option<&str>, highway: &str)
 /// ```
 pub fn parse_maxspeed_kph(value: &str) -> Option<f64> {
     let v = value.trim();
-    let digits_end = v.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(v.len());
+    let digits_end = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
     let number: f64 = v[..digits_end].parse().ok()?;
     let factor = match v[digits_end..].trim() {
         "" | "km/h" | "kmh" | "kph" | "kmph" => 1.0,
@@ -265,13 +276,24 @@ fn split_ways(nodes: &[(i64, i32, i32)], ways: &[WayRecord], excluded: usize) ->
 
     let mut builder = NetworkBuilder::new(NetworkSource::Osm);
     let mut graph_node = vec![MISSING; nodes.len()];
+    // Distinct OSM nodes at the very same position (a data error validators flag) become one
+    // graph node: the same identity as the 7-decimal node key of GeoJSON roads.
+    let mut at_position: HashMap<(i32, i32), u32> = HashMap::new();
+    let mut merged = 0;
     let position = |i: u32| {
         let n = nodes[i as usize];
         [degrees(n.1), degrees(n.2)]
     };
     let mut node_id = |builder: &mut NetworkBuilder, i: u32| {
         if graph_node[i as usize] == MISSING {
-            graph_node[i as usize] = builder.add_node(position(i));
+            let n = nodes[i as usize];
+            graph_node[i as usize] = match at_position.entry((n.1, n.2)) {
+                Entry::Occupied(o) => {
+                    merged += 1;
+                    *o.get()
+                }
+                Entry::Vacant(v) => *v.insert(builder.add_node(position(i))),
+            };
         }
         graph_node[i as usize]
     };
@@ -305,5 +327,115 @@ fn split_ways(nodes: &[(i64, i32, i32)], ways: &[WayRecord], excluded: usize) ->
     report.ways_kept = ways.len();
     report.ways_excluded = excluded;
     report.missing_node_refs = missing;
+    report.merged_duplicate_nodes = merged;
     builder.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngSeed};
+
+    use super::*;
+
+    fn way(id: i64, refs: Vec<i64>) -> WayRecord {
+        WayRecord {
+            id,
+            refs,
+            class: "residential".into(),
+            oneway: Direction::Both,
+            maxspeed_kph: None,
+            name: None,
+            road_ref: None,
+        }
+    }
+
+    /// The reference: a node splits when it is referenced twice or more in all ways, or ends a
+    /// run of present nodes; each way is cut at every split node. Edges as lists of node ids.
+    fn reference_split(present: &HashMap<i64, [i32; 2]>, ways: &[Vec<i64>]) -> Vec<Vec<i64>> {
+        let mut count: HashMap<i64, usize> = HashMap::new();
+        let runs: Vec<Vec<Vec<i64>>> = ways
+            .iter()
+            .map(|w| {
+                w.split(|id| !present.contains_key(id))
+                    .filter(|r| !r.is_empty())
+                    .map(|r| r.to_vec())
+                    .collect()
+            })
+            .collect();
+        for run in runs.iter().flatten() {
+            for id in run {
+                *count.entry(*id).or_default() += 1;
+            }
+            *count.entry(run[0]).or_default() += 2;
+            *count.entry(*run.last().unwrap()).or_default() += 2;
+        }
+        let mut edges = Vec::new();
+        for run in runs.iter().flatten().filter(|r| r.len() >= 2) {
+            let mut current = vec![run[0]];
+            for id in &run[1..] {
+                current.push(*id);
+                if count[id] >= 2 {
+                    edges.push(std::mem::replace(&mut current, vec![*id]));
+                }
+            }
+        }
+        edges
+    }
+
+    proptest! {
+        #![proptest_config(Config { cases: 300, rng_seed: RngSeed::Fixed(2026), failure_persistence: None, ..Config::default() })]
+
+        /// Splitting equals the reference on random ways over a small pool of nodes, some
+        /// missing from the file, with repeated nodes, loops and shared nodes.
+        #[test]
+        fn split_matches_reference(
+            ways in prop::collection::vec(prop::collection::vec(0i64..25, 2..9), 1..8),
+            missing in prop::collection::btree_set(0i64..25, 0..4),
+        ) {
+            let nodes: Vec<(i64, i32, i32)> = (0..25)
+                .filter(|id| !missing.contains(id))
+                .map(|id| (id, (id as i32 % 5) * 10_000, (id as i32 / 5) * 10_000))
+                .collect();
+            let present: HashMap<i64, [i32; 2]> = nodes.iter().map(|n| (n.0, [n.1, n.2])).collect();
+            let records: Vec<WayRecord> = ways.iter().enumerate().map(|(i, w)| way(i as i64 + 1, w.clone())).collect();
+            let network = split_ways(&nodes, &records, 0);
+            let expected = reference_split(&present, &ways);
+            prop_assert_eq!(network.edges.len(), expected.len());
+            for (e, refs) in expected.iter().enumerate() {
+                let pos = |id: i64| [degrees(present[&id][0]), degrees(present[&id][1])];
+                let geometry: Vec<[f64; 2]> = refs.iter().map(|&id| pos(id)).collect();
+                prop_assert_eq!(network.geometry(e), &geometry[..]);
+                prop_assert_eq!(network.nodes[network.edges[e].from as usize], pos(refs[0]));
+                prop_assert_eq!(network.nodes[network.edges[e].to as usize], pos(*refs.last().unwrap()));
+            }
+            let total_missing: usize = ways.iter().flatten().filter(|id| missing.contains(id)).count();
+            prop_assert_eq!(network.report.missing_node_refs, total_missing);
+        }
+    }
+
+    #[test]
+    fn shared_node_splits_both_ways_and_closed_way_is_a_loop() {
+        let nodes: Vec<(i64, i32, i32)> = (1..=6).map(|id| (id, id as i32 * 1000, 0)).collect();
+        let ways = vec![
+            way(1, vec![1, 2, 3]),
+            way(2, vec![4, 2, 5]),
+            way(3, vec![6, 6]),
+        ];
+        let net = split_ways(&nodes, &ways, 0);
+        let ends: Vec<(u32, u32)> = net.edges.iter().map(|e| (e.from, e.to)).collect();
+        assert_eq!(ends.len(), 5, "1-2, 2-3, 4-2, 2-5 and the loop 6-6");
+        assert_eq!(ends[4].0, ends[4].1);
+        assert_eq!(net.nodes.len(), 6);
+    }
+
+    #[test]
+    fn maxspeed_forms() {
+        assert_eq!(parse_maxspeed_kph("80"), Some(80.0));
+        assert_eq!(parse_maxspeed_kph(" 40kmh"), Some(40.0));
+        assert_eq!(parse_maxspeed_kph("RU:urban"), None);
+        assert_eq!(parse_maxspeed_kph("50;30"), None);
+        assert_eq!(parse_maxspeed_kph("none"), None);
+        assert_eq!(parse_maxspeed_kph(""), None);
+    }
 }

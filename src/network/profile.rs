@@ -21,7 +21,9 @@ use serde::Deserialize;
 use super::{Direction, NetworkError, NetworkSource, RoadEdge, RoadNetwork};
 
 /// How a unit travels; each mode has its own profile and graph.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum TravelMode {
     /// Patrol car.
@@ -59,7 +61,9 @@ impl FromStr for TravelMode {
             "car" => Ok(TravelMode::Car),
             "ebike" | "e-bike" | "bike" => Ok(TravelMode::Ebike),
             "foot" | "walk" => Ok(TravelMode::Foot),
-            other => Err(format!("unknown travel mode {other:?} (expected car, ebike or foot)")),
+            other => Err(format!(
+                "unknown travel mode {other:?} (expected car, ebike or foot)"
+            )),
         }
     }
 }
@@ -116,7 +120,15 @@ const DRIVABLE: [&str; 15] = [
     "road",
 ];
 
-const NON_MOTORISED: [&str; 7] = ["cycleway", "path", "footway", "pedestrian", "steps", "bridleway", "corridor"];
+const NON_MOTORISED: [&str; 7] = [
+    "cycleway",
+    "path",
+    "footway",
+    "pedestrian",
+    "steps",
+    "bridleway",
+    "corridor",
+];
 
 impl Profile {
     /// The built-in profile of `mode`.
@@ -132,7 +144,10 @@ impl Profile {
         match mode {
             TravelMode::Car => Profile {
                 mode,
-                speeds_kph: CAR_SPEEDS_KPH.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                speeds_kph: CAR_SPEEDS_KPH
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), *v))
+                    .collect(),
                 fallback_speed_kph: 25.0,
                 osm_classes: set(&DRIVABLE),
                 max_speed_kph: None,
@@ -195,7 +210,11 @@ impl Profile {
         }
         let speed = match edge.tagged_speed_kph {
             Some(v) if self.uses_tagged_speed => v,
-            _ => self.speeds_kph.get(class).copied().unwrap_or(self.fallback_speed_kph),
+            _ => self
+                .speeds_kph
+                .get(class)
+                .copied()
+                .unwrap_or(self.fallback_speed_kph),
         };
         Some(self.max_speed_kph.map_or(speed, |cap| speed.min(cap)))
     }
@@ -219,7 +238,10 @@ pub struct ProfileSet {
 impl Default for ProfileSet {
     fn default() -> Self {
         ProfileSet {
-            profiles: TravelMode::ALL.iter().map(|&m| (m, Profile::default_for(m))).collect(),
+            profiles: TravelMode::ALL
+                .iter()
+                .map(|&m| (m, Profile::default_for(m)))
+                .collect(),
         }
     }
 }
@@ -269,7 +291,8 @@ impl ProfileSet {
     /// assert!(ProfileSet::from_toml_str("[profiles.car]\nspeeds_kph = { primary = -1 }").is_err());
     /// ```
     pub fn from_toml_str(text: &str) -> Result<ProfileSet, String> {
-        let config: ConfigFile = toml::from_str(text).map_err(|e| format!("invalid profile config: {e}"))?;
+        let config: ConfigFile =
+            toml::from_str(text).map_err(|e| format!("invalid profile config: {e}"))?;
         let mut set = ProfileSet::default();
         let valid = |what: &str, v: f64| {
             if v.is_finite() && v > 0.0 {
@@ -279,7 +302,10 @@ impl ProfileSet {
             }
         };
         for (mode, o) in config.profiles {
-            let p = set.profiles.get_mut(&mode).expect("every mode has a profile");
+            let p = set
+                .profiles
+                .get_mut(&mode)
+                .expect("every mode has a profile");
             for (class, v) in o.speeds_kph.unwrap_or_default() {
                 let v = valid(&format!("profiles.{mode}.speeds_kph.{class}"), v)?;
                 p.speeds_kph.insert(class, v);

@@ -38,7 +38,9 @@ pub fn read_str(text: &str, path: &Path) -> Result<RoadNetwork, NetworkError> {
         message,
     };
     let collection: FeatureCollection = serde_json::from_str(text).map_err(|e| {
-        geojson_error(format!("{e} (a road file must be a GeoJSON FeatureCollection)"))
+        geojson_error(format!(
+            "{e} (a road file must be a GeoJSON FeatureCollection)"
+        ))
     })?;
 
     let mut builder = NetworkBuilder::new(NetworkSource::RoadGeoJson);
@@ -46,7 +48,9 @@ pub fn read_str(text: &str, path: &Path) -> Result<RoadNetwork, NetworkError> {
     let mut skipped = 0;
     let mut geometry: Vec<[f64; 2]> = Vec::new();
     for (index, feature) in collection.features.iter().enumerate() {
-        let Some(GeometryValue::LineString { coordinates }) = feature.geometry.as_ref().map(|g| &g.value) else {
+        let Some(GeometryValue::LineString { coordinates }) =
+            feature.geometry.as_ref().map(|g| &g.value)
+        else {
             skipped += 1;
             continue;
         };
@@ -57,7 +61,10 @@ pub fn read_str(text: &str, path: &Path) -> Result<RoadNetwork, NetworkError> {
         geometry.clear();
         for (j, position) in coordinates.iter().enumerate() {
             let p = position.as_slice();
-            let lon_lat = [p.first().copied().unwrap_or(f64::NAN), p.get(1).copied().unwrap_or(f64::NAN)];
+            let lon_lat = [
+                p.first().copied().unwrap_or(f64::NAN),
+                p.get(1).copied().unwrap_or(f64::NAN),
+            ];
             if !is_valid_lon_lat(lon_lat) {
                 return Err(NetworkError::BadCoordinate {
                     path: path.to_path_buf(),
@@ -83,7 +90,10 @@ pub fn read_str(text: &str, path: &Path) -> Result<RoadNetwork, NetworkError> {
             tagged_speed_kph: props.get("speed_kph").and_then(spec_speed_kph),
             name: text("name"),
             road_ref: text("ref"),
-            osm_way_id: props.get("osm_way_id").and_then(JsonValue::as_i64).unwrap_or(0),
+            osm_way_id: props
+                .get("osm_way_id")
+                .and_then(JsonValue::as_i64)
+                .unwrap_or(0),
         };
         builder.add_edge(from, to, &geometry, &attrs);
     }

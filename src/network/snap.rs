@@ -165,7 +165,9 @@ impl SnapIndex {
             match best {
                 None => best = Some((seg, d2)),
                 Some((_, best_d2)) if d2 > best_d2 => break,
-                Some((b, _)) if (seg.edge, seg.segment) < (b.edge, b.segment) => best = Some((seg, d2)),
+                Some((b, _)) if (seg.edge, seg.segment) < (b.edge, b.segment) => {
+                    best = Some((seg, d2))
+                }
                 Some(_) => {}
             }
         }
@@ -180,14 +182,19 @@ impl SnapIndex {
                 max_m: max_dist_m,
             });
         }
-        let offset_m = self.offsets_m[seg.edge as usize][seg.segment as usize] + t * haversine_m(a, b);
+        let offset_m =
+            self.offsets_m[seg.edge as usize][seg.segment as usize] + t * haversine_m(a, b);
         let length_m = self.edge_length_m[seg.edge as usize];
         Ok(Snapped {
             edge: seg.edge,
             segment: seg.segment,
             t,
             offset_m,
-            fraction: if length_m == 0.0 { 0.0 } else { offset_m / length_m },
+            fraction: if length_m == 0.0 {
+                0.0
+            } else {
+                offset_m / length_m
+            },
             position,
             dist_m,
         })

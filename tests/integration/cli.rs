@@ -1,0 +1,239 @@
+//! The `patrolmap` binary: real files in, clear errors on bad ones, never a panic.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::common::{shared_data, temp_dir};
+
+fn patrolmap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs the command, expects a failure whose message names `file` and contains `reason`.
+fn assert_fails(args: &[&str], file: &Path, reason: &str) {
+    let out = patrolmap(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} should fail");
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert!(
+        stderr.contains(&file.display().to_string()),
+        "{args:?}: the error should name the file: {stderr}"
+    );
+    assert!(
+        stderr.contains(reason),
+        "{args:?}: expected {reason:?} in: {stderr}"
+    );
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn info_works_on_every_shared_city() {
+    for name in ["campo-grande.osm.pbf", "columbus.osm.pbf", "porto.osm.pbf"] {
+        let file = shared_data(name);
+        let out = patrolmap(&["network", "info", s(&file), "--json"]);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(info["nodes"].as_u64().unwrap() > 5_000, "{name}");
+        assert!(info["length_m"].as_f64().unwrap() > 1e6, "{name}");
+        let share = info["connectivity"]["largest_share"].as_f64().unwrap();
+        assert!(
+            share > 0.9 && share < 1.0,
+            "{name}: cut extracts have islands ({share})"
+        );
+    }
+    let text = patrolmap(&[
+        "network",
+        "info",
+        s(&shared_data("campo-grande.osm.pbf")),
+        "--profile",
+        "foot",
+    ]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("profile     foot"));
+}
+
+#[test]
+fn export_writes_spec_geojson_that_loads_back() {
+    let dir = temp_dir("export");
+    let out = dir.join("roads.geojson");
+    let run = patrolmap(&[
+        "network",
+        "export",
+        s(&shared_data("campo-grande.osm.pbf")),
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let a = patrolmap(&[
+        "network",
+        "info",
+        s(&shared_data("campo-grande.osm.pbf")),
+        "--json",
+    ]);
+    let b = patrolmap(&["network", "info", s(&out), "--json"]);
+    let (a, b): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_slice(&a.stdout).unwrap(),
+        serde_json::from_slice(&b.stdout).unwrap(),
+    );
+    for key in ["nodes", "edges", "arcs"] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    let (la, lb) = (
+        a["length_m"].as_f64().unwrap(),
+        b["length_m"].as_f64().unwrap(),
+    );
+    assert!((la - lb).abs() < 1e-6 * la);
+    assert_eq!(
+        a["connectivity"]["components"],
+        b["connectivity"]["components"]
+    );
+}
+
+#[test]
+fn bad_road_files_get_clear_errors() {
+    let dir = temp_dir("bad-roads");
+    let missing = dir.join("missing.osm.pbf");
+    assert_fails(&["network", "info", s(&missing)], &missing, "cannot read");
+
+    let not_osm = dir.join("notes.osm.pbf");
+    std::fs::write(&not_osm, "this is not a PBF file at all, just some text\n").unwrap();
+    assert_fails(
+        &["network", "info", s(&not_osm)],
+        &not_osm,
+        "not a readable OSM PBF file",
+    );
+
+    let truncated = dir.join("truncated.osm.pbf");
+    let bytes = std::fs::read(shared_data("campo-grande.osm.pbf")).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    assert_fails(
+        &["network", "info", s(&truncated)],
+        &truncated,
+        "not a readable OSM PBF file",
+    );
+
+    let empty_pbf = dir.join("empty.osm.pbf");
+    std::fs::write(&empty_pbf, b"").unwrap();
+    assert_fails(
+        &["network", "info", s(&empty_pbf)],
+        &empty_pbf,
+        "no OSM blocks",
+    );
+
+    let invalid = dir.join("invalid.geojson");
+    std::fs::write(
+        &invalid,
+        r#"{"type": "FeatureCollection", "features": [ {"type": "Feature", "#,
+    )
+    .unwrap();
+    assert_fails(
+        &["network", "info", s(&invalid)],
+        &invalid,
+        "invalid GeoJSON",
+    );
+
+    let not_collection = dir.join("point.geojson");
+    std::fs::write(
+        &not_collection,
+        r#"{"type": "Point", "coordinates": [0, 0]}"#,
+    )
+    .unwrap();
+    assert_fails(
+        &["network", "info", s(&not_collection)],
+        &not_collection,
+        "FeatureCollection",
+    );
+
+    let no_geometry = dir.join("nogeom.geojson");
+    std::fs::write(
+        &no_geometry,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#,
+    )
+    .unwrap();
+    assert_fails(
+        &["network", "info", s(&no_geometry)],
+        &no_geometry,
+        "none a LineString",
+    );
+
+    let nan = dir.join("nan.geojson");
+    std::fs::write(
+        &nan,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[0,0],[NaN,1]]}}]}"#,
+    )
+    .unwrap();
+    assert_fails(&["network", "info", s(&nan)], &nan, "invalid GeoJSON");
+
+    let out_of_range = dir.join("range.geojson");
+    std::fs::write(
+        &out_of_range,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]}},
+        {"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[0,0],[181,95]]}}]}"#,
+    )
+    .unwrap();
+    assert_fails(
+        &["network", "info", s(&out_of_range)],
+        &out_of_range,
+        "feature 1, position 1",
+    );
+
+    let empty = dir.join("empty.geojson");
+    std::fs::write(&empty, r#"{"type":"FeatureCollection","features":[]}"#).unwrap();
+    assert_fails(&["network", "info", s(&empty)], &empty, "no roads found");
+
+    let unknown = dir.join("roads.txt");
+    std::fs::write(&unknown, "hello").unwrap();
+    assert_fails(
+        &["network", "info", s(&unknown)],
+        &unknown,
+        "unknown road file type",
+    );
+}
+
+#[test]
+fn a_profile_that_keeps_no_edge_is_an_error() {
+    let dir = temp_dir("no-edges");
+    let config = dir.join("profiles.toml");
+    std::fs::write(&config, "[profiles.car]\nosm_classes = []\n").unwrap();
+    let file = shared_data("campo-grande.osm.pbf");
+    assert_fails(
+        &["network", "info", s(&file), "--config", s(&config)],
+        &file,
+        "keeps none of the",
+    );
+
+    let bad_config = dir.join("bad.toml");
+    std::fs::write(
+        &bad_config,
+        "[profiles.car]\nspeeds_kph = { primary = \"fast\" }\n",
+    )
+    .unwrap();
+    assert_fails(
+        &["network", "info", s(&file), "--config", s(&bad_config)],
+        &bad_config,
+        "invalid profile config",
+    );
+}
+
+#[test]
+fn help_describes_the_commands() {
+    let out = patrolmap(&["--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("network"));
+    let out = patrolmap(&["network", "export", "--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--output"));
+}

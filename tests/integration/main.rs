@@ -1,0 +1,7 @@
+//! patrolmap's integration tests: one binary, one module per area.
+
+mod cli;
+mod common;
+mod osm_real;
+mod road_geojson;
+mod snap;
