@@ -162,6 +162,7 @@ fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
                 "island_nodes": conn.island_nodes,
             },
             "report": network.report,
+            "peak_memory_mb": peak_memory_mb(),
             "timings_ms": {
                 "load": roads.load_s * 1e3,
                 "graph": roads.graph_s * 1e3,
@@ -215,4 +216,12 @@ fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
         components_s * 1e3
     );
     Ok(())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in MB, where the system tells it.
+fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
