@@ -111,10 +111,16 @@ fn side_by_side() {
         })
         .collect();
     // Nothing else has run in this process yet: its peak is that of load + graph + R-tree.
-    let peak_mb = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
-        let line = s.lines().find(|l| l.starts_with("VmHWM:"))?.to_string();
-        line.split_whitespace().nth(1)?.parse::<f64>().ok().map(|kb| kb / 1024.0)
-    });
+    let peak_mb = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?.to_string();
+            line.split_whitespace()
+                .nth(1)?
+                .parse::<f64>()
+                .ok()
+                .map(|kb| kb / 1024.0)
+        });
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench/pyosmium_split.py");
     let mut peer = Vec::new();
     for _ in 0..3 {
