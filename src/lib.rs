@@ -13,4 +13,6 @@
 //! ```
 
 pub mod cli;
+pub mod coverage;
 pub mod network;
+pub mod scenario;

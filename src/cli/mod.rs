@@ -1,6 +1,7 @@
 //! The `patrolmap` command line: a thin layer of argument parsing, files and printing over the
 //! library. Errors carry their context up to here and are printed once, with a non-zero exit.
 
+mod coverage_cmd;
 mod network_cmd;
 mod progress;
 
@@ -14,7 +15,8 @@ use clap::{Parser, Subcommand};
 #[command(after_help = "Road data: OpenStreetMap .osm.pbf or GeoJSON roads. \
 Map data © OpenStreetMap contributors (ODbL).\n\nExamples:\n  \
 patrolmap network info data/campo-grande.osm.pbf\n  \
-patrolmap network export data/campo-grande.osm.pbf -o roads.geojson")]
+patrolmap network export data/campo-grande.osm.pbf -o roads.geojson\n  \
+patrolmap coverage --roads data/campo-grande.osm.pbf --scenario data/demo-scenario.geojson --k 3")]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -25,6 +27,8 @@ enum Command {
     /// Road networks: load, inspect and export.
     #[command(subcommand)]
     Network(network_cmd::NetworkCommand),
+    /// Response coverage of a deployment: 1-3-5 minute tiers, reinforcement, node times.
+    Coverage(coverage_cmd::CoverageArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -32,6 +36,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Network(cmd) => network_cmd::run(cmd),
+        Command::Coverage(args) => coverage_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 
 mod cli;
 mod common;
+mod coverage;
 mod osm_real;
 mod road_geojson;
 mod snap;

@@ -1,0 +1,361 @@
+//! `patrolmap coverage`: response coverage of a deployment, as `spec/coverage.md` §4 defines.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use serde_json::json;
+
+use super::network_cmd::{load_roads, ProfileArgs};
+use crate::coverage::{self, reach, ModeNetwork, Placement, ResponseStandard};
+use crate::network::{geodesy::node_key, ProfileGraph, SnapIndex, TravelMode};
+use crate::scenario::{self, Scenario};
+
+/// Arguments of `patrolmap coverage`.
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// Road file: .osm.pbf or GeoJSON roads. Coverage is measured on its car network.
+    #[arg(long)]
+    roads: PathBuf,
+    /// Scenario: GeoJSON FeatureCollection or CSV of points (units, posts, checkpoints…).
+    #[arg(long)]
+    scenario: PathBuf,
+    /// Time budgets in seconds for the coverage rows.
+    #[arg(long, value_delimiter = ',', default_value = "60,180,300")]
+    budgets: Vec<f64>,
+    /// Rows for 1 to K distinct units within each budget.
+    #[arg(long, default_value_t = 1)]
+    k: usize,
+    /// The response standard, BUDGET_S:UNITS[:CLASS|CLASS],… (the 1-3-5 minute standard).
+    #[arg(long, default_value = "60:1,180:2,300:3")]
+    standard: ResponseStandard,
+    /// Farthest a unit may stand from a road, in metres, before it is refused with a warning.
+    #[arg(long, default_value_t = 250.0)]
+    max_snap_m: f64,
+    /// Write the JSON summary here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write nearest-unit times of every node here, as {"lon,lat": seconds or null}.
+    #[arg(long)]
+    node_times: Option<PathBuf>,
+    /// Run snap, search and coverage N times and report the median of each.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    /// TOML file overriding profile speeds and road classes.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// One repetition's output.
+struct Run {
+    placements: Vec<Placement>,
+    unplaced: Vec<coverage::Unplaced>,
+    covered: Vec<Vec<f64>>,
+    tiers: Vec<f64>,
+    node_times_s: Vec<f64>,
+    snap_s: f64,
+    search_s: f64,
+    coverage_s: f64,
+}
+
+pub fn run(args: CoverageArgs) -> Result<()> {
+    if args.budgets.is_empty() || args.budgets.iter().any(|b| !(b.is_finite() && *b > 0.0)) {
+        bail!("--budgets: every budget must be a positive number of seconds");
+    }
+    if !(1..=8).contains(&args.k) {
+        bail!("--k must be from 1 to 8");
+    }
+    if args.repeat == 0 {
+        bail!("--repeat must be at least 1");
+    }
+    let profile_args = ProfileArgs {
+        profile: TravelMode::Car,
+        config: args.config.clone(),
+    };
+    let profiles = profile_args.profiles()?;
+    let roads = load_roads(&args.roads, &profiles, TravelMode::Car)?;
+    let scenario = scenario::load(&args.scenario)?;
+    for p in &scenario.problems {
+        eprintln!(
+            "warning: {}: feature {}: {}",
+            args.scenario.display(),
+            p.feature,
+            p.reason
+        );
+    }
+    if scenario.units.is_empty() {
+        bail!(
+            "{}: no responding units (Points of kind unit or post, or with no kind)",
+            args.scenario.display()
+        );
+    }
+
+    // One graph and snap index per mode that has units; the car graph measures coverage.
+    let start = Instant::now();
+    let network = &roads.network;
+    let mut modes: Vec<TravelMode> = vec![TravelMode::Car];
+    for u in &scenario.units {
+        if !modes.contains(&u.mode) {
+            modes.push(u.mode);
+        }
+    }
+    let graphs: Vec<ProfileGraph> = modes
+        .iter()
+        .map(|&m| {
+            if m == TravelMode::Car {
+                roads.graph.clone()
+            } else {
+                ProfileGraph::build(network, profiles.get(m))
+            }
+        })
+        .collect();
+    let indexes: Vec<SnapIndex> = graphs
+        .iter()
+        .map(|g| SnapIndex::build(network, g))
+        .collect();
+    let load_s = roads.load_s + roads.graph_s + start.elapsed().as_secs_f64();
+    let mode_networks: Vec<ModeNetwork> = modes
+        .iter()
+        .zip(&graphs)
+        .zip(&indexes)
+        .map(|((&mode, graph), index)| ModeNetwork { mode, graph, index })
+        .collect();
+    let graph_refs: Vec<&ProfileGraph> = graphs.iter().collect();
+
+    let runs: Vec<Run> = (0..args.repeat)
+        .map(|_| run_once(&args, network, &scenario, &mode_networks, &graph_refs))
+        .collect();
+    let median = |f: fn(&Run) -> f64| {
+        let mut v: Vec<f64> = runs.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (snap_s, search_s, coverage_s) = (
+        median(|r| r.snap_s),
+        median(|r| r.search_s),
+        median(|r| r.coverage_s),
+    );
+    let result = &runs[0];
+    for u in &result.unplaced {
+        let unit = &scenario.units[u.unit as usize];
+        eprintln!(
+            "warning: {}: unit {} (feature {}) refused: {}",
+            args.scenario.display(),
+            unit.id,
+            unit.feature,
+            u.reason
+        );
+    }
+
+    let measure = &graphs[0];
+    let total_m: f64 = (0..network.edges.len())
+        .filter(|&e| measure.is_usable(e))
+        .map(|e| network.edges[e].length_m)
+        .sum();
+    let share = |m: f64| if total_m > 0.0 { m / total_m } else { 0.0 };
+    let node_count = (0..network.nodes.len() as u32)
+        .filter(|&v| measure.has_arcs(v))
+        .count();
+    let rows: Vec<_> = args
+        .budgets
+        .iter()
+        .enumerate()
+        .flat_map(|(b, &budget_s)| {
+            (0..args.k).map(move |j| (budget_s, j + 1, result.covered[b][j]))
+        })
+        .map(|(budget_s, k, m)| json!({"budget_s": budget_s, "k": k, "covered_m": m, "share": share(m)}))
+        .collect();
+    let tiers: Vec<_> = args
+        .standard
+        .tiers
+        .iter()
+        .zip(&result.tiers)
+        .map(|(t, &m)| json!({"budget_s": t.budget_s, "units": t.units, "classes": t.classes, "covered_m": m, "share": share(m)}))
+        .collect();
+    let summary = json!({
+        "network": {
+            "nodes": node_count,
+            "edges": measure.usable_edge_count(),
+            "length_m": total_m,
+            "skipped_features": network.report.skipped_features,
+        },
+        "units": result.placements.len(),
+        "units_refused": result.unplaced.iter().map(|u| json!({"id": scenario.units[u.unit as usize].id, "reason": u.reason})).collect::<Vec<_>>(),
+        "scenario_problems": scenario.problems,
+        "coverage": rows,
+        "standard": args.standard.to_string(),
+        "tiers": tiers,
+        "timings_ms": {"load": load_s * 1e3, "snap": snap_s * 1e3, "search": search_s * 1e3, "coverage": coverage_s * 1e3},
+        "repeat": args.repeat,
+    });
+    if let Some(path) = &args.json {
+        write_json(path, &summary)?;
+    }
+    if let Some(path) = &args.node_times {
+        let mut times = serde_json::Map::new();
+        for v in (0..network.nodes.len() as u32).filter(|&v| measure.has_arcs(v)) {
+            let t = result.node_times_s[v as usize];
+            times.insert(
+                node_key(network.nodes[v as usize]),
+                if t.is_finite() { json!(t) } else { json!(null) },
+            );
+        }
+        write_json(path, &serde_json::Value::Object(times))?;
+    }
+    print_table(&args, &summary, result.placements.len(), total_m);
+    Ok(())
+}
+
+fn run_once(
+    args: &CoverageArgs,
+    network: &crate::network::RoadNetwork,
+    scenario: &Scenario,
+    modes: &[ModeNetwork],
+    graphs: &[&ProfileGraph],
+) -> Run {
+    let start = Instant::now();
+    let (placements, unplaced) = coverage::place_units(&scenario.units, modes, args.max_snap_m);
+    let snap_s = start.elapsed().as_secs_f64();
+
+    let cutoff_s = args
+        .budgets
+        .iter()
+        .chain(args.standard.tiers.iter().map(|t| &t.budget_s))
+        .fold(0.0f64, |a, &b| a.max(b));
+    let start = Instant::now();
+    let labels = coverage::search(network, graphs, &placements, args.k, cutoff_s);
+    let search_s = start.elapsed().as_secs_f64();
+
+    let start = Instant::now();
+    let mode_reach: Vec<reach::ModeReach> = graphs
+        .iter()
+        .zip(&labels)
+        .map(|(graph, labels)| reach::ModeReach { graph, labels })
+        .collect();
+    let covered = reach::covered_lengths(
+        network,
+        graphs[0],
+        &mode_reach,
+        &placements,
+        &args.budgets,
+        args.k,
+    );
+    let node_times_s = coverage::nearest_node_times(&labels, network.nodes.len());
+    let tiers = tier_coverage(args, network, scenario, graphs, &placements, cutoff_s);
+    let coverage_s = start.elapsed().as_secs_f64();
+    Run {
+        placements,
+        unplaced,
+        covered,
+        tiers,
+        node_times_s,
+        snap_s,
+        search_s,
+        coverage_s,
+    }
+}
+
+/// Covered metres of each tier: its budget, its number of distinct units, its classes.
+fn tier_coverage(
+    args: &CoverageArgs,
+    network: &crate::network::RoadNetwork,
+    scenario: &Scenario,
+    graphs: &[&ProfileGraph],
+    placements: &[Placement],
+    cutoff_s: f64,
+) -> Vec<f64> {
+    args.standard
+        .tiers
+        .iter()
+        .map(|tier| {
+            let eligible: Vec<Placement> = placements
+                .iter()
+                .filter(|p| {
+                    tier.classes.is_empty()
+                        || scenario.units[p.unit as usize]
+                            .class
+                            .as_ref()
+                            .is_some_and(|c| tier.classes.contains(c))
+                })
+                .copied()
+                .collect();
+            let labels = coverage::search(
+                network,
+                graphs,
+                &eligible,
+                tier.units,
+                cutoff_s.min(tier.budget_s),
+            );
+            let mode_reach: Vec<reach::ModeReach> = graphs
+                .iter()
+                .zip(&labels)
+                .map(|(graph, labels)| reach::ModeReach { graph, labels })
+                .collect();
+            let covered = reach::covered_lengths(
+                network,
+                graphs[0],
+                &mode_reach,
+                &eligible,
+                &[tier.budget_s],
+                tier.units,
+            );
+            covered[0][tier.units - 1]
+        })
+        .collect()
+}
+
+fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("{}: cannot create", path.display()))?;
+    let mut out = BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut out, value)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    out.flush()
+        .with_context(|| format!("{}: cannot write", path.display()))
+}
+
+fn print_table(args: &CoverageArgs, summary: &serde_json::Value, units: usize, total_m: f64) {
+    println!("{units} units on {:.1} km of car roads", total_m / 1e3);
+    println!(
+        "{:>8} {:>3} {:>12} {:>7}",
+        "budget", "k", "covered km", "share"
+    );
+    for row in summary["coverage"].as_array().into_iter().flatten() {
+        println!(
+            "{:>7}s {:>3} {:>12.2} {:>6.1}%",
+            row["budget_s"],
+            row["k"],
+            row["covered_m"].as_f64().unwrap_or(0.0) / 1e3,
+            100.0 * row["share"].as_f64().unwrap_or(0.0)
+        );
+    }
+    println!("standard {}", args.standard);
+    for (tier, row) in args
+        .standard
+        .tiers
+        .iter()
+        .zip(summary["tiers"].as_array().into_iter().flatten())
+    {
+        println!(
+            "  within {:>4}s, {} unit(s){}: {:>6.1}% of road length",
+            tier.budget_s,
+            tier.units,
+            if tier.classes.is_empty() {
+                String::new()
+            } else {
+                format!(" of {}", tier.classes.join("/"))
+            },
+            100.0 * row["share"].as_f64().unwrap_or(0.0)
+        );
+    }
+    let t = &summary["timings_ms"];
+    println!(
+        "time: load {:.0} ms, snap {:.2} ms, search {:.2} ms, coverage {:.2} ms",
+        t["load"].as_f64().unwrap_or(0.0),
+        t["snap"].as_f64().unwrap_or(0.0),
+        t["search"].as_f64().unwrap_or(0.0),
+        t["coverage"].as_f64().unwrap_or(0.0)
+    );
+}

@@ -1,0 +1,198 @@
+//! How much of each road edge is reached in time, and by how many distinct units: the exact
+//! covered length of `spec/coverage.md` §3.
+//!
+//! Per edge, each unit reaches a union of at most three intervals of the edge's fraction
+//! [0, 1]: from its first node, from its last node, and around the unit itself when it stands
+//! on the edge. The k best labels at both ends and the units on the edge decide every point.
+
+use super::search::Labels;
+use super::Placement;
+use crate::network::{Direction, ProfileGraph, RoadNetwork};
+
+/// The searches of one travel mode: its graph and its labels.
+pub struct ModeReach<'a> {
+    /// The mode's graph (edge times and directions for its units).
+    pub graph: &'a ProfileGraph,
+    /// The labels its units' search left at every node.
+    pub labels: &'a Labels,
+}
+
+/// A unit that may reach part of one edge.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    unit: u32,
+    mode: usize,
+    from_u_s: f64,
+    from_v_s: f64,
+    /// Fraction and start time of the unit when it stands on this edge.
+    on_edge: Option<(f64, f64)>,
+}
+
+/// The fractions of an edge that one candidate reaches by `budget_s`, as up to three intervals.
+#[inline]
+fn reached_intervals(
+    c: &Candidate,
+    time_s: f64,
+    direction: Direction,
+    budget_s: f64,
+    out: &mut Vec<(f64, f64)>,
+) {
+    out.clear();
+    let reach = |spare_s: f64| {
+        if time_s > 0.0 {
+            spare_s / time_s
+        } else {
+            f64::INFINITY
+        }
+    };
+    if direction.allows_forward() && c.from_u_s <= budget_s {
+        out.push((0.0, reach(budget_s - c.from_u_s).min(1.0)));
+    }
+    if direction.allows_backward() && c.from_v_s <= budget_s {
+        out.push(((1.0 - reach(budget_s - c.from_v_s)).max(0.0), 1.0));
+    }
+    if let Some((g, start_s)) = c.on_edge {
+        if start_s <= budget_s {
+            let g = g.clamp(0.0, 1.0);
+            let d = reach(budget_s - start_s);
+            let lo = if direction.allows_backward() {
+                (g - d).max(0.0)
+            } else {
+                g
+            };
+            let hi = if direction.allows_forward() {
+                (g + d).min(1.0)
+            } else {
+                g
+            };
+            out.push((lo, hi));
+        }
+    }
+}
+
+/// Covered road length per budget and per number of distinct units.
+///
+/// Returns `covered[b][j]`: the metres of the `measure` graph's edges reached within
+/// `budgets_s[b]` by at least `j + 1` distinct units, for `j < k`. `modes[m]` holds the searches
+/// of the units whose [`Placement::mode_index`] is `m`; labels must hold at least `k` per node
+/// (or 1 when `k == 1`).
+pub fn covered_lengths(
+    network: &RoadNetwork,
+    measure: &ProfileGraph,
+    modes: &[ModeReach],
+    placements: &[Placement],
+    budgets_s: &[f64],
+    k: usize,
+) -> Vec<Vec<f64>> {
+    let mut covered = vec![vec![0.0; k]; budgets_s.len()];
+    let mut on_edge: Vec<(u32, usize)> = placements
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.edge, i))
+        .collect();
+    on_edge.sort_unstable();
+    let mut next_on_edge = 0;
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut intervals = Vec::new();
+    let mut events: Vec<(f64, i32)> = Vec::new();
+    for (e, edge) in network.edges.iter().enumerate() {
+        let e32 = e as u32;
+        while next_on_edge < on_edge.len() && on_edge[next_on_edge].0 < e32 {
+            next_on_edge += 1;
+        }
+        let units_here = on_edge[next_on_edge..].iter().take_while(|x| x.0 == e32);
+        if !measure.is_usable(e) || edge.length_m == 0.0 {
+            continue;
+        }
+        candidates.clear();
+        for (m, mode) in modes.iter().enumerate() {
+            for (t, unit) in mode.labels.at(edge.from) {
+                candidate(&mut candidates, unit, m).from_u_s = t;
+            }
+            for (t, unit) in mode.labels.at(edge.to) {
+                candidate(&mut candidates, unit, m).from_v_s = t;
+            }
+        }
+        for &(_, i) in units_here {
+            let p = &placements[i];
+            candidate(&mut candidates, p.unit, p.mode_index).on_edge =
+                Some((p.fraction, p.start_s));
+        }
+        if candidates.is_empty() {
+            continue;
+        }
+        for (b, &budget_s) in budgets_s.iter().enumerate() {
+            events.clear();
+            for c in &candidates {
+                let graph = modes[c.mode].graph;
+                let Some(direction) = graph.edge_direction[e] else {
+                    continue;
+                };
+                reached_intervals(c, graph.edge_time_s[e], direction, budget_s, &mut intervals);
+                push_union(&mut intervals, &mut events);
+            }
+            let fractions = multiplicity_measure(&mut events, k);
+            for (j, f) in fractions.iter().enumerate().take(k) {
+                covered[b][j] += edge.length_m * f;
+            }
+        }
+    }
+    covered
+}
+
+fn candidate(candidates: &mut Vec<Candidate>, unit: u32, mode: usize) -> &mut Candidate {
+    let i = match candidates.iter().position(|c| c.unit == unit) {
+        Some(i) => i,
+        None => {
+            candidates.push(Candidate {
+                unit,
+                mode,
+                from_u_s: f64::INFINITY,
+                from_v_s: f64::INFINITY,
+                on_edge: None,
+            });
+            candidates.len() - 1
+        }
+    };
+    &mut candidates[i]
+}
+
+/// Merges one unit's intervals and adds them as +1/−1 events, so the unit counts once.
+fn push_union(intervals: &mut [(f64, f64)], events: &mut Vec<(f64, i32)>) {
+    intervals.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let mut current: Option<(f64, f64)> = None;
+    for &(lo, hi) in intervals.iter() {
+        match current {
+            Some((clo, chi)) if lo <= chi => current = Some((clo, chi.max(hi))),
+            Some(c) => {
+                events.push((c.0, 1));
+                events.push((c.1, -1));
+                current = Some((lo, hi));
+            }
+            None => current = Some((lo, hi)),
+        }
+    }
+    if let Some(c) = current {
+        events.push((c.0, 1));
+        events.push((c.1, -1));
+    }
+}
+
+/// The measure of [0, 1] covered by at least j + 1 intervals, for j < k (at most 8 levels
+/// are returned; callers use `k` of them).
+fn multiplicity_measure(events: &mut [(f64, i32)], k: usize) -> [f64; 8] {
+    let mut out = [0.0; 8];
+    events.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut depth = 0i32;
+    let mut last = 0.0;
+    for &(x, delta) in events.iter() {
+        if depth > 0 && x > last {
+            for level in out.iter_mut().take((depth as usize).min(k)) {
+                *level += x - last;
+            }
+        }
+        depth += delta;
+        last = x;
+    }
+    out
+}

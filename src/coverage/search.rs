@@ -1,0 +1,150 @@
+//! Bounded multi-source shortest-path searches on a [`ProfileGraph`].
+//!
+//! A custom Dijkstra on the CSR arrays rather than petgraph's: it needs many sources with
+//! start times, a time cutoff, and k labels per node from distinct units, and it runs on every
+//! drag of a unit on the command map, so it allocates only its output and its heap.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::network::ProfileGraph;
+
+/// A search source: a unit entering the graph at `node` at `time_s`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Source {
+    /// The node entered.
+    pub node: u32,
+    /// Time at that node, in seconds (turnout plus the stretch of edge to it).
+    pub time_s: f64,
+    /// The unit, an index into the deployment's units.
+    pub unit: u32,
+}
+
+/// Up to `k` arrival times per node, each from a different unit, in increasing order.
+#[derive(Clone, Debug)]
+pub struct Labels {
+    /// Labels per node.
+    pub k: usize,
+    /// `time_s[v * k + j]`: the j-th best time at node v (infinite when fewer units reach it).
+    pub time_s: Vec<f64>,
+    /// `unit[v * k + j]`: the unit of that time (`u32::MAX` when none).
+    pub unit: Vec<u32>,
+}
+
+impl Labels {
+    /// The labels of node `v` as `(time, unit)`, best first, only those that exist.
+    #[inline]
+    pub fn at(&self, v: u32) -> impl Iterator<Item = (f64, u32)> + '_ {
+        let range = v as usize * self.k..(v as usize + 1) * self.k;
+        self.time_s[range.clone()]
+            .iter()
+            .zip(&self.unit[range])
+            .take_while(|(t, _)| t.is_finite())
+            .map(|(&t, &u)| (t, u))
+    }
+
+    /// The best time at node `v` (infinite when no unit reaches it within the cutoff).
+    #[inline]
+    pub fn nearest_s(&self, v: u32) -> f64 {
+        self.time_s[v as usize * self.k]
+    }
+}
+
+/// Times are non-negative, so their IEEE bits order as the numbers do: the heap compares
+/// integers.
+#[inline]
+fn key(t: f64) -> u64 {
+    t.to_bits()
+}
+
+/// Nearest-unit times: one label per node, a plain multi-source Dijkstra stopped at
+/// `cutoff_s`.
+///
+/// ```
+/// use patrolmap::coverage::search::{nearest, Source};
+/// use patrolmap::network::{road_geojson::read_str, Profile, ProfileGraph, TravelMode};
+/// let net = read_str(r#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","properties":{"speed_kph":36},"geometry":{"type":"LineString","coordinates":[[0,0],[0,0.001]]}},
+///   {"type":"Feature","properties":{"speed_kph":36},"geometry":{"type":"LineString","coordinates":[[0,0.001],[0,0.002]]}}]}"#,
+///   "r.geojson".as_ref()).unwrap();
+/// let g = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+/// let labels = nearest(&g, &[Source { node: 0, time_s: 5.0, unit: 0 }], 300.0);
+/// assert_eq!(labels.nearest_s(0), 5.0);
+/// assert!((labels.nearest_s(2) - (5.0 + 2.0 * g.edge_time_s[0])).abs() < 1e-6);
+/// ```
+pub fn nearest(graph: &ProfileGraph, sources: &[Source], cutoff_s: f64) -> Labels {
+    let n = graph.node_count();
+    let mut time_s = vec![f64::INFINITY; n];
+    let mut unit = vec![u32::MAX; n];
+    let mut heap = BinaryHeap::with_capacity(sources.len() * 4);
+    for s in sources {
+        if s.time_s <= cutoff_s && s.time_s < time_s[s.node as usize] {
+            time_s[s.node as usize] = s.time_s;
+            unit[s.node as usize] = s.unit;
+            heap.push(Reverse((key(s.time_s), s.node)));
+        }
+    }
+    let fwd = &graph.forward;
+    while let Some(Reverse((k, v))) = heap.pop() {
+        let t = f64::from_bits(k);
+        if t > time_s[v as usize] {
+            continue;
+        }
+        let owner = unit[v as usize];
+        let (start, end) = (
+            fwd.first[v as usize] as usize,
+            fwd.first[v as usize + 1] as usize,
+        );
+        for i in start..end {
+            let w = fwd.other[i] as usize;
+            let nt = t + fwd.time_s[i];
+            if nt < time_s[w] && nt <= cutoff_s {
+                time_s[w] = nt;
+                unit[w] = owner;
+                heap.push(Reverse((key(nt), w as u32)));
+            }
+        }
+    }
+    Labels { k: 1, time_s, unit }
+}
+
+/// The `k` best times per node from distinct units (a k-label Dijkstra): each node accepts
+/// labels in increasing time order, at most one per unit, until it holds `k`.
+pub fn k_nearest(graph: &ProfileGraph, sources: &[Source], k: usize, cutoff_s: f64) -> Labels {
+    if k == 1 {
+        return nearest(graph, sources, cutoff_s);
+    }
+    let n = graph.node_count();
+    let mut time_s = vec![f64::INFINITY; n * k];
+    let mut unit = vec![u32::MAX; n * k];
+    let mut count = vec![0u8; n];
+    let mut heap = BinaryHeap::with_capacity(sources.len() * 4);
+    for s in sources {
+        if s.time_s <= cutoff_s {
+            heap.push(Reverse((key(s.time_s), s.node, s.unit)));
+        }
+    }
+    let fwd = &graph.forward;
+    while let Some(Reverse((key_t, v, u))) = heap.pop() {
+        let (vi, c) = (v as usize, count[v as usize] as usize);
+        if c == k || unit[vi * k..vi * k + c].contains(&u) {
+            continue;
+        }
+        let t = f64::from_bits(key_t);
+        time_s[vi * k + c] = t;
+        unit[vi * k + c] = u;
+        count[vi] += 1;
+        let (start, end) = (fwd.first[vi] as usize, fwd.first[vi + 1] as usize);
+        for i in start..end {
+            let w = fwd.other[i] as usize;
+            let cw = count[w] as usize;
+            let nt = t + fwd.time_s[i];
+            // A full node cannot take this label, and neither can one that has this unit.
+            if nt > cutoff_s || cw == k || unit[w * k..w * k + cw].contains(&u) {
+                continue;
+            }
+            heap.push(Reverse((key(nt), w as u32, u)));
+        }
+    }
+    Labels { k, time_s, unit }
+}

@@ -1,0 +1,229 @@
+//! The police layers of a scenario: responding units and posts, checkpoints, key sites,
+//! incidents, patrol lines and closures, read from GeoJSON or CSV.
+//!
+//! Reading never stops at a bad feature: each one is reported by its index with the reason,
+//! and the rest loads.
+
+mod csv;
+mod geojson_reader;
+
+use std::path::{Path, PathBuf};
+
+use crate::network::TravelMode;
+
+pub use csv::read_csv_str;
+pub use geojson_reader::read_geojson_str;
+
+/// Whether a responder moves (a patrol) or stands (a fixed post).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    /// Mobile: patrol car, e-bike, foot patrol.
+    Unit,
+    /// Fixed: armed duty point, quick-response platform, police station.
+    Post,
+}
+
+/// A unit or post that responds to incidents.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Unit {
+    /// Its `id`, or `unit-N` (N = its index among units) when it has none.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Unit or post.
+    pub kind: UnitKind,
+    /// Its class (`kiosk`, `station`, `patrol`, `sub_bureau`, `city_unit`…), for tiers.
+    pub class: Option<String>,
+    /// How it travels.
+    pub mode: TravelMode,
+    /// Delay before it moves, in seconds.
+    pub turnout_s: f64,
+    /// Where it is, `[lon, lat]`.
+    pub position: [f64; 2],
+    /// Index of its feature (or CSV row) in the file.
+    pub feature: usize,
+}
+
+/// A place that must be reached: a checkpoint, key site or incident.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Site {
+    /// Its `id`, or a generated one.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Demand weight (default 1).
+    pub weight: f64,
+    /// Dwell time at a checkpoint, in seconds (default 300).
+    pub dwell_s: f64,
+    /// Where it is, `[lon, lat]`.
+    pub position: [f64; 2],
+    /// Index of its feature in the file.
+    pub feature: usize,
+}
+
+/// A mandatory patrol line as drawn by a planner.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PatrolLine {
+    /// Its `id`, or a generated one.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// The drawn line, `[lon, lat]` positions.
+    pub line: Vec<[f64; 2]>,
+    /// Index of its feature in the file.
+    pub feature: usize,
+}
+
+/// A closed road stretch (event perimeter, works): a line or a polygon.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Closure {
+    /// Its `id`, or a generated one.
+    pub id: String,
+    /// The closing geometry: a line (`polygon == false`) or a polygon's outer ring.
+    pub ring: Vec<[f64; 2]>,
+    /// Whether `ring` is a polygon ring.
+    pub polygon: bool,
+    /// Index of its feature in the file.
+    pub feature: usize,
+}
+
+/// A feature that was not loaded, and why.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct FeatureProblem {
+    /// Index of the feature (or CSV data row, from 0) in the file.
+    pub feature: usize,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// Everything a scenario file holds.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Scenario {
+    /// Responding units and posts, in file order.
+    pub units: Vec<Unit>,
+    /// Mandatory checkpoints.
+    pub checkpoints: Vec<Site>,
+    /// Key sites (schools, hospitals, banks…).
+    pub key_sites: Vec<Site>,
+    /// Past incidents (demand).
+    pub incidents: Vec<Site>,
+    /// Mandatory patrol lines.
+    pub patrol_lines: Vec<PatrolLine>,
+    /// Road closures.
+    pub closures: Vec<Closure>,
+    /// Features that were not loaded.
+    pub problems: Vec<FeatureProblem>,
+}
+
+/// What can go wrong reading a scenario file as a whole (bad features are
+/// [`FeatureProblem`]s instead).
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a GeoJSON FeatureCollection, or not a CSV with `lon` and `lat` columns.
+    #[error("{path}: {message}")]
+    Format { path: PathBuf, message: String },
+}
+
+/// Reads a scenario from GeoJSON (`.geojson`, `.json`) or CSV (`.csv`).
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let result = if is_csv {
+        read_csv_str(&text)
+    } else {
+        read_geojson_str(&text)
+    };
+    result.map_err(|message| ScenarioError::Format {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+/// The fields a point feature or CSV row may carry, before they are given a kind.
+#[derive(Default)]
+pub(crate) struct PointFields<'a> {
+    pub kind: Option<&'a str>,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub class: Option<String>,
+    pub mode: Option<&'a str>,
+    pub turnout_s: Option<f64>,
+    pub weight: Option<f64>,
+    pub dwell_s: Option<f64>,
+}
+
+impl Scenario {
+    /// Adds a point feature of any kind, or a problem for it.
+    pub(crate) fn add_point(&mut self, feature: usize, position: [f64; 2], f: PointFields) {
+        let problem = |reason: String| FeatureProblem { feature, reason };
+        if !crate::network::geodesy::is_valid_lon_lat(position) {
+            self.problems
+                .push(problem(format!("invalid position {position:?}")));
+            return;
+        }
+        let check = |what: &str, v: Option<f64>, default: f64| match v {
+            None => Ok(default),
+            Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
+            Some(v) => Err(format!("{what} must be a number ≥ 0, got {v}")),
+        };
+        match f.kind.unwrap_or("unit") {
+            kind @ ("unit" | "post") => {
+                let mode = match f.mode.map(str::parse::<TravelMode>).transpose() {
+                    Ok(m) => m.unwrap_or(TravelMode::Car),
+                    Err(e) => return self.problems.push(problem(format!("mode: {e}"))),
+                };
+                let turnout_s = match check("turnout_s", f.turnout_s, 0.0) {
+                    Ok(v) => v,
+                    Err(e) => return self.problems.push(problem(e)),
+                };
+                let index = self.units.len();
+                self.units.push(Unit {
+                    id: f.id.unwrap_or_else(|| format!("unit-{index}")),
+                    name: f.name,
+                    kind: if kind == "post" { UnitKind::Post } else { UnitKind::Unit },
+                    class: f.class,
+                    mode,
+                    turnout_s,
+                    position,
+                    feature,
+                });
+            }
+            kind @ ("checkpoint" | "key_site" | "incident") => {
+                let (weight, dwell_s) = match (check("weight", f.weight, 1.0), check("dwell_s", f.dwell_s, 300.0)) {
+                    (Ok(w), Ok(d)) => (w, d),
+                    (Err(e), _) | (_, Err(e)) => return self.problems.push(problem(e)),
+                };
+                let list = match kind {
+                    "checkpoint" => &mut self.checkpoints,
+                    "key_site" => &mut self.key_sites,
+                    _ => &mut self.incidents,
+                };
+                let id = f.id.unwrap_or_else(|| format!("{kind}-{}", list.len()));
+                list.push(Site {
+                    id,
+                    name: f.name,
+                    weight,
+                    dwell_s,
+                    position,
+                    feature,
+                });
+            }
+            other => self.problems.push(problem(format!(
+                "unknown kind {other:?} for a Point (expected unit, post, checkpoint, key_site or incident)"
+            ))),
+        }
+    }
+}

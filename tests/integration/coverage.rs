@@ -1,0 +1,364 @@
+//! Coverage against a brute-force reference (spec §3): per-unit Dijkstra on the original graph
+//! for node times (exact), and on a finely refined graph for covered metres (within the
+//! refinement bound), on random small graphs with one-ways, parallel edges, self-loops,
+//! islands, units on nodes and several units on one edge.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use patrolmap::coverage::{self, reach, ModeNetwork};
+use patrolmap::network::{
+    road_geojson::read_str, Profile, ProfileGraph, RoadNetwork, SnapIndex, TravelMode,
+};
+use patrolmap::scenario::{Unit, UnitKind};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed};
+use serde_json::json;
+
+use crate::common::roads_geojson;
+
+/// Plain Dijkstra over `(from, to, time)` arcs from several `(node, time)` starts.
+fn dijkstra(n: usize, arcs: &[(usize, usize, f64)], starts: &[(usize, f64)]) -> Vec<f64> {
+    let mut adj = vec![Vec::new(); n];
+    for &(a, b, t) in arcs {
+        adj[a].push((b, t));
+    }
+    let mut dist = vec![f64::INFINITY; n];
+    let mut heap = BinaryHeap::new();
+    for &(s, t) in starts {
+        if t < dist[s] {
+            dist[s] = t;
+            heap.push(Reverse((t.to_bits(), s)));
+        }
+    }
+    while let Some(Reverse((bits, v))) = heap.pop() {
+        let t = f64::from_bits(bits);
+        if t > dist[v] {
+            continue;
+        }
+        for &(w, dt) in &adj[v] {
+            if t + dt < dist[w] {
+                dist[w] = t + dt;
+                heap.push(Reverse(((t + dt).to_bits(), w)));
+            }
+        }
+    }
+    dist
+}
+
+struct Case {
+    net: RoadNetwork,
+    graph: ProfileGraph,
+    placements: Vec<coverage::Placement>,
+}
+
+fn build_case(
+    lines: &[(Vec<[f64; 2]>, serde_json::Value)],
+    units: &[[f64; 2]],
+    turnouts: &[f64],
+) -> Case {
+    let net = read_str(&roads_geojson(lines), "r.geojson".as_ref()).unwrap();
+    let graph = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+    let index = SnapIndex::build(&net, &graph);
+    let units: Vec<Unit> = units
+        .iter()
+        .enumerate()
+        .map(|(i, &position)| Unit {
+            id: format!("u{i}"),
+            name: None,
+            kind: UnitKind::Unit,
+            class: None,
+            mode: TravelMode::Car,
+            turnout_s: turnouts[i % turnouts.len()],
+            position,
+            feature: i,
+        })
+        .collect();
+    let modes = [ModeNetwork {
+        mode: TravelMode::Car,
+        graph: &graph,
+        index: &index,
+    }];
+    let (placements, unplaced) = coverage::place_units(&units, &modes, 1e9);
+    assert!(unplaced.is_empty());
+    Case {
+        net,
+        graph,
+        placements,
+    }
+}
+
+/// Node times by one Dijkstra per unit on the original graph, then the minimum.
+fn brute_node_times(c: &Case) -> Vec<f64> {
+    let n = c.net.nodes.len();
+    let mut arcs = Vec::new();
+    for (e, edge) in c.net.edges.iter().enumerate() {
+        let (d, t) = (c.graph.edge_direction[e].unwrap(), c.graph.edge_time_s[e]);
+        if d.allows_forward() {
+            arcs.push((edge.from as usize, edge.to as usize, t));
+        }
+        if d.allows_backward() {
+            arcs.push((edge.to as usize, edge.from as usize, t));
+        }
+    }
+    let mut best = vec![f64::INFINITY; n];
+    for p in &c.placements {
+        let edge = &c.net.edges[p.edge as usize];
+        let (d, t) = (
+            c.graph.edge_direction[p.edge as usize].unwrap(),
+            c.graph.edge_time_s[p.edge as usize],
+        );
+        let mut starts = Vec::new();
+        if d.allows_forward() {
+            starts.push((edge.to as usize, p.start_s + (1.0 - p.fraction) * t));
+        }
+        if d.allows_backward() {
+            starts.push((edge.from as usize, p.start_s + p.fraction * t));
+        }
+        for (v, t) in dijkstra(n, &arcs, &starts).into_iter().enumerate() {
+            best[v] = best[v].min(t);
+        }
+    }
+    best
+}
+
+/// Covered metres per budget and per j distinct units, on a refined graph: every edge cut into
+/// `pieces` (plus a cut at each unit), a Dijkstra per unit, a piece counted for a unit when its
+/// midpoint is reached. Also returns the error bound of the refinement.
+fn brute_coverage(c: &Case, budgets: &[f64], k: usize, pieces: usize) -> (Vec<Vec<f64>>, f64) {
+    let mut nodes = c.net.nodes.len();
+    let mut arcs = Vec::new();
+    // Per edge: its cut fractions and the refined node at each.
+    let mut cuts: Vec<Vec<(f64, usize)>> = Vec::new();
+    let mut unit_node = vec![0; c.placements.len()];
+    let mut bound = 0.0;
+    for (e, edge) in c.net.edges.iter().enumerate() {
+        let mut fs: Vec<f64> = (1..pieces).map(|i| i as f64 / pieces as f64).collect();
+        let here: Vec<usize> = (0..c.placements.len())
+            .filter(|&i| c.placements[i].edge == e as u32)
+            .collect();
+        fs.extend(
+            here.iter()
+                .map(|&i| c.placements[i].fraction.clamp(0.0, 1.0)),
+        );
+        fs.sort_by(f64::total_cmp);
+        let mut list = vec![(0.0, edge.from as usize)];
+        for f in fs {
+            list.push((f, nodes));
+            nodes += 1;
+        }
+        list.push((1.0, edge.to as usize));
+        for &i in &here {
+            let f = c.placements[i].fraction.clamp(0.0, 1.0);
+            unit_node[i] = list[1..list.len() - 1].iter().find(|x| x.0 == f).unwrap().1;
+        }
+        let (d, t) = (c.graph.edge_direction[e].unwrap(), c.graph.edge_time_s[e]);
+        for w in list.windows(2) {
+            let dt = (w[1].0 - w[0].0) * t;
+            if d.allows_forward() {
+                arcs.push((w[0].1, w[1].1, dt));
+            }
+            if d.allows_backward() {
+                arcs.push((w[1].1, w[0].1, dt));
+            }
+        }
+        // Each unit's reached set changes at most 4 times inside an edge; a piece holding a
+        // change may be misjudged.
+        bound +=
+            4.0 * c.placements.len() as f64 * edge.length_m / pieces as f64 * budgets.len() as f64;
+        cuts.push(list);
+    }
+    let times: Vec<Vec<f64>> = c
+        .placements
+        .iter()
+        .enumerate()
+        .map(|(i, p)| dijkstra(nodes, &arcs, &[(unit_node[i], p.start_s)]))
+        .collect();
+    let mut covered = vec![vec![0.0; k]; budgets.len()];
+    for (e, edge) in c.net.edges.iter().enumerate() {
+        let (d, t) = (c.graph.edge_direction[e].unwrap(), c.graph.edge_time_s[e]);
+        for w in cuts[e].windows(2) {
+            let half = (w[1].0 - w[0].0) * t / 2.0;
+            for (b, &budget) in budgets.iter().enumerate() {
+                let count = times
+                    .iter()
+                    .filter(|tu| {
+                        let via_a = if d.allows_forward() {
+                            tu[w[0].1] + half
+                        } else {
+                            f64::INFINITY
+                        };
+                        let via_b = if d.allows_backward() {
+                            tu[w[1].1] + half
+                        } else {
+                            f64::INFINITY
+                        };
+                        via_a.min(via_b) <= budget
+                    })
+                    .count();
+                for level in covered[b].iter_mut().take(count) {
+                    *level += (w[1].0 - w[0].0) * edge.length_m;
+                }
+            }
+        }
+    }
+    (covered, bound)
+}
+
+fn engine(c: &Case, budgets: &[f64], k: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
+    let cutoff = budgets.iter().fold(0.0f64, |a, &b| a.max(b));
+    let labels = coverage::search(&c.net, &[&c.graph], &c.placements, k, cutoff);
+    let modes = [reach::ModeReach {
+        graph: &c.graph,
+        labels: &labels[0],
+    }];
+    let covered = reach::covered_lengths(&c.net, &c.graph, &modes, &c.placements, budgets, k);
+    let nearest = coverage::search(&c.net, &[&c.graph], &c.placements, 1, cutoff);
+    (
+        covered,
+        coverage::nearest_node_times(&nearest, c.net.nodes.len()),
+    )
+}
+
+/// A random small road network around (0, 0): nodes on a jittered grid, edges between random
+/// pairs (parallel edges and self-loops included) with random one-ways and speeds, and a
+/// separate two-edge island.
+fn network_strategy() -> impl Strategy<Value = Vec<(Vec<[f64; 2]>, serde_json::Value)>> {
+    let edge = (
+        0usize..6,
+        0usize..6,
+        0usize..4,
+        prop::option::of(10.0f64..80.0),
+        prop::bool::ANY,
+    );
+    prop::collection::vec(edge, 3..12).prop_map(|edges| {
+        let node = |i: usize| {
+            [
+                (i % 3) as f64 * 0.004 + (i as f64) * 1e-4,
+                (i / 3) as f64 * 0.004,
+            ]
+        };
+        let mut lines: Vec<(Vec<[f64; 2]>, serde_json::Value)> = edges
+            .into_iter()
+            .map(|(a, b, oneway, speed, bend)| {
+                let (pa, pb) = (node(a), node(b));
+                let mut line = vec![pa];
+                if bend || a == b {
+                    line.push([
+                        (pa[0] + pb[0]) / 2.0 + 0.001,
+                        (pa[1] + pb[1]) / 2.0 + 0.0013,
+                    ]);
+                }
+                line.push(pb);
+                let oneway = [json!("yes"), json!("-1"), json!(null), json!(null)][oneway].clone();
+                let mut props = json!({"oneway": oneway, "highway": "residential"});
+                if let Some(s) = speed {
+                    props["speed_kph"] = json!(s);
+                }
+                (line, props)
+            })
+            .collect();
+        lines.push((vec![[0.05, 0.05], [0.051, 0.05]], json!({})));
+        lines.push((
+            vec![[0.051, 0.05], [0.052, 0.051]],
+            json!({"oneway": "yes"}),
+        ));
+        lines
+    })
+}
+
+proptest! {
+    #![proptest_config(Config { cases: 64, rng_seed: RngSeed::Fixed(135), failure_persistence: None, ..Config::default() })]
+
+    #[test]
+    fn coverage_matches_brute_force(
+        lines in network_strategy(),
+        // Units near the roads, some exactly on grid nodes.
+        units in prop::collection::vec((0usize..6, 0.0f64..1.0, prop::bool::ANY), 1..5),
+        turnouts in prop::collection::vec(prop::sample::select(vec![0.0, 0.0, 15.0]), 1..3),
+        budgets in prop::collection::vec(5.0f64..150.0, 1..4),
+        k in 1usize..4,
+    ) {
+        let positions: Vec<[f64; 2]> = units
+            .iter()
+            .map(|&(i, f, on_node)| {
+                let p = [(i % 3) as f64 * 0.004 + (i as f64) * 1e-4, (i / 3) as f64 * 0.004];
+                if on_node { p } else { [p[0] + f * 0.004, p[1] + 0.0005] }
+            })
+            .collect();
+        let case = build_case(&lines, &positions, &turnouts);
+        let (covered, node_times) = engine(&case, &budgets, k);
+
+        let brute_times = brute_node_times(&case);
+        let cutoff = budgets.iter().fold(0.0f64, |a, &b| a.max(b));
+        for (v, (&got, &want)) in node_times.iter().zip(&brute_times).enumerate() {
+            if want <= cutoff {
+                prop_assert_eq!(got, want, "node {}", v);
+            } else {
+                prop_assert!(got.is_infinite(), "node {} beyond the cutoff", v);
+            }
+        }
+
+        let (brute, bound) = brute_coverage(&case, &budgets, k, 400);
+        for b in 0..budgets.len() {
+            for j in 0..k {
+                prop_assert!(
+                    (covered[b][j] - brute[b][j]).abs() <= bound + 1e-6,
+                    "budget {} k {}: engine {} brute {} bound {}", budgets[b], j + 1, covered[b][j], brute[b][j], bound
+                );
+                if j > 0 {
+                    prop_assert!(covered[b][j] <= covered[b][j - 1] + 1e-9);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn exact_intervals_on_one_edge() {
+    // One two-way edge of 1 km at 36 km/h (100 s), a unit at a quarter, another at the far end.
+    let line = vec![[0.0, 0.0], [0.0, 0.008993216]];
+    let case = build_case(
+        &[(line, json!({"speed_kph": 36}))],
+        &[[0.0, 0.002248304], [0.0, 0.008993216]],
+        &[0.0],
+    );
+    let length = case.net.edges[0].length_m;
+    let f = case.placements[0].fraction;
+    assert!((f - 0.25).abs() < 1e-6);
+    let t = case.graph.edge_time_s[0];
+    assert!((t - 100.0).abs() < 1e-3);
+    let (covered, _) = engine(&case, &[10.0, 30.0], 2);
+    // 10 s is a tenth of the edge: unit 0 covers [f - 0.1, f + 0.1], unit 1 [0.9, 1].
+    assert!(
+        (covered[0][0] - 3.0 * (10.0 / t) * length).abs() < 1e-6,
+        "{}",
+        covered[0][0]
+    );
+    assert_eq!(covered[0][1], 0.0);
+    // 30 s: unit 0 covers [0, f + 0.3], unit 1 [0.7, 1]; they overlap nowhere.
+    assert!((covered[1][0] - (f + 2.0 * 30.0 / t) * length).abs() < 1e-6);
+    assert_eq!(covered[1][1], 0.0);
+    // 60 s: unit 0 covers [0, f + 0.6], unit 1 [0.4, 1]: both on [0.4, 0.85].
+    let (covered, _) = engine(&case, &[60.0], 2);
+    assert!((covered[0][0] - length).abs() < 1e-6);
+    assert!((covered[0][1] - (f + 60.0 / t - (1.0 - 60.0 / t)) * length).abs() < 1e-6);
+}
+
+#[test]
+fn one_way_edges_are_covered_only_downstream() {
+    let line = vec![[0.0, 0.0], [0.0, 0.008993216]];
+    let case = build_case(
+        &[(line, json!({"speed_kph": 36, "oneway": "yes"}))],
+        &[[0.0, 0.004496608]],
+        &[0.0],
+    );
+    let (covered, times) = engine(&case, &[20.0], 1);
+    let length = case.net.edges[0].length_m;
+    let t = case.graph.edge_time_s[0];
+    assert!(
+        (covered[0][0] - 20.0 / t * length).abs() < 1e-6,
+        "{covered:?}"
+    );
+    assert!(times[0].is_infinite(), "the first node is upstream");
+}
