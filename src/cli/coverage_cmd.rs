@@ -58,6 +58,7 @@ struct Run {
     snap_s: f64,
     search_s: f64,
     coverage_s: f64,
+    tiers_s: f64,
 }
 
 pub fn run(args: CoverageArgs) -> Result<()> {
@@ -137,6 +138,7 @@ pub fn run(args: CoverageArgs) -> Result<()> {
         median(|r| r.search_s),
         median(|r| r.coverage_s),
     );
+    let tiers_s = median(|r| r.tiers_s);
     let result = &runs[0];
     for u in &result.unplaced {
         let unit = &scenario.units[u.unit as usize];
@@ -187,7 +189,7 @@ pub fn run(args: CoverageArgs) -> Result<()> {
         "coverage": rows,
         "standard": args.standard.to_string(),
         "tiers": tiers,
-        "timings_ms": {"load": load_s * 1e3, "snap": snap_s * 1e3, "search": search_s * 1e3, "coverage": coverage_s * 1e3},
+        "timings_ms": {"load": load_s * 1e3, "snap": snap_s * 1e3, "search": search_s * 1e3, "coverage": coverage_s * 1e3, "tiers": tiers_s * 1e3},
         "repeat": args.repeat,
     });
     if let Some(path) = &args.json {
@@ -243,8 +245,10 @@ fn run_once(
         args.k,
     );
     let node_times_s = coverage::nearest_node_times(&labels, network.nodes.len());
-    let tiers = tier_coverage(args, network, scenario, graphs, &placements, cutoff_s);
     let coverage_s = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let tiers = tier_coverage(args, network, scenario, graphs, &placements, cutoff_s);
+    let tiers_s = start.elapsed().as_secs_f64();
     Run {
         placements,
         unplaced,
@@ -254,6 +258,7 @@ fn run_once(
         snap_s,
         search_s,
         coverage_s,
+        tiers_s,
     }
 }
 
@@ -325,7 +330,7 @@ fn print_table(args: &CoverageArgs, summary: &serde_json::Value, units: usize, t
     for row in summary["coverage"].as_array().into_iter().flatten() {
         println!(
             "{:>7}s {:>3} {:>12.2} {:>6.1}%",
-            row["budget_s"],
+            row["budget_s"].as_f64().unwrap_or(0.0),
             row["k"],
             row["covered_m"].as_f64().unwrap_or(0.0) / 1e3,
             100.0 * row["share"].as_f64().unwrap_or(0.0)
@@ -351,11 +356,13 @@ fn print_table(args: &CoverageArgs, summary: &serde_json::Value, units: usize, t
         );
     }
     let t = &summary["timings_ms"];
+    let ms = |key: &str| t[key].as_f64().unwrap_or(0.0);
     println!(
-        "time: load {:.0} ms, snap {:.2} ms, search {:.2} ms, coverage {:.2} ms",
-        t["load"].as_f64().unwrap_or(0.0),
-        t["snap"].as_f64().unwrap_or(0.0),
-        t["search"].as_f64().unwrap_or(0.0),
-        t["coverage"].as_f64().unwrap_or(0.0)
+        "time: load {:.0} ms, snap {:.2} ms, search {:.2} ms, coverage {:.2} ms, tiers {:.2} ms",
+        ms("load"),
+        ms("snap"),
+        ms("search"),
+        ms("coverage"),
+        ms("tiers")
     );
 }

@@ -4,6 +4,7 @@
 mod coverage_cmd;
 mod network_cmd;
 mod progress;
+mod scenario_cmd;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,9 @@ enum Command {
     Network(network_cmd::NetworkCommand),
     /// Response coverage of a deployment: 1-3-5 minute tiers, reinforcement, node times.
     Coverage(coverage_cmd::CoverageArgs),
+    /// Scenarios: generate seeded random ones.
+    #[command(subcommand)]
+    Scenario(scenario_cmd::ScenarioCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -37,6 +41,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Network(cmd) => network_cmd::run(cmd),
         Command::Coverage(args) => coverage_cmd::run(args),
+        Command::Scenario(cmd) => scenario_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,7 +5,9 @@
 //! and the rest loads.
 
 mod csv;
+pub mod generate;
 mod geojson_reader;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 

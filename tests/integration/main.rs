@@ -6,3 +6,4 @@ mod coverage;
 mod osm_real;
 mod road_geojson;
 mod snap;
+mod spec_check;

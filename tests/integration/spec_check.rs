@@ -1,0 +1,171 @@
+//! `patrolmap coverage` against the independent implementation of spec/coverage.md in
+//! `bench/spec_reference.py` (numpy + scipy), on real roads.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::{shared_data, temp_dir};
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn patrolmap() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+}
+
+fn read(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Exports `city`, places `units` at random, runs both implementations, compares.
+fn compare(city: &str, units: usize, seed: u64, k: usize) {
+    let dir = temp_dir(&format!("spec-{city}-{seed}"));
+    let roads = dir.join("roads.geojson");
+    let scenario = dir.join("scenario.geojson");
+    run(patrolmap().args(["network", "export", s(&shared_data(city)), "-o", s(&roads)]));
+    let (units_s, seed_s) = (units.to_string(), seed.to_string());
+    run(patrolmap().args([
+        "scenario",
+        "random",
+        "--roads",
+        s(&roads),
+        "--units",
+        &units_s,
+        "--seed",
+        &seed_s,
+        "-o",
+        s(&scenario),
+    ]));
+    let k_s = k.to_string();
+    let common = ["--budgets", "60,180,300", "--k", &k_s];
+    let (ours, ours_nt) = (dir.join("ours.json"), dir.join("ours-nt.json"));
+    run(patrolmap()
+        .args([
+            "coverage",
+            "--roads",
+            s(&roads),
+            "--scenario",
+            s(&scenario),
+            "--max-snap-m",
+            "1e9",
+        ])
+        .args(common)
+        .args(["--json", s(&ours), "--node-times", s(&ours_nt)]));
+    let (theirs, theirs_nt) = (dir.join("ref.json"), dir.join("ref-nt.json"));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/spec_reference.py");
+    run(Command::new("python3")
+        .arg(&script)
+        .args([s(&roads), s(&scenario)])
+        .args(common)
+        .args(["--json", s(&theirs), "--node-times", s(&theirs_nt)]));
+
+    let (a, b) = (read(&ours), read(&theirs));
+    assert_eq!(a["network"]["nodes"], b["network"]["nodes"]);
+    assert_eq!(a["network"]["edges"], b["network"]["edges"]);
+    assert_eq!(a["units"], b["units"]);
+    let (la, lb) = (
+        a["network"]["length_m"].as_f64().unwrap(),
+        b["network"]["length_m"].as_f64().unwrap(),
+    );
+    assert!((la - lb).abs() < 1e-6);
+    let (rows_a, rows_b) = (
+        a["coverage"].as_array().unwrap(),
+        b["coverage"].as_array().unwrap(),
+    );
+    assert_eq!(rows_a.len(), 3 * k);
+    for (x, y) in rows_a.iter().zip(rows_b) {
+        assert_eq!((&x["budget_s"], &x["k"]), (&y["budget_s"], &y["k"]));
+        let (cx, cy) = (
+            x["covered_m"].as_f64().unwrap(),
+            y["covered_m"].as_f64().unwrap(),
+        );
+        assert!(
+            (cx - cy).abs() < 1e-6,
+            "{city} budget {} k {}: {cx} vs {cy}",
+            x["budget_s"],
+            x["k"]
+        );
+    }
+    let (ta, tb) = (read(&ours_nt), read(&theirs_nt));
+    let (ta, tb) = (ta.as_object().unwrap(), tb.as_object().unwrap());
+    assert_eq!(ta.len(), tb.len());
+    let mut compared = 0;
+    for (node, want) in tb {
+        let got = &ta[node];
+        match (got.as_f64(), want.as_f64()) {
+            (Some(x), Some(y)) => {
+                assert!((x - y).abs() <= 1e-9 * y.max(1.0), "{node}: {x} vs {y}");
+                compared += 1;
+            }
+            (None, Some(y)) => assert!(y > 300.0, "{node}: unreached here, {y} s there"),
+            (Some(x), None) => panic!("{node}: {x} s here, unreachable there"),
+            (None, None) => {}
+        }
+    }
+    assert!(
+        compared > ta.len() / 4,
+        "most nodes are reached ({compared})"
+    );
+}
+
+#[test]
+fn demo_city_matches_the_independent_implementation() {
+    compare("campo-grande.osm.pbf", 15, 3, 3);
+}
+
+#[test]
+fn columbus_matches_the_independent_implementation() {
+    compare("columbus.osm.pbf", 30, 9, 2);
+}
+
+/// Coverage read straight from the .osm.pbf equals coverage of its GeoJSON export.
+#[test]
+fn osm_and_its_export_give_the_same_coverage() {
+    let dir = temp_dir("osm-vs-export");
+    let (roads, scenario) = (dir.join("roads.geojson"), dir.join("scenario.geojson"));
+    let pbf = shared_data("campo-grande.osm.pbf");
+    run(patrolmap().args(["network", "export", s(&pbf), "-o", s(&roads)]));
+    run(patrolmap().args([
+        "scenario",
+        "random",
+        "--roads",
+        s(&pbf),
+        "--units",
+        "12",
+        "--seed",
+        "5",
+        "-o",
+        s(&scenario),
+    ]));
+    let out = |roads: &Path, name: &str| {
+        let json = dir.join(name);
+        run(patrolmap().args([
+            "coverage",
+            "--roads",
+            s(roads),
+            "--scenario",
+            s(&scenario),
+            "--k",
+            "2",
+            "--json",
+            s(&json),
+        ]));
+        read(&json)
+    };
+    let (a, b) = (out(&pbf, "a.json"), out(&roads, "b.json"));
+    assert_eq!(a["coverage"], b["coverage"]);
+    assert_eq!(a["network"]["nodes"], b["network"]["nodes"]);
+    assert_eq!(a["tiers"], b["tiers"]);
+}
