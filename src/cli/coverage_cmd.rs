@@ -227,7 +227,11 @@ fn run_once(
         .chain(args.standard.tiers.iter().map(|t| &t.budget_s))
         .fold(0.0f64, |a, &b| a.max(b));
     let start = Instant::now();
-    let labels = coverage::search(network, graphs, &placements, args.k, cutoff_s);
+    let labels = if args.k == 1 {
+        coverage::search_nearest_times(network, graphs, &placements, cutoff_s)
+    } else {
+        coverage::search(network, graphs, &placements, args.k, cutoff_s)
+    };
     let search_s = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
@@ -244,8 +248,8 @@ fn run_once(
         &args.budgets,
         args.k,
     );
-    let node_times_s = coverage::nearest_node_times(&labels, network.nodes.len());
     let coverage_s = start.elapsed().as_secs_f64();
+    let node_times_s = coverage::nearest_node_times(&labels, network.nodes.len());
     let start = Instant::now();
     let tiers = tier_coverage(args, network, scenario, graphs, &placements, cutoff_s);
     let tiers_s = start.elapsed().as_secs_f64();

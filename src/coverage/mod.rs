@@ -5,6 +5,7 @@
 //! exactly covered metres, as `spec/coverage.md` defines. The functions are pure: no files,
 //! no printing.
 
+pub mod radix_heap;
 pub mod reach;
 pub mod search;
 mod standard;
@@ -137,6 +138,28 @@ pub fn search(
                 sources_of(network, graph, p, &mut sources);
             }
             search::k_nearest(graph, &sources, k.max(1), cutoff_s)
+        })
+        .collect()
+}
+
+/// Like [`search`] with `k == 1`, but records only times, not which unit: the fastest way to
+/// covered length and node times.
+pub fn search_nearest_times(
+    network: &RoadNetwork,
+    graphs: &[&ProfileGraph],
+    placements: &[Placement],
+    cutoff_s: f64,
+) -> Vec<Labels> {
+    let mut sources = Vec::new();
+    graphs
+        .iter()
+        .enumerate()
+        .map(|(m, graph)| {
+            sources.clear();
+            for p in placements.iter().filter(|p| p.mode_index == m) {
+                sources_of(network, graph, p, &mut sources);
+            }
+            search::nearest_times(graph, &sources, cutoff_s)
         })
         .collect()
 }

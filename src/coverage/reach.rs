@@ -104,6 +104,38 @@ pub fn covered_lengths(
         if !measure.is_usable(e) || edge.length_m == 0.0 {
             continue;
         }
+        if k == 1 && units_here.clone().next().is_none() {
+            // The hot case: no unit on the edge, one label per end. The reached set is
+            // [0, a] ∪ [1 − b, 1], so its measure is min(1, a + b), with no sorting.
+            for (b, &budget_s) in budgets_s.iter().enumerate() {
+                let (mut from_u, mut from_v) = (0.0f64, 0.0f64);
+                for mode in modes {
+                    let Some(direction) = mode.graph.edge_direction[e] else {
+                        continue;
+                    };
+                    let time_s = mode.graph.edge_time_s[e];
+                    let reach = |spare_s: f64| {
+                        if time_s > 0.0 {
+                            (spare_s / time_s).min(1.0)
+                        } else {
+                            1.0
+                        }
+                    };
+                    let (tu, tv) = (
+                        mode.labels.nearest_s(edge.from),
+                        mode.labels.nearest_s(edge.to),
+                    );
+                    if direction.allows_forward() && tu <= budget_s {
+                        from_u = from_u.max(reach(budget_s - tu));
+                    }
+                    if direction.allows_backward() && tv <= budget_s {
+                        from_v = from_v.max(reach(budget_s - tv));
+                    }
+                }
+                covered[b][0] += edge.length_m * (from_u + from_v).min(1.0);
+            }
+            continue;
+        }
         candidates.clear();
         for (m, mode) in modes.iter().enumerate() {
             for (t, unit) in mode.labels.at(edge.from) {

@@ -4,9 +4,7 @@
 //! start times, a time cutoff, and k labels per node from distinct units, and it runs on every
 //! drag of a unit on the command map, so it allocates only its output and its heap.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
+use super::radix_heap::RadixHeap;
 use crate::network::ProfileGraph;
 
 /// A search source: a unit entering the graph at `node` at `time_s`.
@@ -68,44 +66,83 @@ fn key(t: f64) -> u64 {
 ///   {"type":"Feature","properties":{"speed_kph":36},"geometry":{"type":"LineString","coordinates":[[0,0.001],[0,0.002]]}}]}"#,
 ///   "r.geojson".as_ref()).unwrap();
 /// let g = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
-/// let labels = nearest(&g, &[Source { node: 0, time_s: 5.0, unit: 0 }], 300.0);
-/// assert_eq!(labels.nearest_s(0), 5.0);
-/// assert!((labels.nearest_s(2) - (5.0 + 2.0 * g.edge_time_s[0])).abs() < 1e-6);
+/// let (start, end) = (net.edges[0].from, net.edges[1].to);
+/// let labels = nearest(&g, &[Source { node: start, time_s: 5.0, unit: 0 }], 300.0);
+/// assert_eq!(labels.nearest_s(start), 5.0);
+/// assert!((labels.nearest_s(end) - (5.0 + 2.0 * g.edge_time_s[0])).abs() < 1e-6);
 /// ```
 pub fn nearest(graph: &ProfileGraph, sources: &[Source], cutoff_s: f64) -> Labels {
     let n = graph.node_count();
     let mut time_s = vec![f64::INFINITY; n];
     let mut unit = vec![u32::MAX; n];
-    let mut heap = BinaryHeap::with_capacity(sources.len() * 4);
+    dijkstra(graph, sources, cutoff_s, &mut time_s, Some(&mut unit));
+    Labels { k: 1, time_s, unit }
+}
+
+/// Nearest-unit times only, with no record of which unit: what covered length needs, and
+/// less memory traffic per node. With two or more threads and enough sources, the sources
+/// are split in two halves searched in parallel, and each node keeps the smaller time (a
+/// minimum over all sources either way, so the result is the same to the bit).
+pub fn nearest_times(graph: &ProfileGraph, sources: &[Source], cutoff_s: f64) -> Labels {
+    let n = graph.node_count();
+    let search = |part: &[Source]| {
+        let mut time_s = vec![f64::INFINITY; n];
+        dijkstra(graph, part, cutoff_s, &mut time_s, None);
+        time_s
+    };
+    let time_s = if sources.len() >= 16 && rayon::current_num_threads() >= 2 {
+        let (a, b) = sources.split_at(sources.len() / 2);
+        let (mut ta, tb) = rayon::join(|| search(a), || search(b));
+        for (x, y) in ta.iter_mut().zip(tb) {
+            *x = x.min(y);
+        }
+        ta
+    } else {
+        search(sources)
+    };
+    Labels {
+        k: 1,
+        time_s,
+        unit: vec![u32::MAX; n],
+    }
+}
+
+/// The multi-source Dijkstra itself, into caller-owned arrays (`unit` when owners are wanted).
+fn dijkstra(
+    graph: &ProfileGraph,
+    sources: &[Source],
+    cutoff_s: f64,
+    time_s: &mut [f64],
+    mut unit: Option<&mut [u32]>,
+) {
+    let mut heap = RadixHeap::new();
     for s in sources {
         if s.time_s <= cutoff_s && s.time_s < time_s[s.node as usize] {
             time_s[s.node as usize] = s.time_s;
-            unit[s.node as usize] = s.unit;
-            heap.push(Reverse((key(s.time_s), s.node)));
+            if let Some(unit) = unit.as_deref_mut() {
+                unit[s.node as usize] = s.unit;
+            }
+            heap.push(key(s.time_s), s.node);
         }
     }
     let fwd = &graph.forward;
-    while let Some(Reverse((k, v))) = heap.pop() {
+    while let Some((k, v)) = heap.pop() {
         let t = f64::from_bits(k);
         if t > time_s[v as usize] {
             continue;
         }
-        let owner = unit[v as usize];
-        let (start, end) = (
-            fwd.first[v as usize] as usize,
-            fwd.first[v as usize + 1] as usize,
-        );
-        for i in start..end {
-            let w = fwd.other[i] as usize;
-            let nt = t + fwd.time_s[i];
+        for arc in fwd.arcs_of(v) {
+            let w = arc.other as usize;
+            let nt = t + arc.time_s;
             if nt < time_s[w] && nt <= cutoff_s {
                 time_s[w] = nt;
-                unit[w] = owner;
-                heap.push(Reverse((key(nt), w as u32)));
+                if let Some(unit) = unit.as_deref_mut() {
+                    unit[w] = unit[v as usize];
+                }
+                heap.push(key(nt), w as u32);
             }
         }
     }
-    Labels { k: 1, time_s, unit }
 }
 
 /// The `k` best times per node from distinct units (a k-label Dijkstra): each node accepts
@@ -118,14 +155,14 @@ pub fn k_nearest(graph: &ProfileGraph, sources: &[Source], k: usize, cutoff_s: f
     let mut time_s = vec![f64::INFINITY; n * k];
     let mut unit = vec![u32::MAX; n * k];
     let mut count = vec![0u8; n];
-    let mut heap = BinaryHeap::with_capacity(sources.len() * 4);
+    let mut heap = RadixHeap::new();
     for s in sources {
         if s.time_s <= cutoff_s {
-            heap.push(Reverse((key(s.time_s), s.node, s.unit)));
+            heap.push(key(s.time_s), (s.node, s.unit));
         }
     }
     let fwd = &graph.forward;
-    while let Some(Reverse((key_t, v, u))) = heap.pop() {
+    while let Some((key_t, (v, u))) = heap.pop() {
         let (vi, c) = (v as usize, count[v as usize] as usize);
         if c == k || unit[vi * k..vi * k + c].contains(&u) {
             continue;
@@ -134,16 +171,15 @@ pub fn k_nearest(graph: &ProfileGraph, sources: &[Source], k: usize, cutoff_s: f
         time_s[vi * k + c] = t;
         unit[vi * k + c] = u;
         count[vi] += 1;
-        let (start, end) = (fwd.first[vi] as usize, fwd.first[vi + 1] as usize);
-        for i in start..end {
-            let w = fwd.other[i] as usize;
+        for arc in fwd.arcs_of(v) {
+            let w = arc.other as usize;
             let cw = count[w] as usize;
-            let nt = t + fwd.time_s[i];
+            let nt = t + arc.time_s;
             // A full node cannot take this label, and neither can one that has this unit.
             if nt > cutoff_s || cw == k || unit[w * k..w * k + cw].contains(&u) {
                 continue;
             }
-            heap.push(Reverse((key(nt), w as u32, u)));
+            heap.push(key(nt), (w as u32, u));
         }
     }
     Labels { k, time_s, unit }

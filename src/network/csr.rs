@@ -6,25 +6,37 @@
 
 use super::{Direction, Profile, RoadNetwork, TravelMode};
 
+/// One arc: 16 bytes, so that a node's arcs are read in one or two cache lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Arc {
+    /// Travel time along the arc, in seconds.
+    pub time_s: f64,
+    /// The other end (head for forward arcs, tail for backward ones).
+    pub other: u32,
+    /// The road edge the arc runs along.
+    pub edge: u32,
+}
+
 /// One direction of adjacency in CSR form.
 #[derive(Clone, Debug, Default)]
 pub struct Adjacency {
     /// `first[v]..first[v + 1]` are the arcs of node `v`.
     pub first: Vec<u32>,
-    /// The other end of each arc (head for forward arcs, tail for backward ones).
-    pub other: Vec<u32>,
-    /// Travel time of each arc, in seconds.
-    pub time_s: Vec<f64>,
-    /// The road edge each arc runs along.
-    pub edge: Vec<u32>,
+    /// The arcs, grouped by node.
+    pub arcs: Vec<Arc>,
 }
 
 impl Adjacency {
     /// The arcs of node `v` as `(other end, time in s, edge)`.
     #[inline]
     pub fn arcs(&self, v: u32) -> impl Iterator<Item = (u32, f64, u32)> + '_ {
-        let range = self.first[v as usize] as usize..self.first[v as usize + 1] as usize;
-        range.map(move |i| (self.other[i], self.time_s[i], self.edge[i]))
+        self.arcs_of(v).iter().map(|a| (a.other, a.time_s, a.edge))
+    }
+
+    /// The arcs of node `v`.
+    #[inline]
+    pub fn arcs_of(&self, v: u32) -> &[Arc] {
+        &self.arcs[self.first[v as usize] as usize..self.first[v as usize + 1] as usize]
     }
 
     fn build(node_count: usize, arcs: &[(u32, u32, f64, u32)]) -> Adjacency {
@@ -36,22 +48,17 @@ impl Adjacency {
             first[i + 1] += first[i];
         }
         let mut fill = first.clone();
-        let (mut other, mut time_s, mut edge) = (
-            vec![0; arcs.len()],
-            vec![0.0; arcs.len()],
-            vec![0; arcs.len()],
-        );
+        let mut out = vec![Arc::default(); arcs.len()];
         for a in arcs {
             let slot = fill[a.0 as usize] as usize;
             fill[a.0 as usize] += 1;
-            (other[slot], time_s[slot], edge[slot]) = (a.1, a.2, a.3);
+            out[slot] = Arc {
+                time_s: a.2,
+                other: a.1,
+                edge: a.3,
+            };
         }
-        Adjacency {
-            first,
-            other,
-            time_s,
-            edge,
-        }
+        Adjacency { first, arcs: out }
     }
 }
 
@@ -131,7 +138,7 @@ impl ProfileGraph {
 
     /// Number of directed arcs.
     pub fn arc_count(&self) -> usize {
-        self.forward.other.len()
+        self.forward.arcs.len()
     }
 
     /// Whether this mode may use road edge `e`.

@@ -176,6 +176,57 @@ impl RoadNetwork {
     }
 }
 
+impl RoadNetwork {
+    fn sort_nodes_spatially(&mut self) {
+        let Some([x0, y0, x1, y1]) = self.bbox() else {
+            return;
+        };
+        let scale = |v: f64, lo: f64, hi: f64| {
+            if hi > lo {
+                (((v - lo) / (hi - lo)) * 65535.0) as u32
+            } else {
+                0
+            }
+        };
+        let mut order: Vec<u32> = (0..self.nodes.len() as u32).collect();
+        let keys: Vec<u64> = self
+            .nodes
+            .iter()
+            .map(|p| hilbert_index(scale(p[0], x0, x1), scale(p[1], y0, y1)))
+            .collect();
+        order.sort_by_key(|&v| (keys[v as usize], v));
+        let mut new_id = vec![0u32; self.nodes.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_id[old as usize] = new as u32;
+        }
+        self.nodes = order.iter().map(|&old| self.nodes[old as usize]).collect();
+        for edge in &mut self.edges {
+            edge.from = new_id[edge.from as usize];
+            edge.to = new_id[edge.to as usize];
+        }
+    }
+}
+
+/// Position of `(x, y)` (16 bits each) along a Hilbert curve over the 65536² grid.
+fn hilbert_index(mut x: u32, mut y: u32) -> u64 {
+    let mut d = 0u64;
+    let mut s = 1u32 << 15;
+    while s > 0 {
+        let rx = u32::from(x & s > 0);
+        let ry = u32::from(y & s > 0);
+        d += u64::from(s) * u64::from(s) * u64::from((3 * rx) ^ ry);
+        if ry == 0 {
+            if rx == 1 {
+                x = s.wrapping_mul(2).wrapping_sub(1).wrapping_sub(x) & 0xFFFF;
+                y = s.wrapping_mul(2).wrapping_sub(1).wrapping_sub(y) & 0xFFFF;
+            }
+            std::mem::swap(&mut x, &mut y);
+        }
+        s >>= 1;
+    }
+    d
+}
+
 /// Builds a [`RoadNetwork`] edge by edge, interning classes and names.
 #[derive(Debug)]
 pub(crate) struct NetworkBuilder {
@@ -260,7 +311,10 @@ impl NetworkBuilder {
         &mut self.network.report
     }
 
-    pub fn finish(self) -> RoadNetwork {
+    /// The network, with nodes renumbered along a Hilbert curve: searches then touch nearby
+    /// memory for nearby nodes (node ids are internal; files name nodes by position).
+    pub fn finish(mut self) -> RoadNetwork {
+        self.network.sort_nodes_spatially();
         self.network
     }
 }

@@ -360,5 +360,39 @@ fn one_way_edges_are_covered_only_downstream() {
         (covered[0][0] - 20.0 / t * length).abs() < 1e-6,
         "{covered:?}"
     );
-    assert!(times[0].is_infinite(), "the first node is upstream");
+    assert!(
+        times[case.net.edges[0].from as usize].is_infinite(),
+        "the first node is upstream"
+    );
+}
+
+/// The nearest-times search (split over two threads for many units) gives the same times,
+/// to the bit, as the single search that records owners, and the same covered metres.
+#[test]
+fn split_nearest_search_equals_the_single_search_on_columbus() {
+    use patrolmap::network::{self, NoProgress};
+    use patrolmap::scenario::generate::random_scenario;
+    let net = network::load(&crate::common::shared_data("columbus.osm.pbf"), &NoProgress).unwrap();
+    let graph = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+    let index = SnapIndex::build(&net, &graph);
+    let scenario = random_scenario(&net, &graph, 60, 0, 21);
+    let modes = [ModeNetwork {
+        mode: TravelMode::Car,
+        graph: &graph,
+        index: &index,
+    }];
+    let (placed, _) = coverage::place_units(&scenario.units, &modes, 1e9);
+    assert_eq!(placed.len(), 60);
+    let single = coverage::search(&net, &[&graph], &placed, 1, 300.0);
+    let split = coverage::search_nearest_times(&net, &[&graph], &placed, 300.0);
+    assert_eq!(single[0].time_s, split[0].time_s);
+    assert!(single[0].time_s.iter().filter(|t| t.is_finite()).count() > net.nodes.len() / 4);
+    let cover = |labels: &patrolmap::coverage::search::Labels| {
+        let m = [reach::ModeReach {
+            graph: &graph,
+            labels,
+        }];
+        reach::covered_lengths(&net, &graph, &m, &placed, &[60.0, 180.0, 300.0], 1)
+    };
+    assert_eq!(cover(&single[0]), cover(&split[0]));
 }
