@@ -5,5 +5,6 @@ mod common;
 mod coverage;
 mod osm_real;
 mod road_geojson;
+mod scenario;
 mod snap;
 mod spec_check;

@@ -1,0 +1,209 @@
+//! Scenario files: every kind read, bad features reported by index with the reason, the rest
+//! loaded; CSV as well; whole-file errors name the file.
+
+use std::process::Command;
+
+use patrolmap::network::TravelMode;
+use patrolmap::scenario::{self, read_csv_str, read_geojson_str, UnitKind};
+use serde_json::json;
+
+use crate::common::{shared_data, temp_dir};
+
+fn collection(features: Vec<serde_json::Value>) -> String {
+    json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
+fn point(props: serde_json::Value, coords: serde_json::Value) -> serde_json::Value {
+    json!({"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": coords}})
+}
+
+#[test]
+fn every_kind_loads_and_bad_features_are_reported_by_index() {
+    let text = collection(vec![
+        point(json!({}), json!([112.9, 27.8])),
+        point(
+            json!({"kind": "post", "class": "kiosk", "name": "岳塘岗亭", "turnout_s": 30}),
+            json!([112.91, 27.8]),
+        ),
+        point(
+            json!({"kind": "unit", "mode": "ebike", "id": "E-7"}),
+            json!([112.92, 27.8]),
+        ),
+        point(
+            json!({"kind": "checkpoint", "dwell_s": 120}),
+            json!([112.9, 27.81]),
+        ),
+        point(
+            json!({"kind": "key_site", "weight": 3}),
+            json!([112.9, 27.82]),
+        ),
+        point(json!({"kind": "incident"}), json!([112.9, 27.83])),
+        json!({"type": "Feature", "properties": {"kind": "patrol_line"},
+               "geometry": {"type": "LineString", "coordinates": [[112.9, 27.8], [112.91, 27.81]]}}),
+        json!({"type": "Feature", "properties": {"kind": "closure"},
+               "geometry": {"type": "Polygon", "coordinates": [[[112.9, 27.8], [112.91, 27.8], [112.91, 27.81], [112.9, 27.8]]]}}),
+        // Bad ones, by index 8..:
+        point(json!({"kind": "ufo"}), json!([112.9, 27.8])),
+        point(
+            json!({"kind": "unit", "mode": "helicopter"}),
+            json!([112.9, 27.8]),
+        ),
+        point(json!({"kind": "unit"}), json!([212.9, 27.8])),
+        point(
+            json!({"kind": "post", "turnout_s": "soon"}),
+            json!([112.9, 27.8]),
+        ),
+        point(
+            json!({"kind": "checkpoint", "weight": -2}),
+            json!([112.9, 27.8]),
+        ),
+        json!({"type": "Feature", "properties": {"kind": "unit"}, "geometry": null}),
+        json!({"type": "Feature", "properties": {"kind": "patrol_line"},
+               "geometry": {"type": "LineString", "coordinates": [[112.9, 27.8]]}}),
+        json!({"type": "Feature", "properties": {"kind": "unit"},
+               "geometry": {"type": "LineString", "coordinates": [[112.9, 27.8], [112.91, 27.8]]}}),
+    ]);
+    let s = read_geojson_str(&text).unwrap();
+    assert_eq!(s.units.len(), 3);
+    assert_eq!(s.units[0].kind, UnitKind::Unit);
+    assert_eq!(s.units[1].kind, UnitKind::Post);
+    assert_eq!(s.units[1].name.as_deref(), Some("岳塘岗亭"));
+    assert_eq!(s.units[1].turnout_s, 30.0);
+    assert_eq!(s.units[2].mode, TravelMode::Ebike);
+    assert_eq!(s.units[2].id, "E-7");
+    assert_eq!(
+        (s.checkpoints.len(), s.key_sites.len(), s.incidents.len()),
+        (1, 1, 1)
+    );
+    assert_eq!(s.checkpoints[0].dwell_s, 120.0);
+    assert_eq!(s.key_sites[0].weight, 3.0);
+    assert_eq!((s.patrol_lines.len(), s.closures.len()), (1, 1));
+    let problems: Vec<(usize, &str)> = s
+        .problems
+        .iter()
+        .map(|p| (p.feature, p.reason.as_str()))
+        .collect();
+    let expect = [
+        (8, "unknown kind \"ufo\""),
+        (9, "unknown travel mode \"helicopter\""),
+        (10, "invalid position"),
+        (11, "turnout_s must be a number"),
+        (12, "weight must be a number ≥ 0"),
+        (13, "no geometry"),
+        (14, "needs two or more valid positions"),
+        (15, "is not a scenario feature"),
+    ];
+    assert_eq!(problems.len(), expect.len(), "{problems:?}");
+    for ((index, reason), (want_index, want)) in problems.iter().zip(expect) {
+        assert_eq!(*index, want_index);
+        assert!(
+            reason.contains(want),
+            "feature {index}: {reason:?} should say {want:?}"
+        );
+    }
+}
+
+#[test]
+fn csv_points_load_with_quotes_and_report_bad_rows() {
+    let text = "lon,lat,kind,name,class,turnout_s\n\
+                112.9,27.8,post,\"站, \"\"东\"\"\",station,60\n\
+                112.91,27.8,,patrol car,,\n\
+                abc,27.8,unit,bad lon,,\n\
+                112.92,27.8,checkpoint,gate,,\n";
+    let s = read_csv_str(text).unwrap();
+    assert_eq!(s.units.len(), 2);
+    assert_eq!(s.units[0].name.as_deref(), Some("站, \"东\""));
+    assert_eq!(s.units[0].turnout_s, 60.0);
+    assert_eq!(s.checkpoints.len(), 1);
+    assert_eq!(s.problems.len(), 1);
+    assert_eq!(s.problems[0].feature, 2);
+    assert!(s.problems[0].reason.contains("lon: not a number"));
+    assert!(read_csv_str("x,y\n1,2\n")
+        .unwrap_err()
+        .contains("lon and lat"));
+}
+
+#[test]
+fn coverage_command_reports_bad_scenarios_clearly() {
+    let dir = temp_dir("bad-scenario");
+    let roads = shared_data("campo-grande.osm.pbf");
+    let run = |scenario: &std::path::Path, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+            .args([
+                "coverage",
+                "--roads",
+                roads.to_str().unwrap(),
+                "--scenario",
+                scenario.to_str().unwrap(),
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let not_json = dir.join("s.geojson");
+    std::fs::write(&not_json, "{ nope").unwrap();
+    let out = run(&not_json, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains(not_json.to_str().unwrap()) && err.contains("invalid GeoJSON"),
+        "{err}"
+    );
+
+    let no_units = dir.join("none.geojson");
+    std::fs::write(
+        &no_units,
+        collection(vec![point(
+            json!({"kind": "checkpoint"}),
+            json!([-54.6, -20.46]),
+        )]),
+    )
+    .unwrap();
+    let out = run(&no_units, &[]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no responding units"));
+
+    // One good unit, one far away, one bad feature: warnings name them, the rest computes.
+    let net = patrolmap::network::load(&roads, &patrolmap::network::NoProgress).unwrap();
+    let on_road = net.geometry(0)[0];
+    let mixed = dir.join("mixed.geojson");
+    std::fs::write(
+        &mixed,
+        collection(vec![
+            point(json!({"id": "near"}), json!(on_road)),
+            point(json!({"id": "far"}), json!([-50.0, -20.46])),
+            point(json!({"kind": "ufo"}), json!([-54.62, -20.46])),
+        ]),
+    )
+    .unwrap();
+    let json_out = dir.join("out.json");
+    let out = run(&mixed, &["--json", json_out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("feature 2: unknown kind"), "{err}");
+    assert!(
+        err.contains("unit far (feature 1) refused: nearest road is"),
+        "{err}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_out).unwrap()).unwrap();
+    assert_eq!(summary["units"], 1);
+    assert_eq!(summary["units_refused"][0]["id"], "far");
+
+    for (args, message) in [
+        (vec!["--budgets", "60,-1"], "--budgets"),
+        (vec!["--k", "0"], "--k must be"),
+        (vec!["--standard", "60:zero"], "units must be"),
+    ] {
+        let out = run(&mixed, &args);
+        assert_ne!(out.status.code(), Some(0));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(message) && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+    let missing = dir.join("missing.geojson");
+    let out = run(&missing, &[]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+    let _ = scenario::load(&missing).unwrap_err();
+}
