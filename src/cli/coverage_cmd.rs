@@ -151,6 +151,26 @@ pub fn run(args: CoverageArgs) -> Result<()> {
         );
     }
 
+    let start = Instant::now();
+    let points = point_report(
+        &args,
+        network,
+        &scenario,
+        &graph_refs,
+        &indexes[0],
+        &result.placements,
+    );
+    let points_s = start.elapsed().as_secs_f64();
+    for (kind, id, reason) in points
+        .iter()
+        .filter_map(|p| p["refused"].as_str().map(|r| (&p["kind"], &p["id"], r)))
+    {
+        eprintln!(
+            "warning: {}: {kind} {id} not placed on a road: {reason}",
+            args.scenario.display()
+        );
+    }
+
     let measure = &graphs[0];
     let total_m: f64 = (0..network.edges.len())
         .filter(|&e| measure.is_usable(e))
@@ -189,7 +209,8 @@ pub fn run(args: CoverageArgs) -> Result<()> {
         "coverage": rows,
         "standard": args.standard.to_string(),
         "tiers": tiers,
-        "timings_ms": {"load": load_s * 1e3, "snap": snap_s * 1e3, "search": search_s * 1e3, "coverage": coverage_s * 1e3, "tiers": tiers_s * 1e3},
+        "points": points,
+        "timings_ms": {"load": load_s * 1e3, "snap": snap_s * 1e3, "search": search_s * 1e3, "coverage": coverage_s * 1e3, "tiers": tiers_s * 1e3, "points": points_s * 1e3},
         "repeat": args.repeat,
     });
     if let Some(path) = &args.json {
@@ -235,11 +256,7 @@ fn run_once(
     let search_s = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
-    let mode_reach: Vec<reach::ModeReach> = graphs
-        .iter()
-        .zip(&labels)
-        .map(|(graph, labels)| reach::ModeReach { graph, labels })
-        .collect();
+    let mode_reach = reach::mode_reach(graphs, &labels);
     let covered = reach::covered_lengths(
         network,
         graphs[0],
@@ -297,11 +314,7 @@ fn tier_coverage(
                 tier.units,
                 cutoff_s.min(tier.budget_s),
             );
-            let mode_reach: Vec<reach::ModeReach> = graphs
-                .iter()
-                .zip(&labels)
-                .map(|(graph, labels)| reach::ModeReach { graph, labels })
-                .collect();
+            let mode_reach = reach::mode_reach(graphs, &labels);
             let covered = reach::covered_lengths(
                 network,
                 graphs[0],
@@ -312,6 +325,122 @@ fn tier_coverage(
             );
             covered[0][tier.units - 1]
         })
+        .collect()
+}
+
+/// For every checkpoint, key site and incident: the nearest units with their times, and
+/// whether each tier of the standard is met there (enough distinct eligible units in time).
+fn point_report(
+    args: &CoverageArgs,
+    network: &crate::network::RoadNetwork,
+    scenario: &Scenario,
+    graphs: &[&ProfileGraph],
+    car_index: &SnapIndex,
+    placements: &[Placement],
+) -> Vec<serde_json::Value> {
+    let sites: Vec<(&str, &crate::scenario::Site)> = [
+        ("checkpoint", &scenario.checkpoints),
+        ("key_site", &scenario.key_sites),
+        ("incident", &scenario.incidents),
+    ]
+    .into_iter()
+    .flat_map(|(kind, list)| list.iter().map(move |s| (kind, s)))
+    .collect();
+    if sites.is_empty() {
+        return Vec::new();
+    }
+    let max_budget = args
+        .standard
+        .tiers
+        .iter()
+        .map(|t| t.budget_s)
+        .fold(0.0f64, f64::max);
+    let k_list = args
+        .standard
+        .tiers
+        .iter()
+        .map(|t| t.units)
+        .max()
+        .unwrap_or(1)
+        .max(args.k)
+        .max(3);
+    // One search for the nearest-units list, and one per tier for its eligible units.
+    let nearest_labels = coverage::search(network, graphs, placements, k_list, max_budget);
+    let tier_inputs: Vec<(Vec<Placement>, Vec<crate::coverage::search::Labels>)> = args
+        .standard
+        .tiers
+        .iter()
+        .map(|tier| {
+            let eligible = eligible_placements(tier, scenario, placements);
+            let labels = coverage::search(network, graphs, &eligible, tier.units, tier.budget_s);
+            (eligible, labels)
+        })
+        .collect();
+    sites
+        .iter()
+        .map(|(kind, site)| {
+            let base =
+                json!({"kind": kind, "id": site.id, "name": site.name, "weight": site.weight});
+            let snapped = match car_index.snap(site.position, args.max_snap_m) {
+                Ok(s) => s,
+                Err(e) => {
+                    let mut v = base;
+                    v["refused"] = json!(e.to_string());
+                    return v;
+                }
+            };
+            let nearest = reach::arrivals_at(
+                network,
+                &reach::mode_reach(graphs, &nearest_labels),
+                placements,
+                snapped.edge,
+                snapped.fraction,
+                k_list,
+            );
+            let tiers_met: Vec<bool> = args
+                .standard
+                .tiers
+                .iter()
+                .zip(&tier_inputs)
+                .map(|(tier, (eligible, labels))| {
+                    let arrivals = reach::arrivals_at(
+                        network,
+                        &reach::mode_reach(graphs, labels),
+                        eligible,
+                        snapped.edge,
+                        snapped.fraction,
+                        tier.units,
+                    );
+                    arrivals.iter().filter(|a| a.1 <= tier.budget_s).count() >= tier.units
+                })
+                .collect();
+            let mut v = base;
+            v["dist_m"] = json!(snapped.dist_m);
+            v["nearest"] = nearest
+                .iter()
+                .map(|&(u, t)| json!({"unit": scenario.units[u as usize].id, "time_s": t}))
+                .collect();
+            v["tiers_met"] = json!(tiers_met);
+            v
+        })
+        .collect()
+}
+
+fn eligible_placements(
+    tier: &crate::coverage::Tier,
+    scenario: &Scenario,
+    placements: &[Placement],
+) -> Vec<Placement> {
+    placements
+        .iter()
+        .filter(|p| {
+            tier.classes.is_empty()
+                || scenario.units[p.unit as usize]
+                    .class
+                    .as_ref()
+                    .is_some_and(|c| tier.classes.contains(c))
+        })
+        .copied()
         .collect()
 }
 
@@ -358,6 +487,29 @@ fn print_table(args: &CoverageArgs, summary: &serde_json::Value, units: usize, t
             },
             100.0 * row["share"].as_f64().unwrap_or(0.0)
         );
+    }
+    let points = summary["points"].as_array().cloned().unwrap_or_default();
+    if !points.is_empty() {
+        for kind in ["checkpoint", "key_site", "incident"] {
+            let of_kind: Vec<_> = points.iter().filter(|p| p["kind"] == kind).collect();
+            if of_kind.is_empty() {
+                continue;
+            }
+            let met: Vec<String> = (0..args.standard.tiers.len())
+                .map(|i| {
+                    of_kind
+                        .iter()
+                        .filter(|p| p["tiers_met"][i] == true)
+                        .count()
+                        .to_string()
+                })
+                .collect();
+            println!(
+                "{kind}s ({}): meeting each tier: {}",
+                of_kind.len(),
+                met.join(" / ")
+            );
+        }
     }
     let t = &summary["timings_ms"];
     let ms = |key: &str| t[key].as_f64().unwrap_or(0.0);

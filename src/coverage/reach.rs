@@ -17,6 +17,15 @@ pub struct ModeReach<'a> {
     pub labels: &'a Labels,
 }
 
+/// Pairs each mode's graph with its labels.
+pub fn mode_reach<'a>(graphs: &[&'a ProfileGraph], labels: &'a [Labels]) -> Vec<ModeReach<'a>> {
+    graphs
+        .iter()
+        .zip(labels)
+        .map(|(&graph, labels)| ModeReach { graph, labels })
+        .collect()
+}
+
 /// A unit that may reach part of one edge.
 #[derive(Clone, Copy, Debug)]
 struct Candidate {
@@ -227,4 +236,59 @@ fn multiplicity_measure(events: &mut [(f64, i32)], k: usize) -> [f64; 8] {
         last = x;
     }
     out
+}
+
+/// The `k` earliest distinct units at one point of a road edge, as `(unit, time_s)`, best
+/// first (spec §3's arrival at a point, per unit). `fraction` is the point's place on `edge`.
+pub fn arrivals_at(
+    network: &RoadNetwork,
+    modes: &[ModeReach],
+    placements: &[Placement],
+    edge: u32,
+    fraction: f64,
+    k: usize,
+) -> Vec<(u32, f64)> {
+    let e = edge as usize;
+    let (from, to) = (network.edges[e].from, network.edges[e].to);
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for (m, mode) in modes.iter().enumerate() {
+        for (t, unit) in mode.labels.at(from) {
+            candidate(&mut candidates, unit, m).from_u_s = t;
+        }
+        for (t, unit) in mode.labels.at(to) {
+            candidate(&mut candidates, unit, m).from_v_s = t;
+        }
+    }
+    for p in placements.iter().filter(|p| p.edge == edge) {
+        candidate(&mut candidates, p.unit, p.mode_index).on_edge = Some((p.fraction, p.start_s));
+    }
+    let f = fraction.clamp(0.0, 1.0);
+    let mut best: Vec<(u32, f64)> = candidates
+        .iter()
+        .filter_map(|c| {
+            let graph = modes[c.mode].graph;
+            let direction = graph.edge_direction[e]?;
+            let time_s = graph.edge_time_s[e];
+            let mut t = f64::INFINITY;
+            if direction.allows_forward() {
+                t = t.min(c.from_u_s + f * time_s);
+            }
+            if direction.allows_backward() {
+                t = t.min(c.from_v_s + (1.0 - f) * time_s);
+            }
+            if let Some((g, start_s)) = c.on_edge {
+                let g = g.clamp(0.0, 1.0);
+                if direction.allows_forward() && f >= g {
+                    t = t.min(start_s + (f - g) * time_s);
+                }
+                if direction.allows_backward() && f <= g {
+                    t = t.min(start_s + (g - f) * time_s);
+                }
+            }
+            t.is_finite().then_some((c.unit, t))
+        })
+        .collect();
+    best.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    best.truncate(k);
+    best
 }

@@ -90,6 +90,14 @@ fn build_case(
 
 /// Node times by one Dijkstra per unit on the original graph, then the minimum.
 fn brute_node_times(c: &Case) -> Vec<f64> {
+    let per_unit = brute_times_per_unit(c);
+    (0..c.net.nodes.len())
+        .map(|v| per_unit.iter().map(|t| t[v]).fold(f64::INFINITY, f64::min))
+        .collect()
+}
+
+/// One Dijkstra per unit on the original graph: `times[unit][node]`.
+fn brute_times_per_unit(c: &Case) -> Vec<Vec<f64>> {
     let n = c.net.nodes.len();
     let mut arcs = Vec::new();
     for (e, edge) in c.net.edges.iter().enumerate() {
@@ -101,7 +109,7 @@ fn brute_node_times(c: &Case) -> Vec<f64> {
             arcs.push((edge.to as usize, edge.from as usize, t));
         }
     }
-    let mut best = vec![f64::INFINITY; n];
+    let mut all = Vec::new();
     for p in &c.placements {
         let edge = &c.net.edges[p.edge as usize];
         let (d, t) = (
@@ -115,11 +123,41 @@ fn brute_node_times(c: &Case) -> Vec<f64> {
         if d.allows_backward() {
             starts.push((edge.from as usize, p.start_s + p.fraction * t));
         }
-        for (v, t) in dijkstra(n, &arcs, &starts).into_iter().enumerate() {
-            best[v] = best[v].min(t);
-        }
+        all.push(dijkstra(n, &arcs, &starts));
     }
-    best
+    all
+}
+
+/// Arrival of each unit at fraction `f` of edge `e` (spec §3), from per-unit node times.
+fn brute_arrivals(c: &Case, e: usize, f: f64) -> Vec<f64> {
+    let per_unit = brute_times_per_unit(c);
+    let edge = &c.net.edges[e];
+    let (d, t) = (c.graph.edge_direction[e].unwrap(), c.graph.edge_time_s[e]);
+    let mut out: Vec<f64> = per_unit
+        .iter()
+        .zip(&c.placements)
+        .map(|(times, p)| {
+            let mut a = f64::INFINITY;
+            if d.allows_forward() {
+                a = a.min(times[edge.from as usize] + f * t);
+            }
+            if d.allows_backward() {
+                a = a.min(times[edge.to as usize] + (1.0 - f) * t);
+            }
+            if p.edge as usize == e {
+                let g = p.fraction.clamp(0.0, 1.0);
+                if d.allows_forward() && f >= g {
+                    a = a.min(p.start_s + (f - g) * t);
+                }
+                if d.allows_backward() && f <= g {
+                    a = a.min(p.start_s + (g - f) * t);
+                }
+            }
+            a
+        })
+        .collect();
+    out.sort_by(f64::total_cmp);
+    out
 }
 
 /// Covered metres per budget and per j distinct units, on a refined graph: every edge cut into
@@ -278,6 +316,7 @@ proptest! {
         turnouts in prop::collection::vec(prop::sample::select(vec![0.0, 0.0, 15.0]), 1..3),
         budgets in prop::collection::vec(5.0f64..150.0, 1..4),
         k in 1usize..4,
+        point in (0usize..64, 0.0f64..=1.0),
     ) {
         let positions: Vec<[f64; 2]> = units
             .iter()
@@ -296,6 +335,21 @@ proptest! {
                 prop_assert_eq!(got, want, "node {}", v);
             } else {
                 prop_assert!(got.is_infinite(), "node {} beyond the cutoff", v);
+            }
+        }
+
+        // The k earliest distinct units at a point: from the k-label search, as from one
+        // search per unit.
+        let (e, f) = (point.0 % case.net.edges.len(), point.1);
+        let labels = coverage::search(&case.net, &[&case.graph], &case.placements, k, cutoff);
+        let got = reach::arrivals_at(&case.net, &reach::mode_reach(&[&case.graph], &labels), &case.placements, e as u32, f, k);
+        let want = brute_arrivals(&case, e, f);
+        for j in 0..k {
+            match (got.get(j), want.get(j)) {
+                (Some(g), Some(&w)) if w <= cutoff => prop_assert!((g.1 - w).abs() <= 1e-9 * w.max(1.0), "arrival {}: {} vs {}", j, g.1, w),
+                (Some(g), Some(&w)) => prop_assert!(g.1 >= w - 1e-9 * w.max(1.0), "arrival {} too early", j),
+                (None, Some(&w)) => prop_assert!(w > cutoff, "arrival {} missing ({} s)", j, w),
+                _ => {}
             }
         }
 
