@@ -94,6 +94,7 @@ pub fn covered_lengths(
     k: usize,
 ) -> Vec<Vec<f64>> {
     let mut covered = vec![vec![0.0; k]; budgets_s.len()];
+    let max_budget_s = budgets_s.iter().fold(0.0f64, |a, &b| a.max(b));
     let mut on_edge: Vec<(u32, usize)> = placements
         .iter()
         .enumerate()
@@ -110,10 +111,20 @@ pub fn covered_lengths(
             next_on_edge += 1;
         }
         let units_here = on_edge[next_on_edge..].iter().take_while(|x| x.0 == e32);
+        let no_unit_here = units_here.clone().next().is_none();
+        // Most edges of a city are beyond every budget from both ends: skip them first.
+        if no_unit_here
+            && modes.iter().all(|m| {
+                m.labels.nearest_s(edge.from) > max_budget_s
+                    && m.labels.nearest_s(edge.to) > max_budget_s
+            })
+        {
+            continue;
+        }
         if !measure.is_usable(e) || edge.length_m == 0.0 {
             continue;
         }
-        if k == 1 && units_here.clone().next().is_none() {
+        if k == 1 && no_unit_here {
             // The hot case: no unit on the edge, one label per end. The reached set is
             // [0, a] ∪ [1 − b, 1], so its measure is min(1, a + b), with no sorting.
             for (b, &budget_s) in budgets_s.iter().enumerate() {

@@ -4,6 +4,8 @@
 //! start times, a time cutoff, and k labels per node from distinct units, and it runs on every
 //! drag of a unit on the command map, so it allocates only its output and its heap.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::radix_heap::RadixHeap;
 use crate::network::ProfileGraph;
 
@@ -79,31 +81,72 @@ pub fn nearest(graph: &ProfileGraph, sources: &[Source], cutoff_s: f64) -> Label
     Labels { k: 1, time_s, unit }
 }
 
-/// Nearest-unit times only, with no record of which unit: what covered length needs, and
-/// less memory traffic per node. With two or more threads and enough sources, the sources
-/// are split in two halves searched in parallel, and each node keeps the smaller time (a
-/// minimum over all sources either way, so the result is the same to the bit).
+/// Nearest-unit times only, with no record of which unit: what covered length needs.
+///
+/// With two threads and enough sources, the sources are split into two spatial halves (node
+/// ids follow a Hilbert curve) searched at once over one shared array of times: each thread
+/// keeps its own heap, lowers a node's time only with compare-and-swap, and skips nodes that
+/// the other thread reached sooner, so each mostly expands the part of the city its units
+/// are nearest to. Every lowered time is pushed by the thread that lowered it, so the final
+/// time of every node is expanded, and each time is `t(v) + w` of a final predecessor, as in
+/// the sequential search: the result is the same to the bit (tested).
 pub fn nearest_times(graph: &ProfileGraph, sources: &[Source], cutoff_s: f64) -> Labels {
     let n = graph.node_count();
-    let search = |part: &[Source]| {
-        let mut time_s = vec![f64::INFINITY; n];
-        dijkstra(graph, part, cutoff_s, &mut time_s, None);
-        time_s
-    };
     let time_s = if sources.len() >= 16 && rayon::current_num_threads() >= 2 {
-        let (a, b) = sources.split_at(sources.len() / 2);
-        let (mut ta, tb) = rayon::join(|| search(a), || search(b));
-        for (x, y) in ta.iter_mut().zip(tb) {
-            *x = x.min(y);
-        }
-        ta
+        let mut sorted = sources.to_vec();
+        sorted.sort_unstable_by_key(|s| s.node);
+        let (a, b) = sorted.split_at(sorted.len() / 2);
+        let shared: Vec<AtomicU64> = (0..n)
+            .map(|_| AtomicU64::new(f64::INFINITY.to_bits()))
+            .collect();
+        rayon::join(
+            || shared_dijkstra(graph, a, cutoff_s, &shared),
+            || shared_dijkstra(graph, b, cutoff_s, &shared),
+        );
+        shared
+            .into_iter()
+            .map(|t| f64::from_bits(t.into_inner()))
+            .collect()
     } else {
-        search(sources)
+        let mut time_s = vec![f64::INFINITY; n];
+        dijkstra(graph, sources, cutoff_s, &mut time_s, None);
+        time_s
     };
     Labels {
         k: 1,
         time_s,
         unit: vec![u32::MAX; n],
+    }
+}
+
+/// Lowers `slot` to `key` if that is lower; whether it did.
+#[inline]
+fn lower(slot: &AtomicU64, key: u64) -> bool {
+    // Non-negative times order as their bits, so the integer minimum is the time minimum.
+    slot.fetch_min(key, Ordering::Relaxed) > key
+}
+
+/// One thread's half of [`nearest_times`].
+fn shared_dijkstra(graph: &ProfileGraph, sources: &[Source], cutoff_s: f64, time_s: &[AtomicU64]) {
+    let mut heap = RadixHeap::new();
+    for s in sources {
+        if s.time_s <= cutoff_s && lower(&time_s[s.node as usize], key(s.time_s)) {
+            heap.push(key(s.time_s), s.node);
+        }
+    }
+    let fwd = &graph.forward;
+    while let Some((k, v)) = heap.pop() {
+        if k > time_s[v as usize].load(Ordering::Relaxed) {
+            continue;
+        }
+        let t = f64::from_bits(k);
+        for arc in fwd.arcs_of(v) {
+            let nt = t + arc.time_s;
+            let slot = &time_s[arc.other as usize];
+            if nt <= cutoff_s && key(nt) < slot.load(Ordering::Relaxed) && lower(slot, key(nt)) {
+                heap.push(key(nt), arc.other);
+            }
+        }
     }
 }
 
