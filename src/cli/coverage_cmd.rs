@@ -40,6 +40,9 @@ pub struct CoverageArgs {
     /// Write nearest-unit times of every node here, as {"lon,lat": seconds or null}.
     #[arg(long)]
     node_times: Option<PathBuf>,
+    /// How many gaps (uncovered runs of road) to list per tier.
+    #[arg(long, default_value_t = 20)]
+    gaps: usize,
     /// Run snap, search and coverage N times and report the median of each.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
@@ -171,6 +174,8 @@ pub fn run(args: CoverageArgs) -> Result<()> {
         );
     }
 
+    let gap_lists = gap_report(&args, network, &scenario, &graph_refs, &result.placements);
+
     let measure = &graphs[0];
     let total_m: f64 = (0..network.edges.len())
         .filter(|&e| measure.is_usable(e))
@@ -210,6 +215,7 @@ pub fn run(args: CoverageArgs) -> Result<()> {
         "standard": args.standard.to_string(),
         "tiers": tiers,
         "points": points,
+        "gaps": gap_lists,
         "timings_ms": {"load": load_s * 1e3, "snap": snap_s * 1e3, "search": search_s * 1e3, "coverage": coverage_s * 1e3, "tiers": tiers_s * 1e3, "points": points_s * 1e3},
         "repeat": args.repeat,
     });
@@ -422,6 +428,37 @@ fn point_report(
                 .collect();
             v["tiers_met"] = json!(tiers_met);
             v
+        })
+        .collect()
+}
+
+/// The largest uncovered runs of road for each tier.
+fn gap_report(
+    args: &CoverageArgs,
+    network: &crate::network::RoadNetwork,
+    scenario: &Scenario,
+    graphs: &[&ProfileGraph],
+    placements: &[Placement],
+) -> Vec<serde_json::Value> {
+    let incidents: Vec<([f64; 2], f64)> = scenario
+        .incidents
+        .iter()
+        .map(|s| (s.position, s.weight))
+        .collect();
+    args.standard
+        .tiers
+        .iter()
+        .map(|tier| {
+            let eligible = eligible_placements(tier, scenario, placements);
+            let labels = coverage::search(network, graphs, &eligible, tier.units, tier.budget_s);
+            let modes = reach::mode_reach(graphs, &labels);
+            let gaps = crate::coverage::gaps::find_gaps(network, graphs[0], &modes, &eligible, tier.budget_s, tier.units, &incidents, 200.0);
+            let listed: Vec<_> = gaps
+                .iter()
+                .take(args.gaps)
+                .map(|g| json!({"length_m": g.length_m, "incident_weight": g.incident_weight, "location": g.location, "stretches": g.stretches.len()}))
+                .collect();
+            json!({"budget_s": tier.budget_s, "units": tier.units, "runs": gaps.len(), "length_m": gaps.iter().map(|g| g.length_m).sum::<f64>(), "largest": listed})
         })
         .collect()
 }

@@ -230,6 +230,78 @@ fn push_union(intervals: &mut [(f64, f64)], events: &mut Vec<(f64, i32)>) {
     }
 }
 
+/// The stretches of `[0, 1]` covered by at least `k` intervals, from sorted-or-not events.
+fn covered_by_at_least(events: &mut [(f64, i32)], k: usize, out: &mut Vec<(f64, f64)>) {
+    out.clear();
+    events.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut depth = 0i32;
+    let mut start = None;
+    for &(x, delta) in events.iter() {
+        depth += delta;
+        match (start, depth as usize >= k) {
+            (None, true) => start = Some(x),
+            (Some(s), false) => {
+                if x > s {
+                    match out.last_mut() {
+                        Some(last) if last.1 >= s => last.1 = x,
+                        _ => out.push((s, x)),
+                    }
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Per usable edge of `measure` with length: the fractions reached within `budget_s` by at
+/// least `k` distinct units, as sorted disjoint intervals (an empty list where none).
+pub fn covered_intervals(
+    network: &RoadNetwork,
+    measure: &ProfileGraph,
+    modes: &[ModeReach],
+    placements: &[Placement],
+    budget_s: f64,
+    k: usize,
+) -> Vec<Vec<(f64, f64)>> {
+    let mut by_edge: Vec<Vec<usize>> = vec![Vec::new(); network.edges.len()];
+    for (i, p) in placements.iter().enumerate() {
+        by_edge[p.edge as usize].push(i);
+    }
+    let (mut candidates, mut intervals, mut events) = (Vec::new(), Vec::new(), Vec::new());
+    let mut result = vec![Vec::new(); network.edges.len()];
+    for (e, edge) in network.edges.iter().enumerate() {
+        if !measure.is_usable(e) || edge.length_m == 0.0 {
+            continue;
+        }
+        candidates.clear();
+        for (m, mode) in modes.iter().enumerate() {
+            for (t, unit) in mode.labels.at(edge.from) {
+                candidate(&mut candidates, unit, m).from_u_s = t;
+            }
+            for (t, unit) in mode.labels.at(edge.to) {
+                candidate(&mut candidates, unit, m).from_v_s = t;
+            }
+        }
+        for &i in &by_edge[e] {
+            let p = &placements[i];
+            candidate(&mut candidates, p.unit, p.mode_index).on_edge =
+                Some((p.fraction, p.start_s));
+        }
+        events.clear();
+        for c in &candidates {
+            let graph = modes[c.mode].graph;
+            let Some(direction) = graph.edge_direction[e] else {
+                continue;
+            };
+            reached_intervals(c, graph.edge_time_s[e], direction, budget_s, &mut intervals);
+            push_union(&mut intervals, &mut events);
+        }
+        covered_by_at_least(&mut events, k, &mut result[e]);
+    }
+    result
+}
+
 /// The measure of [0, 1] covered by at least j + 1 intervals, for j < k (at most 8 levels
 /// are returned; callers use `k` of them).
 fn multiplicity_measure(events: &mut [(f64, i32)], k: usize) -> [f64; 8] {

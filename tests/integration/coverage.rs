@@ -353,6 +353,14 @@ proptest! {
             }
         }
 
+        // Gaps are exactly the rest of the road.
+        let total: f64 = case.net.edges.iter().map(|e| e.length_m).sum();
+        let gaps = patrolmap::coverage::gaps::find_gaps(
+            &case.net, &case.graph, &reach::mode_reach(&[&case.graph], &labels), &case.placements, budgets[0], k, &[], 0.0,
+        );
+        let gap_m: f64 = gaps.iter().map(|g| g.length_m).sum();
+        prop_assert!((gap_m + covered[0][k - 1] - total).abs() < 1e-6, "gaps {} + covered {} != {}", gap_m, covered[0][k - 1], total);
+
         let (brute, bound) = brute_coverage(&case, &budgets, k, 400);
         for b in 0..budgets.len() {
             for j in 0..k {
@@ -449,4 +457,51 @@ fn split_nearest_search_equals_the_single_search_on_columbus() {
         reach::covered_lengths(&net, &graph, &m, &placed, &[60.0, 180.0, 300.0], 1)
     };
     assert_eq!(cover(&single[0]), cover(&split[0]));
+}
+
+#[test]
+fn gaps_merge_through_nodes_and_rank_by_incidents() {
+    // A chain of three edges and, apart, a fourth; one unit at the far end of the chain.
+    let lines = vec![
+        (vec![[0.0, 0.0], [0.0, 0.001]], json!({})),
+        (vec![[0.0, 0.001], [0.0, 0.002]], json!({})),
+        (vec![[0.0, 0.002], [0.0, 0.01]], json!({})),
+        (vec![[0.1, 0.0], [0.1, 0.001]], json!({})),
+    ];
+    let case = build_case(&lines, &[[0.0, 0.01]], &[0.0]);
+    let labels = coverage::search(&case.net, &[&case.graph], &case.placements, 1, 60.0);
+    let modes = reach::mode_reach(&[&case.graph], &labels);
+    let gaps = patrolmap::coverage::gaps::find_gaps(
+        &case.net,
+        &case.graph,
+        &modes,
+        &case.placements,
+        60.0,
+        1,
+        &[],
+        0.0,
+    );
+    assert_eq!(
+        gaps.len(),
+        2,
+        "the chain's uncovered part is one run, the lone edge another"
+    );
+    assert_eq!(gaps[0].stretches.len(), 3, "longest first");
+    let incidents = [([0.1, 0.0005], 5.0)];
+    let gaps = patrolmap::coverage::gaps::find_gaps(
+        &case.net,
+        &case.graph,
+        &modes,
+        &case.placements,
+        60.0,
+        1,
+        &incidents,
+        100.0,
+    );
+    assert_eq!(
+        gaps[0].stretches.len(),
+        1,
+        "the run near the incident ranks first"
+    );
+    assert_eq!(gaps[0].incident_weight, 5.0);
 }
