@@ -108,8 +108,7 @@ pub fn find_gaps(
                             .any(|&f| haversine_m(*p, point_along(g, f)) <= near_m)
                     })
                 })
-                .map(|(_, w)| w)
-                .sum();
+                .fold(0.0, |sum, (_, w)| sum + w);
             Gap {
                 stretches,
                 length_m,
