@@ -40,6 +40,9 @@ pub struct CoverageArgs {
     /// Write nearest-unit times of every node here, as {"lon,lat": seconds or null}.
     #[arg(long)]
     node_times: Option<PathBuf>,
+    /// Write the coverage overlay here: road pieces cut at each budget, with tier and times.
+    #[arg(long)]
+    geojson: Option<PathBuf>,
     /// How many gaps (uncovered runs of road) to list per tier.
     #[arg(long, default_value_t = 20)]
     gaps: usize,
@@ -221,6 +224,29 @@ pub fn run(args: CoverageArgs) -> Result<()> {
     });
     if let Some(path) = &args.json {
         write_json(path, &summary)?;
+    }
+    if let Some(path) = &args.geojson {
+        let mut budgets = args.budgets.clone();
+        budgets.sort_by(f64::total_cmp);
+        budgets.dedup();
+        let labels = coverage::search_nearest_times(
+            network,
+            &graph_refs,
+            &result.placements,
+            budgets[budgets.len() - 1],
+        );
+        let modes = reach::mode_reach(&graph_refs, &labels);
+        let pieces = crate::coverage::overlay::road_pieces(
+            network,
+            &graphs[0],
+            &modes,
+            &result.placements,
+            &budgets,
+        );
+        write_json(
+            path,
+            &crate::coverage::overlay::pieces_geojson(network, &pieces, &budgets),
+        )?;
     }
     if let Some(path) = &args.node_times {
         let mut times = serde_json::Map::new();

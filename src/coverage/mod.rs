@@ -6,6 +6,7 @@
 //! no printing.
 
 pub mod gaps;
+pub mod overlay;
 pub mod radix_heap;
 pub mod reach;
 pub mod search;

@@ -353,6 +353,22 @@ proptest! {
             }
         }
 
+        // The overlay's pieces of tier ≤ b add up to the covered length at budget b.
+        let mut sorted = budgets.clone();
+        sorted.sort_by(f64::total_cmp);
+        let nearest = coverage::search_nearest_times(&case.net, &[&case.graph], &case.placements, cutoff);
+        let nearest_modes = reach::mode_reach(&[&case.graph], &nearest);
+        let pieces = patrolmap::coverage::overlay::road_pieces(&case.net, &case.graph, &nearest_modes, &case.placements, &sorted);
+        let covered_sorted = reach::covered_lengths(&case.net, &case.graph, &nearest_modes, &case.placements, &sorted, 1);
+        for (b, &budget) in sorted.iter().enumerate() {
+            let m: f64 = pieces.iter().filter(|p| p.tier <= b).map(|p| (p.to - p.from) * case.net.edges[p.edge as usize].length_m).sum();
+            prop_assert!((m - covered_sorted[b][0]).abs() < 1e-6, "overlay {} vs covered {} at {}", m, covered_sorted[b][0], budget);
+        }
+        for p in &pieces {
+            prop_assert!(p.from < p.to && p.min_time_s <= p.max_time_s + 1e-9 && p.max_time_s <= sorted[p.tier] + 1e-9);
+            prop_assert!(p.tier == 0 || p.min_time_s >= sorted[p.tier - 1] - 1e-9);
+        }
+
         // Gaps are exactly the rest of the road.
         let total: f64 = case.net.edges.iter().map(|e| e.length_m).sum();
         let gaps = patrolmap::coverage::gaps::find_gaps(

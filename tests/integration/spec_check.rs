@@ -169,3 +169,62 @@ fn osm_and_its_export_give_the_same_coverage() {
     assert_eq!(a["network"]["nodes"], b["network"]["nodes"]);
     assert_eq!(a["tiers"], b["tiers"]);
 }
+
+/// The overlay file is valid RFC 7946 GeoJSON, and its pieces add up to the summary's
+/// covered metres per budget.
+#[test]
+fn overlay_geojson_is_valid_and_adds_up() {
+    let dir = temp_dir("overlay");
+    let pbf = shared_data("campo-grande.osm.pbf");
+    let (scenario, json_out, overlay) = (
+        dir.join("s.geojson"),
+        dir.join("out.json"),
+        dir.join("overlay.geojson"),
+    );
+    run(patrolmap().args([
+        "scenario",
+        "random",
+        "--roads",
+        s(&pbf),
+        "--units",
+        "10",
+        "--seed",
+        "2",
+        "-o",
+        s(&scenario),
+    ]));
+    run(patrolmap()
+        .args(["coverage", "--roads", s(&pbf), "--scenario", s(&scenario)])
+        .args(["--json", s(&json_out), "--geojson", s(&overlay)]));
+    let (summary, overlay) = (read(&json_out), read(&overlay));
+    assert_eq!(overlay["type"], "FeatureCollection");
+    let features = overlay["features"].as_array().unwrap();
+    assert!(features.len() > 100);
+    let mut per_tier = [0.0f64; 3];
+    for f in features {
+        assert_eq!(f["type"], "Feature");
+        assert_eq!(f["geometry"]["type"], "LineString");
+        let coords = f["geometry"]["coordinates"].as_array().unwrap();
+        assert!(coords.len() >= 2);
+        for c in coords {
+            let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+            assert!((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat));
+        }
+        let tier = f["properties"]["tier"].as_u64().unwrap() as usize;
+        assert!(
+            f["properties"]["max_time_s"].as_f64().unwrap()
+                <= f["properties"]["budget_s"].as_f64().unwrap() + 1e-9
+        );
+        per_tier[tier] += f["properties"]["length_m"].as_f64().unwrap();
+    }
+    let rows = summary["coverage"].as_array().unwrap();
+    let mut cumulative = 0.0;
+    for (tier, row) in rows.iter().enumerate() {
+        cumulative += per_tier[tier];
+        let covered = row["covered_m"].as_f64().unwrap();
+        assert!(
+            (cumulative - covered).abs() < 1e-6 * covered.max(1.0),
+            "tier {tier}: {cumulative} vs {covered}"
+        );
+    }
+}
