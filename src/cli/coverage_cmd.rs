@@ -108,16 +108,26 @@ pub fn run(args: CoverageArgs) -> Result<()> {
             modes.push(u.mode);
         }
     }
+    let closed = crate::coverage::closures::closed_edges(network, &scenario.closures);
+    let closed_count = closed.iter().filter(|&&c| c).count();
     let graphs: Vec<ProfileGraph> = modes
         .iter()
-        .map(|&m| {
-            if m == TravelMode::Car {
-                roads.graph.clone()
-            } else {
-                ProfileGraph::build(network, profiles.get(m))
-            }
+        .map(|&m| match m {
+            TravelMode::Car if closed_count == 0 => roads.graph.clone(),
+            _ => ProfileGraph::build_without(network, profiles.get(m), &closed),
         })
         .collect();
+    if !scenario.closures.is_empty() {
+        let km: f64 = (0..network.edges.len())
+            .filter(|&e| closed[e])
+            .map(|e| network.edges[e].length_m)
+            .sum::<f64>()
+            / 1e3;
+        eprintln!(
+            "{} closures close {closed_count} road edges ({km:.2} km)",
+            scenario.closures.len()
+        );
+    }
     let indexes: Vec<SnapIndex> = graphs
         .iter()
         .map(|g| SnapIndex::build(network, g))
@@ -212,6 +222,7 @@ pub fn run(args: CoverageArgs) -> Result<()> {
             "skipped_features": network.report.skipped_features,
         },
         "units": result.placements.len(),
+        "closed_edges": closed_count,
         "units_refused": result.unplaced.iter().map(|u| json!({"id": scenario.units[u.unit as usize].id, "reason": u.reason})).collect::<Vec<_>>(),
         "scenario_problems": scenario.problems,
         "coverage": rows,

@@ -5,6 +5,7 @@
 //! exactly covered metres, as `spec/coverage.md` defines. The functions are pure: no files,
 //! no printing.
 
+pub mod closures;
 pub mod gaps;
 pub mod overlay;
 pub mod radix_heap;

@@ -95,12 +95,25 @@ pub struct ProfileGraph {
 impl ProfileGraph {
     /// Builds the graph of `profile` over `network`.
     pub fn build(network: &RoadNetwork, profile: &Profile) -> ProfileGraph {
+        Self::build_without(network, profile, &[])
+    }
+
+    /// Builds the graph of `profile` over `network` with the edges marked in `closed` left
+    /// out (closed roads: event perimeters, works). `closed` may be shorter than the edges.
+    pub fn build_without(
+        network: &RoadNetwork,
+        profile: &Profile,
+        closed: &[bool],
+    ) -> ProfileGraph {
         let m = network.edges.len();
         let mut edge_direction = vec![None; m];
         let mut edge_time_s = vec![f64::INFINITY; m];
         let mut edge_speed_kph = vec![0.0; m];
         let mut arcs = Vec::with_capacity(2 * m);
         for (e, edge) in network.edges.iter().enumerate() {
+            if closed.get(e).copied().unwrap_or(false) {
+                continue;
+            }
             let Some(speed_kph) = profile.speed_kph(network, edge) else {
                 continue;
             };

@@ -207,3 +207,127 @@ fn coverage_command_reports_bad_scenarios_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
     let _ = scenario::load(&missing).unwrap_err();
 }
+
+/// A closure polygon around a unit's street takes that street out of the network: coverage
+/// drops, and the summary says how many edges were closed.
+#[test]
+fn closures_close_roads_for_coverage() {
+    let dir = temp_dir("closures");
+    let roads = shared_data("campo-grande.osm.pbf");
+    let net = patrolmap::network::load(&roads, &patrolmap::network::NoProgress).unwrap();
+    let graph = patrolmap::network::ProfileGraph::build(
+        &net,
+        &patrolmap::network::Profile::default_for(TravelMode::Car),
+    );
+    let e = (0..net.edges.len())
+        .find(|&e| graph.is_usable(e) && net.edges[e].length_m > 100.0)
+        .unwrap();
+    let mid = patrolmap::coverage::gaps::point_along(net.geometry(e), 0.5);
+    let units = vec![point(json!({"id": "u"}), json!(mid))];
+    let d = 0.0015;
+    let square = json!([[
+        [mid[0] - d, mid[1] - d],
+        [mid[0] + d, mid[1] - d],
+        [mid[0] + d, mid[1] + d],
+        [mid[0] - d, mid[1] + d],
+        [mid[0] - d, mid[1] - d]
+    ]]);
+    let mut closed = units.clone();
+    closed.push(json!({"type": "Feature", "properties": {"kind": "closure"}, "geometry": {"type": "Polygon", "coordinates": square}}));
+    let covered = |features: Vec<serde_json::Value>, name: &str| {
+        let (scenario, out) = (
+            dir.join(format!("{name}.geojson")),
+            dir.join(format!("{name}.json")),
+        );
+        std::fs::write(&scenario, collection(features)).unwrap();
+        let run = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+            .args([
+                "coverage",
+                "--roads",
+                roads.to_str().unwrap(),
+                "--scenario",
+                scenario.to_str().unwrap(),
+            ])
+            .args(["--json", out.to_str().unwrap(), "--max-snap-m", "2000"])
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        (
+            v["coverage"][0]["covered_m"].as_f64().unwrap(),
+            v["closed_edges"].as_u64().unwrap(),
+            v["network"]["length_m"].as_f64().unwrap(),
+        )
+    };
+    let (open_m, none_closed, open_total) = covered(units, "open");
+    let (closed_m, n_closed, closed_total) = covered(closed, "closed");
+    assert_eq!(none_closed, 0);
+    assert!(n_closed >= 1);
+    assert!(closed_total < open_total);
+    assert!(open_m > 0.0);
+    assert!(
+        closed_m < open_m,
+        "closing the unit's street lowers its 1-minute coverage ({closed_m} vs {open_m})"
+    );
+}
+
+/// Units travel on their own mode's roads, and tiers count only the classes they name.
+#[test]
+fn modes_and_unit_classes_shape_coverage() {
+    let dir = temp_dir("modes-classes");
+    let roads = shared_data("campo-grande.osm.pbf");
+    let net = patrolmap::network::load(&roads, &patrolmap::network::NoProgress).unwrap();
+    let graph = patrolmap::network::ProfileGraph::build(
+        &net,
+        &patrolmap::network::Profile::default_for(TravelMode::Car),
+    );
+    let e = (0..net.edges.len())
+        .find(|&e| graph.is_usable(e) && net.edges[e].length_m > 100.0)
+        .unwrap();
+    let at = patrolmap::coverage::gaps::point_along(net.geometry(e), 0.5);
+    let run = |name: &str, props: serde_json::Value, standard: &str| {
+        let (scenario, out) = (
+            dir.join(format!("{name}.geojson")),
+            dir.join(format!("{name}.json")),
+        );
+        std::fs::write(&scenario, collection(vec![point(props, json!(at))])).unwrap();
+        let r = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+            .args([
+                "coverage",
+                "--roads",
+                roads.to_str().unwrap(),
+                "--scenario",
+                scenario.to_str().unwrap(),
+            ])
+            .args(["--json", out.to_str().unwrap(), "--standard", standard])
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        (
+            v["coverage"][0]["covered_m"].as_f64().unwrap(),
+            v["tiers"][0]["covered_m"].as_f64().unwrap(),
+        )
+    };
+    let (car, _) = run("car", json!({"mode": "car"}), "60:1");
+    let (foot, _) = run("foot", json!({"mode": "foot"}), "60:1");
+    let (late, _) = run("late", json!({"mode": "car", "turnout_s": 30}), "60:1");
+    assert!(
+        foot > 0.0 && foot < car,
+        "walking covers less in a minute ({foot} vs {car})"
+    );
+    assert!(late < car, "a 30 s turnout covers less ({late} vs {car})");
+    let (_, kiosk_tier) = run("kiosk", json!({"class": "kiosk"}), "60:1:kiosk|station");
+    let (_, patrol_tier) = run("patrol", json!({"class": "patrol"}), "60:1:kiosk|station");
+    assert!(kiosk_tier > 0.0);
+    assert_eq!(
+        patrol_tier, 0.0,
+        "a patrol unit does not count for a kiosk/station tier"
+    );
+}
