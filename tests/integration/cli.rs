@@ -237,3 +237,38 @@ fn help_describes_the_commands() {
     let out = patrolmap(&["network", "export", "--help"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("--output"));
 }
+
+/// The README's first command: coverage of the bundled demo deployment, with no warnings.
+#[test]
+fn the_demo_deployment_runs_clean() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (roads, scenario) = (
+        root.join("data/campo-grande.osm.pbf"),
+        root.join("data/demo-scenario.geojson"),
+    );
+    let dir = temp_dir("demo");
+    let json = dir.join("out.json");
+    let out = patrolmap(&[
+        "coverage",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&scenario),
+        "--json",
+        s(&json),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(summary["units"], 20);
+    assert_eq!(summary["points"].as_array().unwrap().len(), 30);
+    let shares: Vec<f64> = summary["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["share"].as_f64().unwrap())
+        .collect();
+    assert!(shares.iter().all(|&s| s > 0.0 && s < 1.0), "{shares:?}");
+}
