@@ -188,42 +188,76 @@ fn dijkstra(
     }
 }
 
-/// The `k` best times per node from distinct units (a k-label Dijkstra): each node accepts
-/// labels in increasing time order, at most one per unit, until it holds `k`.
+/// The `k` best times per node from distinct units (a k-label Dijkstra).
+///
+/// Each node keeps its `k` best *tentative* labels from distinct units, sorted by time, and a
+/// label is pushed only when it enters or improves that list (the k-label form of
+/// decrease-key), so a node sees a few heap entries rather than one per relaxation. A popped
+/// label still in the list is final: later candidates are no earlier. Final labels sit at the
+/// front of the list and are never evicted.
 pub fn k_nearest(graph: &ProfileGraph, sources: &[Source], k: usize, cutoff_s: f64) -> Labels {
     if k == 1 {
         return nearest(graph, sources, cutoff_s);
     }
     let n = graph.node_count();
-    let mut time_s = vec![f64::INFINITY; n * k];
-    let mut unit = vec![u32::MAX; n * k];
-    let mut count = vec![0u8; n];
+    let mut labels = Labels {
+        k,
+        time_s: vec![f64::INFINITY; n * k],
+        unit: vec![u32::MAX; n * k],
+    };
+    let mut finals = vec![0u8; n];
     let mut heap = RadixHeap::new();
     for s in sources {
-        if s.time_s <= cutoff_s {
+        if s.time_s <= cutoff_s && offer(&mut labels, s.node as usize, s.unit, s.time_s) {
             heap.push(key(s.time_s), (s.node, s.unit));
         }
     }
     let fwd = &graph.forward;
     while let Some((key_t, (v, u))) = heap.pop() {
-        let (vi, c) = (v as usize, count[v as usize] as usize);
-        if c == k || unit[vi * k..vi * k + c].contains(&u) {
-            continue;
-        }
+        let vi = v as usize;
         let t = f64::from_bits(key_t);
-        time_s[vi * k + c] = t;
-        unit[vi * k + c] = u;
-        count[vi] += 1;
+        let base = vi * k;
+        let f = finals[vi] as usize;
+        // The label must still be there, with this time, and not yet final.
+        let Some(j) = (f..k).find(|&j| labels.unit[base + j] == u && labels.time_s[base + j] == t)
+        else {
+            continue;
+        };
+        // Keep finals contiguous at the front (equal times may sit in either order).
+        labels.unit.swap(base + j, base + f);
+        labels.time_s.swap(base + j, base + f);
+        finals[vi] += 1;
         for arc in fwd.arcs_of(v) {
             let w = arc.other as usize;
-            let cw = count[w] as usize;
             let nt = t + arc.time_s;
-            // A full node cannot take this label, and neither can one that has this unit.
-            if nt > cutoff_s || cw == k || unit[w * k..w * k + cw].contains(&u) {
-                continue;
+            if nt <= cutoff_s && offer(&mut labels, w, u, nt) {
+                heap.push(key(nt), (arc.other, u));
             }
-            heap.push(key(nt), (w as u32, u));
         }
     }
-    Labels { k, time_s, unit }
+    labels
+}
+
+/// Offers `(time_s, unit)` to node `w`'s list; whether it entered or improved it.
+#[inline]
+fn offer(labels: &mut Labels, w: usize, unit: u32, time_s: f64) -> bool {
+    let k = labels.k;
+    let (times, units) = (
+        &mut labels.time_s[w * k..(w + 1) * k],
+        &mut labels.unit[w * k..(w + 1) * k],
+    );
+    let mut j = match units.iter().position(|&x| x == unit) {
+        Some(j) if time_s < times[j] => j,
+        Some(_) => return false,
+        None if time_s < times[k - 1] => k - 1,
+        None => return false,
+    };
+    times[j] = time_s;
+    units[j] = unit;
+    while j > 0 && times[j - 1] > times[j] {
+        times.swap(j - 1, j);
+        units.swap(j - 1, j);
+        j -= 1;
+    }
+    true
 }
