@@ -54,12 +54,19 @@ pub struct CoverageArgs {
     config: Option<PathBuf>,
 }
 
+/// A tier's eligible units and their search, shared by tier coverage, points and gaps.
+struct TierSearch {
+    eligible: Vec<Placement>,
+    labels: Vec<crate::coverage::search::Labels>,
+}
+
 /// One repetition's output.
 struct Run {
     placements: Vec<Placement>,
     unplaced: Vec<coverage::Unplaced>,
     covered: Vec<Vec<f64>>,
     tiers: Vec<f64>,
+    tier_searches: Vec<TierSearch>,
     node_times_s: Vec<f64>,
     snap_s: f64,
     search_s: f64,
@@ -175,6 +182,7 @@ pub fn run(args: CoverageArgs) -> Result<()> {
         &graph_refs,
         &indexes[0],
         &result.placements,
+        &result.tier_searches,
     );
     let points_s = start.elapsed().as_secs_f64();
     for (kind, id, reason) in points
@@ -187,7 +195,13 @@ pub fn run(args: CoverageArgs) -> Result<()> {
         );
     }
 
-    let gap_lists = gap_report(&args, network, &scenario, &graph_refs, &result.placements);
+    let gap_lists = gap_report(
+        &args,
+        network,
+        &scenario,
+        &graph_refs,
+        &result.tier_searches,
+    );
 
     let measure = &graphs[0];
     let total_m: f64 = (0..network.edges.len())
@@ -311,13 +325,14 @@ fn run_once(
     let coverage_s = start.elapsed().as_secs_f64();
     let node_times_s = coverage::nearest_node_times(&labels, network.nodes.len());
     let start = Instant::now();
-    let tiers = tier_coverage(args, network, scenario, graphs, &placements, cutoff_s);
+    let (tiers, tier_searches) = tier_coverage(args, network, scenario, graphs, &placements);
     let tiers_s = start.elapsed().as_secs_f64();
     Run {
         placements,
         unplaced,
         covered,
         tiers,
+        tier_searches,
         node_times_s,
         snap_s,
         search_s,
@@ -326,49 +341,33 @@ fn run_once(
     }
 }
 
-/// Covered metres of each tier: its budget, its number of distinct units, its classes.
+/// Covered metres of each tier (its budget, its number of distinct units, its classes), and
+/// each tier's search for the points and gaps to reuse.
 fn tier_coverage(
     args: &CoverageArgs,
     network: &crate::network::RoadNetwork,
     scenario: &Scenario,
     graphs: &[&ProfileGraph],
     placements: &[Placement],
-    cutoff_s: f64,
-) -> Vec<f64> {
+) -> (Vec<f64>, Vec<TierSearch>) {
     args.standard
         .tiers
         .iter()
         .map(|tier| {
-            let eligible: Vec<Placement> = placements
-                .iter()
-                .filter(|p| {
-                    tier.classes.is_empty()
-                        || scenario.units[p.unit as usize]
-                            .class
-                            .as_ref()
-                            .is_some_and(|c| tier.classes.contains(c))
-                })
-                .copied()
-                .collect();
-            let labels = coverage::search(
-                network,
-                graphs,
-                &eligible,
-                tier.units,
-                cutoff_s.min(tier.budget_s),
-            );
-            let mode_reach = reach::mode_reach(graphs, &labels);
+            let eligible = eligible_placements(tier, scenario, placements);
+            let labels = coverage::search(network, graphs, &eligible, tier.units, tier.budget_s);
+            let modes = reach::mode_reach(graphs, &labels);
             let covered = reach::covered_lengths(
                 network,
                 graphs[0],
-                &mode_reach,
+                &modes,
                 &eligible,
                 &[tier.budget_s],
                 tier.units,
             );
-            covered[0][tier.units - 1]
+            (covered[0][tier.units - 1], TierSearch { eligible, labels })
         })
-        .collect()
+        .unzip()
 }
 
 /// For every checkpoint, key site and incident: the nearest units with their times, and
@@ -380,6 +379,7 @@ fn point_report(
     graphs: &[&ProfileGraph],
     car_index: &SnapIndex,
     placements: &[Placement],
+    tier_searches: &[TierSearch],
 ) -> Vec<serde_json::Value> {
     let sites: Vec<(&str, &crate::scenario::Site)> = [
         ("checkpoint", &scenario.checkpoints),
@@ -407,18 +407,8 @@ fn point_report(
         .unwrap_or(1)
         .max(args.k)
         .max(3);
-    // One search for the nearest-units list, and one per tier for its eligible units.
+    // One search for the nearest-units list; the tiers' own searches decide the tiers.
     let nearest_labels = coverage::search(network, graphs, placements, k_list, max_budget);
-    let tier_inputs: Vec<(Vec<Placement>, Vec<crate::coverage::search::Labels>)> = args
-        .standard
-        .tiers
-        .iter()
-        .map(|tier| {
-            let eligible = eligible_placements(tier, scenario, placements);
-            let labels = coverage::search(network, graphs, &eligible, tier.units, tier.budget_s);
-            (eligible, labels)
-        })
-        .collect();
     sites
         .iter()
         .map(|(kind, site)| {
@@ -444,12 +434,12 @@ fn point_report(
                 .standard
                 .tiers
                 .iter()
-                .zip(&tier_inputs)
-                .map(|(tier, (eligible, labels))| {
+                .zip(tier_searches)
+                .map(|(tier, ts)| {
                     let arrivals = reach::arrivals_at(
                         network,
-                        &reach::mode_reach(graphs, labels),
-                        eligible,
+                        &reach::mode_reach(graphs, &ts.labels),
+                        &ts.eligible,
                         snapped.edge,
                         snapped.fraction,
                         tier.units,
@@ -475,7 +465,7 @@ fn gap_report(
     network: &crate::network::RoadNetwork,
     scenario: &Scenario,
     graphs: &[&ProfileGraph],
-    placements: &[Placement],
+    tier_searches: &[TierSearch],
 ) -> Vec<serde_json::Value> {
     let incidents: Vec<([f64; 2], f64)> = scenario
         .incidents
@@ -485,11 +475,10 @@ fn gap_report(
     args.standard
         .tiers
         .iter()
-        .map(|tier| {
-            let eligible = eligible_placements(tier, scenario, placements);
-            let labels = coverage::search(network, graphs, &eligible, tier.units, tier.budget_s);
-            let modes = reach::mode_reach(graphs, &labels);
-            let gaps = crate::coverage::gaps::find_gaps(network, graphs[0], &modes, &eligible, tier.budget_s, tier.units, &incidents, 200.0);
+        .zip(tier_searches)
+        .map(|(tier, ts)| {
+            let modes = reach::mode_reach(graphs, &ts.labels);
+            let gaps = crate::coverage::gaps::find_gaps(network, graphs[0], &modes, &ts.eligible, tier.budget_s, tier.units, &incidents, 200.0);
             let listed: Vec<_> = gaps
                 .iter()
                 .take(args.gaps)

@@ -131,18 +131,9 @@ pub fn search(
     k: usize,
     cutoff_s: f64,
 ) -> Vec<Labels> {
-    let mut sources = Vec::new();
-    graphs
-        .iter()
-        .enumerate()
-        .map(|(m, graph)| {
-            sources.clear();
-            for p in placements.iter().filter(|p| p.mode_index == m) {
-                sources_of(network, graph, p, &mut sources);
-            }
-            search::k_nearest(graph, &sources, k.max(1), cutoff_s)
-        })
-        .collect()
+    per_mode(network, graphs, placements, |graph, sources| {
+        search::k_nearest(graph, sources, k.max(1), cutoff_s)
+    })
 }
 
 /// Like [`search`] with `k == 1`, but records only times, not which unit: the fastest way to
@@ -153,6 +144,18 @@ pub fn search_nearest_times(
     placements: &[Placement],
     cutoff_s: f64,
 ) -> Vec<Labels> {
+    per_mode(network, graphs, placements, |graph, sources| {
+        search::nearest_times(graph, sources, cutoff_s)
+    })
+}
+
+/// Runs `search` once per mode graph on the sources of that mode's units.
+fn per_mode(
+    network: &RoadNetwork,
+    graphs: &[&ProfileGraph],
+    placements: &[Placement],
+    search: impl Fn(&ProfileGraph, &[Source]) -> Labels,
+) -> Vec<Labels> {
     let mut sources = Vec::new();
     graphs
         .iter()
@@ -162,7 +165,7 @@ pub fn search_nearest_times(
             for p in placements.iter().filter(|p| p.mode_index == m) {
                 sources_of(network, graph, p, &mut sources);
             }
-            search::nearest_times(graph, &sources, cutoff_s)
+            search(graph, &sources)
         })
         .collect()
 }

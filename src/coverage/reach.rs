@@ -7,7 +7,7 @@
 
 use super::search::Labels;
 use super::Placement;
-use crate::network::{Direction, ProfileGraph, RoadNetwork};
+use crate::network::{Direction, ProfileGraph, RoadEdge, RoadNetwork};
 
 /// The searches of one travel mode: its graph and its labels.
 pub struct ModeReach<'a> {
@@ -156,33 +156,17 @@ pub fn covered_lengths(
             }
             continue;
         }
-        candidates.clear();
-        for (m, mode) in modes.iter().enumerate() {
-            for (t, unit) in mode.labels.at(edge.from) {
-                candidate(&mut candidates, unit, m).from_u_s = t;
-            }
-            for (t, unit) in mode.labels.at(edge.to) {
-                candidate(&mut candidates, unit, m).from_v_s = t;
-            }
-        }
-        for &(_, i) in units_here {
-            let p = &placements[i];
-            candidate(&mut candidates, p.unit, p.mode_index).on_edge =
-                Some((p.fraction, p.start_s));
-        }
+        gather_candidates(
+            &mut candidates,
+            modes,
+            edge,
+            units_here.map(|&(_, i)| &placements[i]),
+        );
         if candidates.is_empty() {
             continue;
         }
         for (b, &budget_s) in budgets_s.iter().enumerate() {
-            events.clear();
-            for c in &candidates {
-                let graph = modes[c.mode].graph;
-                let Some(direction) = graph.edge_direction[e] else {
-                    continue;
-                };
-                reached_intervals(c, graph.edge_time_s[e], direction, budget_s, &mut intervals);
-                push_union(&mut intervals, &mut events);
-            }
+            reached_events(&candidates, modes, e, budget_s, &mut intervals, &mut events);
             let fractions = multiplicity_measure(&mut events, k);
             for (j, f) in fractions.iter().enumerate().take(k) {
                 covered[b][j] += edge.length_m * f;
@@ -190,6 +174,48 @@ pub fn covered_lengths(
         }
     }
     covered
+}
+
+/// Collects the units that may reach part of `edge`: each mode's labels at both of its ends,
+/// and the units standing on it.
+fn gather_candidates<'p>(
+    candidates: &mut Vec<Candidate>,
+    modes: &[ModeReach],
+    edge: &RoadEdge,
+    on_edge: impl Iterator<Item = &'p Placement>,
+) {
+    candidates.clear();
+    for (m, mode) in modes.iter().enumerate() {
+        for (t, unit) in mode.labels.at(edge.from) {
+            candidate(candidates, unit, m).from_u_s = t;
+        }
+        for (t, unit) in mode.labels.at(edge.to) {
+            candidate(candidates, unit, m).from_v_s = t;
+        }
+    }
+    for p in on_edge {
+        candidate(candidates, p.unit, p.mode_index).on_edge = Some((p.fraction, p.start_s));
+    }
+}
+
+/// The +1/−1 events of every candidate's reached set on edge `e` within `budget_s`.
+fn reached_events(
+    candidates: &[Candidate],
+    modes: &[ModeReach],
+    e: usize,
+    budget_s: f64,
+    intervals: &mut Vec<(f64, f64)>,
+    events: &mut Vec<(f64, i32)>,
+) {
+    events.clear();
+    for c in candidates {
+        let graph = modes[c.mode].graph;
+        let Some(direction) = graph.edge_direction[e] else {
+            continue;
+        };
+        reached_intervals(c, graph.edge_time_s[e], direction, budget_s, intervals);
+        push_union(intervals, events);
+    }
 }
 
 fn candidate(candidates: &mut Vec<Candidate>, unit: u32, mode: usize) -> &mut Candidate {
@@ -274,29 +300,13 @@ pub fn covered_intervals(
         if !measure.is_usable(e) || edge.length_m == 0.0 {
             continue;
         }
-        candidates.clear();
-        for (m, mode) in modes.iter().enumerate() {
-            for (t, unit) in mode.labels.at(edge.from) {
-                candidate(&mut candidates, unit, m).from_u_s = t;
-            }
-            for (t, unit) in mode.labels.at(edge.to) {
-                candidate(&mut candidates, unit, m).from_v_s = t;
-            }
-        }
-        for &i in &by_edge[e] {
-            let p = &placements[i];
-            candidate(&mut candidates, p.unit, p.mode_index).on_edge =
-                Some((p.fraction, p.start_s));
-        }
-        events.clear();
-        for c in &candidates {
-            let graph = modes[c.mode].graph;
-            let Some(direction) = graph.edge_direction[e] else {
-                continue;
-            };
-            reached_intervals(c, graph.edge_time_s[e], direction, budget_s, &mut intervals);
-            push_union(&mut intervals, &mut events);
-        }
+        gather_candidates(
+            &mut candidates,
+            modes,
+            edge,
+            by_edge[e].iter().map(|&i| &placements[i]),
+        );
+        reached_events(&candidates, modes, e, budget_s, &mut intervals, &mut events);
         covered_by_at_least(&mut events, k, &mut result[e]);
     }
     result
@@ -332,19 +342,13 @@ pub fn arrivals_at(
     k: usize,
 ) -> Vec<(u32, f64)> {
     let e = edge as usize;
-    let (from, to) = (network.edges[e].from, network.edges[e].to);
     let mut candidates: Vec<Candidate> = Vec::new();
-    for (m, mode) in modes.iter().enumerate() {
-        for (t, unit) in mode.labels.at(from) {
-            candidate(&mut candidates, unit, m).from_u_s = t;
-        }
-        for (t, unit) in mode.labels.at(to) {
-            candidate(&mut candidates, unit, m).from_v_s = t;
-        }
-    }
-    for p in placements.iter().filter(|p| p.edge == edge) {
-        candidate(&mut candidates, p.unit, p.mode_index).on_edge = Some((p.fraction, p.start_s));
-    }
+    gather_candidates(
+        &mut candidates,
+        modes,
+        &network.edges[e],
+        placements.iter().filter(|p| p.edge == edge),
+    );
     let f = fraction.clamp(0.0, 1.0);
     let mut best: Vec<(u32, f64)> = candidates
         .iter()
