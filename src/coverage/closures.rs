@@ -5,7 +5,7 @@
 
 use geo::{Coord, Distance, Euclidean, Intersects, LineString, Point, Polygon};
 
-use super::gaps::point_along;
+use crate::network::geodesy::point_along;
 use crate::network::RoadNetwork;
 use crate::scenario::Closure;
 

@@ -3,7 +3,7 @@
 
 use super::reach::{covered_intervals, ModeReach};
 use super::Placement;
-use crate::network::geodesy::haversine_m;
+use crate::network::geodesy::{haversine_m, point_along};
 use crate::network::{ProfileGraph, RoadNetwork};
 
 /// A stretch of one edge: `[from, to]` as fractions of its length.
@@ -123,22 +123,4 @@ pub fn find_gaps(
             .then(b.length_m.total_cmp(&a.length_m))
     });
     gaps
-}
-
-/// The position at `fraction` of a polyline's haversine length.
-pub fn point_along(points: &[[f64; 2]], fraction: f64) -> [f64; 2] {
-    let total: f64 = points.windows(2).map(|w| haversine_m(w[0], w[1])).sum();
-    let mut left = fraction.clamp(0.0, 1.0) * total;
-    for w in points.windows(2) {
-        let d = haversine_m(w[0], w[1]);
-        if left <= d && d > 0.0 {
-            let t = left / d;
-            return [
-                w[0][0] + t * (w[1][0] - w[0][0]),
-                w[0][1] + t * (w[1][1] - w[0][1]),
-            ];
-        }
-        left -= d;
-    }
-    *points.last().expect("a polyline has points")
 }

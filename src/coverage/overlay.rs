@@ -3,10 +3,10 @@
 
 use serde_json::{json, Value};
 
-use super::gaps::point_along;
 use super::reach::ModeReach;
 use super::Placement;
 use crate::network::geodesy::haversine_m;
+use crate::network::geodesy::point_along;
 use crate::network::{ProfileGraph, RoadNetwork};
 
 /// A piece of one edge reached within some budget.

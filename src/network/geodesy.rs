@@ -61,3 +61,26 @@ pub fn is_valid_lon_lat(p: [f64; 2]) -> bool {
         && (-180.0..=180.0).contains(&p[0])
         && (-90.0..=90.0).contains(&p[1])
 }
+
+/// The position at `fraction` (0..1) of a polyline's haversine length, `[lon, lat]`.
+///
+/// ```
+/// use patrolmap::network::geodesy::point_along;
+/// assert_eq!(point_along(&[[0.0, 0.0], [0.0, 2.0]], 0.5), [0.0, 1.0]);
+/// ```
+pub fn point_along(points: &[[f64; 2]], fraction: f64) -> [f64; 2] {
+    let total: f64 = points.windows(2).map(|w| haversine_m(w[0], w[1])).sum();
+    let mut left = fraction.clamp(0.0, 1.0) * total;
+    for w in points.windows(2) {
+        let d = haversine_m(w[0], w[1]);
+        if left <= d && d > 0.0 {
+            let t = left / d;
+            return [
+                w[0][0] + t * (w[1][0] - w[0][0]),
+                w[0][1] + t * (w[1][1] - w[0][1]),
+            ];
+        }
+        left -= d;
+    }
+    *points.last().expect("a polyline has points")
+}

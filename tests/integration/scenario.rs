@@ -208,21 +208,56 @@ fn coverage_command_reports_bad_scenarios_clearly() {
     let _ = scenario::load(&missing).unwrap_err();
 }
 
+/// The middle of the first car road longer than 100 m in the demo city.
+fn middle_of_a_car_road(roads: &std::path::Path) -> [f64; 2] {
+    use patrolmap::network::{self, geodesy::point_along, NoProgress, Profile, ProfileGraph};
+    let net = network::load(roads, &NoProgress).unwrap();
+    let graph = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+    let e = (0..net.edges.len())
+        .find(|&e| graph.is_usable(e) && net.edges[e].length_m > 100.0)
+        .unwrap();
+    point_along(net.geometry(e), 0.5)
+}
+
+/// Runs `patrolmap coverage` on `features` (with `extra` arguments) and returns its summary.
+fn coverage_summary(
+    dir: &std::path::Path,
+    name: &str,
+    features: Vec<serde_json::Value>,
+    extra: &[&str],
+) -> serde_json::Value {
+    let roads = shared_data("campo-grande.osm.pbf");
+    let (scenario, out) = (
+        dir.join(format!("{name}.geojson")),
+        dir.join(format!("{name}.json")),
+    );
+    std::fs::write(&scenario, collection(features)).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+        .args([
+            "coverage",
+            "--roads",
+            roads.to_str().unwrap(),
+            "--scenario",
+            scenario.to_str().unwrap(),
+        ])
+        .args(["--json", out.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
+}
+
 /// A closure polygon around a unit's street takes that street out of the network: coverage
 /// drops, and the summary says how many edges were closed.
 #[test]
 fn closures_close_roads_for_coverage() {
     let dir = temp_dir("closures");
-    let roads = shared_data("campo-grande.osm.pbf");
-    let net = patrolmap::network::load(&roads, &patrolmap::network::NoProgress).unwrap();
-    let graph = patrolmap::network::ProfileGraph::build(
-        &net,
-        &patrolmap::network::Profile::default_for(TravelMode::Car),
-    );
-    let e = (0..net.edges.len())
-        .find(|&e| graph.is_usable(e) && net.edges[e].length_m > 100.0)
-        .unwrap();
-    let mid = patrolmap::coverage::gaps::point_along(net.geometry(e), 0.5);
+    let mid = middle_of_a_car_road(&shared_data("campo-grande.osm.pbf"));
     let units = vec![point(json!({"id": "u"}), json!(mid))];
     let d = 0.0015;
     let square = json!([[
@@ -235,29 +270,7 @@ fn closures_close_roads_for_coverage() {
     let mut closed = units.clone();
     closed.push(json!({"type": "Feature", "properties": {"kind": "closure"}, "geometry": {"type": "Polygon", "coordinates": square}}));
     let covered = |features: Vec<serde_json::Value>, name: &str| {
-        let (scenario, out) = (
-            dir.join(format!("{name}.geojson")),
-            dir.join(format!("{name}.json")),
-        );
-        std::fs::write(&scenario, collection(features)).unwrap();
-        let run = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
-            .args([
-                "coverage",
-                "--roads",
-                roads.to_str().unwrap(),
-                "--scenario",
-                scenario.to_str().unwrap(),
-            ])
-            .args(["--json", out.to_str().unwrap(), "--max-snap-m", "2000"])
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let v = coverage_summary(&dir, name, features, &["--max-snap-m", "2000"]);
         (
             v["coverage"][0]["covered_m"].as_f64().unwrap(),
             v["closed_edges"].as_u64().unwrap(),
@@ -280,36 +293,14 @@ fn closures_close_roads_for_coverage() {
 #[test]
 fn modes_and_unit_classes_shape_coverage() {
     let dir = temp_dir("modes-classes");
-    let roads = shared_data("campo-grande.osm.pbf");
-    let net = patrolmap::network::load(&roads, &patrolmap::network::NoProgress).unwrap();
-    let graph = patrolmap::network::ProfileGraph::build(
-        &net,
-        &patrolmap::network::Profile::default_for(TravelMode::Car),
-    );
-    let e = (0..net.edges.len())
-        .find(|&e| graph.is_usable(e) && net.edges[e].length_m > 100.0)
-        .unwrap();
-    let at = patrolmap::coverage::gaps::point_along(net.geometry(e), 0.5);
+    let at = middle_of_a_car_road(&shared_data("campo-grande.osm.pbf"));
     let run = |name: &str, props: serde_json::Value, standard: &str| {
-        let (scenario, out) = (
-            dir.join(format!("{name}.geojson")),
-            dir.join(format!("{name}.json")),
+        let v = coverage_summary(
+            &dir,
+            name,
+            vec![point(props, json!(at))],
+            &["--standard", standard],
         );
-        std::fs::write(&scenario, collection(vec![point(props, json!(at))])).unwrap();
-        let r = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
-            .args([
-                "coverage",
-                "--roads",
-                roads.to_str().unwrap(),
-                "--scenario",
-                scenario.to_str().unwrap(),
-            ])
-            .args(["--json", out.to_str().unwrap(), "--standard", standard])
-            .output()
-            .unwrap();
-        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
         (
             v["coverage"][0]["covered_m"].as_f64().unwrap(),
             v["tiers"][0]["covered_m"].as_f64().unwrap(),
