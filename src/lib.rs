@@ -1,14 +1,16 @@
 //! patrolmap: a GIS patrol and rapid-response planner for police command centres.
 //!
-//! The layers depend one way: [`network`] (road graphs, loaders, snapping) is used by the
-//! algorithms, which are pure (no I/O); the [`cli`] (and later the server) does the I/O.
+//! The layers depend one way: [`network`] (road graphs, loaders, snapping) is used by
+//! [`scenario`] (the police layers) and [`coverage`] (searches, covered length, points, gaps,
+//! overlays), which are pure (no files, no printing); the [`cli`] (and later the server) does
+//! the I/O.
 //!
-//! ```no_run
+//! ```
 //! use patrolmap::network::{self, NoProgress, Profile, ProfileGraph, SnapIndex, TravelMode};
 //! let roads = network::load("data/campo-grande.osm.pbf".as_ref(), &NoProgress).unwrap();
 //! let car = ProfileGraph::build(&roads, &Profile::default_for(TravelMode::Car));
 //! let index = SnapIndex::build(&roads, &car);
-//! let on_road = index.snap([-54.62, -20.46], 200.0).unwrap();
+//! let on_road = index.snap([-54.58, -20.46], 200.0).unwrap();
 //! println!("edge {} at {:.0} m", on_road.edge, on_road.offset_m);
 //! ```
 
