@@ -28,9 +28,10 @@ pub struct CoverageArgs {
     /// Rows for 1 to K distinct units within each budget.
     #[arg(long, default_value_t = 1)]
     k: usize,
-    /// The response standard, BUDGET_S:UNITS[:CLASS|CLASS],… (the 1-3-5 minute standard).
-    #[arg(long, default_value = "60:1,180:2,300:3")]
-    standard: ResponseStandard,
+    /// The response standard, BUDGET_S:UNITS[:CLASS|CLASS],…; else the config file's
+    /// `standard`; else the 1-3-5 minute standard 60:1,180:2,300:3.
+    #[arg(long)]
+    standard: Option<ResponseStandard>,
     /// Farthest a unit may stand from a road, in metres, before it is refused with a warning.
     #[arg(long, default_value_t = 250.0)]
     max_snap_m: f64,
@@ -60,6 +61,15 @@ struct TierSearch {
     labels: Vec<crate::coverage::search::Labels>,
 }
 
+impl CoverageArgs {
+    /// The response standard, resolved by [`run`] from the command line, config or default.
+    fn standard(&self) -> &ResponseStandard {
+        self.standard
+            .as_ref()
+            .expect("the standard is resolved before use")
+    }
+}
+
 /// One repetition's output.
 struct Run {
     placements: Vec<Placement>,
@@ -74,7 +84,19 @@ struct Run {
     tiers_s: f64,
 }
 
-pub fn run(args: CoverageArgs) -> Result<()> {
+pub fn run(mut args: CoverageArgs) -> Result<()> {
+    if args.standard.is_none() {
+        if let Some(path) = &args.config {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{}: cannot read", path.display()))?;
+            args.standard = ResponseStandard::from_config_toml(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        }
+    }
+    let args = CoverageArgs {
+        standard: Some(args.standard.unwrap_or_default()),
+        ..args
+    };
     if args.budgets.is_empty() || args.budgets.iter().any(|b| !(b.is_finite() && *b > 0.0)) {
         bail!("--budgets: every budget must be a positive number of seconds");
     }
@@ -222,7 +244,7 @@ pub fn run(args: CoverageArgs) -> Result<()> {
         .map(|(budget_s, k, m)| json!({"budget_s": budget_s, "k": k, "covered_m": m, "share": share(m)}))
         .collect();
     let tiers: Vec<_> = args
-        .standard
+        .standard()
         .tiers
         .iter()
         .zip(&result.tiers)
@@ -240,7 +262,7 @@ pub fn run(args: CoverageArgs) -> Result<()> {
         "units_refused": result.unplaced.iter().map(|u| json!({"id": scenario.units[u.unit as usize].id, "reason": u.reason})).collect::<Vec<_>>(),
         "scenario_problems": scenario.problems,
         "coverage": rows,
-        "standard": args.standard.to_string(),
+        "standard": args.standard().to_string(),
         "tiers": tiers,
         "points": points,
         "gaps": gap_lists,
@@ -302,7 +324,7 @@ fn run_once(
     let cutoff_s = args
         .budgets
         .iter()
-        .chain(args.standard.tiers.iter().map(|t| &t.budget_s))
+        .chain(args.standard().tiers.iter().map(|t| &t.budget_s))
         .fold(0.0f64, |a, &b| a.max(b));
     let start = Instant::now();
     let labels = if args.k == 1 {
@@ -350,7 +372,7 @@ fn tier_coverage(
     graphs: &[&ProfileGraph],
     placements: &[Placement],
 ) -> (Vec<f64>, Vec<TierSearch>) {
-    args.standard
+    args.standard()
         .tiers
         .iter()
         .map(|tier| {
@@ -393,13 +415,13 @@ fn point_report(
         return Vec::new();
     }
     let max_budget = args
-        .standard
+        .standard()
         .tiers
         .iter()
         .map(|t| t.budget_s)
         .fold(0.0f64, f64::max);
     let k_list = args
-        .standard
+        .standard()
         .tiers
         .iter()
         .map(|t| t.units)
@@ -431,7 +453,7 @@ fn point_report(
                 k_list,
             );
             let tiers_met: Vec<bool> = args
-                .standard
+                .standard()
                 .tiers
                 .iter()
                 .zip(tier_searches)
@@ -472,7 +494,7 @@ fn gap_report(
         .iter()
         .map(|s| (s.position, s.weight))
         .collect();
-    args.standard
+    args.standard()
         .tiers
         .iter()
         .zip(tier_searches)
@@ -532,9 +554,9 @@ fn print_table(args: &CoverageArgs, summary: &serde_json::Value, units: usize, t
             100.0 * row["share"].as_f64().unwrap_or(0.0)
         );
     }
-    println!("standard {}", args.standard);
+    println!("standard {}", args.standard());
     for (tier, row) in args
-        .standard
+        .standard()
         .tiers
         .iter()
         .zip(summary["tiers"].as_array().into_iter().flatten())
@@ -558,7 +580,7 @@ fn print_table(args: &CoverageArgs, summary: &serde_json::Value, units: usize, t
             if of_kind.is_empty() {
                 continue;
             }
-            let met: Vec<String> = (0..args.standard.tiers.len())
+            let met: Vec<String> = (0..args.standard().tiers.len())
                 .map(|i| {
                     of_kind
                         .iter()

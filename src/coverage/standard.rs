@@ -99,3 +99,25 @@ impl fmt::Display for ResponseStandard {
         Ok(())
     }
 }
+
+impl ResponseStandard {
+    /// The `standard = "…"` entry of a TOML config file, if it has one.
+    ///
+    /// ```
+    /// use patrolmap::coverage::ResponseStandard;
+    /// let s = ResponseStandard::from_config_toml("standard = \"60:2,300:4\"").unwrap().unwrap();
+    /// assert_eq!(s.tiers[1].units, 4);
+    /// assert!(ResponseStandard::from_config_toml("[profiles.car]").unwrap().is_none());
+    /// ```
+    pub fn from_config_toml(text: &str) -> Result<Option<ResponseStandard>, String> {
+        #[derive(serde::Deserialize)]
+        struct Config {
+            standard: Option<String>,
+        }
+        let config: Config = toml::from_str(text).map_err(|e| format!("invalid config: {e}"))?;
+        config
+            .standard
+            .map(|s| s.parse().map_err(|e| format!("standard: {e}")))
+            .transpose()
+    }
+}

@@ -251,6 +251,9 @@ impl Default for ProfileSet {
 struct ConfigFile {
     #[serde(default)]
     profiles: BTreeMap<TravelMode, ProfileOverride>,
+    /// The response standard, read by the coverage command (`coverage::ResponseStandard`).
+    #[allow(dead_code)]
+    standard: Option<String>,
 }
 
 #[derive(Deserialize)]

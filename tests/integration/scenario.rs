@@ -322,3 +322,53 @@ fn modes_and_unit_classes_shape_coverage() {
         "a patrol unit does not count for a kiosk/station tier"
     );
 }
+
+/// The response standard comes from --standard, else from the config file, else 1-3-5.
+#[test]
+fn the_standard_comes_from_the_command_line_the_config_or_the_default() {
+    let dir = temp_dir("standard");
+    let at = middle_of_a_car_road(&shared_data("campo-grande.osm.pbf"));
+    let units = || vec![point(json!({}), json!(at))];
+    let config = dir.join("patrolmap.toml");
+    std::fs::write(
+        &config,
+        "standard = \"45:1,240:1\"\n[profiles.car]\nspeeds_kph = { residential = 30 }\n",
+    )
+    .unwrap();
+    let config_s = config.to_str().unwrap();
+    let default = coverage_summary(&dir, "default", units(), &[]);
+    assert_eq!(default["standard"], "60:1,180:2,300:3");
+    let from_config = coverage_summary(&dir, "config", units(), &["--config", config_s]);
+    assert_eq!(from_config["standard"], "45:1,240:1");
+    assert_eq!(from_config["tiers"].as_array().unwrap().len(), 2);
+    let from_cli = coverage_summary(
+        &dir,
+        "cli",
+        units(),
+        &["--config", config_s, "--standard", "90:1"],
+    );
+    assert_eq!(from_cli["standard"], "90:1");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "standard = \"ninety\"\n").unwrap();
+    let scenario = dir.join("default.geojson");
+    let out = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+        .args([
+            "coverage",
+            "--roads",
+            shared_data("campo-grande.osm.pbf").to_str().unwrap(),
+        ])
+        .args([
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--config",
+            bad.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.contains("bad.toml") && err.contains("standard"),
+        "{err}"
+    );
+}
