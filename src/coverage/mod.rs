@@ -15,7 +15,7 @@ mod standard;
 
 pub use standard::{ResponseStandard, Tier};
 
-use crate::network::{ProfileGraph, RoadNetwork, SnapIndex, SnapRefusal, TravelMode};
+use crate::network::{ProfileGraph, RoadNetwork, SnapIndex, TravelMode};
 use crate::scenario::Unit;
 use search::{Labels, Source};
 
@@ -80,17 +80,22 @@ pub fn place_units(
                 start_s: unit.turnout_s,
                 dist_m: s.dist_m,
             }),
-            Err(
-                e @ (SnapRefusal::TooFar { .. }
-                | SnapRefusal::BadPosition(..)
-                | SnapRefusal::NoRoads),
-            ) => unplaced.push(Unplaced {
+            Err(e) => unplaced.push(Unplaced {
                 unit: i as u32,
                 reason: e.to_string(),
             }),
         }
     }
     (placed, unplaced)
+}
+
+/// `by_edge[e]`: the indices of the placements standing on edge `e`.
+pub(crate) fn placements_by_edge(edge_count: usize, placements: &[Placement]) -> Vec<Vec<usize>> {
+    let mut by_edge = vec![Vec::new(); edge_count];
+    for (i, p) in placements.iter().enumerate() {
+        by_edge[p.edge as usize].push(i);
+    }
+    by_edge
 }
 
 /// The graph entries of a placed unit: to the edge's last node if it may go forward, to its

@@ -52,10 +52,7 @@ pub fn road_pieces(
     budgets_s: &[f64],
 ) -> Vec<RoadPiece> {
     let max_budget_s = budgets_s.iter().fold(0.0f64, |a, &b| a.max(b));
-    let mut by_edge: Vec<Vec<usize>> = vec![Vec::new(); network.edges.len()];
-    for (i, p) in placements.iter().enumerate() {
-        by_edge[p.edge as usize].push(i);
-    }
+    let by_edge = super::placements_by_edge(network.edges.len(), placements);
     let mut pieces = Vec::new();
     let mut lines: Vec<Line> = Vec::new();
     let mut cuts: Vec<f64> = Vec::new();

@@ -290,10 +290,7 @@ pub fn covered_intervals(
     budget_s: f64,
     k: usize,
 ) -> Vec<Vec<(f64, f64)>> {
-    let mut by_edge: Vec<Vec<usize>> = vec![Vec::new(); network.edges.len()];
-    for (i, p) in placements.iter().enumerate() {
-        by_edge[p.edge as usize].push(i);
-    }
+    let by_edge = super::placements_by_edge(network.edges.len(), placements);
     let (mut candidates, mut intervals, mut events) = (Vec::new(), Vec::new(), Vec::new());
     let mut result = vec![Vec::new(); network.edges.len()];
     for (e, edge) in network.edges.iter().enumerate() {

@@ -27,7 +27,8 @@ pub struct Labels {
     pub k: usize,
     /// `time_s[v * k + j]`: the j-th best time at node v (infinite when fewer units reach it).
     pub time_s: Vec<f64>,
-    /// `unit[v * k + j]`: the unit of that time (`u32::MAX` when none).
+    /// `unit[v * k + j]`: the unit of that time (`u32::MAX` when none). Empty for labels
+    /// that record times only ([`nearest_times`]).
     pub unit: Vec<u32>,
 }
 
@@ -35,12 +36,12 @@ impl Labels {
     /// The labels of node `v` as `(time, unit)`, best first, only those that exist.
     #[inline]
     pub fn at(&self, v: u32) -> impl Iterator<Item = (f64, u32)> + '_ {
-        let range = v as usize * self.k..(v as usize + 1) * self.k;
-        self.time_s[range.clone()]
+        let first = v as usize * self.k;
+        self.time_s[first..first + self.k]
             .iter()
-            .zip(&self.unit[range])
-            .take_while(|(t, _)| t.is_finite())
-            .map(|(&t, &u)| (t, u))
+            .enumerate()
+            .take_while(|(_, t)| t.is_finite())
+            .map(move |(j, &t)| (t, self.unit.get(first + j).copied().unwrap_or(u32::MAX)))
     }
 
     /// The best time at node `v` (infinite when no unit reaches it within the cutoff).
@@ -115,7 +116,7 @@ pub fn nearest_times(graph: &ProfileGraph, sources: &[Source], cutoff_s: f64) ->
     Labels {
         k: 1,
         time_s,
-        unit: vec![u32::MAX; n],
+        unit: Vec::new(),
     }
 }
 

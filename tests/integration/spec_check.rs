@@ -29,25 +29,30 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Writes `units` units placed at random (seeded) on `roads` to `out`.
+fn random_scenario(roads: &Path, units: usize, seed: u64, out: &Path) {
+    let (units, seed) = (units.to_string(), seed.to_string());
+    run(patrolmap().args([
+        "scenario",
+        "random",
+        "--roads",
+        s(roads),
+        "--units",
+        &units,
+        "--seed",
+        &seed,
+        "-o",
+        s(out),
+    ]));
+}
+
 /// Exports `city`, places `units` at random, runs both implementations, compares.
 fn compare(city: &str, units: usize, seed: u64, k: usize) {
     let dir = temp_dir(&format!("spec-{city}-{seed}"));
     let roads = dir.join("roads.geojson");
     let scenario = dir.join("scenario.geojson");
     run(patrolmap().args(["network", "export", s(&shared_data(city)), "-o", s(&roads)]));
-    let (units_s, seed_s) = (units.to_string(), seed.to_string());
-    run(patrolmap().args([
-        "scenario",
-        "random",
-        "--roads",
-        s(&roads),
-        "--units",
-        &units_s,
-        "--seed",
-        &seed_s,
-        "-o",
-        s(&scenario),
-    ]));
+    random_scenario(&roads, units, seed, &scenario);
     let k_s = k.to_string();
     let common = ["--budgets", "60,180,300", "--k", &k_s];
     let (ours, ours_nt) = (dir.join("ours.json"), dir.join("ours-nt.json"));
@@ -137,18 +142,7 @@ fn osm_and_its_export_give_the_same_coverage() {
     let (roads, scenario) = (dir.join("roads.geojson"), dir.join("scenario.geojson"));
     let pbf = shared_data("campo-grande.osm.pbf");
     run(patrolmap().args(["network", "export", s(&pbf), "-o", s(&roads)]));
-    run(patrolmap().args([
-        "scenario",
-        "random",
-        "--roads",
-        s(&pbf),
-        "--units",
-        "12",
-        "--seed",
-        "5",
-        "-o",
-        s(&scenario),
-    ]));
+    random_scenario(&pbf, 12, 5, &scenario);
     let out = |roads: &Path, name: &str| {
         let json = dir.join(name);
         run(patrolmap().args([
@@ -181,18 +175,7 @@ fn overlay_geojson_is_valid_and_adds_up() {
         dir.join("out.json"),
         dir.join("overlay.geojson"),
     );
-    run(patrolmap().args([
-        "scenario",
-        "random",
-        "--roads",
-        s(&pbf),
-        "--units",
-        "10",
-        "--seed",
-        "2",
-        "-o",
-        s(&scenario),
-    ]));
+    random_scenario(&pbf, 10, 2, &scenario);
     run(patrolmap()
         .args(["coverage", "--roads", s(&pbf), "--scenario", s(&scenario)])
         .args(["--json", s(&json_out), "--geojson", s(&overlay)]));
