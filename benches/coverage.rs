@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
+use patrolmap::coverage::overlay::{road_pieces, RoadPiece};
+use patrolmap::coverage::polygons::{tier_polygons, PolygonOptions};
 use patrolmap::coverage::{self, reach, ModeNetwork, Placement};
 use patrolmap::network::{
     self, NoProgress, Profile, ProfileGraph, RoadNetwork, SnapIndex, TravelMode,
@@ -64,6 +66,13 @@ fn k_coverage(p: &Porto, placed: &[Placement], k: usize) -> f64 {
         labels: &labels[0],
     }];
     reach::covered_lengths(&p.network, &p.graph, &modes, placed, &BUDGETS, k)[2][k - 1]
+}
+
+/// The overlay's road pieces cut at the three budgets (nearest-unit search included).
+fn pieces(p: &Porto, placed: &[Placement]) -> Vec<RoadPiece> {
+    let labels = coverage::search_nearest_times(&p.network, &[&p.graph], placed, 300.0);
+    let modes = reach::mode_reach(&[&p.graph], &labels);
+    road_pieces(&p.network, &p.graph, &modes, placed, &BUDGETS)
 }
 
 fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
@@ -137,6 +146,22 @@ fn side_by_side() {
             per_unit / ours2
         );
     }
+    let placed = placements(&p, 200);
+    let cut = pieces(&p, &placed);
+    let pieces_ms = median_ms(10, || {
+        pieces(&p, &placed);
+    });
+    let polygons_ms = median_ms(10, || {
+        tier_polygons(&p.network, &cut, 3, PolygonOptions::default());
+    });
+    let tiers = tier_polygons(&p.network, &cut, 3, PolygonOptions::default());
+    println!(
+        "200 units: overlay pieces (search + cut) {pieces_ms:.2} ms; tier polygons from them {polygons_ms:.2} ms \
+         (40 m buffer, {} m grid; {} polygons, {} vertices)",
+        tiers[0].cell_m,
+        tiers.iter().map(|t| t.area.0.len()).sum::<usize>(),
+        tiers.iter().map(|t| geo::CoordsIter::coords_count(&t.area)).sum::<usize>()
+    );
     if rayon::current_num_threads() >= 2 {
         println!(
             "(patrolmap's nearest-unit search splits its units over 2 threads; scipy runs on one)"
@@ -164,6 +189,13 @@ fn k3_coverage(bencher: divan::Bencher, units: usize) {
     let p = porto();
     let placed = placements(&p, units);
     bencher.bench(|| k_coverage(&p, &placed, 3));
+}
+
+#[divan::bench(args = [20, 200], sample_count = 10)]
+fn polygons(bencher: divan::Bencher, units: usize) {
+    let p = porto();
+    let cut = pieces(&p, &placements(&p, units));
+    bencher.bench(|| tier_polygons(&p.network, &cut, 3, PolygonOptions::default()));
 }
 
 fn main() {

@@ -9,7 +9,8 @@ use clap::Args;
 use serde_json::json;
 
 use super::network_cmd::{load_roads, ProfileArgs};
-use crate::coverage::{self, reach, ModeNetwork, Placement, ResponseStandard};
+use crate::coverage::polygons::{self, PolygonOptions};
+use crate::coverage::{self, overlay, reach, ModeNetwork, Placement, ResponseStandard};
 use crate::network::{geodesy::node_key, ProfileGraph, SnapIndex, TravelMode};
 use crate::scenario::{self, Scenario};
 
@@ -44,6 +45,13 @@ pub struct CoverageArgs {
     /// Write the coverage overlay here: road pieces cut at each budget, with tier and times.
     #[arg(long)]
     geojson: Option<PathBuf>,
+    /// Write tier polygons here: the area within each budget (reached roads buffered and
+    /// dissolved), nested, with holes where nothing reaches.
+    #[arg(long)]
+    polygons: Option<PathBuf>,
+    /// Buffer around reached roads for --polygons, in metres.
+    #[arg(long, default_value_t = 40.0)]
+    buffer_m: f64,
     /// How many gaps (uncovered runs of road) to list per tier.
     #[arg(long, default_value_t = 20)]
     gaps: usize,
@@ -102,6 +110,9 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
     }
     if !(1..=8).contains(&args.k) {
         bail!("--k must be from 1 to 8");
+    }
+    if !(args.buffer_m.is_finite() && (1.0..=1000.0).contains(&args.buffer_m)) {
+        bail!("--buffer-m must be from 1 to 1000 metres");
     }
     if args.repeat == 0 {
         bail!("--repeat must be at least 1");
@@ -272,7 +283,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
     if let Some(path) = &args.json {
         write_json(path, &summary)?;
     }
-    if let Some(path) = &args.geojson {
+    if args.geojson.is_some() || args.polygons.is_some() {
         let mut budgets = args.budgets.clone();
         budgets.sort_by(f64::total_cmp);
         budgets.dedup();
@@ -283,17 +294,22 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
             budgets[budgets.len() - 1],
         );
         let modes = reach::mode_reach(&graph_refs, &labels);
-        let pieces = crate::coverage::overlay::road_pieces(
-            network,
-            &graphs[0],
-            &modes,
-            &result.placements,
-            &budgets,
-        );
-        write_json(
-            path,
-            &crate::coverage::overlay::pieces_geojson(network, &pieces, &budgets),
-        )?;
+        let pieces =
+            overlay::road_pieces(network, &graphs[0], &modes, &result.placements, &budgets);
+        if let Some(path) = &args.geojson {
+            write_json(path, &overlay::pieces_geojson(network, &pieces, &budgets))?;
+        }
+        if let Some(path) = &args.polygons {
+            let options = PolygonOptions {
+                buffer_m: args.buffer_m,
+                cell_m: (args.buffer_m / 2.0).max(1.0),
+            };
+            let tiers = polygons::tier_polygons(network, &pieces, budgets.len(), options);
+            write_json(
+                path,
+                &polygons::polygons_geojson(&tiers, &budgets, args.buffer_m),
+            )?;
+        }
     }
     if let Some(path) = &args.node_times {
         let mut times = serde_json::Map::new();

@@ -2,12 +2,14 @@
 //!
 //! [`place_units`] snaps units to their mode's roads, [`search`] runs the bounded searches
 //! (nearest unit, or k distinct units), and [`reach::covered_lengths`] turns labels into
-//! exactly covered metres, as `spec/coverage.md` defines. The functions are pure: no files,
+//! exactly covered metres, as `spec/coverage.md` defines; [`overlay`] and [`polygons`] draw
+//! what is reached. The functions are pure: no files,
 //! no printing.
 
 pub mod closures;
 pub mod gaps;
 pub mod overlay;
+pub mod polygons;
 pub mod radix_heap;
 pub mod reach;
 pub mod search;

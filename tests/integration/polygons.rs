@@ -1,0 +1,193 @@
+//! Tier polygons on the demo city: valid, nested, wound as RFC 7946 asks, and exactly the
+//! buffer of the reached roads (checked against distances computed here, not the library's).
+
+use geo::{Area, BooleanOps, Distance, Euclidean, Intersects, Point, Validation, Winding};
+use patrolmap::coverage::overlay::{road_pieces, slice_polyline, RoadPiece};
+use patrolmap::coverage::polygons::{tier_polygons, PolygonOptions, TierPolygon};
+use patrolmap::coverage::{self, reach, ModeNetwork};
+use patrolmap::network::{self, NoProgress, Profile, ProfileGraph, SnapIndex, TravelMode};
+use patrolmap::scenario::generate::SplitMix64;
+
+struct Demo {
+    net: network::RoadNetwork,
+    pieces: Vec<RoadPiece>,
+    polygons: Vec<TierPolygon>,
+    options: PolygonOptions,
+}
+
+fn demo() -> Demo {
+    demo_with(PolygonOptions::default())
+}
+
+fn demo_with(options: PolygonOptions) -> Demo {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let net = network::load(
+        format!("{root}/data/campo-grande.osm.pbf").as_ref(),
+        &NoProgress,
+    )
+    .unwrap();
+    let graph = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+    let index = SnapIndex::build(&net, &graph);
+    let scenario =
+        patrolmap::scenario::load(format!("{root}/data/demo-scenario.geojson").as_ref()).unwrap();
+    let car_units: Vec<_> = scenario
+        .units
+        .into_iter()
+        .filter(|u| u.mode == TravelMode::Car)
+        .collect();
+    let modes = [ModeNetwork {
+        mode: TravelMode::Car,
+        graph: &graph,
+        index: &index,
+    }];
+    let (placed, _) = coverage::place_units(&car_units, &modes, 1e9);
+    let budgets = [60.0, 180.0, 300.0];
+    let labels = coverage::search_nearest_times(&net, &[&graph], &placed, 300.0);
+    let pieces = road_pieces(
+        &net,
+        &graph,
+        &reach::mode_reach(&[&graph], &labels),
+        &placed,
+        &budgets,
+    );
+    let polygons = tier_polygons(&net, &pieces, budgets.len(), options);
+    Demo {
+        net,
+        pieces,
+        polygons,
+        options,
+    }
+}
+
+#[test]
+fn tier_polygons_are_valid_nested_and_wound_as_rfc_7946_asks() {
+    let d = demo();
+    assert_eq!(d.polygons.len(), 3);
+    for p in &d.polygons {
+        assert!(!p.area.0.is_empty(), "tier {} is empty", p.tier);
+        if let Err(e) = p.area.check_validation() {
+            panic!("tier {} is not valid: {e}", p.tier);
+        }
+        for poly in &p.area {
+            assert!(poly.exterior().is_ccw(), "exteriors are counter-clockwise");
+            assert!(
+                poly.interiors().iter().all(|h| h.is_cw()),
+                "holes are clockwise"
+            );
+        }
+    }
+    assert!(
+        d.polygons[2].area.iter().any(|p| !p.interiors().is_empty()),
+        "the widest tier has holes where nothing reaches"
+    );
+    for t in 0..2 {
+        let (inner, outer) = (&d.polygons[t].area, &d.polygons[t + 1].area);
+        assert!(d.polygons[t].area_m2 < d.polygons[t + 1].area_m2);
+        // Nothing of the nearer tier lies outside the wider one: not its area, not a vertex.
+        let outside = inner.difference(outer).unsigned_area();
+        assert!(
+            outside <= 1e-9 * inner.unsigned_area(),
+            "tier {t} pokes out of tier {}: {outside}",
+            t + 1
+        );
+        for poly in inner {
+            // On a shared stretch of outline the wider tier may have merged the vertex into a
+            // straight run: on it, up to rounding.
+            for c in poly.exterior().coords() {
+                let p = Point::from(*c);
+                assert!(
+                    outer.intersects(&p) || Euclidean.distance(&p, outer) < 1e-9,
+                    "vertex {c:?} of tier {t}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn tier_polygons_are_the_buffer_of_the_reached_roads() {
+    // A fine grid, so that the check is tight: a square whose four points agree is wholly
+    // inside or outside, so the outline is within a cell's diagonal of the buffer's edge.
+    let d = demo_with(PolygonOptions {
+        buffer_m: 40.0,
+        cell_m: 5.0,
+    });
+    // Distances on a local projection of the test's own (metres east and north).
+    let lat0 = -20.47f64;
+    let (mx, my) = (111_195.08 * lat0.to_radians().cos(), 111_195.08);
+    let xy = |p: [f64; 2]| [p[0] * mx, p[1] * my];
+    let segments: Vec<(usize, [f64; 2], [f64; 2])> = d
+        .pieces
+        .iter()
+        .flat_map(|p| {
+            let line = slice_polyline(d.net.geometry(p.edge as usize), p.from, p.to);
+            let tier = p.tier;
+            line.windows(2)
+                .map(|w| (tier, xy(w[0]), xy(w[1])))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let distance = |q: [f64; 2], a: [f64; 2], b: [f64; 2]| {
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        let len2 = dx * dx + dy * dy;
+        let t = if len2 > 0.0 {
+            (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        ((a[0] + t * dx - q[0]).powi(2) + (a[1] + t * dy - q[1]).powi(2)).sqrt()
+    };
+    let (buffer, slack) = (d.options.buffer_m, d.polygons[0].cell_m * 2f64.sqrt() + 0.5);
+    // Points near the reached roads (where the answer is interesting) and anywhere.
+    let mut rng = SplitMix64::new(5);
+    let (mut inside, mut outside) = (0, 0);
+    for s in 0..1500 {
+        let p = if s % 2 == 0 {
+            let piece = &d.pieces[(rng.next_f64() * d.pieces.len() as f64) as usize];
+            let line = slice_polyline(d.net.geometry(piece.edge as usize), piece.from, piece.to);
+            let c = line[(rng.next_f64() * line.len() as f64) as usize];
+            [
+                c[0] + (rng.next_f64() - 0.5) * 0.0012,
+                c[1] + (rng.next_f64() - 0.5) * 0.0012,
+            ]
+        } else {
+            [
+                -54.6 + 0.1 * rng.next_f64(),
+                -20.598 + 0.198 * rng.next_f64(),
+            ]
+        };
+        for (t, polygon) in d.polygons.iter().enumerate() {
+            let nearest = segments
+                .iter()
+                .filter(|s| s.0 <= t)
+                .map(|s| distance(xy(p), s.1, s.2))
+                .fold(f64::INFINITY, f64::min);
+            let within = polygon.area.intersects(&Point::new(p[0], p[1]));
+            if nearest < buffer - slack {
+                assert!(
+                    within,
+                    "{p:?} is {nearest:.1} m from a tier-{t} road but outside"
+                );
+                inside += 1;
+            } else if nearest > buffer + slack {
+                assert!(
+                    !within,
+                    "{p:?} is {nearest:.1} m from tier-{t} roads but inside"
+                );
+                outside += 1;
+            }
+        }
+    }
+    assert!(
+        inside > 300 && outside > 300,
+        "{inside} inside, {outside} outside"
+    );
+}
+
+#[test]
+fn no_pieces_give_empty_polygons() {
+    let d = demo();
+    let none = tier_polygons(&d.net, &[], 2, d.options);
+    assert_eq!(none.len(), 2);
+    assert!(none.iter().all(|p| p.area.0.is_empty() && p.area_m2 == 0.0));
+}
