@@ -9,8 +9,9 @@ use clap::Args;
 use serde_json::json;
 
 use super::network_cmd::{load_roads, ProfileArgs};
+use crate::coverage::hierarchy::Hierarchy;
 use crate::coverage::polygons::{self, PolygonOptions};
-use crate::coverage::{self, overlay, reach, ModeNetwork, Placement, ResponseStandard};
+use crate::coverage::{self, overlay, reach, Engine, ModeNetwork, Placement, ResponseStandard};
 use crate::network::{geodesy::node_key, ProfileGraph, SnapIndex, TravelMode};
 use crate::scenario::{self, Scenario};
 
@@ -58,9 +59,21 @@ pub struct CoverageArgs {
     /// Run snap, search and coverage N times and report the median of each.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
+    /// Search engine: `dijkstra` needs no preparation (best for one run); `phast` prepares a
+    /// contraction hierarchy per mode first (about 2 s on a city) and then answers each
+    /// search several times faster (best with --repeat, and what the server uses).
+    #[arg(long, value_enum, default_value_t = EngineArg::Dijkstra)]
+    engine: EngineArg,
     /// TOML file overriding profile speeds and road classes.
     #[arg(long)]
     config: Option<PathBuf>,
+}
+
+/// The `--engine` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum EngineArg {
+    Dijkstra,
+    Phast,
 }
 
 /// A tier's eligible units and their search, shared by tier coverage, points and gaps.
@@ -180,9 +193,28 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         .map(|((&mode, graph), index)| ModeNetwork { mode, graph, index })
         .collect();
     let graph_refs: Vec<&ProfileGraph> = graphs.iter().collect();
+    let start = Instant::now();
+    let hierarchies: Vec<Hierarchy> = match args.engine {
+        EngineArg::Dijkstra => Vec::new(),
+        EngineArg::Phast => graphs.iter().map(Hierarchy::prepare).collect(),
+    };
+    let prepare_s = start.elapsed().as_secs_f64();
+    let engine = match args.engine {
+        EngineArg::Dijkstra => Engine::Dijkstra,
+        EngineArg::Phast => Engine::Phast(&hierarchies),
+    };
 
     let runs: Vec<Run> = (0..args.repeat)
-        .map(|_| run_once(&args, network, &scenario, &mode_networks, &graph_refs))
+        .map(|_| {
+            run_once(
+                &args,
+                engine,
+                network,
+                &scenario,
+                &mode_networks,
+                &graph_refs,
+            )
+        })
         .collect();
     let median = |f: fn(&Run) -> f64| {
         let mut v: Vec<f64> = runs.iter().map(f).collect();
@@ -210,6 +242,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
     let start = Instant::now();
     let points = point_report(
         &args,
+        engine,
         network,
         &scenario,
         &graph_refs,
@@ -277,7 +310,8 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         "tiers": tiers,
         "points": points,
         "gaps": gap_lists,
-        "timings_ms": {"load": load_s * 1e3, "snap": snap_s * 1e3, "search": search_s * 1e3, "coverage": coverage_s * 1e3, "tiers": tiers_s * 1e3, "points": points_s * 1e3},
+        "engine": format!("{:?}", args.engine).to_lowercase(),
+        "timings_ms": {"load": load_s * 1e3, "prepare": prepare_s * 1e3, "snap": snap_s * 1e3, "search": search_s * 1e3, "coverage": coverage_s * 1e3, "tiers": tiers_s * 1e3, "points": points_s * 1e3},
         "repeat": args.repeat,
     });
     if let Some(path) = &args.json {
@@ -288,6 +322,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         budgets.sort_by(f64::total_cmp);
         budgets.dedup();
         let labels = coverage::search_nearest_times(
+            engine,
             network,
             &graph_refs,
             &result.placements,
@@ -328,6 +363,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
 
 fn run_once(
     args: &CoverageArgs,
+    engine: Engine,
     network: &crate::network::RoadNetwork,
     scenario: &Scenario,
     modes: &[ModeNetwork],
@@ -344,9 +380,9 @@ fn run_once(
         .fold(0.0f64, |a, &b| a.max(b));
     let start = Instant::now();
     let labels = if args.k == 1 {
-        coverage::search_nearest_times(network, graphs, &placements, cutoff_s)
+        coverage::search_nearest_times(engine, network, graphs, &placements, cutoff_s)
     } else {
-        coverage::search(network, graphs, &placements, args.k, cutoff_s)
+        coverage::search_with(engine, network, graphs, &placements, args.k, cutoff_s)
     };
     let search_s = start.elapsed().as_secs_f64();
 
@@ -363,7 +399,8 @@ fn run_once(
     let coverage_s = start.elapsed().as_secs_f64();
     let node_times_s = coverage::nearest_node_times(&labels, network.nodes.len());
     let start = Instant::now();
-    let (tiers, tier_searches) = tier_coverage(args, network, scenario, graphs, &placements);
+    let (tiers, tier_searches) =
+        tier_coverage(args, engine, network, scenario, graphs, &placements);
     let tiers_s = start.elapsed().as_secs_f64();
     Run {
         placements,
@@ -383,6 +420,7 @@ fn run_once(
 /// each tier's search for the points and gaps to reuse.
 fn tier_coverage(
     args: &CoverageArgs,
+    engine: Engine,
     network: &crate::network::RoadNetwork,
     scenario: &Scenario,
     graphs: &[&ProfileGraph],
@@ -393,7 +431,14 @@ fn tier_coverage(
         .iter()
         .map(|tier| {
             let eligible = eligible_placements(tier, scenario, placements);
-            let labels = coverage::search(network, graphs, &eligible, tier.units, tier.budget_s);
+            let labels = coverage::search_with(
+                engine,
+                network,
+                graphs,
+                &eligible,
+                tier.units,
+                tier.budget_s,
+            );
             let modes = reach::mode_reach(graphs, &labels);
             let covered = reach::covered_lengths(
                 network,
@@ -410,8 +455,10 @@ fn tier_coverage(
 
 /// For every checkpoint, key site and incident: the nearest units with their times, and
 /// whether each tier of the standard is met there (enough distinct eligible units in time).
+#[allow(clippy::too_many_arguments)]
 fn point_report(
     args: &CoverageArgs,
+    engine: Engine,
     network: &crate::network::RoadNetwork,
     scenario: &Scenario,
     graphs: &[&ProfileGraph],
@@ -446,7 +493,8 @@ fn point_report(
         .max(args.k)
         .max(3);
     // One search for the nearest-units list; the tiers' own searches decide the tiers.
-    let nearest_labels = coverage::search(network, graphs, placements, k_list, max_budget);
+    let nearest_labels =
+        coverage::search_with(engine, network, graphs, placements, k_list, max_budget);
     sites
         .iter()
         .map(|(kind, site)| {
@@ -615,8 +663,9 @@ fn print_table(args: &CoverageArgs, summary: &serde_json::Value, units: usize, t
     let t = &summary["timings_ms"];
     let ms = |key: &str| t[key].as_f64().unwrap_or(0.0);
     println!(
-        "time: load {:.0} ms, snap {:.2} ms, search {:.2} ms, coverage {:.2} ms, tiers {:.2} ms",
+        "time: load {:.0} ms, prepare {:.0} ms, snap {:.2} ms, search {:.2} ms, coverage {:.2} ms, tiers {:.2} ms",
         ms("load"),
+        ms("prepare"),
         ms("snap"),
         ms("search"),
         ms("coverage"),

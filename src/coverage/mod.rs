@@ -8,6 +8,7 @@
 
 pub mod closures;
 pub mod gaps;
+pub mod hierarchy;
 pub mod overlay;
 pub mod polygons;
 pub mod radix_heap;
@@ -19,6 +20,7 @@ pub use standard::{ResponseStandard, Tier};
 
 use crate::network::{ProfileGraph, RoadNetwork, SnapIndex, TravelMode};
 use crate::scenario::Unit;
+use hierarchy::Hierarchy;
 use search::{Labels, Source};
 
 /// A unit placed on its mode's road network.
@@ -129,8 +131,19 @@ pub fn sources_of(
     }
 }
 
+/// How the searches run.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum Engine<'a> {
+    /// Dijkstra on each mode graph: nothing to prepare, so best for a single query.
+    #[default]
+    Dijkstra,
+    /// PHAST on each mode graph's prepared [`Hierarchy`] (indexed like the graphs): a
+    /// preparation once, then every query several times faster (the command map's what-ifs).
+    Phast(&'a [Hierarchy]),
+}
+
 /// Runs one search per mode: `k` labels per node from distinct units (the nearest unit when
-/// `k == 1`), up to `cutoff_s`. The result is indexed like `graphs`.
+/// `k == 1`), up to `cutoff_s`, with Dijkstra. The result is indexed like `graphs`.
 pub fn search(
     network: &RoadNetwork,
     graphs: &[&ProfileGraph],
@@ -138,22 +151,48 @@ pub fn search(
     k: usize,
     cutoff_s: f64,
 ) -> Vec<Labels> {
-    per_mode(network, graphs, placements, |graph, sources| {
-        search::k_nearest(graph, sources, k.max(1), cutoff_s)
-    })
+    search_with(Engine::Dijkstra, network, graphs, placements, k, cutoff_s)
 }
 
-/// Like [`search`] with `k == 1`, but records only times, not which unit: the fastest way to
-/// covered length and node times.
+/// Like [`search`], on the given engine.
+pub fn search_with(
+    engine: Engine,
+    network: &RoadNetwork,
+    graphs: &[&ProfileGraph],
+    placements: &[Placement],
+    k: usize,
+    cutoff_s: f64,
+) -> Vec<Labels> {
+    per_mode(
+        network,
+        graphs,
+        placements,
+        |m, graph, sources| match engine {
+            Engine::Dijkstra => search::k_nearest(graph, sources, k.max(1), cutoff_s),
+            Engine::Phast(h) => h[m].k_nearest(sources, k.max(1), cutoff_s),
+        },
+    )
+}
+
+/// Nearest-unit times at every node: with Dijkstra, like [`search`] with `k == 1` but
+/// recording only times, not which unit (the fastest way to covered length and node times);
+/// with PHAST, its nearest-unit sweep.
 pub fn search_nearest_times(
+    engine: Engine,
     network: &RoadNetwork,
     graphs: &[&ProfileGraph],
     placements: &[Placement],
     cutoff_s: f64,
 ) -> Vec<Labels> {
-    per_mode(network, graphs, placements, |graph, sources| {
-        search::nearest_times(graph, sources, cutoff_s)
-    })
+    per_mode(
+        network,
+        graphs,
+        placements,
+        |m, graph, sources| match engine {
+            Engine::Dijkstra => search::nearest_times(graph, sources, cutoff_s),
+            Engine::Phast(h) => h[m].nearest(sources, cutoff_s),
+        },
+    )
 }
 
 /// Runs `search` once per mode graph on the sources of that mode's units.
@@ -161,7 +200,7 @@ fn per_mode(
     network: &RoadNetwork,
     graphs: &[&ProfileGraph],
     placements: &[Placement],
-    search: impl Fn(&ProfileGraph, &[Source]) -> Labels,
+    search: impl Fn(usize, &ProfileGraph, &[Source]) -> Labels,
 ) -> Vec<Labels> {
     let mut sources = Vec::new();
     graphs
@@ -172,7 +211,7 @@ fn per_mode(
             for p in placements.iter().filter(|p| p.mode_index == m) {
                 sources_of(network, graph, p, &mut sources);
             }
-            search(graph, &sources)
+            search(m, graph, &sources)
         })
         .collect()
 }

@@ -65,9 +65,11 @@ pub struct TierPolygon {
 /// let net = read_str(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},
 ///   "geometry":{"type":"LineString","coordinates":[[0,0],[0.01,0]]}}]}"#, "r.geojson".as_ref()).unwrap();
 /// let piece = |from, to, tier| RoadPiece { edge: 0, from, to, tier, min_time_s: 0.0, max_time_s: 0.0 };
-/// let polygons = tier_polygons(&net, &[piece(0.0, 0.5, 0), piece(0.5, 1.0, 1)], 2, PolygonOptions::default());
-/// // About 1.1 km x 80 m, rounded at the ends; the first tier about half of it.
-/// assert!((polygons[1].area_m2 - 1113.2 * 80.0 - 3.1416 * 1600.0).abs() < 3000.0);
+/// let options = PolygonOptions { buffer_m: 40.0, cell_m: 5.0 };
+/// let polygons = tier_polygons(&net, &[piece(0.0, 0.5, 0), piece(0.5, 1.0, 1)], 2, options);
+/// // A 1,112 m road buffered by 40 m: 1112 x 80 m plus two half discs, 94,000 m², up to the
+/// // grid (outlines lie within a cell's diagonal of the exact buffer); the first tier about half.
+/// assert!((polygons[1].area_m2 / 94_000.0 - 1.0).abs() < 0.08);
 /// assert!((polygons[0].area_m2 / polygons[1].area_m2 - 0.5).abs() < 0.05);
 /// ```
 pub fn tier_polygons(

@@ -5,6 +5,8 @@
 //! [0, 1]: from its first node, from its last node, and around the unit itself when it stands
 //! on the edge. The k best labels at both ends and the units on the edge decide every point.
 
+use rayon::prelude::*;
+
 use super::search::Labels;
 use super::Placement;
 use crate::network::{Direction, ProfileGraph, RoadEdge, RoadNetwork};
@@ -93,19 +95,75 @@ pub fn covered_lengths(
     budgets_s: &[f64],
     k: usize,
 ) -> Vec<Vec<f64>> {
-    let mut covered = vec![vec![0.0; k]; budgets_s.len()];
-    let max_budget_s = budgets_s.iter().fold(0.0f64, |a, &b| a.max(b));
     let mut on_edge: Vec<(u32, usize)> = placements
         .iter()
         .enumerate()
         .map(|(i, p)| (p.edge, i))
         .collect();
     on_edge.sort_unstable();
-    let mut next_on_edge = 0;
+    // Chunks of a fixed number of usable edges on the threads, their sums added in chunk
+    // order: the same metres to the bit whatever the number of threads, and whatever other
+    // modes' edges the network holds between them (an OSM file and its car export agree).
+    const CHUNK: usize = 8192;
+    let mut bounds = vec![0];
+    let mut usable = 0;
+    for e in 0..network.edges.len() {
+        if measure.is_usable(e) {
+            if usable == CHUNK {
+                bounds.push(e);
+                usable = 0;
+            }
+            usable += 1;
+        }
+    }
+    bounds.push(network.edges.len());
+    let partial: Vec<Vec<Vec<f64>>> = bounds
+        .par_windows(2)
+        .map(|w| {
+            let (start, end) = (w[0], w[1]);
+            covered_in(
+                network,
+                measure,
+                modes,
+                placements,
+                &on_edge,
+                budgets_s,
+                k,
+                start..end,
+            )
+        })
+        .collect();
+    let mut covered = vec![vec![0.0; k]; budgets_s.len()];
+    for chunk in partial {
+        for (total, part) in covered.iter_mut().zip(chunk) {
+            for (t, p) in total.iter_mut().zip(part) {
+                *t += p;
+            }
+        }
+    }
+    covered
+}
+
+/// [`covered_lengths`] over the edges in `range`; `on_edge` lists `(edge, placement)` sorted.
+#[allow(clippy::too_many_arguments)]
+fn covered_in(
+    network: &RoadNetwork,
+    measure: &ProfileGraph,
+    modes: &[ModeReach],
+    placements: &[Placement],
+    on_edge: &[(u32, usize)],
+    budgets_s: &[f64],
+    k: usize,
+    range: std::ops::Range<usize>,
+) -> Vec<Vec<f64>> {
+    let mut covered = vec![vec![0.0; k]; budgets_s.len()];
+    let max_budget_s = budgets_s.iter().fold(0.0f64, |a, &b| a.max(b));
+    let mut next_on_edge = on_edge.partition_point(|x| (x.0 as usize) < range.start);
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut intervals = Vec::new();
     let mut events: Vec<(f64, i32)> = Vec::new();
-    for (e, edge) in network.edges.iter().enumerate() {
+    for e in range {
+        let edge = &network.edges[e];
         let e32 = e as u32;
         while next_on_edge < on_edge.len() && on_edge[next_on_edge].0 < e32 {
             next_on_edge += 1;

@@ -241,7 +241,7 @@ pub fn k_nearest(graph: &ProfileGraph, sources: &[Source], k: usize, cutoff_s: f
 
 /// Offers `(time_s, unit)` to node `w`'s list; whether it entered or improved it.
 #[inline]
-fn offer(labels: &mut Labels, w: usize, unit: u32, time_s: f64) -> bool {
+pub(crate) fn offer(labels: &mut Labels, w: usize, unit: u32, time_s: f64) -> bool {
     let k = labels.k;
     let (times, units) = (
         &mut labels.time_s[w * k..(w + 1) * k],

@@ -6,7 +6,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use patrolmap::coverage::{self, reach, ModeNetwork};
+use patrolmap::coverage::hierarchy::Hierarchy;
+use patrolmap::coverage::{self, reach, Engine, ModeNetwork};
 use patrolmap::network::{
     road_geojson::read_str, Profile, ProfileGraph, RoadNetwork, SnapIndex, TravelMode,
 };
@@ -356,7 +357,7 @@ proptest! {
         // The overlay's pieces of tier ≤ b add up to the covered length at budget b.
         let mut sorted = budgets.clone();
         sorted.sort_by(f64::total_cmp);
-        let nearest = coverage::search_nearest_times(&case.net, &[&case.graph], &case.placements, cutoff);
+        let nearest = coverage::search_nearest_times(coverage::Engine::Dijkstra, &case.net, &[&case.graph], &case.placements, cutoff);
         let nearest_modes = reach::mode_reach(&[&case.graph], &nearest);
         let pieces = patrolmap::coverage::overlay::road_pieces(&case.net, &case.graph, &nearest_modes, &case.placements, &sorted);
         let covered_sorted = reach::covered_lengths(&case.net, &case.graph, &nearest_modes, &case.placements, &sorted, 1);
@@ -388,6 +389,119 @@ proptest! {
                     prop_assert!(covered[b][j] <= covered[b][j - 1] + 1e-9);
                 }
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(Config { cases: 64, rng_seed: RngSeed::Fixed(246), failure_persistence: None, ..Config::default() })]
+
+    /// PHAST on a prepared hierarchy gives the per-unit brute force's times (up to the
+    /// rounding of shortcut sums), the k best distinct units at every node, and the covered
+    /// metres.
+    #[test]
+    fn phast_matches_brute_force(
+        lines in network_strategy(),
+        units in prop::collection::vec((0usize..6, 0.0f64..1.0, prop::bool::ANY), 1..6),
+        turnouts in prop::collection::vec(prop::sample::select(vec![0.0, 0.0, 15.0]), 1..3),
+        budgets in prop::collection::vec(5.0f64..150.0, 1..4),
+        k in 1usize..4,
+    ) {
+        let positions: Vec<[f64; 2]> = units
+            .iter()
+            .map(|&(i, f, on_node)| {
+                let p = [(i % 3) as f64 * 0.004 + (i as f64) * 1e-4, (i / 3) as f64 * 0.004];
+                if on_node { p } else { [p[0] + f * 0.004, p[1] + 0.0005] }
+            })
+            .collect();
+        let case = build_case(&lines, &positions, &turnouts);
+        let cutoff = budgets.iter().fold(0.0f64, |a, &b| a.max(b));
+        let hierarchy = Hierarchy::prepare(&case.graph);
+        let engine = Engine::Phast(std::slice::from_ref(&hierarchy));
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.max(1.0);
+
+        let nearest = coverage::search_nearest_times(engine, &case.net, &[&case.graph], &case.placements, cutoff);
+        for (v, &want) in brute_node_times(&case).iter().enumerate() {
+            let got = nearest[0].nearest_s(v as u32);
+            if got.is_finite() || want <= cutoff - 1e-9 {
+                prop_assert!(close(got, want), "node {}: {} vs {}", v, got, want);
+            }
+        }
+
+        let labels = &coverage::search_with(engine, &case.net, &[&case.graph], &case.placements, k, cutoff)[0];
+        let per_unit = brute_times_per_unit(&case);
+        for v in 0..case.net.nodes.len() {
+            let mut want: Vec<f64> = per_unit.iter().map(|t| t[v]).collect();
+            want.sort_by(f64::total_cmp);
+            let got: Vec<(f64, u32)> = labels.at(v as u32).collect();
+            for j in 0..k {
+                match got.get(j) {
+                    Some(&(t, u)) => {
+                        prop_assert!(close(t, want[j]), "node {} label {}: {} vs {}", v, j, t, want[j]);
+                        prop_assert!(close(t, per_unit[u as usize][v]), "node {}: unit {} has its own time", v, u);
+                        prop_assert!(got[..j].iter().all(|g| g.1 != u), "node {}: units are distinct", v);
+                    }
+                    None => prop_assert!(want.get(j).is_none_or(|&w| w > cutoff - 1e-9), "node {} misses label {}", v, j),
+                }
+            }
+        }
+
+        let modes = [reach::ModeReach { graph: &case.graph, labels }];
+        let covered = reach::covered_lengths(&case.net, &case.graph, &modes, &case.placements, &budgets, k);
+        let (brute, bound) = brute_coverage(&case, &budgets, k, 400);
+        for b in 0..budgets.len() {
+            for j in 0..k {
+                prop_assert!((covered[b][j] - brute[b][j]).abs() <= bound + 1e-6, "budget {} k {}", budgets[b], j + 1);
+            }
+        }
+    }
+}
+
+/// On a real city PHAST and Dijkstra give the same labels, up to rounding, and the same
+/// covered metres.
+#[test]
+fn phast_equals_dijkstra_on_the_demo_city() {
+    use patrolmap::network::{self, NoProgress};
+    use patrolmap::scenario::generate::random_scenario;
+    let net = network::load(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/data/campo-grande.osm.pbf").as_ref(),
+        &NoProgress,
+    )
+    .unwrap();
+    let graph = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+    let index = SnapIndex::build(&net, &graph);
+    let hierarchy = Hierarchy::prepare(&graph);
+    assert!(hierarchy.shortcut_count() > 0);
+    let modes = [ModeNetwork {
+        mode: TravelMode::Car,
+        graph: &graph,
+        index: &index,
+    }];
+    let (placed, _) =
+        coverage::place_units(&random_scenario(&net, &graph, 40, 0, 8).units, &modes, 1e9);
+    let engine = Engine::Phast(std::slice::from_ref(&hierarchy));
+    for k in 1..=3 {
+        let d = coverage::search(&net, &[&graph], &placed, k, 300.0);
+        let p = coverage::search_with(engine, &net, &[&graph], &placed, k, 300.0);
+        let mut reached = 0;
+        for (a, b) in d[0].time_s.iter().zip(&p[0].time_s) {
+            assert!(a == b || (a - b).abs() <= 1e-9 * a.max(1.0), "{a} vs {b}");
+            reached += a.is_finite() as usize;
+        }
+        assert!(reached > net.nodes.len() / 10, "k {k}: {reached} labels");
+        let cover = |labels: &patrolmap::coverage::search::Labels| {
+            let m = [reach::ModeReach {
+                graph: &graph,
+                labels,
+            }];
+            reach::covered_lengths(&net, &graph, &m, &placed, &[60.0, 180.0, 300.0], k)
+        };
+        for (x, y) in cover(&d[0])
+            .iter()
+            .flatten()
+            .zip(cover(&p[0]).iter().flatten())
+        {
+            assert!((x - y).abs() < 1e-6, "k {k}: {x} vs {y}");
         }
     }
 }
@@ -462,7 +576,8 @@ fn split_nearest_search_equals_the_single_search_on_columbus() {
     let (placed, _) = coverage::place_units(&scenario.units, &modes, 1e9);
     assert_eq!(placed.len(), 60);
     let single = coverage::search(&net, &[&graph], &placed, 1, 300.0);
-    let split = coverage::search_nearest_times(&net, &[&graph], &placed, 300.0);
+    let split =
+        coverage::search_nearest_times(coverage::Engine::Dijkstra, &net, &[&graph], &placed, 300.0);
     assert_eq!(single[0].time_s, split[0].time_s);
     assert!(single[0].time_s.iter().filter(|t| t.is_finite()).count() > net.nodes.len() / 4);
     let cover = |labels: &patrolmap::coverage::search::Labels| {

@@ -42,7 +42,8 @@ fn demo_with(options: PolygonOptions) -> Demo {
     }];
     let (placed, _) = coverage::place_units(&car_units, &modes, 1e9);
     let budgets = [60.0, 180.0, 300.0];
-    let labels = coverage::search_nearest_times(&net, &[&graph], &placed, 300.0);
+    let labels =
+        coverage::search_nearest_times(coverage::Engine::Dijkstra, &net, &[&graph], &placed, 300.0);
     let pieces = road_pieces(
         &net,
         &graph,

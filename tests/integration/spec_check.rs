@@ -46,9 +46,10 @@ fn random_scenario(roads: &Path, units: usize, seed: u64, out: &Path) {
     ]));
 }
 
-/// Exports `city`, places `units` at random, runs both implementations, compares.
-fn compare(city: &str, units: usize, seed: u64, k: usize) {
-    let dir = temp_dir(&format!("spec-{city}-{seed}"));
+/// Exports `city`, places `units` at random, runs both implementations (patrolmap on
+/// `engine`), compares.
+fn compare(city: &str, units: usize, seed: u64, k: usize, engine: &str) {
+    let dir = temp_dir(&format!("spec-{city}-{seed}-{engine}"));
     let roads = dir.join("roads.geojson");
     let scenario = dir.join("scenario.geojson");
     run(patrolmap().args(["network", "export", s(&shared_data(city)), "-o", s(&roads)]));
@@ -59,6 +60,8 @@ fn compare(city: &str, units: usize, seed: u64, k: usize) {
     run(patrolmap()
         .args([
             "coverage",
+            "--engine",
+            engine,
             "--roads",
             s(&roads),
             "--scenario",
@@ -127,12 +130,18 @@ fn compare(city: &str, units: usize, seed: u64, k: usize) {
 
 #[test]
 fn demo_city_matches_the_independent_implementation() {
-    compare("campo-grande.osm.pbf", 15, 3, 3);
+    compare("campo-grande.osm.pbf", 15, 3, 3, "dijkstra");
+}
+
+/// The same numbers through PHAST on a prepared hierarchy.
+#[test]
+fn demo_city_with_phast_matches_the_independent_implementation() {
+    compare("campo-grande.osm.pbf", 25, 4, 3, "phast");
 }
 
 #[test]
 fn columbus_matches_the_independent_implementation() {
-    compare("columbus.osm.pbf", 30, 9, 2);
+    compare("columbus.osm.pbf", 30, 9, 2, "dijkstra");
 }
 
 /// Coverage read straight from the .osm.pbf equals coverage of its GeoJSON export.
