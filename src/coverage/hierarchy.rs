@@ -297,15 +297,28 @@ impl Hierarchy {
 
     /// Nearest-unit times and units, as [`super::search::nearest`] gives them.
     pub fn nearest(&self, sources: &[Source], cutoff_s: f64) -> Labels {
+        self.sweep_nearest::<true>(sources, cutoff_s)
+    }
+
+    /// Nearest-unit times only, as [`super::search::nearest_times`] gives them: what covered
+    /// length needs, without carrying units through the sweeps.
+    pub fn nearest_times(&self, sources: &[Source], cutoff_s: f64) -> Labels {
+        self.sweep_nearest::<false>(sources, cutoff_s)
+    }
+
+    /// The two sweeps for one label per node; `UNITS`: whether to record whose it is.
+    fn sweep_nearest<const UNITS: bool>(&self, sources: &[Source], cutoff_s: f64) -> Labels {
         let n = self.node_count();
         let mut time_s = vec![f64::INFINITY; n];
-        let mut unit = vec![u32::MAX; n];
+        let mut unit = vec![u32::MAX; if UNITS { n } else { 0 }];
         let mut lowest = n;
         for s in sources {
             let r = self.rank[s.node as usize] as usize;
             if s.time_s <= cutoff_s && s.time_s < time_s[r] {
                 time_s[r] = s.time_s;
-                unit[r] = s.unit;
+                if UNITS {
+                    unit[r] = s.unit;
+                }
                 lowest = lowest.min(r);
             }
         }
@@ -320,31 +333,45 @@ impl Hierarchy {
                 let o = a.other as usize;
                 if nt < time_s[o] {
                     time_s[o] = nt;
-                    unit[o] = unit[r];
+                    if UNITS {
+                        unit[o] = unit[r];
+                    }
                 }
             }
         }
         // Down: every node after all the higher nodes it can be reached from.
         for r in (0..n).rev() {
-            let (mut best, mut owner) = (time_s[r], unit[r]);
+            let mut best = time_s[r];
+            let mut from = None;
             for a in self.down_of(r) {
                 let nt = time_s[a.other as usize] + a.time_s;
                 if nt < best {
                     best = nt;
-                    owner = unit[a.other as usize];
+                    from = Some(a.other as usize);
                 }
             }
             time_s[r] = best;
-            unit[r] = owner;
-        }
-        let (mut by_node_t, mut by_node_u) = (vec![f64::INFINITY; n], vec![u32::MAX; n]);
-        for (v, &r) in self.rank.iter().enumerate() {
-            let t = time_s[r as usize];
-            if t <= cutoff_s {
-                by_node_t[v] = t;
-                by_node_u[v] = unit[r as usize];
+            if let (true, Some(from)) = (UNITS, from) {
+                unit[r] = unit[from];
             }
         }
+        let by_node_t = self
+            .rank
+            .iter()
+            .map(|&r| time_s[r as usize])
+            .map(|t| if t <= cutoff_s { t } else { f64::INFINITY })
+            .collect();
+        let by_node_u = if UNITS {
+            self.rank
+                .iter()
+                .map(|&r| match time_s[r as usize] <= cutoff_s {
+                    true => unit[r as usize],
+                    false => u32::MAX,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Labels {
             k: 1,
             time_s: by_node_t,

@@ -190,7 +190,7 @@ pub fn search_nearest_times(
         placements,
         |m, graph, sources| match engine {
             Engine::Dijkstra => search::nearest_times(graph, sources, cutoff_s),
-            Engine::Phast(h) => h[m].nearest(sources, cutoff_s),
+            Engine::Phast(h) => h[m].nearest_times(sources, cutoff_s),
         },
     )
 }

@@ -163,23 +163,27 @@ fn covered_in(
     let mut intervals = Vec::new();
     let mut events: Vec<(f64, i32)> = Vec::new();
     for e in range {
+        // Other modes' edges (footways...) first, from a byte each, without reading the edge.
+        if !measure.is_usable(e) {
+            continue;
+        }
         let edge = &network.edges[e];
+        if edge.length_m == 0.0 {
+            continue;
+        }
         let e32 = e as u32;
         while next_on_edge < on_edge.len() && on_edge[next_on_edge].0 < e32 {
             next_on_edge += 1;
         }
         let units_here = on_edge[next_on_edge..].iter().take_while(|x| x.0 == e32);
         let no_unit_here = units_here.clone().next().is_none();
-        // Most edges of a city are beyond every budget from both ends: skip them first.
+        // Most edges of a city are beyond every budget from both ends: skip them next.
         if no_unit_here
             && modes.iter().all(|m| {
                 m.labels.nearest_s(edge.from) > max_budget_s
                     && m.labels.nearest_s(edge.to) > max_budget_s
             })
         {
-            continue;
-        }
-        if !measure.is_usable(e) || edge.length_m == 0.0 {
             continue;
         }
         if k == 1 && no_unit_here {
