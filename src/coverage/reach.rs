@@ -218,6 +218,36 @@ fn covered_in(
             }
             continue;
         }
+        if modes.len() == 1 && no_unit_here {
+            // The hot case for k ≥ 2: each unit reaches [0, a] from the first node and
+            // [1 − b, 1] from the last, and the k best labels at each end decide the edge.
+            let mode = &modes[0];
+            if let Some(direction) = mode.graph.edge_direction[e] {
+                let time_s = mode.graph.edge_time_s[e];
+                let mut units = [(u32::MAX, f64::INFINITY, f64::INFINITY); 16];
+                let mut n = 0;
+                for (t, u) in mode.labels.at(edge.from) {
+                    units[n] = (u, t, f64::INFINITY);
+                    n += 1;
+                }
+                for (t, u) in mode.labels.at(edge.to) {
+                    match units[..n].iter_mut().find(|c| c.0 == u) {
+                        Some(c) => c.2 = t,
+                        None => {
+                            units[n] = (u, f64::INFINITY, t);
+                            n += 1;
+                        }
+                    }
+                }
+                for (b, &budget_s) in budgets_s.iter().enumerate() {
+                    let fractions = two_ended_measure(&units[..n], time_s, direction, budget_s, k);
+                    for (j, f) in fractions.iter().enumerate().take(k) {
+                        covered[b][j] += edge.length_m * f;
+                    }
+                }
+            }
+            continue;
+        }
         gather_candidates(
             &mut candidates,
             modes,
@@ -373,6 +403,56 @@ pub fn covered_intervals(
 
 /// The measure of [0, 1] covered by at least j + 1 intervals, for j < k (at most 8 levels
 /// are returned; callers use `k` of them).
+/// For units that reach an edge only from its ends, `(unit, time at first node, time at
+/// last node)`: the fractions of the edge reached within `budget_s` by at least 1..=k of them.
+fn two_ended_measure(
+    units: &[(u32, f64, f64)],
+    time_s: f64,
+    direction: Direction,
+    budget_s: f64,
+    k: usize,
+) -> [f64; 8] {
+    // Everywhere-reached units, and the ends of the others' two stretches: count(x) =
+    // whole + #{a ≥ x} + #{1 − b ≤ x}.
+    let mut whole = 0usize;
+    let mut events = [(0.0f64, 0i32); 32];
+    let mut n = 0;
+    for &(_, tu, tv) in units {
+        let a = (direction.allows_forward() && tu <= budget_s)
+            .then(|| ((budget_s - tu) / time_s).min(1.0));
+        let b = (direction.allows_backward() && tv <= budget_s)
+            .then(|| ((budget_s - tv) / time_s).min(1.0));
+        match (a, b) {
+            (Some(a), Some(b)) if a + b >= 1.0 => whole += 1,
+            _ => {
+                if let Some(a) = a {
+                    events[n] = (a, -1);
+                    n += 1;
+                }
+                if let Some(b) = b {
+                    events[n] = (1.0 - b, 1);
+                    n += 1;
+                }
+            }
+        }
+    }
+    let events = &mut events[..n];
+    events.sort_unstable_by(|x, y| x.0.total_cmp(&y.0));
+    let mut depth = whole as i32 + events.iter().filter(|e| e.1 < 0).count() as i32;
+    let mut out = [0.0; 8];
+    let mut last = 0.0;
+    for &(x, delta) in events.iter().chain(std::iter::once(&(1.0, 0))) {
+        if x > last {
+            for level in out.iter_mut().take((depth.max(0) as usize).min(k)) {
+                *level += x - last;
+            }
+            last = x;
+        }
+        depth += delta;
+    }
+    out
+}
+
 fn multiplicity_measure(events: &mut [(f64, i32)], k: usize) -> [f64; 8] {
     let mut out = [0.0; 8];
     events.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));

@@ -537,6 +537,41 @@ fn exact_intervals_on_one_edge() {
     assert!((covered[0][1] - (f + 60.0 / t - (1.0 - 60.0 / t)) * length).abs() < 1e-6);
 }
 
+/// A unit that reaches an edge from both ends, with a stretch in the middle left over: the
+/// reached part is the two stretches, not the whole edge (k ≥ 2 takes the two-ended path).
+#[test]
+fn an_edge_reached_from_both_ends_keeps_its_middle_gap() {
+    // A triangle: fast roads from A to U and to V, a slow road from U to V; the unit at A.
+    let (a, u, v) = ([0.0, 0.0], [0.0, 0.001], [0.001, 0.0]);
+    let case = build_case(
+        &[
+            (vec![a, u], json!({"speed_kph": 36})),
+            (vec![a, v], json!({"speed_kph": 36})),
+            (vec![u, v], json!({"speed_kph": 5})),
+        ],
+        &[a],
+        &[0.0],
+    );
+    let (t_u, t_v, t_uv) = (
+        case.graph.edge_time_s[0],
+        case.graph.edge_time_s[1],
+        case.graph.edge_time_s[2],
+    );
+    // From U the unit reaches a fraction (B - t_u) / t_uv of the slow road, from V
+    // (B - t_v) / t_uv: 0.95 of it in all, a gap of 0.05 in the middle.
+    let budget = (0.95 * t_uv + t_u + t_v) / 2.0;
+    assert!(budget > t_u.max(t_v));
+    let (covered, _) = engine(&case, &[budget], 2);
+    let l = |e: usize| case.net.edges[e].length_m;
+    let want = l(0) + l(1) + 0.95 * l(2);
+    assert!(
+        (covered[0][0] - want).abs() < 1e-6,
+        "{} vs {want}",
+        covered[0][0]
+    );
+    assert_eq!(covered[0][1], 0.0, "one unit never counts twice");
+}
+
 #[test]
 fn one_way_edges_are_covered_only_downstream() {
     let line = vec![[0.0, 0.0], [0.0, 0.008993216]];
