@@ -306,6 +306,25 @@ fn network_strategy() -> impl Strategy<Value = Vec<(Vec<[f64; 2]>, serde_json::V
     })
 }
 
+/// Unit positions for the strategies' `(grid node, offset, on the node)` triples: on a grid
+/// node of [`network_strategy`], or a little off a road near it.
+fn unit_positions(units: &[(usize, f64, bool)]) -> Vec<[f64; 2]> {
+    units
+        .iter()
+        .map(|&(i, f, on_node)| {
+            let p = [
+                (i % 3) as f64 * 0.004 + (i as f64) * 1e-4,
+                (i / 3) as f64 * 0.004,
+            ];
+            if on_node {
+                p
+            } else {
+                [p[0] + f * 0.004, p[1] + 0.0005]
+            }
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(Config { cases: 64, rng_seed: RngSeed::Fixed(135), failure_persistence: None, ..Config::default() })]
 
@@ -319,13 +338,7 @@ proptest! {
         k in 1usize..4,
         point in (0usize..64, 0.0f64..=1.0),
     ) {
-        let positions: Vec<[f64; 2]> = units
-            .iter()
-            .map(|&(i, f, on_node)| {
-                let p = [(i % 3) as f64 * 0.004 + (i as f64) * 1e-4, (i / 3) as f64 * 0.004];
-                if on_node { p } else { [p[0] + f * 0.004, p[1] + 0.0005] }
-            })
-            .collect();
+        let positions = unit_positions(&units);
         let case = build_case(&lines, &positions, &turnouts);
         let (covered, node_times) = engine(&case, &budgets, k);
 
@@ -407,13 +420,7 @@ proptest! {
         budgets in prop::collection::vec(5.0f64..150.0, 1..4),
         k in 1usize..4,
     ) {
-        let positions: Vec<[f64; 2]> = units
-            .iter()
-            .map(|&(i, f, on_node)| {
-                let p = [(i % 3) as f64 * 0.004 + (i as f64) * 1e-4, (i / 3) as f64 * 0.004];
-                if on_node { p } else { [p[0] + f * 0.004, p[1] + 0.0005] }
-            })
-            .collect();
+        let positions = unit_positions(&units);
         let case = build_case(&lines, &positions, &turnouts);
         let cutoff = budgets.iter().fold(0.0f64, |a, &b| a.max(b));
         let hierarchy = Hierarchy::prepare(&case.graph);
