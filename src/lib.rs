@@ -1,9 +1,9 @@
 //! patrolmap: a GIS patrol and rapid-response planner for police command centres.
 //!
 //! The layers depend one way: [`network`] (road graphs, loaders, snapping) is used by
-//! [`scenario`] (the police layers) and [`coverage`] (searches, covered length, points, gaps,
-//! overlays), which are pure (no files, no printing); the [`cli`] (and later the server) does
-//! the I/O.
+//! [`scenario`] (the police layers) and [`coverage`] (Dijkstra and PHAST searches, covered
+//! length, points, gaps, overlays, tier polygons), which are pure (no files, no printing);
+//! the [`cli`] (and later the server) does the I/O.
 //!
 //! ```
 //! use patrolmap::network::{self, NoProgress, Profile, ProfileGraph, SnapIndex, TravelMode};

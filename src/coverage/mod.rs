@@ -3,8 +3,8 @@
 //! [`place_units`] snaps units to their mode's roads, [`search`] runs the bounded searches
 //! (nearest unit, or k distinct units), and [`reach::covered_lengths`] turns labels into
 //! exactly covered metres, as `spec/coverage.md` defines; [`overlay`] and [`polygons`] draw
-//! what is reached. The functions are pure: no files,
-//! no printing.
+//! what is reached. [`Engine::Phast`] answers the same searches on a prepared
+//! [`hierarchy::Hierarchy`]. The functions are pure: no files, no printing.
 
 pub mod closures;
 pub mod gaps;

@@ -5,8 +5,7 @@ use serde_json::{json, Value};
 
 use super::reach::ModeReach;
 use super::Placement;
-use crate::network::geodesy::haversine_m;
-use crate::network::geodesy::point_along;
+use crate::network::geodesy::{haversine_m, point_along_lengths};
 use crate::network::{ProfileGraph, RoadNetwork};
 
 /// A piece of one edge reached within some budget.
@@ -174,19 +173,24 @@ pub fn road_pieces(
     pieces
 }
 
-/// The part of a polyline between two fractions of its length.
+/// The part of a polyline between two fractions of its (haversine) length.
+///
+/// Each segment's length is computed once: the overlay and the tier polygons slice every
+/// reached piece of a city.
 pub fn slice_polyline(points: &[[f64; 2]], from: f64, to: f64) -> Vec<[f64; 2]> {
-    let total: f64 = points.windows(2).map(|w| haversine_m(w[0], w[1])).sum();
+    let lengths: Vec<f64> = points.windows(2).map(|w| haversine_m(w[0], w[1])).collect();
+    let total: f64 = lengths.iter().sum();
+    let at = |fraction| point_along_lengths(points, lengths.iter().copied(), fraction);
     let (a, b) = (from * total, to * total);
-    let mut out = vec![point_along(points, from)];
+    let mut out = vec![at(from)];
     let mut along = 0.0;
-    for w in points.windows(2) {
-        along += haversine_m(w[0], w[1]);
+    for (w, &d) in points.windows(2).zip(&lengths) {
+        along += d;
         if along > a && along < b {
             out.push(w[1]);
         }
     }
-    out.push(point_along(points, to));
+    out.push(at(to));
     out
 }
 

@@ -12,8 +12,8 @@
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
-use super::overlay::RoadPiece;
-use crate::network::geodesy::{haversine_m, EARTH_RADIUS_M};
+use super::overlay::{slice_polyline, RoadPiece};
+use crate::network::geodesy::EARTH_RADIUS_M;
 use crate::network::RoadNetwork;
 
 /// How the reached roads are turned into areas.
@@ -215,39 +215,6 @@ impl Part {
     }
 }
 
-/// Visits the stretch `[from, to]` (fractions of the haversine length) of a polyline, giving
-/// each straight part's projected ends.
-fn for_each_part(
-    points: &[[f64; 2]],
-    from: f64,
-    to: f64,
-    mut part: impl FnMut([f64; 2], [f64; 2]),
-) {
-    let lengths: Vec<f64> = points.windows(2).map(|w| haversine_m(w[0], w[1])).collect();
-    let total: f64 = lengths.iter().sum();
-    let (a, b) = (from * total, to * total);
-    let mut along = 0.0;
-    for (w, &d) in points.windows(2).zip(&lengths) {
-        let (s, e) = (along, along + d);
-        along = e;
-        if e < a || s > b {
-            continue;
-        }
-        let at = |m: f64| {
-            let t = if d > 0.0 {
-                ((m - s) / d).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            [
-                w[0][0] + t * (w[1][0] - w[0][0]),
-                w[0][1] + t * (w[1][1] - w[0][1]),
-            ]
-        };
-        part(at(a.max(s)), at(b.min(e)));
-    }
-}
-
 impl Grid {
     /// Stamps every piece's buffer (a capsule around each straight part) onto a new grid.
     fn stamp(network: &RoadNetwork, pieces: &[RoadPiece], options: PolygonOptions) -> Option<Grid> {
@@ -294,15 +261,14 @@ impl Grid {
             .par_iter()
             .flat_map_iter(|p| {
                 let tier = p.tier.min(NONE as usize - 1) as u8;
-                let mut parts = Vec::new();
-                for_each_part(network.geometry(p.edge as usize), p.from, p.to, |a, b| {
-                    parts.push(Part {
-                        a: to_grid(a),
-                        b: to_grid(b),
+                slice_polyline(network.geometry(p.edge as usize), p.from, p.to)
+                    .windows(2)
+                    .map(|w| Part {
+                        a: to_grid(w[0]),
+                        b: to_grid(w[1]),
                         tier,
                     })
-                });
-                parts
+                    .collect::<Vec<_>>()
             })
             .collect();
         let mut tier = vec![NONE; width * height];

@@ -69,10 +69,23 @@ pub fn is_valid_lon_lat(p: [f64; 2]) -> bool {
 /// assert_eq!(point_along(&[[0.0, 0.0], [0.0, 2.0]], 0.5), [0.0, 1.0]);
 /// ```
 pub fn point_along(points: &[[f64; 2]], fraction: f64) -> [f64; 2] {
-    let total: f64 = points.windows(2).map(|w| haversine_m(w[0], w[1])).sum();
+    point_along_lengths(
+        points,
+        points.windows(2).map(|w| haversine_m(w[0], w[1])),
+        fraction,
+    )
+}
+
+/// [`point_along`] with the segments' lengths given (one per segment, in order), for callers
+/// that already have them.
+pub fn point_along_lengths(
+    points: &[[f64; 2]],
+    lengths: impl Iterator<Item = f64> + Clone,
+    fraction: f64,
+) -> [f64; 2] {
+    let total: f64 = lengths.clone().sum();
     let mut left = fraction.clamp(0.0, 1.0) * total;
-    for w in points.windows(2) {
-        let d = haversine_m(w[0], w[1]);
+    for (w, d) in points.windows(2).zip(lengths) {
         if left <= d && d > 0.0 {
             let t = left / d;
             return [
