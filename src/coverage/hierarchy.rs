@@ -203,7 +203,7 @@ impl Hierarchy {
                     continue;
                 }
             }
-            g.shortcuts(v, &mut scratch);
+            // `scratch` holds v's shortcuts from the priority just computed on this graph.
             rank[vi] = next_rank;
             next_rank += 1;
             g.contracted[vi] = true;
