@@ -18,3 +18,5 @@ pub mod cli;
 pub mod coverage;
 pub mod network;
 pub mod scenario;
+pub mod server;
+pub mod tiles;

@@ -9,11 +9,12 @@ use clap::Args;
 use serde_json::json;
 
 use super::network_cmd::{load_roads, ProfileArgs};
+use crate::coverage::assess::{self, Assessment};
 use crate::coverage::hierarchy::Hierarchy;
 use crate::coverage::polygons::{self, PolygonOptions};
-use crate::coverage::{self, overlay, reach, Engine, ModeNetwork, Placement, ResponseStandard};
+use crate::coverage::{overlay, Engine, ModeNetwork, ResponseStandard};
 use crate::network::{geodesy::node_key, ProfileGraph, SnapIndex, TravelMode};
-use crate::scenario::{self, Scenario};
+use crate::scenario;
 
 /// Arguments of `patrolmap coverage`.
 #[derive(Debug, Args)]
@@ -76,12 +77,6 @@ enum EngineArg {
     Phast,
 }
 
-/// A tier's eligible units and their search, shared by tier coverage, points and gaps.
-struct TierSearch {
-    eligible: Vec<Placement>,
-    labels: Vec<crate::coverage::search::Labels>,
-}
-
 impl CoverageArgs {
     /// The response standard, resolved by [`run`] from the command line, config or default.
     fn standard(&self) -> &ResponseStandard {
@@ -89,20 +84,6 @@ impl CoverageArgs {
             .as_ref()
             .expect("the standard is resolved before use")
     }
-}
-
-/// One repetition's output.
-struct Run {
-    placements: Vec<Placement>,
-    unplaced: Vec<coverage::Unplaced>,
-    covered: Vec<Vec<f64>>,
-    tiers: Vec<f64>,
-    tier_searches: Vec<TierSearch>,
-    node_times_s: Vec<f64>,
-    snap_s: f64,
-    search_s: f64,
-    coverage_s: f64,
-    tiers_s: f64,
 }
 
 pub fn run(mut args: CoverageArgs) -> Result<()> {
@@ -192,7 +173,6 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         .zip(&indexes)
         .map(|((&mode, graph), index)| ModeNetwork { mode, graph, index })
         .collect();
-    let graph_refs: Vec<&ProfileGraph> = graphs.iter().collect();
     let start = Instant::now();
     let hierarchies: Vec<Hierarchy> = match args.engine {
         EngineArg::Dijkstra => Vec::new(),
@@ -204,29 +184,32 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         EngineArg::Phast => Engine::Phast(&hierarchies),
     };
 
-    let runs: Vec<Run> = (0..args.repeat)
-        .map(|_| {
-            run_once(
-                &args,
-                engine,
-                network,
-                &scenario,
-                &mode_networks,
-                &graph_refs,
-            )
-        })
+    let options = assess::Options {
+        budgets_s: args.budgets.clone(),
+        k: args.k,
+        standard: args.standard().clone(),
+        max_snap_m: args.max_snap_m,
+        ..assess::Options::default()
+    };
+    let roads = assess::Roads {
+        network,
+        modes: &mode_networks,
+        engine,
+    };
+    let runs: Vec<Assessment> = (0..args.repeat)
+        .map(|_| assess::assess(roads, &scenario, &options))
         .collect();
-    let median = |f: fn(&Run) -> f64| {
-        let mut v: Vec<f64> = runs.iter().map(f).collect();
+    let median = |f: fn(&assess::Timings) -> f64| {
+        let mut v: Vec<f64> = runs.iter().map(|r| f(&r.timings)).collect();
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
     let (snap_s, search_s, coverage_s) = (
-        median(|r| r.snap_s),
-        median(|r| r.search_s),
-        median(|r| r.coverage_s),
+        median(|t| t.snap_s),
+        median(|t| t.search_s),
+        median(|t| t.coverage_s),
     );
-    let tiers_s = median(|r| r.tiers_s);
+    let (tiers_s, points_s) = (median(|t| t.tiers_s), median(|t| t.points_s));
     let result = &runs[0];
     for u in &result.unplaced {
         let unit = &scenario.units[u.unit as usize];
@@ -238,43 +221,35 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
             u.reason
         );
     }
-
-    let start = Instant::now();
-    let points = point_report(
-        &args,
-        engine,
-        network,
-        &scenario,
-        &graph_refs,
-        &indexes[0],
-        &result.placements,
-        &result.tier_searches,
-    );
-    let points_s = start.elapsed().as_secs_f64();
-    for (kind, id, reason) in points
-        .iter()
-        .filter_map(|p| p["refused"].as_str().map(|r| (&p["kind"], &p["id"], r)))
-    {
-        eprintln!(
-            "warning: {}: {kind} {id} not placed on a road: {reason}",
-            args.scenario.display()
-        );
+    for p in &result.points {
+        if let Some(reason) = &p.refused {
+            eprintln!(
+                "warning: {}: {} {} not placed on a road: {reason}",
+                args.scenario.display(),
+                p.kind,
+                p.id
+            );
+        }
     }
-
-    let gap_lists = gap_report(
-        &args,
-        network,
-        &scenario,
-        &graph_refs,
-        &result.tier_searches,
-    );
+    let gap_lists: Vec<_> = args
+        .standard()
+        .tiers
+        .iter()
+        .zip(&result.tiers)
+        .map(|(tier, r)| {
+            let listed: Vec<_> = r
+                .gaps
+                .iter()
+                .take(args.gaps)
+                .map(|g| json!({"length_m": g.length_m, "incident_weight": g.incident_weight, "location": g.location, "stretches": g.stretches.len()}))
+                .collect();
+            json!({"budget_s": tier.budget_s, "units": tier.units, "runs": r.gaps.len(), "length_m": r.gaps.iter().map(|g| g.length_m).sum::<f64>(), "largest": listed})
+        })
+        .collect();
 
     let measure = &graphs[0];
-    let total_m: f64 = (0..network.edges.len())
-        .filter(|&e| measure.is_usable(e))
-        .map(|e| network.edges[e].length_m)
-        .sum();
-    let share = |m: f64| if total_m > 0.0 { m / total_m } else { 0.0 };
+    let total_m = result.total_m;
+    let share = |m: f64| result.share(m);
     let node_count = (0..network.nodes.len() as u32)
         .filter(|&v| measure.has_arcs(v))
         .count();
@@ -283,7 +258,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         .iter()
         .enumerate()
         .flat_map(|(b, &budget_s)| {
-            (0..args.k).map(move |j| (budget_s, j + 1, result.covered[b][j]))
+            (0..args.k).map(move |j| (budget_s, j + 1, result.covered_m[b][j]))
         })
         .map(|(budget_s, k, m)| json!({"budget_s": budget_s, "k": k, "covered_m": m, "share": share(m)}))
         .collect();
@@ -292,7 +267,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         .tiers
         .iter()
         .zip(&result.tiers)
-        .map(|(t, &m)| json!({"budget_s": t.budget_s, "units": t.units, "classes": t.classes, "covered_m": m, "share": share(m)}))
+        .map(|(t, r)| json!({"budget_s": t.budget_s, "units": t.units, "classes": t.classes, "covered_m": r.covered_m, "share": share(r.covered_m)}))
         .collect();
     let summary = json!({
         "network": {
@@ -308,7 +283,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         "coverage": rows,
         "standard": args.standard().to_string(),
         "tiers": tiers,
-        "points": points,
+        "points": result.points,
         "gaps": gap_lists,
         "engine": format!("{:?}", args.engine).to_lowercase(),
         "timings_ms": {"load": load_s * 1e3, "prepare": prepare_s * 1e3, "snap": snap_s * 1e3, "search": search_s * 1e3, "coverage": coverage_s * 1e3, "tiers": tiers_s * 1e3, "points": points_s * 1e3},
@@ -321,16 +296,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         let mut budgets = args.budgets.clone();
         budgets.sort_by(f64::total_cmp);
         budgets.dedup();
-        let labels = coverage::search_nearest_times(
-            engine,
-            network,
-            &graph_refs,
-            &result.placements,
-            budgets[budgets.len() - 1],
-        );
-        let modes = reach::mode_reach(&graph_refs, &labels);
-        let pieces =
-            overlay::road_pieces(network, &graphs[0], &modes, &result.placements, &budgets);
+        let pieces = result.road_pieces(roads, &budgets);
         if let Some(path) = &args.geojson {
             write_json(path, &overlay::pieces_geojson(network, &pieces, &budgets))?;
         }
@@ -359,238 +325,6 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
     }
     print_table(&args, &summary, result.placements.len(), total_m);
     Ok(())
-}
-
-fn run_once(
-    args: &CoverageArgs,
-    engine: Engine,
-    network: &crate::network::RoadNetwork,
-    scenario: &Scenario,
-    modes: &[ModeNetwork],
-    graphs: &[&ProfileGraph],
-) -> Run {
-    let start = Instant::now();
-    let (placements, unplaced) = coverage::place_units(&scenario.units, modes, args.max_snap_m);
-    let snap_s = start.elapsed().as_secs_f64();
-
-    let cutoff_s = args
-        .budgets
-        .iter()
-        .chain(args.standard().tiers.iter().map(|t| &t.budget_s))
-        .fold(0.0f64, |a, &b| a.max(b));
-    let start = Instant::now();
-    let labels = if args.k == 1 {
-        coverage::search_nearest_times(engine, network, graphs, &placements, cutoff_s)
-    } else {
-        coverage::search_with(engine, network, graphs, &placements, args.k, cutoff_s)
-    };
-    let search_s = start.elapsed().as_secs_f64();
-
-    let start = Instant::now();
-    let mode_reach = reach::mode_reach(graphs, &labels);
-    let covered = reach::covered_lengths(
-        network,
-        graphs[0],
-        &mode_reach,
-        &placements,
-        &args.budgets,
-        args.k,
-    );
-    let coverage_s = start.elapsed().as_secs_f64();
-    let node_times_s = coverage::nearest_node_times(&labels, network.nodes.len());
-    let start = Instant::now();
-    let (tiers, tier_searches) =
-        tier_coverage(args, engine, network, scenario, graphs, &placements);
-    let tiers_s = start.elapsed().as_secs_f64();
-    Run {
-        placements,
-        unplaced,
-        covered,
-        tiers,
-        tier_searches,
-        node_times_s,
-        snap_s,
-        search_s,
-        coverage_s,
-        tiers_s,
-    }
-}
-
-/// Covered metres of each tier (its budget, its number of distinct units, its classes), and
-/// each tier's search for the points and gaps to reuse.
-fn tier_coverage(
-    args: &CoverageArgs,
-    engine: Engine,
-    network: &crate::network::RoadNetwork,
-    scenario: &Scenario,
-    graphs: &[&ProfileGraph],
-    placements: &[Placement],
-) -> (Vec<f64>, Vec<TierSearch>) {
-    args.standard()
-        .tiers
-        .iter()
-        .map(|tier| {
-            let eligible = eligible_placements(tier, scenario, placements);
-            let labels = coverage::search_with(
-                engine,
-                network,
-                graphs,
-                &eligible,
-                tier.units,
-                tier.budget_s,
-            );
-            let modes = reach::mode_reach(graphs, &labels);
-            let covered = reach::covered_lengths(
-                network,
-                graphs[0],
-                &modes,
-                &eligible,
-                &[tier.budget_s],
-                tier.units,
-            );
-            (covered[0][tier.units - 1], TierSearch { eligible, labels })
-        })
-        .unzip()
-}
-
-/// For every checkpoint, key site and incident: the nearest units with their times, and
-/// whether each tier of the standard is met there (enough distinct eligible units in time).
-#[allow(clippy::too_many_arguments)]
-fn point_report(
-    args: &CoverageArgs,
-    engine: Engine,
-    network: &crate::network::RoadNetwork,
-    scenario: &Scenario,
-    graphs: &[&ProfileGraph],
-    car_index: &SnapIndex,
-    placements: &[Placement],
-    tier_searches: &[TierSearch],
-) -> Vec<serde_json::Value> {
-    let sites: Vec<(&str, &crate::scenario::Site)> = [
-        ("checkpoint", &scenario.checkpoints),
-        ("key_site", &scenario.key_sites),
-        ("incident", &scenario.incidents),
-    ]
-    .into_iter()
-    .flat_map(|(kind, list)| list.iter().map(move |s| (kind, s)))
-    .collect();
-    if sites.is_empty() {
-        return Vec::new();
-    }
-    let max_budget = args
-        .standard()
-        .tiers
-        .iter()
-        .map(|t| t.budget_s)
-        .fold(0.0f64, f64::max);
-    let k_list = args
-        .standard()
-        .tiers
-        .iter()
-        .map(|t| t.units)
-        .max()
-        .unwrap_or(1)
-        .max(args.k)
-        .max(3);
-    // One search for the nearest-units list; the tiers' own searches decide the tiers.
-    let nearest_labels =
-        coverage::search_with(engine, network, graphs, placements, k_list, max_budget);
-    sites
-        .iter()
-        .map(|(kind, site)| {
-            let base =
-                json!({"kind": kind, "id": site.id, "name": site.name, "weight": site.weight});
-            let snapped = match car_index.snap(site.position, args.max_snap_m) {
-                Ok(s) => s,
-                Err(e) => {
-                    let mut v = base;
-                    v["refused"] = json!(e.to_string());
-                    return v;
-                }
-            };
-            let nearest = reach::arrivals_at(
-                network,
-                &reach::mode_reach(graphs, &nearest_labels),
-                placements,
-                snapped.edge,
-                snapped.fraction,
-                k_list,
-            );
-            let tiers_met: Vec<bool> = args
-                .standard()
-                .tiers
-                .iter()
-                .zip(tier_searches)
-                .map(|(tier, ts)| {
-                    let arrivals = reach::arrivals_at(
-                        network,
-                        &reach::mode_reach(graphs, &ts.labels),
-                        &ts.eligible,
-                        snapped.edge,
-                        snapped.fraction,
-                        tier.units,
-                    );
-                    arrivals.iter().filter(|a| a.1 <= tier.budget_s).count() >= tier.units
-                })
-                .collect();
-            let mut v = base;
-            v["dist_m"] = json!(snapped.dist_m);
-            v["nearest"] = nearest
-                .iter()
-                .map(|&(u, t)| json!({"unit": scenario.units[u as usize].id, "time_s": t}))
-                .collect();
-            v["tiers_met"] = json!(tiers_met);
-            v
-        })
-        .collect()
-}
-
-/// The largest uncovered runs of road for each tier.
-fn gap_report(
-    args: &CoverageArgs,
-    network: &crate::network::RoadNetwork,
-    scenario: &Scenario,
-    graphs: &[&ProfileGraph],
-    tier_searches: &[TierSearch],
-) -> Vec<serde_json::Value> {
-    let incidents: Vec<([f64; 2], f64)> = scenario
-        .incidents
-        .iter()
-        .map(|s| (s.position, s.weight))
-        .collect();
-    args.standard()
-        .tiers
-        .iter()
-        .zip(tier_searches)
-        .map(|(tier, ts)| {
-            let modes = reach::mode_reach(graphs, &ts.labels);
-            let gaps = crate::coverage::gaps::find_gaps(network, graphs[0], &modes, &ts.eligible, tier.budget_s, tier.units, &incidents, 200.0);
-            let listed: Vec<_> = gaps
-                .iter()
-                .take(args.gaps)
-                .map(|g| json!({"length_m": g.length_m, "incident_weight": g.incident_weight, "location": g.location, "stretches": g.stretches.len()}))
-                .collect();
-            json!({"budget_s": tier.budget_s, "units": tier.units, "runs": gaps.len(), "length_m": gaps.iter().map(|g| g.length_m).sum::<f64>(), "largest": listed})
-        })
-        .collect()
-}
-
-fn eligible_placements(
-    tier: &crate::coverage::Tier,
-    scenario: &Scenario,
-    placements: &[Placement],
-) -> Vec<Placement> {
-    placements
-        .iter()
-        .filter(|p| {
-            tier.classes.is_empty()
-                || scenario.units[p.unit as usize]
-                    .class
-                    .as_ref()
-                    .is_some_and(|c| tier.classes.contains(c))
-        })
-        .copied()
-        .collect()
 }
 
 fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {

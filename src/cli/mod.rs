@@ -5,6 +5,7 @@ mod coverage_cmd;
 mod network_cmd;
 mod progress;
 mod scenario_cmd;
+mod serve_cmd;
 
 use std::process::ExitCode;
 
@@ -13,11 +14,13 @@ use clap::{Parser, Subcommand};
 /// patrolmap: plan police patrols and 1-3-5 minute rapid response on real road networks.
 #[derive(Debug, Parser)]
 #[command(name = "patrolmap", version, about, long_about = None)]
-#[command(after_help = "Road data: OpenStreetMap .osm.pbf or GeoJSON roads. \
+#[command(
+    after_help = "Start here: `patrolmap serve` and open http://127.0.0.1:8080/ (the demo city).\n\nRoad data: OpenStreetMap .osm.pbf or GeoJSON roads. \
 Map data © OpenStreetMap contributors (ODbL).\n\nExamples:\n  \
 patrolmap network info data/campo-grande.osm.pbf\n  \
 patrolmap network export data/campo-grande.osm.pbf -o roads.geojson\n  \
-patrolmap coverage --roads data/campo-grande.osm.pbf --scenario data/demo-scenario.geojson --k 3")]
+patrolmap coverage --roads data/campo-grande.osm.pbf --scenario data/demo-scenario.geojson --k 3"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,6 +33,9 @@ enum Command {
     Network(network_cmd::NetworkCommand),
     /// Response coverage of a deployment: 1-3-5 minute tiers, reinforcement, node times.
     Coverage(coverage_cmd::CoverageArgs),
+    /// The command map: serve the API, vector tiles and the web view (the bundled demo city
+    /// when no roads are given).
+    Serve(serve_cmd::ServeArgs),
     /// Scenarios: generate seeded random ones.
     #[command(subcommand)]
     Scenario(scenario_cmd::ScenarioCommand),
@@ -42,6 +48,7 @@ pub fn main() -> ExitCode {
         Command::Network(cmd) => network_cmd::run(cmd),
         Command::Coverage(args) => coverage_cmd::run(args),
         Command::Scenario(cmd) => scenario_cmd::run(cmd),
+        Command::Serve(args) => serve_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@
 //! what is reached. [`Engine::Phast`] answers the same searches on a prepared
 //! [`hierarchy::Hierarchy`]. The functions are pure: no files, no printing.
 
+pub mod assess;
 pub mod closures;
 pub mod gaps;
 pub mod hierarchy;

@@ -1,0 +1,133 @@
+//! `patrolmap serve`: the command map in a browser.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use super::network_cmd::{load_roads, ProfileArgs};
+use crate::coverage::{assess, ResponseStandard};
+use crate::network::TravelMode;
+use crate::scenario;
+use crate::server::{self, AppState, City, WebFiles};
+
+/// Arguments of `patrolmap serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Road file: .osm.pbf or GeoJSON roads [default: the bundled demo city].
+    #[arg(long)]
+    roads: Option<PathBuf>,
+    /// Scenario: GeoJSON or CSV [default: the bundled demo deployment when the roads are the
+    /// demo city's, else an empty scenario].
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Address to listen on. Loopback by default: the API has no sign-in yet.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// The web view's folder (with node_modules/maplibre-gl from `npm ci --prefix web`).
+    #[arg(long)]
+    web: Option<PathBuf>,
+    /// Budgets the map colours roads by, in seconds.
+    #[arg(long, value_delimiter = ',', default_value = "60,180,300")]
+    budgets: Vec<f64>,
+    /// The response standard, BUDGET_S:UNITS[:CLASS|CLASS],… [default: 60:1,180:2,300:3].
+    #[arg(long)]
+    standard: Option<ResponseStandard>,
+    /// TOML file overriding profile speeds and road classes.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// A bundled file: relative to the working directory, else to the source tree it was built
+/// from (so `cargo run -- serve` works from anywhere in a checkout).
+fn bundled(relative: &str) -> PathBuf {
+    let here = PathBuf::from(relative);
+    if here.exists() {
+        return here;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stderr)
+        .init();
+    if args.budgets.is_empty() || args.budgets.iter().any(|b| !(b.is_finite() && *b > 0.0)) {
+        bail!("--budgets: every budget must be a positive number of seconds");
+    }
+    let web_root = args.web.clone().unwrap_or_else(|| bundled("web"));
+    let web = WebFiles {
+        maplibre: web_root.join("node_modules/maplibre-gl/dist"),
+        root: web_root.clone(),
+    };
+    if !web.root.join("index.html").is_file() {
+        bail!(
+            "{}: no index.html: pass --web with the web view's folder",
+            web.root.display()
+        );
+    }
+    if !web.maplibre.join("maplibre-gl.mjs").is_file() {
+        bail!(
+            "{}: MapLibre GL JS is missing: run `npm ci --prefix {}` first",
+            web.maplibre.display(),
+            web.root.display()
+        );
+    }
+    let demo = args.roads.is_none();
+    let roads_path = args
+        .roads
+        .clone()
+        .unwrap_or_else(|| bundled("data/campo-grande.osm.pbf"));
+    let profile_args = ProfileArgs {
+        profile: TravelMode::Car,
+        config: args.config.clone(),
+    };
+    let profiles = profile_args.profiles()?;
+    let roads = load_roads(&roads_path, &profiles, TravelMode::Car)?;
+    let scenario_path = args
+        .scenario
+        .clone()
+        .or_else(|| demo.then(|| bundled("data/demo-scenario.geojson")));
+    let scenario = match &scenario_path {
+        Some(path) => scenario::load(path)?,
+        None => scenario::Scenario::default(),
+    };
+    for p in &scenario.problems {
+        eprintln!(
+            "warning: {}: feature {}: {}",
+            scenario_path.as_deref().unwrap_or(Path::new("-")).display(),
+            p.feature,
+            p.reason
+        );
+    }
+    let options = assess::Options {
+        budgets_s: args.budgets.clone(),
+        standard: args.standard.clone().unwrap_or_default(),
+        ..assess::Options::default()
+    };
+    let name = roads_path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| n.split('.').next().unwrap_or(n).to_string())
+        .unwrap_or_default();
+    let start = Instant::now();
+    eprintln!("preparing {name} for car, e-bike and foot (graphs, hierarchies, tile index)…");
+    let city = City::prepare(name, roads.network, profiles, options);
+    let base = city.evaluate(scenario);
+    eprintln!(
+        "prepared in {:.1} s; the scenario's coverage took {:.1} ms",
+        start.elapsed().as_secs_f64(),
+        base.compute_s * 1e3
+    );
+    let state = AppState::new(city, base);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime
+        .block_on(server::serve(state, &web, args.addr))
+        .with_context(|| format!("cannot serve on {}", args.addr))
+}

@@ -1,0 +1,262 @@
+//! The command-map server: the JSON/GeoJSON API, vector tiles and the web view, on axum.
+//!
+//! [`City`] is prepared once at start (graphs, snap indexes, hierarchies, tile index).
+//! Every scenario the map sends to `/api/whatif` is evaluated and kept as a numbered
+//! revision, so the tiles and overlays of what the planner sees are asked for by revision.
+//! Expensive work runs on the blocking pool behind a semaphore of one slot per core: a flood
+//! of what-ifs queues (and, past a wait, is refused with 503) instead of starving the tiles.
+
+pub mod api;
+pub mod city;
+pub mod error;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use city::{City, Evaluation};
+use error::ApiError;
+
+use crate::tiles::TileId;
+
+/// Largest request body, in bytes (a scenario of a province is a few MB).
+pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
+/// How many evaluated revisions are kept besides the loaded scenario.
+const REVISIONS_KEPT: usize = 32;
+/// How many tiles are cached.
+const TILES_CACHED: usize = 4096;
+/// How long a request waits for a computation slot before it is refused with 503.
+const COMPUTE_WAIT: Duration = Duration::from_secs(20);
+
+/// The evaluated scenarios: revision 0 is the loaded one, then the latest what-ifs.
+pub struct Revisions {
+    base: Arc<Evaluation>,
+    inner: Mutex<Kept>,
+}
+
+/// The next revision number and the kept what-ifs, oldest first.
+struct Kept {
+    next: u64,
+    list: VecDeque<(u64, Arc<Evaluation>)>,
+}
+
+impl Revisions {
+    /// Revisions starting from the loaded scenario's evaluation.
+    pub fn new(base: Evaluation) -> Revisions {
+        Revisions {
+            base: Arc::new(base),
+            inner: Mutex::new(Kept {
+                next: 1,
+                list: VecDeque::new(),
+            }),
+        }
+    }
+
+    /// The loaded scenario's evaluation.
+    pub fn base(&self) -> &Arc<Evaluation> {
+        &self.base
+    }
+
+    /// Revision `rev`, if still kept.
+    pub fn get(&self, rev: u64) -> Option<Arc<Evaluation>> {
+        if rev == 0 {
+            return Some(self.base.clone());
+        }
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .list
+            .iter()
+            .find(|(r, _)| *r == rev)
+            .map(|(_, e)| e.clone())
+    }
+
+    /// Keeps `evaluation` as a new revision and returns its number.
+    pub fn insert(&self, evaluation: Arc<Evaluation>) -> u64 {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let rev = inner.next;
+        inner.next += 1;
+        inner.list.push_back((rev, evaluation));
+        while inner.list.len() > REVISIONS_KEPT {
+            inner.list.pop_front();
+        }
+        rev
+    }
+}
+
+/// Tiles already made, by revision.
+#[derive(Default)]
+pub struct TileCache {
+    tiles: Mutex<HashMap<(u64, TileId), Bytes>>,
+}
+
+impl TileCache {
+    fn get(&self, rev: u64, id: TileId) -> Option<Bytes> {
+        let tiles = self.tiles.lock().unwrap_or_else(|e| e.into_inner());
+        tiles.get(&(rev, id)).cloned()
+    }
+
+    fn put(&self, rev: u64, id: TileId, bytes: Bytes) {
+        let mut tiles = self.tiles.lock().unwrap_or_else(|e| e.into_inner());
+        if tiles.len() >= TILES_CACHED {
+            // Old revisions are rarely asked again: start afresh rather than track ages.
+            tiles.clear();
+        }
+        tiles.insert((rev, id), bytes);
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The prepared city.
+    pub city: Arc<City>,
+    /// The evaluated scenarios.
+    pub revisions: Arc<Revisions>,
+    /// Tiles made.
+    pub tile_cache: Arc<TileCache>,
+    compute_slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl AppState {
+    /// State serving `city` with `base` (its loaded scenario's evaluation).
+    pub fn new(city: City, base: Evaluation) -> AppState {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        AppState {
+            city: Arc::new(city),
+            revisions: Arc::new(Revisions::new(base)),
+            tile_cache: Arc::default(),
+            compute_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
+        }
+    }
+
+    /// Runs `work` on the blocking pool once a computation slot is free (503 after
+    /// [`COMPUTE_WAIT`]).
+    pub async fn compute<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let permit = tokio::time::timeout(COMPUTE_WAIT, self.compute_slots.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                ApiError::status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the server is busy with other computations; try again",
+                )
+            })?
+            .map_err(|_| ApiError::status(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|e| {
+            ApiError::status(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("computation failed: {e}"),
+            )
+        })
+    }
+}
+
+/// Where the web view's files are.
+#[derive(Clone, Debug)]
+pub struct WebFiles {
+    /// The page, its script and styles (`web/`).
+    pub root: PathBuf,
+    /// MapLibre GL JS's `dist/` from npm (`web/node_modules/maplibre-gl/dist`).
+    pub maplibre: PathBuf,
+}
+
+/// The whole application: API, tiles and web view.
+pub fn router(state: AppState, web: &WebFiles) -> Router {
+    let api = Router::new()
+        .route("/info", get(api::info))
+        .route("/scenario", get(api::scenario_get))
+        .route("/layers/{layer}", get(api::layer))
+        .route("/coverage", get(api::coverage))
+        .route("/coverage/overlay", get(api::coverage_overlay))
+        .route("/coverage/polygons", get(api::coverage_polygons))
+        .route("/coverage/gaps", get(api::coverage_gaps))
+        .route("/isochrone", get(api::isochrone))
+        .route("/roads/at", get(api::road_at))
+        .route("/whatif", post(api::whatif))
+        .route("/scenario/import", post(api::scenario_import))
+        .route("/scenario/export", post(api::scenario_export))
+        .route("/tiles/{z}/{x}/{y}", get(api::tile))
+        .route("/openapi.json", get(api::openapi))
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state);
+    let csp = "default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src blob:; \
+               style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+               font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+    Router::new()
+        .nest("/api", api)
+        .nest_service("/vendor/maplibre-gl", ServeDir::new(&web.maplibre))
+        .fallback_service(ServeDir::new(&web.root))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves `state` on `addr` until Ctrl-C (or SIGTERM), printing the address it listens on.
+pub async fn serve(state: AppState, web: &WebFiles, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    if !local.ip().is_loopback() {
+        tracing::warn!(
+            "listening on {local}, which other machines can reach: the API has no sign-in yet"
+        );
+    }
+    // Tests and scripts read this line for the port.
+    println!("patrolmap command map: http://{local}/");
+    axum::serve(listener, router(state, web))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

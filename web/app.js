@@ -1,0 +1,497 @@
+// The command map: roads coloured by response time from the server's vector tiles, the
+// police layers, a stats panel, and what-if editing (add, drag, delete units, change their
+// mode or class, close roads) that the server re-evaluates on every change.
+import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import { t, translatePage, setLanguage, language } from '/i18n.js';
+
+const TIER_COLOURS = ['#2ecc71', '#f1c40f', '#ff8c1a'];
+const BEYOND_COLOUR = '#b3261e';
+const MODE_LETTER = { 'zh-CN': { car: '车', ebike: '电', foot: '步' }, en: { car: 'C', ebike: 'E', foot: 'F' } };
+const EMPTY = { type: 'FeatureCollection', features: [] };
+
+const state = {
+  info: null,
+  original: null, // the loaded scenario, for reset
+  scenario: null, // the scenario being edited (GeoJSON FeatureCollection)
+  undo: [],
+  summary: null,
+  rev: 0,
+  mode: 'inspect',
+  selected: null, // index of the selected unit feature
+  markers: [],
+  inFlight: false,
+  pending: false,
+  added: 0,
+};
+
+const $ = (id) => document.getElementById(id);
+
+function status(text) {
+  $('status').textContent = text ?? '';
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(path, options);
+  if (!response.ok) {
+    let message = `${response.status}`;
+    try {
+      const body = await response.json();
+      message = body.error + (body.field ? ` (${body.field})` : '');
+    } catch { /* not JSON */ }
+    throw new Error(message);
+  }
+  return response;
+}
+
+function tierColour(i, count) {
+  return i < count ? TIER_COLOURS[Math.min(i, TIER_COLOURS.length - 1)] : BEYOND_COLOUR;
+}
+
+function tileUrl(rev) {
+  return `${location.origin}/api/tiles/{z}/{x}/{y}.mvt?rev=${rev}`;
+}
+
+function isUnit(f) {
+  const kind = f.properties.kind ?? 'unit';
+  return kind === 'unit' || kind === 'post';
+}
+
+function layerOf(kind) {
+  return { type: 'FeatureCollection', features: state.scenario.features.filter((f) => f.properties.kind === kind) };
+}
+
+// ---------------------------------------------------------------------------- the map
+
+function roadColour(budgets) {
+  const expr = ['match', ['get', 'tier']];
+  budgets.forEach((_, i) => expr.push(i, tierColour(i, budgets.length)));
+  expr.push(BEYOND_COLOUR);
+  return expr;
+}
+
+function makeMap(info) {
+  const budgets = info.budgets_s;
+  const [w, s, e, n] = info.bbox ?? [-180, -85, 180, 85];
+  const map = new maplibregl.Map({
+    container: 'map',
+    bounds: [[w, s], [e, n]],
+    fitBoundsOptions: { padding: 20 },
+    attributionControl: false,
+    // Chinese labels come from the machine's own fonts: nothing is fetched.
+    localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', sans-serif",
+    style: {
+      version: 8,
+      sources: {
+        roads: { type: 'vector', tiles: [tileUrl(0)], maxzoom: 16, attribution: t('attribution') },
+        polygons: { type: 'geojson', data: EMPTY },
+        gaps: { type: 'geojson', data: EMPTY },
+        patrol_lines: { type: 'geojson', data: EMPTY },
+        closures: { type: 'geojson', data: EMPTY },
+        sites: { type: 'geojson', data: EMPTY },
+      },
+      layers: [
+        { id: 'background', type: 'background', paint: { 'background-color': '#0d1620' } },
+        { id: 'polygons', type: 'fill', source: 'polygons', layout: { visibility: 'none' },
+          paint: { 'fill-color': ['match', ['get', 'tier'], ...budgets.flatMap((_, i) => [i, tierColour(i, budgets.length)]), BEYOND_COLOUR], 'fill-opacity': 0.18 } },
+        { id: 'roads-other', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'other'],
+          paint: { 'line-color': '#4b5d6e', 'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.5, 17, 2] } },
+        { id: 'roads', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'car'],
+          layout: { 'line-cap': 'round', 'line-join': 'round' },
+          paint: { 'line-color': roadColour(budgets), 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1, 14, 2.5, 18, 7] } },
+        { id: 'roads-closed', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'closed'],
+          paint: { 'line-color': '#d0d0d0', 'line-dasharray': [1, 1], 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1.5, 18, 8] } },
+        { id: 'gaps', type: 'line', source: 'gaps', filter: ['==', ['get', 'tier'], 0], layout: { visibility: 'none' },
+          paint: { 'line-color': '#ff00aa', 'line-width': 6, 'line-opacity': 0.55 } },
+        { id: 'patrol_lines', type: 'line', source: 'patrol_lines',
+          paint: { 'line-color': '#3ea6ff', 'line-width': 3, 'line-dasharray': [2, 1] } },
+        { id: 'incidents', type: 'circle', source: 'sites', filter: ['==', ['get', 'kind'], 'incident'],
+          paint: { 'circle-radius': 3, 'circle-color': '#ff7675' } },
+        { id: 'key_sites', type: 'circle', source: 'sites', filter: ['==', ['get', 'kind'], 'key_site'],
+          paint: { 'circle-radius': 6, 'circle-color': '#a29bfe', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } },
+        { id: 'checkpoints', type: 'circle', source: 'sites', filter: ['==', ['get', 'kind'], 'checkpoint'],
+          paint: { 'circle-radius': 5, 'circle-color': ['case', ['get', 'met'], '#2ecc71', '#e74c3c'], 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } },
+      ],
+    },
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  map.addControl(new maplibregl.AttributionControl({ compact: false }), 'bottom-right');
+  return map;
+}
+
+// ------------------------------------------------------------------------- the layers
+
+function siteLayer() {
+  // Checkpoints carry whether the first tier is met there (from the latest summary).
+  const met = new Map();
+  for (const p of state.summary?.points ?? []) met.set(`${p.kind}:${p.id}`, p.tiers_met?.[0] ?? false);
+  const features = state.scenario.features
+    .filter((f) => ['checkpoint', 'key_site', 'incident'].includes(f.properties.kind))
+    .map((f) => ({ ...f, properties: { ...f.properties, met: met.get(`${f.properties.kind}:${f.properties.id}`) ?? false } }));
+  return { type: 'FeatureCollection', features };
+}
+
+function refreshLayers(map) {
+  map.getSource('sites').setData(siteLayer());
+  map.getSource('patrol_lines').setData(layerOf('patrol_line'));
+  map.getSource('closures').setData(layerOf('closure'));
+  drawMarkers(map);
+}
+
+function markerElement(f, index) {
+  const el = document.createElement('div');
+  const p = f.properties;
+  const mode = p.mode ?? 'car';
+  el.className = `unit-marker ${mode} ${p.kind === 'post' ? 'post' : ''}`;
+  el.textContent = MODE_LETTER[language()][mode] ?? '?';
+  el.title = `${p.name ?? p.id} · ${t(p.kind === 'post' ? 'kind_post' : 'kind_unit')} · ${t(mode)}${p.class ? ' · ' + p.class : ''}`;
+  el.dataset.index = String(index);
+  el.dataset.id = p.id ?? '';
+  if (index === state.selected) el.classList.add('selected');
+  return el;
+}
+
+function drawMarkers(map) {
+  for (const m of state.markers) m.remove();
+  state.markers = [];
+  if (!layerVisible.units) return;
+  const refused = new Set((state.summary?.units_refused ?? []).map((u) => u.id));
+  state.scenario.features.forEach((f, index) => {
+    if (!isUnit(f) || f.geometry?.type !== 'Point') return;
+    const el = markerElement(f, index);
+    if (refused.has(f.properties.id)) el.classList.add('refused');
+    const marker = new maplibregl.Marker({ element: el, draggable: true }).setLngLat(f.geometry.coordinates).addTo(map);
+    let before = null;
+    marker.on('dragstart', () => { before = JSON.stringify(state.scenario); });
+    marker.on('drag', () => {
+      const { lng, lat } = marker.getLngLat();
+      f.geometry.coordinates = [lng, lat];
+      evaluate(map); // latest wins: at most one request in flight
+    });
+    marker.on('dragend', () => {
+      const { lng, lat } = marker.getLngLat();
+      f.geometry.coordinates = [lng, lat];
+      if (before) pushUndo(before);
+      evaluate(map);
+    });
+    el.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      select(map, index);
+    });
+    state.markers.push(marker);
+  });
+}
+
+// ---------------------------------------------------------------------- evaluation
+
+async function evaluate(map) {
+  if (state.inFlight) {
+    state.pending = true;
+    return;
+  }
+  state.inFlight = true;
+  try {
+    do {
+      state.pending = false;
+      const body = JSON.stringify(state.scenario);
+      const response = await api('/api/whatif', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const summary = await response.json();
+      applySummary(map, summary);
+    } while (state.pending);
+    status('');
+  } catch (e) {
+    status(t('error', { msg: e.message }));
+  } finally {
+    state.inFlight = false;
+  }
+}
+
+function applySummary(map, summary) {
+  state.summary = summary;
+  state.rev = summary.rev;
+  map.getSource('roads').setTiles([tileUrl(summary.rev)]);
+  if (summary.gaps) map.getSource('gaps').setData(summary.gaps);
+  if (layerVisible.polygons) loadPolygons(map);
+  map.getSource('sites').setData(siteLayer());
+  renderStats();
+  for (const m of state.markers) {
+    const refused = new Set((summary.units_refused ?? []).map((u) => u.id));
+    m.getElement().classList.toggle('refused', refused.has(m.getElement().dataset.id));
+  }
+}
+
+async function loadPolygons(map) {
+  const rev = state.rev;
+  const data = await (await api(`/api/coverage/polygons?rev=${rev}`)).json();
+  if (rev === state.rev) map.getSource('polygons').setData(data);
+}
+
+// -------------------------------------------------------------------------- stats
+
+function pct(share) {
+  return `${(100 * share).toFixed(1)}%`;
+}
+
+function renderStats() {
+  const s = state.summary;
+  if (!s) return;
+  const refused = s.units_refused.length;
+  $('stats-line').textContent = [t('units_count', { n: s.units }), refused ? t('refused', { n: refused }) : null,
+    s.closed_edges ? t('closed_n', { n: s.closed_edges }) : null, t('compute_ms', { ms: s.timings_ms.total.toFixed(1) })]
+    .filter(Boolean).join(' · ');
+  const rows = [];
+  rows.push(`<tr><td colspan="2"><b>${t('first_response')}</b> (${t('road_share')})</td></tr>`);
+  for (const r of s.coverage) rows.push(`<tr><td>${t('within', { min: r.budget_s / 60 })}</td><td class="num">${pct(r.share)}</td></tr>`);
+  rows.push(`<tr><td colspan="2"><b>${t('reinforcement')}</b></td></tr>`);
+  for (const tr of s.tiers) rows.push(`<tr><td>${t('tier_row', { min: tr.budget_s / 60, units: tr.units })}</td><td class="num" data-tier="${tr.budget_s}">${pct(tr.share)}</td></tr>`);
+  if (s.checkpoints.count > 0) {
+    rows.push(`<tr><td colspan="2"><b>${t('checkpoints_met')}</b></td></tr>`);
+    s.tiers.forEach((tr, i) => rows.push(`<tr><td>${t('tier', { min: tr.budget_s / 60, units: tr.units })}</td><td class="num">${s.checkpoints.met[i]} / ${s.checkpoints.count}</td></tr>`));
+  }
+  $('stats').innerHTML = rows.join('');
+  renderChart(s);
+  $('undo').disabled = state.undo.length === 0;
+  $('reset').disabled = state.undo.length === 0;
+  $('edits').textContent = state.undo.length ? t('edits', { n: state.undo.length }) : '';
+}
+
+function renderChart(s) {
+  // Bars: share of road length meeting each tier of the standard, coloured like the map.
+  const svg = $('chart');
+  const bar = 22;
+  const parts = s.tiers.map((tr, i) => {
+    const y = 8 + i * (bar + 10);
+    const w = Math.max(1, 190 * tr.share);
+    return `<text x="0" y="${y + bar * 0.7}">${tr.budget_s / 60}′ × ${tr.units}</text>` +
+      `<rect x="60" y="${y}" width="190" height="${bar}" fill="#22384c"></rect>` +
+      `<rect class="bar" x="60" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${tierColour(i, s.tiers.length)}"></rect>` +
+      `<text x="${Math.min(255, 64 + w)}" y="${y + bar * 0.7}">${pct(tr.share)}</text>`;
+  });
+  svg.setAttribute('viewBox', `0 0 300 ${16 + s.tiers.length * (bar + 10)}`);
+  svg.innerHTML = parts.join('');
+}
+
+function renderLegend() {
+  const budgets = state.info.budgets_s;
+  const items = budgets.map((b, i) => [tierColour(i, budgets.length), t('within', { min: b / 60 })]);
+  items.push([BEYOND_COLOUR, t('beyond', { min: budgets[budgets.length - 1] / 60 })]);
+  items.push(['repeating-linear-gradient(90deg,#d0d0d0 0 4px,transparent 4px 8px)', t('closed')]);
+  items.push(['#4b5d6e', t('other_roads')]);
+  $('legend').innerHTML = items.map(([c, label]) => `<li><i style="background:${c}"></i>${label}</li>`).join('');
+}
+
+// ------------------------------------------------------------------------- toggles
+
+const layerVisible = { roads: true, polygons: false, units: true, checkpoints: true, key_sites: true, incidents: true, patrol_lines: true, gaps: false };
+const TOGGLE_LAYERS = { roads: ['roads', 'roads-other', 'roads-closed'], polygons: ['polygons'], checkpoints: ['checkpoints'], key_sites: ['key_sites'], incidents: ['incidents'], patrol_lines: ['patrol_lines'], gaps: ['gaps'] };
+
+function renderToggles(map) {
+  $('toggles').innerHTML = Object.keys(layerVisible)
+    .map((k) => `<label><input type="checkbox" data-layer="${k}" ${layerVisible[k] ? 'checked' : ''}> ${t('layer_' + k)}</label>`)
+    .join('');
+  for (const box of $('toggles').querySelectorAll('input')) {
+    box.addEventListener('change', () => {
+      const k = box.dataset.layer;
+      layerVisible[k] = box.checked;
+      if (k === 'units') drawMarkers(map);
+      for (const id of TOGGLE_LAYERS[k] ?? []) map.setLayoutProperty(id, 'visibility', box.checked ? 'visible' : 'none');
+      if (k === 'polygons' && box.checked) loadPolygons(map).catch((e) => status(t('error', { msg: e.message })));
+    });
+  }
+}
+
+// ------------------------------------------------------------------------- editing
+
+function pushUndo(snapshot) {
+  state.undo.push(snapshot);
+  if (state.undo.length > 200) state.undo.shift();
+}
+
+function edit(map, change) {
+  pushUndo(JSON.stringify(state.scenario));
+  change();
+  refreshLayers(map);
+  evaluate(map);
+  renderStats();
+}
+
+function select(map, index) {
+  state.selected = index;
+  const f = index == null ? null : state.scenario.features[index];
+  $('selection').hidden = !f;
+  for (const m of state.markers) m.getElement().classList.toggle('selected', Number(m.getElement().dataset.index) === index);
+  if (!f) return;
+  const p = f.properties;
+  $('selection-name').textContent = `${p.name ?? p.id} (${t(p.kind === 'post' ? 'kind_post' : 'kind_unit')})`;
+  $('sel-mode').value = p.mode ?? 'car';
+  $('sel-class').value = p.class ?? '';
+}
+
+function setMode(mode) {
+  state.mode = mode;
+  document.body.className = `mode-${mode}`;
+  for (const b of document.querySelectorAll('.mode')) b.classList.toggle('active', b.dataset.mode === mode);
+  $('hint').textContent = t('hint_' + mode);
+}
+
+async function inspect(map, lngLat) {
+  try {
+    const r = await (await api(`/api/isochrone?lon=${lngLat.lng}&lat=${lngLat.lat}&rev=${state.rev}`)).json();
+    const budgets = state.info.budgets_s;
+    const last = budgets[budgets.length - 1];
+    const time = r.nearest_s == null ? t('no_unit', { min: last / 60 }) : t('seconds', { s: Math.round(r.nearest_s) });
+    const rows = r.units.map((u) => `<tr><td>${u.rank}</td><td>${u.name ?? u.id}</td><td>${t(u.mode)}</td><td>${t('seconds', { s: Math.round(u.time_s) })}</td><td>${u.within_s ? '≤' + u.within_s / 60 + '′' : '—'}</td></tr>`).join('');
+    const tiers = state.info.tiers.map((tr, i) => `${tr.budget_s / 60}′×${tr.units}: ${r.tiers_met[i] ? t('met') : t('not_met')}`).join(' · ');
+    const html = `<div><b>${t('road')}</b>: ${r.road.name ?? t('unnamed')}</div><div><b>${t('arrival')}</b>: ${time}</div>` +
+      `<div><b>${t('tiers_met')}</b>: ${tiers}</div><div><b>${t('nearest_units')}</b></div><table>${rows}</table>`;
+    $('info').innerHTML = html;
+    new maplibregl.Popup({ maxWidth: '340px' }).setLngLat(r.position).setHTML(html).addTo(map);
+  } catch (e) {
+    $('info').textContent = t('error', { msg: e.message });
+  }
+}
+
+async function toggleClosure(map, lngLat) {
+  try {
+    const road = await (await api(`/api/roads/at?lon=${lngLat.lng}&lat=${lngLat.lat}`)).json();
+    const id = `closure-edge-${road.properties.edge}`;
+    edit(map, () => {
+      const at = state.scenario.features.findIndex((f) => f.properties.kind === 'closure' && f.properties.id === id);
+      if (at >= 0) state.scenario.features.splice(at, 1);
+      else state.scenario.features.push({ type: 'Feature', properties: { kind: 'closure', id, name: road.properties.name }, geometry: road.geometry });
+    });
+  } catch (e) {
+    status(t('error', { msg: e.message }));
+  }
+}
+
+function addUnit(map, lngLat) {
+  state.added += 1;
+  const mode = $('new-mode').value;
+  edit(map, () => {
+    state.scenario.features.push({ type: 'Feature',
+      properties: { kind: 'unit', id: `new-${Date.now().toString(36)}-${state.added}`, name: t('new_unit', { n: state.added }), mode, class: 'patrol', turnout_s: 0 },
+      geometry: { type: 'Point', coordinates: [lngLat.lng, lngLat.lat] } });
+  });
+}
+
+function download(name, text) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/geo+json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function wire(map) {
+  for (const b of document.querySelectorAll('.mode')) b.addEventListener('click', () => setMode(b.dataset.mode));
+  map.on('click', (ev) => {
+    if (state.mode === 'add') addUnit(map, ev.lngLat);
+    else if (state.mode === 'close') toggleClosure(map, ev.lngLat);
+    else {
+      select(map, null);
+      inspect(map, ev.lngLat);
+    }
+  });
+  $('undo').addEventListener('click', () => {
+    const last = state.undo.pop();
+    if (!last) return;
+    state.scenario = JSON.parse(last);
+    select(map, null);
+    refreshLayers(map);
+    evaluate(map);
+    renderStats();
+  });
+  $('reset').addEventListener('click', () => {
+    pushUndo(JSON.stringify(state.scenario));
+    state.scenario = structuredClone(state.original);
+    select(map, null);
+    refreshLayers(map);
+    evaluate(map);
+  });
+  $('sel-mode').addEventListener('change', () => {
+    const i = state.selected;
+    if (i != null) edit(map, () => { state.scenario.features[i].properties.mode = $('sel-mode').value; });
+  });
+  $('sel-class').addEventListener('change', () => {
+    const i = state.selected;
+    const value = $('sel-class').value.trim();
+    if (i != null) edit(map, () => {
+      if (value) state.scenario.features[i].properties.class = value;
+      else delete state.scenario.features[i].properties.class;
+    });
+  });
+  $('sel-delete').addEventListener('click', () => {
+    const i = state.selected;
+    if (i == null) return;
+    select(map, null);
+    edit(map, () => state.scenario.features.splice(i, 1));
+  });
+  $('export').addEventListener('click', async () => {
+    try {
+      const response = await api('/api/scenario/export', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario) });
+      download('scenario.geojson', await response.text());
+    } catch (e) {
+      status(t('error', { msg: e.message }));
+    }
+  });
+  $('import').addEventListener('change', async (ev) => {
+    const file = ev.target.files[0];
+    if (!file) return;
+    try {
+      const csv = file.name.toLowerCase().endsWith('.csv');
+      const r = await (await api(`/api/scenario/import${csv ? '?format=csv' : ''}`, { method: 'POST', body: await file.text() })).json();
+      edit(map, () => { state.scenario = r.scenario; });
+    } catch (e) {
+      status(t('error', { msg: e.message }));
+    }
+    ev.target.value = '';
+  });
+  $('lang').addEventListener('click', () => {
+    setLanguage(language() === 'zh-CN' ? 'en' : 'zh-CN');
+    translateAll(map);
+  });
+}
+
+function translateAll(map) {
+  translatePage();
+  renderLegend();
+  renderToggles(map);
+  renderStats();
+  setMode(state.mode);
+  drawMarkers(map);
+  document.title = `${t('title')} · ${state.info.name}`;
+}
+
+async function main() {
+  translatePage();
+  status(t('loading'));
+  const [info, scenario, summary] = await Promise.all([
+    api('/api/info').then((r) => r.json()),
+    api('/api/scenario').then((r) => r.json()),
+    api('/api/coverage').then((r) => r.json()),
+  ]);
+  state.info = info;
+  state.original = structuredClone(scenario);
+  state.scenario = scenario;
+  state.summary = summary;
+  $('city').textContent = `· ${info.name}`;
+  const map = makeMap(info);
+  window.patrolmap = { map, state }; // for the browser tests and the console
+  wire(map);
+  map.on('load', async () => {
+    refreshLayers(map);
+    translateAll(map);
+    try {
+      map.getSource('gaps').setData(await (await api('/api/coverage/gaps')).json());
+    } catch (e) {
+      status(t('error', { msg: e.message }));
+    }
+    status('');
+  });
+}
+
+main().catch((e) => status(t('error', { msg: e.message })));
