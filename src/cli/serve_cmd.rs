@@ -38,6 +38,9 @@ pub struct ServeArgs {
     /// TOML file overriding profile speeds and road classes.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Stop when standard input closes (for tests and supervisors that own the process).
+    #[arg(long, hide = true)]
+    exit_on_stdin_close: bool,
 }
 
 /// A bundled file: relative to the working directory, else to the source tree it was built
@@ -70,8 +73,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
         );
     }
     if !web.maplibre.join("maplibre-gl.mjs").is_file() {
-        bail!(
-            "{}: MapLibre GL JS is missing: run `npm ci --prefix {}` first",
+        // The API works without it; the page does not.
+        eprintln!(
+            "warning: {}: MapLibre GL JS is missing, so the map page will not load: run `npm ci --prefix {}`",
             web.maplibre.display(),
             web.root.display()
         );
@@ -128,6 +132,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime
-        .block_on(server::serve(state, &web, args.addr))
+        .block_on(server::serve(
+            state,
+            &web,
+            args.addr,
+            args.exit_on_stdin_close,
+        ))
         .with_context(|| format!("cannot serve on {}", args.addr))
 }

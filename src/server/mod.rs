@@ -223,8 +223,14 @@ pub fn router(state: AppState, web: &WebFiles) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// Serves `state` on `addr` until Ctrl-C (or SIGTERM), printing the address it listens on.
-pub async fn serve(state: AppState, web: &WebFiles, addr: SocketAddr) -> std::io::Result<()> {
+/// Serves `state` on `addr` until Ctrl-C or SIGTERM (or, with `stop_on_stdin_close`, the end
+/// of standard input), printing the address it listens on.
+pub async fn serve(
+    state: AppState,
+    web: &WebFiles,
+    addr: SocketAddr,
+    stop_on_stdin_close: bool,
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     if !local.ip().is_loopback() {
@@ -235,11 +241,22 @@ pub async fn serve(state: AppState, web: &WebFiles, addr: SocketAddr) -> std::io
     // Tests and scripts read this line for the port.
     println!("patrolmap command map: http://{local}/");
     axum::serve(listener, router(state, web))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown_signal(stop_on_stdin_close))
         .await
 }
 
-async fn shutdown_signal() {
+async fn shutdown_signal(stop_on_stdin_close: bool) {
+    let stdin_closed = async {
+        if !stop_on_stdin_close {
+            return std::future::pending::<()>().await;
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+            let _ = tx.send(());
+        });
+        let _ = rx.await;
+    };
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -257,6 +274,7 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
+        _ = stdin_closed => {},
     }
     tracing::info!("shutting down");
 }

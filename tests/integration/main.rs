@@ -7,5 +7,6 @@ mod osm_real;
 mod polygons;
 mod road_geojson;
 mod scenario;
+mod server;
 mod snap;
 mod spec_check;

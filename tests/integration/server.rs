@@ -1,0 +1,770 @@
+//! The command-map server over real HTTP: `patrolmap serve` started on a free loopback port
+//! on the demo city, every endpoint and its errors, the OpenAPI document against the routes,
+//! and the what-if numbers against the `coverage` command's.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::{json, Value};
+
+use crate::common::temp_dir;
+
+/// The server shared by these tests: started once, stopped when the test binary exits (its
+/// standard input, a pipe held here, closes then).
+struct Server {
+    base: String,
+    _child: Child,
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--exit-on-stdin-close"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start patrolmap serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .expect("the server prints its address")
+            .trim_end_matches('/')
+            .to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+        Server {
+            base: url,
+            _child: child,
+        }
+    })
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+struct Reply {
+    status: u16,
+    headers: ureq::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body[..self.body.len().min(300)])
+            )
+        })
+    }
+
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+fn read(mut response: ureq::http::Response<ureq::Body>) -> Reply {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(200 * 1024 * 1024)
+        .read_to_vec()
+        .unwrap();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn get(path: &str) -> Reply {
+    read(
+        agent()
+            .get(format!("{}{path}", server().base))
+            .call()
+            .unwrap(),
+    )
+}
+
+fn get_with(path: &str, header: (&str, &str)) -> Reply {
+    read(
+        agent()
+            .get(format!("{}{path}", server().base))
+            .header(header.0, header.1)
+            .call()
+            .unwrap(),
+    )
+}
+
+fn post(path: &str, body: &str) -> Reply {
+    read(
+        agent()
+            .post(format!("{}{path}", server().base))
+            .header("content-type", "application/json")
+            .send(body)
+            .unwrap(),
+    )
+}
+
+/// A 4xx with a JSON error naming `field`.
+fn assert_error(reply: &Reply, status: u16, field: Option<&str>) {
+    assert_eq!(
+        reply.status,
+        status,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let body = reply.json();
+    assert!(
+        body["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{body}"
+    );
+    match field {
+        Some(f) => assert_eq!(body["field"], f, "{body}"),
+        None => assert!(body["field"].is_null(), "{body}"),
+    }
+}
+
+fn demo_scenario() -> Value {
+    get("/api/scenario").json()
+}
+
+#[test]
+fn info_describes_the_demo_city() {
+    let info = get("/api/info").json();
+    assert_eq!(info["name"], "campo-grande");
+    let bbox: Vec<f64> = serde_json::from_value(info["bbox"].clone()).unwrap();
+    assert!(
+        bbox[0] < -54.5 && bbox[2] > -54.6 && bbox[1] < bbox[3],
+        "{bbox:?}"
+    );
+    assert_eq!(info["budgets_s"], json!([60.0, 180.0, 300.0]));
+    assert_eq!(info["tiers"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn layers_split_the_scenario_by_kind() {
+    let all = demo_scenario();
+    let total = all["features"].as_array().unwrap().len();
+    let mut sum = 0;
+    for (layer, kind) in [
+        ("units", "unit"),
+        ("posts", "post"),
+        ("checkpoints", "checkpoint"),
+        ("key_sites", "key_site"),
+        ("incidents", "incident"),
+        ("patrol_lines", "patrol_line"),
+        ("closures", "closure"),
+    ] {
+        let reply = get(&format!("/api/layers/{layer}"));
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("content-type"), "application/geo+json");
+        let features = reply.json()["features"].as_array().unwrap().clone();
+        assert!(features.iter().all(|f| f["properties"]["kind"] == kind));
+        sum += features.len();
+    }
+    assert_eq!(sum, total, "every feature is in exactly one layer");
+    assert!(get("/api/layers/checkpoints").json()["features"]
+        .as_array()
+        .is_some_and(|f| f.len() == 24));
+    assert_error(&get("/api/layers/banks"), 404, Some("layer"));
+}
+
+#[test]
+fn coverage_of_the_loaded_scenario_is_the_coverage_commands() {
+    let dir = temp_dir("server-coverage");
+    let out = dir.join("c.json");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let status = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+        .args(["coverage", "--roads"])
+        .arg(format!("{root}/data/campo-grande.osm.pbf"))
+        .arg("--scenario")
+        .arg(format!("{root}/data/demo-scenario.geojson"))
+        .arg("--json")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cli: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let served = get("/api/coverage").json();
+    assert_eq!(served["rev"], 0);
+    assert_eq!(served["units"], cli["units"]);
+    let close = |a: &Value, b: &Value| (a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-6;
+    for (s, c) in served["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(cli["coverage"].as_array().unwrap())
+    {
+        assert!(close(&s["covered_m"], &c["covered_m"]), "{s} vs {c}");
+    }
+    for (s, c) in served["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(cli["tiers"].as_array().unwrap())
+    {
+        assert!(close(&s["covered_m"], &c["covered_m"]), "{s} vs {c}");
+    }
+    // Checkpoints met per tier, counted from the CLI's points.
+    let points = cli["points"].as_array().unwrap();
+    for i in 0..3 {
+        let met = points
+            .iter()
+            .filter(|p| p["kind"] == "checkpoint" && p["tiers_met"][i] == true)
+            .count();
+        assert_eq!(served["checkpoints"]["met"][i], met);
+    }
+    assert_eq!(served["checkpoints"]["count"], 24);
+}
+
+#[test]
+fn whatif_follows_the_edits() {
+    let scenario = demo_scenario();
+    let base = get("/api/coverage").json();
+
+    // The same scenario gives the same numbers under a new revision.
+    let same = post("/api/whatif", &scenario.to_string());
+    assert_eq!(same.status, 200);
+    let same = same.json();
+    assert!(same["rev"].as_u64().unwrap() > 0);
+    assert_eq!(same["tiers"], base["tiers"]);
+    assert!(same["tiles"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("rev={}", same["rev"])));
+    assert_eq!(same["gaps"]["type"], "FeatureCollection");
+    // Its revision is kept: coverage by revision answers the same.
+    let again = get(&format!("/api/coverage?rev={}", same["rev"])).json();
+    assert_eq!(again["tiers"], same["tiers"]);
+
+    // Removing every unit but one shrinks coverage; moving that one changes it.
+    let mut one = scenario.clone();
+    let features = one["features"].as_array_mut().unwrap();
+    let first_unit = features
+        .iter()
+        .position(|f| f["properties"]["kind"] == "unit")
+        .unwrap();
+    let unit = features[first_unit].clone();
+    features.retain(|f| !matches!(f["properties"]["kind"].as_str(), Some("unit" | "post")));
+    features.push(unit);
+    let lone = post("/api/whatif", &one.to_string()).json();
+    assert_eq!(lone["units"], 1);
+    let share = |v: &Value, i: usize| v["coverage"][i]["share"].as_f64().unwrap();
+    assert!(share(&lone, 2) < share(&base, 2));
+    assert!(share(&lone, 2) > 0.0);
+
+    // Adding a unit where an uncovered checkpoint is makes that checkpoint meet tier 1.
+    let missed = base["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "checkpoint" && p["tiers_met"][0] == false && p["refused"].is_null())
+        .expect("the demo has a checkpoint missing tier 1")["id"]
+        .clone();
+    let at = scenario["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["id"] == missed)
+        .unwrap()["geometry"]
+        .clone();
+    let mut more = scenario.clone();
+    more["features"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "Feature",
+        "properties": {"kind": "unit", "id": "added", "mode": "car"}, "geometry": at}));
+    let added = post("/api/whatif", &more.to_string()).json();
+    let point = added["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == missed)
+        .unwrap()
+        .clone();
+    assert_eq!(point["tiers_met"][0], true, "{point}");
+    assert_eq!(point["nearest"][0]["unit"], "added");
+    assert!(
+        added["checkpoints"]["met"][0].as_u64() > base["checkpoints"]["met"][0].as_u64(),
+        "{} vs {}",
+        added["checkpoints"],
+        base["checkpoints"]
+    );
+}
+
+#[test]
+fn whatif_rejects_bad_scenarios_with_json_errors() {
+    assert_error(&post("/api/whatif", ""), 400, Some("body"));
+    assert_error(&post("/api/whatif", "{not json"), 400, Some("body"));
+    assert_error(
+        &post("/api/whatif", r#"{"type":"Feature"}"#),
+        400,
+        Some("body"),
+    );
+    // A feature it cannot read is reported, not fatal.
+    let reply = post(
+        "/api/whatif",
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"kind":"unit","mode":"boat"},"geometry":{"type":"Point","coordinates":[-54.6,-20.46]}}]}"#,
+    );
+    assert_eq!(reply.status, 200);
+    let body = reply.json();
+    assert_eq!(body["units"], 0);
+    assert!(body["scenario_problems"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("mode"));
+    // Bodies over the limit are refused before they are read whole.
+    let huge = format!(
+        r#"{{"type":"FeatureCollection","features":[],"pad":"{}"}}"#,
+        "x".repeat(17 * 1024 * 1024)
+    );
+    assert_error(&post("/api/whatif", &huge), 413, Some("body"));
+}
+
+#[test]
+fn closing_a_road_turns_it_closed_in_the_tiles() {
+    let scenario = demo_scenario();
+    let unit = scenario["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["kind"] == "unit")
+        .unwrap()
+        .clone();
+    let [lon, lat] = [
+        unit["geometry"]["coordinates"][0].as_f64().unwrap(),
+        unit["geometry"]["coordinates"][1].as_f64().unwrap(),
+    ];
+    let road = get(&format!("/api/roads/at?lon={lon}&lat={lat}"));
+    assert_eq!(road.status, 200);
+    let road = road.json();
+    assert_eq!(road["geometry"]["type"], "LineString");
+    let edge = road["properties"]["edge"].as_u64().unwrap();
+    let mut closed = scenario.clone();
+    closed["features"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "Feature",
+        "properties": {"kind": "closure", "id": "works"}, "geometry": road["geometry"]}));
+    let reply = post("/api/whatif", &closed.to_string()).json();
+    assert!(reply["closed_edges"].as_u64().unwrap() >= 1, "{reply}");
+    assert_eq!(reply["engine"], "dijkstra");
+    // The closed edge is drawn as closed at detail zoom.
+    let middle = &road["properties"]["middle"];
+    let (z, x, y) = tile_of(middle[0].as_f64().unwrap(), middle[1].as_f64().unwrap(), 16);
+    let tile = get(&format!("/api/tiles/{z}/{x}/{y}.mvt?rev={}", reply["rev"]));
+    assert_eq!(tile.status, 200);
+    let features = mvt::decode(&tile.body);
+    assert!(
+        features
+            .iter()
+            .any(|f| f.id == Some(edge)
+                && f.props.get("kind") == Some(&mvt::Val::S("closed".into()))),
+        "edge {edge} is closed in its tile"
+    );
+    let open = get(&format!("/api/tiles/{z}/{x}/{y}.mvt"));
+    assert!(!mvt::decode(&open.body)
+        .iter()
+        .any(|f| f.props.get("kind") == Some(&mvt::Val::S("closed".into()))));
+    assert_error(&get("/api/roads/at?lon=0&lat=0"), 400, Some("lon"));
+}
+
+/// The XYZ tile holding a point.
+fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32, u32) {
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let r = lat.to_radians();
+    let y =
+        ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    (z, x, y)
+}
+
+#[test]
+fn tiles_carry_tiers_and_times_and_compress() {
+    let info = get("/api/info").json();
+    let bbox: Vec<f64> = serde_json::from_value(info["bbox"].clone()).unwrap();
+    let (mid_lon, mid_lat) = ((bbox[0] + bbox[2]) / 2.0, (bbox[1] + bbox[3]) / 2.0);
+    // Low zoom: one feature per tier, merged; all of the city's car road in one tile.
+    let (z, x, y) = tile_of(mid_lon, mid_lat, 10);
+    let low = get(&format!("/api/tiles/{z}/{x}/{y}.mvt"));
+    assert_eq!(low.status, 200);
+    assert_eq!(
+        low.header("content-type"),
+        "application/vnd.mapbox-vector-tile"
+    );
+    let features = mvt::decode(&low.body);
+    let tiers: Vec<i64> = features
+        .iter()
+        .filter_map(|f| match f.props.get("tier") {
+            Some(mvt::Val::I(t)) => Some(*t),
+            _ => None,
+        })
+        .collect();
+    let mut sorted = tiers.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(
+        sorted.len(),
+        tiers.len(),
+        "one feature per tier below zoom 14"
+    );
+    assert!(sorted.contains(&0) && sorted.contains(&3), "{sorted:?}");
+    // Detail zoom: per-piece features with their arrival time, within their tier's budget.
+    let (z, x, y) = tile_of(mid_lon, mid_lat, 15);
+    let detail = mvt::decode(&get(&format!("/api/tiles/{z}/{x}/{y}.mvt")).body);
+    let budgets = [60, 180, 300];
+    let mut timed = 0;
+    for f in &detail {
+        if let (Some(mvt::Val::I(tier)), Some(mvt::Val::I(t))) =
+            (f.props.get("tier"), f.props.get("t_s"))
+        {
+            timed += 1;
+            assert!(*t <= budgets[*tier as usize] + 1, "t_s {t} in tier {tier}");
+            if *tier > 0 {
+                assert!(
+                    *t >= budgets[*tier as usize - 1] - 1,
+                    "t_s {t} in tier {tier}"
+                );
+            }
+        }
+    }
+    assert!(timed > 0, "a detail tile of the centre has timed pieces");
+    // A tile far from the city is empty.
+    assert!(get("/api/tiles/10/0/0.mvt").body.is_empty());
+    // Compression on request.
+    let gz = get_with(
+        &format!("/api/tiles/{z}/{x}/{y}.mvt"),
+        ("accept-encoding", "gzip"),
+    );
+    assert_eq!(gz.header("content-encoding"), "gzip");
+    let br = get_with("/api/scenario", ("accept-encoding", "br"));
+    assert_eq!(br.header("content-encoding"), "br");
+    // Errors.
+    assert_error(&get("/api/tiles/21/0/0.mvt"), 400, Some("z"));
+    assert_error(&get("/api/tiles/2/9/0.mvt"), 400, Some("z"));
+    assert_error(&get("/api/tiles/a/0/0.mvt"), 400, Some("z"));
+    assert_error(&get("/api/tiles/1/0/0.png"), 404, Some("y"));
+    assert_error(&get("/api/tiles/1/0/0.mvt?rev=999999"), 404, Some("rev"));
+}
+
+#[test]
+fn isochrone_ranks_the_units_that_reach_a_point() {
+    let scenario = demo_scenario();
+    let unit = scenario["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["kind"] == "unit" && f["properties"]["mode"] == "car")
+        .unwrap()
+        .clone();
+    let c = &unit["geometry"]["coordinates"];
+    let reply = get(&format!("/api/isochrone?lon={}&lat={}&limit=5", c[0], c[1]));
+    assert_eq!(reply.status, 200);
+    let r = reply.json();
+    let units = r["units"].as_array().unwrap();
+    assert!(!units.is_empty() && units.len() <= 5);
+    // The unit standing there is first, arriving after its turnout only.
+    assert_eq!(units[0]["id"], unit["properties"]["id"]);
+    let turnout = unit["properties"]["turnout_s"].as_f64().unwrap_or(0.0);
+    assert!(
+        (units[0]["time_s"].as_f64().unwrap() - turnout).abs() < 1.0,
+        "{r}"
+    );
+    let times: Vec<f64> = units
+        .iter()
+        .map(|u| u["time_s"].as_f64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "ranked: {times:?}");
+    let ids: std::collections::HashSet<_> = units.iter().map(|u| u["id"].to_string()).collect();
+    assert_eq!(ids.len(), units.len(), "distinct units");
+    assert_eq!(r["nearest_s"], units[0]["time_s"]);
+    assert_eq!(r["tiers_met"][0], true, "{r}");
+
+    assert_error(&get("/api/isochrone?lat=-20.4"), 400, Some("lon"));
+    assert_error(&get("/api/isochrone?lon=abc&lat=-20.4"), 400, Some("lon"));
+    assert_error(&get("/api/isochrone?lon=-54.6&lat=95"), 400, Some("lat"));
+    assert_error(&get("/api/isochrone?lon=10&lat=10"), 400, Some("lon"));
+    assert_error(
+        &get(&format!(
+            "/api/isochrone?lon={}&lat={}&rev=123456",
+            c[0], c[1]
+        )),
+        404,
+        Some("rev"),
+    );
+}
+
+#[test]
+fn overlays_are_feature_collections() {
+    let overlay = get("/api/coverage/overlay").json();
+    let pieces = overlay["features"].as_array().unwrap();
+    assert!(!pieces.is_empty());
+    assert!(pieces.iter().all(|f| f["geometry"]["type"] == "LineString"));
+    let polygons = get("/api/coverage/polygons").json();
+    assert_eq!(polygons["features"].as_array().unwrap().len(), 3);
+    let gaps = get("/api/coverage/gaps?limit=3").json();
+    let gaps = gaps["features"].as_array().unwrap();
+    assert!(!gaps.is_empty() && gaps.len() <= 9);
+    assert!(gaps
+        .iter()
+        .all(|g| g["properties"]["rank"].as_u64().unwrap() <= 3));
+    assert_error(&get("/api/coverage/gaps?limit=-1"), 400, Some("limit"));
+    assert_error(&get("/api/coverage?rev=x"), 400, Some("rev"));
+}
+
+#[test]
+fn import_and_export_round_trip() {
+    let csv = "kind,id,lon,lat,mode\nunit,u1,-54.62,-20.46,car\ncheckpoint,c1,-54.61,-20.45,\n";
+    let reply = read(
+        agent()
+            .post(format!("{}/api/scenario/import?format=csv", server().base))
+            .send(csv)
+            .unwrap(),
+    );
+    assert_eq!(reply.status, 200);
+    let imported = reply.json();
+    assert_eq!(imported["counts"]["units"], 1);
+    assert_eq!(imported["counts"]["checkpoints"], 1);
+    let scenario = imported["scenario"].clone();
+    let exported = post("/api/scenario/export", &scenario.to_string());
+    assert_eq!(exported.status, 200);
+    assert!(exported
+        .header("content-disposition")
+        .contains("attachment"));
+    assert_eq!(exported.json(), scenario);
+    assert_error(
+        &post("/api/scenario/import?format=xlsx", csv),
+        400,
+        Some("format"),
+    );
+    assert_error(&post("/api/scenario/export", "[]"), 400, Some("body"));
+}
+
+#[test]
+fn the_openapi_document_matches_the_routes() {
+    let doc = get("/api/openapi.json").json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    let expected = [
+        "/api/info",
+        "/api/scenario",
+        "/api/layers/{layer}",
+        "/api/coverage",
+        "/api/coverage/overlay",
+        "/api/coverage/polygons",
+        "/api/coverage/gaps",
+        "/api/isochrone",
+        "/api/roads/at",
+        "/api/whatif",
+        "/api/scenario/import",
+        "/api/scenario/export",
+        "/api/tiles/{z}/{x}/{y}.mvt",
+        "/api/openapi.json",
+    ];
+    let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
+    documented.sort();
+    let mut want = expected.to_vec();
+    want.sort();
+    assert_eq!(documented, want);
+    let sample = |p: &str| {
+        p.replace("{layer}", "units")
+            .replace("{z}", "12")
+            .replace("{x}", "1430")
+            .replace("{y}", "2300")
+    };
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(
+                op["responses"]
+                    .as_object()
+                    .is_some_and(|r| r.contains_key("200")),
+                "{method} {path} documents its 200"
+            );
+            // Every documented operation exists: anything but 404/405 from the router.
+            let url = format!("{}{}", server().base, sample(path));
+            let reply = match method.as_str() {
+                "get" => read(agent().get(&url).call().unwrap()),
+                "post" => read(agent().post(&url).send("").unwrap()),
+                other => panic!("unexpected method {other}"),
+            };
+            assert!(
+                reply.status != 404 && reply.status != 405,
+                "{method} {path}: {}",
+                reply.status
+            );
+        }
+    }
+    // And what is not documented is not routed.
+    assert_error(&get("/api/units"), 404, None);
+    assert_error(&post("/api/info", "{}"), 405, None);
+}
+
+#[test]
+fn the_page_is_served_with_a_strict_policy() {
+    let page = get("/");
+    assert_eq!(page.status, 200);
+    assert!(String::from_utf8_lossy(&page.body).contains("/app.js"));
+    let csp = page.header("content-security-policy");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("http"),
+        "{csp}"
+    );
+    assert_eq!(page.header("x-content-type-options"), "nosniff");
+    // No way out of the web folder.
+    for path in [
+        "/../Cargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "/vendor/maplibre-gl/../../../../Cargo.toml",
+    ] {
+        let reply = get(path);
+        assert!(
+            !String::from_utf8_lossy(&reply.body).contains("[package]"),
+            "{path} escaped the web folder"
+        );
+    }
+}
+
+/// A small Mapbox Vector Tile reader, written apart from the encoder so the tests check the
+/// bytes against the format, not against the encoder's own idea of it.
+mod mvt {
+    use std::collections::HashMap;
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum Val {
+        S(String),
+        I(i64),
+        Other,
+    }
+
+    pub struct Feature {
+        pub id: Option<u64>,
+        pub props: HashMap<String, Val>,
+    }
+
+    fn varint(b: &[u8], at: &mut usize) -> u64 {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let byte = b[*at];
+            *at += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return v;
+            }
+            shift += 7;
+        }
+    }
+
+    /// (field, wire type, payload or varint) of each field of a message.
+    fn fields(b: &[u8]) -> Vec<(u64, u64, Vec<u8>, u64)> {
+        let mut at = 0;
+        let mut out = Vec::new();
+        while at < b.len() {
+            let key = varint(b, &mut at);
+            let (field, wire) = (key >> 3, key & 7);
+            match wire {
+                0 => {
+                    let v = varint(b, &mut at);
+                    out.push((field, wire, Vec::new(), v));
+                }
+                2 => {
+                    let len = varint(b, &mut at) as usize;
+                    out.push((field, wire, b[at..at + len].to_vec(), 0));
+                    at += len;
+                }
+                1 => {
+                    out.push((field, wire, b[at..at + 8].to_vec(), 0));
+                    at += 8;
+                }
+                5 => {
+                    out.push((field, wire, b[at..at + 4].to_vec(), 0));
+                    at += 4;
+                }
+                w => panic!("wire type {w}"),
+            }
+        }
+        out
+    }
+
+    fn packed(b: &[u8]) -> Vec<u64> {
+        let mut at = 0;
+        let mut out = Vec::new();
+        while at < b.len() {
+            out.push(varint(b, &mut at));
+        }
+        out
+    }
+
+    /// Every feature of every layer, with its properties; checks the geometry commands.
+    pub fn decode(tile: &[u8]) -> Vec<Feature> {
+        let mut out = Vec::new();
+        for (field, _, layer, _) in fields(tile) {
+            assert_eq!(field, 3, "a tile holds only layers");
+            let lf = fields(&layer);
+            let keys: Vec<String> = lf
+                .iter()
+                .filter(|f| f.0 == 3)
+                .map(|f| String::from_utf8(f.2.clone()).unwrap())
+                .collect();
+            let values: Vec<Val> = lf
+                .iter()
+                .filter(|f| f.0 == 4)
+                .map(|f| match fields(&f.2).first() {
+                    Some((1, _, s, _)) => Val::S(String::from_utf8(s.clone()).unwrap()),
+                    Some((6, _, _, v)) => Val::I(((v >> 1) as i64) ^ -((v & 1) as i64)),
+                    Some((4, _, _, v)) => Val::I(*v as i64),
+                    _ => Val::Other,
+                })
+                .collect();
+            assert!(lf.iter().any(|f| f.0 == 15 && f.3 == 2), "version 2");
+            for (_, _, feature, _) in lf.iter().filter(|f| f.0 == 2) {
+                let ff = fields(feature);
+                let id = ff.iter().find(|f| f.0 == 1).map(|f| f.3);
+                let tags = ff
+                    .iter()
+                    .find(|f| f.0 == 2)
+                    .map(|f| packed(&f.2))
+                    .unwrap_or_default();
+                let geometry = ff.iter().find(|f| f.0 == 4).map(|f| packed(&f.2)).unwrap();
+                assert_eq!(
+                    ff.iter().find(|f| f.0 == 3).map(|f| f.3),
+                    Some(2),
+                    "linestring"
+                );
+                // MoveTo(1) then LineTo(n ≥ 1), repeated.
+                let mut at = 0;
+                while at < geometry.len() {
+                    assert_eq!(geometry[at], 9, "MoveTo 1");
+                    let line_to = geometry[at + 3];
+                    assert_eq!(line_to & 7, 2, "LineTo");
+                    assert!(line_to >> 3 >= 1);
+                    at += 4 + 2 * (line_to >> 3) as usize;
+                }
+                assert_eq!(at, geometry.len());
+                let props = tags
+                    .chunks(2)
+                    .map(|kv| (keys[kv[0] as usize].clone(), values[kv[1] as usize].clone()))
+                    .collect();
+                out.push(Feature { id, props });
+            }
+        }
+        out
+    }
+}
