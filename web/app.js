@@ -86,7 +86,6 @@ function makeMap(info) {
         polygons: { type: 'geojson', data: EMPTY },
         gaps: { type: 'geojson', data: EMPTY },
         patrol_lines: { type: 'geojson', data: EMPTY },
-        closures: { type: 'geojson', data: EMPTY },
         sites: { type: 'geojson', data: EMPTY },
       },
       layers: [
@@ -100,8 +99,8 @@ function makeMap(info) {
           paint: { 'line-color': roadColour(budgets), 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1, 14, 2.5, 18, 7] } },
         { id: 'roads-closed', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'closed'],
           paint: { 'line-color': '#d0d0d0', 'line-dasharray': [1, 1], 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1.5, 18, 8] } },
-        { id: 'gaps', type: 'line', source: 'gaps', filter: ['==', ['get', 'tier'], 0], layout: { visibility: 'none' },
-          paint: { 'line-color': '#ff00aa', 'line-width': 6, 'line-opacity': 0.55 } },
+        { id: 'gaps', type: 'line', source: 'gaps', layout: { visibility: 'none' },
+          paint: { 'line-color': '#ff00aa', 'line-width': ['+', 3, ['*', 2, ['get', 'tier']]], 'line-opacity': 0.5 } },
         { id: 'patrol_lines', type: 'line', source: 'patrol_lines',
           paint: { 'line-color': '#3ea6ff', 'line-width': 3, 'line-dasharray': [2, 1] } },
         { id: 'incidents', type: 'circle', source: 'sites', filter: ['==', ['get', 'kind'], 'incident'],
@@ -134,7 +133,6 @@ function siteLayer() {
 function refreshLayers(map) {
   map.getSource('sites').setData(siteLayer());
   map.getSource('patrol_lines').setData(layerOf('patrol_line'));
-  map.getSource('closures').setData(layerOf('closure'));
   drawMarkers(map);
 }
 
@@ -210,8 +208,8 @@ function applySummary(map, summary) {
   state.summary = summary;
   state.rev = summary.rev;
   map.getSource('roads').setTiles([tileUrl(summary.rev)]);
-  if (summary.gaps) map.getSource('gaps').setData(summary.gaps);
-  if (layerVisible.polygons) loadPolygons(map);
+  if (layerVisible.polygons) loadOverlay(map, 'polygons').catch((e) => status(t('error', { msg: e.message })));
+  if (layerVisible.gaps) loadOverlay(map, 'gaps').catch((e) => status(t('error', { msg: e.message })));
   map.getSource('sites').setData(siteLayer());
   renderStats();
   for (const m of state.markers) {
@@ -220,10 +218,12 @@ function applySummary(map, summary) {
   }
 }
 
-async function loadPolygons(map) {
+// Polygons and gaps are asked for only while their layer shows: a what-if does not wait.
+async function loadOverlay(map, name) {
   const rev = state.rev;
-  const data = await (await api(`/api/coverage/polygons?rev=${rev}`)).json();
-  if (rev === state.rev) map.getSource('polygons').setData(data);
+  const query = name === 'gaps' ? '&limit=10' : '';
+  const data = await (await api(`/api/coverage/${name}?rev=${rev}${query}`)).json();
+  if (rev === state.rev) map.getSource(name).setData(data);
 }
 
 // -------------------------------------------------------------------------- stats
@@ -295,7 +295,7 @@ function renderToggles(map) {
       layerVisible[k] = box.checked;
       if (k === 'units') drawMarkers(map);
       for (const id of TOGGLE_LAYERS[k] ?? []) map.setLayoutProperty(id, 'visibility', box.checked ? 'visible' : 'none');
-      if (k === 'polygons' && box.checked) loadPolygons(map).catch((e) => status(t('error', { msg: e.message })));
+      if ((k === 'polygons' || k === 'gaps') && box.checked) loadOverlay(map, k).catch((e) => status(t('error', { msg: e.message })));
     });
   }
 }
@@ -389,6 +389,8 @@ function download(name, text) {
 function wire(map) {
   for (const b of document.querySelectorAll('.mode')) b.addEventListener('click', () => setMode(b.dataset.mode));
   map.on('click', (ev) => {
+    // A click on a unit selects it (its own handler), whatever the tool.
+    if (ev.originalEvent.target.closest?.('.maplibregl-marker')) return;
     if (state.mode === 'add') addUnit(map, ev.lngLat);
     else if (state.mode === 'close') toggleClosure(map, ev.lngLat);
     else {
@@ -485,11 +487,6 @@ async function main() {
   map.on('load', async () => {
     refreshLayers(map);
     translateAll(map);
-    try {
-      map.getSource('gaps').setData(await (await api('/api/coverage/gaps')).json());
-    } catch (e) {
-      status(t('error', { msg: e.message }));
-    }
     status('');
   });
 }

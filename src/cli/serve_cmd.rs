@@ -110,6 +110,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let options = assess::Options {
         budgets_s: args.budgets.clone(),
         standard: args.standard.clone().unwrap_or_default(),
+        // Found when the map shows them, not on every what-if.
+        gaps: false,
         ..assess::Options::default()
     };
     let name = roads_path

@@ -6,6 +6,10 @@
 
 use std::time::Instant;
 
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
 use super::gaps::{find_gaps, Gap};
 use super::search::Labels;
 use super::{reach, Engine, ModeNetwork, Placement, ResponseStandard, Tier, Unplaced};
@@ -37,6 +41,9 @@ pub struct Options {
     pub max_snap_m: f64,
     /// Distance within which incidents weigh on a gap, in metres.
     pub incident_near_m: f64,
+    /// Whether to find the gaps of every tier ([`TierResult::gaps`]); [`tier_gaps`] finds
+    /// them later when they are left out (the command map asks only when it shows them).
+    pub gaps: bool,
 }
 
 impl Default for Options {
@@ -47,6 +54,7 @@ impl Default for Options {
             standard: ResponseStandard::default(),
             max_snap_m: 250.0,
             incident_near_m: 200.0,
+            gaps: true,
         }
     }
 }
@@ -58,9 +66,11 @@ pub struct TierResult {
     pub covered_m: f64,
     /// The units the tier counts (its classes).
     pub eligible: Vec<Placement>,
-    /// Its search: `tier.units` labels per node up to `tier.budget_s`, indexed like the modes.
-    pub labels: Vec<Labels>,
-    /// The runs of road where it is not met, largest (or most incident-weighted) first.
+    /// Its search, indexed like the modes: at least `tier.units` labels per node up to at
+    /// least `tier.budget_s` (tiers counting the same units share one search).
+    pub labels: Arc<Vec<Labels>>,
+    /// The runs of road where it is not met, largest (or most incident-weighted) first
+    /// (empty unless [`Options::gaps`]).
     pub gaps: Vec<Gap>,
 }
 
@@ -196,61 +206,21 @@ pub fn assess(roads: Roads, scenario: &Scenario, options: &Options) -> Assessmen
     let node_times_s = super::nearest_node_times(&labels, network.nodes.len());
 
     let start = Instant::now();
-    let mut tiers: Vec<TierResult> = options
-        .standard
-        .tiers
-        .iter()
-        .map(|tier| {
-            let eligible = eligible_placements(tier, scenario, &placements);
-            let labels = super::search_with(
-                roads.engine,
-                network,
-                &graphs,
-                &eligible,
-                tier.units,
-                tier.budget_s,
-            );
-            let covered = reach::covered_lengths(
-                network,
-                graphs[0],
-                &reach::mode_reach(&graphs, &labels),
-                &eligible,
-                &[tier.budget_s],
-                tier.units,
-            );
-            TierResult {
-                covered_m: covered[0][tier.units - 1],
-                eligible,
-                labels,
-                gaps: Vec::new(),
-            }
-        })
-        .collect();
+    let mut tiers = measure_tiers(roads, &graphs, scenario, &options.standard, &placements);
     timings.tiers_s = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
     let points = point_report(roads, &graphs, scenario, options, &placements, &tiers);
     timings.points_s = start.elapsed().as_secs_f64();
 
-    let start = Instant::now();
-    let incidents: Vec<([f64; 2], f64)> = scenario
-        .incidents
-        .iter()
-        .map(|s| (s.position, s.weight))
-        .collect();
-    for (tier, result) in options.standard.tiers.iter().zip(&mut tiers) {
-        result.gaps = find_gaps(
-            network,
-            graphs[0],
-            &reach::mode_reach(&graphs, &result.labels),
-            &result.eligible,
-            tier.budget_s,
-            tier.units,
-            &incidents,
-            options.incident_near_m,
-        );
+    if options.gaps {
+        let start = Instant::now();
+        let gaps = tier_gaps(roads, scenario, options, &tiers);
+        for (result, gaps) in tiers.iter_mut().zip(gaps) {
+            result.gaps = gaps;
+        }
+        timings.gaps_s = start.elapsed().as_secs_f64();
     }
-    timings.gaps_s = start.elapsed().as_secs_f64();
 
     let total_m = (0..network.edges.len())
         .filter(|&e| graphs[0].is_usable(e))
@@ -267,6 +237,108 @@ pub fn assess(roads: Roads, scenario: &Scenario, options: &Options) -> Assessmen
         total_m,
         timings,
     }
+}
+
+/// Covered metres of every tier of `standard`, with its eligible units and search.
+///
+/// Tiers that count the same classes share one search, with as many labels as the most
+/// demanding of them needs, up to the longest of their budgets: a node's best `k` labels
+/// from distinct units are the first `k` of its best `K ≥ k`, and one covered-length pass
+/// gives every (budget, k) of the group. The 1-3-5 standard thus costs one k = 3 search,
+/// not three searches. Groups run one per core.
+fn measure_tiers(
+    roads: Roads,
+    graphs: &[&ProfileGraph],
+    scenario: &Scenario,
+    standard: &ResponseStandard,
+    placements: &[Placement],
+) -> Vec<TierResult> {
+    let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
+    for (i, tier) in standard.tiers.iter().enumerate() {
+        let mut classes = tier.classes.clone();
+        classes.sort();
+        match groups.iter_mut().find(|(c, _)| *c == classes) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((classes, vec![i])),
+        }
+    }
+    let measured: Vec<Vec<(usize, TierResult)>> = groups
+        .par_iter()
+        .map(|(_, members)| {
+            let tiers: Vec<&Tier> = members.iter().map(|&i| &standard.tiers[i]).collect();
+            let eligible = eligible_placements(tiers[0], scenario, placements);
+            let k = tiers.iter().map(|t| t.units).max().unwrap_or(1);
+            let budgets: Vec<f64> = tiers.iter().map(|t| t.budget_s).collect();
+            let cutoff_s = budgets.iter().fold(0.0f64, |a, &b| a.max(b));
+            let labels = Arc::new(super::search_with(
+                roads.engine,
+                roads.network,
+                graphs,
+                &eligible,
+                k,
+                cutoff_s,
+            ));
+            let covered = reach::covered_lengths(
+                roads.network,
+                graphs[0],
+                &reach::mode_reach(graphs, &labels),
+                &eligible,
+                &budgets,
+                k,
+            );
+            members
+                .iter()
+                .zip(&tiers)
+                .enumerate()
+                .map(|(b, (&i, tier))| {
+                    let result = TierResult {
+                        covered_m: covered[b][tier.units - 1],
+                        eligible: eligible.clone(),
+                        labels: labels.clone(),
+                        gaps: Vec::new(),
+                    };
+                    (i, result)
+                })
+                .collect()
+        })
+        .collect();
+    let mut tiers: Vec<(usize, TierResult)> = measured.into_iter().flatten().collect();
+    tiers.sort_by_key(|(i, _)| *i);
+    tiers.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The gaps of every tier of `options.standard`, from the tiers' searches (`tiers`, as
+/// [`assess`] made them), one tier per core.
+pub fn tier_gaps(
+    roads: Roads,
+    scenario: &Scenario,
+    options: &Options,
+    tiers: &[TierResult],
+) -> Vec<Vec<Gap>> {
+    let graphs: Vec<&ProfileGraph> = roads.modes.iter().map(|m| m.graph).collect();
+    let incidents: Vec<([f64; 2], f64)> = scenario
+        .incidents
+        .iter()
+        .map(|s| (s.position, s.weight))
+        .collect();
+    options
+        .standard
+        .tiers
+        .par_iter()
+        .zip(tiers)
+        .map(|(tier, result)| {
+            find_gaps(
+                roads.network,
+                graphs[0],
+                &reach::mode_reach(&graphs, &result.labels),
+                &result.eligible,
+                tier.budget_s,
+                tier.units,
+                &incidents,
+                options.incident_near_m,
+            )
+        })
+        .collect()
 }
 
 /// The placements a tier counts: all, or those of its classes.
@@ -336,7 +408,7 @@ fn point_report(
     });
     let own;
     let (nearest_labels, nearest_k) = match reusable {
-        Some((t, r)) => (&r.labels, t.units),
+        Some((t, r)) => (&**r.labels, t.units),
         None => {
             own = super::search_with(
                 roads.engine,
@@ -346,7 +418,7 @@ fn point_report(
                 k_list,
                 max_budget_s,
             );
-            (&own, k_list)
+            (&own[..], k_list)
         }
     };
     let nearest_reach = reach::mode_reach(graphs, nearest_labels);

@@ -1,6 +1,7 @@
 //! The coverage overlay: road pieces cut exactly where the nearest-unit arrival time crosses
 //! each budget, each with its tier and its range of arrival times, as GeoJSON.
 
+use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use super::reach::ModeReach;
@@ -52,125 +53,136 @@ pub fn road_pieces(
 ) -> Vec<RoadPiece> {
     let max_budget_s = budgets_s.iter().fold(0.0f64, |a, &b| a.max(b));
     let by_edge = super::placements_by_edge(network.edges.len(), placements);
-    let mut pieces = Vec::new();
-    let mut lines: Vec<Line> = Vec::new();
-    let mut cuts: Vec<f64> = Vec::new();
-    for (e, edge) in network.edges.iter().enumerate() {
-        if !measure.is_usable(e) || edge.length_m == 0.0 {
-            continue;
-        }
-        lines.clear();
-        for (m, mode) in modes.iter().enumerate() {
-            let Some(direction) = mode.graph.edge_direction[e] else {
-                continue;
-            };
-            let time_s = mode.graph.edge_time_s[e];
-            let (tu, tv) = (
-                mode.labels.nearest_s(edge.from),
-                mode.labels.nearest_s(edge.to),
-            );
-            if direction.allows_forward() && tu <= max_budget_s {
-                lines.push(Line {
-                    start_s: tu,
-                    slope_s: time_s,
-                    lo: 0.0,
-                    hi: 1.0,
-                });
-            }
-            if direction.allows_backward() && tv <= max_budget_s {
-                lines.push(Line {
-                    start_s: tv + time_s,
-                    slope_s: -time_s,
-                    lo: 0.0,
-                    hi: 1.0,
-                });
-            }
-            for &i in &by_edge[e] {
-                let p = &placements[i];
-                if p.mode_index != m {
+    // Edges are cut independently: fixed chunks over the cores, joined in edge order (the
+    // command map cuts the whole city on every what-if).
+    const CHUNK: usize = 8192;
+    let edge_count = network.edges.len();
+    let chunks: Vec<Vec<RoadPiece>> = (0..edge_count.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let mut pieces = Vec::new();
+            let mut lines: Vec<Line> = Vec::new();
+            let mut cuts: Vec<f64> = Vec::new();
+            for e in c * CHUNK..((c + 1) * CHUNK).min(edge_count) {
+                let edge = &network.edges[e];
+                if !measure.is_usable(e) || edge.length_m == 0.0 {
                     continue;
                 }
-                let g = p.fraction.clamp(0.0, 1.0);
-                if direction.allows_forward() {
-                    lines.push(Line {
-                        start_s: p.start_s - g * time_s,
-                        slope_s: time_s,
-                        lo: g,
-                        hi: 1.0,
-                    });
+                lines.clear();
+                for (m, mode) in modes.iter().enumerate() {
+                    let Some(direction) = mode.graph.edge_direction[e] else {
+                        continue;
+                    };
+                    let time_s = mode.graph.edge_time_s[e];
+                    let (tu, tv) = (
+                        mode.labels.nearest_s(edge.from),
+                        mode.labels.nearest_s(edge.to),
+                    );
+                    if direction.allows_forward() && tu <= max_budget_s {
+                        lines.push(Line {
+                            start_s: tu,
+                            slope_s: time_s,
+                            lo: 0.0,
+                            hi: 1.0,
+                        });
+                    }
+                    if direction.allows_backward() && tv <= max_budget_s {
+                        lines.push(Line {
+                            start_s: tv + time_s,
+                            slope_s: -time_s,
+                            lo: 0.0,
+                            hi: 1.0,
+                        });
+                    }
+                    for &i in &by_edge[e] {
+                        let p = &placements[i];
+                        if p.mode_index != m {
+                            continue;
+                        }
+                        let g = p.fraction.clamp(0.0, 1.0);
+                        if direction.allows_forward() {
+                            lines.push(Line {
+                                start_s: p.start_s - g * time_s,
+                                slope_s: time_s,
+                                lo: g,
+                                hi: 1.0,
+                            });
+                        }
+                        if direction.allows_backward() {
+                            lines.push(Line {
+                                start_s: p.start_s + g * time_s,
+                                slope_s: -time_s,
+                                lo: 0.0,
+                                hi: g,
+                            });
+                        }
+                    }
                 }
-                if direction.allows_backward() {
-                    lines.push(Line {
-                        start_s: p.start_s + g * time_s,
-                        slope_s: -time_s,
-                        lo: 0.0,
-                        hi: g,
-                    });
+                if lines.is_empty() {
+                    continue;
+                }
+                cuts.clear();
+                cuts.extend([0.0, 1.0]);
+                for (i, a) in lines.iter().enumerate() {
+                    cuts.extend([a.lo, a.hi]);
+                    for &b in budgets_s {
+                        if a.slope_s != 0.0 {
+                            cuts.push((b - a.start_s) / a.slope_s);
+                        }
+                    }
+                    for c in &lines[i + 1..] {
+                        if a.slope_s != c.slope_s {
+                            cuts.push((c.start_s - a.start_s) / (a.slope_s - c.slope_s));
+                        }
+                    }
+                }
+                cuts.retain(|f| (0.0..=1.0).contains(f));
+                cuts.sort_by(f64::total_cmp);
+                cuts.dedup();
+                // Arrival on the piece [x, y] from the lines that span all of it: between two cuts one
+                // of them is the least, so the arrival is linear there (it may jump at a cut, where a
+                // one-way unit's line begins).
+                let arrival = |f: f64, x: f64, y: f64| {
+                    lines
+                        .iter()
+                        .filter(|l| l.lo <= x && y <= l.hi)
+                        .map(|l| l.at(f))
+                        .fold(f64::INFINITY, f64::min)
+                };
+                for w in cuts.windows(2) {
+                    let (x, y) = (w[0], w[1]);
+                    if y <= x {
+                        continue;
+                    }
+                    let mid = arrival((x + y) / 2.0, x, y);
+                    let Some(tier) = budgets_s.iter().position(|&b| mid <= b) else {
+                        continue;
+                    };
+                    let (ax, ay) = (arrival(x, x, y), arrival(y, x, y));
+                    let (lo_t, hi_t) = (ax.min(ay), ax.max(ay));
+                    match pieces.last_mut() {
+                        Some(last @ RoadPiece { .. })
+                            if last.edge == e as u32 && last.tier == tier && last.to == x =>
+                        {
+                            last.to = y;
+                            last.min_time_s = last.min_time_s.min(lo_t);
+                            last.max_time_s = last.max_time_s.max(hi_t);
+                        }
+                        _ => pieces.push(RoadPiece {
+                            edge: e as u32,
+                            from: x,
+                            to: y,
+                            tier,
+                            min_time_s: lo_t,
+                            max_time_s: hi_t,
+                        }),
+                    }
                 }
             }
-        }
-        if lines.is_empty() {
-            continue;
-        }
-        cuts.clear();
-        cuts.extend([0.0, 1.0]);
-        for (i, a) in lines.iter().enumerate() {
-            cuts.extend([a.lo, a.hi]);
-            for &b in budgets_s {
-                if a.slope_s != 0.0 {
-                    cuts.push((b - a.start_s) / a.slope_s);
-                }
-            }
-            for c in &lines[i + 1..] {
-                if a.slope_s != c.slope_s {
-                    cuts.push((c.start_s - a.start_s) / (a.slope_s - c.slope_s));
-                }
-            }
-        }
-        cuts.retain(|f| (0.0..=1.0).contains(f));
-        cuts.sort_by(f64::total_cmp);
-        cuts.dedup();
-        // Arrival on the piece [x, y] from the lines that span all of it: between two cuts one
-        // of them is the least, so the arrival is linear there (it may jump at a cut, where a
-        // one-way unit's line begins).
-        let arrival = |f: f64, x: f64, y: f64| {
-            lines
-                .iter()
-                .filter(|l| l.lo <= x && y <= l.hi)
-                .map(|l| l.at(f))
-                .fold(f64::INFINITY, f64::min)
-        };
-        for w in cuts.windows(2) {
-            let (x, y) = (w[0], w[1]);
-            if y <= x {
-                continue;
-            }
-            let mid = arrival((x + y) / 2.0, x, y);
-            let Some(tier) = budgets_s.iter().position(|&b| mid <= b) else {
-                continue;
-            };
-            let (ax, ay) = (arrival(x, x, y), arrival(y, x, y));
-            let (lo_t, hi_t) = (ax.min(ay), ax.max(ay));
-            match pieces.last_mut() {
-                Some(last @ RoadPiece { .. })
-                    if last.edge == e as u32 && last.tier == tier && last.to == x =>
-                {
-                    last.to = y;
-                    last.min_time_s = last.min_time_s.min(lo_t);
-                    last.max_time_s = last.max_time_s.max(hi_t);
-                }
-                _ => pieces.push(RoadPiece {
-                    edge: e as u32,
-                    from: x,
-                    to: y,
-                    tier,
-                    min_time_s: lo_t,
-                    max_time_s: hi_t,
-                }),
-            }
-        }
-    }
-    pieces
+            pieces
+        })
+        .collect();
+    chunks.concat()
 }
 
 /// The part of a polyline between two fractions of its (haversine) length.

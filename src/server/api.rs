@@ -13,7 +13,7 @@ use axum::Json;
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 
-use super::city::{Evaluation, MODES};
+use super::city::{City, Evaluation, MODES};
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::coverage::{overlay, polygons, reach};
@@ -203,7 +203,7 @@ pub fn summary(state: &AppState, rev: u64, evaluation: &Evaluation) -> Value {
             json!({
                 "budget_s": t.budget_s, "units": t.units, "classes": t.classes,
                 "covered_m": r.covered_m, "share": a.share(r.covered_m),
-                "gap_runs": r.gaps.len(), "gap_m": r.gaps.iter().map(|g| g.length_m).sum::<f64>(),
+                "uncovered_m": a.total_m - r.covered_m,
             })
         })
         .collect();
@@ -237,7 +237,7 @@ pub fn summary(state: &AppState, rev: u64, evaluation: &Evaluation) -> Value {
         "engine": if evaluation.closed_count > 0 { "dijkstra" } else { "phast" },
         "timings_ms": {
             "total": evaluation.compute_s * 1e3, "snap": t.snap_s * 1e3, "search": t.search_s * 1e3,
-            "coverage": t.coverage_s * 1e3, "tiers": t.tiers_s * 1e3, "points": t.points_s * 1e3, "gaps": t.gaps_s * 1e3,
+            "coverage": t.coverage_s * 1e3, "tiers": t.tiers_s * 1e3, "points": t.points_s * 1e3, "pieces": evaluation.pieces_s * 1e3,
         },
     })
 }
@@ -309,24 +309,20 @@ pub async fn coverage_gaps(
 ) -> Result<Response, ApiError> {
     let (_, evaluation) = evaluation_of(&state, &q)?;
     let limit = number(&q, "limit", Some(20.0), 0.0..=1000.0)? as usize;
-    Ok(geojson(&gaps_geojson(&state, &evaluation, limit)))
+    let city = state.city.clone();
+    let value = state
+        .compute(move || gaps_geojson(&city, &evaluation, limit))
+        .await?;
+    Ok(geojson(&value))
 }
 
 /// The `limit` largest gaps of every tier as a FeatureCollection of MultiLineStrings.
-pub fn gaps_geojson(state: &AppState, evaluation: &Evaluation, limit: usize) -> Value {
-    let network = &state.city.network;
-    let a = evaluation.assessment();
+pub fn gaps_geojson(city: &City, evaluation: &Evaluation, limit: usize) -> Value {
+    let network = &city.network;
     let mut features = Vec::new();
-    for (tier_index, (tier, r)) in state
-        .city
-        .options
-        .standard
-        .tiers
-        .iter()
-        .zip(&a.tiers)
-        .enumerate()
-    {
-        for (rank, gap) in r.gaps.iter().take(limit).enumerate() {
+    let tiers = city.options.standard.tiers.iter();
+    for (tier_index, (tier, gaps)) in tiers.zip(evaluation.gaps(city)).enumerate() {
+        for (rank, gap) in gaps.iter().take(limit).enumerate() {
             let lines: Vec<Vec<[f64; 2]>> = gap
                 .stretches
                 .iter()
@@ -468,7 +464,7 @@ fn scenario_from_body(body: &[u8], csv: bool) -> Result<Scenario, ApiError> {
 /// closed) and keeps it as a new revision for the tiles and overlays.
 #[utoipa::path(post, path = "/api/whatif", tag = "coverage",
     request_body(content = Object, description = "The whole changed scenario: a GeoJSON FeatureCollection as /api/scenario returns", content_type = "application/json"),
-    responses((status = 200, description = "Coverage summary of the new revision (`rev`), with `gaps` (GeoJSON) and `tiles` (the tile URL template)", body = Object),
+    responses((status = 200, description = "Coverage summary of the new revision (`rev`), with `tiles` (its tile URL template)", body = Object),
         (status = 400, description = "Not a scenario", body = ErrorBody),
         (status = 413, description = "Body or scenario too large", body = ErrorBody),
         (status = 503, description = "Server busy", body = ErrorBody)))]
@@ -482,7 +478,6 @@ pub async fn whatif(
     let evaluation = Arc::new(state.compute(move || city.evaluate(scenario)).await?);
     let rev = state.revisions.insert(evaluation.clone());
     let mut value = summary(&state, rev, &evaluation);
-    value["gaps"] = gaps_geojson(&state, &evaluation, 20);
     value["tiles"] = json!(format!("/api/tiles/{{z}}/{{x}}/{{y}}.mvt?rev={rev}"));
     value["timings_ms"]["request"] = json!(started.elapsed().as_secs_f64() * 1e3);
     Ok(Json(value))

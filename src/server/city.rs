@@ -7,6 +7,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::coverage::assess::{self, Assessment, Roads};
+use crate::coverage::gaps::Gap;
 use crate::coverage::hierarchy::Hierarchy;
 use crate::coverage::overlay::RoadPiece;
 use crate::coverage::{closures, Engine, ModeNetwork};
@@ -96,19 +97,23 @@ impl City {
             closed_count,
             detour,
             compute_s: 0.0,
+            pieces_s: 0.0,
             polygons: OnceLock::new(),
+            gaps: OnceLock::new(),
         };
         let assessment = assess::assess(
             self.roads(&evaluation, &self.mode_networks(&evaluation)),
             &evaluation.scenario,
             &self.options,
         );
+        let pieces_start = Instant::now();
         let mut pieces = {
             let modes = self.mode_networks(&evaluation);
             assessment.road_pieces(self.roads(&evaluation, &modes), &self.budgets())
         };
         evaluation.piece_start = tiles::group_pieces(&mut pieces, self.network.edges.len());
         evaluation.pieces = pieces;
+        evaluation.pieces_s = pieces_start.elapsed().as_secs_f64();
         evaluation.assessment = Some(assessment);
         evaluation.compute_s = start.elapsed().as_secs_f64();
         evaluation
@@ -188,11 +193,28 @@ pub struct Evaluation {
     detour: Option<Detour>,
     /// How long the evaluation took, in seconds.
     pub compute_s: f64,
+    /// How long cutting the roads into pieces for the tiles took, in seconds.
+    pub pieces_s: f64,
     /// Tier polygons, made on first request.
     pub polygons: OnceLock<serde_json::Value>,
+    /// The gaps of each tier, found on first request (a what-if does not wait for them).
+    gaps: OnceLock<Vec<Vec<Gap>>>,
 }
 
 impl Evaluation {
+    /// The gaps of every tier of the standard (found once, on first call).
+    pub fn gaps(&self, city: &City) -> &[Vec<Gap>] {
+        self.gaps.get_or_init(|| {
+            let modes = city.mode_networks(self);
+            assess::tier_gaps(
+                city.roads(self, &modes),
+                &self.scenario,
+                &city.options,
+                &self.assessment().tiers,
+            )
+        })
+    }
+
     /// The assessment.
     pub fn assessment(&self) -> &Assessment {
         self.assessment

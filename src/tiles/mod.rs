@@ -117,7 +117,11 @@ pub struct Coloring<'a> {
 
 /// Sorts `pieces` by edge and returns the start of each edge's run (length edges + 1).
 pub fn group_pieces(pieces: &mut [RoadPiece], edge_count: usize) -> Vec<u32> {
-    pieces.sort_by(|a, b| a.edge.cmp(&b.edge).then(a.from.total_cmp(&b.from)));
+    let order = |a: &RoadPiece, b: &RoadPiece| a.edge.cmp(&b.edge).then(a.from.total_cmp(&b.from));
+    // road_pieces already gives them in order: then this is one pass.
+    if !pieces.is_sorted_by(|a, b| order(a, b).is_le()) {
+        pieces.sort_by(order);
+    }
     let mut start = vec![0u32; edge_count + 1];
     for p in pieces.iter() {
         start[p.edge as usize + 1] += 1;

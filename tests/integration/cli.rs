@@ -263,7 +263,7 @@ fn the_demo_deployment_runs_clean() {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(summary["units"], 20);
-    assert_eq!(summary["points"].as_array().unwrap().len(), 30);
+    assert_eq!(summary["points"].as_array().unwrap().len(), 24 + 6 + 40);
     let shares: Vec<f64> = summary["tiers"]
         .as_array()
         .unwrap()

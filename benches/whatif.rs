@@ -1,0 +1,76 @@
+//! The command map's what-if on Porto (`../shared/data/porto.osm.pbf`): 200 seeded random
+//! units (car) and 50 checkpoints, the 1-3-5 minute standard; one unit moved per update, as
+//! when a planner drags it. Also the road tiles the map then asks for.
+//!
+//! `cargo bench --bench whatif`
+
+use std::path::PathBuf;
+
+use patrolmap::coverage::assess;
+use patrolmap::network::{self, NoProgress, ProfileSet};
+use patrolmap::scenario::{generate, Scenario};
+use patrolmap::server::{api, AppState, City};
+use patrolmap::tiles::TileId;
+
+const SEED: u64 = 7;
+
+struct Setup {
+    state: AppState,
+    scenario: Scenario,
+}
+
+fn setup() -> &'static Setup {
+    static SETUP: std::sync::OnceLock<Setup> = std::sync::OnceLock::new();
+    SETUP.get_or_init(|| {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/porto.osm.pbf");
+        let network = network::load(&path, &NoProgress).expect("porto");
+        let options = assess::Options {
+            gaps: false,
+            ..assess::Options::default()
+        };
+        let city = City::prepare("porto".into(), network, ProfileSet::default(), options);
+        let scenario = generate::random_scenario(&city.network, &city.graphs[0], 200, 50, SEED);
+        let base = city.evaluate(scenario.clone());
+        Setup {
+            state: AppState::new(city, base),
+            scenario,
+        }
+    })
+}
+
+fn main() {
+    divan::main();
+}
+
+/// One update: the moved scenario evaluated (snap, searches, covered length, tiers, points,
+/// road pieces for the tiles) and its summary serialised, as `/api/whatif` does.
+#[divan::bench(sample_count = 40)]
+fn whatif_update(bencher: divan::Bencher) {
+    let s = setup();
+    let mut step = 0usize;
+    bencher.bench_local(|| {
+        step += 1;
+        let mut scenario = s.scenario.clone();
+        let unit = &mut scenario.units[step % 200];
+        unit.position[0] += if step % 2 == 0 { 5e-4 } else { -5e-4 };
+        let evaluation = s.state.city.evaluate(scenario);
+        let summary = api::summary(&s.state, step as u64, &evaluation);
+        divan::black_box(serde_json::to_vec(&summary).unwrap().len())
+    });
+}
+
+/// Road tiles of the loaded scenario: a whole-city tile (zoom 12, pieces merged per tier) and
+/// a detail tile (zoom 15, one feature per piece) at the centre of Porto.
+#[divan::bench(args = [12, 15], sample_count = 40)]
+fn road_tile(bencher: divan::Bencher, z: u32) {
+    let s = setup();
+    let evaluation = s.state.revisions.base().clone();
+    let (lon, lat) = (-8.611_f64, 41.149_f64);
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let r = lat.to_radians();
+    let y =
+        ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    let id = TileId::new(z, x, y).unwrap();
+    bencher.bench(|| divan::black_box(s.state.city.road_tile(&evaluation, id).len()));
+}

@@ -1,0 +1,189 @@
+// Browser end-to-end tests of the command map: the real server on the demo city, Debian's
+// chromium driven by playwright-core (no browser download), the map's `idle` event awaited
+// before every look at the screen.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { PNG } from 'pngjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const binary = process.env.PATROLMAP_BIN ?? path.join(root, 'target/debug/patrolmap');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'];
+// The map's colours for 1, 3, 5 minutes and beyond (web/app.js).
+const ROAD_COLOURS = [[0x2e, 0xcc, 0x71], [0xf1, 0xc4, 0x0f], [0xff, 0x8c, 0x1a], [0xb3, 0x26, 0x1e]];
+
+let server;
+let base;
+let browser;
+
+before(async () => {
+  server = spawn(binary, ['serve', '--addr', '127.0.0.1:0', '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const firstLine = await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.once('exit', (code) => reject(new Error(`patrolmap serve exited with ${code}`)));
+    createInterface({ input: server.stdout }).once('line', resolve);
+  });
+  base = firstLine.trim().split(' ').pop().replace(/\/$/, '');
+  assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
+  browser = await chromium.launch({ executablePath: chromiumPath, args: ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stdin.end();
+  server?.kill();
+});
+
+/** A page on the command map, loaded and idle, with its console errors collected. */
+async function openMap(viewport = { width: 1600, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+  await page.goto(`${base}/`);
+  await page.waitForFunction(() => window.patrolmap?.map?.loaded() && window.patrolmap.state.summary, null, { timeout: 60000 });
+  await idle(page);
+  return { page, errors, context };
+}
+
+/** Waits until the map has drawn everything it has asked for. */
+async function idle(page) {
+  await page.evaluate(() => new Promise((resolve) => {
+    const map = window.patrolmap.map;
+    map.once('idle', resolve);
+    map.triggerRepaint();
+  }));
+}
+
+/** How many pixels of the map's area have one of the road colours. */
+async function roadPixels(page) {
+  const png = PNG.sync.read(await page.locator('#map canvas').screenshot());
+  let count = 0;
+  for (let i = 0; i < png.data.length; i += 4) {
+    const [r, g, b] = [png.data[i], png.data[i + 1], png.data[i + 2]];
+    if (ROAD_COLOURS.some(([cr, cg, cb]) => Math.abs(r - cr) + Math.abs(g - cg) + Math.abs(b - cb) < 40)) count += 1;
+  }
+  return count;
+}
+
+test('the page loads with no console errors and draws the road tiles', async () => {
+  const { page, errors, context } = await openMap();
+  assert.deepEqual(errors, []);
+  const pixels = await roadPixels(page);
+  assert.ok(pixels > 5000, `road pixels: ${pixels}`);
+  // Units are on the map as markers, and the stats panel has the tiers.
+  assert.ok(await page.locator('.unit-marker').count() >= 10);
+  assert.match(await page.locator('#stats').innerText(), /%/);
+  await context.close();
+});
+
+test('toggling the road layer hides the roads', async () => {
+  const { page, context } = await openMap();
+  const before = await roadPixels(page);
+  await page.locator('#toggles input[data-layer="roads"]').uncheck();
+  await idle(page);
+  assert.equal(await page.evaluate(() => window.patrolmap.map.getLayoutProperty('roads', 'visibility')), 'none');
+  const hidden = await roadPixels(page);
+  assert.ok(hidden < before / 20, `road pixels ${before} -> ${hidden}`);
+  await page.locator('#toggles input[data-layer="roads"]').check();
+  await idle(page);
+  assert.ok(await roadPixels(page) > before / 2);
+  // Units hide with their toggle too.
+  await page.locator('#toggles input[data-layer="units"]').uncheck();
+  assert.equal(await page.locator('.unit-marker').count(), 0);
+  await context.close();
+});
+
+test('dragging a unit changes the stats, and undo restores them', async () => {
+  const { page, errors, context } = await openMap();
+  const statsBefore = await page.locator('#stats').innerText();
+  const revBefore = await page.evaluate(() => window.patrolmap.state.rev);
+  const marker = page.locator('.unit-marker.car').first();
+  const box = await marker.boundingBox();
+  const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i += 1) await page.mouse.move(x + 25 * i, y + 18 * i);
+  await page.mouse.up();
+  await page.waitForFunction((rev) => window.patrolmap.state.rev > rev && !window.patrolmap.state.inFlight, revBefore);
+  await page.waitForFunction((text) => document.getElementById('stats').innerText !== text, statsBefore);
+  assert.notEqual(await page.locator('#stats').innerText(), statsBefore);
+  assert.equal(await page.locator('#undo').isEnabled(), true);
+  await page.locator('#undo').click();
+  await page.waitForFunction((text) => document.getElementById('stats').innerText === text && !window.patrolmap.state.inFlight, statsBefore);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('adding a unit by clicking, then deleting it', async () => {
+  const { page, context } = await openMap();
+  const count = await page.locator('.unit-marker').count();
+  await page.locator('.mode[data-mode="add"]').click();
+  const map = await page.locator('#map').boundingBox();
+  await page.mouse.click(map.x + map.width / 2, map.y + map.height / 2);
+  await page.waitForFunction((n) => document.querySelectorAll('.unit-marker').length === n + 1, count);
+  await page.waitForFunction(() => !window.patrolmap.state.inFlight && window.patrolmap.state.rev > 0);
+  // Placed or refused (the click may be far from a car road): every unit is counted.
+  const total = () => window.patrolmap.state.summary.units + window.patrolmap.state.summary.units_refused.length;
+  const units = await page.evaluate(total);
+  assert.equal(units, count + 1);
+  // A second click on the same spot at once would be a double click (the map zooms in).
+  await page.waitForTimeout(700);
+  await page.locator('.unit-marker').last().click();
+  await page.locator('#selection').waitFor();
+  await page.locator('#sel-delete').click();
+  await page.waitForFunction((n) => document.querySelectorAll('.unit-marker').length === n, count);
+  await page.waitForFunction((u) => !window.patrolmap.state.inFlight
+    && window.patrolmap.state.summary.units + window.patrolmap.state.summary.units_refused.length === u - 1, units);
+  await context.close();
+});
+
+test('clicking the map tells the arrival time and the nearest units', async () => {
+  const { page, context } = await openMap();
+  const marker = page.locator('.unit-marker.car').first();
+  const box = await marker.boundingBox();
+  // Just beside a unit: someone arrives.
+  await page.mouse.click(box.x + box.width / 2 + 25, box.y + box.height / 2);
+  await page.locator('.maplibregl-popup').waitFor();
+  const text = await page.locator('#info').innerText();
+  assert.match(text, /到达时间/);
+  assert.match(text, /\d+ 秒/);
+  await context.close();
+});
+
+test('switching language changes every label', async () => {
+  const { page, context } = await openMap();
+  assert.equal(await page.locator('header strong').innerText(), '巡防指挥图');
+  const zh = await page.locator('#panel').innerText();
+  await page.locator('#lang').click();
+  assert.equal(await page.locator('header strong').innerText(), 'Patrol command map');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  const en = await page.locator('#panel').innerText();
+  assert.notEqual(en, zh);
+  // No Chinese left in the English panel but the names of places and units from the data.
+  const labels = await page.locator('#panel [data-i18n], #legend, #toggles, #stats').allInnerTexts();
+  assert.ok(labels.every((t) => !/[\u4e00-\u9fff]/.test(t)), labels.join(' | '));
+  // Both languages have every key.
+  const keys = await page.evaluate(async () => (await import('/i18n.js')).KEYS);
+  assert.deepEqual([...keys.en].sort(), [...keys.zh].sort());
+  await page.locator('#lang').click();
+  assert.equal(await page.locator('header strong').innerText(), '巡防指挥图');
+  await context.close();
+});
+
+test('a laptop screen shows the whole panel and map', async () => {
+  const { page, errors, context } = await openMap({ width: 1366, height: 768 });
+  const map = await page.locator('#map').boundingBox();
+  assert.ok(map.width > 900 && map.height > 600, JSON.stringify(map));
+  assert.ok(await roadPixels(page) > 2000);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
