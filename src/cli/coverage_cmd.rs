@@ -189,6 +189,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         k: args.k,
         standard: args.standard().clone(),
         max_snap_m: args.max_snap_m,
+        pieces: args.geojson.is_some() || args.polygons.is_some(),
         ..assess::Options::default()
     };
     let roads = assess::Roads {
@@ -293,19 +294,17 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         write_json(path, &summary)?;
     }
     if args.geojson.is_some() || args.polygons.is_some() {
-        let mut budgets = args.budgets.clone();
-        budgets.sort_by(f64::total_cmp);
-        budgets.dedup();
-        let pieces = result.road_pieces(roads, &budgets);
+        let budgets = options.piece_budgets();
+        let pieces = &result.pieces;
         if let Some(path) = &args.geojson {
-            write_json(path, &overlay::pieces_geojson(network, &pieces, &budgets))?;
+            write_json(path, &overlay::pieces_geojson(network, pieces, &budgets))?;
         }
         if let Some(path) = &args.polygons {
             let options = PolygonOptions {
                 buffer_m: args.buffer_m,
                 cell_m: (args.buffer_m / 2.0).max(1.0),
             };
-            let tiers = polygons::tier_polygons(network, &pieces, budgets.len(), options);
+            let tiers = polygons::tier_polygons(network, pieces, budgets.len(), options);
             write_json(
                 path,
                 &polygons::polygons_geojson(&tiers, &budgets, args.buffer_m),

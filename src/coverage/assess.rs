@@ -11,6 +11,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::gaps::{find_gaps, Gap};
+use super::overlay::{road_pieces, RoadPiece};
 use super::search::Labels;
 use super::{reach, Engine, ModeNetwork, Placement, ResponseStandard, Tier, Unplaced};
 use crate::network::{ProfileGraph, RoadNetwork};
@@ -44,6 +45,18 @@ pub struct Options {
     /// Whether to find the gaps of every tier ([`TierResult::gaps`]); [`tier_gaps`] finds
     /// them later when they are left out (the command map asks only when it shows them).
     pub gaps: bool,
+    /// Whether to cut the roads into [`Assessment::pieces`] (the overlay, the map's tiles).
+    pub pieces: bool,
+}
+
+impl Options {
+    /// The budgets the pieces are cut at: the rows' budgets, ascending, without repeats.
+    pub fn piece_budgets(&self) -> Vec<f64> {
+        let mut b = self.budgets_s.clone();
+        b.sort_by(f64::total_cmp);
+        b.dedup();
+        b
+    }
 }
 
 impl Default for Options {
@@ -55,6 +68,7 @@ impl Default for Options {
             max_snap_m: 250.0,
             incident_near_m: 200.0,
             gaps: true,
+            pieces: false,
         }
     }
 }
@@ -126,6 +140,8 @@ pub struct Timings {
     pub points_s: f64,
     /// The gaps.
     pub gaps_s: f64,
+    /// The road pieces.
+    pub pieces_s: f64,
 }
 
 /// A whole assessment.
@@ -147,6 +163,9 @@ pub struct Assessment {
     pub points: Vec<PointReport>,
     /// Metres of usable car road: the denominator of every share.
     pub total_m: f64,
+    /// The roads cut where the nearest-unit time crosses each budget
+    /// ([`Options::piece_budgets`]), in edge order (empty unless [`Options::pieces`]).
+    pub pieces: Vec<RoadPiece>,
     /// How long each step took.
     pub timings: Timings,
 }
@@ -173,41 +192,19 @@ pub fn assess(roads: Roads, scenario: &Scenario, options: &Options) -> Assessmen
         super::place_units(&scenario.units, roads.modes, options.max_snap_m);
     timings.snap_s = start.elapsed().as_secs_f64();
 
-    let cutoff_s = options
-        .budgets_s
-        .iter()
-        .chain(options.standard.tiers.iter().map(|t| &t.budget_s))
-        .fold(0.0f64, |a, &b| a.max(b));
-    let start = Instant::now();
-    let labels = if options.k == 1 {
-        super::search_nearest_times(roads.engine, network, &graphs, &placements, cutoff_s)
-    } else {
-        super::search_with(
-            roads.engine,
-            network,
-            &graphs,
-            &placements,
-            options.k,
-            cutoff_s,
-        )
-    };
-    timings.search_s = start.elapsed().as_secs_f64();
-
-    let start = Instant::now();
-    let covered_m = reach::covered_lengths(
-        network,
-        graphs[0],
-        &reach::mode_reach(&graphs, &labels),
-        &placements,
-        &options.budgets_s,
-        options.k,
+    // The main search (rows, node times, pieces) and the tiers' searches are independent:
+    // one on each core.
+    let ((labels, covered_m, pieces), tiers) = rayon::join(
+        || main_search(roads, &graphs, options, &placements, &mut timings),
+        || {
+            let start = Instant::now();
+            let tiers = measure_tiers(roads, &graphs, scenario, &options.standard, &placements);
+            (tiers, start.elapsed().as_secs_f64())
+        },
     );
-    timings.coverage_s = start.elapsed().as_secs_f64();
+    let (mut tiers, tiers_s) = tiers;
+    timings.tiers_s = tiers_s;
     let node_times_s = super::nearest_node_times(&labels, network.nodes.len());
-
-    let start = Instant::now();
-    let mut tiers = measure_tiers(roads, &graphs, scenario, &options.standard, &placements);
-    timings.tiers_s = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
     let points = point_report(roads, &graphs, scenario, options, &placements, &tiers);
@@ -235,8 +232,66 @@ pub fn assess(roads: Roads, scenario: &Scenario, options: &Options) -> Assessmen
         tiers,
         points,
         total_m,
+        pieces,
         timings,
     }
+}
+
+/// The main search (`options.k` labels up to the largest budget), the covered metres of the
+/// rows, and the road pieces when asked for.
+fn main_search(
+    roads: Roads,
+    graphs: &[&ProfileGraph],
+    options: &Options,
+    placements: &[Placement],
+    timings: &mut Timings,
+) -> (Vec<Labels>, Vec<Vec<f64>>, Vec<RoadPiece>) {
+    let cutoff_s = options
+        .budgets_s
+        .iter()
+        .chain(options.standard.tiers.iter().map(|t| &t.budget_s))
+        .fold(0.0f64, |a, &b| a.max(b));
+    let start = Instant::now();
+    let labels = if options.k == 1 {
+        super::search_nearest_times(roads.engine, roads.network, graphs, placements, cutoff_s)
+    } else {
+        super::search_with(
+            roads.engine,
+            roads.network,
+            graphs,
+            placements,
+            options.k,
+            cutoff_s,
+        )
+    };
+    timings.search_s = start.elapsed().as_secs_f64();
+
+    let start = Instant::now();
+    let modes = reach::mode_reach(graphs, &labels);
+    let covered_m = reach::covered_lengths(
+        roads.network,
+        graphs[0],
+        &modes,
+        placements,
+        &options.budgets_s,
+        options.k,
+    );
+    timings.coverage_s = start.elapsed().as_secs_f64();
+
+    let start = Instant::now();
+    let pieces = if options.pieces {
+        road_pieces(
+            roads.network,
+            graphs[0],
+            &modes,
+            placements,
+            &options.piece_budgets(),
+        )
+    } else {
+        Vec::new()
+    };
+    timings.pieces_s = start.elapsed().as_secs_f64();
+    (labels, covered_m, pieces)
 }
 
 /// Covered metres of every tier of `standard`, with its eligible units and search.
@@ -488,20 +543,4 @@ fn point_report(
             report
         })
         .collect()
-}
-
-impl Assessment {
-    /// The road pieces of the overlay (cut where the nearest-unit time crosses each of
-    /// `budgets_s`, ascending and no larger than the largest budget assessed), from the main
-    /// search: no search of its own.
-    pub fn road_pieces(&self, roads: Roads, budgets_s: &[f64]) -> Vec<super::overlay::RoadPiece> {
-        let graphs: Vec<&ProfileGraph> = roads.modes.iter().map(|m| m.graph).collect();
-        super::overlay::road_pieces(
-            roads.network,
-            graphs[0],
-            &reach::mode_reach(&graphs, &self.labels),
-            &self.placements,
-            budgets_s,
-        )
-    }
 }

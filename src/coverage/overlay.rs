@@ -63,8 +63,9 @@ pub fn road_pieces(
             let mut pieces = Vec::new();
             let mut lines: Vec<Line> = Vec::new();
             let mut cuts: Vec<f64> = Vec::new();
-            for e in c * CHUNK..((c + 1) * CHUNK).min(edge_count) {
-                let edge = &network.edges[e];
+            let range = c * CHUNK..((c + 1) * CHUNK).min(edge_count);
+            for (e, edge) in network.edges[range.clone()].iter().enumerate() {
+                let e = range.start + e;
                 if !measure.is_usable(e) || edge.length_m == 0.0 {
                     continue;
                 }

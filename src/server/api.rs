@@ -237,7 +237,7 @@ pub fn summary(state: &AppState, rev: u64, evaluation: &Evaluation) -> Value {
         "engine": if evaluation.closed_count > 0 { "dijkstra" } else { "phast" },
         "timings_ms": {
             "total": evaluation.compute_s * 1e3, "snap": t.snap_s * 1e3, "search": t.search_s * 1e3,
-            "coverage": t.coverage_s * 1e3, "tiers": t.tiers_s * 1e3, "points": t.points_s * 1e3, "pieces": evaluation.pieces_s * 1e3,
+            "coverage": t.coverage_s * 1e3, "tiers": t.tiers_s * 1e3, "points": t.points_s * 1e3, "pieces": t.pieces_s * 1e3,
         },
     })
 }

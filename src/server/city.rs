@@ -42,13 +42,17 @@ pub struct City {
 
 impl City {
     /// Prepares `network` for every mode (the hierarchies in parallel; a few seconds on a city
-    /// of 60k nodes).
+    /// of 60k nodes). Every evaluation cuts the roads into pieces for the tiles.
     pub fn prepare(
         name: String,
         network: RoadNetwork,
         profiles: ProfileSet,
         options: assess::Options,
     ) -> City {
+        let options = assess::Options {
+            pieces: true,
+            ..options
+        };
         let graphs: Vec<ProfileGraph> = MODES
             .iter()
             .map(|&m| ProfileGraph::build(&network, profiles.get(m)))
@@ -97,23 +101,17 @@ impl City {
             closed_count,
             detour,
             compute_s: 0.0,
-            pieces_s: 0.0,
             polygons: OnceLock::new(),
             gaps: OnceLock::new(),
         };
-        let assessment = assess::assess(
+        let mut assessment = assess::assess(
             self.roads(&evaluation, &self.mode_networks(&evaluation)),
             &evaluation.scenario,
             &self.options,
         );
-        let pieces_start = Instant::now();
-        let mut pieces = {
-            let modes = self.mode_networks(&evaluation);
-            assessment.road_pieces(self.roads(&evaluation, &modes), &self.budgets())
-        };
+        let mut pieces = std::mem::take(&mut assessment.pieces);
         evaluation.piece_start = tiles::group_pieces(&mut pieces, self.network.edges.len());
         evaluation.pieces = pieces;
-        evaluation.pieces_s = pieces_start.elapsed().as_secs_f64();
         evaluation.assessment = Some(assessment);
         evaluation.compute_s = start.elapsed().as_secs_f64();
         evaluation
@@ -121,10 +119,7 @@ impl City {
 
     /// The budgets the map colours by, ascending, without repeats.
     pub fn budgets(&self) -> Vec<f64> {
-        let mut b = self.options.budgets_s.clone();
-        b.sort_by(f64::total_cmp);
-        b.dedup();
-        b
+        self.options.piece_budgets()
     }
 
     /// The graphs and snap indexes `evaluation` runs on.
@@ -193,8 +188,6 @@ pub struct Evaluation {
     detour: Option<Detour>,
     /// How long the evaluation took, in seconds.
     pub compute_s: f64,
-    /// How long cutting the roads into pieces for the tiles took, in seconds.
-    pub pieces_s: f64,
     /// Tier polygons, made on first request.
     pub polygons: OnceLock<serde_json::Value>,
     /// The gaps of each tier, found on first request (a what-if does not wait for them).
