@@ -11,8 +11,8 @@ import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const binary = process.env.PATROLMAP_BIN ?? path.join(root, 'target/debug/patrolmap');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const binary = process.env.PATROLMAP_BIN || path.join(root, 'target/debug/patrolmap');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'];
 // The map's colours for 1, 3, 5 minutes and beyond (web/app.js).
@@ -79,6 +79,8 @@ test('the page loads with no console errors and draws the road tiles', async () 
   assert.deepEqual(errors, []);
   const pixels = await roadPixels(page);
   assert.ok(pixels > 5000, `road pixels: ${pixels}`);
+  // Kept for the README (docs/command-map.png is a copy of it).
+  await page.screenshot({ path: path.join(root, 'target/command-map.png') });
   // Units are on the map as markers, and the stats panel has the tiers.
   assert.ok(await page.locator('.unit-marker').count() >= 10);
   assert.match(await page.locator('#stats').innerText(), /%/);
