@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use patrolmap::coverage::assess;
 use patrolmap::network::{self, NoProgress, ProfileSet};
-use patrolmap::scenario::{generate, Scenario};
+use patrolmap::scenario::{generate, Closure, Scenario};
 use patrolmap::server::{api, AppState, City};
 use patrolmap::tiles::TileId;
 
@@ -54,6 +54,40 @@ fn whatif_update(bencher: divan::Bencher) {
         let unit = &mut scenario.units[step % 200];
         unit.position[0] += if step % 2 == 0 { 5e-4 } else { -5e-4 };
         let evaluation = s.state.city.evaluate(scenario);
+        let summary = api::summary(&s.state, step as u64, &evaluation);
+        divan::black_box(serde_json::to_vec(&summary).unwrap().len())
+    });
+}
+
+/// The same with one road closed (a planner's click): the graphs of every mode are rebuilt
+/// without it and searched with Dijkstra, as the hierarchies no longer hold.
+#[divan::bench(sample_count = 20)]
+fn whatif_update_with_a_closed_road(bencher: divan::Bencher) {
+    let s = setup();
+    let network = &s.state.city.network;
+    // The longest car edge near the centre.
+    let e = (0..network.edges.len())
+        .filter(|&e| s.state.city.graphs[0].is_usable(e))
+        .max_by(|&a, &b| {
+            network.edges[a]
+                .length_m
+                .total_cmp(&network.edges[b].length_m)
+        })
+        .unwrap();
+    let mut scenario = s.scenario.clone();
+    scenario.closures.push(Closure {
+        id: "works".into(),
+        ring: network.geometry(e).to_vec(),
+        polygon: false,
+        feature: 0,
+    });
+    let mut step = 0usize;
+    bencher.bench_local(|| {
+        step += 1;
+        let mut scenario = scenario.clone();
+        scenario.units[step % 200].position[0] += if step % 2 == 0 { 5e-4 } else { -5e-4 };
+        let evaluation = s.state.city.evaluate(scenario);
+        assert!(evaluation.closed_count > 0);
         let summary = api::summary(&s.state, step as u64, &evaluation);
         divan::black_box(serde_json::to_vec(&summary).unwrap().len())
     });

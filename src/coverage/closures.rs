@@ -3,7 +3,7 @@
 //! A closure polygon (an event perimeter) closes every edge that enters it; a closure line
 //! (works on a street) closes the edges whose middle lies within [`LINE_TOLERANCE_M`] of it.
 
-use geo::{Coord, Distance, Euclidean, Intersects, LineString, Point, Polygon};
+use geo::{BoundingRect, Coord, Distance, Euclidean, Intersects, LineString, Point, Polygon, Rect};
 
 use crate::network::geodesy::point_along;
 use crate::network::RoadNetwork;
@@ -38,18 +38,43 @@ pub fn closed_edges(network: &RoadNetwork, closures: &[Closure]) -> Vec<bool> {
         x: p[0] * m_per_deg_lon,
         y: p[1] * m_per_deg_lat,
     };
-    let shapes: Vec<(bool, Polygon<f64>, LineString<f64>)> = closures
+    // Each shape with its bounding box widened by the tolerance: most edges are far from
+    // every closure and are dismissed by two comparisons (a long closure line has hundreds of
+    // segments, and a city 100k edges).
+    let shapes: Vec<(bool, Polygon<f64>, LineString<f64>, Rect<f64>)> = closures
         .iter()
-        .map(|c| {
+        .filter_map(|c| {
             let line: LineString<f64> = c.ring.iter().map(|&p| to_xy(p)).collect();
-            (c.polygon, Polygon::new(line.clone(), vec![]), line)
+            let rect = line.bounding_rect()?;
+            let pad = Coord {
+                x: LINE_TOLERANCE_M,
+                y: LINE_TOLERANCE_M,
+            };
+            let rect = Rect::new(rect.min() - pad, rect.max() + pad);
+            Some((c.polygon, Polygon::new(line.clone(), vec![]), line, rect))
         })
         .collect();
     for (e, flag) in closed.iter_mut().enumerate() {
         let geometry = network.geometry(e);
+        let Some(&first) = geometry.first() else {
+            continue;
+        };
+        let (mut lo, mut hi) = (to_xy(first), to_xy(first));
+        for &p in geometry {
+            let c = to_xy(p);
+            (lo.x, lo.y, hi.x, hi.y) = (lo.x.min(c.x), lo.y.min(c.y), hi.x.max(c.x), hi.y.max(c.y));
+        }
+        let edge_rect = Rect::new(lo, hi);
+        let mut near = shapes
+            .iter()
+            .filter(|s| s.3.intersects(&edge_rect))
+            .peekable();
+        if near.peek().is_none() {
+            continue;
+        }
         let edge_line: LineString<f64> = geometry.iter().map(|&p| to_xy(p)).collect();
         let middle = Point::from(to_xy(point_along(geometry, 0.5)));
-        *flag = shapes.iter().any(|(is_polygon, polygon, line)| {
+        *flag = near.any(|(is_polygon, polygon, line, _)| {
             if *is_polygon {
                 edge_line.intersects(polygon)
             } else {

@@ -1,7 +1,7 @@
 //! The city the server serves: its road network prepared once for every travel mode (graphs,
 //! snap indexes, contraction hierarchies, tile index), and the evaluation of a scenario on it.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -38,6 +38,8 @@ pub struct City {
     pub tiles: RoadTiles,
     /// What every assessment measures.
     pub options: assess::Options,
+    /// The last graphs made without closed roads, with the closed edges they are for.
+    last_detour: Mutex<Option<(Vec<bool>, Arc<Detour>)>>,
 }
 
 impl City {
@@ -72,6 +74,7 @@ impl City {
             hierarchies,
             tiles,
             options,
+            last_detour: Mutex::new(None),
         }
     }
 
@@ -81,17 +84,7 @@ impl City {
         let start = Instant::now();
         let closed = closures::closed_edges(&self.network, &scenario.closures);
         let closed_count = closed.iter().filter(|&&c| c).count();
-        let detour = (closed_count > 0).then(|| {
-            let graphs: Vec<ProfileGraph> = MODES
-                .iter()
-                .map(|&m| ProfileGraph::build_without(&self.network, self.profiles.get(m), &closed))
-                .collect();
-            let indexes = graphs
-                .iter()
-                .map(|g| SnapIndex::build(&self.network, g))
-                .collect();
-            Detour { graphs, indexes }
-        });
+        let detour = (closed_count > 0).then(|| self.detour(&closed));
         let mut evaluation = Evaluation {
             scenario,
             assessment: None,
@@ -115,6 +108,28 @@ impl City {
         evaluation.assessment = Some(assessment);
         evaluation.compute_s = start.elapsed().as_secs_f64();
         evaluation
+    }
+
+    /// The graphs without the `closed` edges: the last ones made when the same roads are
+    /// closed (a planner drags units around a closure), else made anew.
+    fn detour(&self, closed: &[bool]) -> Arc<Detour> {
+        let mut last = self.last_detour.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((edges, detour)) = last.as_ref() {
+            if edges == closed {
+                return detour.clone();
+            }
+        }
+        let graphs: Vec<ProfileGraph> = MODES
+            .par_iter()
+            .map(|&m| ProfileGraph::build_without(&self.network, self.profiles.get(m), closed))
+            .collect();
+        let indexes = graphs
+            .par_iter()
+            .map(|g| SnapIndex::build(&self.network, g))
+            .collect();
+        let detour = Arc::new(Detour { graphs, indexes });
+        *last = Some((closed.to_vec(), detour.clone()));
+        detour
     }
 
     /// The budgets the map colours by, ascending, without repeats.
@@ -185,7 +200,7 @@ pub struct Evaluation {
     pub closed: Vec<bool>,
     /// How many edges are closed.
     pub closed_count: usize,
-    detour: Option<Detour>,
+    detour: Option<Arc<Detour>>,
     /// How long the evaluation took, in seconds.
     pub compute_s: f64,
     /// Tier polygons, made on first request.
