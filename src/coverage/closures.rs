@@ -12,6 +12,14 @@ use crate::scenario::Closure;
 /// How near a closure line an edge's middle must be to be closed, in metres.
 pub const LINE_TOLERANCE_M: f64 = 10.0;
 
+/// A closure in metres, with its bounding box widened by the line tolerance.
+struct Shape {
+    is_polygon: bool,
+    polygon: Polygon<f64>,
+    line: LineString<f64>,
+    rect: Rect<f64>,
+}
+
 /// `closed[e]`: whether edge `e` is closed by any of `closures`.
 ///
 /// ```
@@ -41,7 +49,7 @@ pub fn closed_edges(network: &RoadNetwork, closures: &[Closure]) -> Vec<bool> {
     // Each shape with its bounding box widened by the tolerance: most edges are far from
     // every closure and are dismissed by two comparisons (a long closure line has hundreds of
     // segments, and a city 100k edges).
-    let shapes: Vec<(bool, Polygon<f64>, LineString<f64>, Rect<f64>)> = closures
+    let shapes: Vec<Shape> = closures
         .iter()
         .filter_map(|c| {
             let line: LineString<f64> = c.ring.iter().map(|&p| to_xy(p)).collect();
@@ -51,7 +59,12 @@ pub fn closed_edges(network: &RoadNetwork, closures: &[Closure]) -> Vec<bool> {
                 y: LINE_TOLERANCE_M,
             };
             let rect = Rect::new(rect.min() - pad, rect.max() + pad);
-            Some((c.polygon, Polygon::new(line.clone(), vec![]), line, rect))
+            Some(Shape {
+                is_polygon: c.polygon,
+                polygon: Polygon::new(line.clone(), vec![]),
+                line,
+                rect,
+            })
         })
         .collect();
     for (e, flag) in closed.iter_mut().enumerate() {
@@ -67,18 +80,18 @@ pub fn closed_edges(network: &RoadNetwork, closures: &[Closure]) -> Vec<bool> {
         let edge_rect = Rect::new(lo, hi);
         let mut near = shapes
             .iter()
-            .filter(|s| s.3.intersects(&edge_rect))
+            .filter(|s| s.rect.intersects(&edge_rect))
             .peekable();
         if near.peek().is_none() {
             continue;
         }
         let edge_line: LineString<f64> = geometry.iter().map(|&p| to_xy(p)).collect();
         let middle = Point::from(to_xy(point_along(geometry, 0.5)));
-        *flag = near.any(|(is_polygon, polygon, line, _)| {
-            if *is_polygon {
-                edge_line.intersects(polygon)
+        *flag = near.any(|s| {
+            if s.is_polygon {
+                edge_line.intersects(&s.polygon)
             } else {
-                Euclidean.distance(&middle, line) <= LINE_TOLERANCE_M
+                Euclidean.distance(&middle, &s.line) <= LINE_TOLERANCE_M
             }
         });
     }
