@@ -6,7 +6,9 @@ import { t, translatePage, setLanguage, language } from '/i18n.js';
 
 const TIER_COLOURS = ['#2ecc71', '#f1c40f', '#ff8c1a'];
 const BEYOND_COLOUR = '#b3261e';
+// One character on each marker: a post by its class, a patrol unit by its mode.
 const MODE_LETTER = { 'zh-CN': { car: '车', ebike: '电', foot: '步' }, en: { car: 'C', ebike: 'E', foot: 'F' } };
+const POST_LETTER = { 'zh-CN': { kiosk: '亭', station: '所', sub_bureau: '局', armed: '武' }, en: { kiosk: 'K', station: 'S', sub_bureau: 'B', armed: 'A' } };
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
 const state = {
@@ -92,6 +94,9 @@ function makeMap(info) {
         { id: 'background', type: 'background', paint: { 'background-color': '#0d1620' } },
         { id: 'polygons', type: 'fill', source: 'polygons', layout: { visibility: 'none' },
           paint: { 'fill-color': ['match', ['get', 'tier'], ...budgets.flatMap((_, i) => [i, tierColour(i, budgets.length)]), BEYOND_COLOUR], 'fill-opacity': 0.18 } },
+        // Gaps as a wide halo under the roads, so their arrival colours stay readable.
+        { id: 'gaps', type: 'line', source: 'gaps', layout: { visibility: 'none', 'line-join': 'round' },
+          paint: { 'line-color': '#ff00aa', 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 5, 16, 16], 'line-opacity': 0.35 } },
         { id: 'roads-other', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'other'],
           paint: { 'line-color': '#4b5d6e', 'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.5, 17, 2] } },
         { id: 'roads', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'car'],
@@ -99,8 +104,6 @@ function makeMap(info) {
           paint: { 'line-color': roadColour(budgets), 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1, 14, 2.5, 18, 7] } },
         { id: 'roads-closed', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'closed'],
           paint: { 'line-color': '#d0d0d0', 'line-dasharray': [1, 1], 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1.5, 18, 8] } },
-        { id: 'gaps', type: 'line', source: 'gaps', layout: { visibility: 'none' },
-          paint: { 'line-color': '#ff00aa', 'line-width': ['+', 3, ['*', 2, ['get', 'tier']]], 'line-opacity': 0.5 } },
         { id: 'patrol_lines', type: 'line', source: 'patrol_lines',
           paint: { 'line-color': '#3ea6ff', 'line-width': 3, 'line-dasharray': [2, 1] } },
         { id: 'incidents', type: 'circle', source: 'sites', filter: ['==', ['get', 'kind'], 'incident'],
@@ -141,7 +144,7 @@ function markerElement(f, index) {
   const p = f.properties;
   const mode = p.mode ?? 'car';
   el.className = `unit-marker ${mode} ${p.kind === 'post' ? 'post' : ''}`;
-  el.textContent = MODE_LETTER[language()][mode] ?? '?';
+  el.textContent = (p.kind === 'post' ? POST_LETTER[language()][p.class] : null) ?? MODE_LETTER[language()][mode] ?? '?';
   el.title = `${p.name ?? p.id} · ${t(p.kind === 'post' ? 'kind_post' : 'kind_unit')} · ${t(mode)}${p.class ? ' · ' + p.class : ''}`;
   el.dataset.index = String(index);
   el.dataset.id = p.id ?? '';
@@ -221,7 +224,8 @@ function applySummary(map, summary) {
 // Polygons and gaps are asked for only while their layer shows: a what-if does not wait.
 async function loadOverlay(map, name) {
   const rev = state.rev;
-  const query = name === 'gaps' ? '&limit=10' : '';
+  // Gaps: the ten largest runs of road where the full-force tier (the last) is not met.
+  const query = name === 'gaps' ? `&limit=10&tier=${state.info.tiers.length - 1}` : '';
   const data = await (await api(`/api/coverage/${name}?rev=${rev}${query}`)).json();
   if (rev === state.rev) map.getSource(name).setData(data);
 }

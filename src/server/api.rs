@@ -299,7 +299,8 @@ pub async fn coverage_polygons(
 /// The largest gaps of each tier as lines.
 #[utoipa::path(get, path = "/api/coverage/gaps", tag = "coverage",
     params(("rev" = Option<u64>, Query, description = "Revision (0 by default)"),
-        ("limit" = Option<u32>, Query, description = "Gaps per tier (20 by default, at most 1000)")),
+        ("limit" = Option<u32>, Query, description = "Gaps per tier (20 by default, at most 1000)"),
+        ("tier" = Option<u32>, Query, description = "Only this tier of the standard (its index from 0); all by default")),
     responses((status = 200, description = "FeatureCollection of gap stretches with tier, rank and length", body = Object),
         (status = 400, description = "Bad parameter", body = ErrorBody),
         (status = 404, description = "Revision not kept", body = ErrorBody)))]
@@ -309,19 +310,33 @@ pub async fn coverage_gaps(
 ) -> Result<Response, ApiError> {
     let (_, evaluation) = evaluation_of(&state, &q)?;
     let limit = number(&q, "limit", Some(20.0), 0.0..=1000.0)? as usize;
+    let tier_count = state.city.options.standard.tiers.len();
+    let tier = match q.contains_key("tier") {
+        true => Some(number(&q, "tier", None, 0.0..=(tier_count as f64 - 1.0))? as usize),
+        false => None,
+    };
     let city = state.city.clone();
     let value = state
-        .compute(move || gaps_geojson(&city, &evaluation, limit))
+        .compute(move || gaps_geojson(&city, &evaluation, limit, tier))
         .await?;
     Ok(geojson(&value))
 }
 
-/// The `limit` largest gaps of every tier as a FeatureCollection of MultiLineStrings.
-pub fn gaps_geojson(city: &City, evaluation: &Evaluation, limit: usize) -> Value {
+/// The `limit` largest gaps of every tier (or only of `only_tier`) as a FeatureCollection of
+/// MultiLineStrings.
+pub fn gaps_geojson(
+    city: &City,
+    evaluation: &Evaluation,
+    limit: usize,
+    only_tier: Option<usize>,
+) -> Value {
     let network = &city.network;
     let mut features = Vec::new();
     let tiers = city.options.standard.tiers.iter();
     for (tier_index, (tier, gaps)) in tiers.zip(evaluation.gaps(city)).enumerate() {
+        if only_tier.is_some_and(|t| t != tier_index) {
+            continue;
+        }
         for (rank, gap) in gaps.iter().take(limit).enumerate() {
             let lines: Vec<Vec<[f64; 2]>> = gap
                 .stretches

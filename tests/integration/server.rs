@@ -525,6 +525,11 @@ fn overlays_are_feature_collections() {
     assert!(gaps
         .iter()
         .all(|g| g["properties"]["rank"].as_u64().unwrap() <= 3));
+    let last = get("/api/coverage/gaps?limit=2&tier=2").json();
+    let last = last["features"].as_array().unwrap();
+    assert!(!last.is_empty() && last.len() <= 2);
+    assert!(last.iter().all(|g| g["properties"]["tier"] == 2));
+    assert_error(&get("/api/coverage/gaps?tier=3"), 400, Some("tier"));
     assert_error(&get("/api/coverage/gaps?limit=-1"), 400, Some("limit"));
     assert_error(&get("/api/coverage?rev=x"), 400, Some("rev"));
 }

@@ -148,6 +148,34 @@ test('adding a unit by clicking, then deleting it', async () => {
   await context.close();
 });
 
+test('closing a road by clicking it, then reopening it', async () => {
+  const { page, errors, context } = await openMap();
+  // A road beside a unit, and where its middle is on the screen.
+  const spot = await page.evaluate(async () => {
+    const { map, state } = window.patrolmap;
+    const unit = state.scenario.features.find((f) => f.properties.kind === 'unit' && f.properties.mode === 'car');
+    const [lon, lat] = unit.geometry.coordinates;
+    const road = await (await fetch(`/api/roads/at?lon=${lon}&lat=${lat}`)).json();
+    map.jumpTo({ center: road.properties.middle, zoom: 17 });
+    return { middle: road.properties.middle };
+  });
+  await idle(page);
+  const box = await page.locator('#map').boundingBox();
+  const point = await page.evaluate((m) => window.patrolmap.map.project(m), spot.middle);
+  await page.locator('.mode[data-mode="close"]').click();
+  await page.mouse.click(box.x + point.x, box.y + point.y);
+  await page.waitForFunction(() => !window.patrolmap.state.inFlight && window.patrolmap.state.summary.closed_edges >= 1);
+  assert.ok(await page.evaluate(() => window.patrolmap.state.scenario.features.some((f) => f.properties.kind === 'closure')));
+  await idle(page);
+  const closedDrawn = await page.evaluate(() => window.patrolmap.map.queryRenderedFeatures({ layers: ['roads-closed'] }).length);
+  assert.ok(closedDrawn > 0, 'the closed road is drawn as closed');
+  await page.waitForTimeout(700); // not a double click
+  await page.mouse.click(box.x + point.x, box.y + point.y);
+  await page.waitForFunction(() => !window.patrolmap.state.inFlight && window.patrolmap.state.summary.closed_edges === 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('clicking the map tells the arrival time and the nearest units', async () => {
   const { page, context } = await openMap();
   const marker = page.locator('.unit-marker.car').first();
