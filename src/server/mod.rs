@@ -24,7 +24,7 @@ use axum::Router;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
 pub use city::{City, Evaluation};
 use error::ApiError;
@@ -199,6 +199,7 @@ pub fn router(state: AppState, web: &WebFiles) -> Router {
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_announced_oversize))
         .with_state(state);
     let csp = "default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src blob:; \
                style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
@@ -220,7 +221,34 @@ pub fn router(state: AppState, web: &WebFiles) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+}
+
+/// Refuses a body whose announced length is over [`BODY_LIMIT`] before reading any of it
+/// (the extractors' own limit catches bodies sent without a length).
+async fn refuse_announced_oversize(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            message: format!("the body is over the {BODY_LIMIT} bytes allowed"),
+            field: Some("body".into()),
+        }
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// Serves `state` on `addr` until Ctrl-C or SIGTERM (or, with `stop_on_stdin_close`, the end

@@ -330,12 +330,30 @@ fn whatif_rejects_bad_scenarios_with_json_errors() {
         .as_str()
         .unwrap()
         .contains("mode"));
-    // Bodies over the limit are refused before they are read whole.
-    let huge = format!(
-        r#"{{"type":"FeatureCollection","features":[],"pad":"{}"}}"#,
-        "x".repeat(17 * 1024 * 1024)
-    );
-    assert_error(&post("/api/whatif", &huge), 413, Some("body"));
+    // A body over the limit is refused from its announced length, before it is sent: only
+    // the headers go out here (a client streaming all of it would meet a closed connection).
+    let reply = headers_only_post("/api/whatif", 17 * 1024 * 1024);
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    let body: Value = serde_json::from_str(reply.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["field"], "body", "{body}");
+}
+
+/// Sends a POST's headers announcing `length` bytes and no body; returns the raw reply.
+fn headers_only_post(path: &str, length: usize) -> String {
+    use std::io::{Read, Write};
+    let address = server().base.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    String::from_utf8_lossy(&reply).into_owned()
 }
 
 #[test]
