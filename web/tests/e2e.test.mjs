@@ -23,10 +23,13 @@ let base;
 let browser;
 
 before(async () => {
-  server = spawn(binary, ['serve', '--addr', '127.0.0.1:0', '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  server = spawn(binary, ['serve', '--addr', '127.0.0.1:0', '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // The request log stays out of the test report; it is shown if the server fails to start.
+  let log = '';
+  server.stderr.on('data', (chunk) => { log = (log + chunk).slice(-4000); });
   const firstLine = await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.once('exit', (code) => reject(new Error(`patrolmap serve exited with ${code}`)));
+    server.once('exit', (code) => reject(new Error(`patrolmap serve exited with ${code}:\n${log}`)));
     createInterface({ input: server.stdout }).once('line', resolve);
   });
   base = firstLine.trim().split(' ').pop().replace(/\/$/, '');
@@ -145,6 +148,28 @@ test('adding a unit by clicking, then deleting it', async () => {
   await page.waitForFunction((n) => document.querySelectorAll('.unit-marker').length === n, count);
   await page.waitForFunction((u) => !window.patrolmap.state.inFlight
     && window.patrolmap.state.summary.units + window.patrolmap.state.summary.units_refused.length === u - 1, units);
+  await context.close();
+});
+
+test('changing a unit\'s mode re-evaluates, and the export carries the change', async () => {
+  const { page, errors, context } = await openMap();
+  const revBefore = await page.evaluate(() => window.patrolmap.state.rev);
+  const marker = page.locator('.unit-marker.car:not(.post)').first();
+  const id = await marker.getAttribute('data-id');
+  // Markers may overlap on the demo map: the click goes to this one's element itself.
+  await marker.dispatchEvent('click');
+  await page.locator('#selection').waitFor();
+  await page.locator('#sel-mode').selectOption('foot');
+  await page.waitForFunction((rev) => window.patrolmap.state.rev > rev && !window.patrolmap.state.inFlight, revBefore);
+  assert.equal(await page.locator(`.unit-marker[data-id="${id}"]`).getAttribute('class').then((c) => c.includes('foot')), true);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export').click()]);
+  const text = await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString('utf8'));
+  const exported = JSON.parse(text);
+  assert.equal(exported.type, 'FeatureCollection');
+  const unit = exported.features.find((f) => f.properties.id === id);
+  assert.equal(unit.properties.mode, 'foot');
+  assert.equal(exported.features.length, await page.evaluate(() => window.patrolmap.state.scenario.features.length));
+  assert.deepEqual(errors, []);
   await context.close();
 });
 
