@@ -17,6 +17,7 @@
 pub mod cli;
 pub mod coverage;
 pub mod network;
+pub mod patrol;
 pub mod scenario;
 pub mod server;
 pub mod tiles;

@@ -3,6 +3,7 @@
 
 mod coverage_cmd;
 mod network_cmd;
+mod patrol_cmd;
 mod progress;
 mod scenario_cmd;
 mod serve_cmd;
@@ -36,6 +37,9 @@ enum Command {
     /// The command map: serve the API, vector tiles and the web view (the bundled demo city
     /// when no roads are given).
     Serve(serve_cmd::ServeArgs),
+    /// Patrol lines and checkpoints: match them to the roads.
+    #[command(subcommand)]
+    Patrol(patrol_cmd::PatrolCommand),
     /// Scenarios: generate seeded random ones.
     #[command(subcommand)]
     Scenario(scenario_cmd::ScenarioCommand),
@@ -48,6 +52,7 @@ pub fn main() -> ExitCode {
         Command::Network(cmd) => network_cmd::run(cmd),
         Command::Coverage(args) => coverage_cmd::run(args),
         Command::Scenario(cmd) => scenario_cmd::run(cmd),
+        Command::Patrol(cmd) => patrol_cmd::run(cmd),
         Command::Serve(args) => serve_cmd::run(args),
     };
     match result {

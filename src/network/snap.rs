@@ -188,20 +188,25 @@ impl SnapIndex {
             }
         }
         let (seg, _) = best.ok_or(SnapRefusal::NoRoads)?;
+        let snapped = self.snapped_on(seg, p, lon_lat);
+        if snapped.dist_m > max_dist_m {
+            return Err(SnapRefusal::TooFar {
+                dist_m: snapped.dist_m,
+                max_m: max_dist_m,
+            });
+        }
+        Ok(snapped)
+    }
+
+    /// The point of `seg` nearest `p` (scaled) as a [`Snapped`] for the query `lon_lat`.
+    fn snapped_on(&self, seg: &Segment, p: [f64; 2], lon_lat: [f64; 2]) -> Snapped {
         let (t, _) = seg.project(p);
         let i = seg.first_point as usize;
         let (a, b) = (self.points[i], self.points[i + 1]);
         let position = [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
-        let dist_m = haversine_m(lon_lat, position);
-        if dist_m > max_dist_m {
-            return Err(SnapRefusal::TooFar {
-                dist_m,
-                max_m: max_dist_m,
-            });
-        }
         let offset_m = self.before_m[i] + t * haversine_m(a, b);
         let length_m = self.edge_length_m[seg.edge as usize];
-        Ok(Snapped {
+        Snapped {
             edge: seg.edge,
             segment: seg.first_point - self.edge_first_point[seg.edge as usize],
             t,
@@ -212,8 +217,49 @@ impl SnapIndex {
                 offset_m / length_m
             },
             position,
-            dist_m,
-        })
+            dist_m: haversine_m(lon_lat, position),
+        }
+    }
+
+    /// Every usable edge within `max_dist_m` of `[lon, lat]`, each at its nearest point,
+    /// nearest first, at most `max_count` of them: the candidates of map matching.
+    ///
+    /// ```
+    /// # use patrolmap::network::{road_geojson::read_str, Profile, ProfileGraph, SnapIndex, TravelMode};
+    /// let net = read_str(r#"{"type":"FeatureCollection","features":[
+    ///   {"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[0,0],[0.001,0]]}},
+    ///   {"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[0,0.0003],[0.001,0.0003]]}}]}"#,
+    ///   "r.geojson".as_ref()).unwrap();
+    /// let index = SnapIndex::build(&net, &ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car)));
+    /// let near = index.candidates([0.0005, 0.0001], 50.0, 5);
+    /// assert_eq!(near.iter().map(|s| s.edge).collect::<Vec<_>>(), vec![0, 1]);
+    /// assert_eq!(index.candidates([0.0005, 0.0001], 15.0, 5).len(), 1);
+    /// ```
+    pub fn candidates(&self, lon_lat: [f64; 2], max_dist_m: f64, max_count: usize) -> Vec<Snapped> {
+        let mut out: Vec<Snapped> = Vec::new();
+        if !is_valid_lon_lat(lon_lat) || max_count == 0 {
+            return out;
+        }
+        let p = [lon_lat[0] * self.cos_phi0, lon_lat[1]];
+        // The scaled plane is within a fraction of a percent of metres / 111 km at city
+        // scale: stop a little past the limit, then check exactly.
+        let limit_deg = max_dist_m * 1.05 / 111_195.0;
+        for (seg, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&p) {
+            if d2.sqrt() > limit_deg {
+                break;
+            }
+            if out.iter().any(|s| s.edge == seg.edge) {
+                continue; // an edge's nearest segment comes first
+            }
+            let snapped = self.snapped_on(seg, p, lon_lat);
+            if snapped.dist_m <= max_dist_m {
+                out.push(snapped);
+                if out.len() == max_count {
+                    break;
+                }
+            }
+        }
+        out
     }
 
     /// Snaps many points at once, in parallel; results are in the order of `points`.

@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod coverage;
 mod osm_real;
+mod patrol;
 mod polygons;
 mod road_geojson;
 mod scenario;
