@@ -9,9 +9,7 @@
 //! not "nearest edge, then join with shortest paths": at every crossing the nearest edge of a
 //! sample is as often the cross street, and the joins then zigzag.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
+use super::paths::{PathSearch, Weight};
 use crate::network::geodesy::{haversine_m, point_along_lengths};
 use crate::network::{ProfileGraph, RoadNetwork, SnapIndex};
 
@@ -128,79 +126,6 @@ struct State {
     forward: bool,
     fraction: f64,
     dist_m: f64,
-}
-
-/// A bounded Dijkstra in metres over the arcs of a graph, reused between searches.
-struct MetreSearch {
-    dist_m: Vec<f64>,
-    pred_arc: Vec<u32>,
-    touched: Vec<u32>,
-    heap: BinaryHeap<Reverse<(u64, u32)>>,
-}
-
-impl MetreSearch {
-    fn new(node_count: usize) -> Self {
-        MetreSearch {
-            dist_m: vec![f64::INFINITY; node_count],
-            pred_arc: vec![u32::MAX; node_count],
-            touched: Vec::new(),
-            heap: BinaryHeap::new(),
-        }
-    }
-
-    /// Distances from `source` up to `bound_m`.
-    fn run(&mut self, network: &RoadNetwork, graph: &ProfileGraph, source: u32, bound_m: f64) {
-        for &v in &self.touched {
-            self.dist_m[v as usize] = f64::INFINITY;
-            self.pred_arc[v as usize] = u32::MAX;
-        }
-        self.touched.clear();
-        self.heap.clear();
-        self.dist_m[source as usize] = 0.0;
-        self.touched.push(source);
-        self.heap.push(Reverse((0f64.to_bits(), source)));
-        while let Some(Reverse((key, v))) = self.heap.pop() {
-            let d = f64::from_bits(key);
-            if d > self.dist_m[v as usize] {
-                continue;
-            }
-            let first = graph.forward.first[v as usize] as usize;
-            for (i, arc) in graph.forward.arcs_of(v).iter().enumerate() {
-                let nd = d + network.edges[arc.edge as usize].length_m;
-                let w = arc.other as usize;
-                if nd < self.dist_m[w] && nd <= bound_m {
-                    if self.dist_m[w].is_infinite() {
-                        self.touched.push(arc.other);
-                    }
-                    self.dist_m[w] = nd;
-                    self.pred_arc[w] = (first + i) as u32;
-                    self.heap.push(Reverse((nd.to_bits(), arc.other)));
-                }
-            }
-        }
-    }
-
-    /// The edges from the last search's source to `target`, in order, with their direction.
-    fn path_to(
-        &self,
-        network: &RoadNetwork,
-        graph: &ProfileGraph,
-        target: u32,
-    ) -> Vec<(u32, bool)> {
-        let mut out = Vec::new();
-        let mut v = target;
-        while self.pred_arc[v as usize] != u32::MAX {
-            let arc = graph.forward.arcs[self.pred_arc[v as usize] as usize];
-            let edge = &network.edges[arc.edge as usize];
-            // The arc enters v; it runs forward along its edge when v is the edge's last node
-            // (a loop edge is taken forward).
-            let forward = edge.to == v;
-            out.push((arc.edge, forward));
-            v = if forward { edge.from } else { edge.to };
-        }
-        out.reverse();
-        out
-    }
 }
 
 /// The node a state leaves its edge by, and the metres to it.
@@ -332,7 +257,19 @@ pub fn match_line(
     let emission = |s: &State| 0.5 * (s.dist_m / options.sigma_m).powi(2);
     let mut cost: Vec<f64> = samples[0].1.iter().map(emission).collect();
     let mut back: Vec<Vec<usize>> = vec![Vec::new()];
-    let mut search = MetreSearch::new(network.nodes.len());
+    let mut search = PathSearch::new(network.nodes.len());
+    let from_node = |search: &mut PathSearch, node: u32, bound_m: f64| {
+        search.run(
+            network,
+            graph,
+            Weight::Length,
+            true,
+            &[(node, 0.0)],
+            bound_m,
+            |_| false,
+            1,
+        );
+    };
     for w in 1..samples.len() {
         let (prev_p, prev) = (&samples[w - 1].0, &samples[w - 1].1);
         let (p, next) = (&samples[w].0, &samples[w].1);
@@ -351,11 +288,11 @@ pub fn match_line(
                     Some(m) => m,
                     None => {
                         if !searched {
-                            search.run(network, graph, exit_node, bound_m);
+                            from_node(&mut search, exit_node, bound_m);
                             searched = true;
                         }
                         let (entry_node, entry_m) = entry(network, b);
-                        exit_m + search.dist_m[entry_node as usize] + entry_m
+                        exit_m + search.cost[entry_node as usize] + entry_m
                     }
                 };
                 if !route_m.is_finite() {
@@ -420,13 +357,12 @@ pub fn match_line(
         push(a.edge, a.forward, a.fraction, end);
         let (exit_node, _) = exit(network, a);
         let (entry_node, _) = entry(network, b);
-        search.run(
-            network,
-            graph,
+        from_node(
+            &mut search,
             exit_node,
             bound(samples[w].0, samples[w + 1].0),
         );
-        for (edge, forward) in search.path_to(network, graph, entry_node) {
+        for (edge, forward) in search.path(network, entry_node) {
             push(edge, forward, 0.0, 1.0);
         }
         let start = if b.forward { 0.0 } else { 1.0 };

@@ -5,4 +5,5 @@
 //! checkpoint placed on its road, with what could not be placed and why. Pure: no files.
 
 pub mod matching;
+pub mod paths;
 pub mod requirements;

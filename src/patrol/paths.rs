@@ -1,0 +1,156 @@
+//! A reusable bounded Dijkstra with paths, for the patrol algorithms: in metres for map
+//! matching, in seconds for route planning, from one node or many.
+//!
+//! Apart from `coverage::search` because these searches need the arcs they came by (to
+//! rebuild routes), stop early at targets, and run thousands of times on small areas: the
+//! arrays are kept between runs and only the touched entries are reset.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::network::csr::Arc;
+use crate::network::{ProfileGraph, RoadNetwork};
+
+/// What an arc costs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weight {
+    /// Its travel time on the graph, in seconds.
+    Time,
+    /// Its road edge's length, in metres.
+    Length,
+}
+
+/// A step of a path: a road edge and the direction it is travelled in.
+pub type Step = (u32, bool);
+
+/// The search state, reused between runs.
+pub struct PathSearch {
+    /// Cost of the best path found to each node (infinite when not reached).
+    pub cost: Vec<f64>,
+    /// The node each node was reached from, and the road edge between them.
+    pred: Vec<(u32, u32)>,
+    touched: Vec<u32>,
+    heap: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Whether the arcs followed are the graph's forward arcs (else backward: a search
+    /// towards the sources).
+    forward: bool,
+}
+
+impl PathSearch {
+    /// A search over graphs of `node_count` nodes.
+    pub fn new(node_count: usize) -> PathSearch {
+        PathSearch {
+            cost: vec![f64::INFINITY; node_count],
+            pred: vec![(u32::MAX, u32::MAX); node_count],
+            touched: Vec::new(),
+            heap: BinaryHeap::new(),
+            forward: true,
+        }
+    }
+
+    /// Costs from `sources` (node, starting cost) up to `bound` along forward arcs (or, when
+    /// `forward` is false, costs *to* the sources along backward arcs). Stops once every node
+    /// for which `stop` returns true `stop_after` times has been settled.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run(
+        &mut self,
+        network: &RoadNetwork,
+        graph: &ProfileGraph,
+        weight: Weight,
+        forward: bool,
+        sources: &[(u32, f64)],
+        bound: f64,
+        mut stop: impl FnMut(u32) -> bool,
+        stop_after: usize,
+    ) {
+        for &v in &self.touched {
+            self.cost[v as usize] = f64::INFINITY;
+            self.pred[v as usize] = (u32::MAX, u32::MAX);
+        }
+        self.touched.clear();
+        self.heap.clear();
+        self.forward = forward;
+        for &(v, c) in sources {
+            if c < self.cost[v as usize] {
+                if self.cost[v as usize].is_infinite() {
+                    self.touched.push(v);
+                }
+                self.cost[v as usize] = c;
+                self.heap.push(Reverse((c.to_bits(), v)));
+            }
+        }
+        let adjacency = if forward {
+            &graph.forward
+        } else {
+            &graph.backward
+        };
+        let mut stopped = 0;
+        while let Some(Reverse((key, v))) = self.heap.pop() {
+            let d = f64::from_bits(key);
+            if d > self.cost[v as usize] {
+                continue;
+            }
+            if stop(v) {
+                stopped += 1;
+                if stopped >= stop_after {
+                    return;
+                }
+            }
+            for arc in adjacency.arcs_of(v) {
+                let nd = d + cost_of(network, weight, arc);
+                let w = arc.other as usize;
+                if nd < self.cost[w] && nd <= bound {
+                    if self.cost[w].is_infinite() {
+                        self.touched.push(arc.other);
+                    }
+                    self.cost[w] = nd;
+                    self.pred[w] = (v, arc.edge);
+                    self.heap.push(Reverse((nd.to_bits(), arc.other)));
+                }
+            }
+        }
+    }
+
+    /// The path of the last run between its sources and `node`, as road edges with their
+    /// direction of travel, in travel order (from a source to `node` for a forward run, from
+    /// `node` to a source for a backward one). Empty when `node` is a source or unreached.
+    pub fn path(&self, network: &RoadNetwork, node: u32) -> Vec<Step> {
+        let mut out = Vec::new();
+        let mut v = node;
+        while self.pred[v as usize].0 != u32::MAX {
+            let (previous, e) = self.pred[v as usize];
+            // Forward run: travel goes previous -> v. Backward run: v -> previous.
+            let (tail, head) = if self.forward {
+                (previous, v)
+            } else {
+                (v, previous)
+            };
+            let edge = &network.edges[e as usize];
+            out.push((e, edge.from == tail && edge.to == head));
+            v = previous;
+        }
+        if self.forward {
+            out.reverse();
+        }
+        out
+    }
+}
+
+#[inline]
+fn cost_of(network: &RoadNetwork, weight: Weight, arc: &Arc) -> f64 {
+    match weight {
+        Weight::Time => arc.time_s,
+        Weight::Length => network.edges[arc.edge as usize].length_m,
+    }
+}
+
+/// The node a step leaves from and the node it arrives at.
+#[inline]
+pub fn ends(network: &RoadNetwork, step: Step) -> (u32, u32) {
+    let edge = &network.edges[step.0 as usize];
+    if step.1 {
+        (edge.from, edge.to)
+    } else {
+        (edge.to, edge.from)
+    }
+}
