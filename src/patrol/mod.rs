@@ -6,4 +6,5 @@
 
 pub mod matching;
 pub mod paths;
+pub mod postman;
 pub mod requirements;

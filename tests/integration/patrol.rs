@@ -239,3 +239,160 @@ fn demo_patrol_lines_match_exactly_and_survive_hand_drawing() {
         "{same} of {all} required edges agree"
     );
 }
+
+/// A random strongly connected one-way network: a cycle through every node plus extra arcs,
+/// at random positions and speeds. Returns it with its node count.
+fn random_one_way(
+    nodes: usize,
+    extra: &[(usize, usize)],
+    speeds: &[f64],
+    seed_pos: &[(f64, f64)],
+) -> RoadNetwork {
+    let pos = |i: usize| [seed_pos[i].0 * 0.01, seed_pos[i].1 * 0.01];
+    let mut arcs: Vec<(usize, usize)> = (0..nodes).map(|i| (i, (i + 1) % nodes)).collect();
+    arcs.extend(
+        extra
+            .iter()
+            .filter(|(a, b)| a % nodes != b % nodes)
+            .map(|&(a, b)| (a % nodes, b % nodes)),
+    );
+    let features: Vec<_> = arcs
+        .iter()
+        .enumerate()
+        .map(|(k, &(a, b))| {
+            (
+                vec![pos(a), pos(b)],
+                json!({"oneway": "yes", "speed_kph": speeds[k % speeds.len()]}),
+            )
+        })
+        .collect();
+    read_str(
+        &crate::common::roads_geojson(&features),
+        "oneway.geojson".as_ref(),
+    )
+    .unwrap()
+}
+
+/// The cheapest closed walk from `depot` through every arc of `required`, by Dijkstra over
+/// (node, arcs served so far): exact, for tiny graphs.
+fn brute_force_postman(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    required: &[(u32, bool)],
+    depot: u32,
+) -> f64 {
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, HashMap};
+    let full = (1u32 << required.len()) - 1;
+    let mut best: HashMap<(u32, u32), f64> = HashMap::new();
+    let mut heap = BinaryHeap::new();
+    best.insert((depot, 0), 0.0);
+    heap.push(Reverse((0u64, depot, 0u32)));
+    while let Some(Reverse((bits, v, mask))) = heap.pop() {
+        let d = f64::from_bits(bits);
+        if d > best[&(v, mask)] {
+            continue;
+        }
+        if v == depot && mask == full {
+            return d;
+        }
+        for (w, t, e) in graph.forward.arcs(v) {
+            let forward = network.edges[e as usize].from == v && network.edges[e as usize].to == w;
+            let bit = required
+                .iter()
+                .position(|&r| r == (e, forward))
+                .map_or(0, |i| 1 << i);
+            let key = (w, mask | bit);
+            let nd = d + t;
+            if nd < *best.get(&key).unwrap_or(&f64::INFINITY) {
+                best.insert(key, nd);
+                heap.push(Reverse((nd.to_bits(), w, mask | bit)));
+            }
+        }
+    }
+    f64::INFINITY
+}
+
+/// Checks that `steps` is a closed, continuous walk from `depot` on allowed arcs.
+fn assert_closed_walk(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    steps: &[(u32, bool)],
+    depot: u32,
+) {
+    let ends = |s: (u32, bool)| {
+        let e = &network.edges[s.0 as usize];
+        if s.1 {
+            (e.from, e.to)
+        } else {
+            (e.to, e.from)
+        }
+    };
+    let mut at = depot;
+    for &s in steps {
+        let d = graph.edge_direction[s.0 as usize].expect("a usable edge");
+        assert!(
+            if s.1 {
+                d.allows_forward()
+            } else {
+                d.allows_backward()
+            },
+            "illegal step {s:?}"
+        );
+        let (a, b) = ends(s);
+        assert_eq!(a, at, "the walk jumps at {s:?}");
+        at = b;
+    }
+    assert_eq!(at, depot, "the walk does not return to its start");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, rng_seed: proptest::test_runner::RngSeed::Fixed(135), ..ProptestConfig::default() })]
+
+    /// Every edge required on a strongly connected one-way graph: the tour is an optimal
+    /// directed Chinese postman tour (equal to the brute force), closed, continuous, legal.
+    #[test]
+    fn the_postman_tour_is_optimal_when_every_edge_is_required(
+        nodes in 3usize..7,
+        extra in proptest::collection::vec((0usize..7, 0usize..7), 2..7),
+        speeds in proptest::collection::vec(10.0f64..60.0, 1..6),
+        positions in proptest::collection::vec((0.0f64..1.0, 0.0f64..1.0), 7),
+        depot in 0usize..7,
+    ) {
+        let network = random_one_way(nodes, &extra, &speeds, &positions);
+        prop_assume!(network.edges.len() <= 12 && network.edges.iter().all(|e| e.length_m > 0.0));
+        let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
+        let required: Vec<(u32, bool)> = (0..network.edges.len() as u32).map(|e| (e, true)).collect();
+        let depot = (depot % network.nodes.len()) as u32;
+        let tour = patrolmap::patrol::postman::postman_tour(&network, &graph, &required, depot).unwrap();
+        assert_closed_walk(&network, &graph, &tour.steps, depot);
+        let served: HashSet<_> = tour.steps.iter().copied().collect();
+        prop_assert!(required.iter().all(|r| served.contains(r)));
+        let optimum = brute_force_postman(&network, &graph, &required, depot);
+        prop_assert!((tour.time_s - optimum).abs() < 1e-6 * optimum.max(1.0), "tour {} optimum {}", tour.time_s, optimum);
+    }
+
+    /// Some edges required (the rural postman): a closed legal walk through all of them, never
+    /// cheaper than the exact optimum (a sanity bound on both).
+    #[test]
+    fn the_rural_postman_tour_covers_what_is_required(
+        nodes in 3usize..6,
+        extra in proptest::collection::vec((0usize..6, 0usize..6), 0..5),
+        speeds in proptest::collection::vec(10.0f64..60.0, 1..6),
+        positions in proptest::collection::vec((0.0f64..1.0, 0.0f64..1.0), 6),
+        pick in proptest::collection::vec(any::<bool>(), 11),
+    ) {
+        let network = random_one_way(nodes, &extra, &speeds, &positions);
+        prop_assume!(network.edges.len() <= 10 && network.edges.iter().all(|e| e.length_m > 0.0));
+        let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
+        let required: Vec<(u32, bool)> = (0..network.edges.len() as u32).filter(|&e| pick[e as usize]).map(|e| (e, true)).collect();
+        prop_assume!(!required.is_empty());
+        let tour = patrolmap::patrol::postman::postman_tour(&network, &graph, &required, 0).unwrap();
+        assert_closed_walk(&network, &graph, &tour.steps, 0);
+        let served: HashSet<_> = tour.steps.iter().copied().collect();
+        prop_assert!(required.iter().all(|r| served.contains(r)));
+        prop_assert_eq!(tour.serves.iter().filter(|&&s| s).count(), required.len());
+        let optimum = brute_force_postman(&network, &graph, &required, 0);
+        prop_assert!(tour.time_s >= optimum - 1e-6, "tour {} below the optimum {}", tour.time_s, optimum);
+    }
+}
