@@ -1,5 +1,5 @@
-//! `patrolmap patrol match`: the mandatory patrol lines matched to the roads and the
-//! checkpoints placed on them, with what failed and why.
+//! `patrolmap patrol match|plan`: the mandatory patrol lines matched to the roads and the
+//! checkpoints placed on them (with what failed and why), and routes planned over them.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -40,10 +40,64 @@ pub enum PatrolCommand {
         #[command(flatten)]
         profile: ProfileArgs,
     },
+    /// Plan routes for K units from their posts that travel every mandatory line and pass every
+    /// checkpoint, balanced (shortest longest route, then least total), checked independently.
+    Plan {
+        /// Road file: .osm.pbf or GeoJSON roads.
+        #[arg(long)]
+        roads: PathBuf,
+        /// Scenario with `patrol_line`s, `checkpoint`s and the `post`s units start from.
+        #[arg(long)]
+        scenario: PathBuf,
+        /// Number of patrol units (they take the posts in order, round again when more).
+        #[arg(long, default_value_t = 1)]
+        units: usize,
+        /// Shift length: 8h, 90m, 3600s or seconds.
+        #[arg(long, default_value = "8h")]
+        shift: String,
+        /// Write the routes here as GeoJSON (LineStrings in travel order, with timetables).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Write the report here as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Farthest a checkpoint or post may stand from a road, in metres.
+        #[arg(long, default_value_t = 250.0)]
+        max_snap_m: f64,
+        #[command(flatten)]
+        profile: ProfileArgs,
+    },
+}
+
+/// Parses a shift length: `8h`, `90m`, `3600s` or plain seconds.
+fn parse_shift(text: &str) -> Result<f64> {
+    let t = text.trim();
+    let (number, scale) = match t.chars().last() {
+        Some('h') => (&t[..t.len() - 1], 3600.0),
+        Some('m') => (&t[..t.len() - 1], 60.0),
+        Some('s') => (&t[..t.len() - 1], 1.0),
+        _ => (t, 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v * scale),
+        _ => bail!("--shift: expected a length like 8h, 90m or 3600s, got {text:?}"),
+    }
 }
 
 pub fn run(cmd: PatrolCommand) -> Result<()> {
     match cmd {
+        PatrolCommand::Plan {
+            roads,
+            scenario,
+            units,
+            shift,
+            output,
+            json,
+            max_snap_m,
+            profile,
+        } => plan(
+            roads, scenario, units, &shift, output, json, max_snap_m, profile,
+        ),
         PatrolCommand::Match {
             roads,
             scenario: scenario_path,
@@ -179,4 +233,246 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan(
+    roads: PathBuf,
+    scenario_path: PathBuf,
+    unit_count: usize,
+    shift: &str,
+    output: Option<PathBuf>,
+    json_path: Option<PathBuf>,
+    max_snap_m: f64,
+    profile: ProfileArgs,
+) -> Result<()> {
+    use crate::patrol::check::{check_plan, RouteToCheck};
+    use crate::patrol::plan::{plan_patrols, CheckpointTask, PatrolUnit};
+    let shift_s = parse_shift(shift)?;
+    if unit_count == 0 || unit_count > 500 {
+        bail!("--units must be from 1 to 500");
+    }
+    let profiles = profile.profiles()?;
+    let loaded = load_roads(&roads, &profiles, profile.profile)?;
+    let network = &loaded.network;
+    let graph = &loaded.graph;
+    let scenario = scenario::load(&scenario_path)?;
+    for p in &scenario.problems {
+        eprintln!(
+            "warning: {}: feature {}: {}",
+            scenario_path.display(),
+            p.feature,
+            p.reason
+        );
+    }
+    let index = SnapIndex::build(network, graph);
+    let start = Instant::now();
+    let req = Requirements::gather(
+        network,
+        graph,
+        &index,
+        &scenario,
+        &MatchOptions::default(),
+        max_snap_m,
+    );
+    let match_s = start.elapsed().as_secs_f64();
+    for l in &req.lines {
+        if let Err(e) = &l.matched {
+            eprintln!(
+                "warning: line {} not matched, left out of the plan: {e}",
+                l.id
+            );
+        }
+    }
+    for c in &req.checkpoints {
+        if let Err(e) = &c.place {
+            eprintln!(
+                "warning: checkpoint {} not placed, left out of the plan: {e}",
+                c.id
+            );
+        }
+    }
+    // Units start from the posts (else from any responding unit's position), in order.
+    let posts: Vec<&crate::scenario::Unit> = {
+        let p: Vec<_> = scenario
+            .units
+            .iter()
+            .filter(|u| u.kind == crate::scenario::UnitKind::Post)
+            .collect();
+        if p.is_empty() {
+            scenario.units.iter().collect()
+        } else {
+            p
+        }
+    };
+    if posts.is_empty() {
+        bail!(
+            "{}: no posts (or units) for the patrols to start from",
+            scenario_path.display()
+        );
+    }
+    let mut units = Vec::with_capacity(unit_count);
+    for i in 0..unit_count {
+        let post = posts[i % posts.len()];
+        let snapped = index
+            .snap(post.position, max_snap_m)
+            .with_context(|| format!("post {} is not on a road", post.id))?;
+        let edge = &network.edges[snapped.edge as usize];
+        let depot = if snapped.fraction < 0.5 {
+            edge.from
+        } else {
+            edge.to
+        };
+        let id = if unit_count > posts.len() {
+            format!("{}-{}", post.id, i / posts.len() + 1)
+        } else {
+            post.id.clone()
+        };
+        units.push(PatrolUnit { id, depot });
+    }
+    let checkpoints: Vec<CheckpointTask> = req
+        .checkpoints
+        .iter()
+        .filter_map(|c| {
+            c.place.as_ref().ok().map(|p| CheckpointTask {
+                checkpoint: c.checkpoint,
+                place: *p,
+                dwell_s: c.dwell_s,
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    let plan = plan_patrols(network, graph, &req.required_edges(), &checkpoints, &units)?;
+    let plan_s = start.elapsed().as_secs_f64();
+    let to_check: Vec<RouteToCheck> = plan
+        .routes
+        .iter()
+        .map(|r| RouteToCheck {
+            unit: &units[r.unit].id,
+            depot: units[r.unit].depot,
+            steps: &r.steps,
+        })
+        .collect();
+    let check = check_plan(network, graph, &req, &to_check, shift_s);
+    // Lines and checkpoints on road no route can drive are reported, and forgiven by the exit
+    // code: no plan could do better.
+    let unreachable_lines: Vec<&str> = req
+        .lines
+        .iter()
+        .filter(|l| l.required.iter().any(|r| plan.unreachable.contains(r)))
+        .map(|l| l.id.as_str())
+        .collect();
+    let unreachable_checkpoints: Vec<&str> = req
+        .checkpoints
+        .iter()
+        .filter(|c| {
+            c.place
+                .as_ref()
+                .is_ok_and(|p| plan.unreachable.iter().any(|r| r.0 == p.edge))
+        })
+        .map(|c| c.id.as_str())
+        .collect();
+    for id in &unreachable_lines {
+        eprintln!("warning: line {id} runs on road no patrol from the posts can reach and leave: left out");
+    }
+    for id in &unreachable_checkpoints {
+        eprintln!("warning: checkpoint {id} is on road no patrol from the posts can reach and leave: left out");
+    }
+    let forgiven = |f: &&crate::patrol::check::Finding| {
+        (f.kind == "line_missed"
+            && unreachable_lines
+                .iter()
+                .any(|id| f.detail.starts_with(&format!("line {id}:"))))
+            || (f.kind == "checkpoint_missed"
+                && unreachable_checkpoints
+                    .iter()
+                    .any(|id| f.detail.starts_with(&format!("checkpoint {id}:"))))
+    };
+    let gap = |value: f64, bound: f64| {
+        if bound > 0.0 {
+            value / bound - 1.0
+        } else {
+            0.0
+        }
+    };
+    println!(
+        "{} units: longest route {:.0} s ({:.1}% above its lower bound {:.0} s), total {:.0} s ({:.1}% above {:.0} s); planned in {:.2} s (matching {:.2} s)",
+        units.len(),
+        plan.longest_s,
+        100.0 * gap(plan.longest_s, plan.longest_lower_bound_s),
+        plan.longest_lower_bound_s,
+        plan.total_s,
+        100.0 * gap(plan.total_s, plan.total_lower_bound_s),
+        plan.total_lower_bound_s,
+        plan_s,
+        match_s
+    );
+    for r in &plan.routes {
+        println!(
+            "  {:<16} {:>7.0} s ({:.0} s driving, {:.0} s at {} checkpoints)",
+            units[r.unit].id,
+            r.duration_s,
+            r.driving_s,
+            r.dwell_s,
+            r.visits.len()
+        );
+    }
+    if check.is_ok() {
+        println!(
+            "check: every route continuous, legal and closed; {} of {} lines and {} of {} checkpoints covered; all within the {shift_s:.0} s shift",
+            check.lines_covered, check.lines_matched, check.checkpoints_visited, check.checkpoints_placed
+        );
+    } else {
+        for f in &check.findings {
+            println!(
+                "check: {} {}: {}",
+                f.kind,
+                f.unit.as_deref().unwrap_or(""),
+                f.detail
+            );
+        }
+    }
+    let checkpoint_id = |i: usize| scenario.checkpoints[i].id.clone();
+    if let Some(path) = &output {
+        let features: Vec<_> = plan
+            .routes
+            .iter()
+            .map(|r| {
+                let mut line: Vec<[f64; 2]> = Vec::new();
+                for &(e, forward) in &r.steps {
+                    let mut g = network.geometry(e as usize).to_vec();
+                    if !forward {
+                        g.reverse();
+                    }
+                    let skip = usize::from(line.last() == g.first());
+                    line.extend_from_slice(&g[skip..]);
+                }
+                let timetable: Vec<_> = r.visits.iter().map(|v| json!({"checkpoint": checkpoint_id(v.checkpoint), "eta_s": v.eta_s, "dwell_s": v.dwell_s})).collect();
+                json!({"type": "Feature",
+                    "properties": {"kind": "patrol_route", "unit": units[r.unit].id, "duration_s": r.duration_s, "driving_s": r.driving_s, "dwell_s": r.dwell_s, "timetable": timetable},
+                    "geometry": {"type": "LineString", "coordinates": line}})
+            })
+            .collect();
+        let fc = json!({"type": "FeatureCollection", "features": features});
+        std::fs::write(path, serde_json::to_string(&fc)?)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if let Some(path) = &json_path {
+        let report = json!({
+            "units": units.len(), "shift_s": shift_s,
+            "longest_s": plan.longest_s, "total_s": plan.total_s,
+            "longest_lower_bound_s": plan.longest_lower_bound_s, "total_lower_bound_s": plan.total_lower_bound_s,
+            "longest_gap": gap(plan.longest_s, plan.longest_lower_bound_s), "total_gap": gap(plan.total_s, plan.total_lower_bound_s),
+            "routes": plan.routes.iter().map(|r| json!({"unit": units[r.unit].id, "duration_s": r.duration_s, "driving_s": r.driving_s, "dwell_s": r.dwell_s,
+                "visits": r.visits.iter().map(|v| json!({"checkpoint": checkpoint_id(v.checkpoint), "eta_s": v.eta_s})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+            "check": check,
+            "timings_ms": {"match": match_s * 1e3, "plan": plan_s * 1e3},
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if check.findings.iter().any(|f| !forgiven(&f)) {
+        bail!("the plan does not pass the check (listed above)");
+    }
+    Ok(())
 }

@@ -2,9 +2,13 @@
 //!
 //! [`matching`] turns the lines a planner draws into the road edges (and directions) a patrol
 //! must travel; [`requirements`] gathers what a plan must cover: every matched line and every
-//! checkpoint placed on its road, with what could not be placed and why. Pure: no files.
+//! checkpoint placed on its road, with what could not be placed and why; [`postman`] makes
+//! one closed tour through all of it and [`plan`] cuts that tour into balanced routes for
+//! several units; [`check`] verifies any plan, however it was made. Pure: no files.
 
+pub mod check;
 pub mod matching;
 pub mod paths;
+pub mod plan;
 pub mod postman;
 pub mod requirements;

@@ -396,3 +396,263 @@ proptest! {
         prop_assert!(tour.time_s >= optimum - 1e-6, "tour {} below the optimum {}", tour.time_s, optimum);
     }
 }
+
+use patrolmap::patrol::check::{check_plan, RouteToCheck};
+use patrolmap::patrol::plan::{plan_patrols, CheckpointTask, PatrolUnit};
+
+/// The demo city's lines and checkpoints, matched, with posts as depots.
+struct Demo {
+    network: RoadNetwork,
+    graph: ProfileGraph,
+    req: Requirements,
+    checkpoints: Vec<CheckpointTask>,
+    depots: Vec<u32>,
+}
+
+fn demo() -> Demo {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let network = patrolmap::network::load(
+        &root.join("data/campo-grande.osm.pbf"),
+        &patrolmap::network::NoProgress,
+    )
+    .unwrap();
+    let (graph, index) = car(&network);
+    let s = scenario::load(&root.join("data/demo-scenario.geojson")).unwrap();
+    let req = Requirements::gather(
+        &network,
+        &graph,
+        &index,
+        &s,
+        &MatchOptions::default(),
+        250.0,
+    );
+    let checkpoints = req
+        .checkpoints
+        .iter()
+        .filter_map(|c| {
+            c.place.as_ref().ok().map(|p| CheckpointTask {
+                checkpoint: c.checkpoint,
+                place: *p,
+                dwell_s: c.dwell_s,
+            })
+        })
+        .collect();
+    let depots = s
+        .units
+        .iter()
+        .filter(|u| u.kind == scenario::UnitKind::Post)
+        .map(|u| network.edges[index.snap(u.position, 250.0).unwrap().edge as usize].from)
+        .collect();
+    Demo {
+        network,
+        graph,
+        req,
+        checkpoints,
+        depots,
+    }
+}
+
+#[test]
+fn demo_plans_pass_the_independent_check() {
+    let d = demo();
+    for k in [1, 2, 4] {
+        let units: Vec<PatrolUnit> = (0..k)
+            .map(|i| PatrolUnit {
+                id: format!("u{i}"),
+                depot: d.depots[i % d.depots.len()],
+            })
+            .collect();
+        let plan = plan_patrols(
+            &d.network,
+            &d.graph,
+            &d.req.required_edges(),
+            &d.checkpoints,
+            &units,
+        )
+        .unwrap();
+        let routes: Vec<RouteToCheck> = plan
+            .routes
+            .iter()
+            .map(|r| RouteToCheck {
+                unit: &units[r.unit].id,
+                depot: units[r.unit].depot,
+                steps: &r.steps,
+            })
+            .collect();
+        let report = check_plan(&d.network, &d.graph, &d.req, &routes, 24.0 * 3600.0);
+        // Only what no route can reach may be missed, and it is reported as unreachable.
+        for f in &report.findings {
+            assert_eq!(f.kind, "checkpoint_missed", "{f:?}");
+            let edge: u32 = f
+                .detail
+                .rsplit("road edge ")
+                .next()
+                .unwrap()
+                .trim_end_matches(')')
+                .parse()
+                .unwrap();
+            assert!(
+                plan.unreachable.iter().any(|r| r.0 == edge),
+                "{f:?} is reachable"
+            );
+        }
+        assert_eq!(report.lines_covered, report.lines_matched);
+        assert!(plan.longest_s >= plan.longest_lower_bound_s - 1e-6);
+        assert!(plan.total_s >= plan.total_lower_bound_s - 1e-6);
+        // The plan's own total agrees with the check's (which may give a checkpoint's dwell to
+        // another route that passes it first).
+        let theirs: f64 = report.durations_s.iter().sum();
+        assert!(
+            (theirs - plan.total_s).abs() < 1e-6,
+            "{theirs} vs {}",
+            plan.total_s
+        );
+        // Timetables run forward in time.
+        for r in &plan.routes {
+            assert!(r.visits.windows(2).all(|w| w[0].eta_s <= w[1].eta_s));
+        }
+    }
+}
+
+#[test]
+fn the_check_finds_what_is_wrong() {
+    let d = demo();
+    let units = vec![PatrolUnit {
+        id: "u".into(),
+        depot: d.depots[0],
+    }];
+    let plan = plan_patrols(
+        &d.network,
+        &d.graph,
+        &d.req.required_edges(),
+        &d.checkpoints,
+        &units,
+    )
+    .unwrap();
+    let steps = &plan.routes[0].steps;
+    let check = |steps: &[(u32, bool)], shift_s: f64| {
+        check_plan(
+            &d.network,
+            &d.graph,
+            &d.req,
+            &[RouteToCheck {
+                unit: "u",
+                depot: units[0].depot,
+                steps,
+            }],
+            shift_s,
+        )
+    };
+    let kinds = |r: &patrolmap::patrol::check::CheckReport| {
+        r.findings.iter().map(|f| f.kind).collect::<HashSet<_>>()
+    };
+    // A step taken out: the route jumps.
+    let mut cut = steps.clone();
+    cut.remove(steps.len() / 2);
+    assert!(kinds(&check(&cut, 1e9)).contains("jump"));
+    // Stopped halfway: not closed, and lines or checkpoints missed.
+    let half = &steps[..steps.len() / 2];
+    let k = kinds(&check(half, 1e9));
+    assert!(
+        k.contains("not_closed") && (k.contains("line_missed") || k.contains("checkpoint_missed")),
+        "{k:?}"
+    );
+    // Too short a shift.
+    assert!(kinds(&check(steps, 600.0)).contains("over_shift"));
+    // Driven backwards: some one-way is driven against its direction, or lines are travelled
+    // the wrong way round.
+    let backwards: Vec<(u32, bool)> = steps.iter().rev().map(|&(e, f)| (e, !f)).collect();
+    let k = kinds(&check(&backwards, 1e9));
+    assert!(k.contains("one_way") || k.contains("line_missed"), "{k:?}");
+    // No route at all.
+    let none = check_plan(&d.network, &d.graph, &d.req, &[], 1e9);
+    assert_eq!(none.lines_covered, 0);
+    assert!(
+        none.findings
+            .iter()
+            .filter(|f| f.kind == "line_missed")
+            .count()
+            == none.lines_matched
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, rng_seed: proptest::test_runner::RngSeed::Fixed(99), ..ProptestConfig::default() })]
+
+    /// Random lines and checkpoints on a grid with one-way streets, K units from random
+    /// depots: the plan passes the check, and stays above its lower bounds.
+    #[test]
+    fn grid_plans_pass_the_check(
+        one_way in proptest::collection::vec(any::<bool>(), 60),
+        picks in proptest::collection::vec((0usize..60, any::<bool>()), 1..12),
+        stops in proptest::collection::vec((0usize..60, 0.0f64..1.0), 0..6),
+        depots in proptest::collection::vec(0usize..25, 1..4),
+    ) {
+        // A 5 x 5 grid; some inner streets one-way in alternating directions by row and
+        // column, the outer ring two-way, so that the whole stays strongly connected.
+        let n = 5;
+        let d = 100.0 / DEG_M;
+        let mut features = Vec::new();
+        for j in 0..n {
+            for i in 0..n {
+                let p = [i as f64 * d, j as f64 * d];
+                let k = features.len();
+                if i + 1 < n {
+                    let east = j % 2 == 0;
+                    let (a, b) = if east { (p, [p[0] + d, p[1]]) } else { ([p[0] + d, p[1]], p) };
+                    let ring = j == 0 || j == n - 1;
+                    features.push((vec![a, b], json!({"speed_kph": 36, "oneway": if one_way[k % 60] && !ring { "yes" } else { "no" }})));
+                }
+                let k = features.len();
+                if j + 1 < n {
+                    let north = i % 2 == 0;
+                    let (a, b) = if north { (p, [p[0], p[1] + d]) } else { ([p[0], p[1] + d], p) };
+                    let ring = i == 0 || i == n - 1;
+                    features.push((vec![a, b], json!({"speed_kph": 36, "oneway": if one_way[k % 60] && !ring { "yes" } else { "no" }})));
+                }
+            }
+        }
+        let network = read_str(&crate::common::roads_geojson(&features), "g.geojson".as_ref()).unwrap();
+        let (graph, index) = car(&network);
+        let m = network.edges.len();
+        let required: Vec<(u32, bool)> = picks
+            .iter()
+            .map(|&(e, f)| {
+                let e = (e % m) as u32;
+                let dir = graph.edge_direction[e as usize].unwrap();
+                (e, if dir.allows_backward() { f } else { true })
+            })
+            .collect();
+        let checkpoints: Vec<CheckpointTask> = stops
+            .iter()
+            .enumerate()
+            .map(|(i, &(e, frac))| {
+                let e = e % m;
+                let p = patrolmap::network::geodesy::point_along(network.geometry(e), frac);
+                CheckpointTask { checkpoint: i, place: index.snap(p, 50.0).unwrap(), dwell_s: 60.0 }
+            })
+            .collect();
+        let units: Vec<PatrolUnit> = depots.iter().enumerate().map(|(i, &v)| PatrolUnit { id: format!("u{i}"), depot: (v % network.nodes.len()) as u32 }).collect();
+        let plan = plan_patrols(&network, &graph, &required, &checkpoints, &units).unwrap();
+        prop_assert!(plan.unreachable.is_empty(), "unreachable {:?} depots {:?} nodes {} edges {}", plan.unreachable, units, network.nodes.len(), network.edges.len());
+        // The requirements as the check reads them: one "line" holding every required arc.
+        let req = Requirements {
+            lines: vec![patrolmap::patrol::requirements::LineRequirement {
+                line: 0,
+                id: "all".into(),
+                matched: Ok(patrolmap::patrol::matching::MatchedLine { traversals: vec![], mean_dist_m: 0.0, max_dist_m: 0.0, drawn_length_m: 0.0, matched_length_m: 0.0 }),
+                required: required.clone(),
+            }],
+            checkpoints: checkpoints
+                .iter()
+                .map(|c| patrolmap::patrol::requirements::CheckpointPlace { checkpoint: c.checkpoint, id: format!("c{}", c.checkpoint), dwell_s: c.dwell_s, place: Ok(c.place) })
+                .collect(),
+        };
+        let routes: Vec<RouteToCheck> = plan.routes.iter().map(|r| RouteToCheck { unit: &units[r.unit].id, depot: units[r.unit].depot, steps: &r.steps }).collect();
+        let report = check_plan(&network, &graph, &req, &routes, 1e9);
+        prop_assert!(report.is_ok(), "{:?}", report.findings);
+        prop_assert!(plan.longest_s >= plan.longest_lower_bound_s - 1e-6);
+        prop_assert!(plan.total_s >= plan.total_lower_bound_s - 1e-6);
+        prop_assert_eq!(plan.routes.len(), units.len());
+    }
+}

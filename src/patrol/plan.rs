@@ -1,0 +1,401 @@
+//! Patrol plans for several units: route first, cluster second.
+//!
+//! One postman tour runs through every required arc (the lines' edges, and an edge through
+//! each checkpoint); it is cut into one consecutive piece per unit, each driven from and back
+//! to that unit's post. The cuts start at equal shares of the work; then a local search moves
+//! tasks across each cut and swaps which unit drives which piece, while that shortens the
+//! longest route (or, at equal longest, the total). Why this order: the postman tour already
+//! solves the hard part (which extra roads to drive to link and balance the required ones)
+//! optimally or near it for the whole city; the split only has to balance the work.
+
+use super::paths::{ends, PathSearch, Step, Weight};
+use super::postman::{postman_tour, TourError};
+use crate::network::{ProfileGraph, RoadNetwork, Snapped};
+
+/// A unit that patrols.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatrolUnit {
+    /// Its id.
+    pub id: String,
+    /// The node it starts from and returns to (its post, or a given point's nearest node).
+    pub depot: u32,
+}
+
+/// A checkpoint to visit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckpointTask {
+    /// Its index in the scenario.
+    pub checkpoint: usize,
+    /// Where it is on the road.
+    pub place: Snapped,
+    /// How long the patrol stays, in seconds.
+    pub dwell_s: f64,
+}
+
+/// A checkpoint visit on a route.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Visit {
+    /// The checkpoint's index in the scenario.
+    pub checkpoint: usize,
+    /// Arrival, in seconds from the route's start.
+    pub eta_s: f64,
+    /// How long it stays.
+    pub dwell_s: f64,
+}
+
+/// One unit's route.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Route {
+    /// Index of the unit.
+    pub unit: usize,
+    /// The road it drives, from its depot back to it.
+    pub steps: Vec<Step>,
+    /// The checkpoints it stops at, in order.
+    pub visits: Vec<Visit>,
+    /// Driving time, in seconds.
+    pub driving_s: f64,
+    /// Time stopped at checkpoints, in seconds.
+    pub dwell_s: f64,
+    /// Driving plus dwell, in seconds.
+    pub duration_s: f64,
+}
+
+/// A plan: one route per unit.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Plan {
+    /// The routes, one per unit, in the units' order.
+    pub routes: Vec<Route>,
+    /// The longest route's duration, in seconds.
+    pub longest_s: f64,
+    /// All routes' durations, in seconds.
+    pub total_s: f64,
+    /// No plan's total can be below this: required driving plus dwell, in seconds.
+    pub total_lower_bound_s: f64,
+    /// No plan's longest route can be below this: the total bound shared evenly, or the
+    /// longest single task with its way from and back to the nearest depot.
+    pub longest_lower_bound_s: f64,
+    /// Required arcs no route can drive: not reachable from the first unit's depot, or no
+    /// way back from them. Left out of the plan.
+    pub unreachable: Vec<Step>,
+}
+
+/// Plans routes for `units` through every arc of `required` and every checkpoint.
+///
+/// ```
+/// use patrolmap::network::{road_geojson::read_str, Profile, ProfileGraph, TravelMode};
+/// use patrolmap::patrol::plan::{plan_patrols, PatrolUnit};
+/// let net = read_str(r#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","properties":{"speed_kph":36},"geometry":{"type":"LineString","coordinates":[[0,0],[0.001,0]]}},
+///   {"type":"Feature","properties":{"speed_kph":36},"geometry":{"type":"LineString","coordinates":[[0.001,0],[0.002,0]]}}]}"#,
+///   "r.geojson".as_ref()).unwrap();
+/// let graph = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+/// let units = [PatrolUnit { id: "a".into(), depot: 0 }];
+/// let plan = plan_patrols(&net, &graph, &[(0, true), (1, true)], &[], &units).unwrap();
+/// // There and back: both edges twice.
+/// assert_eq!(plan.routes[0].steps.len(), 4);
+/// assert!((plan.longest_s - 2.0 * plan.total_lower_bound_s).abs() < 1e-9);
+/// ```
+pub fn plan_patrols(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    required: &[Step],
+    checkpoints: &[CheckpointTask],
+    units: &[PatrolUnit],
+) -> Result<Plan, TourError> {
+    assert!(!units.is_empty(), "a plan needs at least one unit");
+    // Every checkpoint's edge is travelled in some allowed direction: a line may already
+    // require it; else it is required forward when allowed.
+    let mut arcs: Vec<Step> = required.to_vec();
+    let mut checkpoint_arc: Vec<Step> = Vec::with_capacity(checkpoints.len());
+    for c in checkpoints {
+        let e = c.place.edge;
+        let arc = if arcs.contains(&(e, true)) {
+            (e, true)
+        } else if arcs.contains(&(e, false)) {
+            (e, false)
+        } else {
+            let forward = graph.edge_direction[e as usize].is_some_and(|d| d.allows_forward());
+            (e, forward)
+        };
+        if !arcs.contains(&arc) {
+            arcs.push(arc);
+        }
+        checkpoint_arc.push(arc);
+    }
+    // What cannot be reached from the first depot and back is left out (and reported): an
+    // extract's edge, a one-way dead end.
+    let n = network.nodes.len();
+    let mut search = PathSearch::new(n);
+    let mut reach = |forward: bool| -> Vec<bool> {
+        search.run(
+            network,
+            graph,
+            Weight::Time,
+            forward,
+            &[(units[0].depot, 0.0)],
+            f64::INFINITY,
+            |_| false,
+            1,
+        );
+        search.cost.iter().map(|c| c.is_finite()).collect()
+    };
+    let (from_depot0, to_depot0) = (reach(true), reach(false));
+    let feasible = |s: &Step| {
+        let (a, b) = ends(network, *s);
+        from_depot0[a as usize] && to_depot0[b as usize]
+    };
+    let unreachable: Vec<Step> = arcs.iter().copied().filter(|s| !feasible(s)).collect();
+    arcs.retain(|s| feasible(s));
+    let tour = postman_tour(network, graph, &arcs, units[0].depot)?;
+    let time = |s: Step| graph.edge_time_s[s.0 as usize];
+
+    // Tasks: the serving steps of the tour, with the dwell of their checkpoints.
+    let task_steps: Vec<usize> = (0..tour.steps.len()).filter(|&i| tour.serves[i]).collect();
+    let mut task_dwell = vec![0.0; task_steps.len()];
+    for (c, arc) in checkpoints.iter().zip(&checkpoint_arc) {
+        if let Some(t) = task_steps.iter().position(|&i| tour.steps[i] == *arc) {
+            task_dwell[t] += c.dwell_s;
+        }
+    }
+    let mut prefix_s = vec![0.0; tour.steps.len() + 1];
+    for (i, &s) in tour.steps.iter().enumerate() {
+        prefix_s[i + 1] = prefix_s[i] + time(s);
+    }
+    let mut dwell_prefix = vec![0.0; task_steps.len() + 1];
+    for t in 0..task_steps.len() {
+        dwell_prefix[t + 1] = dwell_prefix[t] + task_dwell[t];
+    }
+
+    // Times from each depot to every node and from every node back to it.
+    let mut from_depot: Vec<Vec<f64>> = Vec::with_capacity(units.len());
+    let mut to_depot: Vec<Vec<f64>> = Vec::with_capacity(units.len());
+    for u in units {
+        for (forward, out) in [(true, &mut from_depot), (false, &mut to_depot)] {
+            search.run(
+                network,
+                graph,
+                Weight::Time,
+                forward,
+                &[(u.depot, 0.0)],
+                f64::INFINITY,
+                |_| false,
+                1,
+            );
+            out.push(search.cost.clone());
+        }
+    }
+
+    // A piece: tasks [a, b) of the tour; its cost for unit u.
+    let k = units.len();
+    let tasks = task_steps.len();
+    let piece_cost = |a: usize, b: usize, u: usize| -> f64 {
+        if a >= b {
+            return 0.0;
+        }
+        let (first, last) = (task_steps[a], task_steps[b - 1]);
+        let start = ends(network, tour.steps[first]).0;
+        let end = ends(network, tour.steps[last]).1;
+        from_depot[u][start as usize]
+            + (prefix_s[last + 1] - prefix_s[first])
+            + (dwell_prefix[b] - dwell_prefix[a])
+            + to_depot[u][end as usize]
+    };
+    // Cuts at equal shares of the work (driving along the tour plus dwell).
+    let work_at = |t: usize| -> f64 {
+        if t == tasks {
+            prefix_s[tour.steps.len()] + dwell_prefix[tasks]
+        } else {
+            prefix_s[task_steps[t]] + dwell_prefix[t]
+        }
+    };
+    let total_work = work_at(tasks);
+    let mut cuts: Vec<usize> = (0..=k)
+        .map(|g| {
+            if g == k {
+                return tasks;
+            }
+            let target = total_work * g as f64 / k as f64;
+            (0..tasks).find(|&t| work_at(t) >= target).unwrap_or(tasks)
+        })
+        .collect();
+    cuts[0] = 0;
+    // Which unit drives piece g.
+    let mut assign: Vec<usize> = (0..k).collect();
+    let score = |cuts: &[usize], assign: &[usize]| -> (f64, f64) {
+        let costs: Vec<f64> = (0..k)
+            .map(|g| piece_cost(cuts[g], cuts[g + 1], assign[g]))
+            .collect();
+        (
+            costs.iter().fold(0.0, |a: f64, &b| a.max(b)),
+            costs.iter().sum(),
+        )
+    };
+    let better =
+        |a: (f64, f64), b: (f64, f64)| a.0 < b.0 - 1e-9 || (a.0 <= b.0 + 1e-9 && a.1 < b.1 - 1e-9);
+    let mut best = score(&cuts, &assign);
+    for _round in 0..200 {
+        let mut improved = false;
+        // Swap which units drive two pieces.
+        for g in 0..k {
+            for h in g + 1..k {
+                assign.swap(g, h);
+                let s = score(&cuts, &assign);
+                if better(s, best) {
+                    best = s;
+                    improved = true;
+                } else {
+                    assign.swap(g, h);
+                }
+            }
+        }
+        // Move each cut by a few tasks either way.
+        for c in 1..k {
+            for delta in [1isize, -1, 2, -2, 4, -4, 8, -8, 16, -16, 32, -32] {
+                let moved = cuts[c] as isize + delta;
+                if moved < cuts[c - 1] as isize || moved > cuts[c + 1] as isize {
+                    continue;
+                }
+                let old = cuts[c];
+                cuts[c] = moved as usize;
+                let s = score(&cuts, &assign);
+                if better(s, best) {
+                    best = s;
+                    improved = true;
+                } else {
+                    cuts[c] = old;
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+
+    // The routes: way out, the piece, way back.
+    let mut routes = Vec::with_capacity(k);
+    for g in 0..k {
+        let u = assign[g];
+        let (a, b) = (cuts[g], cuts[g + 1]);
+        let mut steps: Vec<Step> = Vec::new();
+        if a < b {
+            let (first, last) = (task_steps[a], task_steps[b - 1]);
+            let start = ends(network, tour.steps[first]).0;
+            let end = ends(network, tour.steps[last]).1;
+            search.run(
+                network,
+                graph,
+                Weight::Time,
+                true,
+                &[(units[u].depot, 0.0)],
+                f64::INFINITY,
+                |v| v == start,
+                1,
+            );
+            steps.extend(search.path(network, start));
+            steps.extend_from_slice(&tour.steps[first..=last]);
+            search.run(
+                network,
+                graph,
+                Weight::Time,
+                true,
+                &[(end, 0.0)],
+                f64::INFINITY,
+                |v| v == units[u].depot,
+                1,
+            );
+            steps.extend(search.path(network, units[u].depot));
+        }
+        routes.push((u, steps, a..b));
+    }
+    routes.sort_by_key(|r| r.0);
+    let routes: Vec<Route> = routes
+        .into_iter()
+        .map(|(u, steps, range)| {
+            // Stops: each checkpoint whose task is in this piece, at its place on the road.
+            let mut pending: Vec<(usize, &CheckpointTask)> = checkpoints
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| {
+                    task_steps
+                        .iter()
+                        .position(|&s| tour.steps[s] == checkpoint_arc[*i])
+                        .is_some_and(|t| range.contains(&t))
+                })
+                .collect();
+            let mut visits = Vec::new();
+            let mut clock = 0.0;
+            let mut dwell_s = 0.0;
+            let mut driving_s = 0.0;
+            for &s in &steps {
+                let t = time(s);
+                // Stops on this step, in the order they are passed.
+                let mut here: Vec<(f64, usize)> = pending
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, c))| c.place.edge == s.0)
+                    .map(|(i, (_, c))| {
+                        (
+                            if s.1 {
+                                c.place.fraction
+                            } else {
+                                1.0 - c.place.fraction
+                            },
+                            i,
+                        )
+                    })
+                    .collect();
+                here.sort_by(|x, y| x.0.total_cmp(&y.0));
+                let mut done = Vec::new();
+                for (along, i) in here {
+                    let c = pending[i].1;
+                    visits.push(Visit {
+                        checkpoint: c.checkpoint,
+                        eta_s: clock + along * t,
+                        dwell_s: c.dwell_s,
+                    });
+                    clock += c.dwell_s;
+                    dwell_s += c.dwell_s;
+                    done.push(i);
+                }
+                done.sort_unstable();
+                for i in done.into_iter().rev() {
+                    pending.remove(i);
+                }
+                clock += t;
+                driving_s += t;
+            }
+            Route {
+                unit: u,
+                steps,
+                visits,
+                driving_s,
+                dwell_s,
+                duration_s: driving_s + dwell_s,
+            }
+        })
+        .collect();
+    let required_s: f64 = arcs.iter().map(|&a| time(a)).sum();
+    let dwell_total: f64 = checkpoints
+        .iter()
+        .zip(&checkpoint_arc)
+        .filter(|(_, a)| !unreachable.contains(a))
+        .map(|(c, _)| c.dwell_s)
+        .sum();
+    let total_lower_bound_s = required_s + dwell_total;
+    // The longest route also holds at least one task and the way to it and back.
+    let single = (0..tasks)
+        .map(|t| {
+            (0..k)
+                .map(|u| piece_cost(t, t + 1, u))
+                .fold(f64::INFINITY, f64::min)
+        })
+        .fold(0.0, f64::max);
+    Ok(Plan {
+        longest_s: routes.iter().map(|r| r.duration_s).fold(0.0, f64::max),
+        total_s: routes.iter().map(|r| r.duration_s).sum(),
+        total_lower_bound_s,
+        longest_lower_bound_s: (total_lower_bound_s / k as f64).max(single),
+        routes,
+        unreachable,
+    })
+}
