@@ -1,4 +1,4 @@
-//! `patrolmap scenario random`: seeded random scenarios for benchmarks and demos.
+//! `patrolmap scenario random|patrol`: seeded random scenarios for benchmarks and demos.
 
 use std::path::PathBuf;
 
@@ -30,10 +30,61 @@ pub enum ScenarioCommand {
         #[command(flatten)]
         profile: ProfileArgs,
     },
+    /// A patrol-planning instance: mandatory lines (walks of 0.4-1.5 km along two-way streets,
+    /// redrawn a few metres off the road), checkpoints (dwell 120 s) and posts, seeded.
+    Patrol {
+        /// Road file: .osm.pbf or GeoJSON roads.
+        #[arg(long)]
+        roads: PathBuf,
+        /// Number of patrol lines.
+        #[arg(long, default_value_t = 130)]
+        lines: usize,
+        /// Number of checkpoints.
+        #[arg(long, default_value_t = 190)]
+        checkpoints: usize,
+        /// Number of posts.
+        #[arg(long, default_value_t = 10)]
+        posts: usize,
+        /// Random seed: the same seed gives the same instance.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where to write the scenario GeoJSON.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        profile: ProfileArgs,
+    },
 }
 
 pub fn run(cmd: ScenarioCommand) -> Result<()> {
     match cmd {
+        ScenarioCommand::Patrol {
+            roads,
+            lines,
+            checkpoints,
+            posts,
+            seed,
+            output,
+            profile,
+        } => {
+            let loaded = load_roads(&roads, &profile.profiles()?, profile.profile)?;
+            let scenario = generate::patrol_instance(
+                &loaded.network,
+                &loaded.graph,
+                lines,
+                checkpoints,
+                posts,
+                seed,
+            );
+            std::fs::write(&output, write::to_geojson(&scenario).to_string())
+                .with_context(|| format!("{}: cannot write", output.display()))?;
+            eprintln!(
+                "wrote {} patrol lines, {checkpoints} checkpoints and {posts} posts to {}",
+                scenario.patrol_lines.len(),
+                output.display()
+            );
+            Ok(())
+        }
         ScenarioCommand::Random {
             roads,
             units,

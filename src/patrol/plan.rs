@@ -146,26 +146,6 @@ pub fn plan_patrols(
     };
     let unreachable: Vec<Step> = arcs.iter().copied().filter(|s| !feasible(s)).collect();
     arcs.retain(|s| feasible(s));
-    let tour = postman_tour(network, graph, &arcs, units[0].depot)?;
-    let time = |s: Step| graph.edge_time_s[s.0 as usize];
-
-    // Tasks: the serving steps of the tour, with the dwell of their checkpoints.
-    let task_steps: Vec<usize> = (0..tour.steps.len()).filter(|&i| tour.serves[i]).collect();
-    let mut task_dwell = vec![0.0; task_steps.len()];
-    for (c, arc) in checkpoints.iter().zip(&checkpoint_arc) {
-        if let Some(t) = task_steps.iter().position(|&i| tour.steps[i] == *arc) {
-            task_dwell[t] += c.dwell_s;
-        }
-    }
-    let mut prefix_s = vec![0.0; tour.steps.len() + 1];
-    for (i, &s) in tour.steps.iter().enumerate() {
-        prefix_s[i + 1] = prefix_s[i] + time(s);
-    }
-    let mut dwell_prefix = vec![0.0; task_steps.len() + 1];
-    for t in 0..task_steps.len() {
-        dwell_prefix[t + 1] = dwell_prefix[t] + task_dwell[t];
-    }
-
     // Times from each depot to every node and from every node back to it.
     let mut from_depot: Vec<Vec<f64>> = Vec::with_capacity(units.len());
     let mut to_depot: Vec<Vec<f64>> = Vec::with_capacity(units.len());
@@ -183,6 +163,158 @@ pub fn plan_patrols(
             );
             out.push(search.cost.clone());
         }
+    }
+
+    // The tour from each post in turn (up to 10): where the city-wide tour starts changes
+    // where it is cut; the best split wins.
+    let mut starts: Vec<usize> = Vec::new();
+    for (u, unit) in units.iter().enumerate() {
+        if starts.len() < 10 && !starts.iter().any(|&s| units[s].depot == unit.depot) {
+            starts.push(u);
+        }
+    }
+    let time = |s: Step| graph.edge_time_s[s.0 as usize];
+    // One tour and split per start, on all cores.
+    use rayon::prelude::*;
+    let splits: Vec<(Vec<Route>, f64)> = starts
+        .par_iter()
+        .map(|&start| {
+            let mut search = PathSearch::new(n);
+            let tour = postman_tour(network, graph, &arcs, units[start].depot)?;
+            Ok(split_tour(
+                network,
+                graph,
+                &tour,
+                checkpoints,
+                &checkpoint_arc,
+                units,
+                &from_depot,
+                &to_depot,
+                &mut search,
+            ))
+        })
+        .collect::<Result<_, TourError>>()?;
+    let key = |r: &[Route]| {
+        (
+            r.iter().map(|r| r.duration_s).fold(0.0, f64::max),
+            r.iter().map(|r| r.duration_s).sum::<f64>(),
+        )
+    };
+    let best_routes = splits.into_iter().min_by(|a, b| {
+        let (x, y) = (key(&a.0), key(&b.0));
+        x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1))
+    });
+    let (routes, single) = best_routes.unwrap_or_default();
+    let k = units.len();
+    let required_s: f64 = arcs.iter().map(|&a| time(a)).sum();
+    let dwell_total: f64 = checkpoints
+        .iter()
+        .zip(&checkpoint_arc)
+        .filter(|(_, a)| !unreachable.contains(a))
+        .map(|(c, _)| c.dwell_s)
+        .sum();
+    let total_lower_bound_s = required_s + dwell_total;
+    Ok(Plan {
+        longest_s: routes.iter().map(|r| r.duration_s).fold(0.0, f64::max),
+        total_s: routes.iter().map(|r| r.duration_s).sum(),
+        total_lower_bound_s,
+        longest_lower_bound_s: (total_lower_bound_s / k as f64).max(single),
+        routes,
+        unreachable,
+    })
+}
+
+/// A route from its steps: its stops at `stops` (each where the route first passes it), its
+/// timetable and durations.
+fn finish_route(
+    graph: &ProfileGraph,
+    unit: usize,
+    steps: Vec<Step>,
+    stops: Vec<&CheckpointTask>,
+) -> Route {
+    let mut pending = stops;
+    let mut visits = Vec::new();
+    let (mut clock, mut dwell_s, mut driving_s) = (0.0, 0.0, 0.0);
+    for &s in &steps {
+        let t = graph.edge_time_s[s.0 as usize];
+        // Stops on this step, in the order they are passed.
+        let mut here: Vec<(f64, usize)> = pending
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.place.edge == s.0)
+            .map(|(i, c)| {
+                (
+                    if s.1 {
+                        c.place.fraction
+                    } else {
+                        1.0 - c.place.fraction
+                    },
+                    i,
+                )
+            })
+            .collect();
+        here.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let mut done: Vec<usize> = Vec::new();
+        for (along, i) in here {
+            let c = pending[i];
+            visits.push(Visit {
+                checkpoint: c.checkpoint,
+                eta_s: clock + along * t,
+                dwell_s: c.dwell_s,
+            });
+            clock += c.dwell_s;
+            dwell_s += c.dwell_s;
+            done.push(i);
+        }
+        done.sort_unstable();
+        for i in done.into_iter().rev() {
+            pending.remove(i);
+        }
+        clock += t;
+        driving_s += t;
+    }
+    Route {
+        unit,
+        steps,
+        visits,
+        driving_s,
+        dwell_s,
+        duration_s: driving_s + dwell_s,
+    }
+}
+
+/// Cuts `tour` into one consecutive piece per unit, each driven from and back to its unit's
+/// depot, balanced by a local search on the cuts and on which unit drives which piece.
+/// Returns the routes and the longest single task's round trip from its nearest depot (a
+/// lower bound on the longest route).
+#[allow(clippy::too_many_arguments)]
+fn split_tour(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    tour: &super::postman::Tour,
+    checkpoints: &[CheckpointTask],
+    checkpoint_arc: &[Step],
+    units: &[PatrolUnit],
+    from_depot: &[Vec<f64>],
+    to_depot: &[Vec<f64>],
+    search: &mut PathSearch,
+) -> (Vec<Route>, f64) {
+    let time = |s: Step| graph.edge_time_s[s.0 as usize];
+    // Tasks: the serving steps of the tour, with the dwell of their checkpoints.
+    let task_steps: Vec<usize> = (0..tour.steps.len()).filter(|&i| tour.serves[i]).collect();
+    let mut task_dwell = vec![0.0; task_steps.len()];
+    for (c, arc) in checkpoints.iter().zip(checkpoint_arc) {
+        if let Some(t) = task_steps.iter().position(|&i| tour.steps[i] == *arc) {
+            task_dwell[t] += c.dwell_s;
+        }
+    }
+    let mut prefix_s = vec![0.0; tour.steps.len() + 1];
+    for (i, &s) in tour.steps.iter().enumerate() {
+        prefix_s[i + 1] = prefix_s[i] + time(s);
+    }
+    let mut dwell_prefix = vec![0.0; task_steps.len() + 1];
+    for t in 0..task_steps.len() {
+        dwell_prefix[t + 1] = dwell_prefix[t] + task_dwell[t];
     }
 
     // A piece: tasks [a, b) of the tour; its cost for unit u.
@@ -308,11 +440,11 @@ pub fn plan_patrols(
         routes.push((u, steps, a..b));
     }
     routes.sort_by_key(|r| r.0);
-    let routes: Vec<Route> = routes
+    let route_first: Vec<Route> = routes
         .into_iter()
         .map(|(u, steps, range)| {
-            // Stops: each checkpoint whose task is in this piece, at its place on the road.
-            let mut pending: Vec<(usize, &CheckpointTask)> = checkpoints
+            // Its stops: each checkpoint whose task is in this piece.
+            let stops: Vec<&CheckpointTask> = checkpoints
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| {
@@ -321,67 +453,11 @@ pub fn plan_patrols(
                         .position(|&s| tour.steps[s] == checkpoint_arc[*i])
                         .is_some_and(|t| range.contains(&t))
                 })
+                .map(|(_, c)| c)
                 .collect();
-            let mut visits = Vec::new();
-            let mut clock = 0.0;
-            let mut dwell_s = 0.0;
-            let mut driving_s = 0.0;
-            for &s in &steps {
-                let t = time(s);
-                // Stops on this step, in the order they are passed.
-                let mut here: Vec<(f64, usize)> = pending
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, (_, c))| c.place.edge == s.0)
-                    .map(|(i, (_, c))| {
-                        (
-                            if s.1 {
-                                c.place.fraction
-                            } else {
-                                1.0 - c.place.fraction
-                            },
-                            i,
-                        )
-                    })
-                    .collect();
-                here.sort_by(|x, y| x.0.total_cmp(&y.0));
-                let mut done = Vec::new();
-                for (along, i) in here {
-                    let c = pending[i].1;
-                    visits.push(Visit {
-                        checkpoint: c.checkpoint,
-                        eta_s: clock + along * t,
-                        dwell_s: c.dwell_s,
-                    });
-                    clock += c.dwell_s;
-                    dwell_s += c.dwell_s;
-                    done.push(i);
-                }
-                done.sort_unstable();
-                for i in done.into_iter().rev() {
-                    pending.remove(i);
-                }
-                clock += t;
-                driving_s += t;
-            }
-            Route {
-                unit: u,
-                steps,
-                visits,
-                driving_s,
-                dwell_s,
-                duration_s: driving_s + dwell_s,
-            }
+            finish_route(graph, u, steps, stops)
         })
         .collect();
-    let required_s: f64 = arcs.iter().map(|&a| time(a)).sum();
-    let dwell_total: f64 = checkpoints
-        .iter()
-        .zip(&checkpoint_arc)
-        .filter(|(_, a)| !unreachable.contains(a))
-        .map(|(c, _)| c.dwell_s)
-        .sum();
-    let total_lower_bound_s = required_s + dwell_total;
     // The longest route also holds at least one task and the way to it and back.
     let single = (0..tasks)
         .map(|t| {
@@ -390,12 +466,5 @@ pub fn plan_patrols(
                 .fold(f64::INFINITY, f64::min)
         })
         .fold(0.0, f64::max);
-    Ok(Plan {
-        longest_s: routes.iter().map(|r| r.duration_s).fold(0.0, f64::max),
-        total_s: routes.iter().map(|r| r.duration_s).sum(),
-        total_lower_bound_s,
-        longest_lower_bound_s: (total_lower_bound_s / k as f64).max(single),
-        routes,
-        unreachable,
-    })
+    (route_first, single)
 }

@@ -272,3 +272,112 @@ fn the_demo_deployment_runs_clean() {
         .collect();
     assert!(shares.iter().all(|&s| s > 0.0 && s < 1.0), "{shares:?}");
 }
+
+/// `patrol match` and `patrol plan` on the demo city: reports, routes as GeoJSON with
+/// timetables, the independent check passing, and clear errors.
+#[test]
+fn patrol_commands_on_the_demo_city() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (roads, scenario) = (
+        root.join("data/campo-grande.osm.pbf"),
+        root.join("data/demo-scenario.geojson"),
+    );
+    let dir = temp_dir("patrol");
+    let report = dir.join("match.json");
+    let out = patrolmap(&[
+        "patrol",
+        "match",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&scenario),
+        "--json",
+        s(&report),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(m["lines_matched"], 6);
+    assert_eq!(m["checkpoints_placed"], 24);
+
+    let (plan, json) = (dir.join("plan.geojson"), dir.join("plan.json"));
+    let out = patrolmap(&[
+        "patrol",
+        "plan",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&scenario),
+        "--units",
+        "3",
+        "--shift",
+        "4h",
+        "-o",
+        s(&plan),
+        "--json",
+        s(&json),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let routes: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    let features = routes["features"].as_array().unwrap();
+    assert_eq!(features.len(), 3);
+    for f in features {
+        assert_eq!(f["geometry"]["type"], "LineString");
+        let coords = f["geometry"]["coordinates"].as_array().unwrap();
+        assert_eq!(coords.first(), coords.last(), "a route returns to its post");
+        let d = f["properties"]["duration_s"].as_f64().unwrap();
+        assert!(d > 0.0 && d <= 4.0 * 3600.0);
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["check"]["lines_covered"], 6);
+    assert!(report["longest_s"].as_f64() >= report["longest_lower_bound_s"].as_f64());
+
+    // Too short a shift: the check fails, and the command says so.
+    let out = patrolmap(&[
+        "patrol",
+        "plan",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&scenario),
+        "--shift",
+        "10m",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("over_shift"));
+    // Bad arguments.
+    let out = patrolmap(&[
+        "patrol",
+        "plan",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&scenario),
+        "--shift",
+        "soon",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--shift"));
+    assert_fails(
+        &[
+            "patrol",
+            "match",
+            "--roads",
+            s(&roads),
+            "--scenario",
+            "/nonexistent.geojson",
+        ],
+        Path::new("/nonexistent.geojson"),
+        "cannot read",
+    );
+}
