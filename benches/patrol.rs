@@ -1,0 +1,103 @@
+//! Patrol planning on Porto (`../shared/data/porto.osm.pbf`, car, one-ways respected): the
+//! seeded instance of `patrolmap scenario patrol --seed 5` (130 lines, 190 checkpoints with
+//! 120 s dwell, 10 posts), built in-process.
+//!
+//! `cargo bench --bench patrol`
+
+use std::path::PathBuf;
+
+use patrolmap::network::{
+    self, NoProgress, Profile, ProfileGraph, RoadNetwork, SnapIndex, TravelMode,
+};
+use patrolmap::patrol::matching::MatchOptions;
+use patrolmap::patrol::plan::{plan_patrols, CheckpointTask, PatrolUnit};
+use patrolmap::patrol::requirements::Requirements;
+use patrolmap::scenario::{generate, Scenario};
+
+struct Instance {
+    network: RoadNetwork,
+    graph: ProfileGraph,
+    index: SnapIndex,
+    scenario: Scenario,
+}
+
+fn instance() -> &'static Instance {
+    static INSTANCE: std::sync::OnceLock<Instance> = std::sync::OnceLock::new();
+    INSTANCE.get_or_init(|| {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/porto.osm.pbf");
+        let network = network::load(&path, &NoProgress).expect("porto");
+        let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
+        let index = SnapIndex::build(&network, &graph);
+        let scenario = generate::patrol_instance(&network, &graph, 130, 190, 10, 5);
+        Instance {
+            network,
+            graph,
+            index,
+            scenario,
+        }
+    })
+}
+
+fn main() {
+    divan::main();
+}
+
+/// Matching the 130 lines and placing the 190 checkpoints.
+#[divan::bench(sample_count = 10)]
+fn match_lines(bencher: divan::Bencher) {
+    let i = instance();
+    bencher.bench(|| {
+        Requirements::gather(
+            &i.network,
+            &i.graph,
+            &i.index,
+            &i.scenario,
+            &MatchOptions::default(),
+            250.0,
+        )
+        .lines
+        .len()
+    });
+}
+
+/// A plan for 1 and for 10 units (the posts in order), from the matched requirements.
+#[divan::bench(args = [1, 10], sample_count = 3)]
+fn plan(bencher: divan::Bencher, units: usize) {
+    let i = instance();
+    let req = Requirements::gather(
+        &i.network,
+        &i.graph,
+        &i.index,
+        &i.scenario,
+        &MatchOptions::default(),
+        250.0,
+    );
+    let checkpoints: Vec<CheckpointTask> = req
+        .checkpoints
+        .iter()
+        .filter_map(|c| {
+            c.place.as_ref().ok().map(|p| CheckpointTask {
+                checkpoint: c.checkpoint,
+                place: *p,
+                dwell_s: c.dwell_s,
+            })
+        })
+        .collect();
+    let depots: Vec<PatrolUnit> = (0..units)
+        .map(|u| {
+            let post = &i.scenario.units[u % i.scenario.units.len()];
+            let s = i.index.snap(post.position, 250.0).unwrap();
+            let e = &i.network.edges[s.edge as usize];
+            PatrolUnit {
+                id: post.id.clone(),
+                depot: if s.fraction < 0.5 { e.from } else { e.to },
+            }
+        })
+        .collect();
+    let required = req.required_edges();
+    bencher.bench(|| {
+        plan_patrols(&i.network, &i.graph, &required, &checkpoints, &depots)
+            .unwrap()
+            .longest_s
+    });
+}
