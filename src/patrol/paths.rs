@@ -31,6 +31,8 @@ pub struct PathSearch {
     pred: Vec<(u32, u32)>,
     touched: Vec<u32>,
     heap: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Whether the next run follows arcs both ways (see [`PathSearch::run_undirected`]).
+    undirected: bool,
     /// Whether the arcs followed are the graph's forward arcs (else backward: a search
     /// towards the sources).
     forward: bool,
@@ -45,6 +47,7 @@ impl PathSearch {
             touched: Vec::new(),
             heap: BinaryHeap::new(),
             forward: true,
+            undirected: false,
         }
     }
 
@@ -79,10 +82,15 @@ impl PathSearch {
                 self.heap.push(Reverse((c.to_bits(), v)));
             }
         }
-        let adjacency = if forward {
-            &graph.forward
+        let (one, both) = if forward {
+            (&graph.forward, None)
         } else {
-            &graph.backward
+            (&graph.backward, None)
+        };
+        let both = if self.undirected {
+            Some(&graph.backward)
+        } else {
+            both
         };
         let mut stopped = 0;
         while let Some(Reverse((key, v))) = self.heap.pop() {
@@ -96,7 +104,8 @@ impl PathSearch {
                     return;
                 }
             }
-            for arc in adjacency.arcs_of(v) {
+            let other: &[Arc] = both.map_or(&[], |b| b.arcs_of(v));
+            for arc in one.arcs_of(v).iter().chain(other) {
                 let nd = d + cost_of(network, weight, arc);
                 let w = arc.other as usize;
                 if nd < self.cost[w] && nd <= bound {
@@ -109,6 +118,27 @@ impl PathSearch {
                 }
             }
         }
+    }
+
+    /// Costs from `sources` along arcs in either direction, as if every road were two-way:
+    /// never more than the directed cost either way, so a lower bound on both. Its paths are
+    /// not routes (they may go against one-ways).
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_undirected(
+        &mut self,
+        network: &RoadNetwork,
+        graph: &ProfileGraph,
+        weight: Weight,
+        sources: &[(u32, f64)],
+        bound: f64,
+        stop: impl FnMut(u32) -> bool,
+        stop_after: usize,
+    ) {
+        self.undirected = true;
+        self.run(
+            network, graph, weight, true, sources, bound, stop, stop_after,
+        );
+        self.undirected = false;
     }
 
     /// The path of the last run between its sources and `node`, as road edges with their

@@ -69,7 +69,9 @@ pub struct Plan {
     pub longest_s: f64,
     /// All routes' durations, in seconds.
     pub total_s: f64,
-    /// No plan's total can be below this: required driving plus dwell, in seconds.
+    /// No plan's total can be below this, in seconds: required driving plus dwell, plus a
+    /// spanning tree joining the pieces of required road to the depots (every plan must drive
+    /// between the pieces; the tree is measured as if every road were two-way).
     pub total_lower_bound_s: f64,
     /// No plan's longest route can be below this: the total bound shared evenly, or the
     /// longest single task with its way from and back to the nearest depot.
@@ -176,24 +178,31 @@ pub fn plan_patrols(
     let time = |s: Step| graph.edge_time_s[s.0 as usize];
     // One tour and split per start, on all cores.
     use rayon::prelude::*;
-    let splits: Vec<(Vec<Route>, f64)> = starts
-        .par_iter()
-        .map(|&start| {
-            let mut search = PathSearch::new(n);
-            let tour = postman_tour(network, graph, &arcs, units[start].depot)?;
-            Ok(split_tour(
-                network,
-                graph,
-                &tour,
-                checkpoints,
-                &checkpoint_arc,
-                units,
-                &from_depot,
-                &to_depot,
-                &mut search,
-            ))
-        })
-        .collect::<Result<_, TourError>>()?;
+    // The joining bound (a second Prim over the city) runs beside the tours.
+    let (splits, joining_s) = rayon::join(
+        || {
+            starts
+                .par_iter()
+                .map(|&start| {
+                    let mut search = PathSearch::new(n);
+                    let tour = postman_tour(network, graph, &arcs, units[start].depot)?;
+                    Ok(split_tour(
+                        network,
+                        graph,
+                        &tour,
+                        checkpoints,
+                        &checkpoint_arc,
+                        units,
+                        &from_depot,
+                        &to_depot,
+                        &mut search,
+                    ))
+                })
+                .collect::<Result<Vec<(Vec<Route>, f64)>, TourError>>()
+        },
+        || joining_lower_bound(network, graph, &arcs, units),
+    );
+    let splits = splits?;
     let key = |r: &[Route]| {
         (
             r.iter().map(|r| r.duration_s).fold(0.0, f64::max),
@@ -213,7 +222,7 @@ pub fn plan_patrols(
         .filter(|(_, a)| !unreachable.contains(a))
         .map(|(c, _)| c.dwell_s)
         .sum();
-    let total_lower_bound_s = required_s + dwell_total;
+    let total_lower_bound_s = required_s + dwell_total + joining_s;
     Ok(Plan {
         longest_s: routes.iter().map(|r| r.duration_s).fold(0.0, f64::max),
         total_s: routes.iter().map(|r| r.duration_s).sum(),
@@ -467,4 +476,88 @@ fn split_tour(
         })
         .fold(0.0, f64::max);
     (route_first, single)
+}
+
+/// A lower bound on the driving between the pieces of required road (arcs joined end to end)
+/// in any plan: the minimum spanning tree over the pieces, with every depot as one root,
+/// in times as if every road were two-way (Prim, each step a multi-source search from the
+/// tree so far). Why it bounds: each route reaches its pieces one after another from its
+/// depot, and the way from one piece to the next costs at least their distance, so the
+/// routes' deadheading contains a spanning forest of pieces rooted at depots.
+pub fn joining_lower_bound(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    arcs: &[Step],
+    units: &[PatrolUnit],
+) -> f64 {
+    let n = network.nodes.len();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn find(parent: &mut [u32], mut v: u32) -> u32 {
+        while parent[v as usize] != v {
+            parent[v as usize] = parent[parent[v as usize] as usize];
+            v = parent[v as usize];
+        }
+        v
+    }
+    let mut touched = vec![false; n];
+    for &a in arcs {
+        let (x, y) = ends(network, a);
+        touched[x as usize] = true;
+        touched[y as usize] = true;
+        let (rx, ry) = (find(&mut parent, x), find(&mut parent, y));
+        parent[rx as usize] = ry;
+    }
+    // All depots are one root.
+    for u in units {
+        touched[u.depot as usize] = true;
+        let (a, b) = (
+            find(&mut parent, u.depot),
+            find(&mut parent, units[0].depot),
+        );
+        parent[a as usize] = b;
+    }
+    let mut members: std::collections::HashMap<u32, Vec<u32>> = std::collections::HashMap::new();
+    for v in 0..n as u32 {
+        if touched[v as usize] {
+            let r = find(&mut parent, v);
+            members.entry(r).or_default().push(v);
+        }
+    }
+    let mut in_tree = vec![false; n];
+    let root = find(&mut parent, units[0].depot);
+    let mut tree: Vec<u32> = members[&root].clone();
+    for &v in &tree {
+        in_tree[v as usize] = true;
+    }
+    let mut left = members.len() - 1;
+    let mut search = PathSearch::new(n);
+    let mut total = 0.0;
+    while left > 0 {
+        let sources: Vec<(u32, f64)> = tree.iter().map(|&v| (v, 0.0)).collect();
+        let mut reached = None;
+        search.run_undirected(
+            network,
+            graph,
+            Weight::Time,
+            &sources,
+            f64::INFINITY,
+            |v| {
+                let hit = touched[v as usize] && !in_tree[v as usize];
+                if hit && reached.is_none() {
+                    reached = Some(v);
+                }
+                hit
+            },
+            1,
+        );
+        let Some(v) = reached else { break };
+        total += search.cost[v as usize];
+        let piece = find(&mut parent, v);
+        for &w in &members[&piece] {
+            in_tree[w as usize] = true;
+            tree.push(w);
+        }
+        left -= 1;
+    }
+    total
 }

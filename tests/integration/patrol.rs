@@ -394,6 +394,12 @@ proptest! {
         prop_assert_eq!(tour.serves.iter().filter(|&&s| s).count(), required.len());
         let optimum = brute_force_postman(&network, &graph, &required, 0);
         prop_assert!(tour.time_s >= optimum - 1e-6, "tour {} below the optimum {}", tour.time_s, optimum);
+        // The plan's lower bound (required driving plus the spanning tree joining the pieces
+        // to the depot) is never above the optimum.
+        let depot = [patrolmap::patrol::plan::PatrolUnit { id: "u".into(), depot: 0 }];
+        let joining = patrolmap::patrol::plan::joining_lower_bound(&network, &graph, &required, &depot);
+        let bound = required.iter().map(|r| graph.edge_time_s[r.0 as usize]).sum::<f64>() + joining;
+        prop_assert!(bound <= optimum + 1e-6, "bound {} above the optimum {}", bound, optimum);
     }
 }
 
