@@ -2,11 +2,15 @@
 //!
 //! One postman tour runs through every required arc (the lines' edges, and an edge through
 //! each checkpoint); it is cut into one consecutive piece per unit, each driven from and back
-//! to that unit's post. The cuts start at equal shares of the work; then a local search moves
+//! to that unit's post. The tour is made from each post in turn (up to ten, in parallel) and
+//! the best split kept. The cuts start at equal shares of the work; then a local search moves
 //! tasks across each cut and swaps which unit drives which piece, while that shortens the
-//! longest route (or, at equal longest, the total). Why this order: the postman tour already
-//! solves the hard part (which extra roads to drive to link and balance the required ones)
-//! optimally or near it for the whole city; the split only has to balance the work.
+//! longest route (or, at equal longest, the total). Why this order: the postman tour decides
+//! the hard part (which extra roads to drive to link and balance the required ones) once for
+//! the whole city, exactly when every edge is required; the split only has to balance the
+//! work. (Cluster first, one tour per unit's area, was tried: longer routes on Porto.)
+
+use rayon::prelude::*;
 
 use super::paths::{ends, PathSearch, Step, Weight};
 use super::postman::{postman_tour, TourError};
@@ -176,9 +180,8 @@ pub fn plan_patrols(
         }
     }
     let time = |s: Step| graph.edge_time_s[s.0 as usize];
-    // One tour and split per start, on all cores.
-    use rayon::prelude::*;
-    // The joining bound (a second Prim over the city) runs beside the tours.
+    // One tour and split per start, on all cores; the joining bound (another Prim over the
+    // city) beside them.
     let (splits, joining_s) = rayon::join(
         || {
             starts
