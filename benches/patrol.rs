@@ -72,26 +72,11 @@ fn plan(bencher: divan::Bencher, units: usize) {
         &MatchOptions::default(),
         250.0,
     );
-    let checkpoints: Vec<CheckpointTask> = req
-        .checkpoints
-        .iter()
-        .filter_map(|c| {
-            c.place.as_ref().ok().map(|p| CheckpointTask {
-                checkpoint: c.checkpoint,
-                place: *p,
-                dwell_s: c.dwell_s,
-            })
-        })
-        .collect();
+    let checkpoints = CheckpointTask::placed(&req);
     let depots: Vec<PatrolUnit> = (0..units)
         .map(|u| {
             let post = &i.scenario.units[u % i.scenario.units.len()];
-            let s = i.index.snap(post.position, 250.0).unwrap();
-            let e = &i.network.edges[s.edge as usize];
-            PatrolUnit {
-                id: post.id.clone(),
-                depot: if s.fraction < 0.5 { e.from } else { e.to },
-            }
+            PatrolUnit::at(post.id.clone(), post.position, &i.network, &i.index, 250.0).unwrap()
         })
         .collect();
     let required = req.required_edges();

@@ -110,25 +110,14 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
             if !(radius_m.is_finite() && (1.0..=500.0).contains(&radius_m)) {
                 bail!("--radius-m must be from 1 to 500 metres");
             }
-            let profiles = profile.profiles()?;
-            let loaded = load_roads(&roads, &profiles, profile.profile)?;
+            let (loaded, scenario, index) = load(&roads, &scenario_path, &profile)?;
             let network = &loaded.network;
-            let scenario = scenario::load(&scenario_path)?;
-            for p in &scenario.problems {
-                eprintln!(
-                    "warning: {}: feature {}: {}",
-                    scenario_path.display(),
-                    p.feature,
-                    p.reason
-                );
-            }
             if scenario.patrol_lines.is_empty() && scenario.checkpoints.is_empty() {
                 bail!(
                     "{}: no patrol lines or checkpoints",
                     scenario_path.display()
                 );
             }
-            let index = SnapIndex::build(network, &loaded.graph);
             let options = MatchOptions {
                 radius_m,
                 ..MatchOptions::default()
@@ -246,26 +235,15 @@ fn plan(
     max_snap_m: f64,
     profile: ProfileArgs,
 ) -> Result<()> {
-    use crate::patrol::check::{check_plan, RouteToCheck};
+    use crate::patrol::check::check_plan;
     use crate::patrol::plan::{plan_patrols, CheckpointTask, PatrolUnit};
     let shift_s = parse_shift(shift)?;
     if unit_count == 0 || unit_count > 500 {
         bail!("--units must be from 1 to 500");
     }
-    let profiles = profile.profiles()?;
-    let loaded = load_roads(&roads, &profiles, profile.profile)?;
+    let (loaded, scenario, index) = load(&roads, &scenario_path, &profile)?;
     let network = &loaded.network;
     let graph = &loaded.graph;
-    let scenario = scenario::load(&scenario_path)?;
-    for p in &scenario.problems {
-        eprintln!(
-            "warning: {}: feature {}: {}",
-            scenario_path.display(),
-            p.feature,
-            p.reason
-        );
-    }
-    let index = SnapIndex::build(network, graph);
     let start = Instant::now();
     let req = Requirements::gather(
         network,
@@ -311,49 +289,23 @@ fn plan(
             scenario_path.display()
         );
     }
-    let mut units = Vec::with_capacity(unit_count);
-    for i in 0..unit_count {
-        let post = posts[i % posts.len()];
-        let snapped = index
-            .snap(post.position, max_snap_m)
-            .with_context(|| format!("post {} is not on a road", post.id))?;
-        let edge = &network.edges[snapped.edge as usize];
-        let depot = if snapped.fraction < 0.5 {
-            edge.from
-        } else {
-            edge.to
-        };
-        let id = if unit_count > posts.len() {
-            format!("{}-{}", post.id, i / posts.len() + 1)
-        } else {
-            post.id.clone()
-        };
-        units.push(PatrolUnit { id, depot });
-    }
-    let checkpoints: Vec<CheckpointTask> = req
-        .checkpoints
-        .iter()
-        .filter_map(|c| {
-            c.place.as_ref().ok().map(|p| CheckpointTask {
-                checkpoint: c.checkpoint,
-                place: *p,
-                dwell_s: c.dwell_s,
-            })
+    let units = (0..unit_count)
+        .map(|i| {
+            let post = posts[i % posts.len()];
+            let id = if unit_count > posts.len() {
+                format!("{}-{}", post.id, i / posts.len() + 1)
+            } else {
+                post.id.clone()
+            };
+            PatrolUnit::at(id, post.position, network, &index, max_snap_m)
+                .with_context(|| format!("post {} is not on a road", post.id))
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
+    let checkpoints = CheckpointTask::placed(&req);
     let start = Instant::now();
     let plan = plan_patrols(network, graph, &req.required_edges(), &checkpoints, &units)?;
     let plan_s = start.elapsed().as_secs_f64();
-    let to_check: Vec<RouteToCheck> = plan
-        .routes
-        .iter()
-        .map(|r| RouteToCheck {
-            unit: &units[r.unit].id,
-            depot: units[r.unit].depot,
-            steps: &r.steps,
-        })
-        .collect();
-    let check = check_plan(network, graph, &req, &to_check, shift_s);
+    let check = check_plan(network, graph, &req, &plan.to_check(&units), shift_s);
     // Lines and checkpoints on road no route can drive are reported, and forgiven by the exit
     // code: no plan could do better.
     let unreachable_lines: Vec<&str> = req
@@ -475,4 +427,29 @@ fn plan(
         bail!("the plan does not pass the check (listed above)");
     }
     Ok(())
+}
+
+/// The roads of the chosen mode, the scenario (its bad features warned about) and the
+/// mode's snap index.
+fn load(
+    roads: &std::path::Path,
+    scenario_path: &std::path::Path,
+    profile: &ProfileArgs,
+) -> Result<(
+    super::network_cmd::LoadedRoads,
+    scenario::Scenario,
+    SnapIndex,
+)> {
+    let loaded = load_roads(roads, &profile.profiles()?, profile.profile)?;
+    let scenario = scenario::load(scenario_path)?;
+    for p in &scenario.problems {
+        eprintln!(
+            "warning: {}: feature {}: {}",
+            scenario_path.display(),
+            p.feature,
+            p.reason
+        );
+    }
+    let index = SnapIndex::build(&loaded.network, &loaded.graph);
+    Ok((loaded, scenario, index))
 }

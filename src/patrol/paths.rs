@@ -184,3 +184,61 @@ pub fn ends(network: &RoadNetwork, step: Step) -> (u32, u32) {
         (edge.to, edge.from)
     }
 }
+
+/// Nodes joined into pieces by arcs (union-find with path halving): the weakly connected
+/// pieces of required road.
+pub struct Pieces {
+    parent: Vec<u32>,
+}
+
+impl Pieces {
+    /// Every node of a network of `node_count` nodes alone.
+    pub fn new(node_count: usize) -> Pieces {
+        Pieces {
+            parent: (0..node_count as u32).collect(),
+        }
+    }
+
+    /// The representative of `v`'s piece.
+    pub fn find(&mut self, mut v: u32) -> u32 {
+        while self.parent[v as usize] != v {
+            self.parent[v as usize] = self.parent[self.parent[v as usize] as usize];
+            v = self.parent[v as usize];
+        }
+        v
+    }
+
+    /// Joins the pieces of `a` and `b`.
+    pub fn join(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        self.parent[ra as usize] = rb;
+    }
+
+    /// The nodes marked in `nodes`, grouped by piece (keyed by representative).
+    pub fn members(&mut self, nodes: &[bool]) -> std::collections::HashMap<u32, Vec<u32>> {
+        let mut members: std::collections::HashMap<u32, Vec<u32>> = Default::default();
+        for v in (0..nodes.len() as u32).filter(|&v| nodes[v as usize]) {
+            members.entry(self.find(v)).or_default().push(v);
+        }
+        members
+    }
+
+    /// Joins the two ends of every step of `arcs`.
+    pub fn join_arcs(&mut self, network: &RoadNetwork, arcs: &[Step]) {
+        for &s in arcs {
+            let (a, b) = ends(network, s);
+            self.join(a, b);
+        }
+    }
+}
+
+/// `marked[v]`: whether node `v` is an end of some step of `arcs`.
+pub fn arc_nodes(network: &RoadNetwork, arcs: &[Step]) -> Vec<bool> {
+    let mut marked = vec![false; network.nodes.len()];
+    for &s in arcs {
+        let (a, b) = ends(network, s);
+        marked[a as usize] = true;
+        marked[b as usize] = true;
+    }
+    marked
+}

@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use super::paths::{ends, PathSearch, Step, Weight};
+use super::paths::{arc_nodes, ends, PathSearch, Pieces, Step, Weight};
 use super::postman::{postman_tour, TourError};
 use crate::network::{ProfileGraph, RoadNetwork, Snapped};
 
@@ -25,6 +25,27 @@ pub struct PatrolUnit {
     pub depot: u32,
 }
 
+impl PatrolUnit {
+    /// A unit starting from `position` (its post): its depot is the nearer end of the road
+    /// edge `index` snaps it to.
+    pub fn at(
+        id: String,
+        position: [f64; 2],
+        network: &RoadNetwork,
+        index: &crate::network::SnapIndex,
+        max_snap_m: f64,
+    ) -> Result<PatrolUnit, crate::network::SnapRefusal> {
+        let snapped = index.snap(position, max_snap_m)?;
+        let edge = &network.edges[snapped.edge as usize];
+        let depot = if snapped.fraction < 0.5 {
+            edge.from
+        } else {
+            edge.to
+        };
+        Ok(PatrolUnit { id, depot })
+    }
+}
+
 /// A checkpoint to visit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckpointTask {
@@ -34,6 +55,24 @@ pub struct CheckpointTask {
     pub place: Snapped,
     /// How long the patrol stays, in seconds.
     pub dwell_s: f64,
+}
+
+impl CheckpointTask {
+    /// The checkpoints of `requirements` that are on a road.
+    pub fn placed(requirements: &super::requirements::Requirements) -> Vec<CheckpointTask> {
+        requirements
+            .checkpoints
+            .iter()
+            .filter_map(|c| {
+                let place = *c.place.as_ref().ok()?;
+                Some(CheckpointTask {
+                    checkpoint: c.checkpoint,
+                    place,
+                    dwell_s: c.dwell_s,
+                })
+            })
+            .collect()
+    }
 }
 
 /// A checkpoint visit on a route.
@@ -83,6 +122,20 @@ pub struct Plan {
     /// Required arcs no route can drive: not reachable from the first unit's depot, or no
     /// way back from them. Left out of the plan.
     pub unreachable: Vec<Step>,
+}
+
+impl Plan {
+    /// The routes as the independent check reads them.
+    pub fn to_check<'a>(&'a self, units: &'a [PatrolUnit]) -> Vec<super::check::RouteToCheck<'a>> {
+        self.routes
+            .iter()
+            .map(|r| super::check::RouteToCheck {
+                unit: &units[r.unit].id,
+                depot: units[r.unit].depot,
+                steps: &r.steps,
+            })
+            .collect()
+    }
 }
 
 /// Plans routes for `units` through every arc of `required` and every checkpoint.
@@ -494,40 +547,17 @@ pub fn joining_lower_bound(
     units: &[PatrolUnit],
 ) -> f64 {
     let n = network.nodes.len();
-    let mut parent: Vec<u32> = (0..n as u32).collect();
-    fn find(parent: &mut [u32], mut v: u32) -> u32 {
-        while parent[v as usize] != v {
-            parent[v as usize] = parent[parent[v as usize] as usize];
-            v = parent[v as usize];
-        }
-        v
-    }
-    let mut touched = vec![false; n];
-    for &a in arcs {
-        let (x, y) = ends(network, a);
-        touched[x as usize] = true;
-        touched[y as usize] = true;
-        let (rx, ry) = (find(&mut parent, x), find(&mut parent, y));
-        parent[rx as usize] = ry;
-    }
+    let mut pieces = Pieces::new(n);
+    pieces.join_arcs(network, arcs);
+    let mut touched = arc_nodes(network, arcs);
     // All depots are one root.
     for u in units {
         touched[u.depot as usize] = true;
-        let (a, b) = (
-            find(&mut parent, u.depot),
-            find(&mut parent, units[0].depot),
-        );
-        parent[a as usize] = b;
+        pieces.join(u.depot, units[0].depot);
     }
-    let mut members: std::collections::HashMap<u32, Vec<u32>> = std::collections::HashMap::new();
-    for v in 0..n as u32 {
-        if touched[v as usize] {
-            let r = find(&mut parent, v);
-            members.entry(r).or_default().push(v);
-        }
-    }
+    let members = pieces.members(&touched);
     let mut in_tree = vec![false; n];
-    let root = find(&mut parent, units[0].depot);
+    let root = pieces.find(units[0].depot);
     let mut tree: Vec<u32> = members[&root].clone();
     for &v in &tree {
         in_tree[v as usize] = true;
@@ -555,7 +585,7 @@ pub fn joining_lower_bound(
         );
         let Some(v) = reached else { break };
         total += search.cost[v as usize];
-        let piece = find(&mut parent, v);
+        let piece = pieces.find(v);
         for &w in &members[&piece] {
             in_tree[w as usize] = true;
             tree.push(w);

@@ -8,7 +8,7 @@
 //! is required and the graph strongly connected, no joining is needed and the flow is the
 //! exact optimum, so the tour is an optimal directed Chinese postman tour.
 
-use super::paths::{ends, PathSearch, Step, Weight};
+use super::paths::{arc_nodes, ends, PathSearch, Pieces, Step, Weight};
 use crate::network::{ProfileGraph, RoadNetwork};
 
 /// A closed walk from the depot.
@@ -124,32 +124,12 @@ fn connect(
     depot: u32,
 ) -> Result<(), TourError> {
     let n = network.nodes.len();
-    // Union-find over nodes.
-    let mut parent: Vec<u32> = (0..n as u32).collect();
-    fn find(parent: &mut [u32], mut v: u32) -> u32 {
-        while parent[v as usize] != v {
-            parent[v as usize] = parent[parent[v as usize] as usize];
-            v = parent[v as usize];
-        }
-        v
-    }
-    let mut touched = vec![false; n];
+    let mut pieces = Pieces::new(n);
+    pieces.join_arcs(network, arcs);
+    let mut touched = arc_nodes(network, arcs);
     touched[depot as usize] = true;
-    for &s in arcs.iter() {
-        let (a, b) = ends(network, s);
-        touched[a as usize] = true;
-        touched[b as usize] = true;
-        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-        parent[ra as usize] = rb;
-    }
     // The touched nodes of each piece, to join a piece whole.
-    let mut members: std::collections::HashMap<u32, Vec<u32>> = std::collections::HashMap::new();
-    for v in 0..n as u32 {
-        if touched[v as usize] {
-            let r = find(&mut parent, v);
-            members.entry(r).or_default().push(v);
-        }
-    }
+    let members = pieces.members(&touched);
     let mut in_tree = vec![false; n];
     let mut tree_nodes: Vec<u32> = Vec::new();
     let mut left = members.values().map(Vec::len).sum::<usize>();
@@ -163,7 +143,7 @@ fn connect(
                 }
             }
         };
-    let root = find(&mut parent, depot);
+    let root = pieces.find(depot);
     join(root, &mut in_tree, &mut tree_nodes, &mut left);
     while left > 0 {
         let sources: Vec<(u32, f64)> = tree_nodes.iter().map(|&v| (v, 0.0)).collect();
@@ -195,7 +175,7 @@ fn connect(
         for &s in &path {
             let (_, b) = ends(network, s);
             if touched[b as usize] {
-                let piece = find(&mut parent, b);
+                let piece = pieces.find(b);
                 join(piece, &mut in_tree, &mut tree_nodes, &mut left);
             } else if !in_tree[b as usize] {
                 in_tree[b as usize] = true;

@@ -432,17 +432,7 @@ fn demo() -> Demo {
         &MatchOptions::default(),
         250.0,
     );
-    let checkpoints = req
-        .checkpoints
-        .iter()
-        .filter_map(|c| {
-            c.place.as_ref().ok().map(|p| CheckpointTask {
-                checkpoint: c.checkpoint,
-                place: *p,
-                dwell_s: c.dwell_s,
-            })
-        })
-        .collect();
+    let checkpoints = CheckpointTask::placed(&req);
     let depots = s
         .units
         .iter()
@@ -476,16 +466,13 @@ fn demo_plans_pass_the_independent_check() {
             &units,
         )
         .unwrap();
-        let routes: Vec<RouteToCheck> = plan
-            .routes
-            .iter()
-            .map(|r| RouteToCheck {
-                unit: &units[r.unit].id,
-                depot: units[r.unit].depot,
-                steps: &r.steps,
-            })
-            .collect();
-        let report = check_plan(&d.network, &d.graph, &d.req, &routes, 24.0 * 3600.0);
+        let report = check_plan(
+            &d.network,
+            &d.graph,
+            &d.req,
+            &plan.to_check(&units),
+            24.0 * 3600.0,
+        );
         // Only what no route can reach may be missed, and it is reported as unreachable.
         for f in &report.findings {
             assert_eq!(f.kind, "checkpoint_missed", "{f:?}");
