@@ -1,9 +1,12 @@
 //! patrolmap: a GIS patrol and rapid-response planner for police command centres.
 //!
 //! The layers depend one way: [`network`] (road graphs, loaders, snapping) is used by
-//! [`scenario`] (the police layers) and [`coverage`] (Dijkstra and PHAST searches, covered
-//! length, points, gaps, overlays, tier polygons), which are pure (no files, no printing);
-//! the [`cli`] (and later the server) does the I/O.
+//! [`scenario`] (the police layers), [`coverage`] (Dijkstra and PHAST searches, covered
+//! length, points, gaps, overlays, tier polygons, one whole [`coverage::assess`]ment),
+//! [`patrol`] (patrol lines matched to roads, postman tours, plans and their check) and
+//! [`tiles`] (vector tiles of the roads by arrival time), which are pure (no files, no
+//! network, no printing); the [`cli`] and the [`server`] (axum: the API and the command map)
+//! do the I/O.
 //!
 //! ```
 //! use patrolmap::network::{self, NoProgress, Profile, ProfileGraph, SnapIndex, TravelMode};

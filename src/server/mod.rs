@@ -142,7 +142,7 @@ impl AppState {
     }
 
     /// Runs `work` on the blocking pool once a computation slot is free (503 after
-    /// [`COMPUTE_WAIT`]).
+    /// 20 s).
     pub async fn compute<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
