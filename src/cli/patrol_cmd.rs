@@ -236,7 +236,7 @@ fn plan(
     profile: ProfileArgs,
 ) -> Result<()> {
     use crate::patrol::check::check_plan;
-    use crate::patrol::plan::{plan_patrols, CheckpointTask, PatrolUnit};
+    use crate::patrol::plan::{plan_patrols, CheckpointTask};
     let shift_s = parse_shift(shift)?;
     if unit_count == 0 || unit_count > 500 {
         bail!("--units must be from 1 to 500");
@@ -271,36 +271,9 @@ fn plan(
         }
     }
     // Units start from the posts (else from any responding unit's position), in order.
-    let posts: Vec<&crate::scenario::Unit> = {
-        let p: Vec<_> = scenario
-            .units
-            .iter()
-            .filter(|u| u.kind == crate::scenario::UnitKind::Post)
-            .collect();
-        if p.is_empty() {
-            scenario.units.iter().collect()
-        } else {
-            p
-        }
-    };
-    if posts.is_empty() {
-        bail!(
-            "{}: no posts (or units) for the patrols to start from",
-            scenario_path.display()
-        );
-    }
-    let units = (0..unit_count)
-        .map(|i| {
-            let post = posts[i % posts.len()];
-            let id = if unit_count > posts.len() {
-                format!("{}-{}", post.id, i / posts.len() + 1)
-            } else {
-                post.id.clone()
-            };
-            PatrolUnit::at(id, post.position, network, &index, max_snap_m)
-                .with_context(|| format!("post {} is not on a road", post.id))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let units =
+        crate::patrol::plan::units_from_posts(&scenario, unit_count, network, &index, max_snap_m)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", scenario_path.display()))?;
     let checkpoints = CheckpointTask::placed(&req);
     let start = Instant::now();
     let plan = plan_patrols(network, graph, &req.required_edges(), &checkpoints, &units)?;
@@ -386,26 +359,7 @@ fn plan(
     }
     let checkpoint_id = |i: usize| scenario.checkpoints[i].id.clone();
     if let Some(path) = &output {
-        let features: Vec<_> = plan
-            .routes
-            .iter()
-            .map(|r| {
-                let mut line: Vec<[f64; 2]> = Vec::new();
-                for &(e, forward) in &r.steps {
-                    let mut g = network.geometry(e as usize).to_vec();
-                    if !forward {
-                        g.reverse();
-                    }
-                    let skip = usize::from(line.last() == g.first());
-                    line.extend_from_slice(&g[skip..]);
-                }
-                let timetable: Vec<_> = r.visits.iter().map(|v| json!({"checkpoint": checkpoint_id(v.checkpoint), "eta_s": v.eta_s, "dwell_s": v.dwell_s})).collect();
-                json!({"type": "Feature",
-                    "properties": {"kind": "patrol_route", "unit": units[r.unit].id, "duration_s": r.duration_s, "driving_s": r.driving_s, "dwell_s": r.dwell_s, "timetable": timetable},
-                    "geometry": {"type": "LineString", "coordinates": line}})
-            })
-            .collect();
-        let fc = json!({"type": "FeatureCollection", "features": features});
+        let fc = plan.routes_geojson(network, &units, &scenario);
         std::fs::write(path, serde_json::to_string(&fc)?)
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }

@@ -124,7 +124,80 @@ pub struct Plan {
     pub unreachable: Vec<Step>,
 }
 
+/// `count` patrol units from the scenario's posts in order (from its other units when it has
+/// no post), going round again when there are more units than posts (ids `post-2`, …).
+pub fn units_from_posts(
+    scenario: &crate::scenario::Scenario,
+    count: usize,
+    network: &RoadNetwork,
+    index: &crate::network::SnapIndex,
+    max_snap_m: f64,
+) -> Result<Vec<PatrolUnit>, String> {
+    use crate::scenario::UnitKind;
+    let posts: Vec<_> = scenario
+        .units
+        .iter()
+        .filter(|u| u.kind == UnitKind::Post)
+        .collect();
+    let posts = if posts.is_empty() {
+        scenario.units.iter().collect()
+    } else {
+        posts
+    };
+    if posts.is_empty() {
+        return Err("no posts (or units) for the patrols to start from".into());
+    }
+    (0..count)
+        .map(|i| {
+            let post = posts[i % posts.len()];
+            let id = if count > posts.len() {
+                format!("{}-{}", post.id, i / posts.len() + 1)
+            } else {
+                post.id.clone()
+            };
+            PatrolUnit::at(id, post.position, network, index, max_snap_m)
+                .map_err(|e| format!("post {} is not on a road: {e}", post.id))
+        })
+        .collect()
+}
+
 impl Plan {
+    /// The routes as a GeoJSON FeatureCollection: one LineString per unit in travel order,
+    /// with its durations and timetable (checkpoint ids from `scenario`).
+    pub fn routes_geojson(
+        &self,
+        network: &RoadNetwork,
+        units: &[PatrolUnit],
+        scenario: &crate::scenario::Scenario,
+    ) -> serde_json::Value {
+        use serde_json::json;
+        let features: Vec<_> = self
+            .routes
+            .iter()
+            .map(|r| {
+                let mut line: Vec<[f64; 2]> = Vec::new();
+                for &(e, forward) in &r.steps {
+                    let mut g = network.geometry(e as usize).to_vec();
+                    if !forward {
+                        g.reverse();
+                    }
+                    let skip = usize::from(line.last() == g.first());
+                    line.extend_from_slice(&g[skip..]);
+                }
+                let timetable: Vec<_> = r
+                    .visits
+                    .iter()
+                    .map(|v| json!({"checkpoint": scenario.checkpoints[v.checkpoint].id, "eta_s": v.eta_s, "dwell_s": v.dwell_s}))
+                    .collect();
+                json!({"type": "Feature",
+                    "properties": {"kind": "patrol_route", "unit": units[r.unit].id, "duration_s": r.duration_s,
+                        "driving_s": r.driving_s, "dwell_s": r.dwell_s, "timetable": timetable},
+                    "geometry": {"type": "LineString", "coordinates": line}})
+            })
+            .collect();
+        json!({"type": "FeatureCollection", "features": features})
+    }
+
     /// The routes as the independent check reads them.
     pub fn to_check<'a>(&'a self, units: &'a [PatrolUnit]) -> Vec<super::check::RouteToCheck<'a>> {
         self.routes

@@ -194,6 +194,7 @@ pub fn router(state: AppState, web: &WebFiles) -> Router {
         .route("/whatif", post(api::whatif))
         .route("/scenario/import", post(api::scenario_import))
         .route("/scenario/export", post(api::scenario_export))
+        .route("/patrol/plan", post(api::patrol_plan))
         .route("/tiles/{z}/{x}/{y}", get(api::tile))
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found)

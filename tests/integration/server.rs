@@ -598,6 +598,7 @@ fn the_openapi_document_matches_the_routes() {
         "/api/whatif",
         "/api/scenario/import",
         "/api/scenario/export",
+        "/api/patrol/plan",
         "/api/tiles/{z}/{x}/{y}.mvt",
         "/api/openapi.json",
     ];
@@ -789,4 +790,60 @@ mod mvt {
         }
         out
     }
+}
+
+#[test]
+fn patrol_plans_over_http_pass_their_check() {
+    let scenario = demo_scenario();
+    let reply = post(
+        "/api/patrol/plan?units=2&shift_s=28800",
+        &scenario.to_string(),
+    );
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let plan = reply.json();
+    let routes = plan["routes"]["features"].as_array().unwrap();
+    assert_eq!(routes.len(), 2);
+    for r in routes {
+        let coords = r["geometry"]["coordinates"].as_array().unwrap();
+        assert_eq!(coords.first(), coords.last(), "closed at its post");
+        assert!(r["properties"]["timetable"].as_array().is_some());
+    }
+    assert_eq!(
+        plan["check"]["lines_covered"],
+        plan["check"]["lines_matched"]
+    );
+    assert!(plan["longest_s"].as_f64() >= plan["longest_lower_bound_s"].as_f64());
+    // Only what no patrol can reach may be reported missing.
+    let unreachable = plan["unreachable_edges"].as_array().unwrap().len();
+    let missed = plan["check"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "checkpoint_missed")
+        .count();
+    assert!(missed <= unreachable, "{}", plan["check"]);
+
+    assert_error(
+        &post("/api/patrol/plan?units=0", &scenario.to_string()),
+        400,
+        Some("units"),
+    );
+    assert_error(
+        &post("/api/patrol/plan?shift_s=abc", &scenario.to_string()),
+        400,
+        Some("shift_s"),
+    );
+    assert_error(
+        &post(
+            "/api/patrol/plan",
+            r#"{"type":"FeatureCollection","features":[]}"#,
+        ),
+        400,
+        Some("body"),
+    );
 }
