@@ -10,6 +10,7 @@ const BEYOND_COLOUR = '#b3261e';
 const MODE_LETTER = { 'zh-CN': { car: '车', ebike: '电', foot: '步' }, en: { car: 'C', ebike: 'E', foot: 'F' } };
 const POST_LETTER = { 'zh-CN': { kiosk: '亭', station: '所', sub_bureau: '局', armed: '武' }, en: { kiosk: 'K', station: 'S', sub_bureau: 'B', armed: 'A' } };
 const EMPTY = { type: 'FeatureCollection', features: [] };
+const ROUTE_COLOURS = ['#00e5ff', '#ff4dd2', '#b2ff59', '#ffd740', '#7c4dff', '#ff6e40'];
 
 const state = {
   info: null,
@@ -89,6 +90,8 @@ function makeMap(info) {
         gaps: { type: 'geojson', data: EMPTY },
         patrol_lines: { type: 'geojson', data: EMPTY },
         sites: { type: 'geojson', data: EMPTY },
+        routes: { type: 'geojson', data: EMPTY },
+        'route-positions': { type: 'geojson', data: EMPTY },
       },
       layers: [
         { id: 'background', type: 'background', paint: { 'background-color': '#0d1620' } },
@@ -104,6 +107,10 @@ function makeMap(info) {
           paint: { 'line-color': roadColour(budgets), 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1, 14, 2.5, 18, 7] } },
         { id: 'roads-closed', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'closed'],
           paint: { 'line-color': '#d0d0d0', 'line-dasharray': [1, 1], 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1.5, 18, 8] } },
+        { id: 'routes', type: 'line', source: 'routes', layout: { 'line-join': 'round' },
+          paint: { 'line-color': ['to-color', ['at', ['%', ['get', 'n'], 6], ['literal', ROUTE_COLOURS]]], 'line-width': 2.5, 'line-opacity': 0.8, 'line-offset': 2 } },
+        { id: 'route-positions', type: 'circle', source: 'route-positions',
+          paint: { 'circle-radius': 7, 'circle-color': ['to-color', ['at', ['%', ['get', 'n'], 6], ['literal', ROUTE_COLOURS]]], 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
         { id: 'patrol_lines', type: 'line', source: 'patrol_lines',
           paint: { 'line-color': '#3ea6ff', 'line-width': 3, 'line-dasharray': [2, 1] } },
         { id: 'incidents', type: 'circle', source: 'sites', filter: ['==', ['get', 'kind'], 'incident'],
@@ -286,8 +293,8 @@ function renderLegend() {
 
 // ------------------------------------------------------------------------- toggles
 
-const layerVisible = { roads: true, polygons: false, units: true, checkpoints: true, key_sites: true, incidents: true, patrol_lines: true, gaps: false };
-const TOGGLE_LAYERS = { roads: ['roads', 'roads-other', 'roads-closed'], polygons: ['polygons'], checkpoints: ['checkpoints'], key_sites: ['key_sites'], incidents: ['incidents'], patrol_lines: ['patrol_lines'], gaps: ['gaps'] };
+const layerVisible = { roads: true, polygons: false, units: true, checkpoints: true, key_sites: true, incidents: true, patrol_lines: true, routes: true, gaps: false };
+const TOGGLE_LAYERS = { roads: ['roads', 'roads-other', 'roads-closed'], polygons: ['polygons'], checkpoints: ['checkpoints'], key_sites: ['key_sites'], incidents: ['incidents'], patrol_lines: ['patrol_lines'], routes: ['routes', 'route-positions'], gaps: ['gaps'] };
 
 function renderToggles(map) {
   $('toggles').innerHTML = Object.keys(layerVisible)
@@ -379,6 +386,62 @@ function addUnit(map, lngLat) {
   });
 }
 
+// ------------------------------------------------------------------------- patrols
+
+function duration(seconds) {
+  const m = Math.round(seconds / 60);
+  return t('duration', { h: Math.floor(m / 60), m: m % 60 });
+}
+
+async function planPatrols(map) {
+  const units = Math.max(1, Math.min(100, Number($('patrol-units').value) || 1));
+  try {
+    status(t('loading'));
+    const plan = await (await api(`/api/patrol/plan?units=${units}&shift_s=86400`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario),
+    })).json();
+    plan.routes.features.forEach((f, n) => { f.properties.n = n; });
+    state.plan = plan;
+    map.getSource('routes').setData(plan.routes);
+    // Checkpoints on road no patrol can reach are reported apart from real problems.
+    const unreachable = new Set(plan.unreachable_edges);
+    const onUnreachable = (f) => f.kind === 'checkpoint_missed' && unreachable.has(Number(f.detail.match(/road edge (\d+)/)?.[1]));
+    const problems = plan.check.findings.filter((f) => !onUnreachable(f)).length;
+    const away = plan.check.findings.length - problems;
+    let check = problems ? t('check_failed', { n: problems }) : t('check_ok');
+    if (away) check += t('unreachable_note', { n: away });
+    $('patrol-summary').textContent = t('patrol_summary', {
+      n: plan.routes.features.length, longest: duration(plan.longest_s), total: duration(plan.total_s), check,
+    });
+    const slider = $('patrol-time');
+    slider.max = String(Math.ceil(plan.longest_s));
+    slider.disabled = false;
+    showPatrolsAt(map, Number(slider.value));
+    status('');
+  } catch (e) {
+    status(t('error', { msg: e.message }));
+  }
+}
+
+/** Where each unit is `time_s` into its shift: interpolated along its route's timed vertices. */
+function showPatrolsAt(map, time_s) {
+  if (!state.plan) return;
+  const points = state.plan.routes.features.map((f) => {
+    const coords = f.geometry.coordinates;
+    const times = f.properties.times_s;
+    let i = times.findIndex((x) => x >= time_s);
+    if (i < 0) i = times.length - 1;
+    let p = coords[i];
+    if (i > 0 && times[i] > times[i - 1]) {
+      const k = (time_s - times[i - 1]) / (times[i] - times[i - 1]);
+      p = [coords[i - 1][0] + k * (coords[i][0] - coords[i - 1][0]), coords[i - 1][1] + k * (coords[i][1] - coords[i - 1][1])];
+    }
+    return { type: 'Feature', properties: { n: f.properties.n, unit: f.properties.unit }, geometry: { type: 'Point', coordinates: p } };
+  });
+  map.getSource('route-positions').setData({ type: 'FeatureCollection', features: points });
+  $('patrol-clock').textContent = t('clock', { t: duration(time_s) });
+}
+
 function download(name, text) {
   const url = URL.createObjectURL(new Blob([text], { type: 'application/geo+json' }));
   const a = document.createElement('a');
@@ -456,6 +519,8 @@ function wire(map) {
     }
     ev.target.value = '';
   });
+  $('patrol-plan').addEventListener('click', () => planPatrols(map));
+  $('patrol-time').addEventListener('input', () => showPatrolsAt(map, Number($('patrol-time').value)));
   $('lang').addEventListener('click', () => {
     setLanguage(language() === 'zh-CN' ? 'en' : 'zh-CN');
     translateAll(map);

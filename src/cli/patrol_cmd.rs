@@ -359,7 +359,7 @@ fn plan(
     }
     let checkpoint_id = |i: usize| scenario.checkpoints[i].id.clone();
     if let Some(path) = &output {
-        let fc = plan.routes_geojson(network, &units, &scenario);
+        let fc = plan.routes_geojson(network, graph, &units, &scenario);
         std::fs::write(path, serde_json::to_string(&fc)?)
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }

@@ -163,10 +163,12 @@ pub fn units_from_posts(
 
 impl Plan {
     /// The routes as a GeoJSON FeatureCollection: one LineString per unit in travel order,
-    /// with its durations and timetable (checkpoint ids from `scenario`).
+    /// with its durations, timetable (checkpoint ids from `scenario`) and `times_s`, the time
+    /// at each vertex of the line.
     pub fn routes_geojson(
         &self,
         network: &RoadNetwork,
+        graph: &ProfileGraph,
         units: &[PatrolUnit],
         scenario: &crate::scenario::Scenario,
     ) -> serde_json::Value {
@@ -175,14 +177,45 @@ impl Plan {
             .routes
             .iter()
             .map(|r| {
+                // Each vertex with the time the unit passes it (its stops' dwell added after
+                // the step they are on), so a map can replay the shift.
                 let mut line: Vec<[f64; 2]> = Vec::new();
+                let mut times_s: Vec<f64> = Vec::new();
+                let (mut clock, mut next_visit) = (0.0, 0);
                 for &(e, forward) in &r.steps {
                     let mut g = network.geometry(e as usize).to_vec();
                     if !forward {
                         g.reverse();
                     }
+                    let step_s = graph.edge_time_s[e as usize];
+                    let lengths: Vec<f64> = g
+                        .windows(2)
+                        .map(|w| crate::network::geodesy::haversine_m(w[0], w[1]))
+                        .collect();
+                    let total_m: f64 = lengths.iter().sum();
                     let skip = usize::from(line.last() == g.first());
-                    line.extend_from_slice(&g[skip..]);
+                    let mut along_m = 0.0;
+                    for (i, p) in g.iter().enumerate() {
+                        if i > 0 {
+                            along_m += lengths[i - 1];
+                        }
+                        if i >= skip {
+                            line.push(*p);
+                            let part = if total_m > 0.0 { along_m / total_m } else { 1.0 };
+                            times_s.push(clock + step_s * part);
+                        }
+                    }
+                    clock += step_s;
+                    let arrived = clock;
+                    while next_visit < r.visits.len() && r.visits[next_visit].eta_s <= clock + 1e-6 {
+                        clock += r.visits[next_visit].dwell_s;
+                        next_visit += 1;
+                    }
+                    // Standing still while it dwells: the same point again, later.
+                    if let (true, Some(&last)) = (clock > arrived, line.last()) {
+                        line.push(last);
+                        times_s.push(clock);
+                    }
                 }
                 let timetable: Vec<_> = r
                     .visits
@@ -191,7 +224,7 @@ impl Plan {
                     .collect();
                 json!({"type": "Feature",
                     "properties": {"kind": "patrol_route", "unit": units[r.unit].id, "duration_s": r.duration_s,
-                        "driving_s": r.driving_s, "dwell_s": r.dwell_s, "timetable": timetable},
+                        "driving_s": r.driving_s, "dwell_s": r.dwell_s, "timetable": timetable, "times_s": times_s},
                     "geometry": {"type": "LineString", "coordinates": line}})
             })
             .collect();

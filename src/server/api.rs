@@ -601,7 +601,7 @@ pub async fn patrol_plan(
                 .filter_map(|l| l.matched.as_ref().err().map(|e| json!({"id": l.id, "reason": e.to_string()})))
                 .collect();
             Ok(Json(json!({
-                "routes": p.routes_geojson(network, &units, &scenario),
+                "routes": p.routes_geojson(network, graph, &units, &scenario),
                 "longest_s": p.longest_s, "total_s": p.total_s,
                 "longest_lower_bound_s": p.longest_lower_bound_s, "total_lower_bound_s": p.total_lower_bound_s,
                 "unreachable_edges": p.unreachable.iter().map(|s| s.0).collect::<Vec<_>>(),

@@ -812,6 +812,16 @@ fn patrol_plans_over_http_pass_their_check() {
         let coords = r["geometry"]["coordinates"].as_array().unwrap();
         assert_eq!(coords.first(), coords.last(), "closed at its post");
         assert!(r["properties"]["timetable"].as_array().is_some());
+        // A time for every vertex, never going back, ending at the route's duration.
+        let times: Vec<f64> = serde_json::from_value(r["properties"]["times_s"].clone()).unwrap();
+        assert_eq!(times.len(), coords.len());
+        assert!(times.windows(2).all(|w| w[0] <= w[1] + 1e-9));
+        let duration = r["properties"]["duration_s"].as_f64().unwrap();
+        assert!(
+            (times[times.len() - 1] - duration).abs() < 1e-6,
+            "{} vs {duration}",
+            times[times.len() - 1]
+        );
     }
     assert_eq!(
         plan["check"]["lines_covered"],

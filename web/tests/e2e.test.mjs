@@ -214,6 +214,29 @@ test('clicking the map tells the arrival time and the nearest units', async () =
   await context.close();
 });
 
+test('planning patrols draws routes and replays the shift', async () => {
+  const { page, errors, context } = await openMap();
+  await page.locator('#patrol-units').fill('2');
+  await page.locator('#patrol-plan').click();
+  await page.waitForFunction(() => document.getElementById('patrol-summary').textContent.length > 0, null, { timeout: 60000 });
+  assert.match(await page.locator('#patrol-summary').innerText(), /2 条路线/);
+  // The demo's two checkpoints on road no patrol can leave are told apart; the rest passes.
+  assert.match(await page.locator('#patrol-summary').innerText(), /校验通过.*无法往返/);
+  await idle(page);
+  const drawn = await page.evaluate(() => window.patrolmap.map.queryRenderedFeatures({ layers: ['routes'] }).length);
+  assert.ok(drawn > 0, 'routes are drawn');
+  // Half way through the longest route: both units are somewhere on the map.
+  const max = Number(await page.locator('#patrol-time').getAttribute('max'));
+  assert.ok(max > 0);
+  await page.locator('#patrol-time').fill(String(Math.round(max / 2)));
+  await idle(page);
+  const units = await page.evaluate(() => window.patrolmap.map.queryRenderedFeatures({ layers: ['route-positions'] }).length);
+  assert.ok(units >= 1, `units drawn: ${units}`);
+  assert.match(await page.locator('#patrol-clock').innerText(), /小时/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('switching language changes every label', async () => {
   const { page, context } = await openMap();
   assert.equal(await page.locator('header strong').innerText(), '巡防指挥图');
