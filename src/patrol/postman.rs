@@ -98,6 +98,7 @@ pub fn postman_tour(
     let mut search = PathSearch::new(n);
     connect(network, graph, &mut search, &mut arcs, depot)?;
     balance(network, graph, &mut search, &mut arcs)?;
+    cancel_opposite_deadheads(network, &mut arcs, required_arcs.len(), depot);
     let steps = euler_circuit(network, &arcs, depot);
     debug_assert_eq!(steps.len(), arcs.len());
     let mut served = std::collections::HashSet::new();
@@ -374,6 +375,94 @@ fn min_cost_flow(
             (sent > 0).then_some((i, j, sent))
         })
         .collect()
+}
+
+/// Drops pairs of deadhead travels of one edge in opposite directions while the arcs stay
+/// connected: each pair leaves every node's balance unchanged, so the circuit remains, two
+/// travels shorter. Joining and balancing add such pairs often (a piece reached by a path
+/// and left by the reverse of part of it). `arcs[..required]` are the required arcs, never
+/// dropped.
+fn cancel_opposite_deadheads(
+    network: &RoadNetwork,
+    arcs: &mut Vec<Step>,
+    required: usize,
+    depot: u32,
+) {
+    use std::collections::HashMap;
+    // Deadhead travels per edge and direction, by index into arcs.
+    let mut by_edge: HashMap<u32, (Vec<usize>, Vec<usize>)> = HashMap::new();
+    for (i, &(e, forward)) in arcs.iter().enumerate().skip(required) {
+        let entry = by_edge.entry(e).or_default();
+        if forward {
+            entry.0.push(i);
+        } else {
+            entry.1.push(i);
+        }
+    }
+    let n = network.nodes.len();
+    let mut removed = vec![false; arcs.len()];
+    // Adjacency of the arcs (both ways, for weak connectivity), by arc index.
+    let mut incident: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, &s) in arcs.iter().enumerate() {
+        let (a, b) = ends(network, s);
+        incident[a as usize].push(i);
+        incident[b as usize].push(i);
+    }
+    let mut seen = vec![u32::MAX; n];
+    let mut stamp = 0u32;
+    let mut edges: Vec<u32> = by_edge.keys().copied().collect();
+    edges.sort_unstable();
+    for e in edges {
+        let (fwd, bwd) = by_edge[&e].clone();
+        for (&i, &j) in fwd.iter().zip(&bwd) {
+            removed[i] = true;
+            removed[j] = true;
+            // Still one piece? Search from one end of the edge for the other over the arcs
+            // left; when the edge still has travels left, its ends stay joined anyway.
+            let (u, v) = ends(network, arcs[i]);
+            let still_joined = incident[u as usize].iter().any(|&k| {
+                !removed[k] && {
+                    let (a, b) = ends(network, arcs[k]);
+                    (a == u && b == v) || (a == v && b == u)
+                }
+            }) || {
+                stamp += 1;
+                let mut stack = vec![u];
+                seen[u as usize] = stamp;
+                let mut found = false;
+                while let Some(x) = stack.pop() {
+                    if x == v {
+                        found = true;
+                        break;
+                    }
+                    for &k in &incident[x as usize] {
+                        if removed[k] {
+                            continue;
+                        }
+                        let (a, b) = ends(network, arcs[k]);
+                        let y = if a == x { b } else { a };
+                        if seen[y as usize] != stamp {
+                            seen[y as usize] = stamp;
+                            stack.push(y);
+                        }
+                    }
+                }
+                found
+            };
+            // The depot must keep an arc if it had one.
+            let depot_kept = incident[depot as usize].iter().any(|&k| !removed[k]);
+            if !still_joined || !depot_kept {
+                removed[i] = false;
+                removed[j] = false;
+            }
+        }
+    }
+    let mut i = 0;
+    arcs.retain(|_| {
+        let keep = !removed[i];
+        i += 1;
+        keep
+    });
 }
 
 /// An Euler circuit of the balanced, connected multigraph `arcs` from `depot` (Hierholzer).
