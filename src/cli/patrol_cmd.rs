@@ -155,13 +155,14 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
                 .map(|&(e, _)| network.edges[e as usize].length_m)
                 .sum();
             let matched = req.lines.iter().filter(|l| l.matched.is_ok()).count();
+            let work_s = req.work_s(&loaded.graph);
             let placed = req.checkpoints.iter().filter(|c| c.place.is_ok()).count();
             let report = json!({
                 "mode": profile.profile.as_str(),
                 "lines": lines, "checkpoints": checkpoints,
                 "lines_matched": matched, "checkpoints_placed": placed,
                 "required_edges": required.len(), "required_m": required_m,
-                "work_s": req.work_s(&loaded.graph),
+                "work_s": work_s,
                 "timings_ms": {"match": match_s * 1e3},
             });
             println!(
@@ -170,7 +171,7 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
                 required.len(),
                 required_m / 1e3,
                 req.checkpoints.len(),
-                req.work_s(&loaded.graph),
+                work_s,
                 match_s * 1e3
             );
             for l in &req.lines {

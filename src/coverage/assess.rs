@@ -4,9 +4,8 @@
 //! The `coverage` command and the command map's what-if both call [`assess`], so a number on
 //! the map is the number the command prints.
 
-use std::time::Instant;
-
 use std::sync::Arc;
+use std::time::Instant;
 
 use rayon::prelude::*;
 
@@ -93,9 +92,6 @@ pub struct TierResult {
 pub struct Arrival {
     /// The unit's id.
     pub unit: String,
-    /// Index of the unit in the scenario.
-    #[serde(skip)]
-    pub unit_index: u32,
     /// Arrival time, in seconds.
     pub time_s: f64,
 }
@@ -362,6 +358,29 @@ fn measure_tiers(
     tiers.into_iter().map(|(_, r)| r).collect()
 }
 
+/// For each tier of `standard`, whether enough of its eligible units arrive in time at the
+/// point `fraction` along `edge`, from the tiers' searches (`tiers`, as [`assess`] made them).
+pub fn tiers_met_at(
+    network: &RoadNetwork,
+    graphs: &[&ProfileGraph],
+    standard: &ResponseStandard,
+    tiers: &[TierResult],
+    edge: u32,
+    fraction: f64,
+) -> Vec<bool> {
+    standard
+        .tiers
+        .iter()
+        .zip(tiers)
+        .map(|(tier, r)| {
+            let modes = reach::mode_reach(graphs, &r.labels);
+            let arrivals =
+                reach::arrivals_at(network, &modes, &r.eligible, edge, fraction, tier.units);
+            arrivals.iter().filter(|a| a.1 <= tier.budget_s).count() >= tier.units
+        })
+        .collect()
+}
+
 /// The gaps of every tier of `options.standard`, from the tiers' searches (`tiers`, as
 /// [`assess`] made them), one tier per core.
 pub fn tier_gaps(
@@ -477,10 +496,6 @@ fn point_report(
         }
     };
     let nearest_reach = reach::mode_reach(graphs, nearest_labels);
-    let tier_reach: Vec<_> = tiers
-        .iter()
-        .map(|r| reach::mode_reach(graphs, &r.labels))
-        .collect();
     let car_index = roads.modes[0].index;
     sites
         .iter()
@@ -511,30 +526,20 @@ fn point_report(
                 nearest_k,
             );
             nearest.truncate(k_list);
-            let tiers_met = standard
-                .tiers
-                .iter()
-                .zip(tiers)
-                .zip(&tier_reach)
-                .map(|((tier, r), modes)| {
-                    let arrivals = reach::arrivals_at(
-                        roads.network,
-                        modes,
-                        &r.eligible,
-                        snapped.edge,
-                        snapped.fraction,
-                        tier.units,
-                    );
-                    arrivals.iter().filter(|a| a.1 <= tier.budget_s).count() >= tier.units
-                })
-                .collect();
+            let tiers_met = tiers_met_at(
+                roads.network,
+                graphs,
+                standard,
+                tiers,
+                snapped.edge,
+                snapped.fraction,
+            );
             report.dist_m = Some(snapped.dist_m);
             report.nearest = Some(
                 nearest
                     .iter()
                     .map(|&(u, t)| Arrival {
                         unit: scenario.units[u as usize].id.clone(),
-                        unit_index: u,
                         time_s: t,
                     })
                     .collect(),

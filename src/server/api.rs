@@ -396,10 +396,14 @@ pub async fn isochrone(
                         "time_s": t, "within_s": budgets.iter().find(|&&b| t <= b)})
                 })
                 .collect();
-            let tiers_met: Vec<bool> = city.options.standard.tiers.iter().zip(&a.tiers).map(|(tier, r)| {
-                let arrivals = reach::arrivals_at(roads.network, &reach::mode_reach(&graphs, &r.labels), &r.eligible, snapped.edge, snapped.fraction, tier.units);
-                arrivals.iter().filter(|x| x.1 <= tier.budget_s).count() >= tier.units
-            }).collect();
+            let tiers_met = crate::coverage::assess::tiers_met_at(
+                roads.network,
+                &graphs,
+                &city.options.standard,
+                &a.tiers,
+                snapped.edge,
+                snapped.fraction,
+            );
             let edge = snapped.edge as usize;
             Ok(Json(json!({
                 "rev": rev,
