@@ -1,7 +1,6 @@
 //! `patrolmap coverage`: response coverage of a deployment, as `spec/coverage.md` §4 defines.
 
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -9,6 +8,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::network_cmd::{load_roads, ProfileArgs};
+use super::write_json;
 use crate::coverage::assess::{self, Assessment};
 use crate::coverage::hierarchy::Hierarchy;
 use crate::coverage::polygons::{self, PolygonOptions};
@@ -324,16 +324,6 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
     }
     print_table(&args, &summary, result.placements.len(), total_m);
     Ok(())
-}
-
-fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
-    let file = std::fs::File::create(path)
-        .with_context(|| format!("{}: cannot create", path.display()))?;
-    let mut out = BufWriter::new(file);
-    serde_json::to_writer_pretty(&mut out, value)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    out.flush()
-        .with_context(|| format!("{}: cannot write", path.display()))
 }
 
 fn print_table(args: &CoverageArgs, summary: &serde_json::Value, units: usize, total_m: f64) {

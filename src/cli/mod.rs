@@ -10,6 +10,8 @@ mod serve_cmd;
 
 use std::process::ExitCode;
 
+use anyhow::{Context, Result};
+
 use clap::{Parser, Subcommand};
 
 /// patrolmap: plan police patrols and 1-3-5 minute rapid response on real road networks.
@@ -62,4 +64,14 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes `value` to `path` as pretty JSON, naming the file in any error.
+pub(crate) fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<()> {
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("{}: cannot create", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut out, value)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    std::io::Write::flush(&mut out).with_context(|| format!("{}: cannot write", path.display()))
 }

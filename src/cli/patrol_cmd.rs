@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Subcommand;
 use serde_json::json;
 
 use super::network_cmd::{load_roads, ProfileArgs};
+use super::write_json;
 use crate::network::SnapIndex;
 use crate::patrol::matching::MatchOptions;
 use crate::patrol::requirements::Requirements;
@@ -183,14 +184,13 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
                     Err(e) => println!("  line {}: NOT MATCHED: {e}", l.id),
                 }
             }
-            for c in req.checkpoints.iter().filter(|c| c.place.is_err()) {
+            for c in &req.checkpoints {
                 if let Err(e) = &c.place {
                     println!("  checkpoint {}: NOT PLACED: {e}", c.id);
                 }
             }
             if let Some(path) = &json_path {
-                std::fs::write(path, serde_json::to_string_pretty(&report)?)
-                    .with_context(|| format!("{}: cannot write", path.display()))?;
+                write_json(path, &report)?;
             }
             if let Some(path) = &geojson {
                 let features: Vec<_> = req
@@ -214,8 +214,7 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
                     })
                     .collect();
                 let fc = json!({"type": "FeatureCollection", "features": features});
-                std::fs::write(path, serde_json::to_string(&fc)?)
-                    .with_context(|| format!("{}: cannot write", path.display()))?;
+                write_json(path, &fc)?;
             }
             if matched < req.lines.len() || placed < req.checkpoints.len() {
                 eprintln!("warning: some lines or checkpoints could not be placed on the roads (listed above)");
@@ -361,8 +360,7 @@ fn plan(
     let checkpoint_id = |i: usize| scenario.checkpoints[i].id.clone();
     if let Some(path) = &output {
         let fc = plan.routes_geojson(network, graph, &units, &scenario);
-        std::fs::write(path, serde_json::to_string(&fc)?)
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+        write_json(path, &fc)?;
     }
     if let Some(path) = &json_path {
         let report = json!({
@@ -375,8 +373,7 @@ fn plan(
             "check": check,
             "timings_ms": {"match": match_s * 1e3, "plan": plan_s * 1e3},
         });
-        std::fs::write(path, serde_json::to_string_pretty(&report)?)
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+        write_json(path, &report)?;
     }
     if check.findings.iter().any(|f| !forgiven(&f)) {
         bail!("the plan does not pass the check (listed above)");
