@@ -1,7 +1,8 @@
 //! The independent check of a patrol plan: whatever made the routes (the planner, or a
 //! person editing them), each must be continuous, legal (one-ways respected), closed at its
-//! depot and within the shift, and together they must travel every required arc of every
-//! mandatory line and pass every checkpoint. Uses only the graph and the requirements.
+//! depot and within the shift, and together they must travel every road edge of every
+//! mandatory line (either way the edge allows: legality is the one-way check's job) and pass
+//! every checkpoint. Uses only the graph and the requirements.
 
 use super::paths::{ends, Step};
 use super::requirements::Requirements;
@@ -108,7 +109,7 @@ pub fn check_plan(
             }
             at = b;
             driving_s[r] += graph.edge_time_s[edge as usize];
-            travelled.insert(step);
+            travelled.insert(edge);
         }
         if !route.steps.is_empty()
             && at != route.depot
@@ -136,7 +137,7 @@ pub fn check_plan(
         let missed: Vec<&(u32, bool)> = line
             .required
             .iter()
-            .filter(|r| !travelled.contains(*r))
+            .filter(|r| !travelled.contains(&r.0))
             .collect();
         if missed.is_empty() {
             lines_covered += 1;
@@ -148,7 +149,13 @@ pub fn check_plan(
             findings.push(finding(
                 "line_missed",
                 None,
-                format!("line {}: {} of {} road edges not travelled in the line's direction ({metres:.0} m), first edge {}", line.id, missed.len(), line.required.len(), missed[0].0),
+                format!(
+                    "line {}: {} of {} road edges not travelled ({metres:.0} m), first edge {}",
+                    line.id,
+                    missed.len(),
+                    line.required.len(),
+                    missed[0].0
+                ),
             ));
         }
     }

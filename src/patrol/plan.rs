@@ -268,23 +268,20 @@ pub fn plan_patrols(
     units: &[PatrolUnit],
 ) -> Result<Plan, TourError> {
     assert!(!units.is_empty(), "a plan needs at least one unit");
-    // Every checkpoint's edge is travelled in some allowed direction: a line may already
-    // require it; else it is required forward when allowed.
+    // Every checkpoint's edge is travelled in some allowed direction (a line may already
+    // require it); a two-way edge either way, whichever the tour finds shorter.
     let mut arcs: Vec<Step> = required.to_vec();
     let mut checkpoint_arc: Vec<Step> = Vec::with_capacity(checkpoints.len());
     for c in checkpoints {
         let e = c.place.edge;
-        let arc = if arcs.contains(&(e, true)) {
-            (e, true)
-        } else if arcs.contains(&(e, false)) {
-            (e, false)
-        } else {
-            let forward = graph.edge_direction[e as usize].is_some_and(|d| d.allows_forward());
-            (e, forward)
+        let arc = match arcs.iter().find(|a| a.0 == e) {
+            Some(&a) => a,
+            None => {
+                let forward = graph.edge_direction[e as usize].is_some_and(|d| d.allows_forward());
+                arcs.push((e, forward));
+                (e, forward)
+            }
         };
-        if !arcs.contains(&arc) {
-            arcs.push(arc);
-        }
         checkpoint_arc.push(arc);
     }
     // What cannot be reached from the first depot and back is left out (and reported): an
@@ -305,10 +302,18 @@ pub fn plan_patrols(
         search.cost.iter().map(|c| c.is_finite()).collect()
     };
     let (from_depot0, to_depot0) = (reach(true), reach(false));
-    let feasible = |s: &Step| {
-        let (a, b) = ends(network, *s);
-        from_depot0[a as usize] && to_depot0[b as usize]
+    let feasible_way = |s: Step| {
+        let (a, b) = ends(network, s);
+        let allowed = graph.edge_direction[s.0 as usize].is_some_and(|d| {
+            if s.1 {
+                d.allows_forward()
+            } else {
+                d.allows_backward()
+            }
+        });
+        allowed && from_depot0[a as usize] && to_depot0[b as usize]
     };
+    let feasible = |s: &Step| feasible_way(*s) || feasible_way((s.0, !s.1));
     let unreachable: Vec<Step> = arcs.iter().copied().filter(|s| !feasible(s)).collect();
     arcs.retain(|s| feasible(s));
     // Times from each depot to every node and from every node back to it.
@@ -381,7 +386,7 @@ pub fn plan_patrols(
     let dwell_total: f64 = checkpoints
         .iter()
         .zip(&checkpoint_arc)
-        .filter(|(_, a)| !unreachable.contains(a))
+        .filter(|(_, a)| !unreachable.iter().any(|u| u.0 == a.0))
         .map(|(c, _)| c.dwell_s)
         .sum();
     let total_lower_bound_s = required_s + dwell_total + joining_s;
@@ -475,7 +480,7 @@ fn split_tour(
     let task_steps: Vec<usize> = (0..tour.steps.len()).filter(|&i| tour.serves[i]).collect();
     let mut task_dwell = vec![0.0; task_steps.len()];
     for (c, arc) in checkpoints.iter().zip(checkpoint_arc) {
-        if let Some(t) = task_steps.iter().position(|&i| tour.steps[i] == *arc) {
+        if let Some(t) = task_steps.iter().position(|&i| tour.steps[i].0 == arc.0) {
             task_dwell[t] += c.dwell_s;
         }
     }
@@ -621,7 +626,7 @@ fn split_tour(
                 .filter(|(i, _)| {
                     task_steps
                         .iter()
-                        .position(|&s| tour.steps[s] == checkpoint_arc[*i])
+                        .position(|&s| tour.steps[s].0 == checkpoint_arc[*i].0)
                         .is_some_and(|t| range.contains(&t))
                 })
                 .map(|(_, c)| c)

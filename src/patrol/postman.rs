@@ -27,8 +27,8 @@ pub struct Tour {
 /// Why no tour exists.
 #[derive(Clone, Debug, PartialEq, thiserror::Error, serde::Serialize)]
 pub enum TourError {
-    /// A required arc is not on the graph in that direction.
-    #[error("road edge {edge} cannot be travelled {direction} by this mode")]
+    /// A required edge cannot be travelled by this mode, either way.
+    #[error("road edge {edge} cannot be travelled by this mode (asked: {direction})")]
     NotAllowed {
         /// The edge.
         edge: u32,
@@ -47,7 +47,9 @@ pub enum TourError {
 /// offered to the min-cost flow first (all of them when that is not enough).
 const NEAREST_DEMANDS: usize = 48;
 
-/// The tour from `depot` through every arc of `required` (each at least once), on `graph`.
+/// The tour from `depot` through every edge of `required` (each at least once), on `graph`:
+/// in the given direction, or the other when only that one is allowed; a two-way edge is
+/// travelled whichever way keeps the tour short.
 ///
 /// ```
 /// use patrolmap::network::{road_geojson::read_str, Profile, ProfileGraph, TravelMode};
@@ -68,26 +70,33 @@ pub fn postman_tour(
     required: &[Step],
     depot: u32,
 ) -> Result<Tour, TourError> {
+    // One arc per required edge: travelling an edge either way it allows serves it.
     let mut arcs: Vec<Step> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for &(edge, forward) in required {
-        let allowed = graph.edge_direction[edge as usize].is_some_and(|d| {
-            if forward {
-                d.allows_forward()
-            } else {
-                d.allows_backward()
-            }
-        });
-        if !allowed {
+        let allows = |f: bool| {
+            graph.edge_direction[edge as usize].is_some_and(|d| {
+                if f {
+                    d.allows_forward()
+                } else {
+                    d.allows_backward()
+                }
+            })
+        };
+        let direction = if allows(forward) {
+            forward
+        } else if allows(!forward) {
+            !forward
+        } else {
             return Err(TourError::NotAllowed {
                 edge,
                 direction: if forward { "forward" } else { "backward" },
             });
-        }
-        if !arcs.contains(&(edge, forward)) {
-            arcs.push((edge, forward));
+        };
+        if seen.insert(edge) {
+            arcs.push((edge, direction));
         }
     }
-    let required_arcs = arcs.clone();
     if arcs.is_empty() {
         return Ok(Tour {
             depot,
@@ -96,16 +105,15 @@ pub fn postman_tour(
     }
     let n = network.nodes.len();
     let mut search = PathSearch::new(n);
+    let required_count = arcs.len();
     connect(network, graph, &mut search, &mut arcs, depot)?;
+    orient_two_way(network, graph, &mut search, &mut arcs);
     balance(network, graph, &mut search, &mut arcs)?;
-    cancel_opposite_deadheads(network, &mut arcs, required_arcs.len(), depot);
+    cancel_opposite_deadheads(network, &mut arcs, required_count, depot);
     let steps = euler_circuit(network, &arcs, depot);
     debug_assert_eq!(steps.len(), arcs.len());
-    let mut served = std::collections::HashSet::new();
-    let serves = steps
-        .iter()
-        .map(|s| required_arcs.contains(s) && served.insert(*s))
-        .collect();
+    let mut unserved = seen;
+    let serves = steps.iter().map(|s| unserved.remove(&s.0)).collect();
     let time_s = steps.iter().map(|s| graph.edge_time_s[s.0 as usize]).sum();
     Ok(Tour {
         depot,
@@ -113,6 +121,158 @@ pub fn postman_tour(
         serves,
         time_s,
     })
+}
+
+/// How many of the nearest other odd nodes each odd node is offered when pairing them.
+const NEAREST_ODD: usize = 8;
+
+/// Turns the two-way arcs of `arcs` so the required road needs little balancing: with every
+/// arc taken as undirected, the nodes of odd degree are paired (cheapest pairs first, by
+/// shortest time), each connected part of the arcs plus one virtual link per pair is walked
+/// as an undirected Euler circuit, and every two-way arc takes the direction the circuit
+/// walks it (each circuit runs the way most of its one-way arcs already go). A drive along
+/// one line then ends near the start of the next instead of having to come back: the
+/// undirected half of Frederickson's heuristic for the mixed rural postman, with a greedy
+/// matching. One-way arcs are never turned.
+fn orient_two_way(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    search: &mut PathSearch,
+    arcs: &mut [Step],
+) {
+    let two_way: Vec<bool> = arcs
+        .iter()
+        .map(|&(e, _)| {
+            graph.edge_direction[e as usize]
+                .is_some_and(|d| d.allows_forward() && d.allows_backward())
+        })
+        .collect();
+    if !two_way.iter().any(|&t| t) {
+        return;
+    }
+    let n = network.nodes.len();
+    let mut degree = vec![0u32; n];
+    for &s in arcs.iter() {
+        let (a, b) = ends(network, s);
+        degree[a as usize] += 1;
+        degree[b as usize] += 1;
+    }
+    let odd: Vec<u32> = (0..n as u32)
+        .filter(|&v| degree[v as usize] % 2 == 1)
+        .collect();
+    let is_odd = |v: u32| degree[v as usize] % 2 == 1;
+    // Candidate pairs: each odd node with its nearest odd nodes.
+    let mut candidates: Vec<(f64, u32, u32)> = Vec::new();
+    for &o in &odd {
+        let mut found = Vec::new();
+        search.run_undirected(
+            network,
+            graph,
+            Weight::Time,
+            &[(o, 0.0)],
+            f64::INFINITY,
+            |v| {
+                let hit = v != o && is_odd(v);
+                if hit {
+                    found.push(v);
+                }
+                hit
+            },
+            NEAREST_ODD,
+        );
+        candidates.extend(found.into_iter().map(|v| (search.cost[v as usize], o, v)));
+    }
+    candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut partner = vec![u32::MAX; n];
+    for (_, a, b) in candidates {
+        if partner[a as usize] == u32::MAX && partner[b as usize] == u32::MAX {
+            partner[a as usize] = b;
+            partner[b as usize] = a;
+        }
+    }
+    // The few left over are paired in order: their link only steers the orientation.
+    let left: Vec<u32> = odd
+        .iter()
+        .copied()
+        .filter(|&v| partner[v as usize] == u32::MAX)
+        .collect();
+    let mut links: Vec<(u32, u32)> = left
+        .chunks(2)
+        .filter(|p| p.len() == 2)
+        .map(|p| (p[0], p[1]))
+        .collect();
+    links.extend(
+        odd.iter()
+            .filter(|&&v| partner[v as usize] != u32::MAX && v < partner[v as usize])
+            .map(|&v| (v, partner[v as usize])),
+    );
+
+    // Items: the arcs, then the links; undirected adjacency.
+    let item_ends = |i: usize| -> (u32, u32) {
+        if i < arcs.len() {
+            ends(network, arcs[i])
+        } else {
+            links[i - arcs.len()]
+        }
+    };
+    let items = arcs.len() + links.len();
+    let mut adjacency: Vec<Vec<(usize, u32)>> = vec![Vec::new(); n];
+    for i in 0..items {
+        let (a, b) = item_ends(i);
+        adjacency[a as usize].push((i, b));
+        adjacency[b as usize].push((i, a));
+    }
+    let mut used = vec![false; items];
+    let mut next = vec![0usize; n];
+    let mut turn = vec![false; arcs.len()];
+    for i in 0..arcs.len() {
+        if used[i] {
+            continue;
+        }
+        // Hierholzer from one end of the arc: the circuit of its connected part, as
+        // (item, walked from its first end).
+        let start = item_ends(i).0;
+        let mut circuit: Vec<(usize, bool)> = Vec::new();
+        let mut stack: Vec<(u32, Option<(usize, bool)>)> = vec![(start, None)];
+        while let Some(&(v, _)) = stack.last() {
+            let list = &adjacency[v as usize];
+            while next[v as usize] < list.len() && used[list[next[v as usize]].0] {
+                next[v as usize] += 1;
+            }
+            if let Some(&(item, w)) = list.get(next[v as usize]) {
+                used[item] = true;
+                stack.push((w, Some((item, item_ends(item).0 == v))));
+            } else if let Some((_, via)) = stack.pop() {
+                circuit.extend(via);
+            }
+        }
+        // Each item is walked the way it was discovered (the order is reversed, but that is
+        // one consistent direction round the circuit). Run it the way most one-way time goes.
+        let agree: f64 = circuit
+            .iter()
+            .filter(|&&(item, _)| item < arcs.len() && !two_way[item])
+            .map(|&(item, from_first)| {
+                let t = graph.edge_time_s[arcs[item].0 as usize];
+                if from_first {
+                    t
+                } else {
+                    -t
+                }
+            })
+            .sum();
+        let reverse = agree < 0.0;
+        for (item, from_first) in circuit {
+            if item < arcs.len() && two_way[item] {
+                // Walked from its first end (the arc's present start) keeps the arc.
+                turn[item] = from_first == reverse;
+            }
+        }
+    }
+    for (i, arc) in arcs.iter_mut().enumerate() {
+        if turn[i] {
+            arc.1 = !arc.1;
+        }
+    }
 }
 
 /// Joins every weakly connected piece of `arcs` to the depot's with shortest paths, nearest

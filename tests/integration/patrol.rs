@@ -240,13 +240,14 @@ fn demo_patrol_lines_match_exactly_and_survive_hand_drawing() {
     );
 }
 
-/// A random strongly connected one-way network: a cycle through every node plus extra arcs,
-/// at random positions and speeds. Returns it with its node count.
+/// A random strongly connected network: a one-way cycle through every node plus extra roads,
+/// at random positions and speeds; the extra road `k` is two-way when `two_way[k]`.
 fn random_one_way(
     nodes: usize,
     extra: &[(usize, usize)],
     speeds: &[f64],
     seed_pos: &[(f64, f64)],
+    two_way: &[bool],
 ) -> RoadNetwork {
     let pos = |i: usize| [seed_pos[i].0 * 0.01, seed_pos[i].1 * 0.01];
     let mut arcs: Vec<(usize, usize)> = (0..nodes).map(|i| (i, (i + 1) % nodes)).collect();
@@ -262,7 +263,10 @@ fn random_one_way(
         .map(|(k, &(a, b))| {
             (
                 vec![pos(a), pos(b)],
-                json!({"oneway": "yes", "speed_kph": speeds[k % speeds.len()]}),
+                json!({
+                    "oneway": if k >= nodes && two_way.get(k - nodes) == Some(&true) { "no" } else { "yes" },
+                    "speed_kph": speeds[k % speeds.len()]
+                }),
             )
         })
         .collect();
@@ -273,8 +277,8 @@ fn random_one_way(
     .unwrap()
 }
 
-/// The cheapest closed walk from `depot` through every arc of `required`, by Dijkstra over
-/// (node, arcs served so far): exact, for tiny graphs.
+/// The cheapest closed walk from `depot` through every edge of `required` (either way it is
+/// allowed), by Dijkstra over (node, edges served so far): exact, for tiny graphs.
 fn brute_force_postman(
     network: &RoadNetwork,
     graph: &ProfileGraph,
@@ -297,10 +301,9 @@ fn brute_force_postman(
             return d;
         }
         for (w, t, e) in graph.forward.arcs(v) {
-            let forward = network.edges[e as usize].from == v && network.edges[e as usize].to == w;
             let bit = required
                 .iter()
-                .position(|&r| r == (e, forward))
+                .position(|&r| r.0 == e)
                 .map_or(0, |i| 1 << i);
             let key = (w, mask | bit);
             let nd = d + t;
@@ -359,7 +362,7 @@ proptest! {
         positions in proptest::collection::vec((0.0f64..1.0, 0.0f64..1.0), 7),
         depot in 0usize..7,
     ) {
-        let network = random_one_way(nodes, &extra, &speeds, &positions);
+        let network = random_one_way(nodes, &extra, &speeds, &positions, &[]);
         prop_assume!(network.edges.len() <= 12 && network.edges.iter().all(|e| e.length_m > 0.0));
         let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
         let required: Vec<(u32, bool)> = (0..network.edges.len() as u32).map(|e| (e, true)).collect();
@@ -372,25 +375,27 @@ proptest! {
         prop_assert!((tour.time_s - optimum).abs() < 1e-6 * optimum.max(1.0), "tour {} optimum {}", tour.time_s, optimum);
     }
 
-    /// Some edges required (the rural postman): a closed legal walk through all of them, never
-    /// cheaper than the exact optimum (a sanity bound on both).
+    /// Some edges required (the rural postman), some roads two-way (a mixed graph): a closed
+    /// legal walk through all of them, never cheaper than the exact optimum (a sanity bound on
+    /// both).
     #[test]
     fn the_rural_postman_tour_covers_what_is_required(
         nodes in 3usize..6,
         extra in proptest::collection::vec((0usize..6, 0usize..6), 0..5),
+        two_way in proptest::collection::vec(any::<bool>(), 5),
         speeds in proptest::collection::vec(10.0f64..60.0, 1..6),
         positions in proptest::collection::vec((0.0f64..1.0, 0.0f64..1.0), 6),
         pick in proptest::collection::vec(any::<bool>(), 11),
     ) {
-        let network = random_one_way(nodes, &extra, &speeds, &positions);
+        let network = random_one_way(nodes, &extra, &speeds, &positions, &two_way);
         prop_assume!(network.edges.len() <= 10 && network.edges.iter().all(|e| e.length_m > 0.0));
         let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
         let required: Vec<(u32, bool)> = (0..network.edges.len() as u32).filter(|&e| pick[e as usize]).map(|e| (e, true)).collect();
         prop_assume!(!required.is_empty());
         let tour = patrolmap::patrol::postman::postman_tour(&network, &graph, &required, 0).unwrap();
         assert_closed_walk(&network, &graph, &tour.steps, 0);
-        let served: HashSet<_> = tour.steps.iter().copied().collect();
-        prop_assert!(required.iter().all(|r| served.contains(r)));
+        let served: HashSet<u32> = tour.steps.iter().map(|s| s.0).collect();
+        prop_assert!(required.iter().all(|r| served.contains(&r.0)));
         prop_assert_eq!(tour.serves.iter().filter(|&&s| s).count(), required.len());
         let optimum = brute_force_postman(&network, &graph, &required, 0);
         prop_assert!(tour.time_s >= optimum - 1e-6, "tour {} below the optimum {}", tour.time_s, optimum);
@@ -401,6 +406,42 @@ proptest! {
         let bound = required.iter().map(|r| graph.edge_time_s[r.0 as usize]).sum::<f64>() + joining;
         prop_assert!(bound <= optimum + 1e-6, "bound {} above the optimum {}", bound, optimum);
     }
+}
+
+/// Two parallel two-way streets drawn the same way, joined at both ends: the tour drives one
+/// and comes back along the other (a loop), not back along the first: a two-way required edge
+/// is served either way.
+#[test]
+fn two_way_lines_drawn_the_same_way_make_a_loop() {
+    // a --- b
+    // |     |
+    // d --- c   (a->b and d->c drawn; rungs b-c and a-d)
+    let (a, b, c, d) = ([0.0, 0.001], [0.004, 0.001], [0.004, 0.0], [0.0, 0.0]);
+    let two_way = json!({"speed_kph": 36});
+    let network = read_str(
+        &crate::common::roads_geojson(&[
+            (vec![a, b], two_way.clone()),
+            (vec![d, c], two_way.clone()),
+            (vec![b, c], two_way.clone()),
+            (vec![a, d], two_way),
+        ]),
+        "ladder.geojson".as_ref(),
+    )
+    .unwrap();
+    let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
+    let required = [(0, true), (1, true)];
+    let depot = network.edges[0].from;
+    let tour =
+        patrolmap::patrol::postman::postman_tour(&network, &graph, &required, depot).unwrap();
+    assert_closed_walk(&network, &graph, &tour.steps, depot);
+    let lap: f64 = graph.edge_time_s.iter().sum();
+    assert_eq!(tour.steps.len(), 4, "{:?}", tour.steps);
+    assert!(
+        (tour.time_s - lap).abs() < 1e-9,
+        "tour {} lap {lap}",
+        tour.time_s
+    );
+    assert!((tour.time_s - brute_force_postman(&network, &graph, &required, depot)).abs() < 1e-9);
 }
 
 use patrolmap::patrol::check::{check_plan, RouteToCheck};
