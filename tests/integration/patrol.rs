@@ -279,12 +279,7 @@ fn random_one_way(
 
 /// The cheapest closed walk from `depot` through every edge of `required` (either way it is
 /// allowed), by Dijkstra over (node, edges served so far): exact, for tiny graphs.
-fn brute_force_postman(
-    network: &RoadNetwork,
-    graph: &ProfileGraph,
-    required: &[(u32, bool)],
-    depot: u32,
-) -> f64 {
+fn brute_force_postman(graph: &ProfileGraph, required: &[(u32, bool)], depot: u32) -> f64 {
     use std::cmp::Reverse;
     use std::collections::{BinaryHeap, HashMap};
     let full = (1u32 << required.len()) - 1;
@@ -371,7 +366,7 @@ proptest! {
         assert_closed_walk(&network, &graph, &tour.steps, depot);
         let served: HashSet<_> = tour.steps.iter().copied().collect();
         prop_assert!(required.iter().all(|r| served.contains(r)));
-        let optimum = brute_force_postman(&network, &graph, &required, depot);
+        let optimum = brute_force_postman(&graph, &required, depot);
         prop_assert!((tour.time_s - optimum).abs() < 1e-6 * optimum.max(1.0), "tour {} optimum {}", tour.time_s, optimum);
     }
 
@@ -397,7 +392,7 @@ proptest! {
         let served: HashSet<u32> = tour.steps.iter().map(|s| s.0).collect();
         prop_assert!(required.iter().all(|r| served.contains(&r.0)));
         prop_assert_eq!(tour.serves.iter().filter(|&&s| s).count(), required.len());
-        let optimum = brute_force_postman(&network, &graph, &required, 0);
+        let optimum = brute_force_postman(&graph, &required, 0);
         prop_assert!(tour.time_s >= optimum - 1e-6, "tour {} below the optimum {}", tour.time_s, optimum);
         // The plan's lower bound (required driving plus the spanning tree joining the pieces
         // to the depot) is never above the optimum.
@@ -441,7 +436,7 @@ fn two_way_lines_drawn_the_same_way_make_a_loop() {
         "tour {} lap {lap}",
         tour.time_s
     );
-    assert!((tour.time_s - brute_force_postman(&network, &graph, &required, depot)).abs() < 1e-9);
+    assert!((tour.time_s - brute_force_postman(&graph, &required, depot)).abs() < 1e-9);
 }
 
 use patrolmap::patrol::check::{check_plan, RouteToCheck};
