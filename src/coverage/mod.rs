@@ -15,6 +15,7 @@ pub mod polygons;
 pub mod radix_heap;
 pub mod reach;
 pub mod search;
+pub mod shift;
 mod standard;
 
 pub use standard::{ResponseStandard, Tier};

@@ -685,3 +685,153 @@ proptest! {
         prop_assert_eq!(plan.routes.len(), units.len());
     }
 }
+
+/// Units moving along planned routes: each is at its checkpoint while it dwells there, and
+/// the coverage over the shift at every sample equals a standing assessment with the patrols
+/// placed where they are at that moment (assessed independently, from their coordinates).
+#[test]
+fn shift_coverage_agrees_with_standing_assessments_at_its_samples() {
+    use patrolmap::coverage::assess::{assess, Options, Roads};
+    use patrolmap::coverage::shift::{sample_times, shift_coverage};
+    use patrolmap::coverage::{Engine, ModeNetwork};
+    use patrolmap::patrol::timeline::{home_of, moving_units, Timeline};
+    let d = demo();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let s = scenario::load(&root.join("data/demo-scenario.geojson")).unwrap();
+    let index = SnapIndex::build(&d.network, &d.graph);
+    let units: Vec<PatrolUnit> = (0..2)
+        .map(|i| PatrolUnit {
+            id: format!("patrol-{i}"),
+            depot: d.depots[i],
+        })
+        .collect();
+    let plan = plan_patrols(
+        &d.network,
+        &d.graph,
+        &d.req.required_edges(),
+        &d.checkpoints,
+        &units,
+    )
+    .unwrap();
+    // At each checkpoint while the timetable says it dwells there.
+    for r in &plan.routes {
+        let home = home_of(&d.network, &d.graph, units[r.unit].depot).unwrap();
+        let timeline = Timeline::of_route(r, &d.graph, home);
+        assert!((timeline.end_s() - r.duration_s).abs() < 1e-6);
+        assert_eq!(timeline.position_at(r.duration_s + 1.0), home);
+        for v in &r.visits {
+            let place = &d
+                .checkpoints
+                .iter()
+                .find(|c| c.checkpoint == v.checkpoint)
+                .unwrap()
+                .place;
+            for t in [v.eta_s + 1.0, v.eta_s + v.dwell_s - 1.0] {
+                let (edge, fraction) = timeline.position_at(t);
+                assert_eq!(edge, place.edge);
+                assert!(
+                    (fraction - place.fraction).abs() < 1e-9,
+                    "{fraction} vs {}",
+                    place.fraction
+                );
+            }
+        }
+    }
+
+    let modes = [ModeNetwork {
+        mode: TravelMode::Car,
+        graph: &d.graph,
+        index: &index,
+    }];
+    let roads = Roads {
+        network: &d.network,
+        modes: &modes,
+        engine: Engine::Dijkstra,
+    };
+    let options = Options {
+        gaps: false,
+        ..Options::default()
+    };
+    let times = sample_times(plan.longest_s, 240.0);
+    let moving = moving_units(
+        &plan,
+        &units,
+        &d.network,
+        &d.graph,
+        TravelMode::Car,
+        0,
+        &times,
+    );
+    assert_eq!(moving.len(), 2);
+    let shift = shift_coverage(roads, &s, &options.standard, 250.0, &times, &moving, &|| {});
+    assert_eq!(shift.tiers.len(), options.standard.tiers.len());
+    assert!(shift.distinct_samples <= times.len());
+    let mut compared = 0;
+    for (i, _) in times.iter().enumerate() {
+        // The same moment, assessed as a standing deployment from coordinates.
+        let mut standing = s.clone();
+        for m in &moving {
+            let (edge, fraction) = m.positions[i];
+            let mut unit = m.unit.clone();
+            unit.position = patrolmap::network::geodesy::point_along(
+                d.network.geometry(edge as usize),
+                fraction,
+            );
+            standing.units.push(unit);
+        }
+        let a = assess(roads, &standing, &options);
+        // Compare where snapping the coordinates found the same places.
+        let same_places = moving.iter().enumerate().all(|(j, m)| {
+            let p = a
+                .placements
+                .iter()
+                .find(|p| p.unit as usize == s.units.len() + j)
+                .unwrap();
+            p.edge == m.positions[i].0 && (p.fraction - m.positions[i].1).abs() < 1e-6
+        });
+        if !same_places {
+            continue;
+        }
+        compared += 1;
+        for (t, tier) in shift.tiers.iter().enumerate() {
+            let theirs = a.share(a.tiers[t].covered_m);
+            assert!(
+                (tier.share_by_sample[i] - theirs).abs() < 1e-9,
+                "sample {i}, tier {t}: {} vs {theirs}",
+                tier.share_by_sample[i]
+            );
+        }
+    }
+    assert!(
+        compared * 2 >= times.len(),
+        "only {compared} of {} samples compared",
+        times.len()
+    );
+    // The summaries agree with the samples and the per-edge shares.
+    let total_m: f64 = (0..d.network.edges.len())
+        .filter(|&e| d.graph.is_usable(e))
+        .map(|e| d.network.edges[e].length_m)
+        .sum();
+    for tier in &shift.tiers {
+        let mean = tier.share_by_sample.iter().sum::<f64>() / times.len() as f64;
+        assert!((tier.mean_share - mean).abs() < 1e-9);
+        assert!(tier.share_by_sample.iter().all(|&x| x >= tier.worst_share));
+        let by_edge: f64 = tier
+            .edge_share
+            .iter()
+            .zip(&d.network.edges)
+            .map(|(&s, e)| s as f64 * e.length_m)
+            .sum::<f64>()
+            / total_m;
+        assert!(
+            (by_edge - tier.mean_share).abs() < 1e-4,
+            "{by_edge} vs {}",
+            tier.mean_share
+        );
+    }
+    // The patrols add coverage: the mean over the shift is at least the standing units' alone.
+    let alone = assess(roads, &s, &options);
+    for (t, tier) in shift.tiers.iter().enumerate() {
+        assert!(tier.mean_share >= alone.share(alone.tiers[t].covered_m) - 1e-9);
+    }
+}
