@@ -38,6 +38,10 @@ pub enum PatrolCommand {
         /// Write the matched roads here as GeoJSON: one MultiLineString per line.
         #[arg(long)]
         geojson: Option<PathBuf>,
+        /// Also measure each line as a source of response: the road reached within 60, 180
+        /// and 300 s from the best point of the line and from anywhere on it (worst case).
+        #[arg(long)]
+        line_coverage: bool,
         #[command(flatten)]
         profile: ProfileArgs,
     },
@@ -65,6 +69,14 @@ pub enum PatrolCommand {
         /// Farthest a checkpoint or post may stand from a road, in metres.
         #[arg(long, default_value_t = 250.0)]
         max_snap_m: f64,
+        /// Also measure the 1-3-5 minute coverage over the shift, sampled this often (30s,
+        /// 1m, ...): the patrols move along their routes, the scenario's units stay.
+        #[arg(long, value_name = "INTERVAL")]
+        coverage_every: Option<String>,
+        /// Write each road's share of the shift within each tier here as GeoJSON (needs
+        /// --coverage-every).
+        #[arg(long, requires = "coverage_every")]
+        coverage_geojson: Option<PathBuf>,
         #[command(flatten)]
         profile: ProfileArgs,
     },
@@ -72,6 +84,11 @@ pub enum PatrolCommand {
 
 /// Parses a shift length: `8h`, `90m`, `3600s` or plain seconds.
 fn parse_shift(text: &str) -> Result<f64> {
+    parse_duration("--shift", text)
+}
+
+/// Parses a duration given to `flag`: `8h`, `90m`, `3600s` or plain seconds.
+fn parse_duration(flag: &str, text: &str) -> Result<f64> {
     let t = text.trim();
     let (number, scale) = match t.chars().last() {
         Some('h') => (&t[..t.len() - 1], 3600.0),
@@ -81,7 +98,7 @@ fn parse_shift(text: &str) -> Result<f64> {
     };
     match number.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v * scale),
-        _ => bail!("--shift: expected a length like 8h, 90m or 3600s, got {text:?}"),
+        _ => bail!("{flag}: expected a length like 8h, 90m or 3600s, got {text:?}"),
     }
 }
 
@@ -95,9 +112,19 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
             output,
             json,
             max_snap_m,
+            coverage_every,
+            coverage_geojson,
             profile,
         } => plan(
-            roads, scenario, units, &shift, output, json, max_snap_m, profile,
+            roads,
+            scenario,
+            units,
+            &shift,
+            output,
+            json,
+            max_snap_m,
+            coverage_every.as_deref().map(|c| (c, coverage_geojson)),
+            profile,
         ),
         PatrolCommand::Match {
             roads,
@@ -106,6 +133,7 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
             max_snap_m,
             json: json_path,
             geojson,
+            line_coverage,
             profile,
         } => {
             if !(radius_m.is_finite() && (1.0..=500.0).contains(&radius_m)) {
@@ -150,6 +178,21 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
                     Err(e) => json!({"id": c.id, "error": e.to_string()}),
                 })
                 .collect();
+            let reach = if line_coverage {
+                Some(lines_as_sources(network, &loaded.graph, &profile, &req)?)
+            } else {
+                None
+            };
+            let lines: Vec<_> = lines
+                .into_iter()
+                .enumerate()
+                .map(|(i, mut l)| {
+                    if let Some(Some(r)) = reach.as_ref().map(|r| &r[i]) {
+                        l["coverage_from_line"] = json!(r);
+                    }
+                    l
+                })
+                .collect();
             let required = req.required_edges();
             let required_m: f64 = required
                 .iter()
@@ -175,13 +218,26 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
                 work_s,
                 match_s * 1e3
             );
-            for l in &req.lines {
+            for (i, l) in req.lines.iter().enumerate() {
                 match &l.matched {
                     Ok(m) => println!(
                         "  line {}: drawn {:.0} m, matched {:.0} m, off the road {:.1} m on average, {:.1} m at most",
                         l.id, m.drawn_length_m, m.matched_length_m, m.mean_dist_m, m.max_dist_m
                     ),
                     Err(e) => println!("  line {}: NOT MATCHED: {e}", l.id),
+                }
+                if let Some(Some(c)) = reach.as_ref().map(|r| &r[i]) {
+                    let km = |v: &[f64]| {
+                        v.iter()
+                            .map(|m| format!("{:.1}", m / 1e3))
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    };
+                    println!(
+                        "    a unit on it reaches {} km of road within 60/180/300 s at best, {} km wherever it is",
+                        km(&c.best_m),
+                        km(&c.worst_m)
+                    );
                 }
             }
             for c in &req.checkpoints {
@@ -233,11 +289,16 @@ fn plan(
     output: Option<PathBuf>,
     json_path: Option<PathBuf>,
     max_snap_m: f64,
+    coverage: Option<(&str, Option<PathBuf>)>,
     profile: ProfileArgs,
 ) -> Result<()> {
     use crate::patrol::check::check_plan;
     use crate::patrol::plan::{plan_patrols, CheckpointTask};
     let shift_s = parse_shift(shift)?;
+    let sample_s = coverage
+        .as_ref()
+        .map(|(every, _)| parse_duration("--coverage-every", every))
+        .transpose()?;
     if unit_count == 0 || unit_count > 500 {
         bail!("--units must be from 1 to 500");
     }
@@ -357,6 +418,12 @@ fn plan(
             );
         }
     }
+    let over_shift = match (sample_s, coverage) {
+        (Some(sample_s), Some((_, geojson))) => Some(shift_report(
+            &loaded, &profile, &scenario, &plan, &units, shift_s, sample_s, max_snap_m, geojson,
+        )?),
+        _ => None,
+    };
     let checkpoint_id = |i: usize| scenario.checkpoints[i].id.clone();
     if let Some(path) = &output {
         let fc = plan.routes_geojson(network, graph, &units, &scenario);
@@ -371,6 +438,7 @@ fn plan(
             "routes": plan.routes.iter().map(|r| json!({"unit": units[r.unit].id, "duration_s": r.duration_s, "driving_s": r.driving_s, "dwell_s": r.dwell_s,
                 "visits": r.visits.iter().map(|v| json!({"checkpoint": checkpoint_id(v.checkpoint), "eta_s": v.eta_s})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
             "check": check,
+            "shift_coverage": over_shift,
             "timings_ms": {"match": match_s * 1e3, "plan": plan_s * 1e3},
         });
         write_json(path, &report)?;
@@ -379,6 +447,168 @@ fn plan(
         bail!("the plan does not pass the check (listed above)");
     }
     Ok(())
+}
+
+/// Each matched line as a source of response (`None` for a line not matched): the road a unit
+/// of the patrol's mode somewhere on it reaches within 60, 180 and 300 s, best and worst case,
+/// measured on the car roads.
+fn lines_as_sources(
+    network: &crate::network::RoadNetwork,
+    graph: &crate::network::ProfileGraph,
+    profile: &ProfileArgs,
+    req: &Requirements,
+) -> Result<Vec<Option<crate::coverage::line_source::LineCoverage>>> {
+    use crate::coverage::line_source::{line_coverage, SPREAD};
+    use crate::network::{ProfileGraph, TravelMode};
+    use rayon::prelude::*;
+    let profiles = profile.profiles()?;
+    let car = (profile.profile != TravelMode::Car)
+        .then(|| ProfileGraph::build(network, profiles.get(TravelMode::Car)));
+    let graphs: Vec<&ProfileGraph> = match &car {
+        Some(car) => vec![car, graph],
+        None => vec![graph],
+    };
+    let mode_index = graphs.len() - 1;
+    Ok(req
+        .lines
+        .par_iter()
+        .map(|l| {
+            l.matched.as_ref().ok().map(|m| {
+                line_coverage(
+                    network,
+                    &graphs,
+                    mode_index,
+                    &m.points(),
+                    &m.spread(network, SPREAD),
+                    &[60.0, 180.0, 300.0],
+                )
+            })
+        })
+        .collect())
+}
+
+/// The coverage over the shift with the plan's patrols moving: printed per tier, returned for
+/// the JSON report, and each road's share written to `geojson` when asked.
+#[allow(clippy::too_many_arguments)]
+fn shift_report(
+    loaded: &super::network_cmd::LoadedRoads,
+    profile: &ProfileArgs,
+    scenario: &scenario::Scenario,
+    plan: &crate::patrol::plan::Plan,
+    units: &[crate::patrol::plan::PatrolUnit],
+    shift_s: f64,
+    sample_s: f64,
+    max_snap_m: f64,
+    geojson: Option<PathBuf>,
+) -> Result<serde_json::Value> {
+    use crate::coverage::assess::Roads;
+    use crate::coverage::shift::{sample_times, shift_coverage};
+    use crate::coverage::{Engine, ModeNetwork, ResponseStandard};
+    use crate::network::{ProfileGraph, TravelMode};
+    if sample_s < 1.0 || shift_s / sample_s > 100_000.0 {
+        bail!("--coverage-every: at least 1 s, and at most 100,000 samples a shift");
+    }
+    let network = &loaded.network;
+    // Coverage is measured on the car roads; every mode a unit uses gets its graph.
+    let profiles = profile.profiles()?;
+    let mut modes_used = vec![TravelMode::Car];
+    for mode in std::iter::once(profile.profile).chain(scenario.units.iter().map(|u| u.mode)) {
+        if !modes_used.contains(&mode) {
+            modes_used.push(mode);
+        }
+    }
+    let graphs: Vec<ProfileGraph> = modes_used
+        .iter()
+        .map(|&m| ProfileGraph::build(network, profiles.get(m)))
+        .collect();
+    let indexes: Vec<SnapIndex> = graphs
+        .iter()
+        .map(|g| SnapIndex::build(network, g))
+        .collect();
+    let modes: Vec<ModeNetwork> = modes_used
+        .iter()
+        .zip(graphs.iter().zip(&indexes))
+        .map(|(&mode, (graph, index))| ModeNetwork { mode, graph, index })
+        .collect();
+    let patrol_mode = modes_used
+        .iter()
+        .position(|&m| m == profile.profile)
+        .unwrap_or(0);
+    let times = sample_times(shift_s, sample_s);
+    let moving = crate::patrol::timeline::moving_units(
+        plan,
+        units,
+        network,
+        &graphs[patrol_mode],
+        profile.profile,
+        patrol_mode,
+        &times,
+    );
+    let roads = Roads {
+        network,
+        modes: &modes,
+        engine: Engine::Dijkstra,
+    };
+    let standard = ResponseStandard::default();
+    let bar = super::progress::TerminalProgress::new();
+    use crate::network::LoadProgress;
+    bar.start("shift coverage", times.len() as u64);
+    let start = Instant::now();
+    let shift = shift_coverage(
+        roads,
+        scenario,
+        &standard,
+        max_snap_m,
+        &times,
+        &moving,
+        &|| bar.advance(1),
+    );
+    bar.finish();
+    let coverage_s = start.elapsed().as_secs_f64();
+    println!(
+        "coverage over the shift ({} samples every {sample_s:.0} s, {} measured, in {coverage_s:.1} s):",
+        times.len(),
+        shift.distinct_samples
+    );
+    for (tier, t) in standard.tiers.iter().zip(&shift.tiers) {
+        println!(
+            "  {} unit(s) within {:.0} s: {:.1}% of road on average, worst {:.1}% at {:.0} s",
+            tier.units,
+            tier.budget_s,
+            100.0 * t.mean_share,
+            100.0 * t.worst_share,
+            t.worst_time_s
+        );
+    }
+    if let Some(path) = geojson {
+        let features: Vec<_> = (0..network.edges.len())
+            .filter(|&e| graphs[0].is_usable(e))
+            .map(|e| {
+                let shares: Vec<f64> = shift
+                    .tiers
+                    .iter()
+                    .map(|t| (t.edge_share[e] as f64 * 1e4).round() / 1e4)
+                    .collect();
+                json!({"type": "Feature", "properties": {"edge": e, "share_of_shift": shares},
+                    "geometry": {"type": "LineString", "coordinates": network.geometry(e)}})
+            })
+            .collect();
+        write_json(
+            &path,
+            &json!({"type": "FeatureCollection", "features": features}),
+        )?;
+    }
+    Ok(json!({
+        "sample_s": sample_s,
+        "samples": times.len(),
+        "measured_samples": shift.distinct_samples,
+        "seconds": coverage_s,
+        "tiers": standard.tiers.iter().zip(&shift.tiers).map(|(tier, t)| json!({
+            "budget_s": tier.budget_s, "units": tier.units,
+            "mean_share": t.mean_share, "worst_share": t.worst_share, "worst_time_s": t.worst_time_s,
+            "share_by_sample": t.share_by_sample,
+        })).collect::<Vec<_>>(),
+    }))
 }
 
 /// The roads of the chosen mode, the scenario (its bad features warned about) and the

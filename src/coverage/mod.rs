@@ -10,6 +10,7 @@ pub mod assess;
 pub mod closures;
 pub mod gaps;
 pub mod hierarchy;
+pub mod line_source;
 pub mod overlay;
 pub mod polygons;
 pub mod radix_heap;

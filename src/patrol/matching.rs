@@ -93,6 +93,57 @@ impl MatchedLine {
         }
         out
     }
+
+    /// Points on the matched road as (edge, fraction): both ends of every traversal.
+    pub fn points(&self) -> Vec<(u32, f64)> {
+        self.traversals
+            .iter()
+            .flat_map(|t| [(t.edge, t.from), (t.edge, t.to)])
+            .collect()
+    }
+
+    /// `count` points spread evenly by length along the matched road, in travel order, its
+    /// two ends included (one point, the start, when `count` is 1).
+    pub fn spread(&self, network: &RoadNetwork, count: usize) -> Vec<(u32, f64)> {
+        let total_m = self.matched_length_m;
+        let mut out = Vec::with_capacity(count);
+        let mut passed_m = 0.0;
+        let mut i = 0;
+        for t in &self.traversals {
+            let length_m = t.length_m(network);
+            while i < count {
+                let target_m = if count > 1 {
+                    total_m * i as f64 / (count - 1) as f64
+                } else {
+                    0.0
+                };
+                if target_m > passed_m + length_m + 1e-9 {
+                    break;
+                }
+                let part = if length_m > 0.0 {
+                    ((target_m - passed_m) / length_m).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                let span = t.to - t.from;
+                let fraction = if t.forward {
+                    t.from + part * span
+                } else {
+                    t.to - part * span
+                };
+                out.push((t.edge, fraction));
+                i += 1;
+            }
+            passed_m += length_m;
+        }
+        // Float drift at the far end: the last traversal's end.
+        if let Some(t) = self.traversals.last() {
+            while out.len() < count {
+                out.push((t.edge, if t.forward { t.to } else { t.from }));
+            }
+        }
+        out
+    }
 }
 
 /// Why a line could not be matched.

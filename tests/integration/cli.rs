@@ -293,6 +293,7 @@ fn patrol_commands_on_the_demo_city() {
         s(&scenario),
         "--json",
         s(&report),
+        "--line-coverage",
     ]);
     assert!(
         out.status.success(),
@@ -303,6 +304,16 @@ fn patrol_commands_on_the_demo_city() {
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(m["lines_matched"], 6);
     assert_eq!(m["checkpoints_placed"], 24);
+    for line in m["lines"].as_array().unwrap() {
+        let c = &line["coverage_from_line"];
+        for b in 0..3 {
+            let (best, worst) = (
+                c["best_m"][b].as_f64().unwrap(),
+                c["worst_m"][b].as_f64().unwrap(),
+            );
+            assert!(worst <= best && best > 0.0, "{line}");
+        }
+    }
 
     let (plan, json) = (dir.join("plan.geojson"), dir.join("plan.json"));
     let out = patrolmap(&[
@@ -320,6 +331,8 @@ fn patrol_commands_on_the_demo_city() {
         s(&plan),
         "--json",
         s(&json),
+        "--coverage-every",
+        "5m",
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -341,6 +354,19 @@ fn patrol_commands_on_the_demo_city() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["check"]["lines_covered"], 6);
+    // Coverage over the 4 h shift, sampled every 5 minutes.
+    let over = &report["shift_coverage"];
+    assert_eq!(over["samples"], 49);
+    assert_eq!(over["tiers"].as_array().unwrap().len(), 3);
+    for tier in over["tiers"].as_array().unwrap() {
+        let (mean, worst) = (
+            tier["mean_share"].as_f64().unwrap(),
+            tier["worst_share"].as_f64().unwrap(),
+        );
+        assert!(worst <= mean && mean <= 1.0 && mean > 0.0, "{tier}");
+        assert_eq!(tier["share_by_sample"].as_array().unwrap().len(), 49);
+    }
+    assert!(stdout.contains("coverage over the shift"), "{stdout}");
     assert!(report["longest_s"].as_f64() >= report["longest_lower_bound_s"].as_f64());
 
     // Too short a shift: the check fails, and the command says so.

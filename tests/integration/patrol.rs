@@ -835,3 +835,48 @@ fn shift_coverage_agrees_with_standing_assessments_at_its_samples() {
         assert!(tier.mean_share >= alone.share(alone.tiers[t].covered_m) - 1e-9);
     }
 }
+
+/// A patrol line as a source: the worst case (reached from every spread position) never
+/// exceeds what any one position reaches, which never exceeds the best case (reached from some
+/// point of the line); the spread positions start and end where the line does.
+#[test]
+fn coverage_from_a_line_lies_between_its_worst_and_best_positions() {
+    use patrolmap::coverage::line_source::{line_coverage, SPREAD};
+    let d = demo();
+    let graphs = [&d.graph];
+    let budgets = [60.0, 180.0, 300.0];
+    for line in &d.req.lines {
+        let m = line.matched.as_ref().unwrap();
+        let spread = m.spread(&d.network, SPREAD);
+        assert_eq!(spread.len(), SPREAD);
+        let first = m.traversals.first().unwrap();
+        let last = m.traversals.last().unwrap();
+        assert_eq!(
+            spread[0],
+            (
+                first.edge,
+                if first.forward { first.from } else { first.to }
+            )
+        );
+        let end = (last.edge, if last.forward { last.to } else { last.from });
+        assert!(spread[SPREAD - 1].0 == end.0 && (spread[SPREAD - 1].1 - end.1).abs() < 1e-6);
+        let whole = line_coverage(&d.network, &graphs, 0, &m.points(), &spread, &budgets);
+        for &p in &spread {
+            let alone = line_coverage(&d.network, &graphs, 0, &[p], &[p], &budgets);
+            for b in 0..budgets.len() {
+                assert!((alone.best_m[b] - alone.worst_m[b]).abs() < 1e-6);
+                assert!(
+                    whole.worst_m[b] <= alone.best_m[b] + 1e-6,
+                    "{} {b}",
+                    line.id
+                );
+                assert!(alone.best_m[b] <= whole.best_m[b] + 1e-6, "{} {b}", line.id);
+            }
+        }
+        assert!(
+            whole.worst_m[0] < whole.best_m[0],
+            "{}: a line spreads its reach",
+            line.id
+        );
+    }
+}
