@@ -163,8 +163,9 @@ pub fn units_from_posts(
 
 impl Plan {
     /// The routes as a GeoJSON FeatureCollection: one LineString per unit in travel order,
-    /// with its durations, timetable (checkpoint ids from `scenario`) and `times_s`, the time
-    /// at each vertex of the line.
+    /// with its durations, timetable (checkpoint ids from `scenario`), `times_s` (the time at
+    /// each vertex of the line), and the road it drives: `depot` (a node) and `steps`
+    /// (`[edge, 1 forward or 0 backward]`), to send an edited plan back.
     pub fn routes_geojson(
         &self,
         network: &RoadNetwork,
@@ -222,9 +223,11 @@ impl Plan {
                     .iter()
                     .map(|v| json!({"checkpoint": scenario.checkpoints[v.checkpoint].id, "eta_s": v.eta_s, "dwell_s": v.dwell_s}))
                     .collect();
+                let steps: Vec<[u32; 2]> = r.steps.iter().map(|&(e, f)| [e, u32::from(f)]).collect();
                 json!({"type": "Feature",
                     "properties": {"kind": "patrol_route", "unit": units[r.unit].id, "duration_s": r.duration_s,
-                        "driving_s": r.driving_s, "dwell_s": r.dwell_s, "timetable": timetable, "times_s": times_s},
+                        "driving_s": r.driving_s, "dwell_s": r.dwell_s, "timetable": timetable, "times_s": times_s,
+                        "depot": units[r.unit].depot, "steps": steps},
                     "geometry": {"type": "LineString", "coordinates": line}})
             })
             .collect();
@@ -402,7 +405,7 @@ pub fn plan_patrols(
 
 /// A route from its steps: its stops at `stops` (each where the route first passes it), its
 /// timetable and durations.
-fn finish_route(
+pub(crate) fn finish_route(
     graph: &ProfileGraph,
     unit: usize,
     steps: Vec<Step>,

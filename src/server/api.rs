@@ -43,7 +43,8 @@ Every error is a JSON body {\"error\", \"field\"}. Map data © OpenStreetMap con
         whatif,
         scenario_import,
         scenario_export,
-        patrol_plan,
+        super::patrol_api::patrol_plan,
+        super::patrol_api::patrol_edit,
         tile,
         openapi
     ),
@@ -51,10 +52,10 @@ Every error is a JSON body {\"error\", \"field\"}. Map data © OpenStreetMap con
 )]
 pub struct ApiDoc;
 
-type Params = Query<HashMap<String, String>>;
+pub(super) type Params = Query<HashMap<String, String>>;
 
 /// A number query parameter within `range`, or `default` when absent.
-fn number(
+pub(super) fn number(
     q: &HashMap<String, String>,
     field: &str,
     default: Option<f64>,
@@ -449,7 +450,7 @@ pub async fn road_at(
 }
 
 /// Parses a scenario FeatureCollection from a request body.
-fn scenario_from_body(body: &[u8], csv: bool) -> Result<Scenario, ApiError> {
+pub(super) fn scenario_from_body(body: &[u8], csv: bool) -> Result<Scenario, ApiError> {
     let text = std::str::from_utf8(body)
         .map_err(|e| ApiError::bad("body", format!("the body is not UTF-8: {e}")))?;
     if text.trim().is_empty() {
@@ -559,61 +560,6 @@ pub async fn scenario_export(
         text,
     )
         .into_response())
-}
-
-/// Patrol routes for the scenario's lines and checkpoints: units from its posts, each route
-/// checked independently.
-#[utoipa::path(post, path = "/api/patrol/plan", tag = "patrol",
-    params(("units" = Option<u32>, Query, description = "Patrol units, from the posts in order (1 by default, at most 100)"),
-        ("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default)")),
-    request_body(content = Object, description = "The scenario FeatureCollection (patrol_line, checkpoint and post features)", content_type = "application/json"),
-    responses((status = 200, description = "{routes: FeatureCollection of LineStrings with timetables, longest_s, total_s, lower bounds, check: findings, lines and checkpoints covered}", body = Object),
-        (status = 400, description = "Not a scenario, bad parameter, no post, or no route possible", body = ErrorBody),
-        (status = 503, description = "Server busy", body = ErrorBody)))]
-pub async fn patrol_plan(
-    State(state): State<AppState>,
-    Query(q): Params,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    use crate::patrol::{
-        check::check_plan, matching::MatchOptions, plan, requirements::Requirements,
-    };
-    let units = number(&q, "units", Some(1.0), 1.0..=100.0)? as usize;
-    let shift_s = number(&q, "shift_s", Some(8.0 * 3600.0), 60.0..=7.0 * 86400.0)?;
-    let scenario = scenario_from_body(&body?, false)?;
-    if scenario.patrol_lines.is_empty() && scenario.checkpoints.is_empty() {
-        return Err(ApiError::bad(
-            "body",
-            "the scenario has no patrol lines or checkpoints",
-        ));
-    }
-    let city = state.city.clone();
-    state
-        .compute(move || {
-            let (network, graph, index) = (&city.network, &city.graphs[0], &city.indexes[0]);
-            let max_snap_m = city.options.max_snap_m;
-            let req = Requirements::gather(network, graph, index, &scenario, &MatchOptions::default(), max_snap_m);
-            let units = plan::units_from_posts(&scenario, units, network, index, max_snap_m)
-                .map_err(|e| ApiError::bad("body", e))?;
-            let checkpoints = plan::CheckpointTask::placed(&req);
-            let p = plan::plan_patrols(network, graph, &req.required_edges(), &checkpoints, &units)
-                .map_err(|e| ApiError::bad("body", e.to_string()))?;
-            let check = check_plan(network, graph, &req, &p.to_check(&units), shift_s);
-            let unmatched: Vec<Value> = req
-                .lines
-                .iter()
-                .filter_map(|l| l.matched.as_ref().err().map(|e| json!({"id": l.id, "reason": e.to_string()})))
-                .collect();
-            Ok(Json(json!({
-                "routes": p.routes_geojson(network, graph, &units, &scenario),
-                "longest_s": p.longest_s, "total_s": p.total_s,
-                "longest_lower_bound_s": p.longest_lower_bound_s, "total_lower_bound_s": p.total_lower_bound_s,
-                "unreachable_edges": p.unreachable.iter().map(|s| s.0).collect::<Vec<_>>(),
-                "lines_not_matched": unmatched,
-                "check": check,
-            })))
-        })
-        .await?
 }
 
 /// A Mapbox Vector Tile of the roads coloured by the revision's response times.

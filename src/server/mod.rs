@@ -9,6 +9,7 @@
 pub mod api;
 pub mod city;
 pub mod error;
+pub mod patrol_api;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -194,7 +195,8 @@ pub fn router(state: AppState, web: &WebFiles) -> Router {
         .route("/whatif", post(api::whatif))
         .route("/scenario/import", post(api::scenario_import))
         .route("/scenario/export", post(api::scenario_export))
-        .route("/patrol/plan", post(api::patrol_plan))
+        .route("/patrol/plan", post(patrol_api::patrol_plan))
+        .route("/patrol/edit", post(patrol_api::patrol_edit))
         .route("/tiles/{z}/{x}/{y}", get(api::tile))
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found)

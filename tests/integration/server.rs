@@ -857,3 +857,129 @@ fn patrol_plans_over_http_pass_their_check() {
         Some("body"),
     );
 }
+
+/// A plan sent back unchanged gives the same routes; dragged onto another street, the route
+/// drives that street, stays continuous, legal and closed, and is checked and measured again.
+#[test]
+fn patrol_routes_are_edited_by_dragging_over_http() {
+    let scenario = demo_scenario();
+    let reply = post(
+        "/api/patrol/plan?units=2&shift_s=28800&coverage_every_s=300",
+        &scenario.to_string(),
+    );
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let plan = reply.json();
+    // The coverage over the shift, sampled every 5 minutes.
+    let over = &plan["shift_coverage"];
+    assert_eq!(over["samples"], 97);
+    for tier in over["tiers"].as_array().unwrap() {
+        let shares: Vec<f64> = serde_json::from_value(tier["share_by_sample"].clone()).unwrap();
+        assert_eq!(shares.len(), 97);
+        let mean = shares.iter().sum::<f64>() / 97.0;
+        assert!((tier["mean_share"].as_f64().unwrap() - mean).abs() < 1e-9);
+        assert!(shares
+            .iter()
+            .all(|&s| s >= tier["worst_share"].as_f64().unwrap()));
+    }
+    let routes: Vec<Value> = plan["routes"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| json!({"unit": f["properties"]["unit"], "depot": f["properties"]["depot"], "steps": f["properties"]["steps"]}))
+        .collect();
+
+    // Unchanged: the same durations and the same check.
+    let body = json!({"scenario": scenario, "routes": routes});
+    let same = post(
+        "/api/patrol/edit?shift_s=28800&coverage_every_s=0",
+        &body.to_string(),
+    );
+    assert_eq!(same.status, 200, "{}", String::from_utf8_lossy(&same.body));
+    let same = same.json();
+    assert!((same["total_s"].as_f64().unwrap() - plan["total_s"].as_f64().unwrap()).abs() < 1e-6);
+    assert_eq!(same["check"], plan["check"]);
+    assert!(same["shift_coverage"].is_null());
+
+    // Dragged: route 0 takes the street in the middle of route 1.
+    let coords = |r: usize| {
+        plan["routes"]["features"][r]["geometry"]["coordinates"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let (c0, c1) = (coords(0), coords(1));
+    let (from, to) = (c0[c0.len() / 3].clone(), c1[c1.len() / 2].clone());
+    let street = get(&format!("/api/roads/at?lon={}&lat={}", to[0], to[1])).json();
+    let street_edge = street["properties"]["edge"].as_u64().unwrap();
+    let body = json!({"scenario": scenario, "routes": routes, "drag": {"route": 0, "from": from, "to": to}});
+    let dragged = post(
+        "/api/patrol/edit?shift_s=28800&coverage_every_s=600",
+        &body.to_string(),
+    );
+    assert_eq!(
+        dragged.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&dragged.body)
+    );
+    let dragged = dragged.json();
+    let steps: Vec<(u64, u64)> = serde_json::from_value::<Vec<[u64; 2]>>(
+        dragged["routes"]["features"][0]["properties"]["steps"].clone(),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|[e, f]| (e, f))
+    .collect();
+    assert!(
+        steps.iter().any(|s| s.0 == street_edge),
+        "the route drives the dragged-to street"
+    );
+    assert_ne!(json!(steps), routes[0]["steps"]);
+    for f in dragged["check"]["findings"].as_array().unwrap() {
+        assert!(
+            !["jump", "one_way", "not_closed"].contains(&f["kind"].as_str().unwrap()),
+            "{f}"
+        );
+    }
+    assert_eq!(dragged["shift_coverage"]["samples"], 49);
+
+    // Bad edits say which field.
+    let bad = |body: Value, field: &str| {
+        assert_error(
+            &post("/api/patrol/edit", &body.to_string()),
+            400,
+            Some(field),
+        );
+    };
+    bad(json!({"routes": routes}), "scenario");
+    bad(json!({"scenario": scenario, "routes": []}), "routes");
+    bad(
+        json!({"scenario": scenario, "routes": [{"unit": "a", "depot": 0, "steps": [[1u64 << 40, 1]]}]}),
+        "routes[0].steps",
+    );
+    bad(
+        json!({"scenario": scenario, "routes": [{"unit": "a", "steps": []}]}),
+        "routes[0].depot",
+    );
+    bad(
+        json!({"scenario": scenario, "routes": routes, "drag": {"route": 9, "from": from, "to": to}}),
+        "drag.route",
+    );
+    bad(
+        json!({"scenario": scenario, "routes": routes, "drag": {"route": 0, "from": from, "to": [0.0, 0.0]}}),
+        "drag.to",
+    );
+    assert_error(
+        &post(
+            "/api/patrol/edit?coverage_every_s=1",
+            &json!({"scenario": scenario, "routes": routes}).to_string(),
+        ),
+        400,
+        Some("coverage_every_s"),
+    );
+}

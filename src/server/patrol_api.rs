@@ -1,0 +1,298 @@
+//! The patrol endpoints: plan routes for a scenario, and edit a plan by dragging a route onto
+//! another street. Both answer with the routes (timed, with their road steps so an edit can
+//! send them back), the independent check, and the 1-3-5 coverage over the shift with the
+//! patrols moving.
+//!
+//! Patrols are planned and their coverage measured on the roads as they are (the scenario's
+//! closures are for what-ifs of where units stand, not for the patrol plan).
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::api::{number, scenario_from_body, Params};
+use super::city::{City, MODES};
+use super::error::{ApiError, ErrorBody};
+use super::AppState;
+use crate::coverage::assess::Roads;
+use crate::coverage::shift::{sample_times, shift_coverage};
+use crate::coverage::{Engine, ModeNetwork};
+use crate::patrol::paths::Step;
+use crate::patrol::plan::{CheckpointTask, PatrolUnit, Plan};
+use crate::patrol::requirements::Requirements;
+use crate::scenario::Scenario;
+
+/// Patrol routes for the scenario's lines and checkpoints: units from its posts, each route
+/// checked independently, and the coverage over the shift.
+#[utoipa::path(post, path = "/api/patrol/plan", tag = "patrol",
+    params(("units" = Option<u32>, Query, description = "Patrol units, from the posts in order (1 by default, at most 100)"),
+        ("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default)"),
+        ("coverage_every_s" = Option<f64>, Query, description = "Sample the coverage over the shift this often, in seconds (60 by default; 0 for none)")),
+    request_body(content = Object, description = "The scenario FeatureCollection (patrol_line, checkpoint and post features)", content_type = "application/json"),
+    responses((status = 200, description = "{routes: FeatureCollection of LineStrings with timetables, times_s, steps and depot; longest_s, total_s, lower bounds, check: findings, lines and checkpoints covered; shift_coverage: per tier mean, worst moment and share at each sample}", body = Object),
+        (status = 400, description = "Not a scenario, bad parameter, no post, or no route possible", body = ErrorBody),
+        (status = 503, description = "Server busy", body = ErrorBody)))]
+pub async fn patrol_plan(
+    State(state): State<AppState>,
+    Query(q): Params,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    use crate::patrol::plan;
+    let units = number(&q, "units", Some(1.0), 1.0..=100.0)? as usize;
+    let shift_s = number(&q, "shift_s", Some(8.0 * 3600.0), 60.0..=7.0 * 86400.0)?;
+    let every_s = sample_interval(&q, shift_s)?;
+    let scenario = scenario_from_body(&body?, false)?;
+    if scenario.patrol_lines.is_empty() && scenario.checkpoints.is_empty() {
+        return Err(ApiError::bad(
+            "body",
+            "the scenario has no patrol lines or checkpoints",
+        ));
+    }
+    let city = state.city.clone();
+    state
+        .compute(move || {
+            let (network, graph, index) = (&city.network, &city.graphs[0], &city.indexes[0]);
+            let max_snap_m = city.options.max_snap_m;
+            let req = requirements(&city, &scenario);
+            let units = plan::units_from_posts(&scenario, units, network, index, max_snap_m)
+                .map_err(|e| ApiError::bad("body", e))?;
+            let checkpoints = CheckpointTask::placed(&req);
+            let p = plan::plan_patrols(network, graph, &req.required_edges(), &checkpoints, &units)
+                .map_err(|e| ApiError::bad("body", e.to_string()))?;
+            let mut answer = respond(&city, &scenario, &req, &units, &p, shift_s, every_s);
+            answer["longest_lower_bound_s"] = json!(p.longest_lower_bound_s);
+            answer["total_lower_bound_s"] = json!(p.total_lower_bound_s);
+            answer["unreachable_edges"] =
+                json!(p.unreachable.iter().map(|s| s.0).collect::<Vec<_>>());
+            Ok(Json(answer))
+        })
+        .await?
+}
+
+/// A plan as edited: the routes as they stand, one of them optionally dragged onto another
+/// street; re-timed, checked and its coverage over the shift measured again.
+#[utoipa::path(post, path = "/api/patrol/edit", tag = "patrol",
+    params(("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default)"),
+        ("coverage_every_s" = Option<f64>, Query, description = "Sample the coverage over the shift this often, in seconds (60 by default; 0 for none)")),
+    request_body(content = Object, description = "{scenario: the FeatureCollection, routes: [{unit, depot, steps: [[edge, 1 forward | 0 backward], ...]}] as /api/patrol/plan gave them, drag (optional): {route: index, from: [lon, lat] a point of the route, to: [lon, lat] the street to take}}", content_type = "application/json"),
+    responses((status = 200, description = "As /api/patrol/plan, without the lower bounds", body = Object),
+        (status = 400, description = "Bad scenario, routes or drag", body = ErrorBody),
+        (status = 503, description = "Server busy", body = ErrorBody)))]
+pub async fn patrol_edit(
+    State(state): State<AppState>,
+    Query(q): Params,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let shift_s = number(&q, "shift_s", Some(8.0 * 3600.0), 60.0..=7.0 * 86400.0)?;
+    let every_s = sample_interval(&q, shift_s)?;
+    let body: Value = serde_json::from_slice(&body?)
+        .map_err(|e| ApiError::bad("body", format!("the body is not JSON: {e}")))?;
+    let scenario_text = body
+        .get("scenario")
+        .ok_or_else(|| ApiError::bad("scenario", "scenario is required"))?
+        .to_string();
+    let scenario = scenario_from_body(scenario_text.as_bytes(), false)
+        .map_err(|e| ApiError::bad("scenario", e.message))?;
+    let city = state.city.clone();
+    let (units, mut routes) = read_routes(&city, &body)?;
+    let drag = read_drag(&body, routes.len())?;
+    state
+        .compute(move || {
+            let (network, graph) = (&city.network, &city.graphs[0]);
+            if let Some((r, from, to)) = drag {
+                let at = crate::patrol::edit::nearest_step(network, &routes[r], from)
+                    .ok_or_else(|| ApiError::bad("drag.route", "the route has no road to drag"))?;
+                let street = city.indexes[0]
+                    .snap(to, city.options.max_snap_m)
+                    .map_err(|e| ApiError::bad("drag.to", e.to_string()))?;
+                routes[r] = crate::patrol::edit::reroute_through(
+                    network,
+                    graph,
+                    &routes[r],
+                    at,
+                    street.edge,
+                )
+                .map_err(|e| ApiError::bad("drag.to", e.to_string()))?;
+            }
+            let req = requirements(&city, &scenario);
+            let checkpoints = CheckpointTask::placed(&req);
+            let p = crate::patrol::edit::plan_from_steps(graph, routes, &checkpoints);
+            Ok(Json(respond(
+                &city, &scenario, &req, &units, &p, shift_s, every_s,
+            )))
+        })
+        .await?
+}
+
+/// The `coverage_every_s` parameter: 60 s by default, 0 for none, and not so small that a
+/// shift takes more than 5,000 samples.
+fn sample_interval(
+    q: &std::collections::HashMap<String, String>,
+    shift_s: f64,
+) -> Result<f64, ApiError> {
+    let every_s = number(q, "coverage_every_s", Some(60.0), 0.0..=86400.0)?;
+    if every_s > 0.0 && shift_s / every_s > 5000.0 {
+        return Err(ApiError::bad(
+            "coverage_every_s",
+            format!(
+                "at most 5,000 samples a shift: at least {:.0} s for this shift",
+                shift_s / 5000.0
+            ),
+        ));
+    }
+    Ok(every_s)
+}
+
+fn requirements(city: &City, scenario: &Scenario) -> Requirements {
+    Requirements::gather(
+        &city.network,
+        &city.graphs[0],
+        &city.indexes[0],
+        scenario,
+        &crate::patrol::matching::MatchOptions::default(),
+        city.options.max_snap_m,
+    )
+}
+
+/// The edit's `routes`: each unit's id, depot node and steps, every index checked.
+fn read_routes(city: &City, body: &Value) -> Result<(Vec<PatrolUnit>, Vec<Vec<Step>>), ApiError> {
+    let list = body
+        .get("routes")
+        .and_then(Value::as_array)
+        .filter(|l| !l.is_empty() && l.len() <= 100)
+        .ok_or_else(|| ApiError::bad("routes", "routes must be a list of 1 to 100 routes"))?;
+    let (nodes, edges) = (
+        city.network.nodes.len() as u64,
+        city.network.edges.len() as u64,
+    );
+    let mut units = Vec::with_capacity(list.len());
+    let mut routes = Vec::with_capacity(list.len());
+    for (i, r) in list.iter().enumerate() {
+        let field = |name: &str| format!("routes[{i}].{name}");
+        let id = r
+            .get("unit")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::bad(&field("unit"), "a unit id (text) is required"))?;
+        let depot = r
+            .get("depot")
+            .and_then(Value::as_u64)
+            .filter(|&d| d < nodes)
+            .ok_or_else(|| {
+                ApiError::bad(
+                    &field("depot"),
+                    format!("a node index below {nodes} is required"),
+                )
+            })?;
+        let steps = r
+            .get("steps")
+            .and_then(Value::as_array)
+            .filter(|s| s.len() <= 1_000_000)
+            .ok_or_else(|| ApiError::bad(&field("steps"), "a list of [edge, 1 or 0] is required"))?
+            .iter()
+            .map(|s| {
+                let pair = s.as_array().filter(|p| p.len() == 2);
+                let edge = pair.and_then(|p| p[0].as_u64()).filter(|&e| e < edges);
+                let forward = pair.and_then(|p| p[1].as_u64()).filter(|&f| f <= 1);
+                match (edge, forward) {
+                    (Some(e), Some(f)) => Ok((e as u32, f == 1)),
+                    _ => Err(ApiError::bad(
+                        &field("steps"),
+                        format!("each step is [edge below {edges}, 1 or 0], got {s}"),
+                    )),
+                }
+            })
+            .collect::<Result<Vec<Step>, ApiError>>()?;
+        units.push(PatrolUnit {
+            id: id.to_string(),
+            depot: depot as u32,
+        });
+        routes.push(steps);
+    }
+    Ok((units, routes))
+}
+
+/// The edit's optional `drag`: which route, the point of it dragged, and where to.
+fn read_drag(body: &Value, routes: usize) -> Result<Option<(usize, [f64; 2], [f64; 2])>, ApiError> {
+    let Some(drag) = body.get("drag").filter(|d| !d.is_null()) else {
+        return Ok(None);
+    };
+    let route = drag
+        .get("route")
+        .and_then(Value::as_u64)
+        .filter(|&r| (r as usize) < routes)
+        .ok_or_else(|| {
+            ApiError::bad(
+                "drag.route",
+                format!("a route index below {routes} is required"),
+            )
+        })?;
+    let point = |name: &str| -> Result<[f64; 2], ApiError> {
+        drag.get(name)
+            .and_then(Value::as_array)
+            .filter(|p| p.len() == 2)
+            .and_then(|p| Some([p[0].as_f64()?, p[1].as_f64()?]))
+            .filter(|&p| crate::network::geodesy::is_valid_lon_lat(p))
+            .ok_or_else(|| {
+                ApiError::bad(&format!("drag.{name}"), "a [lon, lat] position is required")
+            })
+    };
+    Ok(Some((route as usize, point("from")?, point("to")?)))
+}
+
+/// The answer of both endpoints: routes, check and coverage over the shift.
+fn respond(
+    city: &City,
+    scenario: &Scenario,
+    req: &Requirements,
+    units: &[PatrolUnit],
+    plan: &Plan,
+    shift_s: f64,
+    every_s: f64,
+) -> Value {
+    let (network, graph) = (&city.network, &city.graphs[0]);
+    let check =
+        crate::patrol::check::check_plan(network, graph, req, &plan.to_check(units), shift_s);
+    let unmatched: Vec<Value> = req
+        .lines
+        .iter()
+        .filter_map(|l| {
+            l.matched
+                .as_ref()
+                .err()
+                .map(|e| json!({"id": l.id, "reason": e.to_string()}))
+        })
+        .collect();
+    let over_shift = (every_s > 0.0).then(|| {
+        let times = sample_times(shift_s, every_s);
+        let moving = crate::patrol::timeline::moving_units(plan, units, network, graph, MODES[0], 0, &times);
+        let modes: Vec<ModeNetwork> = MODES
+            .iter()
+            .zip(&city.graphs)
+            .zip(&city.indexes)
+            .map(|((&mode, graph), index)| ModeNetwork { mode, graph, index })
+            .collect();
+        let roads = Roads {
+            network,
+            modes: &modes,
+            engine: Engine::Phast(&city.hierarchies),
+        };
+        let standard = &city.options.standard;
+        let shift = shift_coverage(roads, scenario, standard, city.options.max_snap_m, &times, &moving, &|| {});
+        json!({
+            "every_s": every_s, "samples": times.len(), "measured_samples": shift.distinct_samples,
+            "tiers": standard.tiers.iter().zip(&shift.tiers).map(|(tier, t)| json!({
+                "budget_s": tier.budget_s, "units": tier.units,
+                "mean_share": t.mean_share, "worst_share": t.worst_share, "worst_time_s": t.worst_time_s,
+                "share_by_sample": t.share_by_sample,
+            })).collect::<Vec<_>>(),
+        })
+    });
+    json!({
+        "routes": plan.routes_geojson(network, graph, units, scenario),
+        "longest_s": plan.longest_s, "total_s": plan.total_s,
+        "lines_not_matched": unmatched,
+        "check": check,
+        "shift_coverage": over_shift,
+    })
+}
