@@ -1,6 +1,7 @@
 // The command map: roads coloured by response time from the server's vector tiles, the
 // police layers, a stats panel, and what-if editing (add, drag, delete units, change their
-// mode or class, close roads) that the server re-evaluates on every change.
+// mode or class, close roads) that the server re-evaluates on every change; patrol routes
+// planned, replayed over the shift with its coverage, and rerouted by dragging.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, translatePage, setLanguage, language } from '/i18n.js';
 
@@ -92,6 +93,7 @@ function makeMap(info) {
         sites: { type: 'geojson', data: EMPTY },
         routes: { type: 'geojson', data: EMPTY },
         'route-positions': { type: 'geojson', data: EMPTY },
+        'drag-line': { type: 'geojson', data: EMPTY },
       },
       layers: [
         { id: 'background', type: 'background', paint: { 'background-color': '#0d1620' } },
@@ -109,6 +111,8 @@ function makeMap(info) {
           paint: { 'line-color': '#d0d0d0', 'line-dasharray': [1, 1], 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1.5, 18, 8] } },
         { id: 'routes', type: 'line', source: 'routes', layout: { 'line-join': 'round' },
           paint: { 'line-color': ['to-color', ['at', ['%', ['get', 'n'], 6], ['literal', ROUTE_COLOURS]]], 'line-width': 2.5, 'line-opacity': 0.8, 'line-offset': 2 } },
+        { id: 'drag-line', type: 'line', source: 'drag-line',
+          paint: { 'line-color': '#ffffff', 'line-width': 2, 'line-dasharray': [2, 2] } },
         { id: 'route-positions', type: 'circle', source: 'route-positions',
           paint: { 'circle-radius': 7, 'circle-color': ['to-color', ['at', ['%', ['get', 'n'], 6], ['literal', ROUTE_COLOURS]]], 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
         { id: 'patrol_lines', type: 'line', source: 'patrol_lines',
@@ -201,7 +205,7 @@ async function evaluate(map) {
   try {
     do {
       state.pending = false;
-      const body = JSON.stringify(state.scenario);
+      const body = JSON.stringify(scenarioForEvaluation());
       const response = await api('/api/whatif', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       const summary = await response.json();
       applySummary(map, summary);
@@ -247,7 +251,8 @@ function renderStats() {
   const s = state.summary;
   if (!s) return;
   const refused = s.units_refused.length;
-  $('stats-line').textContent = [t('units_count', { n: s.units }), refused ? t('refused', { n: refused }) : null,
+  const moment = state.plan ? t('moment_note', { n: state.plan.routes.features.length, t: t('clock', { t: duration(Number($('patrol-time').value)) }) }) : null;
+  $('stats-line').textContent = [t('units_count', { n: s.units }), moment, refused ? t('refused', { n: refused }) : null,
     s.closed_edges ? t('closed_n', { n: s.closed_edges }) : null, t('compute_ms', { ms: s.timings_ms.total.toFixed(1) })]
     .filter(Boolean).join(' · ');
   const rows = [];
@@ -393,34 +398,68 @@ function duration(seconds) {
   return t('duration', { h: Math.floor(m / 60), m: m % 60 });
 }
 
+// How often the server samples the coverage over the shift, in seconds.
+const COVERAGE_EVERY_S = 60;
+
+function shiftSeconds() {
+  return Math.max(1, Math.min(24, Number($('patrol-shift').value) || 8)) * 3600;
+}
+
 async function planPatrols(map) {
   const units = Math.max(1, Math.min(100, Number($('patrol-units').value) || 1));
+  const shift_s = shiftSeconds();
   try {
     status(t('loading'));
-    const plan = await (await api(`/api/patrol/plan?units=${units}&shift_s=86400`, {
+    const plan = await (await api(`/api/patrol/plan?units=${units}&shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario),
     })).json();
-    plan.routes.features.forEach((f, n) => { f.properties.n = n; });
-    state.plan = plan;
-    map.getSource('routes').setData(plan.routes);
-    // Checkpoints on road no patrol can reach are reported apart from real problems.
-    const unreachable = new Set(plan.unreachable_edges);
-    const onUnreachable = (f) => f.kind === 'checkpoint_missed' && unreachable.has(Number(f.detail.match(/road edge (\d+)/)?.[1]));
-    const problems = plan.check.findings.filter((f) => !onUnreachable(f)).length;
-    const away = plan.check.findings.length - problems;
-    let check = problems ? t('check_failed', { n: problems }) : t('check_ok');
-    if (away) check += t('unreachable_note', { n: away });
-    $('patrol-summary').textContent = t('patrol_summary', {
-      n: plan.routes.features.length, longest: duration(plan.longest_s), total: duration(plan.total_s), check,
-    });
-    const slider = $('patrol-time');
-    slider.max = String(Math.ceil(plan.longest_s));
-    slider.disabled = false;
-    showPatrolsAt(map, Number(slider.value));
+    state.unreachableEdges = new Set(plan.unreachable_edges);
+    applyPlan(map, plan, shift_s);
     status('');
   } catch (e) {
     status(t('error', { msg: e.message }));
   }
+}
+
+/** A route dragged onto another street: the server reroutes it, checks the plan again and
+ * measures its coverage over the shift again. */
+async function editPlan(map, drag) {
+  const shift_s = state.plan.shift_s;
+  const routes = state.plan.routes.features.map((f) => ({ unit: f.properties.unit, depot: f.properties.depot, steps: f.properties.steps }));
+  try {
+    status(t('loading'));
+    const plan = await (await api(`/api/patrol/edit?shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scenario: state.scenario, routes, drag }),
+    })).json();
+    applyPlan(map, plan, shift_s);
+    status(t('route_edited'));
+  } catch (e) {
+    status(t('error', { msg: e.message }));
+  }
+}
+
+/** Shows a plan (planned or edited): routes, the check, the shift replay and its coverage. */
+function applyPlan(map, plan, shift_s) {
+  plan.routes.features.forEach((f, n) => { f.properties.n = n; });
+  plan.shift_s = shift_s;
+  state.plan = plan;
+  map.getSource('routes').setData(plan.routes);
+  // Checkpoints on road no patrol can reach (as the last plan found) are reported apart.
+  const unreachable = state.unreachableEdges ?? new Set();
+  const onUnreachable = (f) => f.kind === 'checkpoint_missed' && unreachable.has(Number(f.detail.match(/road edge (\d+)/)?.[1]));
+  const problems = plan.check.findings.filter((f) => !onUnreachable(f)).length;
+  const away = plan.check.findings.length - problems;
+  let check = problems ? t('check_failed', { n: problems }) : t('check_ok');
+  if (away) check += t('unreachable_note', { n: away });
+  $('patrol-summary').textContent = t('patrol_summary', {
+    n: plan.routes.features.length, longest: duration(plan.longest_s), total: duration(plan.total_s), check,
+  });
+  const slider = $('patrol-time');
+  slider.max = String(shift_s);
+  slider.value = String(Math.min(Number(slider.value), shift_s));
+  slider.disabled = false;
+  showPatrolsAt(map, Number(slider.value));
+  evaluate(map);
 }
 
 /** Where each unit is `time_s` into its shift: interpolated along its route's timed vertices. */
@@ -429,8 +468,9 @@ function showPatrolsAt(map, time_s) {
   const points = state.plan.routes.features.map((f) => {
     const coords = f.geometry.coordinates;
     const times = f.properties.times_s;
-    let i = times.findIndex((x) => x >= time_s);
-    if (i < 0) i = times.length - 1;
+    // After its route the unit is home: the route's last point.
+    const i = times.findIndex((x) => x >= time_s);
+    if (i < 0) return { type: 'Feature', properties: { n: f.properties.n, unit: f.properties.unit }, geometry: { type: 'Point', coordinates: coords[coords.length - 1] } };
     let p = coords[i];
     if (i > 0 && times[i] > times[i - 1]) {
       const k = (time_s - times[i - 1]) / (times[i] - times[i - 1]);
@@ -438,8 +478,73 @@ function showPatrolsAt(map, time_s) {
     }
     return { type: 'Feature', properties: { n: f.properties.n, unit: f.properties.unit }, geometry: { type: 'Point', coordinates: p } };
   });
+  state.patrolPoints = points;
   map.getSource('route-positions').setData({ type: 'FeatureCollection', features: points });
   $('patrol-clock').textContent = t('clock', { t: duration(time_s) });
+  renderShift();
+}
+
+/** The scenario the what-if measures: the edited one, plus the patrols where the time
+ * slider has them (so the roads show the coverage at that moment of the shift). */
+function scenarioForEvaluation() {
+  if (!state.plan || !state.patrolPoints) return state.scenario;
+  const patrols = state.patrolPoints.map((p) => ({ type: 'Feature',
+    properties: { kind: 'unit', id: `patrol-at-${p.properties.unit}`, name: p.properties.unit, mode: 'car', class: 'patrol', turnout_s: 0 },
+    geometry: p.geometry }));
+  return { ...state.scenario, features: [...state.scenario.features, ...patrols] };
+}
+
+/** The city's share of road within each tier at every sample of the shift, with the slider's
+ * moment marked, and each tier's mean and worst moment. */
+function renderShift() {
+  const svg = $('shift-chart');
+  const over = state.plan?.shift_coverage;
+  if (!over) {
+    svg.hidden = true;
+    $('shift-stats').innerHTML = '';
+    return;
+  }
+  svg.hidden = false;
+  const [W, H] = [300, 90];
+  const top = Math.max(0.01, ...over.tiers.flatMap((tier) => tier.share_by_sample)) * 1.1;
+  const x = (i) => (i / Math.max(1, over.samples - 1)) * W;
+  const y = (share) => 4 + (H - 4) * (1 - share / top);
+  const lines = over.tiers.map((tier, k) => `<polyline class="shift-line" fill="none" stroke="${tierColour(k, over.tiers.length)}" stroke-width="1.5" points="${
+    tier.share_by_sample.map((share, i) => `${x(i).toFixed(1)},${y(share).toFixed(1)}`).join(' ')}"></polyline>`);
+  const now = (Number($('patrol-time').value) / state.plan.shift_s) * W;
+  svg.innerHTML = `<rect x="0" y="0" width="${W}" height="${H}" fill="#14212e"></rect>${lines.join('')}` +
+    `<line x1="${now.toFixed(1)}" y1="0" x2="${now.toFixed(1)}" y2="${H}" stroke="#fff" stroke-dasharray="3 2"></line>` +
+    `<text x="2" y="12">${pct(top / 1.1)}</text><text x="0" y="${H + 14}">0</text>` +
+    `<text x="${W}" y="${H + 14}" text-anchor="end">${duration(state.plan.shift_s)}</text>`;
+  svg.setAttribute('viewBox', `0 0 ${W} ${H + 20}`);
+  $('shift-stats').innerHTML = `<tr><td><b>${t('shift_title', { s: over.every_s })}</b></td></tr>` +
+    over.tiers.map((tier) => `<tr><td>${t('shift_tier', { min: tier.budget_s / 60, units: tier.units, mean: pct(tier.mean_share), worst: pct(tier.worst_share), at: duration(tier.worst_time_s) })}</td></tr>`).join('');
+}
+
+/** Reroute mode: press on a route, drag onto another street, release. */
+function wireReroute(map) {
+  let drag = null;
+  map.on('mousedown', (ev) => {
+    if (state.mode !== 'reroute' || !state.plan) return;
+    // A route is thin: grab it within a few pixels.
+    const { x, y } = ev.point;
+    const hits = map.queryRenderedFeatures([[x - 6, y - 6], [x + 6, y + 6]], { layers: ['routes'] });
+    if (!hits.length) return;
+    ev.preventDefault(); // no panning while a route is dragged
+    drag = { route: hits[0].properties.n, from: [ev.lngLat.lng, ev.lngLat.lat] };
+  });
+  map.on('mousemove', (ev) => {
+    if (!drag) return;
+    map.getSource('drag-line').setData({ type: 'Feature', properties: {},
+      geometry: { type: 'LineString', coordinates: [drag.from, [ev.lngLat.lng, ev.lngLat.lat]] } });
+  });
+  map.on('mouseup', (ev) => {
+    if (!drag) return;
+    const d = { ...drag, to: [ev.lngLat.lng, ev.lngLat.lat] };
+    drag = null;
+    map.getSource('drag-line').setData(EMPTY);
+    editPlan(map, d);
+  });
 }
 
 function download(name, text) {
@@ -458,6 +563,7 @@ function wire(map) {
   map.on('click', (ev) => {
     // A click on a unit selects it (its own handler), whatever the tool.
     if (ev.originalEvent.target.closest?.('.maplibregl-marker')) return;
+    if (state.mode === 'reroute') return; // its own press-drag-release handlers
     if (state.mode === 'add') addUnit(map, ev.lngLat);
     else if (state.mode === 'close') toggleClosure(map, ev.lngLat);
     else {
@@ -521,6 +627,9 @@ function wire(map) {
   });
   $('patrol-plan').addEventListener('click', () => planPatrols(map));
   $('patrol-time').addEventListener('input', () => showPatrolsAt(map, Number($('patrol-time').value)));
+  // Released: the roads show the coverage at that moment, patrols where they are.
+  $('patrol-time').addEventListener('change', () => evaluate(map));
+  wireReroute(map);
   $('lang').addEventListener('click', () => {
     setLanguage(language() === 'zh-CN' ? 'en' : 'zh-CN');
     translateAll(map);
@@ -534,6 +643,7 @@ function translateAll(map) {
   renderStats();
   setMode(state.mode);
   drawMarkers(map);
+  renderShift();
   document.title = `${t('title')} · ${state.info.name}`;
 }
 

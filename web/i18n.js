@@ -78,6 +78,13 @@ const TEXT = {
     layer_routes: '巡逻路线',
     duration: '{h} 小时 {m} 分',
     unreachable_note: '（{n} 个必巡点所在道路无法往返，未计入）',
+    mode_reroute: '改道巡逻路线',
+    hint_reroute: '按住一条巡逻路线，拖到另一条街道上松开：路线改走该街道，并重新校验、重新计算班次覆盖。',
+    shift_hours: '班次时长（小时）',
+    shift_title: '班次内覆盖率（每 {s} 秒采样）',
+    shift_tier: '{min} 分钟 {units} 警：平均 {mean}，最低 {worst}（{at}）',
+    moment_note: '含 {n} 支巡逻警力在{t}的位置',
+    route_edited: '路线已改道',
   },
   en: {
     title: 'Patrol command map',
@@ -155,6 +162,13 @@ const TEXT = {
     layer_routes: 'patrol routes',
     duration: '{h} h {m} min',
     unreachable_note: ' ({n} checkpoint(s) on road no patrol can reach and leave, left out)',
+    mode_reroute: 'Reroute a patrol',
+    hint_reroute: 'Press on a patrol route, drag it onto another street and release: the route takes that street, and is checked and its shift coverage measured again.',
+    shift_hours: 'Shift (hours)',
+    shift_title: 'Coverage over the shift (sampled every {s} s)',
+    shift_tier: '{min} min, {units} unit(s): mean {mean}, worst {worst} ({at})',
+    moment_note: 'with {n} patrol(s) where they are {t}',
+    route_edited: 'route rerouted',
   },
 };
 

@@ -237,6 +237,63 @@ test('planning patrols draws routes and replays the shift', async () => {
   await context.close();
 });
 
+test('the shift coverage follows the time slider, and a route dragged onto another street is rerouted', async () => {
+  const { page, errors, context } = await openMap();
+  const scenarioUnits = await page.evaluate(() => window.patrolmap.state.summary.units);
+  await page.locator('#patrol-units').fill('2');
+  const planned = page.waitForResponse((r) => r.url().includes('/api/patrol/plan'));
+  await page.locator('#patrol-plan').click();
+  assert.equal((await planned).status(), 200);
+  // The chart of the shift: one line per tier; the tiers' means and worst moments.
+  await page.waitForFunction(() => document.querySelectorAll('#shift-chart polyline').length === 3, null, { timeout: 60000 });
+  assert.match(await page.locator('#shift-stats').innerText(), /平均.*最低/s);
+  // The roads are measured with the patrols where the slider has them.
+  await page.waitForFunction((n) => window.patrolmap.state.summary.units === n + 2, scenarioUnits, { timeout: 60000 });
+  assert.match(await page.locator('#stats-line').innerText(), /2 支巡逻警力/);
+  const revBefore = await page.evaluate(() => window.patrolmap.state.rev);
+  const max = Number(await page.locator('#patrol-time').getAttribute('max'));
+  const moved = page.waitForResponse((r) => r.url().includes('/api/whatif'));
+  await page.locator('#patrol-time').fill(String(Math.round(max / 8)));
+  assert.equal((await moved).status(), 200);
+  await page.waitForFunction((rev) => window.patrolmap.state.rev !== rev, revBefore);
+
+  // Reroute: press on route 0 (or a route beside it), drag to a point of route 1, release.
+  await page.locator('.mode[data-mode="reroute"]').click();
+  await idle(page);
+  const [from, to, stepsBefore] = await page.evaluate(() => {
+    const { map, state } = window.patrolmap;
+    const [r0, r1] = state.plan.routes.features;
+    // A pixel where route 0 is drawn (the line is offset a little from its road).
+    const onRoute0 = () => {
+      for (const c of r0.geometry.coordinates.slice(Math.floor(r0.geometry.coordinates.length / 3))) {
+        const p = map.project(c);
+        for (let dx = -4; dx <= 4; dx++) for (let dy = -4; dy <= 4; dy++) {
+          const hit = map.queryRenderedFeatures([p.x + dx, p.y + dy], { layers: ['routes'] });
+          if (hit.length && hit[0].properties.n === 0) return [p.x + dx, p.y + dy];
+        }
+      }
+      return null;
+    };
+    const target = map.project(r1.geometry.coordinates[Math.floor(r1.geometry.coordinates.length / 2)]);
+    return [onRoute0(), [target.x, target.y], JSON.stringify(state.plan.routes.features.map((f) => f.properties.steps))];
+  });
+  assert.ok(from, 'route 0 is drawn somewhere on the screen');
+  const box = await page.locator('#map').boundingBox();
+  const edited = page.waitForResponse((r) => r.url().includes('/api/patrol/edit'));
+  await page.mouse.move(box.x + from[0], box.y + from[1]);
+  await page.mouse.down();
+  await page.mouse.move(box.x + (from[0] + to[0]) / 2, box.y + (from[1] + to[1]) / 2, { steps: 5 });
+  await page.mouse.move(box.x + to[0], box.y + to[1], { steps: 5 });
+  await page.mouse.up();
+  assert.equal((await edited).status(), 200);
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('路线已改道'), null, { timeout: 60000 });
+  const stepsAfter = await page.evaluate(() => JSON.stringify(window.patrolmap.state.plan.routes.features.map((f) => f.properties.steps)));
+  assert.notEqual(stepsAfter, stepsBefore, 'the dragged route now drives another street');
+  assert.match(await page.locator('#patrol-summary').innerText(), /2 条路线/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('switching language changes every label', async () => {
   const { page, context } = await openMap();
   assert.equal(await page.locator('header strong').innerText(), '巡防指挥图');
