@@ -212,8 +212,11 @@ fn read_routes(city: &City, body: &Value) -> Result<(Vec<PatrolUnit>, Vec<Vec<St
     Ok((units, routes))
 }
 
-/// The edit's optional `drag`: which route, the point of it dragged, and where to.
-fn read_drag(body: &Value, routes: usize) -> Result<Option<(usize, [f64; 2], [f64; 2])>, ApiError> {
+/// A drag: which route, the point of it dragged (lon, lat), and where to.
+type Drag = (usize, [f64; 2], [f64; 2]);
+
+/// The edit's optional `drag`.
+fn read_drag(body: &Value, routes: usize) -> Result<Option<Drag>, ApiError> {
     let Some(drag) = body.get("drag").filter(|d| !d.is_null()) else {
         return Ok(None);
     };
