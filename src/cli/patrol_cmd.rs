@@ -45,6 +45,33 @@ pub enum PatrolCommand {
         #[command(flatten)]
         profile: ProfileArgs,
     },
+    /// Check a plan, as planned or edited by hand (in QGIS, say): every route continuous,
+    /// legal (one-ways), closed at its start and within the shift, every line travelled and
+    /// every checkpoint passed. A route whose line no longer follows its `steps` is matched to
+    /// the roads anew.
+    Check {
+        /// Road file: .osm.pbf or GeoJSON roads.
+        #[arg(long)]
+        roads: PathBuf,
+        /// Scenario with the `patrol_line`s and `checkpoint`s the plan must cover.
+        #[arg(long)]
+        scenario: PathBuf,
+        /// The plan: a GeoJSON FeatureCollection of route LineStrings (as `patrol plan -o`
+        /// writes), each with a `unit` property.
+        #[arg(long)]
+        plan: PathBuf,
+        /// Shift length: 8h, 90m, 3600s or seconds.
+        #[arg(long, default_value = "8h")]
+        shift: String,
+        /// Write the report here as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Farthest a checkpoint may stand from a road, in metres.
+        #[arg(long, default_value_t = 250.0)]
+        max_snap_m: f64,
+        #[command(flatten)]
+        profile: ProfileArgs,
+    },
     /// Plan routes for K units from their posts that travel every mandatory line and pass every
     /// checkpoint, balanced (shortest longest route, then least total), checked independently.
     Plan {
@@ -104,6 +131,15 @@ fn parse_duration(flag: &str, text: &str) -> Result<f64> {
 
 pub fn run(cmd: PatrolCommand) -> Result<()> {
     match cmd {
+        PatrolCommand::Check {
+            roads,
+            scenario,
+            plan,
+            shift,
+            json,
+            max_snap_m,
+            profile,
+        } => check(&roads, &scenario, &plan, &shift, json, max_snap_m, &profile),
         PatrolCommand::Plan {
             roads,
             scenario,
@@ -446,6 +482,139 @@ fn plan(
     if check.findings.iter().any(|f| !forgiven(&f)) {
         bail!("the plan does not pass the check (listed above)");
     }
+    Ok(())
+}
+
+/// `patrol check`: reads the plan's routes (their steps when the line still follows them,
+/// else the line matched anew) and checks them.
+fn check(
+    roads: &std::path::Path,
+    scenario_path: &std::path::Path,
+    plan_path: &std::path::Path,
+    shift: &str,
+    json_path: Option<PathBuf>,
+    max_snap_m: f64,
+    profile: &ProfileArgs,
+) -> Result<()> {
+    use crate::patrol::check::{check_plan, RouteToCheck};
+    use crate::patrol::edit::{route_line, steps_from_line};
+    use crate::patrol::paths::{ends, Step};
+    use anyhow::Context;
+    let shift_s = parse_shift(shift)?;
+    let (loaded, scenario, index) = load(roads, scenario_path, profile)?;
+    let (network, graph) = (&loaded.network, &loaded.graph);
+    let text = std::fs::read_to_string(plan_path)
+        .with_context(|| format!("cannot read the plan {}", plan_path.display()))?;
+    let plan: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not JSON", plan_path.display()))?;
+    let features = plan["features"]
+        .as_array()
+        .with_context(|| format!("{}: not a GeoJSON FeatureCollection", plan_path.display()))?;
+    let mut units: Vec<String> = Vec::new();
+    let mut routes: Vec<(u32, Vec<Step>)> = Vec::new();
+    let mut rematched = 0;
+    for (i, f) in features.iter().enumerate() {
+        let at = |what: &str| format!("{}: feature {i}: {what}", plan_path.display());
+        let line: Vec<[f64; 2]> = serde_json::from_value(f["geometry"]["coordinates"].clone())
+            .ok()
+            .filter(|_| f["geometry"]["type"] == "LineString")
+            .with_context(|| at("the geometry must be a LineString of [lon, lat]"))?;
+        let unit = f["properties"]["unit"]
+            .as_str()
+            .map_or_else(|| format!("route-{i}"), str::to_string);
+        let edges = network.edges.len() as u64;
+        let steps: Option<Vec<Step>> = f["properties"]["steps"].as_array().and_then(|list| {
+            list.iter()
+                .map(|s| {
+                    let e = s.get(0)?.as_u64().filter(|&e| e < edges)?;
+                    let forward = s.get(1)?.as_u64().filter(|&d| d <= 1)?;
+                    Some((e as u32, forward == 1))
+                })
+                .collect()
+        });
+        // Consecutive repeats (a unit standing at a checkpoint) are not road.
+        let mut drawn = line.clone();
+        drawn.dedup();
+        let same = |steps: &Vec<Step>| {
+            let road = route_line(network, steps);
+            road.len() == drawn.len()
+                && road
+                    .iter()
+                    .zip(&drawn)
+                    .all(|(a, b)| (a[0] - b[0]).abs() < 1e-7 && (a[1] - b[1]).abs() < 1e-7)
+        };
+        let steps = match steps.filter(same) {
+            Some(s) => s,
+            None => {
+                rematched += 1;
+                steps_from_line(network, graph, &index, &line, &MatchOptions::default()).map_err(
+                    |e| {
+                        anyhow::anyhow!(at(&format!(
+                            "the route cannot be matched to the roads: {e}"
+                        )))
+                    },
+                )?
+            }
+        };
+        let depot = f["properties"]["depot"]
+            .as_u64()
+            .filter(|&d| d < network.nodes.len() as u64)
+            .map(|d| d as u32)
+            .or_else(|| steps.first().map(|&s| ends(network, s).0))
+            .with_context(|| at("the route drives no road"))?;
+        units.push(unit);
+        routes.push((depot, steps));
+    }
+    if routes.is_empty() {
+        bail!("{}: no routes", plan_path.display());
+    }
+    let req = Requirements::gather(
+        network,
+        graph,
+        &index,
+        &scenario,
+        &MatchOptions::default(),
+        max_snap_m,
+    );
+    let to_check: Vec<RouteToCheck> = routes
+        .iter()
+        .zip(&units)
+        .map(|((depot, steps), unit)| RouteToCheck {
+            unit,
+            depot: *depot,
+            steps,
+        })
+        .collect();
+    let report = check_plan(network, graph, &req, &to_check, shift_s);
+    println!(
+        "{} routes ({rematched} matched to the roads anew): {} of {} lines and {} of {} checkpoints covered",
+        routes.len(),
+        report.lines_covered,
+        report.lines_matched,
+        report.checkpoints_visited,
+        report.checkpoints_placed
+    );
+    for (unit, d) in units.iter().zip(&report.durations_s) {
+        println!("  {unit:<16} {d:>7.0} s");
+    }
+    for f in &report.findings {
+        println!(
+            "check: {} {}: {}",
+            f.kind,
+            f.unit.as_deref().unwrap_or(""),
+            f.detail
+        );
+    }
+    if let Some(path) = &json_path {
+        write_json(
+            path,
+            &json!({"routes": routes.len(), "rematched": rematched, "shift_s": shift_s, "check": report}),
+        )?;
+    }
+    if !report.is_ok() {
+        bail!("the plan does not pass the check (listed above)");
+    }
+    println!("check: every route continuous, legal and closed; everything covered; all within the {shift_s:.0} s shift");
     Ok(())
 }
 

@@ -170,3 +170,37 @@ pub fn plan_from_steps(
         unreachable: Vec::new(),
     }
 }
+
+/// The road a route drawn as `line` (lon, lat) drives, for a route edited by hand outside
+/// patrolmap: the line matched to the roads (see [`match_line`](super::matching::match_line)),
+/// each edge it follows for at least half its length taken as a step.
+pub fn steps_from_line(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    index: &crate::network::SnapIndex,
+    line: &[[f64; 2]],
+    options: &super::matching::MatchOptions,
+) -> Result<Vec<Step>, super::matching::MatchError> {
+    let matched = super::matching::match_line(network, graph, index, line, options)?;
+    Ok(matched
+        .traversals
+        .iter()
+        .filter(|t| t.to - t.from >= 0.5)
+        .map(|t| (t.edge, t.forward))
+        .collect())
+}
+
+/// The route's line: the geometry of its steps joined end to end (a vertex shared by two
+/// steps once).
+pub fn route_line(network: &RoadNetwork, steps: &[Step]) -> Vec<[f64; 2]> {
+    let mut line: Vec<[f64; 2]> = Vec::new();
+    for &(e, forward) in steps {
+        let mut g = network.geometry(e as usize).to_vec();
+        if !forward {
+            g.reverse();
+        }
+        let skip = usize::from(line.last() == g.first());
+        line.extend_from_slice(&g[skip..]);
+    }
+    line
+}

@@ -369,6 +369,100 @@ fn patrol_commands_on_the_demo_city() {
     assert!(stdout.contains("coverage over the shift"), "{stdout}");
     assert!(report["longest_s"].as_f64() >= report["longest_lower_bound_s"].as_f64());
 
+    // The plan checked on its own; then edited by hand (steps dropped, every vertex moved a
+    // couple of metres): matched to the roads anew, the same durations and findings.
+    let check = |plan_file: &Path, out: &Path| {
+        let o = patrolmap(&[
+            "patrol",
+            "check",
+            "--roads",
+            s(&roads),
+            "--scenario",
+            s(&scenario),
+            "--plan",
+            s(plan_file),
+            "--shift",
+            "4h",
+            "--json",
+            s(out),
+        ]);
+        let text = std::fs::read_to_string(out)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+        (o, serde_json::from_str::<serde_json::Value>(&text).unwrap())
+    };
+    let (o, as_planned) = check(&plan, &dir.join("check.json"));
+    // Only the demo's two checkpoints on road no patrol can reach and leave are missed.
+    assert_eq!(o.status.code(), Some(1));
+    let kinds = |r: &serde_json::Value| -> Vec<String> {
+        r["check"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(kinds(&as_planned), vec!["checkpoint_missed"; 2]);
+    assert_eq!(as_planned["rematched"], 0);
+    let mut edited = routes.clone();
+    for f in edited["features"].as_array_mut().unwrap() {
+        f["properties"].as_object_mut().unwrap().remove("steps");
+        for c in f["geometry"]["coordinates"].as_array_mut().unwrap() {
+            c[1] = serde_json::json!(c[1].as_f64().unwrap() + 0.00002);
+        }
+    }
+    let edited_file = dir.join("edited.geojson");
+    std::fs::write(&edited_file, edited.to_string()).unwrap();
+    let (_, rematched) = check(&edited_file, &dir.join("edited.json"));
+    assert_eq!(rematched["rematched"], 3);
+    assert_eq!(kinds(&rematched), kinds(&as_planned));
+    assert_eq!(
+        rematched["check"]["durations_s"],
+        as_planned["check"]["durations_s"]
+    );
+    // A route cut short and joined straight across the blocks: it cannot be read as roads,
+    // and the error says which route and why.
+    let mut cut = routes.clone();
+    let coords = cut["features"][0]["geometry"]["coordinates"]
+        .as_array_mut()
+        .unwrap();
+    let n = coords.len();
+    coords.drain(n / 3..n / 2);
+    let cut_file = dir.join("cut.geojson");
+    std::fs::write(&cut_file, cut.to_string()).unwrap();
+    let o = patrolmap(&[
+        "patrol",
+        "check",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&scenario),
+        "--plan",
+        s(&cut_file),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("cut.geojson: feature 0") && err.contains("cannot be matched"),
+        "{err}"
+    );
+    // Not a plan: the error names the file.
+    let o = patrolmap(&[
+        "patrol",
+        "check",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&scenario),
+        "--plan",
+        s(&scenario),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("demo-scenario.geojson") && err.contains("LineString"),
+        "{err}"
+    );
+
     // Too short a shift: the check fails, and the command says so.
     let out = patrolmap(&[
         "patrol",
