@@ -104,6 +104,11 @@ pub enum PatrolCommand {
         /// --coverage-every).
         #[arg(long, requires = "coverage_every")]
         coverage_geojson: Option<PathBuf>,
+        /// Write the instance solved here as JSON (the mode's graph, the required edges by
+        /// line, the checkpoints, the depots, and this plan's figures), for running other
+        /// solvers on the very same problem (bench/patrol_peers.py).
+        #[arg(long)]
+        instance: Option<PathBuf>,
         #[command(flatten)]
         profile: ProfileArgs,
     },
@@ -150,6 +155,7 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
             max_snap_m,
             coverage_every,
             coverage_geojson,
+            instance,
             profile,
         } => plan(
             roads,
@@ -160,6 +166,7 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
             json,
             max_snap_m,
             coverage_every.as_deref().map(|c| (c, coverage_geojson)),
+            instance,
             profile,
         ),
         PatrolCommand::Match {
@@ -326,6 +333,7 @@ fn plan(
     json_path: Option<PathBuf>,
     max_snap_m: f64,
     coverage: Option<(&str, Option<PathBuf>)>,
+    instance: Option<PathBuf>,
     profile: ProfileArgs,
 ) -> Result<()> {
     use crate::patrol::check::check_plan;
@@ -479,10 +487,69 @@ fn plan(
         });
         write_json(path, &report)?;
     }
+    if let Some(path) = &instance {
+        write_json(
+            path,
+            &instance_json(network, graph, &req, &checkpoints, &units, &plan, plan_s),
+        )?;
+    }
     if check.findings.iter().any(|f| !forgiven(&f)) {
         bail!("the plan does not pass the check (listed above)");
     }
     Ok(())
+}
+
+/// The problem a plan solved, for other solvers: every usable edge of the mode's graph
+/// (`[edge, from, to, time_s, forward allowed, backward allowed]`), the required edges of each
+/// line in order as `[edge, drawn forward]` (those no route can reach left out), the checkpoints' edges and dwell, the units' depots,
+/// and this plan's figures.
+fn instance_json(
+    network: &crate::network::RoadNetwork,
+    graph: &crate::network::ProfileGraph,
+    req: &Requirements,
+    checkpoints: &[crate::patrol::plan::CheckpointTask],
+    units: &[crate::patrol::plan::PatrolUnit],
+    plan: &crate::patrol::plan::Plan,
+    plan_s: f64,
+) -> serde_json::Value {
+    let unreachable: std::collections::HashSet<u32> =
+        plan.unreachable.iter().map(|s| s.0).collect();
+    let edges: Vec<serde_json::Value> = (0..network.edges.len())
+        .filter_map(|e| {
+            let d = graph.edge_direction[e]?;
+            let edge = &network.edges[e];
+            Some(json!([
+                e,
+                edge.from,
+                edge.to,
+                graph.edge_time_s[e],
+                d.allows_forward(),
+                d.allows_backward()
+            ]))
+        })
+        .collect();
+    let lines: Vec<Vec<(u32, bool)>> = req
+        .lines
+        .iter()
+        .map(|l| {
+            l.required
+                .iter()
+                .copied()
+                .filter(|r| !unreachable.contains(&r.0))
+                .collect::<Vec<_>>()
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    json!({
+        "nodes": network.nodes.len(),
+        "edges": edges,
+        "lines": lines,
+        "checkpoints": checkpoints.iter().filter(|c| !unreachable.contains(&c.place.edge))
+            .map(|c| json!({"edge": c.place.edge, "fraction": c.place.fraction, "dwell_s": c.dwell_s})).collect::<Vec<_>>(),
+        "depots": units.iter().map(|u| u.depot).collect::<Vec<_>>(),
+        "patrolmap": {"longest_s": plan.longest_s, "total_s": plan.total_s, "seconds": plan_s,
+            "longest_lower_bound_s": plan.longest_lower_bound_s, "total_lower_bound_s": plan.total_lower_bound_s},
+    })
 }
 
 /// `patrol check`: reads the plan's routes (their steps when the line still follows them,

@@ -15,4 +15,5 @@ pub mod paths;
 pub mod plan;
 pub mod postman;
 pub mod requirements;
+pub mod sequence;
 pub mod timeline;

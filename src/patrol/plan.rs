@@ -14,6 +14,7 @@ use rayon::prelude::*;
 
 use super::paths::{arc_nodes, ends, PathSearch, Pieces, Step, Weight};
 use super::postman::{postman_tour, TourError};
+use super::sequence::Sequencer;
 use crate::network::{ProfileGraph, RoadNetwork, Snapped};
 
 /// A unit that patrols.
@@ -351,11 +352,21 @@ pub fn plan_patrols(
     // city) beside them.
     let (splits, joining_s) = rayon::join(
         || {
+            // The blocks of one postman tour, reordered as a salesman would from each start;
+            // the postman tour itself where that is shorter.
+            let base = postman_tour(network, graph, &arcs, units[starts[0]].depot)?;
+            let depots: Vec<u32> = starts.iter().map(|&s| units[s].depot).collect();
+            let sequencer = Sequencer::new(network, graph, &base, &depots);
             starts
                 .par_iter()
                 .map(|&start| {
                     let mut search = PathSearch::new(n);
-                    let tour = postman_tour(network, graph, &arcs, units[start].depot)?;
+                    let depot = units[start].depot;
+                    let tour = match sequencer.tour_from(network, graph, depot) {
+                        Some(t) if t.time_s <= base.time_s => t,
+                        _ if depot == base.depot => base.clone(),
+                        _ => postman_tour(network, graph, &arcs, depot)?,
+                    };
                     Ok(split_tour(
                         network,
                         graph,

@@ -400,6 +400,17 @@ proptest! {
         let joining = patrolmap::patrol::plan::joining_lower_bound(&network, &graph, &required, &depot);
         let bound = required.iter().map(|r| graph.edge_time_s[r.0 as usize]).sum::<f64>() + joining;
         prop_assert!(bound <= optimum + 1e-6, "bound {} above the optimum {}", bound, optimum);
+        // The tour's blocks reordered: still closed, legal and complete, never below the
+        // optimum.
+        let sequencer = patrolmap::patrol::sequence::Sequencer::new(&network, &graph, &tour, &[0]);
+        let reordered = sequencer.tour_from(&network, &graph, 0).unwrap();
+        assert_closed_walk(&network, &graph, &reordered.steps, 0);
+        let served: HashSet<u32> = reordered.steps.iter().map(|s| s.0).collect();
+        prop_assert!(required.iter().all(|r| served.contains(&r.0)));
+        prop_assert_eq!(reordered.serves.iter().filter(|&&s| s).count(), required.len());
+        prop_assert!(reordered.time_s >= optimum - 1e-6, "reordered {} below the optimum {}", reordered.time_s, optimum);
+        let driven: f64 = reordered.steps.iter().map(|s| graph.edge_time_s[s.0 as usize]).sum();
+        prop_assert!((driven - reordered.time_s).abs() < 1e-6);
     }
 }
 
