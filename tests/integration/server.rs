@@ -599,6 +599,7 @@ fn the_openapi_document_matches_the_routes() {
         "/api/scenario/import",
         "/api/scenario/export",
         "/api/patrol/plan",
+        "/api/patrol/edit",
         "/api/tiles/{z}/{x}/{y}.mvt",
         "/api/openapi.json",
     ];
