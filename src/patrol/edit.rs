@@ -3,7 +3,7 @@
 //! a plan made of routes as they stand is re-timed with its stops, ready for the
 //! independent [`check`](super::check).
 
-use super::paths::{ends, PathSearch, Step, Weight};
+use super::paths::{ends, PathSearch, Step};
 use super::plan::{finish_route, CheckpointTask, Plan};
 use crate::network::{ProfileGraph, RoadNetwork};
 
@@ -105,20 +105,7 @@ pub fn reroute_through(
             continue;
         }
         let (a, b) = ends(network, (through, forward));
-        let mut leg = |from: u32, to: u32| -> Option<(f64, Vec<Step>)> {
-            search.run(
-                network,
-                graph,
-                Weight::Time,
-                true,
-                &[(from, 0.0)],
-                f64::INFINITY,
-                |v| v == to,
-                1,
-            );
-            let cost = search.cost[to as usize];
-            cost.is_finite().then(|| (cost, search.path(network, to)))
-        };
+        let mut leg = |from: u32, to: u32| search.quickest(network, graph, from, to);
         let (Some((in_s, in_path)), Some((out_s, out_path))) = (leg(start, a), leg(b, end)) else {
             continue;
         };

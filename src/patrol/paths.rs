@@ -141,6 +141,29 @@ impl PathSearch {
         self.undirected = false;
     }
 
+    /// The quickest way from `from` to `to` on `graph`: its time in seconds and its steps
+    /// (empty when the two are one node), or `None` when `to` cannot be reached.
+    pub fn quickest(
+        &mut self,
+        network: &RoadNetwork,
+        graph: &ProfileGraph,
+        from: u32,
+        to: u32,
+    ) -> Option<(f64, Vec<Step>)> {
+        self.run(
+            network,
+            graph,
+            Weight::Time,
+            true,
+            &[(from, 0.0)],
+            f64::INFINITY,
+            |v| v == to,
+            1,
+        );
+        let cost = self.cost[to as usize];
+        cost.is_finite().then(|| (cost, self.path(network, to)))
+    }
+
     /// The path of the last run between its sources and `node`, as road edges with their
     /// direction of travel, in travel order (from a source to `node` for a forward run, from
     /// `node` to a source for a backward one). Empty when `node` is a source or unreached.

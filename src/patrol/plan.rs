@@ -603,29 +603,15 @@ fn split_tour(
             let (first, last) = (task_steps[a], task_steps[b - 1]);
             let start = ends(network, tour.steps[first]).0;
             let end = ends(network, tour.steps[last]).1;
-            search.run(
-                network,
-                graph,
-                Weight::Time,
-                true,
-                &[(units[u].depot, 0.0)],
-                f64::INFINITY,
-                |v| v == start,
-                1,
-            );
-            steps.extend(search.path(network, start));
+            let depot = units[u].depot;
+            let way = |search: &mut PathSearch, a: u32, b: u32| {
+                search
+                    .quickest(network, graph, a, b)
+                    .map_or_else(Vec::new, |(_, p)| p)
+            };
+            steps.extend(way(search, depot, start));
             steps.extend_from_slice(&tour.steps[first..=last]);
-            search.run(
-                network,
-                graph,
-                Weight::Time,
-                true,
-                &[(end, 0.0)],
-                f64::INFINITY,
-                |v| v == units[u].depot,
-                1,
-            );
-            steps.extend(search.path(network, units[u].depot));
+            steps.extend(way(search, end, depot));
         }
         routes.push((u, steps, a..b));
     }

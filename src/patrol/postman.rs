@@ -407,17 +407,9 @@ fn balance(
         let sent: i64 = flows.iter().map(|f| f.2).sum();
         if sent == total {
             for (i, j, f) in flows {
-                search.run(
-                    network,
-                    graph,
-                    Weight::Time,
-                    true,
-                    &[(supplies[i].0, 0.0)],
-                    f64::INFINITY,
-                    |v| v == demands[j].0,
-                    1,
-                );
-                let path = search.path(network, demands[j].0);
+                let path = search
+                    .quickest(network, graph, supplies[i].0, demands[j].0)
+                    .map_or_else(Vec::new, |(_, path)| path);
                 for _ in 0..f {
                     arcs.extend_from_slice(&path);
                 }

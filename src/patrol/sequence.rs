@@ -312,17 +312,9 @@ impl Sequencer {
             if from == to {
                 return;
             }
-            search.run(
-                network,
-                graph,
-                Weight::Time,
-                true,
-                &[(from, 0.0)],
-                f64::INFINITY,
-                |v| v == to,
-                1,
-            );
-            let path = search.path(network, to);
+            let path = search
+                .quickest(network, graph, from, to)
+                .map_or_else(Vec::new, |(_, path)| path);
             serves.extend(std::iter::repeat_n(false, path.len()));
             steps.extend(path);
         };
