@@ -40,8 +40,7 @@ pub async fn patrol_plan(
 ) -> Result<Json<Value>, ApiError> {
     use crate::patrol::plan;
     let units = number(&q, "units", Some(1.0), 1.0..=100.0)? as usize;
-    let shift_s = number(&q, "shift_s", Some(8.0 * 3600.0), 60.0..=7.0 * 86400.0)?;
-    let every_s = sample_interval(&q, shift_s)?;
+    let (shift_s, every_s) = shift_params(&q)?;
     let scenario = scenario_from_body(&body?, false)?;
     if scenario.patrol_lines.is_empty() && scenario.checkpoints.is_empty() {
         return Err(ApiError::bad(
@@ -84,8 +83,7 @@ pub async fn patrol_edit(
     Query(q): Params,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let shift_s = number(&q, "shift_s", Some(8.0 * 3600.0), 60.0..=7.0 * 86400.0)?;
-    let every_s = sample_interval(&q, shift_s)?;
+    let (shift_s, every_s) = shift_params(&q)?;
     let body: Value = serde_json::from_slice(&body?)
         .map_err(|e| ApiError::bad("body", format!("the body is not JSON: {e}")))?;
     let scenario_text = body
@@ -125,12 +123,10 @@ pub async fn patrol_edit(
         .await?
 }
 
-/// The `coverage_every_s` parameter: 60 s by default, 0 for none, and not so small that a
-/// shift takes more than 5,000 samples.
-fn sample_interval(
-    q: &std::collections::HashMap<String, String>,
-    shift_s: f64,
-) -> Result<f64, ApiError> {
+/// The `shift_s` parameter (8 h by default) and `coverage_every_s` (60 s by default, 0 for
+/// none, and not so small that a shift takes more than 5,000 samples).
+fn shift_params(q: &std::collections::HashMap<String, String>) -> Result<(f64, f64), ApiError> {
+    let shift_s = number(q, "shift_s", Some(8.0 * 3600.0), 60.0..=7.0 * 86400.0)?;
     let every_s = number(q, "coverage_every_s", Some(60.0), 0.0..=86400.0)?;
     if every_s > 0.0 && shift_s / every_s > 5000.0 {
         return Err(ApiError::bad(
@@ -141,7 +137,7 @@ fn sample_interval(
             ),
         ));
     }
-    Ok(every_s)
+    Ok((shift_s, every_s))
 }
 
 fn requirements(city: &City, scenario: &Scenario) -> Requirements {
