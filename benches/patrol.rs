@@ -2,7 +2,7 @@
 //! seeded instance of `patrolmap scenario patrol --seed 5` (130 lines, 190 checkpoints with
 //! 120 s dwell, 10 posts), built in-process.
 //!
-//! `cargo bench --bench patrol`
+//! `cargo bench --bench patrol` (planning, matching, and the coverage over a shift)
 
 use std::path::PathBuf;
 
@@ -84,5 +84,72 @@ fn plan(bencher: divan::Bencher, units: usize) {
         plan_patrols(&i.network, &i.graph, &required, &checkpoints, &depots)
             .unwrap()
             .longest_s
+    });
+}
+
+/// The 1-3-5 coverage over an 8 h shift sampled every 30 s (961 samples) with the ten units
+/// of the plan moving and the instance's posts standing (Dijkstra, car only).
+#[divan::bench(sample_count = 3)]
+fn shift_coverage(bencher: divan::Bencher) {
+    use patrolmap::coverage::assess::Roads;
+    use patrolmap::coverage::shift::{sample_times, shift_coverage};
+    use patrolmap::coverage::{Engine, ModeNetwork, ResponseStandard};
+    let i = instance();
+    let req = Requirements::gather(
+        &i.network,
+        &i.graph,
+        &i.index,
+        &i.scenario,
+        &MatchOptions::default(),
+        250.0,
+    );
+    let checkpoints = CheckpointTask::placed(&req);
+    let units: Vec<PatrolUnit> = i
+        .scenario
+        .units
+        .iter()
+        .map(|p| PatrolUnit::at(p.id.clone(), p.position, &i.network, &i.index, 250.0).unwrap())
+        .collect();
+    let plan = plan_patrols(
+        &i.network,
+        &i.graph,
+        &req.required_edges(),
+        &checkpoints,
+        &units,
+    )
+    .unwrap();
+    let times = sample_times(8.0 * 3600.0, 30.0);
+    let moving = patrolmap::patrol::timeline::moving_units(
+        &plan,
+        &units,
+        &i.network,
+        &i.graph,
+        TravelMode::Car,
+        0,
+        &times,
+    );
+    let modes = [ModeNetwork {
+        mode: TravelMode::Car,
+        graph: &i.graph,
+        index: &i.index,
+    }];
+    let roads = Roads {
+        network: &i.network,
+        modes: &modes,
+        engine: Engine::Dijkstra,
+    };
+    let standard = ResponseStandard::default();
+    bencher.bench(|| {
+        shift_coverage(
+            roads,
+            &i.scenario,
+            &standard,
+            250.0,
+            &times,
+            &moving,
+            &|| {},
+        )
+        .tiers[0]
+            .mean_share
     });
 }
