@@ -13,7 +13,7 @@
 use rayon::prelude::*;
 
 use super::paths::{arc_nodes, ends, PathSearch, Pieces, Step, Weight};
-use super::postman::{postman_tour, TourError};
+use super::postman::{postman_tour, Tour, TourError};
 use super::sequence::Sequencer;
 use crate::network::{ProfileGraph, RoadNetwork, Snapped};
 
@@ -395,6 +395,26 @@ pub fn plan_patrols(
         x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1))
     });
     let (routes, single) = best_routes.unwrap_or_default();
+    // Each route's own blocks reordered from its depot, where that is shorter (the cut tour's
+    // order was best for the whole city, not for each piece).
+    let required_edges: std::collections::HashSet<u32> = arcs.iter().map(|a| a.0).collect();
+    let routes: Vec<Route> = if units.len() > 1 {
+        routes
+            .into_par_iter()
+            .map(|route| {
+                resequence(
+                    network,
+                    graph,
+                    route,
+                    &units[0..],
+                    &required_edges,
+                    checkpoints,
+                )
+            })
+            .collect()
+    } else {
+        routes
+    };
     let k = units.len();
     let required_s: f64 = arcs.iter().map(|&a| time(a)).sum();
     let dwell_total: f64 = checkpoints
@@ -412,6 +432,43 @@ pub fn plan_patrols(
         routes,
         unreachable,
     })
+}
+
+/// `route` with its blocks of required road reordered from its depot
+/// ([`Sequencer`]), when that makes it shorter; its stops and timetable made anew.
+fn resequence(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    route: Route,
+    units: &[PatrolUnit],
+    required: &std::collections::HashSet<u32>,
+    checkpoints: &[CheckpointTask],
+) -> Route {
+    let depot = units[route.unit].depot;
+    let mut seen = std::collections::HashSet::new();
+    let serves: Vec<bool> = route
+        .steps
+        .iter()
+        .map(|s| required.contains(&s.0) && seen.insert(s.0))
+        .collect();
+    let tour = Tour {
+        depot,
+        steps: route.steps.clone(),
+        serves,
+        time_s: route.driving_s,
+    };
+    let sequencer = Sequencer::new(network, graph, &tour, &[depot]);
+    match sequencer.tour_from(network, graph, depot) {
+        Some(better) if better.time_s < route.driving_s - 1e-6 => {
+            let stops: Vec<&CheckpointTask> = route
+                .visits
+                .iter()
+                .filter_map(|v| checkpoints.iter().find(|c| c.checkpoint == v.checkpoint))
+                .collect();
+            finish_route(graph, route.unit, better.steps, stops)
+        }
+        _ => route,
+    }
 }
 
 /// A route from its steps: its stops at `stops` (each where the route first passes it), its
