@@ -31,7 +31,7 @@ pub struct TierOverShift {
     pub share_by_sample: Vec<f64>,
     /// The mean of those shares: the share of road-time within the tier.
     pub mean_share: f64,
-    /// The lowest share, and the first sample time it happens at, in seconds.
+    /// The lowest share over the samples.
     pub worst_share: f64,
     /// When the worst share happens (the first such sample), in seconds.
     pub worst_time_s: f64,

@@ -38,8 +38,6 @@ pub struct Sequencer {
     /// `time_s[i * n + j]`: the shortest time from `nodes[i]` to `nodes[j]` (f32 to halve the
     /// memory; infinite when none).
     time_s: Vec<f32>,
-    /// The starting order: as the tour drove the blocks.
-    initial: Vec<(usize, bool)>,
 }
 
 impl Sequencer {
@@ -112,12 +110,10 @@ impl Sequencer {
                 },
             )
             .collect();
-        let initial = (0..blocks.len()).map(|b| (b, false)).collect();
         Sequencer {
             blocks,
             nodes,
             time_s: rows.concat(),
-            initial,
         }
     }
 
@@ -149,8 +145,8 @@ impl Sequencer {
         if self.blocks.is_empty() {
             return None;
         }
-        let mut order = self.initial.clone();
         // The tour's blocks as it drove them, rotated to start nearest the depot.
+        let mut order: Vec<(usize, bool)> = (0..self.blocks.len()).map(|b| (b, false)).collect();
         let first = (0..order.len())
             .min_by(|&i, &j| {
                 self.t(d, self.ends_of(order[i]).0)
