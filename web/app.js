@@ -414,6 +414,7 @@ async function planPatrols(map) {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario),
     })).json();
     state.unreachableEdges = new Set(plan.unreachable_edges);
+    state.planHistory = [];
     applyPlan(map, plan, shift_s);
     status('');
   } catch (e) {
@@ -431,6 +432,7 @@ async function editPlan(map, drag) {
     const plan = await (await api(`/api/patrol/edit?shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scenario: state.scenario, routes, drag }),
     })).json();
+    state.planHistory.push(state.plan);
     applyPlan(map, plan, shift_s);
     status(t('route_edited'));
   } catch (e) {
@@ -454,6 +456,7 @@ function applyPlan(map, plan, shift_s) {
   $('patrol-summary').textContent = t('patrol_summary', {
     n: plan.routes.features.length, longest: duration(plan.longest_s), total: duration(plan.total_s), check,
   });
+  $('patrol-undo').disabled = !state.planHistory?.length;
   const slider = $('patrol-time');
   slider.max = String(shift_s);
   slider.value = String(Math.min(Number(slider.value), shift_s));
@@ -626,6 +629,10 @@ function wire(map) {
     ev.target.value = '';
   });
   $('patrol-plan').addEventListener('click', () => planPatrols(map));
+  $('patrol-undo').addEventListener('click', () => {
+    const previous = state.planHistory.pop();
+    if (previous) applyPlan(map, previous, previous.shift_s);
+  });
   $('patrol-time').addEventListener('input', () => showPatrolsAt(map, Number($('patrol-time').value)));
   // Released: the roads show the coverage at that moment, patrols where they are.
   $('patrol-time').addEventListener('change', () => evaluate(map));

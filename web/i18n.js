@@ -85,6 +85,7 @@ const TEXT = {
     shift_tier: '{min} 分钟 {units} 警：平均 {mean}，最低 {worst}（{at}）',
     moment_note: '含 {n} 支巡逻警力在{t}的位置',
     route_edited: '路线已改道',
+    patrol_undo: '撤销改道',
   },
   en: {
     title: 'Patrol command map',
@@ -169,6 +170,7 @@ const TEXT = {
     shift_tier: '{min} min, {units} unit(s): mean {mean}, worst {worst} ({at})',
     moment_note: 'with {n} patrol(s) where they are {t}',
     route_edited: 'route rerouted',
+    patrol_undo: 'Undo reroute',
   },
 };
 

@@ -290,6 +290,11 @@ test('the shift coverage follows the time slider, and a route dragged onto anoth
   const stepsAfter = await page.evaluate(() => JSON.stringify(window.patrolmap.state.plan.routes.features.map((f) => f.properties.steps)));
   assert.notEqual(stepsAfter, stepsBefore, 'the dragged route now drives another street');
   assert.match(await page.locator('#patrol-summary').innerText(), /2 条路线/);
+  // Undone: the routes as planned.
+  await page.locator('#patrol-undo').click();
+  const stepsUndone = await page.evaluate(() => JSON.stringify(window.patrolmap.state.plan.routes.features.map((f) => f.properties.steps)));
+  assert.equal(stepsUndone, stepsBefore);
+  assert.ok(await page.locator('#patrol-undo').isDisabled());
   assert.deepEqual(errors, []);
   await context.close();
 });
