@@ -401,16 +401,7 @@ pub fn plan_patrols(
     let routes: Vec<Route> = if units.len() > 1 {
         routes
             .into_par_iter()
-            .map(|route| {
-                resequence(
-                    network,
-                    graph,
-                    route,
-                    &units[0..],
-                    &required_edges,
-                    checkpoints,
-                )
-            })
+            .map(|route| resequence(network, graph, route, units, &required_edges, checkpoints))
             .collect()
     } else {
         routes
