@@ -3,8 +3,9 @@
 //! The layers depend one way: [`network`] (road graphs, loaders, snapping) is used by
 //! [`scenario`] (the police layers), [`coverage`] (Dijkstra and PHAST searches, covered
 //! length, points, gaps, overlays, tier polygons, one whole [`coverage::assess`]ment),
-//! [`patrol`] (patrol lines matched to roads, postman tours, plans and their check) and
-//! [`tiles`] (vector tiles of the roads by arrival time), which are pure (no files, no
+//! [`patrol`] (patrol lines matched to roads, postman tours, plans and their check),
+//! [`optimize`] (where new posts go) and [`tiles`] (vector tiles of the roads by arrival
+//! time), which are pure (no files, no
 //! network, no printing); the [`cli`] and the [`server`] (axum: the API and the command map)
 //! do the I/O.
 //!
@@ -20,6 +21,7 @@
 pub mod cli;
 pub mod coverage;
 pub mod network;
+pub mod optimize;
 pub mod patrol;
 pub mod scenario;
 pub mod server;

@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod coverage;
+mod optimize;
 mod osm_real;
 mod patrol;
 mod polygons;
