@@ -3,6 +3,7 @@
 
 mod coverage_cmd;
 mod network_cmd;
+mod optimize_cmd;
 mod patrol_cmd;
 mod progress;
 mod scenario_cmd;
@@ -39,9 +40,11 @@ enum Command {
     /// The command map: serve the API, vector tiles and the web view (the bundled demo city
     /// when no roads are given).
     Serve(serve_cmd::ServeArgs),
-    /// Patrol lines and checkpoints: match them to the roads.
+    /// Patrol routes: match the lines to the roads, plan, check.
     #[command(subcommand)]
     Patrol(patrol_cmd::PatrolCommand),
+    /// Where the next posts go: the most road reached within a budget, units kept.
+    Optimize(optimize_cmd::OptimizeArgs),
     /// Scenarios: generate seeded random ones.
     #[command(subcommand)]
     Scenario(scenario_cmd::ScenarioCommand),
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
         Command::Coverage(args) => coverage_cmd::run(args),
         Command::Scenario(cmd) => scenario_cmd::run(cmd),
         Command::Patrol(cmd) => patrol_cmd::run(cmd),
+        Command::Optimize(args) => optimize_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
     };
     match result {

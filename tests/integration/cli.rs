@@ -501,3 +501,76 @@ fn patrol_commands_on_the_demo_city() {
         "cannot read",
     );
 }
+
+#[test]
+fn optimize_suggests_posts_on_the_demo_city() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (roads, scenario) = (
+        root.join("data/campo-grande.osm.pbf"),
+        root.join("data/demo-scenario.geojson"),
+    );
+    let dir = temp_dir("optimize");
+    let (report, posts) = (dir.join("o.json"), dir.join("o.geojson"));
+    let out = patrolmap(&[
+        "optimize",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&scenario),
+        "--add",
+        "3",
+        "--budget",
+        "120",
+        "--json",
+        s(&report),
+        "--geojson",
+        s(&posts),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let (before, after, bound) = (
+        r["share_before"].as_f64().unwrap(),
+        r["share"].as_f64().unwrap(),
+        r["upper_bound_share"].as_f64().unwrap(),
+    );
+    assert!(before < after && after <= bound && bound <= 1.0, "{r}");
+    assert_eq!(r["added"].as_array().unwrap().len(), 3);
+    let gains: Vec<f64> = r["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["gain_m"].as_f64().unwrap())
+        .collect();
+    assert!(gains.iter().all(|&g| g > 0.0));
+    let fc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&posts).unwrap()).unwrap();
+    assert_eq!(fc["features"].as_array().unwrap().len(), 3);
+    // Bad input: a clear error, no panic.
+    let out = patrolmap(&[
+        "optimize",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&scenario),
+        "--budget",
+        "0",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--budget"));
+    let out = patrolmap(&[
+        "optimize",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&scenario),
+        "--candidates",
+        s(&roads),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("campo-grande.osm.pbf"));
+}
