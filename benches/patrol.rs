@@ -19,6 +19,8 @@ struct Instance {
     graph: ProfileGraph,
     index: SnapIndex,
     scenario: Scenario,
+    /// The lines matched and checkpoints placed, for the benchmarks after matching.
+    req: Requirements,
 }
 
 fn instance() -> &'static Instance {
@@ -29,11 +31,20 @@ fn instance() -> &'static Instance {
         let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
         let index = SnapIndex::build(&network, &graph);
         let scenario = generate::patrol_instance(&network, &graph, 130, 190, 10, 5);
+        let req = Requirements::gather(
+            &network,
+            &graph,
+            &index,
+            &scenario,
+            &MatchOptions::default(),
+            250.0,
+        );
         Instance {
             network,
             graph,
             index,
             scenario,
+            req,
         }
     })
 }
@@ -64,15 +75,8 @@ fn match_lines(bencher: divan::Bencher) {
 #[divan::bench(args = [1, 10], sample_count = 3)]
 fn plan(bencher: divan::Bencher, units: usize) {
     let i = instance();
-    let req = Requirements::gather(
-        &i.network,
-        &i.graph,
-        &i.index,
-        &i.scenario,
-        &MatchOptions::default(),
-        250.0,
-    );
-    let checkpoints = CheckpointTask::placed(&req);
+    let req = &i.req;
+    let checkpoints = CheckpointTask::placed(req);
     let depots: Vec<PatrolUnit> = (0..units)
         .map(|u| {
             let post = &i.scenario.units[u % i.scenario.units.len()];
@@ -95,15 +99,8 @@ fn shift_coverage(bencher: divan::Bencher) {
     use patrolmap::coverage::shift::{sample_times, shift_coverage};
     use patrolmap::coverage::{Engine, ModeNetwork, ResponseStandard};
     let i = instance();
-    let req = Requirements::gather(
-        &i.network,
-        &i.graph,
-        &i.index,
-        &i.scenario,
-        &MatchOptions::default(),
-        250.0,
-    );
-    let checkpoints = CheckpointTask::placed(&req);
+    let req = &i.req;
+    let checkpoints = CheckpointTask::placed(req);
     let units: Vec<PatrolUnit> = i
         .scenario
         .units

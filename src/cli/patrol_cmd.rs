@@ -501,8 +501,8 @@ fn plan(
 
 /// The problem a plan solved, for other solvers: every usable edge of the mode's graph
 /// (`[edge, from, to, time_s, forward allowed, backward allowed]`), the required edges of each
-/// line in order as `[edge, drawn forward]` (those no route can reach left out), the checkpoints' edges and dwell, the units' depots,
-/// and this plan's figures.
+/// line in order as `[edge, drawn forward]` (those no route can reach left out), the
+/// checkpoints' edges and dwell, the units' depots, and this plan's figures.
 fn instance_json(
     network: &crate::network::RoadNetwork,
     graph: &crate::network::ProfileGraph,
