@@ -292,34 +292,8 @@ pub fn plan_patrols(
     // extract's edge, a one-way dead end.
     let n = network.nodes.len();
     let mut search = PathSearch::new(n);
-    let mut reach = |forward: bool| -> Vec<bool> {
-        search.run(
-            network,
-            graph,
-            Weight::Time,
-            forward,
-            &[(units[0].depot, 0.0)],
-            f64::INFINITY,
-            |_| false,
-            1,
-        );
-        search.cost.iter().map(|c| c.is_finite()).collect()
-    };
-    let (from_depot0, to_depot0) = (reach(true), reach(false));
-    let feasible_way = |s: Step| {
-        let (a, b) = ends(network, s);
-        let allowed = graph.edge_direction[s.0 as usize].is_some_and(|d| {
-            if s.1 {
-                d.allows_forward()
-            } else {
-                d.allows_backward()
-            }
-        });
-        allowed && from_depot0[a as usize] && to_depot0[b as usize]
-    };
-    let feasible = |s: &Step| feasible_way(*s) || feasible_way((s.0, !s.1));
-    let unreachable: Vec<Step> = arcs.iter().copied().filter(|s| !feasible(s)).collect();
-    arcs.retain(|s| feasible(s));
+    let unreachable = unreachable_from(network, graph, units[0].depot, &arcs);
+    arcs.retain(|s| !unreachable.contains(s));
     // Times from each depot to every node and from every node back to it.
     let mut from_depot: Vec<Vec<f64>> = Vec::with_capacity(units.len());
     let mut to_depot: Vec<Vec<f64>> = Vec::with_capacity(units.len());
@@ -460,6 +434,46 @@ fn resequence(
         }
         _ => route,
     }
+}
+
+/// The arcs of `arcs` that no route from `depot` can drive (either way the road allows) and
+/// come back from: road cut off from the depot, or a one-way dead end.
+pub fn unreachable_from(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    depot: u32,
+    arcs: &[Step],
+) -> Vec<Step> {
+    let mut search = PathSearch::new(network.nodes.len());
+    let mut reach = |forward: bool| -> Vec<bool> {
+        search.run(
+            network,
+            graph,
+            Weight::Time,
+            forward,
+            &[(depot, 0.0)],
+            f64::INFINITY,
+            |_| false,
+            1,
+        );
+        search.cost.iter().map(|c| c.is_finite()).collect()
+    };
+    let (from_depot, to_depot) = (reach(true), reach(false));
+    let feasible_way = |s: Step| {
+        let (a, b) = ends(network, s);
+        let allowed = graph.edge_direction[s.0 as usize].is_some_and(|d| {
+            if s.1 {
+                d.allows_forward()
+            } else {
+                d.allows_backward()
+            }
+        });
+        allowed && from_depot[a as usize] && to_depot[b as usize]
+    };
+    arcs.iter()
+        .copied()
+        .filter(|&s| !feasible_way(s) && !feasible_way((s.0, !s.1)))
+        .collect()
 }
 
 /// A route from its steps: its stops at `stops` (each where the route first passes it), its

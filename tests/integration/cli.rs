@@ -391,8 +391,17 @@ fn patrol_commands_on_the_demo_city() {
         (o, serde_json::from_str::<serde_json::Value>(&text).unwrap())
     };
     let (o, as_planned) = check(&plan, &dir.join("check.json"));
-    // Only the demo's two checkpoints on road no patrol can reach and leave are missed.
-    assert_eq!(o.status.code(), Some(1));
+    // Only the demo's two checkpoints on road no patrol can reach and leave are missed: said,
+    // and excused as by `plan`.
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let warned = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        warned
+            .matches("no patrol from the posts can reach and leave")
+            .count(),
+        2,
+        "{warned}"
+    );
     let kinds = |r: &serde_json::Value| -> Vec<String> {
         r["check"]["findings"]
             .as_array()
