@@ -402,6 +402,21 @@ fn patrol_commands_on_the_demo_city() {
         2,
         "{warned}"
     );
+    // What is not excused still fails: the same plan in a ten-minute shift.
+    let o = patrolmap(&[
+        "patrol",
+        "check",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&scenario),
+        "--plan",
+        s(&plan),
+        "--shift",
+        "10m",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("over_shift"));
     let kinds = |r: &serde_json::Value| -> Vec<String> {
         r["check"]["findings"]
             .as_array()
