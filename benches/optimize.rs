@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use patrolmap::network::{self, NoProgress, Profile, ProfileGraph, RoadNetwork, TravelMode};
 use patrolmap::optimize::greedy::{lazy_greedy, swap_improve};
-use patrolmap::optimize::matrix::CoverageMatrix;
+use patrolmap::optimize::matrix::{road_nodes, CoverageMatrix};
 
 struct Instance {
     network: RoadNetwork,
@@ -20,16 +20,7 @@ struct Instance {
 
 /// Nodes with a usable edge, drawn with a fixed seed (xorshift).
 fn draw(network: &RoadNetwork, graph: &ProfileGraph, count: usize, seed: u64) -> Vec<u32> {
-    let mut usable = vec![false; network.nodes.len()];
-    for (e, edge) in network.edges.iter().enumerate() {
-        if graph.is_usable(e) {
-            usable[edge.from as usize] = true;
-            usable[edge.to as usize] = true;
-        }
-    }
-    let nodes: Vec<u32> = (0..network.nodes.len() as u32)
-        .filter(|&v| usable[v as usize])
-        .collect();
+    let nodes = road_nodes(network, graph);
     let mut x = seed;
     let mut out = Vec::with_capacity(count);
     while out.len() < count {

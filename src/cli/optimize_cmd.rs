@@ -13,7 +13,7 @@ use super::network_cmd::{load_roads, ProfileArgs};
 use super::write_json;
 use crate::network::{RoadNetwork, SnapIndex};
 use crate::optimize::greedy::{lazy_greedy, swap_improve};
-use crate::optimize::matrix::CoverageMatrix;
+use crate::optimize::matrix::{road_nodes, CoverageMatrix};
 
 #[derive(Debug, Args)]
 pub struct OptimizeArgs {
@@ -95,16 +95,7 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
         .filter_map(|u| node_at(network, &index, u.position, args.max_snap_m))
         .collect();
     let mut candidates: Vec<u32> = if args.candidates == "nodes" {
-        let mut usable = vec![false; network.nodes.len()];
-        for (e, edge) in network.edges.iter().enumerate() {
-            if graph.is_usable(e) {
-                usable[edge.from as usize] = true;
-                usable[edge.to as usize] = true;
-            }
-        }
-        (0..network.nodes.len() as u32)
-            .filter(|&v| usable[v as usize])
-            .collect()
+        road_nodes(network, graph)
     } else {
         let path = Path::new(&args.candidates);
         read_points(path)?

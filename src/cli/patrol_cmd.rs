@@ -350,14 +350,7 @@ fn plan(
     let network = &loaded.network;
     let graph = &loaded.graph;
     let start = Instant::now();
-    let req = Requirements::gather(
-        network,
-        graph,
-        &index,
-        &scenario,
-        &MatchOptions::default(),
-        max_snap_m,
-    );
+    let req = gather(network, graph, &index, &scenario, max_snap_m);
     let match_s = start.elapsed().as_secs_f64();
     for l in &req.lines {
         if let Err(e) = &l.matched {
@@ -649,14 +642,7 @@ fn check(
     if routes.is_empty() {
         bail!("{}: no routes", plan_path.display());
     }
-    let req = Requirements::gather(
-        network,
-        graph,
-        &index,
-        &scenario,
-        &MatchOptions::default(),
-        max_snap_m,
-    );
+    let req = gather(network, graph, &index, &scenario, max_snap_m);
     let to_check: Vec<RouteToCheck> = routes
         .iter()
         .zip(&units)
@@ -870,6 +856,25 @@ fn shift_report(
             "share_by_sample": t.share_by_sample,
         })).collect::<Vec<_>>(),
     }))
+}
+
+/// What a plan must cover: the lines matched with the default options, the checkpoints
+/// placed within `max_snap_m`.
+fn gather(
+    network: &crate::network::RoadNetwork,
+    graph: &crate::network::ProfileGraph,
+    index: &SnapIndex,
+    scenario: &scenario::Scenario,
+    max_snap_m: f64,
+) -> Requirements {
+    Requirements::gather(
+        network,
+        graph,
+        index,
+        scenario,
+        &MatchOptions::default(),
+        max_snap_m,
+    )
 }
 
 /// The roads of the chosen mode, the scenario (its bad features warned about) and the

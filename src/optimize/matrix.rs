@@ -64,6 +64,20 @@ pub fn edge_reached(
     last <= budget_s
 }
 
+/// Every road node a post could stand at: the nodes with a usable edge of `graph`.
+pub fn road_nodes(network: &RoadNetwork, graph: &ProfileGraph) -> Vec<u32> {
+    let mut usable = vec![false; network.nodes.len()];
+    for (e, edge) in network.edges.iter().enumerate() {
+        if graph.is_usable(e) {
+            usable[edge.from as usize] = true;
+            usable[edge.to as usize] = true;
+        }
+    }
+    (0..network.nodes.len() as u32)
+        .filter(|&v| usable[v as usize])
+        .collect()
+}
+
 /// The edges wholly reached within `budget_s` from `node` on `graph`.
 pub fn reached_edges(
     network: &RoadNetwork,

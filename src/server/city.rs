@@ -139,16 +139,15 @@ impl City {
 
     /// The graphs and snap indexes `evaluation` runs on.
     pub fn mode_networks<'a>(&'a self, evaluation: &'a Evaluation) -> Vec<ModeNetwork<'a>> {
-        let (graphs, indexes) = match &evaluation.detour {
-            Some(d) => (&d.graphs, &d.indexes),
-            None => (&self.graphs, &self.indexes),
-        };
-        MODES
-            .iter()
-            .zip(graphs)
-            .zip(indexes)
-            .map(|((&mode, graph), index)| ModeNetwork { mode, graph, index })
-            .collect()
+        match &evaluation.detour {
+            Some(d) => modes_of(&d.graphs, &d.indexes),
+            None => self.open_roads(),
+        }
+    }
+
+    /// The graphs and snap indexes of the roads as they are (no closure).
+    pub fn open_roads(&self) -> Vec<ModeNetwork<'_>> {
+        modes_of(&self.graphs, &self.indexes)
     }
 
     /// The roads and engine of `evaluation`.
@@ -229,4 +228,14 @@ impl Evaluation {
             .as_ref()
             .expect("an evaluation is assessed when made")
     }
+}
+
+/// One [`ModeNetwork`] per mode of [`MODES`].
+fn modes_of<'a>(graphs: &'a [ProfileGraph], indexes: &'a [SnapIndex]) -> Vec<ModeNetwork<'a>> {
+    MODES
+        .iter()
+        .zip(graphs)
+        .zip(indexes)
+        .map(|((&mode, graph), index)| ModeNetwork { mode, graph, index })
+        .collect()
 }

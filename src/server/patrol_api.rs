@@ -17,7 +17,7 @@ use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::coverage::assess::Roads;
 use crate::coverage::shift::{sample_times, shift_coverage};
-use crate::coverage::{Engine, ModeNetwork};
+use crate::coverage::Engine;
 use crate::patrol::paths::Step;
 use crate::patrol::plan::{CheckpointTask, PatrolUnit, Plan};
 use crate::patrol::requirements::Requirements;
@@ -265,12 +265,7 @@ fn respond(
     let over_shift = (every_s > 0.0).then(|| {
         let times = sample_times(shift_s, every_s);
         let moving = crate::patrol::timeline::moving_units(plan, units, network, graph, MODES[0], 0, &times);
-        let modes: Vec<ModeNetwork> = MODES
-            .iter()
-            .zip(&city.graphs)
-            .zip(&city.indexes)
-            .map(|((&mode, graph), index)| ModeNetwork { mode, graph, index })
-            .collect();
+        let modes = city.open_roads();
         let roads = Roads {
             network,
             modes: &modes,
