@@ -43,8 +43,12 @@ enum Command {
     /// Patrol routes: match the lines to the roads, plan, check.
     #[command(subcommand)]
     Patrol(patrol_cmd::PatrolCommand),
-    /// Where the next posts go: the most road reached within a budget, units kept.
+    /// Where the next posts go: the most demand met by K more, or the fewest meeting all of
+    /// it; coverage, reinforcement or a weighted mix of tiers, units kept.
     Optimize(optimize_cmd::OptimizeArgs),
+    /// Event security: temporary posts for a venue and their compliance, tier by tier.
+    #[command(subcommand)]
+    Event(optimize_cmd::EventCommand),
     /// Scenarios: generate seeded random ones.
     #[command(subcommand)]
     Scenario(scenario_cmd::ScenarioCommand),
@@ -59,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Scenario(cmd) => scenario_cmd::run(cmd),
         Command::Patrol(cmd) => patrol_cmd::run(cmd),
         Command::Optimize(args) => optimize_cmd::run(args),
+        Command::Event(cmd) => optimize_cmd::run_event(cmd),
         Command::Serve(args) => serve_cmd::run(args),
     };
     match result {

@@ -1,61 +1,169 @@
-//! `patrolmap optimize`: where the next posts go to cover the most road within a budget, the
-//! scenario's units kept where they are; each suggestion with its gain, and the answer with
-//! an upper bound on the best possible.
+//! `patrolmap optimize` (where the next posts go: the most demand met by K more, or the
+//! fewest that meet all of it) and `patrolmap event plan` (temporary posts for an event
+//! venue and their compliance with its standard). The scenario's units stay where they are,
+//! its closures are honoured and its no-go areas kept free. Every answer with its bound.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use clap::Args;
+use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::network_cmd::{load_roads, ProfileArgs};
 use super::write_json;
-use crate::network::{RoadNetwork, SnapIndex};
-use crate::optimize::greedy::{lazy_greedy, swap_improve};
-use crate::optimize::matrix::{road_nodes, CoverageMatrix};
+use crate::coverage::closures::closed_edges;
+use crate::coverage::ResponseStandard;
+use crate::network::{ProfileGraph, RoadNetwork, SnapIndex};
+use crate::optimize::cover::fewest;
+use crate::optimize::event::{plan_event, EventRequest};
+use crate::optimize::exact::Limits;
+use crate::optimize::problem::{parse_targets, prepare, Candidates, DemandKind, Question};
+use crate::scenario::{AreaKind, Scenario};
 
+/// What both commands share: roads, scenario, candidates.
 #[derive(Debug, Args)]
-pub struct OptimizeArgs {
+pub struct PlacementArgs {
     /// Road file: .osm.pbf or GeoJSON roads.
     #[arg(long)]
     roads: PathBuf,
-    /// Scenario whose units and posts stay where they are (each counted as a car post at its
-    /// nearest road node).
+    /// Scenario: its units and posts stay (each counted on this mode's roads where it
+    /// stands), its closures are honoured, its `no_go` areas keep posts out, and its sites,
+    /// `candidate` points and `event_area`s can be used.
     #[arg(long)]
     scenario: PathBuf,
-    /// How many posts to add.
-    #[arg(long, default_value_t = 10)]
-    add: usize,
-    /// The budget a post must reach road within, in seconds.
-    #[arg(long, default_value_t = 180.0)]
-    budget: f64,
-    /// Where posts may go: `nodes` (every road node) or a GeoJSON file of Points.
+    /// Where posts may stand: `nodes` (every road node), `scenario` (its `candidate`
+    /// points), `grid:SPACING_M` (a grid over the area or the whole map), or a GeoJSON file
+    /// of Points.
     #[arg(long, default_value = "nodes")]
     candidates: String,
-    /// Farthest a unit or candidate point may stand from a road, in metres.
+    /// Farthest a unit, site or candidate may stand from a road, in metres.
     #[arg(long, default_value_t = 250.0)]
     max_snap_m: f64,
+    /// Seconds the exact search may take before it answers with its best and a bound.
+    #[arg(long, default_value_t = 10.0)]
+    time_limit: f64,
     /// Write the report here as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Write the suggested posts here as GeoJSON Points (rank, gain).
+    /// Write the new posts here as GeoJSON Points (`kind: post`, rank, gain).
     #[arg(long)]
     geojson: Option<PathBuf>,
     #[command(flatten)]
     profile: ProfileArgs,
 }
 
-/// The road node nearest to `position` (the nearer end of the road it snaps to).
-fn node_at(
-    network: &RoadNetwork,
-    index: &SnapIndex,
-    position: [f64; 2],
-    max_snap_m: f64,
-) -> Option<u32> {
-    let s = index.snap(position, max_snap_m).ok()?;
-    let edge = &network.edges[s.edge as usize];
-    Some(if s.fraction < 0.5 { edge.from } else { edge.to })
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    #[command(flatten)]
+    place: PlacementArgs,
+    /// How many posts to add for the most demand met (the default question, 10 posts).
+    #[arg(long, conflicts_with = "cover")]
+    add: Option<usize>,
+    /// Instead: the fewest posts that meet all of this demand (`checkpoints`, `key_sites`,
+    /// `incidents`, `sites` or `roads`), and what cannot be met and why.
+    #[arg(long)]
+    cover: Option<DemandKind>,
+    /// What is counted with --add: `roads` (by length), `checkpoints`, `key_sites`,
+    /// `incidents` or `sites` (by weight).
+    #[arg(long, default_value = "roads")]
+    demand: DemandKind,
+    /// The budget demand must be reached within, in seconds.
+    #[arg(long, default_value_t = 180.0)]
+    budget: f64,
+    /// Distinct units that must reach it (2 or more: reinforcement; the scenario's units count).
+    #[arg(long, default_value_t = 1)]
+    units: u32,
+    /// Instead of --budget/--units, a weighted mix: `BUDGET_S:UNITS:WEIGHT,…`
+    /// (e.g. `60:1:3,180:2:2,300:3:1`).
+    #[arg(long)]
+    targets: Option<String>,
+    /// Only demand inside this area of the scenario (an `event_area` or other polygon id),
+    /// and node or grid candidates within --margin-m of it.
+    #[arg(long)]
+    area: Option<String>,
+    /// How far outside --area candidates may stand, in metres.
+    #[arg(long, default_value_t = 500.0)]
+    margin_m: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventCommand {
+    /// Temporary posts for an event venue so that its roads and hot spots meet its standard;
+    /// the compliance table tier by tier; what still fails.
+    Plan {
+        #[command(flatten)]
+        place: PlacementArgs,
+        /// The venue: the id of an `event_area` of the scenario (the first when not given).
+        #[arg(long)]
+        area: Option<String>,
+        /// The event's standard (`BUDGET_S:UNITS,…`); default the area's `standard`, else
+        /// 60:1,180:2,300:3.
+        #[arg(long)]
+        standard: Option<ResponseStandard>,
+        /// Exactly this many temporary posts (the most compliance they give); default the
+        /// fewest that meet everything that can be met.
+        #[arg(long)]
+        posts: Option<usize>,
+        /// How far outside the venue temporary posts may stand, in metres.
+        #[arg(long, default_value_t = 300.0)]
+        margin_m: f64,
+    },
+}
+
+/// The roads (closures left out), their snap index and the scenario.
+struct Loaded {
+    network: RoadNetwork,
+    graph: ProfileGraph,
+    index: SnapIndex,
+    scenario: Scenario,
+}
+
+fn load(place: &PlacementArgs) -> Result<Loaded> {
+    if !(place.time_limit.is_finite() && place.time_limit > 0.0 && place.time_limit <= 3600.0) {
+        bail!("--time-limit must be from 0 to 3600 seconds");
+    }
+    let profiles = place.profile.profiles()?;
+    let loaded = load_roads(&place.roads, &profiles, place.profile.profile)?;
+    let scenario = crate::scenario::load(&place.scenario)?;
+    for p in &scenario.problems {
+        eprintln!(
+            "warning: {}: feature {}: {}",
+            place.scenario.display(),
+            p.feature,
+            p.reason
+        );
+    }
+    let network = loaded.network;
+    let closed = closed_edges(&network, &scenario.closures);
+    let graph = if closed.contains(&true) {
+        eprintln!(
+            "{} closures close {} road edges",
+            scenario.closures.len(),
+            closed.iter().filter(|&&c| c).count()
+        );
+        ProfileGraph::build_without(&network, profiles.get(place.profile.profile), &closed)
+    } else {
+        loaded.graph
+    };
+    let index = SnapIndex::build(&network, &graph);
+    Ok(Loaded {
+        network,
+        graph,
+        index,
+        scenario,
+    })
+}
+
+/// The candidates argument: a keyword or a GeoJSON file of Points.
+fn candidates_of(text: &str) -> Result<Candidates> {
+    match text.parse::<Candidates>() {
+        Ok(c) => Ok(c),
+        Err(_) if Path::new(text).is_file() => {
+            Ok(Candidates::Points(read_points(Path::new(text))?))
+        }
+        Err(e) => bail!("--candidates: {e}"),
+    }
 }
 
 /// Candidate points from a GeoJSON file: every Point feature.
@@ -78,101 +186,274 @@ fn read_points(path: &Path) -> Result<Vec<[f64; 2]>> {
     Ok(points)
 }
 
+/// The new posts as GeoJSON Points.
+fn posts_geojson(posts: &[serde_json::Value]) -> serde_json::Value {
+    let features: Vec<_> = posts
+        .iter()
+        .map(|p| {
+            let mut props = p.clone();
+            props["kind"] = json!("post");
+            props["id"] = json!(format!("suggested-{}", p["rank"]));
+            props.as_object_mut().map(|o| o.remove("position"));
+            json!({"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": p["position"]}})
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features})
+}
+
 pub fn run(args: OptimizeArgs) -> Result<()> {
-    if !(args.budget.is_finite() && args.budget > 0.0 && args.budget <= 3600.0) {
-        bail!("--budget must be from 1 to 3600 seconds");
-    }
-    if args.add == 0 || args.add > 1000 {
+    let targets = match &args.targets {
+        Some(text) => parse_targets(text).map_err(|e| anyhow::anyhow!("--targets: {e}"))?,
+        None => parse_targets(&format!("{}:{}", args.budget, args.units))
+            .map_err(|e| anyhow::anyhow!("--budget/--units: {e}"))?,
+    };
+    let add = args.add.unwrap_or(10);
+    if args.cover.is_none() && !(1..=1000).contains(&add) {
         bail!("--add must be from 1 to 1000");
     }
-    let loaded = load_roads(&args.roads, &args.profile.profiles()?, args.profile.profile)?;
-    let (network, graph) = (&loaded.network, &loaded.graph);
-    let index = SnapIndex::build(network, graph);
-    let scenario = crate::scenario::load(&args.scenario)?;
-    let existing: Vec<u32> = scenario
-        .units
-        .iter()
-        .filter_map(|u| node_at(network, &index, u.position, args.max_snap_m))
-        .collect();
-    let mut candidates: Vec<u32> = if args.candidates == "nodes" {
-        road_nodes(network, graph)
-    } else {
-        let path = Path::new(&args.candidates);
-        read_points(path)?
-            .into_iter()
-            .filter_map(|p| node_at(network, &index, p, args.max_snap_m))
-            .collect()
+    let place = &args.place;
+    let l = load(place)?;
+    let area = match &args.area {
+        None => None,
+        Some(id) => Some(
+            l.scenario
+                .areas
+                .iter()
+                .find(|a| &a.id == id)
+                .with_context(|| {
+                    format!(
+                        "--area {id}: no area with that id in {}",
+                        place.scenario.display()
+                    )
+                })?
+                .ring
+                .clone(),
+        ),
     };
-    candidates.sort_unstable();
-    candidates.dedup();
-    if candidates.is_empty() {
-        bail!("no candidate stands within {} m of a road", args.max_snap_m);
-    }
+    let question = Question {
+        demand: args.cover.unwrap_or(args.demand),
+        targets: targets.clone(),
+        candidates: candidates_of(&place.candidates)?,
+        area,
+        margin_m: args.margin_m,
+        max_snap_m: place.max_snap_m,
+    };
     let start = Instant::now();
-    let matrix = CoverageMatrix::build(network, graph, &candidates, &existing, args.budget);
+    let prepared = prepare(&l.network, &l.graph, &l.index, &l.scenario, &question)?;
     let matrix_s = start.elapsed().as_secs_f64();
-    let start = Instant::now();
-    let best = swap_improve(&matrix, &lazy_greedy(&matrix, args.add));
-    let select_s = start.elapsed().as_secs_f64();
-    let share = |w: f64| {
-        if matrix.total_m > 0.0 {
-            (w + matrix.existing_m) / matrix.total_m
-        } else {
-            0.0
-        }
+    for s in &prepared.skipped {
+        eprintln!("warning: left out: {s}");
+    }
+    let m = &prepared.matrix;
+    let limits = Limits {
+        time: Duration::from_secs_f64(place.time_limit),
+        ..Limits::default()
     };
-    println!(
-        "{} posts added of {} candidates: {:.2}% of road reached whole within {:.0} s (the {} units alone: {:.2}%); no {} posts can do better than {:.2}%; matrix {:.2} s, selection {:.2} s",
-        best.chosen.len(),
-        candidates.len(),
-        100.0 * share(best.covered),
-        args.budget,
-        existing.len(),
-        100.0 * share(0.0),
-        args.add,
-        100.0 * share(best.upper_bound),
-        matrix_s,
-        select_s
-    );
-    let posts: Vec<serde_json::Value> = best
+    let start = Instant::now();
+    let unit = if question.demand == DemandKind::Roads {
+        "m"
+    } else {
+        ""
+    };
+    let mut report = json!({
+        "targets": targets, "candidates": prepared.candidate_nodes.len(),
+        "existing_units": prepared.existing_units, "demand_items": m.weights.len(),
+        "share_before": m.share(0.0),
+    });
+    let (selection, summary) = if let Some(demand) = args.cover {
+        let cover = fewest(m, limits);
+        let solve_s = start.elapsed().as_secs_f64();
+        println!(
+            "{} posts meet all of the {} that can be met ({}; the {} units alone meet {:.2}%); matrix {:.2} s, search {:.2} s",
+            cover.selection.chosen.len(),
+            serde_json::to_value(demand)?.as_str().unwrap_or(""),
+            if cover.minimal {
+                "proven the fewest".to_string()
+            } else {
+                format!("no fewer than {} can", cover.lower_bound)
+            },
+            prepared.existing_units,
+            100.0 * m.share(0.0),
+            matrix_s,
+            solve_s
+        );
+        let unmet: Vec<serde_json::Value> = m
+            .shortfalls
+            .iter()
+            .map(|s| {
+                let what = prepared.points.get(s.element as usize).map_or_else(
+                    || format!("edge {}", s.element),
+                    |p| format!("{} {}", p.kind, p.id),
+                );
+                let t = targets[s.target as usize];
+                let why = if s.candidates == 0 {
+                    format!("no candidate place reaches it within {} s", t.budget_s)
+                } else {
+                    format!(
+                        "needs {} more units within {} s, only {} candidate places reach it",
+                        s.need, t.budget_s, s.candidates
+                    )
+                };
+                println!("  cannot be met: {what}: {why}");
+                json!({"element": what, "target": s.target, "why": why})
+            })
+            .collect();
+        report["minimal"] = json!(cover.minimal);
+        report["lower_bound"] = json!(cover.lower_bound);
+        report["cannot_be_met"] = json!(unmet);
+        report["timings_ms"] = json!({"matrix": matrix_s * 1e3, "search": solve_s * 1e3});
+        (cover.selection, "adds")
+    } else {
+        let solution = crate::optimize::best_k(m, add, limits);
+        let solve_s = start.elapsed().as_secs_f64();
+        println!(
+            "{} posts added of {} candidates: {:.2}% of the demand met (the {} units alone: {:.2}%); no {} posts can do better than {:.2}% ({}, gap {:.3}%); matrix {:.2} s, search {:.2} s ({} nodes)",
+            solution.selection.chosen.len(),
+            prepared.candidate_nodes.len(),
+            100.0 * m.share(solution.selection.value),
+            prepared.existing_units,
+            100.0 * m.share(0.0),
+            add,
+            100.0 * m.share(solution.bound),
+            if solution.proven { "proven optimal" } else { "time limit reached" },
+            100.0 * solution.gap(),
+            matrix_s,
+            solve_s,
+            solution.nodes
+        );
+        report["share"] = json!(m.share(solution.selection.value));
+        report["upper_bound_share"] = json!(m.share(solution.bound));
+        report["proven"] = json!(solution.proven);
+        report["gap"] = json!(solution.gap());
+        report["nodes"] = json!(solution.nodes);
+        report["timings_ms"] = json!({"matrix": matrix_s * 1e3, "search": solve_s * 1e3});
+        (solution.selection, "adds")
+    };
+    let posts: Vec<serde_json::Value> = selection
         .chosen
         .iter()
-        .zip(&best.gains)
+        .zip(&selection.gains)
         .enumerate()
         .map(|(rank, (&c, &gain))| {
-            let node = candidates[c];
-            let p = network.nodes[node as usize];
+            let node = prepared.candidate_nodes[c];
+            let p = l.network.nodes[node as usize];
             println!(
-                "  {:>3}. node {node} at [{:.6}, {:.6}]: {:.0} m of road only it covers",
+                "  {:>3}. node {node} at [{:.6}, {:.6}]: {summary} {:.0}{unit}",
                 rank + 1,
                 p[0],
                 p[1],
                 gain
             );
-            json!({"rank": rank + 1, "node": node, "position": p, "gain_m": gain})
+            json!({"rank": rank + 1, "node": node, "position": p, "gain": gain})
         })
         .collect();
-    if let Some(path) = &args.json {
-        write_json(
-            path,
-            &json!({
-                "budget_s": args.budget, "added": posts, "candidates": candidates.len(), "existing_units": existing.len(),
-                "share_before": share(0.0), "share": share(best.covered), "upper_bound_share": share(best.upper_bound),
-                "demand_items": matrix.weights.len(),
-                "timings_ms": {"matrix": matrix_s * 1e3, "select": select_s * 1e3},
-            }),
-        )?;
+    report["added"] = json!(posts);
+    if let Some(path) = &place.json {
+        write_json(path, &report)?;
     }
-    if let Some(path) = &args.geojson {
-        let features: Vec<_> = posts
-            .iter()
-            .map(|p| json!({"type": "Feature", "properties": {"kind": "post", "id": format!("suggested-{}", p["rank"]), "rank": p["rank"], "gain_m": p["gain_m"]},
-                "geometry": {"type": "Point", "coordinates": p["position"]}}))
-            .collect();
-        write_json(
-            path,
-            &json!({"type": "FeatureCollection", "features": features}),
-        )?;
+    if let Some(path) = &place.geojson {
+        write_json(path, &posts_geojson(&posts))?;
+    }
+    Ok(())
+}
+
+pub fn run_event(cmd: EventCommand) -> Result<()> {
+    let EventCommand::Plan {
+        place,
+        area,
+        standard,
+        posts,
+        margin_m,
+    } = cmd;
+    let l = load(&place)?;
+    let venues: Vec<_> = l
+        .scenario
+        .areas
+        .iter()
+        .filter(|a| a.kind == AreaKind::Event)
+        .collect();
+    let venue = match &area {
+        Some(id) => venues.iter().find(|a| &a.id == id).with_context(|| {
+            format!(
+                "--area {id}: no event_area with that id in {}",
+                place.scenario.display()
+            )
+        })?,
+        None => venues.first().with_context(|| {
+            format!(
+                "{}: no event_area polygon to plan for",
+                place.scenario.display()
+            )
+        })?,
+    };
+    let standard = match (standard, &venue.standard) {
+        (Some(s), _) => s,
+        (None, Some(text)) => text.parse().map_err(|e| {
+            anyhow::anyhow!(
+                "{}: event_area {} (feature {}): standard: {e}",
+                place.scenario.display(),
+                venue.id,
+                venue.feature
+            )
+        })?,
+        (None, None) => ResponseStandard::default(),
+    };
+    let request = EventRequest {
+        standard,
+        posts,
+        margin_m,
+        candidates: candidates_of(&place.candidates)?,
+        max_snap_m: place.max_snap_m,
+        time: Duration::from_secs_f64(place.time_limit),
+    };
+    let start = Instant::now();
+    let plan = plan_event(&l.network, &l.graph, &l.index, &l.scenario, venue, &request)?;
+    println!(
+        "event {}{}: {} temporary posts{} against {} (of {} candidate places, {:.2} s)",
+        plan.area,
+        plan.name
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default(),
+        plan.posts.len(),
+        if posts.is_some() {
+            String::new()
+        } else if plan.minimal {
+            ", proven the fewest".into()
+        } else {
+            format!(", no fewer than {}", plan.lower_bound)
+        },
+        plan.standard,
+        plan.candidates,
+        start.elapsed().as_secs_f64()
+    );
+    for t in &plan.compliance {
+        println!(
+            "  {} s, {} units: road {:.1}% -> {:.1}% of {:.0} m; hot spots {} -> {} of {}{}",
+            t.budget_s,
+            t.units,
+            100.0 * t.road_met_before_m / t.road_m.max(1e-9),
+            100.0 * t.road_met_after_m / t.road_m.max(1e-9),
+            t.road_m,
+            t.hot_spots_met_before,
+            t.hot_spots_met_after,
+            t.hot_spots,
+            if t.failing_hot_spots.is_empty() {
+                String::new()
+            } else {
+                format!("; still failing: {}", t.failing_hot_spots.join(", "))
+            }
+        );
+    }
+    for s in &plan.skipped {
+        eprintln!("warning: left out: {s}");
+    }
+    if let Some(path) = &place.json {
+        write_json(path, &serde_json::to_value(&plan)?)?;
+    }
+    if let Some(path) = &place.geojson {
+        let posts: Vec<_> = plan.posts.iter().map(|p| json!({"rank": p.rank, "node": p.node, "position": p.position, "class": p.class, "road_m": p.road_m, "hot_spots": p.hot_spots})).collect();
+        write_json(path, &posts_geojson(&posts))?;
     }
     Ok(())
 }

@@ -1,8 +1,11 @@
-//! Choosing K candidates that cover the most demand: lazy greedy (CELF: a candidate's gain
-//! only falls as others are chosen, so a stale gain at the top of the heap is re-evaluated
-//! and, when still the best, taken), then 1-swap local search (replace a chosen candidate by
-//! an unchosen one while the coverage grows), and an upper bound on the optimum: for any set
-//! S, OPT ≤ f(S) + the sum of the K largest marginal gains over S (coverage is submodular).
+//! Quick selections: lazy greedy (CELF) and 1-swap local search, and the submodular upper
+//! bound for plain coverage.
+//!
+//! The greedy scores a candidate by the progress it makes: an item needing `n` more units
+//! gives `weight / n` to each of them, so reinforcement (items needing two units) is built up
+//! step by step instead of being invisible to a single choice. That score only falls as
+//! others are chosen, so a stale score at the top of the heap is re-evaluated and, when still
+//! the best, taken (CELF). The swaps then work on the true value.
 
 use std::collections::BinaryHeap;
 
@@ -11,176 +14,190 @@ use super::matrix::CoverageMatrix;
 /// A selection of candidates.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Selection {
-    /// The chosen candidates (indices), in the order they were added.
+    /// The chosen candidates (indices into the matrix's candidates).
     pub chosen: Vec<usize>,
-    /// Each one's marginal gain when it was added (greedy) or its share after swaps, in the
-    /// matrix's weight (metres).
+    /// What each one adds: its marginal value when it was added (greedy), or what the others
+    /// would lose without it (after swaps), in the matrix's weight.
     pub gains: Vec<f64>,
-    /// The weight they cover together.
-    pub covered: f64,
-    /// No selection of as many candidates covers more than this.
-    pub upper_bound: f64,
+    /// The weight they meet together (beyond the existing units).
+    pub value: f64,
 }
 
 /// Ordered float for the heap.
 #[derive(Clone, Copy, PartialEq)]
-struct Gain(f64, usize);
-impl Eq for Gain {}
-impl PartialOrd for Gain {
+struct Score(f64, usize);
+impl Eq for Score {}
+impl PartialOrd for Score {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Gain {
+impl Ord for Score {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        // Larger gain first; among equals the lower index, so results are reproducible.
+        // Larger score first; among equals the lower index, so results are reproducible.
         self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
     }
 }
 
-fn gain(m: &CoverageMatrix, seen: &[bool], c: usize) -> f64 {
-    m.covers[c]
-        .iter()
-        .filter(|&&i| !seen[i as usize])
-        .map(|&i| m.weights[i as usize])
-        .sum()
-}
-
-/// The upper bound for `k` candidates given the selection `chosen`: its coverage plus the `k`
-/// largest marginal gains over it.
-pub fn upper_bound(m: &CoverageMatrix, chosen: &[usize], k: usize) -> f64 {
-    let mut seen = vec![false; m.weights.len()];
+/// How many chosen candidates reach each item.
+pub(crate) fn counts(m: &CoverageMatrix, chosen: &[usize]) -> Vec<u32> {
+    let mut count = vec![0u32; m.weights.len()];
     for &c in chosen {
-        for &i in &m.covers[c] {
-            seen[i as usize] = true;
-        }
-    }
-    let mut gains: Vec<f64> = (0..m.covers.len())
-        .filter(|c| !chosen.contains(c))
-        .map(|c| gain(m, &seen, c))
-        .collect();
-    gains.sort_by(|a, b| b.total_cmp(a));
-    m.covered(chosen) + gains.iter().take(k).sum::<f64>()
-}
-
-/// Lazy greedy: `k` candidates (fewer when fewer add anything), each the largest marginal
-/// gain at its turn.
-///
-/// ```
-/// use patrolmap::optimize::greedy::lazy_greedy;
-/// use patrolmap::optimize::matrix::CoverageMatrix;
-/// let m = CoverageMatrix { weights: vec![5.0, 3.0, 4.0], covers: vec![vec![0], vec![0, 1], vec![2]], ..Default::default() };
-/// let s = lazy_greedy(&m, 2);
-/// assert_eq!(s.chosen, vec![1, 2]);
-/// assert_eq!(s.covered, 12.0);
-/// assert!(s.upper_bound >= 12.0);
-/// ```
-pub fn lazy_greedy(m: &CoverageMatrix, k: usize) -> Selection {
-    let mut seen = vec![false; m.weights.len()];
-    let mut heap: BinaryHeap<(Gain, usize)> = (0..m.covers.len())
-        .map(|c| (Gain(gain(m, &seen, c), c), 0))
-        .collect();
-    let (mut chosen, mut gains) = (Vec::new(), Vec::new());
-    while chosen.len() < k {
-        let Some((Gain(g, c), round)) = heap.pop() else {
-            break;
-        };
-        if round != chosen.len() {
-            // Stale: re-evaluate and put back.
-            heap.push((Gain(gain(m, &seen, c), c), chosen.len()));
-            continue;
-        }
-        if g <= 0.0 {
-            break;
-        }
-        for &i in &m.covers[c] {
-            seen[i as usize] = true;
-        }
-        chosen.push(c);
-        gains.push(g);
-    }
-    let covered = gains.iter().sum();
-    let upper_bound = upper_bound(m, &chosen, k).max(covered);
-    Selection {
-        chosen,
-        gains,
-        covered,
-        upper_bound,
-    }
-}
-
-/// `selection` improved by 1-swaps (first improvement) until none helps; the bound kept as
-/// the tighter of the two.
-pub fn swap_improve(m: &CoverageMatrix, selection: &Selection) -> Selection {
-    let n_items = m.weights.len();
-    let mut chosen = selection.chosen.clone();
-    // How many chosen candidates cover each item.
-    let mut count = vec![0u32; n_items];
-    for &c in &chosen {
         for &i in &m.covers[c] {
             count[i as usize] += 1;
         }
     }
-    let mut covered = m.covered(&chosen);
+    count
+}
+
+/// The submodular bound for plain coverage (every item needing one unit) and `k` candidates
+/// given `chosen`: its value plus the `k` largest marginal gains over it (for any set S,
+/// OPT ≤ f(S) + the sum of the k largest gains over S). Infinite when some item needs more
+/// than one unit (reinforcement is not submodular).
+pub fn submodular_bound(m: &CoverageMatrix, chosen: &[usize], k: usize) -> f64 {
+    if !m.single_need() {
+        return f64::INFINITY;
+    }
+    let count = counts(m, chosen);
+    let mut gains: Vec<f64> = (0..m.covers.len())
+        .filter(|c| !chosen.contains(c))
+        .map(|c| {
+            m.covers[c]
+                .iter()
+                .filter(|&&i| count[i as usize] == 0)
+                .map(|&i| m.weights[i as usize])
+                .sum()
+        })
+        .collect();
+    gains.sort_by(|a, b| b.total_cmp(a));
+    m.value(chosen) + gains.iter().take(k).sum::<f64>()
+}
+
+/// Lazy greedy: `k` candidates (fewer when fewer make any progress), each the largest
+/// progress at its turn.
+///
+/// ```
+/// use patrolmap::optimize::greedy::lazy_greedy;
+/// use patrolmap::optimize::matrix::CoverageMatrix;
+/// let m = CoverageMatrix { weights: vec![5.0, 3.0, 4.0], need: vec![1, 1, 1],
+///     covers: vec![vec![0], vec![0, 1], vec![2]], ..Default::default() };
+/// let s = lazy_greedy(&m, 2);
+/// assert_eq!(s.chosen, vec![1, 2]);
+/// assert_eq!(s.value, 12.0);
+/// ```
+pub fn lazy_greedy(m: &CoverageMatrix, k: usize) -> Selection {
+    let mut count = vec![0u32; m.weights.len()];
+    let score = |count: &[u32], c: usize| -> f64 {
+        m.covers[c]
+            .iter()
+            .filter(|&&i| count[i as usize] < m.need[i as usize])
+            .map(|&i| m.weights[i as usize] / m.need[i as usize] as f64)
+            .sum()
+    };
+    let mut heap: BinaryHeap<(Score, usize)> = (0..m.covers.len())
+        .map(|c| (Score(score(&count, c), c), 0))
+        .collect();
+    let (mut chosen, mut gains) = (Vec::new(), Vec::new());
+    while chosen.len() < k {
+        let Some((Score(s, c), round)) = heap.pop() else {
+            break;
+        };
+        if round != chosen.len() {
+            // Stale: re-evaluate and put back.
+            heap.push((Score(score(&count, c), c), chosen.len()));
+            continue;
+        }
+        if s <= 0.0 {
+            break;
+        }
+        let mut gain = 0.0;
+        for &i in &m.covers[c] {
+            count[i as usize] += 1;
+            if count[i as usize] == m.need[i as usize] {
+                gain += m.weights[i as usize];
+            }
+        }
+        chosen.push(c);
+        gains.push(gain);
+    }
+    Selection {
+        value: gains.iter().sum(),
+        chosen,
+        gains,
+    }
+}
+
+/// `selection` improved by 1-swaps (first improvement) until none helps.
+pub fn swap_improve(m: &CoverageMatrix, selection: &Selection) -> Selection {
+    let mut chosen = selection.chosen.clone();
+    let mut count = counts(m, &chosen);
+    let mut value = m.value(&chosen);
+    let mut leaving = vec![false; m.weights.len()];
     loop {
         let mut improved = false;
         'search: for slot in 0..chosen.len() {
             let out = chosen[slot];
-            // What is lost when `out` leaves: items only it covers.
-            let loss: f64 = m.covers[out]
-                .iter()
-                .filter(|&&i| count[i as usize] == 1)
-                .map(|&i| m.weights[i as usize])
-                .sum();
+            // What is lost when `out` leaves: items met exactly.
+            let mut loss = 0.0;
+            for &i in &m.covers[out] {
+                leaving[i as usize] = true;
+                if count[i as usize] == m.need[i as usize] {
+                    loss += m.weights[i as usize];
+                }
+            }
+            let mut swap = None;
             for cand in 0..m.covers.len() {
                 if chosen.contains(&cand) {
                     continue;
                 }
-                // Gain of `cand` once `out` has left.
+                // What `cand` brings once `out` has left: items one short then.
                 let gain: f64 = m.covers[cand]
                     .iter()
                     .filter(|&&i| {
-                        let c = count[i as usize];
-                        c == 0 || (c == 1 && m.covers[out].binary_search(&i).is_ok())
+                        let after = count[i as usize] - leaving[i as usize] as u32;
+                        after + 1 == m.need[i as usize]
                     })
                     .map(|&i| m.weights[i as usize])
                     .sum();
-                if gain > loss + 1e-9 {
-                    for &i in &m.covers[out] {
-                        count[i as usize] -= 1;
-                    }
-                    for &i in &m.covers[cand] {
-                        count[i as usize] += 1;
-                    }
-                    chosen[slot] = cand;
-                    covered += gain - loss;
-                    improved = true;
-                    break 'search;
+                if gain > loss + 1e-9 * (1.0 + loss) {
+                    swap = Some((cand, gain));
+                    break;
                 }
+            }
+            for &i in &m.covers[out] {
+                leaving[i as usize] = false;
+            }
+            if let Some((cand, gain)) = swap {
+                for &i in &m.covers[out] {
+                    count[i as usize] -= 1;
+                }
+                for &i in &m.covers[cand] {
+                    count[i as usize] += 1;
+                }
+                chosen[slot] = cand;
+                value += gain - loss;
+                improved = true;
+                break 'search;
             }
         }
         if !improved {
             break;
         }
     }
-    // Each chosen one's share: what only it covers.
+    // Each chosen one's share: what would be lost without it.
     let gains = chosen
         .iter()
         .map(|&c| {
             m.covers[c]
                 .iter()
-                .filter(|&&i| count[i as usize] == 1)
+                .filter(|&&i| count[i as usize] == m.need[i as usize])
                 .map(|&i| m.weights[i as usize])
                 .sum()
         })
         .collect();
-    let upper_bound = upper_bound(m, &chosen, chosen.len().max(selection.chosen.len()))
-        .min(selection.upper_bound)
-        .max(covered);
     Selection {
         chosen,
         gains,
-        covered,
-        upper_bound,
+        value,
     }
 }

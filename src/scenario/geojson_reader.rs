@@ -2,7 +2,7 @@
 
 use geojson::{FeatureCollection, GeometryValue, JsonObject, JsonValue};
 
-use super::{Closure, FeatureProblem, PatrolLine, PointFields, Scenario};
+use super::{Area, AreaKind, Closure, FeatureProblem, PatrolLine, PointFields, Scenario};
 use crate::network::geodesy::is_valid_lon_lat;
 
 /// Reads scenario GeoJSON text. Only a text that is not a FeatureCollection is an error; bad
@@ -97,6 +97,34 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, String> {
                     });
                 }
             }
+            (GeometryValue::Polygon { coordinates }, Some(kind @ ("event_area" | "no_go"))) => {
+                let ring: Vec<[f64; 2]> = coordinates
+                    .first()
+                    .map(|r| r.iter().map(|p| [p.as_slice()[0], p.as_slice().get(1).copied().unwrap_or(f64::NAN)]).collect())
+                    .unwrap_or_default();
+                if ring.len() < 4 || !ring.iter().all(|&p| is_valid_lon_lat(p)) {
+                    scenario.problems.push(problem(format!("{kind}: a polygon needs a ring of 4+ valid positions")));
+                    continue;
+                }
+                let window = match (owned("start"), owned("end")) {
+                    (Some(start), Some(end)) => Some((start, end)),
+                    (None, None) => None,
+                    _ => {
+                        scenario.problems.push(problem(format!("{kind}: give both start and end, or neither")));
+                        continue;
+                    }
+                };
+                let id = owned("id").unwrap_or_else(|| format!("{kind}-{}", scenario.areas.len()));
+                scenario.areas.push(Area {
+                    id,
+                    name: owned("name"),
+                    kind: if kind == "no_go" { AreaKind::NoGo } else { AreaKind::Event },
+                    ring,
+                    window,
+                    standard: owned("standard"),
+                    feature: index,
+                });
+            }
             (GeometryValue::Polygon { coordinates }, Some("closure")) => {
                 let ring: Vec<[f64; 2]> = coordinates
                     .first()
@@ -115,7 +143,7 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, String> {
                 });
             }
             (value, kind) => scenario.problems.push(problem(format!(
-                "a {} with kind {} is not a scenario feature (units, posts, checkpoints, key sites and incidents are Points; patrol lines LineStrings; closures LineStrings or Polygons)",
+                "a {} with kind {} is not a scenario feature (units, posts, checkpoints, key sites and incidents are Points; candidates are Points; patrol lines LineStrings; closures LineStrings or Polygons; event_area and no_go Polygons)",
                 value.type_name(),
                 kind.map_or("(none)".to_string(), |k| format!("{k:?}"))
             ))),

@@ -90,6 +90,36 @@ pub struct Closure {
     pub feature: usize,
 }
 
+/// What an area of a scenario is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AreaKind {
+    /// An event venue (`kind: event_area`): its roads and hot spots get their own standard.
+    Event,
+    /// Where no post may stand (`kind: no_go`): water, private ground, the crowd itself.
+    NoGo,
+}
+
+/// A polygon of a scenario: an event venue or a no-go area.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Area {
+    /// Its `id`, or a generated one.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Event venue or no-go area.
+    pub kind: AreaKind,
+    /// The outer ring, `[lon, lat]` positions, closed.
+    pub ring: Vec<[f64; 2]>,
+    /// When the event starts and ends (`start`, `end`, as written, e.g. ISO 8601).
+    pub window: Option<(String, String)>,
+    /// The event's own response standard (`standard`, e.g. `60:2,180:3`), as written; checked
+    /// where it is used.
+    pub standard: Option<String>,
+    /// Index of its feature in the file.
+    pub feature: usize,
+}
+
 /// A feature that was not loaded, and why.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct FeatureProblem {
@@ -114,6 +144,10 @@ pub struct Scenario {
     pub patrol_lines: Vec<PatrolLine>,
     /// Road closures.
     pub closures: Vec<Closure>,
+    /// Candidate places for new posts (`kind: candidate` Points).
+    pub candidates: Vec<Site>,
+    /// Event venues and no-go areas.
+    pub areas: Vec<Area>,
     /// Features that were not loaded.
     pub problems: Vec<FeatureProblem>,
 }
@@ -203,7 +237,7 @@ impl Scenario {
                     feature,
                 });
             }
-            kind @ ("checkpoint" | "key_site" | "incident") => {
+            kind @ ("checkpoint" | "key_site" | "incident" | "candidate") => {
                 let (weight, dwell_s) = match (check("weight", f.weight, 1.0), check("dwell_s", f.dwell_s, 300.0)) {
                     (Ok(w), Ok(d)) => (w, d),
                     (Err(e), _) | (_, Err(e)) => return self.problems.push(problem(e)),
@@ -211,6 +245,7 @@ impl Scenario {
                 let list = match kind {
                     "checkpoint" => &mut self.checkpoints,
                     "key_site" => &mut self.key_sites,
+                    "candidate" => &mut self.candidates,
                     _ => &mut self.incidents,
                 };
                 let id = f.id.unwrap_or_else(|| format!("{kind}-{}", list.len()));
@@ -224,7 +259,7 @@ impl Scenario {
                 });
             }
             other => self.problems.push(problem(format!(
-                "unknown kind {other:?} for a Point (expected unit, post, checkpoint, key_site or incident)"
+                "unknown kind {other:?} for a Point (expected unit, post, checkpoint, key_site, incident or candidate)"
             ))),
         }
     }

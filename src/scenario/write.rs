@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value};
 
-use super::{Scenario, Site, UnitKind};
+use super::{AreaKind, Scenario, Site, UnitKind};
 
 /// The scenario as a GeoJSON FeatureCollection (units and posts first, then checkpoints, key
-/// sites, incidents, patrol lines and closures).
+/// sites, incidents, candidates, patrol lines, closures and areas).
 ///
 /// ```
 /// use patrolmap::scenario::{read_geojson_str, write::to_geojson};
@@ -40,6 +40,7 @@ pub fn to_geojson(scenario: &Scenario) -> Value {
     features.extend(scenario.checkpoints.iter().map(|s| site("checkpoint", s)));
     features.extend(scenario.key_sites.iter().map(|s| site("key_site", s)));
     features.extend(scenario.incidents.iter().map(|s| site("incident", s)));
+    features.extend(scenario.candidates.iter().map(|s| site("candidate", s)));
     for l in &scenario.patrol_lines {
         features.push(json!({"type": "Feature", "properties": {"kind": "patrol_line", "id": l.id, "name": l.name},
             "geometry": {"type": "LineString", "coordinates": l.line}}));
@@ -51,6 +52,24 @@ pub fn to_geojson(scenario: &Scenario) -> Value {
             json!({"type": "LineString", "coordinates": c.ring})
         };
         features.push(json!({"type": "Feature", "properties": {"kind": "closure", "id": c.id}, "geometry": geometry}));
+    }
+    for a in &scenario.areas {
+        let kind = match a.kind {
+            AreaKind::Event => "event_area",
+            AreaKind::NoGo => "no_go",
+        };
+        let mut props = json!({"kind": kind, "id": a.id});
+        if let Some(n) = &a.name {
+            props["name"] = json!(n);
+        }
+        if let Some((start, end)) = &a.window {
+            props["start"] = json!(start);
+            props["end"] = json!(end);
+        }
+        if let Some(standard) = &a.standard {
+            props["standard"] = json!(standard);
+        }
+        features.push(json!({"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [a.ring]}}));
     }
     json!({"type": "FeatureCollection", "features": features})
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::common::{shared_data, temp_dir};
+use serde_json::json;
 
 fn patrolmap(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_patrolmap"))
@@ -568,7 +569,7 @@ fn optimize_suggests_posts_on_the_demo_city() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| p["gain_m"].as_f64().unwrap())
+        .map(|p| p["gain"].as_f64().unwrap())
         .collect();
     assert!(gains.iter().all(|&g| g > 0.0));
     let fc: serde_json::Value =
@@ -597,4 +598,152 @@ fn optimize_suggests_posts_on_the_demo_city() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("campo-grande.osm.pbf"));
+}
+
+#[test]
+fn fewest_posts_and_an_event_plan_on_the_demo_city() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let roads = root.join("data/campo-grande.osm.pbf");
+    let demo = root.join("data/demo-scenario.geojson");
+    let dir = temp_dir("event-plan");
+    // Fewest posts covering every checkpoint within 60 s.
+    let report = dir.join("cover.json");
+    let out = patrolmap(&[
+        "optimize",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&demo),
+        "--cover",
+        "checkpoints",
+        "--budget",
+        "60",
+        "--time-limit",
+        "5",
+        "--json",
+        s(&report),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let added = r["added"].as_array().unwrap().len();
+    assert!(
+        added >= 1 && r["lower_bound"].as_u64().unwrap() as usize <= added,
+        "{r}"
+    );
+    assert_eq!(
+        r["minimal"],
+        json!(r["lower_bound"].as_u64().unwrap() as usize == added)
+    );
+
+    // An event: a venue with its own standard, a gate, a no-go pitch and a closed street.
+    let mut scenario: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&demo).unwrap()).unwrap();
+    let (x, y, d) = (-54.586, -20.459, 0.004);
+    let square = |d: f64| {
+        json!([[
+            [x - d, y - d],
+            [x + d, y - d],
+            [x + d, y + d],
+            [x - d, y + d],
+            [x - d, y - d]
+        ]])
+    };
+    let features = scenario["features"].as_array_mut().unwrap();
+    features.push(json!({"type": "Feature", "properties": {"kind": "event_area", "id": "stadium", "name": "体育场",
+        "start": "2026-12-05T18:00", "end": "2026-12-05T22:00", "standard": "60:1,180:2"}, "geometry": {"type": "Polygon", "coordinates": square(d)}}));
+    features.push(
+        json!({"type": "Feature", "properties": {"kind": "key_site", "id": "gate-a", "weight": 3},
+        "geometry": {"type": "Point", "coordinates": [x + 0.001, y + 0.001]}}),
+    );
+    features.push(json!({"type": "Feature", "properties": {"kind": "no_go", "id": "pitch"}, "geometry": {"type": "Polygon", "coordinates": square(0.0015)}}));
+    let event = dir.join("event.geojson");
+    std::fs::write(&event, scenario.to_string()).unwrap();
+    let (plan, posts) = (dir.join("plan.json"), dir.join("posts.geojson"));
+    let out = patrolmap(&[
+        "event",
+        "plan",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&event),
+        "--time-limit",
+        "5",
+        "--json",
+        s(&plan),
+        "--geojson",
+        s(&posts),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    assert_eq!(p["standard"], "60:1,180:2");
+    assert_eq!(p["window"], json!(["2026-12-05T18:00", "2026-12-05T22:00"]));
+    let tiers = p["compliance"].as_array().unwrap();
+    assert_eq!(tiers.len(), 2);
+    for t in tiers {
+        let (total, before, after, lost) = (
+            t["road_m"].as_f64().unwrap(),
+            t["road_met_before_m"].as_f64().unwrap(),
+            t["road_met_after_m"].as_f64().unwrap(),
+            t["road_unreachable_m"].as_f64().unwrap(),
+        );
+        assert!(before <= after + 1e-6 && after <= total + 1e-6, "{t}");
+        // The fewest posts meet everything that can be met.
+        assert!((after + lost - total).abs() < 1e-3 * total, "{t}");
+        assert_eq!(t["hot_spots"], 1);
+        assert_eq!(
+            t["hot_spots_met_after"].as_u64().unwrap() as usize
+                + t["failing_hot_spots"].as_array().unwrap().len(),
+            1
+        );
+    }
+    // No post stands on the pitch.
+    for post in p["posts"].as_array().unwrap() {
+        let q: Vec<f64> = serde_json::from_value(post["position"].clone()).unwrap();
+        assert!(
+            (q[0] - x).abs() > 0.0015 || (q[1] - y).abs() > 0.0015,
+            "{post}"
+        );
+    }
+    let fc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&posts).unwrap()).unwrap();
+    assert_eq!(
+        fc["features"].as_array().unwrap().len(),
+        p["posts"].as_array().unwrap().len()
+    );
+    // Bad input: no venue, a bad standard.
+    let out = patrolmap(&[
+        "event",
+        "plan",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&demo),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no event_area"));
+    let bad = std::fs::read_to_string(&event)
+        .unwrap()
+        .replace("60:1,180:2", "sixty");
+    std::fs::write(&event, bad).unwrap();
+    let out = patrolmap(&[
+        "event",
+        "plan",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&event),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stadium") && err.contains("standard"), "{err}");
 }

@@ -1,11 +1,20 @@
 //! The post optimiser against brute force: on small random networks, the coverage matrix
-//! agrees with the spec-exact covered intervals, and the selections keep their guarantees
-//! against the exact optimum found by trying every subset.
+//! agrees with the spec-exact covered intervals and point arrivals (k distinct units for
+//! reinforcement, the existing units where they stand), and the selections keep their
+//! guarantees against the exact answers found by trying every subset: the exact search finds
+//! the optimum, greedy keeps (1 - 1/e), bounds are true bounds, the fewest posts are minimal.
 
-use patrolmap::coverage::{reach, search_nearest_times, Engine, Placement};
-use patrolmap::network::{road_geojson::read_str, Profile, ProfileGraph, RoadNetwork, TravelMode};
-use patrolmap::optimize::greedy::{lazy_greedy, swap_improve, upper_bound};
-use patrolmap::optimize::matrix::{reached_edges, CoverageMatrix};
+use patrolmap::coverage::{reach, search, search_nearest_times, sources_of, Engine, Placement};
+use patrolmap::network::{
+    road_geojson::read_str, Direction, Profile, ProfileGraph, RoadNetwork, TravelMode,
+};
+use patrolmap::optimize::cover::fewest;
+use patrolmap::optimize::exact::{lagrangian_bound, Limits};
+use patrolmap::optimize::greedy::{lazy_greedy, submodular_bound, swap_improve};
+use patrolmap::optimize::matrix::{
+    reached_edges, CoverageMatrix, Demand, DemandPoint, Existing, Target,
+};
+use patrolmap::optimize::{best_k, ranked};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -37,46 +46,137 @@ fn grid(one_way: &[u8], speeds: &[f64]) -> RoadNetwork {
     .unwrap()
 }
 
-/// The best coverage of any `k` of the candidates, by trying every subset.
+/// The best value of any `k` of the candidates, by trying every subset.
 fn brute_force(m: &CoverageMatrix, k: usize) -> f64 {
     let n = m.covers.len();
     let mut best = 0.0f64;
     for mask in 0u32..(1 << n) {
         if mask.count_ones() as usize <= k {
             let chosen: Vec<usize> = (0..n).filter(|&c| mask & (1 << c) != 0).collect();
-            best = best.max(m.covered(&chosen));
+            best = best.max(m.value(&chosen));
         }
     }
     best
+}
+
+/// The fewest candidates meeting every item, by trying every subset.
+fn brute_force_fewest(m: &CoverageMatrix) -> Option<usize> {
+    let n = m.covers.len();
+    let all: f64 = m.weights.iter().sum();
+    (0u32..(1 << n))
+        .filter(|&mask| {
+            let chosen: Vec<usize> = (0..n).filter(|&c| mask & (1 << c) != 0).collect();
+            m.value(&chosen) >= all - 1e-9
+        })
+        .map(|mask| mask.count_ones() as usize)
+        .min()
+}
+
+/// A unit standing at node `c`, on a two-way edge there (so it may leave either way), if any.
+fn at_node(network: &RoadNetwork, graph: &ProfileGraph, c: u32, unit: u32) -> Option<Placement> {
+    (0..network.edges.len() as u32)
+        .filter(|&e| graph.edge_direction[e as usize] == Some(Direction::Both))
+        .find_map(|e| {
+            let ed = &network.edges[e as usize];
+            let fraction = if ed.from == c {
+                0.0
+            } else if ed.to == c {
+                1.0
+            } else {
+                return None;
+            };
+            Some(Placement {
+                unit,
+                mode_index: 0,
+                edge: e,
+                fraction,
+                start_s: 0.0,
+                dist_m: 0.0,
+            })
+        })
+}
+
+/// Length of the edges that at least `k` of `placements` each reach whole within the budget
+/// (each unit's reach spec-exact on its own: the matrix's definition of a post covering an
+/// edge, stricter than k-coverage where two units could share an edge's halves).
+fn whole_by_k(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    placements: &[Placement],
+    k: usize,
+    budget_s: f64,
+) -> f64 {
+    let mut count = vec![0usize; network.edges.len()];
+    for p in placements {
+        let one = [Placement { unit: 0, ..*p }];
+        let labels = search(network, &[graph], &one, 1, budget_s);
+        let intervals = reach::covered_intervals(
+            network,
+            graph,
+            &reach::mode_reach(&[graph], &labels),
+            &one,
+            budget_s,
+            1,
+        );
+        for (e, list) in intervals.iter().enumerate() {
+            if graph.is_usable(e) && list.len() == 1 && list[0].0 <= 1e-9 && list[0].1 >= 1.0 - 1e-9
+            {
+                count[e] += 1;
+            }
+        }
+    }
+    (0..network.edges.len())
+        .filter(|&e| graph.is_usable(e) && count[e] >= k && network.edges[e].length_m > 0.0)
+        .map(|e| network.edges[e].length_m)
+        .sum()
+}
+
+fn existing_of(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    placements: &[Placement],
+) -> Vec<Existing> {
+    placements
+        .iter()
+        .map(|p| {
+            let mut sources = Vec::new();
+            sources_of(network, graph, p, &mut sources);
+            Existing {
+                sources,
+                on_edge: Some((p.edge, p.fraction)),
+            }
+        })
+        .collect()
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, rng_seed: proptest::test_runner::RngSeed::Fixed(61), ..ProptestConfig::default() })]
 
     #[test]
-    fn the_optimiser_keeps_its_guarantees_against_brute_force(
+    fn the_matrix_agrees_with_the_spec_and_the_exact_search_with_brute_force(
         one_way in proptest::collection::vec(0u8..4, 24),
         speeds in proptest::collection::vec(15.0f64..60.0, 1..5),
         candidates in proptest::collection::vec(0u32..16, 2..9),
-        existing in proptest::collection::vec(0u32..16, 0..3),
+        standing in proptest::collection::vec((0u32..24, 0.0f64..1.0), 0..3),
         budget_s in 20.0f64..90.0,
+        units in 1u32..3,
         k in 1usize..4,
     ) {
         let network = grid(&one_way, &speeds);
         let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
-        let m = CoverageMatrix::build(&network, &graph, &candidates, &existing, budget_s);
+        let existing: Vec<Placement> = standing
+            .iter()
+            .filter(|(e, _)| graph.is_usable(*e as usize))
+            .enumerate()
+            .map(|(i, &(edge, fraction))| Placement { unit: i as u32, mode_index: 0, edge, fraction, start_s: 0.0, dist_m: 0.0 })
+            .collect();
+        let target = Target { budget_s, units, weight: 1.0 };
+        let m = CoverageMatrix::build(&network, &graph, &Demand::Roads, &[target], &candidates, &existing_of(&network, &graph, &existing));
 
         // Each candidate's reached edges are exactly those the spec-exact coverage of a unit
         // standing at that node reaches whole.
         for &c in &candidates {
-            let Some((edge, fraction)) = (0..network.edges.len() as u32)
-                // On a two-way edge a unit at its end is at the node: it may leave either way.
-                .filter(|&e| graph.edge_direction[e as usize] == Some(patrolmap::network::Direction::Both))
-                .find_map(|e| {
-                    let ed = &network.edges[e as usize];
-                    if ed.from == c { Some((e, 0.0)) } else if ed.to == c { Some((e, 1.0)) } else { None }
-                }) else { continue };
-            let placement = Placement { unit: 0, mode_index: 0, edge, fraction, start_s: 0.0, dist_m: 0.0 };
+            let Some(placement) = at_node(&network, &graph, c, 0) else { continue };
             let labels = search_nearest_times(Engine::Dijkstra, &network, &[&graph], &[placement], budget_s);
             let intervals = reach::covered_intervals(&network, &graph, &reach::mode_reach(&[&graph], &labels), &[placement], budget_s, 1);
             let whole: Vec<u32> = (0..network.edges.len() as u32)
@@ -90,32 +190,144 @@ proptest! {
             prop_assert_eq!(mine, whole, "candidate {}", c);
         }
 
-        // The merged matrix counts what the raw reached edges count.
-        let raw = |nodes: &[u32]| -> std::collections::HashSet<u32> {
-            nodes.iter().flat_map(|&v| reached_edges(&network, &graph, v, budget_s)).collect()
-        };
-        let before = raw(&existing);
-        let length = |set: &std::collections::HashSet<u32>| -> f64 { set.iter().map(|&e| network.edges[e as usize].length_m).sum() };
-        prop_assert!((m.existing_m - length(&before)).abs() < 1e-6);
-        let all: Vec<usize> = (0..candidates.len()).collect();
-        let union: std::collections::HashSet<u32> = raw(&candidates).union(&before).copied().collect();
-        prop_assert!((m.covered(&all) + m.existing_m - length(&union)).abs() < 1e-6);
+        // What the existing units meet (k distinct units each reaching an edge whole, each
+        // from where it stands on its edge), and what all candidates meet with them.
+        prop_assert!((m.existing - whole_by_k(&network, &graph, &existing, units as usize, budget_s)).abs() < 1e-6,
+            "existing {} spec {}", m.existing, whole_by_k(&network, &graph, &existing, units as usize, budget_s));
+        let placeable: Vec<usize> = (0..candidates.len()).filter(|&c| at_node(&network, &graph, candidates[c], 0).is_some()).collect();
+        let mut everyone = existing.clone();
+        let mut seen_nodes = Vec::new();
+        let mut chosen = Vec::new();
+        for &c in &placeable {
+            if !seen_nodes.contains(&candidates[c]) {
+                seen_nodes.push(candidates[c]);
+                chosen.push(c);
+                everyone.push(at_node(&network, &graph, candidates[c], everyone.len() as u32).unwrap());
+            }
+        }
+        let spec = whole_by_k(&network, &graph, &everyone, units as usize, budget_s);
+        prop_assert!((m.value(&chosen) + m.existing - spec).abs() < 1e-6, "with candidates {} spec {}", m.value(&chosen) + m.existing, spec);
 
-        // Greedy keeps (1 - 1/e) of the optimum; swaps never lose; bounds are true bounds.
+        // The exact search finds the optimum and proves it; bounds are true bounds; greedy
+        // keeps (1 - 1/e) where coverage is submodular; swaps never lose.
         let optimum = brute_force(&m, k);
+        let exact = best_k(&m, k, Limits { relative_gap: 1e-9, ..Limits::default() });
+        prop_assert!(exact.selection.chosen.len() <= k);
+        prop_assert!((exact.selection.value - m.value(&exact.selection.chosen)).abs() < 1e-6);
+        prop_assert!((exact.selection.value - optimum).abs() <= 1e-6 * (1.0 + optimum), "exact {} optimum {}", exact.selection.value, optimum);
+        prop_assert!(exact.proven && exact.bound >= optimum - 1e-6);
+        prop_assert!((exact.selection.gains.iter().sum::<f64>() - exact.selection.value).abs() < 1e-6);
+        prop_assert!(lagrangian_bound(&m, k, 50) >= optimum - 1e-6);
         let greedy = lazy_greedy(&m, k);
-        prop_assert!(greedy.chosen.len() <= k);
-        prop_assert!((greedy.covered - m.covered(&greedy.chosen)).abs() < 1e-6);
-        prop_assert!(greedy.covered >= (1.0 - 1.0 / std::f64::consts::E) * optimum - 1e-6);
-        prop_assert!(greedy.upper_bound >= optimum - 1e-6, "bound {} optimum {}", greedy.upper_bound, optimum);
+        prop_assert!((greedy.value - m.value(&greedy.chosen)).abs() < 1e-6);
+        if units == 1 {
+            prop_assert!(greedy.value >= (1.0 - 1.0 / std::f64::consts::E) * optimum - 1e-6);
+            for start in [vec![], vec![0], vec![candidates.len() - 1]] {
+                prop_assert!(submodular_bound(&m, &start, k) >= optimum - 1e-6, "from {:?}", start);
+            }
+        }
         let swapped = swap_improve(&m, &greedy);
-        prop_assert!((swapped.covered - m.covered(&swapped.chosen)).abs() < 1e-6);
-        prop_assert!(swapped.covered >= greedy.covered - 1e-6);
-        prop_assert!(swapped.covered <= optimum + 1e-6);
-        prop_assert!(swapped.upper_bound >= optimum - 1e-6);
-        // The bound holds from any set, not only from a good one.
-        for start in [vec![], vec![0], vec![candidates.len() - 1]] {
-            prop_assert!(upper_bound(&m, &start, k) >= optimum - 1e-6, "from {:?}", start);
+        prop_assert!((swapped.value - m.value(&swapped.chosen)).abs() < 1e-6);
+        prop_assert!(swapped.value >= greedy.value - 1e-6 && swapped.value <= optimum + 1e-6);
+
+        // The fewest candidates meeting every item.
+        if let Some(minimum) = brute_force_fewest(&m) {
+            let cover = fewest(&m, Limits::default());
+            prop_assert_eq!(cover.selection.chosen.len(), minimum);
+            prop_assert!(cover.minimal && cover.lower_bound == minimum);
+            let all: f64 = m.weights.iter().sum();
+            prop_assert!(m.value(&cover.selection.chosen) >= all - 1e-9);
+        }
+    }
+
+    #[test]
+    fn point_demand_is_reached_as_the_spec_reaches_points(
+        one_way in proptest::collection::vec(0u8..4, 24),
+        speeds in proptest::collection::vec(15.0f64..60.0, 1..5),
+        candidates in proptest::collection::vec(0u32..16, 1..6),
+        points in proptest::collection::vec((0u32..24, 0.0f64..1.0, 0.5f64..3.0), 1..8),
+        budgets in (10.0f64..50.0, 50.0f64..120.0),
+    ) {
+        let network = grid(&one_way, &speeds);
+        let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
+        let demand: Vec<DemandPoint> = points.iter().map(|&(edge, fraction, weight)| DemandPoint { edge, fraction, weight }).collect();
+        let targets = [Target { budget_s: budgets.0, units: 1, weight: 2.0 }, Target { budget_s: budgets.1, units: 1, weight: 1.0 }];
+        let m = CoverageMatrix::build(&network, &graph, &Demand::Points(demand.clone()), &targets, &candidates, &[]);
+        prop_assert!((m.total - 3.0 * demand.iter().map(|p| p.weight).sum::<f64>()).abs() < 1e-9);
+        for (c, &node) in candidates.iter().enumerate() {
+            let Some(placement) = at_node(&network, &graph, node, 0) else { continue };
+            let labels = search(&network, &[&graph], &[placement], 1, budgets.1);
+            let modes = reach::mode_reach(&[&graph], &labels);
+            for (t, target) in targets.iter().enumerate() {
+                let mine: Vec<u32> = {
+                    let mut v: Vec<u32> = m.covers[c].iter()
+                        .flat_map(|&i| m.members[i as usize].iter().filter(|(_, tt)| *tt == t as u32).map(|&(e, _)| e))
+                        .collect();
+                    v.sort_unstable();
+                    v
+                };
+                let spec: Vec<u32> = demand.iter().enumerate()
+                    .filter(|(_, p)| graph.is_usable(p.edge as usize))
+                    .filter(|(_, p)| reach::arrivals_at(&network, &modes, &[placement], p.edge, p.fraction, 1)
+                        .first().is_some_and(|&(_, time)| time <= target.budget_s + 1e-9))
+                    .map(|(i, _)| i as u32)
+                    .collect();
+                prop_assert_eq!(mine, spec, "candidate {} target {}", node, t);
+            }
+        }
+        // Ranked answers: gains sum to the value, the first is the best alone.
+        let all: Vec<usize> = (0..candidates.len()).collect();
+        let r = ranked(&m, &all);
+        prop_assert!((r.gains.iter().sum::<f64>() - m.value(&all)).abs() < 1e-9);
+        let alone = all.iter().map(|&c| m.value(&[c])).fold(0.0, f64::max);
+        prop_assert!((r.gains[0] - alone).abs() < 1e-9);
+    }
+}
+
+/// A random matrix: `candidates` candidates each reaching a random subset of `items` items,
+/// random weights, items needing one or two units.
+fn random_matrix(seed: u64, candidates: usize, items: usize, two: bool) -> CoverageMatrix {
+    let mut x = seed | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let weights: Vec<f64> = (0..items)
+        .map(|_| 1.0 + (next() % 1000) as f64 / 10.0)
+        .collect();
+    let need: Vec<u32> = (0..items)
+        .map(|_| if two && next() % 3 == 0 { 2 } else { 1 })
+        .collect();
+    let covers: Vec<Vec<u32>> = (0..candidates)
+        .map(|_| (0..items as u32).filter(|_| next() % 4 == 0).collect())
+        .collect();
+    CoverageMatrix {
+        target: vec![0; items],
+        weights,
+        need,
+        covers,
+        ..CoverageMatrix::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, rng_seed: proptest::test_runner::RngSeed::Fixed(62), ..ProptestConfig::default() })]
+
+    /// Larger random instances, where the quick answers are often not optimal, so the branch
+    /// and bound and its fixing decide the answer.
+    #[test]
+    fn branch_and_bound_finds_the_optimum_of_random_instances(seed in any::<u64>(), k in 2usize..6, two in any::<bool>()) {
+        let m = random_matrix(seed, 13, 40, two);
+        let optimum = brute_force(&m, k);
+        let exact = best_k(&m, k, Limits { relative_gap: 1e-9, ..Limits::default() });
+        prop_assert!((exact.selection.value - optimum).abs() <= 1e-9 * (1.0 + optimum), "exact {} optimum {}", exact.selection.value, optimum);
+        prop_assert!(exact.proven && exact.bound >= optimum - 1e-9);
+        if let Some(minimum) = brute_force_fewest(&m) {
+            let cover = fewest(&m, Limits::default());
+            prop_assert_eq!(cover.selection.chosen.len(), minimum);
+            prop_assert!(cover.minimal);
         }
     }
 }
