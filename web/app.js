@@ -1,9 +1,11 @@
 // The command map: roads coloured by response time from the server's vector tiles, the
 // police layers, a stats panel, and what-if editing (add, drag, delete units, change their
 // mode or class, close roads) that the server re-evaluates on every change; patrol routes
-// planned, replayed over the shift with its coverage, and rerouted by dragging.
+// planned, replayed over the shift with its coverage, and rerouted by dragging; posts
+// suggested and events planned (web/placement.js).
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, translatePage, setLanguage, language } from '/i18n.js';
+import { wirePlacement } from '/placement.js';
 
 const TIER_COLOURS = ['#2ecc71', '#f1c40f', '#ff8c1a'];
 const BEYOND_COLOUR = '#b3261e';
@@ -567,6 +569,7 @@ function wire(map) {
     // A click on a unit selects it (its own handler), whatever the tool.
     if (ev.originalEvent.target.closest?.('.maplibregl-marker')) return;
     if (state.mode === 'reroute') return; // its own press-drag-release handlers
+    if (state.isDrawingVenue?.()) return; // the event panel's venue outline takes the clicks
     if (state.mode === 'add') addUnit(map, ev.lngLat);
     else if (state.mode === 'close') toggleClosure(map, ev.lngLat);
     else {
@@ -672,6 +675,7 @@ async function main() {
   wire(map);
   map.on('load', async () => {
     refreshLayers(map);
+    wirePlacement({ map, state, api, status, edit: (change) => edit(map, change) });
     translateAll(map);
     status('');
   });

@@ -15,7 +15,7 @@ use super::write_json;
 use crate::coverage::closures::closed_edges;
 use crate::coverage::ResponseStandard;
 use crate::network::{ProfileGraph, RoadNetwork, SnapIndex};
-use crate::optimize::cover::fewest;
+use crate::optimize::answer::{answer, Ask};
 use crate::optimize::event::{plan_event, EventRequest};
 use crate::optimize::exact::Limits;
 use crate::optimize::problem::{parse_targets, prepare, Candidates, DemandKind, Question};
@@ -244,114 +244,75 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
     for s in &prepared.skipped {
         eprintln!("warning: left out: {s}");
     }
-    let m = &prepared.matrix;
     let limits = Limits {
         time: Duration::from_secs_f64(place.time_limit),
         ..Limits::default()
     };
-    let start = Instant::now();
+    let ask = match args.cover {
+        Some(_) => Ask::Cover,
+        None => Ask::Add(add),
+    };
+    let a = answer(&l.network, &prepared, &targets, ask, limits);
+    let demand = serde_json::to_value(question.demand)?;
+    if ask == Ask::Cover {
+        println!(
+            "{} posts meet all of the {} that can be met ({}; the {} units alone meet {:.2}%); matrix {:.2} s, search {:.2} s",
+            a.added.len(),
+            demand.as_str().unwrap_or(""),
+            if a.proven {
+                "proven the fewest".to_string()
+            } else {
+                format!("no fewer than {} can", a.lower_bound)
+            },
+            a.existing_units,
+            100.0 * a.share_before,
+            matrix_s,
+            a.search_ms / 1e3
+        );
+        for u in &a.cannot_be_met {
+            println!("  cannot be met: {}: {}", u.element, u.why);
+        }
+    } else {
+        println!(
+            "{} posts added of {} candidates: {:.2}% of the demand met (the {} units alone: {:.2}%); no {} posts can do better than {:.2}% ({}, gap {:.3}%); matrix {:.2} s, search {:.2} s ({} nodes)",
+            a.added.len(),
+            a.candidates,
+            100.0 * a.share,
+            a.existing_units,
+            100.0 * a.share_before,
+            add,
+            100.0 * a.upper_bound_share,
+            if a.proven { "proven optimal" } else { "time limit reached" },
+            100.0 * a.gap,
+            matrix_s,
+            a.search_ms / 1e3,
+            a.nodes
+        );
+    }
     let unit = if question.demand == DemandKind::Roads {
-        "m"
+        " m"
     } else {
         ""
     };
-    let mut report = json!({
-        "targets": targets, "candidates": prepared.candidate_nodes.len(),
-        "existing_units": prepared.existing_units, "demand_items": m.weights.len(),
-        "share_before": m.share(0.0),
-    });
-    let (selection, summary) = if let Some(demand) = args.cover {
-        let cover = fewest(m, limits);
-        let solve_s = start.elapsed().as_secs_f64();
+    for p in &a.added {
         println!(
-            "{} posts meet all of the {} that can be met ({}; the {} units alone meet {:.2}%); matrix {:.2} s, search {:.2} s",
-            cover.selection.chosen.len(),
-            serde_json::to_value(demand)?.as_str().unwrap_or(""),
-            if cover.minimal {
-                "proven the fewest".to_string()
-            } else {
-                format!("no fewer than {} can", cover.lower_bound)
-            },
-            prepared.existing_units,
-            100.0 * m.share(0.0),
-            matrix_s,
-            solve_s
+            "  {:>3}. node {} at [{:.6}, {:.6}]: adds {:.0}{unit}",
+            p.rank, p.node, p.position[0], p.position[1], p.gain
         );
-        let unmet: Vec<serde_json::Value> = m
-            .shortfalls
-            .iter()
-            .map(|s| {
-                let what = prepared.points.get(s.element as usize).map_or_else(
-                    || format!("edge {}", s.element),
-                    |p| format!("{} {}", p.kind, p.id),
-                );
-                let t = targets[s.target as usize];
-                let why = if s.candidates == 0 {
-                    format!("no candidate place reaches it within {} s", t.budget_s)
-                } else {
-                    format!(
-                        "needs {} more units within {} s, only {} candidate places reach it",
-                        s.need, t.budget_s, s.candidates
-                    )
-                };
-                println!("  cannot be met: {what}: {why}");
-                json!({"element": what, "target": s.target, "why": why})
-            })
-            .collect();
-        report["minimal"] = json!(cover.minimal);
-        report["lower_bound"] = json!(cover.lower_bound);
-        report["cannot_be_met"] = json!(unmet);
-        report["timings_ms"] = json!({"matrix": matrix_s * 1e3, "search": solve_s * 1e3});
-        (cover.selection, "adds")
-    } else {
-        let solution = crate::optimize::best_k(m, add, limits);
-        let solve_s = start.elapsed().as_secs_f64();
-        println!(
-            "{} posts added of {} candidates: {:.2}% of the demand met (the {} units alone: {:.2}%); no {} posts can do better than {:.2}% ({}, gap {:.3}%); matrix {:.2} s, search {:.2} s ({} nodes)",
-            solution.selection.chosen.len(),
-            prepared.candidate_nodes.len(),
-            100.0 * m.share(solution.selection.value),
-            prepared.existing_units,
-            100.0 * m.share(0.0),
-            add,
-            100.0 * m.share(solution.bound),
-            if solution.proven { "proven optimal" } else { "time limit reached" },
-            100.0 * solution.gap(),
-            matrix_s,
-            solve_s,
-            solution.nodes
-        );
-        report["share"] = json!(m.share(solution.selection.value));
-        report["upper_bound_share"] = json!(m.share(solution.bound));
-        report["proven"] = json!(solution.proven);
-        report["gap"] = json!(solution.gap());
-        report["nodes"] = json!(solution.nodes);
-        report["timings_ms"] = json!({"matrix": matrix_s * 1e3, "search": solve_s * 1e3});
-        (solution.selection, "adds")
-    };
-    let posts: Vec<serde_json::Value> = selection
-        .chosen
-        .iter()
-        .zip(&selection.gains)
-        .enumerate()
-        .map(|(rank, (&c, &gain))| {
-            let node = prepared.candidate_nodes[c];
-            let p = l.network.nodes[node as usize];
-            println!(
-                "  {:>3}. node {node} at [{:.6}, {:.6}]: {summary} {:.0}{unit}",
-                rank + 1,
-                p[0],
-                p[1],
-                gain
-            );
-            json!({"rank": rank + 1, "node": node, "position": p, "gain": gain})
-        })
-        .collect();
-    report["added"] = json!(posts);
+    }
+    let mut report = serde_json::to_value(&a)?;
+    report["targets"] = json!(targets);
+    report["demand"] = demand;
+    report["timings_ms"] = json!({"matrix": matrix_s * 1e3, "search": a.search_ms});
     if let Some(path) = &place.json {
         write_json(path, &report)?;
     }
     if let Some(path) = &place.geojson {
+        let posts: Vec<_> = a
+            .added
+            .iter()
+            .map(|p| serde_json::to_value(p).unwrap_or_default())
+            .collect();
         write_json(path, &posts_geojson(&posts))?;
     }
     Ok(())

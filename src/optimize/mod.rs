@@ -7,6 +7,7 @@
 //! (targets needing one unit), reinforcement (targets needing k distinct units, the existing
 //! ones counted), fewest posts (all items must be met).
 
+pub mod answer;
 pub mod cover;
 pub mod event;
 pub mod exact;

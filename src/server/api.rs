@@ -45,6 +45,8 @@ Every error is a JSON body {\"error\", \"field\"}. Map data © OpenStreetMap con
         scenario_export,
         super::patrol_api::patrol_plan,
         super::patrol_api::patrol_edit,
+        super::optimize_api::optimize,
+        super::optimize_api::event_plan,
         tile,
         openapi
     ),

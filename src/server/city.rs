@@ -110,6 +110,22 @@ impl City {
         evaluation
     }
 
+    /// Runs `f` on the car graph and its snap index with `scenario`'s closures left out (the
+    /// prepared ones when it closes nothing): where posts can stand and reach.
+    pub fn with_car_roads<T>(
+        &self,
+        scenario: &Scenario,
+        f: impl FnOnce(&ProfileGraph, &SnapIndex) -> T,
+    ) -> T {
+        let closed = closures::closed_edges(&self.network, &scenario.closures);
+        if closed.contains(&true) {
+            let detour = self.detour(&closed);
+            f(&detour.graphs[0], &detour.indexes[0])
+        } else {
+            f(&self.graphs[0], &self.indexes[0])
+        }
+    }
+
     /// The graphs without the `closed` edges: the last ones made when the same roads are
     /// closed (a planner drags units around a closure), else made anew.
     fn detour(&self, closed: &[bool]) -> Arc<Detour> {

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod city;
 pub mod error;
+pub mod optimize_api;
 pub mod patrol_api;
 
 use std::collections::{HashMap, VecDeque};
@@ -197,6 +198,8 @@ pub fn router(state: AppState, web: &WebFiles) -> Router {
         .route("/scenario/export", post(api::scenario_export))
         .route("/patrol/plan", post(patrol_api::patrol_plan))
         .route("/patrol/edit", post(patrol_api::patrol_edit))
+        .route("/optimize", post(optimize_api::optimize))
+        .route("/event/plan", post(optimize_api::event_plan))
         .route("/tiles/{z}/{x}/{y}", get(api::tile))
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found)

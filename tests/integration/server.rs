@@ -600,6 +600,8 @@ fn the_openapi_document_matches_the_routes() {
         "/api/scenario/export",
         "/api/patrol/plan",
         "/api/patrol/edit",
+        "/api/optimize",
+        "/api/event/plan",
         "/api/tiles/{z}/{x}/{y}.mvt",
         "/api/openapi.json",
     ];
@@ -982,5 +984,129 @@ fn patrol_routes_are_edited_by_dragging_over_http() {
         ),
         400,
         Some("coverage_every_s"),
+    );
+}
+
+/// The demo scenario with a stadium (its own standard), a gate and a no-go pitch.
+fn event_scenario() -> Value {
+    let mut scenario = demo_scenario();
+    let (x, y) = (-54.586, -20.459);
+    let square = |d: f64| {
+        json!([[
+            [x - d, y - d],
+            [x + d, y - d],
+            [x + d, y + d],
+            [x - d, y + d],
+            [x - d, y - d]
+        ]])
+    };
+    let features = scenario["features"].as_array_mut().unwrap();
+    features.push(json!({"type": "Feature", "properties": {"kind": "event_area", "id": "stadium", "standard": "60:1,180:2"},
+        "geometry": {"type": "Polygon", "coordinates": square(0.003)}}));
+    features.push(
+        json!({"type": "Feature", "properties": {"kind": "key_site", "id": "gate-a"},
+        "geometry": {"type": "Point", "coordinates": [x + 0.001, y + 0.001]}}),
+    );
+    features.push(
+        json!({"type": "Feature", "properties": {"kind": "no_go", "id": "pitch"},
+        "geometry": {"type": "Polygon", "coordinates": square(0.001)}}),
+    );
+    scenario
+}
+
+#[test]
+fn posts_are_suggested_and_events_planned_over_http() {
+    let scenario = demo_scenario().to_string();
+    // The most road within 120 s by 3 more posts: ranked, bounded, better than before.
+    let reply = post("/api/optimize?add=3&budget_s=120&time_limit_s=2", &scenario);
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let a = reply.json();
+    let added = a["added"].as_array().unwrap();
+    assert_eq!(added.len(), 3);
+    let gains: Vec<f64> = added.iter().map(|p| p["gain"].as_f64().unwrap()).collect();
+    assert!(gains.iter().all(|&g| g > 0.0));
+    let (before, after, bound) = (
+        a["share_before"].as_f64().unwrap(),
+        a["share"].as_f64().unwrap(),
+        a["upper_bound_share"].as_f64().unwrap(),
+    );
+    assert!(
+        before < after && after <= bound + 1e-12 && bound <= 1.0,
+        "{a}"
+    );
+    // The fewest posts for every checkpoint within 60 s.
+    let reply = post(
+        "/api/optimize?cover=checkpoints&budget_s=60&time_limit_s=2",
+        &scenario,
+    );
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let c = reply.json();
+    assert!(c["lower_bound"].as_u64().unwrap() as usize <= c["added"].as_array().unwrap().len());
+    // An event plan: every tier at least as met after as before.
+    let reply = post(
+        "/api/event/plan?time_limit_s=2",
+        &event_scenario().to_string(),
+    );
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let plan = reply.json();
+    assert_eq!(plan["standard"], "60:1,180:2");
+    assert!(!plan["posts"].as_array().unwrap().is_empty());
+    for t in plan["compliance"].as_array().unwrap() {
+        assert!(
+            t["road_met_after_m"].as_f64().unwrap() >= t["road_met_before_m"].as_f64().unwrap(),
+            "{t}"
+        );
+    }
+    // Bad input: 400s naming the field.
+    assert_error(&post("/api/optimize?add=0", &scenario), 400, Some("add"));
+    assert_error(
+        &post("/api/optimize?cover=trees", &scenario),
+        400,
+        Some("cover"),
+    );
+    assert_error(
+        &post("/api/optimize?targets=60:9", &scenario),
+        400,
+        Some("targets"),
+    );
+    assert_error(
+        &post("/api/optimize?candidates=grid:1", &scenario),
+        400,
+        Some("candidates"),
+    );
+    assert_error(
+        &post("/api/optimize?candidates=scenario", &scenario),
+        400,
+        Some("body"),
+    );
+    assert_error(&post("/api/optimize", "{}"), 400, Some("body"));
+    assert_error(&post("/api/event/plan", &scenario), 400, Some("body"));
+    assert_error(
+        &post("/api/event/plan?area=arena", &event_scenario().to_string()),
+        400,
+        Some("area"),
+    );
+    assert_error(
+        &post(
+            "/api/event/plan?standard=fast",
+            &event_scenario().to_string(),
+        ),
+        400,
+        Some("standard"),
     );
 }

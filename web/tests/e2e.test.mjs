@@ -327,3 +327,86 @@ test('a laptop screen shows the whole panel and map', async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('suggested posts show their gains, and one accepted becomes a post that raises the coverage', async () => {
+  const { page, errors, context } = await openMap();
+  const share180 = () => window.patrolmap.state.summary.coverage.find((c) => c.budget_s === 180).share;
+  const before = await page.evaluate(share180);
+  const units = await page.locator('.unit-marker').count();
+  await page.locator('#suggest-count').fill('3');
+  await page.locator('#suggest').click();
+  await page.locator('#suggestions li').nth(2).waitFor({ timeout: 60000 });
+  assert.equal(await page.locator('.suggestion-marker').count(), 3);
+  const answer = await page.evaluate(() => window.patrolmap.state.placement.answer);
+  assert.ok(answer.share > answer.share_before && answer.share <= answer.upper_bound_share + 1e-12, JSON.stringify(answer));
+  // Each suggestion says what it adds, in metres.
+  const first = await page.locator('#suggestions li').first().innerText();
+  assert.match(first, new RegExp(Math.round(answer.added[0].gain).toLocaleString()));
+  // Reject the last, accept the first: one more post on the map, the coverage rises.
+  await page.locator('#suggestions li').last().locator('button.reject').click();
+  assert.equal(await page.locator('#suggestions li').count(), 2);
+  await page.locator('#suggestions li').first().locator('button.accept').click();
+  await page.waitForFunction((n) => document.querySelectorAll('.unit-marker').length === n + 1, units);
+  assert.equal(await page.locator('.suggestion-marker').count(), 1);
+  await page.waitForFunction((b) => !window.patrolmap.state.inFlight && window.patrolmap.state.summary.coverage.find((c) => c.budget_s === 180).share > b, before, { timeout: 30000 });
+  const posts = await page.evaluate(() => window.patrolmap.state.scenario.features.filter((f) => f.properties.kind === 'post' && f.properties.id.startsWith('suggested-')).length);
+  assert.equal(posts, 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('an event venue drawn on the map gets a security plan, and the plan prints', async () => {
+  const { page, errors, context } = await openMap();
+  // Zoom to the middle of the city, then draw a square venue with four clicks.
+  await page.evaluate(() => window.patrolmap.map.jumpTo({ center: [-54.586, -20.459], zoom: 15 }));
+  await idle(page);
+  await page.locator('#event-name').fill('体育场');
+  await page.locator('#event-standard').fill('60:1,180:2');
+  await page.locator('#venue-draw').click();
+  const box = await page.locator('#map').boundingBox();
+  const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
+  for (const [dx, dy] of [[-120, -120], [120, -120], [120, 120], [-120, 120]]) {
+    await page.mouse.click(cx + dx, cy + dy);
+    await page.waitForTimeout(400); // not a double click
+  }
+  await page.locator('#venue-finish').click();
+  const venue = await page.evaluate(() => window.patrolmap.state.scenario.features.find((f) => f.properties.kind === 'event_area'));
+  assert.equal(venue.geometry.coordinates[0].length, 5);
+  await page.locator('#event-plan').click();
+  await page.locator('#compliance tr').nth(2).waitFor({ timeout: 60000 });
+  const plan = await page.evaluate(() => window.patrolmap.state.placement.plan);
+  assert.equal(plan.standard, '60:1,180:2');
+  assert.ok(plan.posts.length >= 1);
+  assert.equal(await page.locator('.event-marker').count(), plan.posts.length);
+  for (const c of plan.compliance) assert.ok(c.road_met_after_m >= c.road_met_before_m - 1e-6, JSON.stringify(c));
+  // The printable page: the map, the post list and the compliance table; it prints to PDF.
+  const [print] = await Promise.all([context.waitForEvent('page'), page.locator('#event-print').click()]);
+  assert.match(print.url(), /\/print\.html$/);
+  assert.deepEqual(errors, []);
+  // Headless chromium draws WebGL in one page of the context only: the command map steps
+  // aside and the plan is opened again (it comes from localStorage, as on a reload).
+  await page.close();
+  const printErrors = [];
+  print.on('pageerror', (e) => printErrors.push(e.message));
+  await print.reload();
+  await print.waitForFunction(() => window.patrolmapPrint?.map?.loaded(), null, { timeout: 60000 });
+  await print.evaluate(() => new Promise((resolve) => {
+    const map = window.patrolmapPrint.map;
+    map.once('idle', resolve);
+    map.triggerRepaint();
+  }));
+  // The map is drawn: dark road lines on the white page.
+  const png = PNG.sync.read(await print.locator('#print-map canvas').screenshot());
+  let drawn = 0;
+  for (let i = 0; i < png.data.length; i += 4) if (png.data[i] < 200 && png.data[i + 1] < 200) drawn += 1;
+  assert.ok(drawn > 1000, `${drawn} drawn pixels`);
+  assert.equal(await print.locator('#print-posts tr').count(), plan.posts.length + 1);
+  assert.equal(await print.locator('#print-compliance tr').count(), plan.compliance.length + 1);
+  assert.match(await print.locator('#print-facts').innerText(), /体育场/);
+  assert.equal(await print.locator('.print-marker').count(), plan.posts.length);
+  const pdf = await print.pdf({ format: 'A4', printBackground: true });
+  assert.equal(pdf.subarray(0, 4).toString(), '%PDF');
+  assert.ok(pdf.length > 20000, `${pdf.length} bytes`);
+  assert.deepEqual(printErrors, []);
+  await context.close();
+});

@@ -1,0 +1,194 @@
+//! The placement endpoints: where the next posts go (the most demand met by K more, or the
+//! fewest meeting all of it) and event-security plans, for the scenario in the body, its
+//! closures honoured, its units kept, on the car roads.
+
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::api::{number, scenario_from_body, Params};
+use super::error::{ApiError, ErrorBody};
+use super::AppState;
+use crate::coverage::ResponseStandard;
+use crate::optimize::answer::{answer, Ask};
+use crate::optimize::event::{plan_event, EventRequest};
+use crate::optimize::exact::Limits;
+use crate::optimize::problem::{
+    parse_targets, prepare, Candidates, DemandKind, Question, QuestionError,
+};
+use crate::scenario::AreaKind;
+
+/// A text query parameter parsed by `parse`, or `default` when absent.
+fn parsed<T>(
+    q: &std::collections::HashMap<String, String>,
+    field: &str,
+    default: T,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<T, ApiError> {
+    match q.get(field) {
+        None => Ok(default),
+        Some(text) => parse(text).map_err(|e| ApiError::bad(field, format!("{field}: {e}"))),
+    }
+}
+
+fn question_error(e: QuestionError) -> ApiError {
+    ApiError::bad("body", e.to_string())
+}
+
+/// Where the next posts go, with each one's gain, the shares before and after, the bound.
+#[utoipa::path(post, path = "/api/optimize", tag = "optimize",
+    params(("add" = Option<u32>, Query, description = "How many posts to add for the most demand met (10 by default)"),
+        ("cover" = Option<String>, Query, description = "Instead, the fewest posts meeting all of: roads, checkpoints, key_sites, incidents or sites"),
+        ("demand" = Option<String>, Query, description = "What --add counts: roads (default), checkpoints, key_sites, incidents or sites"),
+        ("budget_s" = Option<f64>, Query, description = "Budget in seconds (180 by default)"),
+        ("units" = Option<u32>, Query, description = "Distinct units needed within it (1 by default; 2+: reinforcement)"),
+        ("targets" = Option<String>, Query, description = "Instead of budget_s/units, BUDGET_S:UNITS:WEIGHT,…"),
+        ("candidates" = Option<String>, Query, description = "nodes (default), scenario (its candidate points) or grid:SPACING_M"),
+        ("area" = Option<String>, Query, description = "Only demand inside this scenario area (id), candidates near it"),
+        ("time_limit_s" = Option<f64>, Query, description = "Seconds the exact search may take (3 by default, at most 60)")),
+    request_body(content = Object, description = "The scenario FeatureCollection", content_type = "application/json"),
+    responses((status = 200, description = "{added: [{rank, node, position, gain}], share_before, share, upper_bound_share, proven, gap, lower_bound, cannot_be_met, candidates, timings_ms}", body = Object),
+        (status = 400, description = "Bad parameter or scenario, no candidate, nothing to cover", body = ErrorBody),
+        (status = 503, description = "Server busy", body = ErrorBody)))]
+pub async fn optimize(
+    State(state): State<AppState>,
+    Query(q): Params,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let add = number(&q, "add", Some(10.0), 1.0..=200.0)? as usize;
+    let cover = parsed(&q, "cover", None, |t| t.parse::<DemandKind>().map(Some))?;
+    let demand = parsed(&q, "demand", DemandKind::Roads, str::parse)?;
+    let budget_s = number(&q, "budget_s", Some(180.0), 1.0..=3600.0)?;
+    let units = number(&q, "units", Some(1.0), 1.0..=8.0)?;
+    let targets = parsed(
+        &q,
+        "targets",
+        parse_targets(&format!("{budget_s}:{units}")).map_err(|e| ApiError::bad("units", e))?,
+        parse_targets,
+    )?;
+    let candidates = parsed(&q, "candidates", Candidates::Nodes, str::parse)?;
+    let time_s = number(&q, "time_limit_s", Some(3.0), 0.1..=60.0)?;
+    let scenario = scenario_from_body(&body?, false)?;
+    let area = match q.get("area") {
+        None => None,
+        Some(id) => Some(
+            scenario
+                .areas
+                .iter()
+                .find(|a| &a.id == id)
+                .ok_or_else(|| {
+                    ApiError::bad("area", format!("area: no area {id:?} in the scenario"))
+                })?
+                .ring
+                .clone(),
+        ),
+    };
+    let question = Question {
+        demand: cover.unwrap_or(demand),
+        targets: targets.clone(),
+        candidates,
+        area,
+        margin_m: 500.0,
+        max_snap_m: state.city.options.max_snap_m,
+    };
+    let city = state.city.clone();
+    state
+        .compute(move || {
+            city.with_car_roads(&scenario, |graph, index| {
+                let started = Instant::now();
+                let prepared = prepare(&city.network, graph, index, &scenario, &question)
+                    .map_err(question_error)?;
+                let matrix_ms = started.elapsed().as_secs_f64() * 1e3;
+                let ask = if cover.is_some() {
+                    Ask::Cover
+                } else {
+                    Ask::Add(add)
+                };
+                let limits = Limits {
+                    time: Duration::from_secs_f64(time_s),
+                    ..Limits::default()
+                };
+                let a = answer(&city.network, &prepared, &targets, ask, limits);
+                let mut out = serde_json::to_value(&a).unwrap_or_default();
+                out["targets"] = json!(targets);
+                out["timings_ms"] = json!({"matrix": matrix_ms, "search": a.search_ms});
+                Ok(Json(out))
+            })
+        })
+        .await?
+}
+
+/// An event-security plan for a venue of the scenario.
+#[utoipa::path(post, path = "/api/event/plan", tag = "optimize",
+    params(("area" = Option<String>, Query, description = "The event_area's id (the first when absent)"),
+        ("standard" = Option<String>, Query, description = "The event's standard BUDGET_S:UNITS,… (the area's own, else 60:1,180:2,300:3)"),
+        ("posts" = Option<u32>, Query, description = "Exactly this many temporary posts (default: the fewest meeting all that can be met)"),
+        ("margin_m" = Option<f64>, Query, description = "How far outside the venue posts may stand (300 m by default)"),
+        ("time_limit_s" = Option<f64>, Query, description = "Seconds the exact search may take (3 by default, at most 60)")),
+    request_body(content = Object, description = "The scenario FeatureCollection with an event_area Polygon", content_type = "application/json"),
+    responses((status = 200, description = "{area, name, window, standard, posts: [{rank, node, position, class, road_m, hot_spots}], compliance: per tier road and hot spots before and after, failing hot spots; minimal, lower_bound}", body = Object),
+        (status = 400, description = "Bad parameter or scenario, no event_area, bad standard", body = ErrorBody),
+        (status = 503, description = "Server busy", body = ErrorBody)))]
+pub async fn event_plan(
+    State(state): State<AppState>,
+    Query(q): Params,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let posts = match q.get("posts") {
+        None => None,
+        Some(_) => Some(number(&q, "posts", None, 1.0..=200.0)? as usize),
+    };
+    let margin_m = number(&q, "margin_m", Some(300.0), 0.0..=5000.0)?;
+    let time_s = number(&q, "time_limit_s", Some(3.0), 0.1..=60.0)?;
+    let standard = parsed(&q, "standard", None, |t| {
+        t.parse::<ResponseStandard>().map(Some)
+    })?;
+    let scenario = scenario_from_body(&body?, false)?;
+    let venue = scenario
+        .areas
+        .iter()
+        .filter(|a| a.kind == AreaKind::Event)
+        .find(|a| q.get("area").is_none_or(|id| &a.id == id))
+        .cloned()
+        .ok_or_else(|| match q.get("area") {
+            Some(id) => ApiError::bad(
+                "area",
+                format!("area: no event_area {id:?} in the scenario"),
+            ),
+            None => ApiError::bad("body", "the scenario has no event_area polygon"),
+        })?;
+    let standard = match (standard, &venue.standard) {
+        (Some(s), _) => s,
+        (None, Some(text)) => text.parse().map_err(|e| {
+            ApiError::bad(
+                "body",
+                format!(
+                    "event_area {} (feature {}): standard: {e}",
+                    venue.id, venue.feature
+                ),
+            )
+        })?,
+        (None, None) => ResponseStandard::default(),
+    };
+    let request = EventRequest {
+        standard,
+        posts,
+        margin_m,
+        candidates: Candidates::Nodes,
+        max_snap_m: state.city.options.max_snap_m,
+        time: Duration::from_secs_f64(time_s),
+    };
+    let city = state.city.clone();
+    state
+        .compute(move || {
+            city.with_car_roads(&scenario, |graph, index| {
+                let plan = plan_event(&city.network, graph, index, &scenario, &venue, &request)
+                    .map_err(question_error)?;
+                Ok(Json(serde_json::to_value(&plan).unwrap_or_default()))
+            })
+        })
+        .await?
+}

@@ -1,0 +1,78 @@
+// The printable event plan: the venue and its temporary posts on the map, the post list
+// (position, class, what each covers) and the compliance table, from the plan the command
+// map stored in localStorage. The browser prints it (to paper or PDF).
+import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
+import { t, translatePage } from '/i18n.js';
+import { escapeHtml, pctOf } from '/placement.js';
+
+const $ = (id) => document.getElementById(id);
+
+function main() {
+  translatePage();
+  const stored = JSON.parse(localStorage.getItem('patrolmap.print') ?? 'null');
+  if (!stored?.plan) {
+    $('print-facts').textContent = t('print_none');
+    return;
+  }
+  const { plan, venue, city, rev, printed } = stored;
+  document.title = `${t('print_title')} · ${plan.name ?? plan.area}`;
+  const facts = [
+    [t('event_name'), plan.name ?? plan.area],
+    [t('print_city'), city],
+    [t('print_window'), plan.window ? `${plan.window[0]} – ${plan.window[1]}` : '—'],
+    [t('event_standard'), plan.standard],
+    [t('event_posts', { n: plan.posts.length }), plan.minimal ? t('fewest') : ''],
+    [t('print_printed'), new Date(printed).toLocaleString()],
+  ];
+  $('print-facts').innerHTML = facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v ?? '')}</dd>`).join('');
+  $('print-posts').innerHTML = `<tr><th>#</th><th>${t('print_position')}</th><th>${t('print_class')}</th><th>${t('print_road')}</th><th>${t('hot_spots')}</th></tr>` +
+    plan.posts.map((p) => `<tr><td>${p.rank}</td><td>${p.position[0].toFixed(6)}, ${p.position[1].toFixed(6)}</td><td>${t('print_temporary')}</td>` +
+      `<td class="num">${Math.round(p.road_m).toLocaleString()}</td><td>${p.hot_spots.map(escapeHtml).join(', ') || '—'}</td></tr>`).join('');
+  $('print-compliance').innerHTML = `<tr><th>${t('tier')}</th><th>${t('venue_roads')}</th><th>${t('hot_spots')}</th><th>${t('still_failing')}</th></tr>` +
+    plan.compliance.map((c) => `<tr><td>${c.budget_s / 60}′ × ${c.units}</td>` +
+      `<td class="num">${pctOf(c.road_met_before_m, c.road_m)} → ${pctOf(c.road_met_after_m, c.road_m)}</td>` +
+      `<td class="num">${c.hot_spots_met_before}/${c.hot_spots} → ${c.hot_spots_met_after}/${c.hot_spots}</td>` +
+      `<td class="failing">${c.failing_hot_spots.map(escapeHtml).join(', ')}</td></tr>`).join('');
+  const ring = venue?.coordinates?.[0] ?? plan.posts.map((p) => p.position);
+  const lons = [...ring, ...plan.posts.map((p) => p.position)].map((p) => p[0]);
+  const lats = [...ring, ...plan.posts.map((p) => p.position)].map((p) => p[1]);
+  const bounds = [[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]];
+  const map = new maplibregl.Map({
+    container: 'print-map',
+    bounds,
+    fitBoundsOptions: { padding: 30 },
+    attributionControl: false,
+    interactive: false,
+    // Kept so that the printed page shows the drawn map.
+    canvasContextAttributes: { preserveDrawingBuffer: true },
+    style: {
+      version: 8,
+      sources: {
+        roads: { type: 'vector', tiles: [`${location.origin}/api/tiles/{z}/{x}/{y}.mvt?rev=${rev ?? 0}`], maxzoom: 16 },
+        venue: { type: 'geojson', data: venue ? { type: 'Feature', properties: {}, geometry: venue } : { type: 'FeatureCollection', features: [] } },
+      },
+      layers: [
+        { id: 'background', type: 'background', paint: { 'background-color': '#ffffff' } },
+        { id: 'roads', type: 'line', source: 'roads', 'source-layer': 'roads', paint: { 'line-color': '#666', 'line-width': 1.2 } },
+        { id: 'venue-fill', type: 'fill', source: 'venue', paint: { 'fill-color': '#ff9800', 'fill-opacity': 0.15 } },
+        { id: 'venue-line', type: 'line', source: 'venue', paint: { 'line-color': '#000', 'line-width': 2, 'line-dasharray': [3, 2] } },
+      ],
+    },
+  });
+  for (const p of plan.posts) {
+    const el = document.createElement('div');
+    el.className = 'print-marker';
+    el.textContent = String(p.rank);
+    new maplibregl.Marker({ element: el }).setLngLat(p.position).addTo(map);
+  }
+  // A window opened by the command map may still be laying out when the map starts: fit
+  // again once it has its size.
+  map.once('load', () => {
+    map.resize();
+    map.fitBounds(bounds, { padding: 30, animate: false });
+  });
+  window.patrolmapPrint = { map, plan }; // for the browser test
+  $('print-now').addEventListener('click', () => window.print());
+}
+
+main();
