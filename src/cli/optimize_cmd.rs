@@ -33,8 +33,8 @@ pub struct PlacementArgs {
     #[arg(long)]
     scenario: PathBuf,
     /// Where posts may stand: `nodes` (every road node), `scenario` (its `candidate`
-    /// points), `grid:SPACING_M` (a grid over the area or the whole map), or a GeoJSON file
-    /// of Points.
+    /// points), `grid:SPACING_M` (a grid over the area or the whole map), `random:COUNT:SEED`
+    /// (road nodes drawn at random), or a GeoJSON file of Points.
     #[arg(long, default_value = "nodes")]
     candidates: String,
     /// Farthest a unit, site or candidate may stand from a road, in metres.
@@ -85,6 +85,10 @@ pub struct OptimizeArgs {
     /// How far outside --area candidates may stand, in metres.
     #[arg(long, default_value_t = 500.0)]
     margin_m: f64,
+    /// Also write the coverage matrix here as JSON (weights, need, covers, K), for the peers
+    /// in `bench/optimize_peers.py`.
+    #[arg(long)]
+    instance: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -243,6 +247,14 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
     let matrix_s = start.elapsed().as_secs_f64();
     for s in &prepared.skipped {
         eprintln!("warning: left out: {s}");
+    }
+    if let Some(path) = &args.instance {
+        let m = &prepared.matrix;
+        write_json(
+            path,
+            &json!({"k": add, "weights": m.weights, "need": m.need, "covers": m.covers,
+                "existing": m.existing, "total": m.total, "targets": targets}),
+        )?;
     }
     let limits = Limits {
         time: Duration::from_secs_f64(place.time_limit),

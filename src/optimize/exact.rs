@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::greedy::{counts, swap_improve, Selection};
+use super::greedy::{counts, selection_of, swap_improve, Selection};
 use super::matrix::CoverageMatrix;
 
 /// When to stop searching.
@@ -415,25 +415,5 @@ pub fn solve(m: &CoverageMatrix, k: usize, start: &Selection, limits: Limits) ->
         selection: best,
         bound,
         nodes,
-    }
-}
-
-/// The selection of `chosen` with each one's share (what would be lost without it).
-fn selection_of(m: &CoverageMatrix, chosen: Vec<usize>) -> Selection {
-    let count = counts(m, &chosen);
-    let gains = chosen
-        .iter()
-        .map(|&c| {
-            m.covers[c]
-                .iter()
-                .filter(|&&i| count[i as usize] == m.need[i as usize])
-                .map(|&i| m.weights[i as usize])
-                .sum()
-        })
-        .collect();
-    Selection {
-        value: m.value(&chosen),
-        chosen,
-        gains,
     }
 }

@@ -86,6 +86,9 @@ pub fn submodular_bound(m: &CoverageMatrix, chosen: &[usize], k: usize) -> f64 {
 /// assert_eq!(s.value, 12.0);
 /// ```
 pub fn lazy_greedy(m: &CoverageMatrix, k: usize) -> Selection {
+    if !m.single_need() {
+        return completing_greedy(m, k);
+    }
     let mut count = vec![0u32; m.weights.len()];
     let score = |count: &[u32], c: usize| -> f64 {
         m.covers[c]
@@ -127,11 +130,112 @@ pub fn lazy_greedy(m: &CoverageMatrix, k: usize) -> Selection {
     }
 }
 
+/// Greedy for reinforcement: an item counts `weight / need` for each unit that brings it
+/// closer and its whole weight for the one that completes it, so posts gather where pairs
+/// complete. That score can rise as others are chosen (no lazy evaluation): every candidate
+/// is scored at every turn.
+fn completing_greedy(m: &CoverageMatrix, k: usize) -> Selection {
+    completing_greedy_from(m, &[], k)
+}
+
+/// [`completing_greedy`] from the candidates `start` already chosen.
+fn completing_greedy_from(m: &CoverageMatrix, start: &[usize], k: usize) -> Selection {
+    let mut count = counts(m, start);
+    let mut taken = vec![false; m.covers.len()];
+    for &c in start {
+        taken[c] = true;
+    }
+    let (mut chosen, mut gains) = (start.to_vec(), vec![0.0; start.len()]);
+    while chosen.len() < k {
+        let score = |c: usize| -> f64 {
+            m.covers[c]
+                .iter()
+                .map(|&i| {
+                    let (n, k) = (m.need[i as usize], count[i as usize]);
+                    let w = m.weights[i as usize];
+                    if k + 1 == n {
+                        w
+                    } else if k + 1 < n {
+                        w / n as f64
+                    } else {
+                        0.0
+                    }
+                })
+                .sum()
+        };
+        let best = (0..m.covers.len())
+            .filter(|&c| !taken[c])
+            .map(|c| (score(c), c))
+            .fold(None, |best: Option<(f64, usize)>, (s, c)| match best {
+                Some((b, _)) if b >= s => best,
+                _ => Some((s, c)),
+            });
+        let Some((s, c)) = best else { break };
+        if s <= 0.0 {
+            break;
+        }
+        let mut gain = 0.0;
+        for &i in &m.covers[c] {
+            count[i as usize] += 1;
+            if count[i as usize] == m.need[i as usize] {
+                gain += m.weights[i as usize];
+            }
+        }
+        taken[c] = true;
+        chosen.push(c);
+        gains.push(gain);
+    }
+    Selection {
+        value: m.value(&chosen),
+        chosen,
+        gains,
+    }
+}
+
+/// `selection` improved by perturbation (an iterated local search): `rounds` times, a few
+/// chosen candidates (an eighth, at least two) are dropped at random (seeded), the set is
+/// refilled greedily and improved by swaps, and kept when it is better (until `deadline`). For reinforcement,
+/// where single swaps stall: a post is only useful with a partner, so moving one at a time
+/// rarely helps.
+pub fn perturb_improve(
+    m: &CoverageMatrix,
+    selection: &Selection,
+    k: usize,
+    rounds: usize,
+    seed: u64,
+    deadline: Option<std::time::Instant>,
+) -> Selection {
+    let mut best = swap_improve(m, selection);
+    let mut x = seed.max(1);
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..rounds {
+        if deadline.is_some_and(|d| std::time::Instant::now() > d) {
+            break;
+        }
+        let mut kept = best.chosen.clone();
+        let drop = (kept.len() / 8).max(2).min(kept.len());
+        for _ in 0..drop {
+            let at = (next() % kept.len() as u64) as usize;
+            kept.swap_remove(at);
+        }
+        let refilled = completing_greedy_from(m, &kept, k);
+        let candidate = swap_improve(m, &refilled);
+        if candidate.value > best.value + 1e-9 * best.value.abs() {
+            best = candidate;
+        }
+    }
+    best
+}
+
 /// `selection` improved by 1-swaps (first improvement) until none helps.
 pub fn swap_improve(m: &CoverageMatrix, selection: &Selection) -> Selection {
     let mut chosen = selection.chosen.clone();
     let mut count = counts(m, &chosen);
-    let mut value = m.value(&chosen);
     let mut leaving = vec![false; m.weights.len()];
     loop {
         let mut improved = false;
@@ -160,14 +264,14 @@ pub fn swap_improve(m: &CoverageMatrix, selection: &Selection) -> Selection {
                     .map(|&i| m.weights[i as usize])
                     .sum();
                 if gain > loss + 1e-9 * (1.0 + loss) {
-                    swap = Some((cand, gain));
+                    swap = Some(cand);
                     break;
                 }
             }
             for &i in &m.covers[out] {
                 leaving[i as usize] = false;
             }
-            if let Some((cand, gain)) = swap {
+            if let Some(cand) = swap {
                 for &i in &m.covers[out] {
                     count[i as usize] -= 1;
                 }
@@ -175,7 +279,6 @@ pub fn swap_improve(m: &CoverageMatrix, selection: &Selection) -> Selection {
                     count[i as usize] += 1;
                 }
                 chosen[slot] = cand;
-                value += gain - loss;
                 improved = true;
                 break 'search;
             }
@@ -184,7 +287,12 @@ pub fn swap_improve(m: &CoverageMatrix, selection: &Selection) -> Selection {
             break;
         }
     }
-    // Each chosen one's share: what would be lost without it.
+    selection_of(m, chosen)
+}
+
+/// The selection of `chosen` with each one's share: what would be lost without it.
+pub(crate) fn selection_of(m: &CoverageMatrix, chosen: Vec<usize>) -> Selection {
+    let count = counts(m, &chosen);
     let gains = chosen
         .iter()
         .map(|&c| {
@@ -196,8 +304,8 @@ pub fn swap_improve(m: &CoverageMatrix, selection: &Selection) -> Selection {
         })
         .collect();
     Selection {
+        value: m.value(&chosen),
         chosen,
         gains,
-        value,
     }
 }

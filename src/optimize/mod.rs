@@ -19,6 +19,9 @@ use exact::{solve, Limits, Solution};
 use greedy::{counts, lazy_greedy, swap_improve, Selection};
 use matrix::CoverageMatrix;
 
+/// Perturbation rounds for reinforcement before the exact search.
+pub const PERTURB_ROUNDS: usize = 60;
+
 /// The best `k` candidates to add (maximal coverage, or reinforcement when items need more
 /// than one unit): greedy with swaps, then branch and bound to the optimum or to
 /// `limits.time`, the answer ranked by [`ranked`].
@@ -32,7 +35,12 @@ use matrix::CoverageMatrix;
 /// assert!(s.proven && s.bound >= 12.0);
 /// ```
 pub fn best_k(m: &CoverageMatrix, k: usize, limits: Limits) -> Solution {
-    let start = swap_improve(m, &lazy_greedy(m, k));
+    let mut start = swap_improve(m, &lazy_greedy(m, k));
+    if !m.single_need() {
+        // A third of the time at most, the rest for the exact search.
+        let deadline = std::time::Instant::now() + limits.time / 3;
+        start = greedy::perturb_improve(m, &start, k, PERTURB_ROUNDS, 1, Some(deadline));
+    }
     let mut solution = solve(m, k, &start, limits);
     solution.selection = ranked(m, &solution.selection.chosen);
     solution

@@ -58,12 +58,32 @@ pub enum Candidates {
     Grid(f64),
     /// These points.
     Points(Vec<[f64; 2]>),
+    /// This many road nodes drawn at random with this seed (reproducible instances).
+    Random {
+        /// How many.
+        count: usize,
+        /// The seed.
+        seed: u64,
+    },
 }
 
 impl std::str::FromStr for Candidates {
     type Err = String;
-    /// `nodes`, `scenario` or `grid:SPACING_M` (files are read by the caller).
+    /// `nodes`, `scenario`, `grid:SPACING_M` or `random:COUNT:SEED` (files are read by the
+    /// caller).
     fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(rest) = s.strip_prefix("random:") {
+            let mut parts = rest.split(':').map(str::parse::<u64>);
+            return match (parts.next(), parts.next(), parts.next()) {
+                (Some(Ok(count)), Some(Ok(seed)), None) if count > 0 => Ok(Candidates::Random {
+                    count: count as usize,
+                    seed,
+                }),
+                _ => Err(format!(
+                    "{s:?}: expected random:COUNT:SEED with whole numbers"
+                )),
+            };
+        }
         match s {
             "nodes" => Ok(Candidates::Nodes),
             "scenario" => Ok(Candidates::Scenario),
@@ -173,6 +193,35 @@ fn edge_middle(network: &RoadNetwork, e: usize) -> [f64; 2] {
     g[g.len() / 2]
 }
 
+/// `count` distinct nodes of `nodes` drawn with `seed` (xorshift64), all of them when there
+/// are no more.
+///
+/// ```
+/// use patrolmap::optimize::problem::draw_nodes;
+/// let a = draw_nodes(&(0..100).collect::<Vec<u32>>(), 10, 7);
+/// assert_eq!(a, draw_nodes(&(0..100).collect::<Vec<u32>>(), 10, 7));
+/// assert_eq!(a.len(), 10);
+/// assert_eq!(draw_nodes(&[1, 2], 5, 7).len(), 2);
+/// ```
+pub fn draw_nodes(nodes: &[u32], count: usize, seed: u64) -> Vec<u32> {
+    if count >= nodes.len() {
+        return nodes.to_vec();
+    }
+    let mut x = seed.max(1);
+    let mut taken = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(count);
+    while out.len() < count {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let v = nodes[(x % nodes.len() as u64) as usize];
+        if taken.insert(v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
 /// Puts the question together on `graph` (closures already left out by the caller).
 pub fn prepare(
     network: &RoadNetwork,
@@ -197,6 +246,9 @@ pub fn prepare(
                     .is_none_or(|a| near_area(a, network.nodes[v as usize], question.margin_m))
             })
             .collect(),
+        Candidates::Random { count, seed } => {
+            draw_nodes(&road_nodes(network, graph), *count, *seed)
+        }
         Candidates::Scenario => scenario
             .candidates
             .iter()
