@@ -7,7 +7,8 @@ patrolmap is run first (`optimize ... --instance FILE --json FILE`); the instanc
 candidates reach each) is then given to the peers:
 
 - HiGHS: maximise sum w_i y_i, need_i y_i <= sum_{j reaching i} x_j, sum x_j <= K, x binary,
-  y in [0, 1], with a time limit and HiGHS's default relative gap (1e-4);
+  y in [0, 1] (binary where need_i > 1), with a time limit and HiGHS's default relative gap
+  (1e-4);
 - spopt: `MCLP.from_cost_matrix` on a random sample of the demand items (it cannot take
   them all, as the issue found), solved with CBC; its choice is then measured on the whole
   demand. Plain coverage only (items needing one unit).
@@ -36,9 +37,10 @@ def run_patrolmap(args, workdir):
     instance = os.path.join(workdir, "instance.json")
     report = os.path.join(workdir, "report.json")
     cmd = [args.patrolmap, "optimize", "--roads", args.roads, "--scenario", args.scenario,
-           "--candidates", args.candidates, "--add", str(args.add), "--budget", str(args.budget),
+           "--candidates", args.candidates, "--budget", str(args.budget),
            "--units", str(args.units), "--time-limit", str(args.patrolmap_seconds),
            "--instance", instance, "--json", report]
+    cmd += ["--cover", args.cover] if args.cover else ["--add", str(args.add)]
     started = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - started
@@ -96,7 +98,10 @@ def highs(inst, seconds):
     lp.a_matrix_.index_ = np.asarray(index, dtype=np.int32)
     lp.a_matrix_.value_ = np.asarray(values)
     lp.sense_ = highspy.ObjSense.kMaximize
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n + [highspy.HighsVarType.kContinuous] * m
+    # y may be continuous where one unit is needed (x integral makes it so at the optimum);
+    # where two are, a fractional y would count half an item met by one unit.
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n + [
+        highspy.HighsVarType.kContinuous if need[i] == 1 else highspy.HighsVarType.kInteger for i in range(m)]
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(seconds))
@@ -110,6 +115,39 @@ def highs(inst, seconds):
     chosen = [j for j in range(n) if sol[j] > 0.5]
     return {"value": value(inst, chosen), "bound": info.mip_dual_bound, "status": h.modelStatusToString(h.getModelStatus()),
             "gap": info.mip_gap, "build_s": build_s, "solve_s": solve_s}
+
+
+def highs_cover(inst, seconds):
+    """The fewest candidates meeting every item: min sum x_j, sum_{j reaching i} x_j >= need_i."""
+    import highspy
+
+    need = np.asarray(inst["need"], dtype=float)
+    covers = inst["covers"]
+    n, m = len(covers), len(need)
+    started = time.perf_counter()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, m
+    lp.col_cost_ = np.ones(n)
+    lp.col_lower_, lp.col_upper_ = np.zeros(n), np.ones(n)
+    lp.row_lower_, lp.row_upper_ = need, np.full(m, highspy.kHighsInf)
+    starts, index = [0], []
+    for items in covers:
+        index.extend(items)
+        starts.append(len(index))
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.asarray(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.asarray(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.ones(len(index))
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(seconds))
+    h.passModel(lp)
+    h.run()
+    solve_s = time.perf_counter() - started
+    info = h.getInfo()
+    return {"posts": round(info.objective_function_value), "bound": info.mip_dual_bound,
+            "status": h.modelStatusToString(h.getModelStatus()), "solve_s": solve_s}
 
 
 def spopt(inst, sample, seconds, seed=1):
@@ -148,10 +186,17 @@ def main():
     p.add_argument("--patrolmap-seconds", type=float, default=10, help="time limit of patrolmap's search")
     p.add_argument("--spopt-sample", type=int, default=5000)
     p.add_argument("--no-spopt", action="store_true")
+    p.add_argument("--cover", help="instead: the fewest posts meeting all of this demand (checkpoints, ...)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         inst, rep, wall = run_patrolmap(args, workdir)
     pm_s = (rep["timings_ms"]["matrix"] + rep["timings_ms"]["search"]) / 1e3
+    if args.cover:
+        h = highs_cover(inst, args.seconds)
+        print(f"fewest posts for all {args.cover} ({len(inst['weights'])} items, {len(rep['cannot_be_met'])} out of reach): "
+              f"patrolmap {len(rep['added'])} (proven {rep['proven']}, lower bound {rep['lower_bound']}) in {pm_s:.3f} s; "
+              f"HiGHS {h['posts']} ({h['status']}, bound {h['bound']:.2f}) in {h['solve_s']:.2f} s")
+        return
     print(f"instance: {len(inst['covers'])} candidates, {len(inst['weights'])} demand items, K={inst['k']}, "
           f"targets {inst['targets']}; existing {100 * share(inst, 0):.3f}%")
     print(f"patrolmap: {100 * rep['share']:.3f}%, bound {100 * rep['upper_bound_share']:.3f}%, proven {rep['proven']}, "

@@ -1,6 +1,8 @@
 //! The fewest posts that meet all of a demand: greedy set cover (with redundant posts
-//! dropped) for a first answer, then the exact solver asked, one post fewer at a time,
-//! whether fewer can still meet everything, until it proves they cannot.
+//! dropped) for a first answer and a packing lower bound (items no two of which share a
+//! candidate each need their own posts); while they differ, the exact solver is asked, one
+//! post fewer at a time, whether fewer can still meet everything, until it proves they
+//! cannot.
 
 use super::exact::{solve, Limits};
 use super::greedy::{lazy_greedy, swap_improve, Selection};
@@ -30,9 +32,18 @@ pub struct Cover {
 /// assert!(c.minimal);
 /// ```
 pub fn fewest(m: &CoverageMatrix, limits: Limits) -> Cover {
-    // Every item counts one: the question is only whether all are met.
+    // Every item counts one: the question is only whether all are met. Where every item
+    // needs one unit, a candidate reaching a subset of what another reaches is never needed.
+    let kept: Vec<usize> = if m.single_need() {
+        undominated(m)
+    } else {
+        (0..m.covers.len())
+            .filter(|&c| !m.covers[c].is_empty())
+            .collect()
+    };
     let unit = CoverageMatrix {
         weights: vec![1.0; m.weights.len()],
+        covers: kept.iter().map(|&c| m.covers[c].clone()).collect(),
         ..m.clone()
     };
     let all = unit.weights.len() as f64;
@@ -54,8 +65,7 @@ pub fn fewest(m: &CoverageMatrix, limits: Limits) -> Cover {
         relative_gap: 0.5 / all.max(1.0),
         ..limits
     };
-    // An item needing n units needs n posts.
-    let mut lower_bound = unit.need.iter().copied().max().unwrap_or(0) as usize;
+    let mut lower_bound = packing_bound(&unit);
     while chosen.len() > lower_bound {
         let k = chosen.len() - 1;
         let start = swap_improve(&unit, &lazy_greedy(&unit, k));
@@ -68,10 +78,80 @@ pub fn fewest(m: &CoverageMatrix, limits: Limits) -> Cover {
             break;
         }
     }
+    let chosen: Vec<usize> = chosen.iter().map(|&c| kept[c]).collect();
     let selection = super::ranked(m, &chosen);
     Cover {
         minimal: lower_bound == selection.chosen.len(),
         selection,
         lower_bound,
     }
+}
+
+/// A lower bound on the posts meeting every item: a set of items no two of which any one
+/// candidate reaches (packed greedily, the items with the fewest candidates first) needs the
+/// sum of their needs.
+///
+/// ```
+/// use patrolmap::optimize::{cover::packing_bound, matrix::CoverageMatrix};
+/// // Items 0 and 2 share no candidate: at least two posts.
+/// let m = CoverageMatrix { weights: vec![1.0; 3], need: vec![1; 3],
+///     covers: vec![vec![0, 1], vec![1, 2], vec![2]], ..Default::default() };
+/// assert_eq!(packing_bound(&m), 2);
+/// ```
+pub fn packing_bound(m: &CoverageMatrix) -> usize {
+    let mut reached_by: Vec<Vec<u32>> = vec![Vec::new(); m.weights.len()];
+    for (c, items) in m.covers.iter().enumerate() {
+        for &i in items {
+            reached_by[i as usize].push(c as u32);
+        }
+    }
+    let mut order: Vec<usize> = (0..m.weights.len()).collect();
+    order.sort_by_key(|&i| (reached_by[i].len(), i));
+    let mut used = vec![false; m.covers.len()];
+    let mut bound = 0;
+    for i in order {
+        if reached_by[i].iter().all(|&c| !used[c as usize]) {
+            for &c in &reached_by[i] {
+                used[c as usize] = true;
+            }
+            bound += m.need[i] as usize;
+        }
+    }
+    bound
+}
+
+/// The candidates reaching something that no other candidate's reach contains (of equal
+/// reaches, the first), ascending.
+fn undominated(m: &CoverageMatrix) -> Vec<usize> {
+    let mut reached_by: Vec<Vec<u32>> = vec![Vec::new(); m.weights.len()];
+    for (c, items) in m.covers.iter().enumerate() {
+        for &i in items {
+            reached_by[i as usize].push(c as u32);
+        }
+    }
+    // Larger reaches first, so a candidate is compared only with those kept before it.
+    let mut order: Vec<usize> = (0..m.covers.len())
+        .filter(|&c| !m.covers[c].is_empty())
+        .collect();
+    order.sort_by_key(|&c| (std::cmp::Reverse(m.covers[c].len()), c));
+    let mut kept_flag = vec![false; m.covers.len()];
+    let contains = |big: &[u32], small: &[u32]| {
+        let mut it = big.iter();
+        small.iter().all(|x| it.any(|y| y == x))
+    };
+    for &c in &order {
+        let items = &m.covers[c];
+        // Only candidates reaching its rarest item can contain it.
+        let rarest = items
+            .iter()
+            .min_by_key(|&&i| reached_by[i as usize].len())
+            .copied();
+        let dominated = rarest.is_some_and(|i| {
+            reached_by[i as usize].iter().any(|&b| {
+                b as usize != c && kept_flag[b as usize] && contains(&m.covers[b as usize], items)
+            })
+        });
+        kept_flag[c] = !dominated;
+    }
+    (0..m.covers.len()).filter(|&c| kept_flag[c]).collect()
 }
