@@ -43,3 +43,35 @@ pub fn roads_geojson(features: &[(Vec<[f64; 2]>, serde_json::Value)]) -> String 
         .collect();
     serde_json::json!({"type": "FeatureCollection", "features": features}).to_string()
 }
+
+/// The middle of the demo city's stadium (an event venue on the demo roads).
+pub const STADIUM: [f64; 2] = [-54.586, -20.459];
+/// Half the side of the stadium's no-go pitch, in degrees.
+pub const PITCH_HALF_DEG: f64 = 0.0015;
+
+/// Adds to a scenario an event: the stadium (its own standard `60:1,180:2` and time window), a
+/// gate (a key site inside it) and its pitch (a no-go area).
+pub fn add_stadium(scenario: &mut serde_json::Value) {
+    let [x, y] = STADIUM;
+    let square = |d: f64| {
+        serde_json::json!([[
+            [x - d, y - d],
+            [x + d, y - d],
+            [x + d, y + d],
+            [x - d, y + d],
+            [x - d, y - d]
+        ]])
+    };
+    let features = scenario["features"]
+        .as_array_mut()
+        .expect("a FeatureCollection");
+    features.push(serde_json::json!({"type": "Feature", "properties": {"kind": "event_area", "id": "stadium", "name": "体育场",
+        "start": "2026-12-05T18:00", "end": "2026-12-05T22:00", "standard": "60:1,180:2"},
+        "geometry": {"type": "Polygon", "coordinates": square(0.004)}}));
+    features.push(serde_json::json!({"type": "Feature", "properties": {"kind": "key_site", "id": "gate-a", "weight": 3},
+        "geometry": {"type": "Point", "coordinates": [x + 0.001, y + 0.001]}}));
+    features.push(
+        serde_json::json!({"type": "Feature", "properties": {"kind": "no_go", "id": "pitch"},
+        "geometry": {"type": "Polygon", "coordinates": square(PITCH_HALF_DEG)}}),
+    );
+}

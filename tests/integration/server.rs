@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 
-use crate::common::temp_dir;
+use crate::common::{add_stadium, temp_dir};
 
 /// The server shared by these tests: started once, stopped when the test binary exits (its
 /// standard input, a pipe held here, closes then).
@@ -990,27 +990,7 @@ fn patrol_routes_are_edited_by_dragging_over_http() {
 /// The demo scenario with a stadium (its own standard), a gate and a no-go pitch.
 fn event_scenario() -> Value {
     let mut scenario = demo_scenario();
-    let (x, y) = (-54.586, -20.459);
-    let square = |d: f64| {
-        json!([[
-            [x - d, y - d],
-            [x + d, y - d],
-            [x + d, y + d],
-            [x - d, y + d],
-            [x - d, y - d]
-        ]])
-    };
-    let features = scenario["features"].as_array_mut().unwrap();
-    features.push(json!({"type": "Feature", "properties": {"kind": "event_area", "id": "stadium", "standard": "60:1,180:2"},
-        "geometry": {"type": "Polygon", "coordinates": square(0.003)}}));
-    features.push(
-        json!({"type": "Feature", "properties": {"kind": "key_site", "id": "gate-a"},
-        "geometry": {"type": "Point", "coordinates": [x + 0.001, y + 0.001]}}),
-    );
-    features.push(
-        json!({"type": "Feature", "properties": {"kind": "no_go", "id": "pitch"},
-        "geometry": {"type": "Polygon", "coordinates": square(0.001)}}),
-    );
+    add_stadium(&mut scenario);
     scenario
 }
 
