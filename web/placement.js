@@ -1,5 +1,6 @@
 // Post placement on the command map: "suggest N posts" (each suggestion with what it adds, to
-// accept as a post or reject one by one) and the event panel (draw the venue, plan its
+// accept as a post or reject one by one; reinforcement with 2 or 3 units; the fewest posts
+// for every checkpoint) and the event panel (draw the venue, plan its
 // temporary posts against its own standard, see the compliance, print the plan).
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t } from '/i18n.js';
@@ -60,20 +61,23 @@ export function wirePlacement(app) {
       });
     }
   };
-  $('suggest').addEventListener('click', async () => {
+  // Asks the server where posts go (`query`: add=N or cover=checkpoints) and shows the answer.
+  const ask = async (query) => {
     clearSuggestions();
-    const n = Number($('suggest-count').value);
     const budget = Number($('suggest-budget').value);
+    const units = Number($('suggest-units').value);
     $('suggest-summary').textContent = t('computing');
-    $('suggest').disabled = true;
+    for (const id of ['suggest', 'cover-checkpoints']) $(id).disabled = true;
     try {
-      const r = await (await app.api(`/api/optimize?add=${n}&budget_s=${budget}&time_limit_s=3`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario) })).json();
+      const r = await (await app.api(`/api/optimize?${query}&budget_s=${budget}&units=${units}&time_limit_s=3`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario) })).json();
       local.suggestions = r.added;
       local.answer = r;
-      $('suggest-summary').textContent = t('suggest_summary', {
-        before: (100 * r.share_before).toFixed(1), after: (100 * r.share).toFixed(1), bound: (100 * r.upper_bound_share).toFixed(1),
-        proof: r.proven ? t('proven') : t('gap', { gap: (100 * r.gap).toFixed(2) }),
-      });
+      $('suggest-summary').textContent = query.startsWith('cover')
+        ? t('cover_summary', { n: r.added.length, proof: r.proven ? t('fewest') : t('at_least', { n: r.lower_bound }), unmet: r.cannot_be_met.length })
+        : t('suggest_summary', {
+          before: (100 * r.share_before).toFixed(1), after: (100 * r.share).toFixed(1), bound: (100 * r.upper_bound_share).toFixed(1),
+          proof: r.proven ? t('proven') : t('gap', { gap: (100 * r.gap).toFixed(2) }),
+        });
       local.markers = r.added.map((s) => {
         const el = document.createElement('div');
         el.className = 'suggestion-marker';
@@ -85,9 +89,11 @@ export function wirePlacement(app) {
     } catch (e) {
       $('suggest-summary').textContent = t('error', { msg: e.message });
     } finally {
-      $('suggest').disabled = false;
+      for (const id of ['suggest', 'cover-checkpoints']) $(id).disabled = false;
     }
-  });
+  };
+  $('suggest').addEventListener('click', () => ask(`add=${Number($('suggest-count').value)}`));
+  $('cover-checkpoints').addEventListener('click', () => ask('cover=checkpoints'));
 
   // ------------------------------------------------------------------- events
   const drawVenue = () => {

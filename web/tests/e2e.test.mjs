@@ -351,6 +351,15 @@ test('suggested posts show their gains, and one accepted becomes a post that rai
   await page.waitForFunction((b) => !window.patrolmap.state.inFlight && window.patrolmap.state.summary.coverage.find((c) => c.budget_s === 180).share > b, before, { timeout: 30000 });
   const posts = await page.evaluate(() => window.patrolmap.state.scenario.features.filter((f) => f.properties.kind === 'post' && f.properties.id.startsWith('suggested-')).length);
   assert.equal(posts, 1);
+  // The fewest posts for every checkpoint within a minute: as many markers as posts, and the
+  // summary says whether that is proven the fewest.
+  await page.locator('#suggest-budget').selectOption('60');
+  await page.locator('#cover-checkpoints').click();
+  await page.waitForFunction(() => window.patrolmap.state.placement.answer?.lower_bound > 0, null, { timeout: 60000 });
+  const cover = await page.evaluate(() => window.patrolmap.state.placement.answer);
+  assert.ok(cover.added.length >= cover.lower_bound, JSON.stringify(cover));
+  assert.equal(await page.locator('.suggestion-marker').count(), cover.added.length);
+  assert.match(await page.locator('#suggest-summary').innerText(), new RegExp(`${cover.added.length}`));
   assert.deepEqual(errors, []);
   await context.close();
 });
