@@ -30,6 +30,18 @@ fn assert_fails(args: &[&str], file: &Path, reason: &str) {
     );
 }
 
+/// Runs the command, expects success (else shows its errors), and reads the JSON it wrote to
+/// `report`.
+fn json_of_run(args: &[&str], report: &Path) -> serde_json::Value {
+    let out = patrolmap(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap()
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -536,28 +548,24 @@ fn optimize_suggests_posts_on_the_demo_city() {
     );
     let dir = temp_dir("optimize");
     let (report, posts) = (dir.join("o.json"), dir.join("o.geojson"));
-    let out = patrolmap(&[
-        "optimize",
-        "--roads",
-        s(&roads),
-        "--scenario",
-        s(&scenario),
-        "--add",
-        "3",
-        "--budget",
-        "120",
-        "--json",
-        s(&report),
-        "--geojson",
-        s(&posts),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let r = json_of_run(
+        &[
+            "optimize",
+            "--roads",
+            s(&roads),
+            "--scenario",
+            s(&scenario),
+            "--add",
+            "3",
+            "--budget",
+            "120",
+            "--json",
+            s(&report),
+            "--geojson",
+            s(&posts),
+        ],
+        &report,
     );
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let (before, after, bound) = (
         r["share_before"].as_f64().unwrap(),
         r["share"].as_f64().unwrap(),
@@ -608,28 +616,24 @@ fn fewest_posts_and_an_event_plan_on_the_demo_city() {
     let dir = temp_dir("event-plan");
     // Fewest posts covering every checkpoint within 60 s.
     let report = dir.join("cover.json");
-    let out = patrolmap(&[
-        "optimize",
-        "--roads",
-        s(&roads),
-        "--scenario",
-        s(&demo),
-        "--cover",
-        "checkpoints",
-        "--budget",
-        "60",
-        "--time-limit",
-        "5",
-        "--json",
-        s(&report),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let r = json_of_run(
+        &[
+            "optimize",
+            "--roads",
+            s(&roads),
+            "--scenario",
+            s(&demo),
+            "--cover",
+            "checkpoints",
+            "--budget",
+            "60",
+            "--time-limit",
+            "5",
+            "--json",
+            s(&report),
+        ],
+        &report,
     );
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let added = r["added"].as_array().unwrap().len();
     assert!(
         added >= 1 && r["lower_bound"].as_u64().unwrap() as usize <= added,
@@ -647,27 +651,23 @@ fn fewest_posts_and_an_event_plan_on_the_demo_city() {
     let event = dir.join("event.geojson");
     std::fs::write(&event, scenario.to_string()).unwrap();
     let (plan, posts) = (dir.join("plan.json"), dir.join("posts.geojson"));
-    let out = patrolmap(&[
-        "event",
-        "plan",
-        "--roads",
-        s(&roads),
-        "--scenario",
-        s(&event),
-        "--time-limit",
-        "5",
-        "--json",
-        s(&plan),
-        "--geojson",
-        s(&posts),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let p = json_of_run(
+        &[
+            "event",
+            "plan",
+            "--roads",
+            s(&roads),
+            "--scenario",
+            s(&event),
+            "--time-limit",
+            "5",
+            "--json",
+            s(&plan),
+            "--geojson",
+            s(&posts),
+        ],
+        &plan,
     );
-    let p: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
     assert_eq!(p["standard"], "60:1,180:2");
     assert_eq!(p["window"], json!(["2026-12-05T18:00", "2026-12-05T22:00"]));
     let tiers = p["compliance"].as_array().unwrap();
