@@ -25,4 +25,5 @@ pub mod optimize;
 pub mod patrol;
 pub mod scenario;
 pub mod server;
+pub mod store;
 pub mod tiles;

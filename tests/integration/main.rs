@@ -12,3 +12,4 @@ mod scenario;
 mod server;
 mod snap;
 mod spec_check;
+mod store;
