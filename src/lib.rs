@@ -6,8 +6,8 @@
 //! [`patrol`] (patrol lines matched to roads, postman tours, plans and their check),
 //! [`optimize`] (where new posts go) and [`tiles`] (vector tiles of the roads by arrival
 //! time), which are pure (no files, no
-//! network, no printing); the [`cli`] and the [`server`] (axum: the API and the command map)
-//! do the I/O.
+//! network, no printing); the [`store`] keeps scenario versions in SQLite; the [`cli`] and
+//! the [`server`] (axum: the API and the command map) do the I/O.
 //!
 //! ```
 //! use patrolmap::network::{self, NoProgress, Profile, ProfileGraph, SnapIndex, TravelMode};

@@ -2,6 +2,7 @@
 //! library. Errors carry their context up to here and are printed once, with a non-zero exit.
 
 mod coverage_cmd;
+mod db_cmd;
 mod network_cmd;
 mod optimize_cmd;
 mod patrol_cmd;
@@ -49,6 +50,9 @@ enum Command {
     /// Event security: temporary posts for a venue and their compliance, tier by tier.
     #[command(subcommand)]
     Event(optimize_cmd::EventCommand),
+    /// The scenario store: list, back up, restore.
+    #[command(subcommand)]
+    Db(db_cmd::DbCommand),
     /// Scenarios: generate seeded random ones.
     #[command(subcommand)]
     Scenario(scenario_cmd::ScenarioCommand),
@@ -65,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::Optimize(args) => optimize_cmd::run(args),
         Command::Event(cmd) => optimize_cmd::run_event(cmd),
         Command::Serve(args) => serve_cmd::run(args),
+        Command::Db(cmd) => db_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// TOML file overriding profile speeds and road classes.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// The scenario store (SQLite): saved scenarios and their versions [default:
+    /// patrolmap.db next to the road file].
+    #[arg(long)]
+    db: Option<PathBuf>,
     /// Stop when standard input closes (for tests and supervisors that own the process).
     #[arg(long, hide = true)]
     exit_on_stdin_close: bool,
@@ -129,7 +133,18 @@ pub fn run(args: ServeArgs) -> Result<()> {
         start.elapsed().as_secs_f64(),
         base.compute_s * 1e3
     );
-    let state = AppState::new(city, base);
+    let db = args
+        .db
+        .clone()
+        .unwrap_or_else(|| roads_path.with_file_name("patrolmap.db"));
+    let store = crate::store::Store::open(&db).with_context(|| {
+        format!(
+            "cannot open the scenario store {} (set another with --db)",
+            db.display()
+        )
+    })?;
+    eprintln!("scenarios are kept in {}", db.display());
+    let state = AppState::new(city, base).with_store(store);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

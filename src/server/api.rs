@@ -47,6 +47,10 @@ Every error is a JSON body {\"error\", \"field\"}. Map data © OpenStreetMap con
         super::patrol_api::patrol_edit,
         super::optimize_api::optimize,
         super::optimize_api::event_plan,
+        super::store_api::list,
+        super::store_api::versions,
+        super::store_api::save,
+        super::store_api::version,
         tile,
         openapi
     ),

@@ -11,6 +11,7 @@ pub mod city;
 pub mod error;
 pub mod optimize_api;
 pub mod patrol_api;
+pub mod store_api;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -129,6 +130,8 @@ pub struct AppState {
     /// Tiles made.
     pub tile_cache: Arc<TileCache>,
     compute_slots: Arc<tokio::sync::Semaphore>,
+    /// The scenario store, when the server has one.
+    pub store: Option<Arc<crate::store::Store>>,
 }
 
 impl AppState {
@@ -140,7 +143,14 @@ impl AppState {
             revisions: Arc::new(Revisions::new(base)),
             tile_cache: Arc::default(),
             compute_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
+            store: None,
         }
+    }
+
+    /// The same state keeping scenarios in `store`.
+    pub fn with_store(mut self, store: crate::store::Store) -> AppState {
+        self.store = Some(Arc::new(store));
+        self
     }
 
     /// Runs `work` on the blocking pool once a computation slot is free (503 after
@@ -200,6 +210,12 @@ pub fn router(state: AppState, web: &WebFiles) -> Router {
         .route("/patrol/edit", post(patrol_api::patrol_edit))
         .route("/optimize", post(optimize_api::optimize))
         .route("/event/plan", post(optimize_api::event_plan))
+        .route("/scenarios", get(store_api::list))
+        .route(
+            "/scenarios/{name}",
+            get(store_api::versions).post(store_api::save),
+        )
+        .route("/versions/{id}", get(store_api::version))
         .route("/tiles/{z}/{x}/{y}", get(api::tile))
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found)

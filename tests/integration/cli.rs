@@ -731,3 +731,46 @@ fn fewest_posts_and_an_event_plan_on_the_demo_city() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("stadium") && err.contains("standard"), "{err}");
 }
+
+#[test]
+fn the_store_is_backed_up_and_restored_from_the_command_line() {
+    let dir = temp_dir("db-cli");
+    let (db, backup) = (dir.join("s.db"), dir.join("backup.db"));
+    let store = patrolmap::store::Store::open(&db).unwrap();
+    let v1 = store.save("fair", None, "li", "one", "{}").unwrap();
+    let out = patrolmap(&["db", "backup", "--db", s(&db), s(&backup)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    store.save("fair", Some(v1.id), "li", "two", "{}").unwrap();
+    let out = patrolmap(&["db", "list", "--db", s(&db)]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("two"));
+    let out = patrolmap(&["db", "restore", "--db", s(&db), s(&backup)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(store.versions_count().unwrap(), 1);
+    let out = patrolmap(&["db", "list", "--db", s(&db)]);
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        listed.contains("one") && !listed.contains("two"),
+        "{listed}"
+    );
+    // Bad input: a missing store or backup is named, nothing is created or lost.
+    assert_fails(
+        &["db", "list", "--db", s(&dir.join("typo.db"))],
+        &dir.join("typo.db"),
+        "no such store",
+    );
+    assert!(!dir.join("typo.db").exists());
+    assert_fails(
+        &["db", "restore", "--db", s(&db), s(&dir.join("none.db"))],
+        &dir.join("none.db"),
+        "no such backup",
+    );
+    assert_eq!(store.versions_count().unwrap(), 1);
+}

@@ -17,32 +17,42 @@ struct Server {
     _child: Child,
 }
 
+/// Starts `patrolmap serve` on a free loopback port with the store at `db`.
+fn start_server(db: &std::path::Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--exit-on-stdin-close",
+            "--db",
+        ])
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start patrolmap serve");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .expect("the server prints its address")
+        .trim_end_matches('/')
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    Server {
+        base: url,
+        _child: child,
+    }
+}
+
 fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--exit-on-stdin-close"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start patrolmap serve");
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .rsplit(' ')
-            .next()
-            .expect("the server prints its address")
-            .trim_end_matches('/')
-            .to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-        Server {
-            base: url,
-            _child: child,
-        }
-    })
+    SERVER.get_or_init(|| start_server(&temp_dir("server-store").join("scenarios.db")))
 }
 
 fn agent() -> ureq::Agent {
@@ -602,6 +612,9 @@ fn the_openapi_document_matches_the_routes() {
         "/api/patrol/edit",
         "/api/optimize",
         "/api/event/plan",
+        "/api/scenarios",
+        "/api/scenarios/{name}",
+        "/api/versions/{id}",
         "/api/tiles/{z}/{x}/{y}.mvt",
         "/api/openapi.json",
     ];
@@ -610,8 +623,19 @@ fn the_openapi_document_matches_the_routes() {
     let mut want = expected.to_vec();
     want.sort();
     assert_eq!(documented, want);
+    // A saved scenario, so its paths exist.
+    let saved = post(
+        "/api/scenarios/openapi-sample",
+        &demo_scenario().to_string(),
+    );
+    let saved = match saved.status {
+        201 => saved.json()["id"].as_i64().unwrap(),
+        _ => saved.json()["latest"]["id"].as_i64().unwrap(),
+    };
     let sample = |p: &str| {
         p.replace("{layer}", "units")
+            .replace("{name}", "openapi-sample")
+            .replace("{id}", &saved.to_string())
             .replace("{z}", "12")
             .replace("{x}", "1430")
             .replace("{y}", "2300")
@@ -621,8 +645,9 @@ fn the_openapi_document_matches_the_routes() {
             assert!(
                 op["responses"]
                     .as_object()
-                    .is_some_and(|r| r.contains_key("200")),
-                "{method} {path} documents its 200"
+                    // A save creates: 201.
+                    .is_some_and(|r| r.contains_key("200") || r.contains_key("201")),
+                "{method} {path} documents its success"
             );
             // Every documented operation exists: anything but 404/405 from the router.
             let url = format!("{}{}", server().base, sample(path));
@@ -1089,4 +1114,148 @@ fn posts_are_suggested_and_events_planned_over_http() {
         400,
         Some("standard"),
     );
+}
+
+#[test]
+fn scenarios_are_saved_as_versions_and_a_stale_save_is_refused() {
+    let mut scenario = demo_scenario();
+    let first = post(
+        "/api/scenarios/端午龙舟?message=first&author=li",
+        &scenario.to_string(),
+    );
+    assert_eq!(
+        first.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let v1 = first.json()["id"].as_i64().unwrap();
+    // Planner B also starts from nothing: refused, told the latest.
+    let stale = post("/api/scenarios/端午龙舟", &scenario.to_string());
+    assert_eq!(stale.status, 409);
+    assert_eq!(stale.json()["latest"]["id"], v1);
+    assert_eq!(stale.json()["field"], "base");
+    // A moves a unit and saves on v1.
+    let moved_id = scenario["features"][0]["properties"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    scenario["features"][0]["geometry"]["coordinates"][0] = json!(-54.6);
+    let second = post(
+        &format!("/api/scenarios/端午龙舟?base={v1}&message=moved"),
+        &scenario.to_string(),
+    );
+    assert_eq!(
+        second.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&second.body)
+    );
+    let v2 = second.json()["id"].as_i64().unwrap();
+    // B, still on v1, is refused and told what moved.
+    let late = post(
+        &format!("/api/scenarios/端午龙舟?base={v1}"),
+        &demo_scenario().to_string(),
+    );
+    assert_eq!(late.status, 409);
+    let body = late.json();
+    assert_eq!(body["latest"]["id"], v2);
+    assert_eq!(body["changes"]["moved"], json!([moved_id]));
+    // The versions, the list, one version's scenario.
+    let versions = get("/api/scenarios/端午龙舟").json();
+    let ids: Vec<i64> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![v1, v2]);
+    assert_eq!(versions[1]["parent"], v1);
+    assert!(get("/api/scenarios")
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["id"] == v2));
+    let opened = get(&format!("/api/versions/{v2}")).json();
+    assert_eq!(
+        opened["scenario"]["features"][0]["geometry"]["coordinates"][0],
+        json!(-54.6)
+    );
+    // Bad input.
+    assert_error(&get("/api/scenarios/nothing-here"), 404, None);
+    assert_error(&get("/api/versions/999999"), 404, None);
+    assert_error(&get("/api/versions/abc"), 400, Some("id"));
+    assert_error(
+        &post("/api/scenarios/x?base=abc", &scenario.to_string()),
+        400,
+        Some("base"),
+    );
+    assert_error(&post("/api/scenarios/x", "{}"), 400, Some("body"));
+}
+
+#[test]
+fn a_server_killed_mid_save_keeps_every_acknowledged_save() {
+    let db = temp_dir("server-kill").join("scenarios.db");
+    let mut first = start_server(&db);
+    let body = demo_scenario().to_string();
+    // A stream of saves; the server is killed (SIGKILL) while they keep coming.
+    let base = first.base.clone();
+    let saver = std::thread::spawn(move || {
+        let mut acknowledged = Vec::new();
+        let mut parent: Option<i64> = None;
+        for _ in 0..10_000 {
+            let url = match parent {
+                Some(p) => format!("{base}/api/scenarios/stream?base={p}"),
+                None => format!("{base}/api/scenarios/stream"),
+            };
+            let reply = agent()
+                .post(&url)
+                .header("content-type", "application/json")
+                .send(&body);
+            match reply {
+                Ok(r) if r.status() == 201 => {
+                    let id = read(r).json()["id"].as_i64().unwrap();
+                    acknowledged.push(id);
+                    parent = Some(id);
+                }
+                _ => break, // the server is gone
+            }
+        }
+        acknowledged
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    first._child.kill().unwrap(); // SIGKILL
+    first._child.wait().unwrap();
+    let acknowledged = saver.join().unwrap();
+    assert!(
+        acknowledged.len() >= 5,
+        "only {} saves before the kill",
+        acknowledged.len()
+    );
+    // Restarted on the same file: intact, every acknowledged save there, one line of history.
+    let second = start_server(&db);
+    let versions = read(
+        agent()
+            .get(format!("{}/api/scenarios/stream", second.base))
+            .call()
+            .unwrap(),
+    )
+    .json();
+    let ids: Vec<i64> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        ids.len() >= acknowledged.len() && ids.len() <= acknowledged.len() + 1,
+        "{} stored, {} acknowledged",
+        ids.len(),
+        acknowledged.len()
+    );
+    assert_eq!(&ids[..acknowledged.len()], &acknowledged[..]);
+    let store = patrolmap::store::Store::open(&db).unwrap();
+    assert_eq!(store.integrity().unwrap(), "ok");
+    drop(second);
 }

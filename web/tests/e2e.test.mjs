@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
 
@@ -23,7 +25,8 @@ let base;
 let browser;
 
 before(async () => {
-  server = spawn(binary, ['serve', '--addr', '127.0.0.1:0', '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const db = path.join(mkdtempSync(path.join(tmpdir(), 'patrolmap-e2e-')), 'scenarios.db');
+  server = spawn(binary, ['serve', '--addr', '127.0.0.1:0', '--exit-on-stdin-close', '--db', db], { stdio: ['pipe', 'pipe', 'pipe'] });
   // The request log stays out of the test report; it is shown if the server fails to start.
   let log = '';
   server.stderr.on('data', (chunk) => { log = (log + chunk).slice(-4000); });

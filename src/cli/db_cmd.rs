@@ -1,0 +1,81 @@
+//! `patrolmap db`: the scenario store from the command line: list what it holds, back it up
+//! while the server runs, restore a backup.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Subcommand;
+
+use crate::store::Store;
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// List the scenarios and their latest versions.
+    List {
+        /// The store file.
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Copy the whole store to FILE (safe while the server runs: SQLite's online backup).
+    Backup {
+        /// The store file.
+        #[arg(long)]
+        db: PathBuf,
+        /// Where the copy goes.
+        file: PathBuf,
+    },
+    /// Replace the whole store with the backup FILE (checked to be a store first).
+    Restore {
+        /// The store file.
+        #[arg(long)]
+        db: PathBuf,
+        /// The backup.
+        file: PathBuf,
+    },
+}
+
+pub fn run(cmd: DbCommand) -> Result<()> {
+    match cmd {
+        DbCommand::List { db } => {
+            let store = open_existing(&db)?;
+            for v in store.scenarios()? {
+                println!(
+                    "{}\tversion {}\t{}\t{}",
+                    v.scenario, v.id, v.author, v.message
+                );
+            }
+        }
+        DbCommand::Backup { db, file } => {
+            let store = open_existing(&db)?;
+            store.backup(&file)?;
+            println!(
+                "backed up {} versions to {}",
+                store.versions_count()?,
+                file.display()
+            );
+        }
+        DbCommand::Restore { db, file } => {
+            if !file.is_file() {
+                anyhow::bail!("{}: no such backup file", file.display());
+            }
+            let store = Store::open(&db)?;
+            store
+                .restore(&file)
+                .with_context(|| format!("cannot restore {}", file.display()))?;
+            println!(
+                "restored {} versions from {}",
+                store.versions_count()?,
+                file.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The store at `db`, which must exist (a typo should not create an empty store).
+fn open_existing(db: &std::path::Path) -> Result<Store> {
+    if !db.is_file() {
+        anyhow::bail!("{}: no such store", db.display());
+    }
+    Ok(Store::open(db)?)
+}
