@@ -6,6 +6,7 @@
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, translatePage, setLanguage, language } from '/i18n.js';
 import { wirePlacement } from '/placement.js';
+import { wireVersions } from '/versions.js';
 
 const TIER_COLOURS = ['#2ecc71', '#f1c40f', '#ff8c1a'];
 const BEYOND_COLOUR = '#b3261e';
@@ -676,6 +677,7 @@ async function main() {
   map.on('load', async () => {
     refreshLayers(map);
     wirePlacement({ map, state, api, status, edit: (change) => edit(map, change) });
+    wireVersions({ state, api, edit: (change) => edit(map, change) });
     translateAll(map);
     status('');
   });

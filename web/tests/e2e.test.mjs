@@ -422,3 +422,39 @@ test('an event venue drawn on the map gets a security plan, and the plan prints'
   assert.deepEqual(printErrors, []);
   await context.close();
 });
+
+test('a scenario saved as versions: a save on top of someone else\'s is refused, theirs can be loaded', async () => {
+  const { page, errors, context } = await openMap();
+  const name = `e2e-${Date.now()}`;
+  await page.locator('#save-name').fill(name);
+  await page.locator('#save-message').fill('初稿');
+  await page.locator('#save').click();
+  await page.waitForFunction(() => window.patrolmap.state.versions.id != null);
+  const v1 = await page.evaluate(() => window.patrolmap.state.versions.id);
+  assert.match(await page.locator('#version-status').innerText(), new RegExp(String(v1)));
+  assert.equal(await page.locator('#version-list li').count(), 1);
+  // Another planner saves on v1, moving the first unit.
+  const v2 = await page.evaluate(async ([n, base]) => {
+    const s = structuredClone(window.patrolmap.state.scenario);
+    s.features[0].geometry.coordinates[0] += 0.01;
+    const r = await fetch(`/api/scenarios/${encodeURIComponent(n)}?base=${base}&author=wang`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(s) });
+    return (await r.json()).id;
+  }, [name, v1]);
+  // Our save (still on v1) is refused, and says what changed.
+  await page.locator('#save').click();
+  await page.locator('#version-conflict').waitFor();
+  assert.match(await page.locator('#conflict-text').innerText(), /wang/);
+  assert.equal(await page.evaluate(() => window.patrolmap.state.versions.conflict.changes.moved.length), 1);
+  // Load theirs: the map has their unit where they moved it, and we are on their version.
+  await page.locator('#conflict-reload').click();
+  await page.waitForFunction((id) => window.patrolmap.state.versions.id === id, v2);
+  assert.ok(await page.locator('#version-conflict').isHidden());
+  // Saved again on top of theirs: a third version, all three listed.
+  await page.locator('#save').click();
+  await page.waitForFunction((id) => window.patrolmap.state.versions.id > id, v2);
+  await page.waitForFunction(() => document.querySelectorAll('#version-list li').length === 3);
+  // The browser logs the refused save (409) as a failed resource: that one is by design.
+  assert.deepEqual(errors.filter((e) => !/status of 409/.test(e)), []);
+  assert.equal(errors.length, 1);
+  await context.close();
+});
