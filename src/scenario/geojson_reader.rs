@@ -5,6 +5,14 @@ use geojson::{FeatureCollection, GeometryValue, JsonObject, JsonValue};
 use super::{Area, AreaKind, Closure, FeatureProblem, PatrolLine, PointFields, Scenario};
 use crate::network::geodesy::is_valid_lon_lat;
 
+/// `[lon, lat]` of a GeoJSON position (NaN where missing, so it is refused as invalid).
+fn lon_lat(p: &[f64]) -> [f64; 2] {
+    [
+        p.first().copied().unwrap_or(f64::NAN),
+        p.get(1).copied().unwrap_or(f64::NAN),
+    ]
+}
+
 /// Reads scenario GeoJSON text. Only a text that is not a FeatureCollection is an error; bad
 /// features become [`FeatureProblem`]s.
 ///
@@ -40,8 +48,7 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, String> {
         };
         match (&geometry.value, kind) {
             (GeometryValue::Point { coordinates }, _) => {
-                let p = coordinates.as_slice();
-                let position = [p.first().copied().unwrap_or(f64::NAN), p.get(1).copied().unwrap_or(f64::NAN)];
+                let position = lon_lat(coordinates.as_slice());
                 let bad_number = ["turnout_s", "weight", "dwell_s"]
                     .into_iter()
                     .find(|k| props.get(*k).is_some_and(|v| !v.is_number() && !v.is_null()));
@@ -65,13 +72,7 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, String> {
                 );
             }
             (GeometryValue::LineString { coordinates }, Some(kind @ ("patrol_line" | "closure"))) => {
-                let line: Vec<[f64; 2]> = coordinates
-                    .iter()
-                    .map(|p| {
-                        let p = p.as_slice();
-                        [p.first().copied().unwrap_or(f64::NAN), p.get(1).copied().unwrap_or(f64::NAN)]
-                    })
-                    .collect();
+                let line: Vec<[f64; 2]> = coordinates.iter().map(|p| lon_lat(p.as_slice())).collect();
                 if line.len() < 2 || !line.iter().all(|&p| is_valid_lon_lat(p)) {
                     scenario
                         .problems
@@ -97,13 +98,23 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, String> {
                     });
                 }
             }
-            (GeometryValue::Polygon { coordinates }, Some(kind @ ("event_area" | "no_go"))) => {
+            (GeometryValue::Polygon { coordinates }, Some(kind @ ("closure" | "event_area" | "no_go"))) => {
                 let ring: Vec<[f64; 2]> = coordinates
                     .first()
-                    .map(|r| r.iter().map(|p| [p.as_slice()[0], p.as_slice().get(1).copied().unwrap_or(f64::NAN)]).collect())
+                    .map(|r| r.iter().map(|p| lon_lat(p.as_slice())).collect())
                     .unwrap_or_default();
                 if ring.len() < 4 || !ring.iter().all(|&p| is_valid_lon_lat(p)) {
                     scenario.problems.push(problem(format!("{kind}: a polygon needs a ring of 4+ valid positions")));
+                    continue;
+                }
+                if kind == "closure" {
+                    let id = owned("id").unwrap_or_else(|| format!("closure-{}", scenario.closures.len()));
+                    scenario.closures.push(Closure {
+                        id,
+                        ring,
+                        polygon: true,
+                        feature: index,
+                    });
                     continue;
                 }
                 let window = match (owned("start"), owned("end")) {
@@ -122,23 +133,6 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, String> {
                     ring,
                     window,
                     standard: owned("standard"),
-                    feature: index,
-                });
-            }
-            (GeometryValue::Polygon { coordinates }, Some("closure")) => {
-                let ring: Vec<[f64; 2]> = coordinates
-                    .first()
-                    .map(|r| r.iter().map(|p| [p.as_slice()[0], p.as_slice().get(1).copied().unwrap_or(f64::NAN)]).collect())
-                    .unwrap_or_default();
-                if ring.len() < 4 || !ring.iter().all(|&p| is_valid_lon_lat(p)) {
-                    scenario.problems.push(problem("closure: a polygon needs a ring of 4+ valid positions".into()));
-                    continue;
-                }
-                let id = owned("id").unwrap_or_else(|| format!("closure-{}", scenario.closures.len()));
-                scenario.closures.push(Closure {
-                    id,
-                    ring,
-                    polygon: true,
                     feature: index,
                 });
             }
