@@ -16,7 +16,7 @@ use crate::coverage::closures::closed_edges;
 use crate::coverage::ResponseStandard;
 use crate::network::{ProfileGraph, RoadNetwork, SnapIndex};
 use crate::optimize::answer::{answer, Ask};
-use crate::optimize::event::{plan_event, EventRequest};
+use crate::optimize::event::{plan_event, standard_for, EventRequest};
 use crate::optimize::exact::Limits;
 use crate::optimize::problem::{parse_targets, prepare, Candidates, DemandKind, Question};
 use crate::scenario::{AreaKind, Scenario};
@@ -359,18 +359,8 @@ pub fn run_event(cmd: EventCommand) -> Result<()> {
             )
         })?,
     };
-    let standard = match (standard, &venue.standard) {
-        (Some(s), _) => s,
-        (None, Some(text)) => text.parse().map_err(|e| {
-            anyhow::anyhow!(
-                "{}: event_area {} (feature {}): standard: {e}",
-                place.scenario.display(),
-                venue.id,
-                venue.feature
-            )
-        })?,
-        (None, None) => ResponseStandard::default(),
-    };
+    let standard = standard_for(venue, standard)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", place.scenario.display()))?;
     let request = EventRequest {
         standard,
         posts,

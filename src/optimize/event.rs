@@ -104,6 +104,35 @@ pub struct EventPlan {
     pub hot_spot_list: Vec<NamedPoint>,
 }
 
+/// The standard an event is planned against: `explicit` when given, else the venue's own
+/// `standard`, else the city's default; a venue standard that does not parse is an error
+/// naming the venue and its feature.
+///
+/// ```
+/// use patrolmap::optimize::event::standard_for;
+/// use patrolmap::scenario::{Area, AreaKind};
+/// let mut venue = Area { id: "stadium".into(), name: None, kind: AreaKind::Event, ring: vec![],
+///     window: None, standard: Some("60:2".into()), feature: 3 };
+/// assert_eq!(standard_for(&venue, None).unwrap().to_string(), "60:2");
+/// venue.standard = Some("fast".into());
+/// assert!(standard_for(&venue, None).unwrap_err().contains("stadium (feature 3)"));
+/// ```
+pub fn standard_for(
+    venue: &Area,
+    explicit: Option<ResponseStandard>,
+) -> Result<ResponseStandard, String> {
+    match (explicit, &venue.standard) {
+        (Some(s), _) => Ok(s),
+        (None, Some(text)) => text.parse().map_err(|e| {
+            format!(
+                "event_area {} (feature {}): standard: {e}",
+                venue.id, venue.feature
+            )
+        }),
+        (None, None) => Ok(ResponseStandard::default()),
+    }
+}
+
 /// The two matrices on the same candidates side by side: items of `b` after those of `a`,
 /// `b`'s targets after `a`'s.
 fn join(a: &CoverageMatrix, b: &CoverageMatrix, a_targets: u32) -> CoverageMatrix {
@@ -189,12 +218,7 @@ pub fn plan_event(
     };
     let selection = super::ranked(&matrix, &chosen);
     // Per item, how many chosen reach it.
-    let mut count = vec![0u32; matrix.weights.len()];
-    for &c in &selection.chosen {
-        for &i in &matrix.covers[c] {
-            count[i as usize] += 1;
-        }
-    }
+    let count = matrix.counts(&selection.chosen);
     let road_items = roads.matrix.weights.len();
     let points: &[NamedPoint] = hot.as_ref().map_or(&[], |h| &h.points);
     let posts = selection

@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::greedy::{counts, selection_of, swap_improve, Selection};
+use super::greedy::{selection_of, swap_improve, Selection};
 use super::matrix::CoverageMatrix;
 
 /// When to stop searching.
@@ -228,7 +228,7 @@ fn reduce(
     fixed_in: &[usize],
     fixed_out: &[bool],
 ) -> (CoverageMatrix, Vec<usize>, f64, Vec<u32>) {
-    let taken = counts(m, fixed_in);
+    let taken = m.counts(fixed_in);
     let mut is_in = vec![false; m.covers.len()];
     for &j in fixed_in {
         is_in[j] = true;

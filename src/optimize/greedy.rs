@@ -39,17 +39,6 @@ impl Ord for Score {
     }
 }
 
-/// How many chosen candidates reach each item.
-pub(crate) fn counts(m: &CoverageMatrix, chosen: &[usize]) -> Vec<u32> {
-    let mut count = vec![0u32; m.weights.len()];
-    for &c in chosen {
-        for &i in &m.covers[c] {
-            count[i as usize] += 1;
-        }
-    }
-    count
-}
-
 /// The submodular bound for plain coverage (every item needing one unit) and `k` candidates
 /// given `chosen`: its value plus the `k` largest marginal gains over it (for any set S,
 /// OPT ≤ f(S) + the sum of the k largest gains over S). Infinite when some item needs more
@@ -58,7 +47,7 @@ pub fn submodular_bound(m: &CoverageMatrix, chosen: &[usize], k: usize) -> f64 {
     if !m.single_need() {
         return f64::INFINITY;
     }
-    let count = counts(m, chosen);
+    let count = m.counts(chosen);
     let mut gains: Vec<f64> = (0..m.covers.len())
         .filter(|c| !chosen.contains(c))
         .map(|c| {
@@ -113,15 +102,8 @@ pub fn lazy_greedy(m: &CoverageMatrix, k: usize) -> Selection {
         if s <= 0.0 {
             break;
         }
-        let mut gain = 0.0;
-        for &i in &m.covers[c] {
-            count[i as usize] += 1;
-            if count[i as usize] == m.need[i as usize] {
-                gain += m.weights[i as usize];
-            }
-        }
+        gains.push(m.take(&mut count, c));
         chosen.push(c);
-        gains.push(gain);
     }
     Selection {
         value: gains.iter().sum(),
@@ -140,7 +122,7 @@ fn completing_greedy(m: &CoverageMatrix, k: usize) -> Selection {
 
 /// [`completing_greedy`] from the candidates `start` already chosen.
 fn completing_greedy_from(m: &CoverageMatrix, start: &[usize], k: usize) -> Selection {
-    let mut count = counts(m, start);
+    let mut count = m.counts(start);
     let mut taken = vec![false; m.covers.len()];
     for &c in start {
         taken[c] = true;
@@ -174,16 +156,9 @@ fn completing_greedy_from(m: &CoverageMatrix, start: &[usize], k: usize) -> Sele
         if s <= 0.0 {
             break;
         }
-        let mut gain = 0.0;
-        for &i in &m.covers[c] {
-            count[i as usize] += 1;
-            if count[i as usize] == m.need[i as usize] {
-                gain += m.weights[i as usize];
-            }
-        }
+        gains.push(m.take(&mut count, c));
         taken[c] = true;
         chosen.push(c);
-        gains.push(gain);
     }
     Selection {
         value: m.value(&chosen),
@@ -235,7 +210,7 @@ pub fn perturb_improve(
 /// `selection` improved by 1-swaps (first improvement) until none helps.
 pub fn swap_improve(m: &CoverageMatrix, selection: &Selection) -> Selection {
     let mut chosen = selection.chosen.clone();
-    let mut count = counts(m, &chosen);
+    let mut count = m.counts(&chosen);
     let mut leaving = vec![false; m.weights.len()];
     loop {
         let mut improved = false;
@@ -292,7 +267,7 @@ pub fn swap_improve(m: &CoverageMatrix, selection: &Selection) -> Selection {
 
 /// The selection of `chosen` with each one's share: what would be lost without it.
 pub(crate) fn selection_of(m: &CoverageMatrix, chosen: Vec<usize>) -> Selection {
-    let count = counts(m, &chosen);
+    let count = m.counts(&chosen);
     let gains = chosen
         .iter()
         .map(|&c| {

@@ -406,15 +406,32 @@ impl CoverageMatrix {
         m
     }
 
-    /// The weight the candidates `chosen` meet together (beyond the existing units).
-    pub fn value(&self, chosen: &[usize]) -> f64 {
+    /// How many of the candidates `chosen` reach each item.
+    pub fn counts(&self, chosen: &[usize]) -> Vec<u32> {
         let mut count = vec![0u32; self.weights.len()];
         for &c in chosen {
-            for &i in &self.covers[c] {
-                count[i as usize] += 1;
-            }
+            self.take(&mut count, c);
         }
         count
+    }
+
+    /// Adds candidate `c` to the reach counts `count`; returns the weight it completes (items
+    /// it brings up to their need).
+    pub fn take(&self, count: &mut [u32], c: usize) -> f64 {
+        let mut completed = 0.0;
+        for &i in &self.covers[c] {
+            let i = i as usize;
+            count[i] += 1;
+            if count[i] == self.need[i] {
+                completed += self.weights[i];
+            }
+        }
+        completed
+    }
+
+    /// The weight the candidates `chosen` meet together (beyond the existing units).
+    pub fn value(&self, chosen: &[usize]) -> f64 {
+        self.counts(chosen)
             .iter()
             .zip(&self.need)
             .zip(&self.weights)
@@ -434,12 +451,7 @@ impl CoverageMatrix {
 
     /// Per target, the weight `chosen` meets with the existing units (in the targets' order).
     pub fn value_by_target(&self, chosen: &[usize], targets: usize) -> Vec<f64> {
-        let mut count = vec![0u32; self.weights.len()];
-        for &c in chosen {
-            for &i in &self.covers[c] {
-                count[i as usize] += 1;
-            }
-        }
+        let count = self.counts(chosen);
         let mut out: Vec<f64> = (0..targets)
             .map(|t| self.by_target.get(t).map_or(0.0, |b| b.1))
             .collect();

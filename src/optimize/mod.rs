@@ -16,7 +16,7 @@ pub mod matrix;
 pub mod problem;
 
 use exact::{solve, Limits, Solution};
-use greedy::{counts, lazy_greedy, swap_improve, Selection};
+use greedy::{lazy_greedy, swap_improve, Selection};
 use matrix::CoverageMatrix;
 
 /// Perturbation rounds for reinforcement before the exact search.
@@ -76,13 +76,9 @@ pub fn ranked(m: &CoverageMatrix, chosen: &[usize]) -> Selection {
             },
         );
         let c = left.remove(at);
-        gains.push(score(c).0);
-        for &i in &m.covers[c] {
-            count[i as usize] += 1;
-        }
+        gains.push(m.take(&mut count, c));
         order.push(c);
     }
-    debug_assert_eq!(counts(m, &order), count);
     Selection {
         value: m.value(&order),
         chosen: order,

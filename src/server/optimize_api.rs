@@ -14,7 +14,7 @@ use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::coverage::ResponseStandard;
 use crate::optimize::answer::{answer, Ask};
-use crate::optimize::event::{plan_event, EventRequest};
+use crate::optimize::event::{plan_event, standard_for, EventRequest};
 use crate::optimize::exact::Limits;
 use crate::optimize::problem::{
     parse_targets, prepare, Candidates, DemandKind, Question, QuestionError,
@@ -160,19 +160,7 @@ pub async fn event_plan(
             ),
             None => ApiError::bad("body", "the scenario has no event_area polygon"),
         })?;
-    let standard = match (standard, &venue.standard) {
-        (Some(s), _) => s,
-        (None, Some(text)) => text.parse().map_err(|e| {
-            ApiError::bad(
-                "body",
-                format!(
-                    "event_area {} (feature {}): standard: {e}",
-                    venue.id, venue.feature
-                ),
-            )
-        })?,
-        (None, None) => ResponseStandard::default(),
-    };
+    let standard = standard_for(&venue, standard).map_err(|e| ApiError::bad("body", e))?;
     let request = EventRequest {
         standard,
         posts,
