@@ -7,6 +7,7 @@ import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, translatePage, setLanguage, language } from '/i18n.js';
 import { wirePlacement } from '/placement.js';
 import { wireVersions } from '/versions.js';
+import { ensureSession, showSession, wireAccess } from '/access.js';
 
 const TIER_COLOURS = ['#2ecc71', '#f1c40f', '#ff8c1a'];
 const BEYOND_COLOUR = '#b3261e';
@@ -29,7 +30,13 @@ const state = {
   inFlight: false,
   pending: false,
   added: 0,
+  session: null, // {user, role}: what the page shows and lets the user do
 };
+
+/** Whether the signed-in role edits (planner, admin); viewers and the public view look. */
+function canEdit() {
+  return state.session?.role === 'planner' || state.session?.role === 'admin';
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -175,7 +182,7 @@ function drawMarkers(map) {
     if (!isUnit(f) || f.geometry?.type !== 'Point') return;
     const el = markerElement(f, index);
     if (refused.has(f.properties.id)) el.classList.add('refused');
-    const marker = new maplibregl.Marker({ element: el, draggable: true }).setLngLat(f.geometry.coordinates).addTo(map);
+    const marker = new maplibregl.Marker({ element: el, draggable: canEdit() }).setLngLat(f.geometry.coordinates).addTo(map);
     let before = null;
     marker.on('dragstart', () => { before = JSON.stringify(state.scenario); });
     marker.on('drag', () => {
@@ -191,7 +198,7 @@ function drawMarkers(map) {
     });
     el.addEventListener('click', (ev) => {
       ev.stopPropagation();
-      select(map, index);
+      if (canEdit()) select(map, index);
     });
     state.markers.push(marker);
   });
@@ -649,6 +656,7 @@ function wire(map) {
 
 function translateAll(map) {
   translatePage();
+  showSession(state.session);
   renderLegend();
   renderToggles(map);
   renderStats();
@@ -660,6 +668,8 @@ function translateAll(map) {
 
 async function main() {
   translatePage();
+  state.session = await ensureSession();
+  showSession(state.session);
   status(t('loading'));
   const [info, scenario, summary] = await Promise.all([
     api('/api/info').then((r) => r.json()),
@@ -678,6 +688,7 @@ async function main() {
     refreshLayers(map);
     wirePlacement({ map, state, api, status, edit: (change) => edit(map, change) });
     wireVersions({ state, api, edit: (change) => edit(map, change) });
+    wireAccess({ state, api });
     translateAll(map);
     status('');
   });

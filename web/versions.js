@@ -1,5 +1,7 @@
 // Saved scenarios on the command map: save the edited scenario as a new version (with a
-// message), list a scenario's versions and open one; when someone saved since the version
+// message; the server writes who), list a scenario's versions, open one, compare one with the
+// latest (what moved, was added or removed, and the coverage difference tier by tier), restore
+// an old one as the newest, download one as GeoJSON. When someone saved since the version
 // being edited, the server refuses (409) and the panel says what changed, to reload theirs
 // or to save this one on top of it knowingly. Nothing is overwritten silently.
 import { t } from '/i18n.js';
@@ -12,27 +14,90 @@ export function wireVersions(app) {
   const { state } = app;
   const local = { name: null, id: null, conflict: null };
   state.versions = local; // for the browser tests and the console
+  if (state.session.role === 'public') return; // saved scenarios need a signed-in user
 
   const json = { 'content-type': 'application/json' };
-  const showList = async () => {
-    const name = $('save-name').value.trim();
-    const list = $('version-list');
-    list.replaceChildren();
-    if (!name) return;
-    // Asked only for a saved name (an unknown one is a 404).
-    const saved = await (await app.api('/api/scenarios')).json();
-    if (!saved.some((v) => v.scenario === name)) return;
-    const versions = await (await app.api(`/api/scenarios/${encodeURIComponent(name)}`)).json();
-    for (const v of versions.slice().reverse()) {
-      const li = document.createElement('li');
-      const open = document.createElement('button');
-      open.textContent = t('open');
-      open.addEventListener('click', () => load(name, v.id));
-      const when = new Date(v.saved_at * 1000).toLocaleString();
-      li.innerHTML = `<span>v${v.id} · ${escapeHtml(v.author)} · ${escapeHtml(v.message || '—')} · ${when}</span>`;
-      li.append(open);
-      list.append(li);
+  const canEdit = () => state.session.role === 'planner' || state.session.role === 'admin';
+  const button = (label, onClick) => {
+    const b = document.createElement('button');
+    b.textContent = label;
+    b.addEventListener('click', onClick);
+    return b;
+  };
+  const showCompare = (r) => {
+    const c = r.changes;
+    $('compare-text').textContent = t('compared', {
+      from: r.from.version.id, to: r.to.version.id, added: c.added.length, removed: c.removed.length, moved: c.moved.length,
+    });
+    const table = $('compare-table');
+    table.replaceChildren();
+    r.difference.forEach((d, i) => {
+      const tr = document.createElement('tr');
+      const pct = (x) => `${(100 * x).toFixed(1)}%`;
+      const sign = d.share >= 0 ? '+' : '−';
+      tr.innerHTML = `<td>${escapeHtml(t('tier_row', { min: d.budget_s / 60, units: d.units }))}</td>`
+        + `<td class="num">${pct(r.from.coverage.tiers[i].share)}</td><td class="num">${pct(r.to.coverage.tiers[i].share)}</td>`
+        + `<td class="num">${sign}${pct(Math.abs(d.share))}</td>`;
+      table.append(tr);
+    });
+    $('compare-result').hidden = false;
+  };
+  const compare = async (from, to) => {
+    const r = await (await app.api(`/api/compare?from=${from}&to=${to}`)).json();
+    local.compared = r;
+    showCompare(r);
+  };
+  const showConflict = (body) => {
+    local.conflict = body;
+    const c = body.changes;
+    $('conflict-text').textContent = t('conflict', {
+      id: body.latest.id, author: body.latest.author,
+      added: c.added.length, removed: c.removed.length, moved: c.moved.length,
+    });
+    $('version-conflict').hidden = false;
+    $('version-status').textContent = '';
+  };
+  const restore = async (name, id, latest) => {
+    const response = await fetch(`/api/versions/${id}/restore?base=${latest}`, { method: 'POST' });
+    const body = await response.json();
+    if (response.status === 201) {
+      await load(name, body.id);
+      $('version-status').textContent = t('restored_version', { id, as: body.id });
+      await showList();
+    } else if (response.status === 409) {
+      showConflict(body);
+    } else {
+      $('version-status').textContent = t('error', { msg: body.error });
     }
+  };
+  let listed = 0; // the latest listing asked for; an older one finishing late is dropped
+  const showList = async () => {
+    const ask = ++listed;
+    const name = $('save-name').value.trim();
+    const items = [];
+    // Asked only for a saved name (an unknown one is a 404).
+    const saved = name ? await (await app.api('/api/scenarios')).json() : [];
+    if (saved.some((v) => v.scenario === name)) {
+      const versions = await (await app.api(`/api/scenarios/${encodeURIComponent(name)}`)).json();
+      const latest = versions[versions.length - 1].id;
+      for (const v of versions.slice().reverse()) {
+        const li = document.createElement('li');
+        const when = new Date(v.saved_at * 1000).toLocaleString();
+        li.innerHTML = `<span>v${v.id} · ${escapeHtml(v.author)} · ${escapeHtml(v.message || '—')} · ${when}</span>`;
+        li.append(button(t('open'), () => load(name, v.id)));
+        if (v.id !== latest) {
+          li.append(button(t('compare_latest'), () => compare(v.id, latest)));
+          if (canEdit()) li.append(button(t('restore'), () => restore(name, v.id, latest)));
+        }
+        const download = document.createElement('a');
+        download.className = 'button';
+        download.href = `/api/versions/${v.id}/export`;
+        download.textContent = t('download');
+        li.append(download);
+        items.push(li);
+      }
+    }
+    if (ask === listed) $('version-list').replaceChildren(...items);
   };
   const load = async (name, id) => {
     const r = await (await app.api(`/api/versions/${id}`)).json();
@@ -47,7 +112,7 @@ export function wireVersions(app) {
       $('version-status').textContent = t('name_needed');
       return;
     }
-    const query = new URLSearchParams({ message: $('save-message').value, author: $('save-author').value || 'anonymous' });
+    const query = new URLSearchParams({ message: $('save-message').value });
     if (base != null) query.set('base', String(base));
     const response = await fetch(`/api/scenarios/${encodeURIComponent(name)}?${query}`, { method: 'POST', headers: json, body: JSON.stringify(state.scenario) });
     const body = await response.json();
@@ -57,14 +122,7 @@ export function wireVersions(app) {
       $('version-status').textContent = t('saved_version', { id: body.id });
       await showList();
     } else if (response.status === 409) {
-      local.conflict = body;
-      const c = body.changes;
-      $('conflict-text').textContent = t('conflict', {
-        id: body.latest.id, author: body.latest.author,
-        added: c.added.length, removed: c.removed.length, moved: c.moved.length,
-      });
-      $('version-conflict').hidden = false;
-      $('version-status').textContent = '';
+      showConflict(body);
     } else {
       $('version-status').textContent = t('error', { msg: body.error });
     }
@@ -73,4 +131,5 @@ export function wireVersions(app) {
   $('conflict-reload').addEventListener('click', () => load(local.conflict.latest.scenario, local.conflict.latest.id));
   $('conflict-overwrite').addEventListener('click', () => save(local.conflict.latest.id));
   $('save-name').addEventListener('change', showList);
+  showList();
 }

@@ -73,7 +73,7 @@ pub fn run(cmd: DbCommand) -> Result<()> {
 }
 
 /// The store at `db`, which must exist (a typo should not create an empty store).
-fn open_existing(db: &std::path::Path) -> Result<Store> {
+pub(super) fn open_existing(db: &std::path::Path) -> Result<Store> {
     if !db.is_file() {
         anyhow::bail!("{}: no such store", db.display());
     }

@@ -9,6 +9,7 @@ mod patrol_cmd;
 mod progress;
 mod scenario_cmd;
 mod serve_cmd;
+mod user_cmd;
 
 use std::process::ExitCode;
 
@@ -53,6 +54,11 @@ enum Command {
     /// The scenario store: list, back up, restore.
     #[command(subcommand)]
     Db(db_cmd::DbCommand),
+    /// Users of the server: add one (prints a token), new tokens, list, remove.
+    #[command(subcommand)]
+    User(user_cmd::UserCommand),
+    /// The audit log: who changed what, when, from where; as CSV with --csv.
+    Audit(user_cmd::AuditArgs),
     /// Scenarios: generate seeded random ones.
     #[command(subcommand)]
     Scenario(scenario_cmd::ScenarioCommand),
@@ -70,6 +76,8 @@ pub fn main() -> ExitCode {
         Command::Event(cmd) => optimize_cmd::run_event(cmd),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Db(cmd) => db_cmd::run(cmd),
+        Command::User(cmd) => user_cmd::run(cmd),
+        Command::Audit(args) => user_cmd::run_audit(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,7 +11,9 @@ use super::network_cmd::{load_roads, ProfileArgs};
 use crate::coverage::{assess, ResponseStandard};
 use crate::network::TravelMode;
 use crate::scenario;
-use crate::server::{self, AppState, City, WebFiles};
+use crate::server::auth::Auth;
+use crate::server::{self, AppState, City, ServeOptions, WebFiles};
+use crate::store::{Actor, Role};
 
 /// Arguments of `patrolmap serve`.
 #[derive(Debug, Args)]
@@ -23,9 +25,20 @@ pub struct ServeArgs {
     /// demo city's, else an empty scenario].
     #[arg(long)]
     scenario: Option<PathBuf>,
-    /// Address to listen on. Loopback by default: the API has no sign-in yet.
+    /// Address to listen on. Loopback by default; elsewhere, use --tls-cert or a reverse proxy
+    /// with TLS, or the tokens cross the network in the clear.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
+    /// Serve the loaded scenario's map read-only to anyone without a token (a wall display);
+    /// saved scenarios and every change still need a signed-in user.
+    #[arg(long)]
+    public_view: bool,
+    /// Speak HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// The web view's folder (with node_modules/maplibre-gl from `npm ci --prefix web`).
     #[arg(long)]
     web: Option<PathBuf>,
@@ -85,6 +98,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
             web.root.display()
         );
     }
+    // Checked before the city is prepared: a wrong file should not cost a minute.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(server::tls::acceptor(cert, key)?),
+        _ => None,
+    };
     let demo = args.roads.is_none();
     let roads_path = args
         .roads
@@ -144,7 +162,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
         )
     })?;
     eprintln!("scenarios are kept in {}", db.display());
-    let state = AppState::new(city, base).with_store(store);
+    // A new store has nobody to sign in: its first admin is made and their token printed.
+    let first_admin_token = if store.user_count()? == 0 {
+        Some(store.add_user(&Actor::local("patrolmap serve"), "admin", Role::Admin, None)?)
+    } else {
+        None
+    };
+    let state = AppState::new(city, base)
+        .with_store(store)
+        .with_auth(Auth::new(args.public_view, tls.is_some()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -154,7 +180,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
             state,
             &web,
             args.addr,
-            args.exit_on_stdin_close,
+            ServeOptions {
+                stop_on_stdin_close: args.exit_on_stdin_close,
+                first_admin_token,
+                tls,
+            },
         ))
         .with_context(|| format!("cannot serve on {}", args.addr))
 }

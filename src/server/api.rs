@@ -51,12 +51,86 @@ Every error is a JSON body {\"error\", \"field\"}. Map data © OpenStreetMap con
         super::store_api::versions,
         super::store_api::save,
         super::store_api::version,
+        super::store_api::restore,
+        super::store_api::export,
+        super::store_api::delete,
+        super::store_api::compare,
+        super::auth::session_get,
+        super::auth::session_post,
+        super::auth::session_delete,
+        super::access_api::users,
+        super::access_api::add_user,
+        super::access_api::issue_token,
+        super::access_api::remove_user,
+        super::access_api::audit,
+        super::access_api::audit_csv_download,
         tile,
         openapi
     ),
-    components(schemas(ErrorBody))
+    components(schemas(ErrorBody)),
+    modifiers(&AccessAddon)
 )]
 pub struct ApiDoc;
+
+/// Adds what every operation shares to the document: how to sign in (a bearer token or the
+/// web view's cookie) and the answers any of them may give (401, 403, 413, 503).
+struct AccessAddon;
+
+impl utoipa::Modify for AccessAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(super::auth::COOKIE))),
+        );
+        openapi.security = Some(vec![
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
+            SecurityRequirement::new("cookie", Vec::<String>::new()),
+        ]);
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let public = path == "/api/session" || path == "/api/openapi.json";
+            for operation in [&mut item.get, &mut item.post, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
+                let responses = &mut operation.responses.responses;
+                let mut add = |status: &str, description: &str| {
+                    responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error(description).into());
+                };
+                if !public {
+                    add("401", "Not signed in, or the token is wrong or expired");
+                    add("403", "The signed-in role may not do this");
+                }
+                add("413", "The body is over 16 MB");
+                add(
+                    "503",
+                    "Busy with other computations, or over the time allowed",
+                );
+            }
+        }
+    }
+}
 
 pub(super) type Params = Query<HashMap<String, String>>;
 

@@ -5,13 +5,17 @@
 //! revision, so the tiles and overlays of what the planner sees are asked for by revision.
 //! Expensive work runs on the blocking pool behind a semaphore of one slot per core: a flood
 //! of what-ifs queues (and, past a wait, is refused with 503) instead of starving the tiles.
+//! Every API route is behind [`auth::guard`]: a signed-in user with the role it needs.
 
+pub mod access_api;
 pub mod api;
+pub mod auth;
 pub mod city;
 pub mod error;
 pub mod optimize_api;
 pub mod patrol_api;
 pub mod store_api;
+pub mod tls;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -22,7 +26,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
@@ -130,8 +134,10 @@ pub struct AppState {
     /// Tiles made.
     pub tile_cache: Arc<TileCache>,
     compute_slots: Arc<tokio::sync::Semaphore>,
-    /// The scenario store, when the server has one.
+    /// The scenario store, when the server has one (users and the audit log live there too).
     pub store: Option<Arc<crate::store::Store>>,
+    /// Who may sign in and the tokens checked.
+    pub auth: Arc<auth::Auth>,
 }
 
 impl AppState {
@@ -144,7 +150,14 @@ impl AppState {
             tile_cache: Arc::default(),
             compute_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
             store: None,
+            auth: Arc::new(auth::Auth::new(false, false)),
         }
+    }
+
+    /// The same state with these access settings.
+    pub fn with_auth(mut self, auth: auth::Auth) -> AppState {
+        self.auth = Arc::new(auth);
+        self
     }
 
     /// The same state keeping scenarios in `store`.
@@ -213,15 +226,36 @@ pub fn router(state: AppState, web: &WebFiles) -> Router {
         .route("/scenarios", get(store_api::list))
         .route(
             "/scenarios/{name}",
-            get(store_api::versions).post(store_api::save),
+            get(store_api::versions)
+                .post(store_api::save)
+                .delete(store_api::delete),
         )
         .route("/versions/{id}", get(store_api::version))
+        .route("/versions/{id}/restore", post(store_api::restore))
+        .route("/versions/{id}/export", get(store_api::export))
+        .route("/compare", get(store_api::compare))
+        .route(
+            "/session",
+            get(auth::session_get)
+                .post(auth::session_post)
+                .delete(auth::session_delete),
+        )
+        .route("/users", get(access_api::users).post(access_api::add_user))
+        .route("/users/{name}", delete(access_api::remove_user))
+        .route("/users/{name}/tokens", post(access_api::issue_token))
+        .route("/audit", get(access_api::audit))
+        .route("/audit.csv", get(access_api::audit_csv_download))
         .route("/tiles/{z}/{x}/{y}", get(api::tile))
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
         .layer(axum::middleware::from_fn(refuse_announced_oversize))
+        .layer(axum::middleware::from_fn(time_limit))
         .with_state(state);
     let csp = "default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src blob:; \
                style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
@@ -273,26 +307,124 @@ async fn refuse_announced_oversize(
     next.run(request).await
 }
 
+/// How long a client has to send a request's headers (a slow or silent client would hold a
+/// connection open forever otherwise).
+const HEADER_LIMIT: Duration = Duration::from_secs(15);
+/// How long a whole request may take, its body and computation included (the longest
+/// planning requests take a minute).
+const REQUEST_LIMIT: Duration = Duration::from_secs(180);
+/// How long open connections have to finish at shutdown.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
+/// How to serve.
+#[derive(Clone, Default)]
+pub struct ServeOptions {
+    /// Stop when standard input closes (tests, supervisors).
+    pub stop_on_stdin_close: bool,
+    /// A first admin's token to print with the address (a store's first start).
+    pub first_admin_token: Option<String>,
+    /// Speak HTTPS with this (see [`tls::acceptor`]).
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
 /// Serves `state` on `addr` until Ctrl-C or SIGTERM (or, with `stop_on_stdin_close`, the end
 /// of standard input), printing the address it listens on.
 pub async fn serve(
     state: AppState,
     web: &WebFiles,
     addr: SocketAddr,
-    stop_on_stdin_close: bool,
+    options: ServeOptions,
 ) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    if !local.ip().is_loopback() {
+    let tcp = tokio::net::TcpListener::bind(addr).await?;
+    let local = tcp.local_addr()?;
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    if !local.ip().is_loopback() && options.tls.is_none() {
         tracing::warn!(
-            "listening on {local}, which other machines can reach: the API has no sign-in yet"
+            "listening on {local}, which other machines can reach, without TLS: tokens cross the network in the clear (give --tls-cert and --tls-key, or put a TLS proxy in front)"
         );
     }
     // Tests and scripts read this line for the port.
-    println!("patrolmap command map: http://{local}/");
-    axum::serve(listener, router(state, web))
-        .with_graceful_shutdown(shutdown_signal(stop_on_stdin_close))
+    println!("patrolmap command map: {scheme}://{local}/");
+    if let Some(token) = &options.first_admin_token {
+        println!("first start: user admin (role admin) created; sign in: {scheme}://{local}/#token={token}");
+        println!(
+            "(the token is shown once; `patrolmap user token admin --db FILE` makes a new one)"
+        );
+    }
+    let app = router(state, web);
+    let stop = shutdown_signal(options.stop_on_stdin_close);
+    match options.tls {
+        Some(acceptor) => accept_loop(tls::TlsListener::new(tcp, acceptor)?, app, stop).await,
+        None => accept_loop(tcp, app, stop).await,
+    }
+    Ok(())
+}
+
+/// Serves every connection `listener` accepts with `app` (HTTP/1.1, a header time limit, the
+/// client's address for the audit log) until `stop`, then lets open requests finish.
+///
+/// Our own loop rather than `axum::serve`, which sets no header time limit.
+async fn accept_loop<L>(mut listener: L, app: Router, stop: impl std::future::Future<Output = ()>)
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
+    use axum::extract::connect_info::ConnectInfo;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(stop);
+    loop {
+        let (io, remote) = tokio::select! {
+            connection = listener.accept() => connection,
+            _ = &mut stop => break,
+        };
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo(auth::Remote(remote)));
+                tower::ServiceExt::oneshot(app.clone(), request)
+            });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(HEADER_LIMIT)
+            .serve_connection(hyper_util::rt::TokioIo::new(io), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection from {remote}: {e}");
+            }
+        });
+    }
+    if tokio::time::timeout(DRAIN_LIMIT, graceful.shutdown())
         .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after {DRAIN_LIMIT:?}: closed");
+    }
+}
+
+/// Answers 503 with a JSON body when a request runs past [`REQUEST_LIMIT`].
+async fn time_limit(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(REQUEST_LIMIT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the request took longer than the {} s allowed",
+                REQUEST_LIMIT.as_secs()
+            ),
+        )
+        .into_response(),
+    }
 }
 
 async fn shutdown_signal(stop_on_stdin_close: bool) {

@@ -6,16 +6,18 @@
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-use super::api::{scenario_from_body, Params};
+use super::api::{number, scenario_from_body, summary, Params};
+use super::auth::Principal;
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Version};
 
-fn store_of(state: &AppState) -> Result<std::sync::Arc<Store>, ApiError> {
+pub(super) fn store_of(state: &AppState) -> Result<std::sync::Arc<Store>, ApiError> {
     state.store.clone().ok_or_else(|| {
         ApiError::status(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -24,15 +26,19 @@ fn store_of(state: &AppState) -> Result<std::sync::Arc<Store>, ApiError> {
     })
 }
 
-fn store_error(e: StoreError) -> ApiError {
+pub(super) fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::NotFound(what) => ApiError::not_found(None, format!("{what} not found")),
+        StoreError::Exists(what) => {
+            ApiError::status(StatusCode::CONFLICT, format!("{what} exists already"))
+        }
+        StoreError::Invalid(why) => ApiError::bad("name", why),
         other => ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
     }
 }
 
 /// Runs a store call off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
@@ -132,56 +138,44 @@ pub async fn version(
     Ok(Json(json!({"version": version, "scenario": scenario})))
 }
 
-/// Saves the scenario in the body as the next version of `name`, on top of `base`.
-#[utoipa::path(post, path = "/api/scenarios/{name}", tag = "store",
-    params(("name" = String, Path, description = "The scenario's name"),
-        ("base" = Option<i64>, Query, description = "The version the edit started from (none for a new scenario)"),
-        ("message" = Option<String>, Query, description = "Why"),
-        ("author" = Option<String>, Query, description = "Who (until sign-in exists)")),
-    request_body(content = Object, description = "The scenario FeatureCollection", content_type = "application/json"),
-    responses((status = 201, description = "The new version", body = Object),
-        (status = 400, description = "Bad name, base or scenario", body = ErrorBody),
-        (status = 409, description = "{error, field: base, latest: version, changes: {added, removed, moved}}: the scenario has moved on", body = Object)))]
-pub async fn save(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    Query(q): Params,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+/// The `base` query parameter: the version an edit started from.
+fn base_of(q: &std::collections::HashMap<String, String>) -> Result<Option<i64>, ApiError> {
+    match q.get("base") {
+        None => Ok(None),
+        Some(text) => text
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| ApiError::bad("base", format!("base: not a version number: {text:?}"))),
+    }
+}
+
+/// A version id in the path.
+fn id_of(text: &str, field: &str) -> Result<i64, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::bad(field, format!("{field}: not a version number: {text:?}")))
+}
+
+/// Runs a save (or restore) and answers 201 with the new version, or 409 with the latest
+/// version and what changed since `base` when someone saved first.
+async fn save_answer(
+    store: std::sync::Arc<Store>,
+    base: Option<i64>,
+    work: impl FnOnce(&Store) -> Result<Version, StoreError> + Send + 'static,
 ) -> Result<Response, ApiError> {
-    check_name(&name)?;
-    let base =
-        match q.get("base") {
-            None => None,
-            Some(text) => Some(text.parse::<i64>().map_err(|_| {
-                ApiError::bad("base", format!("base: not a version number: {text:?}"))
-            })?),
-        };
-    let body = body?;
-    scenario_from_body(&body, false)?;
-    let text = String::from_utf8_lossy(&body).into_owned();
-    let message = q.get("message").cloned().unwrap_or_default();
-    let author = q
-        .get("author")
-        .cloned()
-        .unwrap_or_else(|| "anonymous".into());
-    let store = store_of(&state)?;
-    let result = blocking(move || {
-        let saved = store.save(&name, base, &author, &message, &text);
-        match saved {
-            Err(StoreError::Conflict {
-                latest: Some(latest),
-                ..
-            }) => {
-                // What moved on: the latest against the editor's base.
-                let (latest_version, latest_text) = store.load(latest)?;
-                let base_text = match base {
-                    Some(b) => store.load(b).map(|(_, t)| t).unwrap_or_default(),
-                    None => String::new(),
-                };
-                Ok(Err((latest_version, changes(&base_text, &latest_text))))
-            }
-            other => other.map(Ok),
+    let result = blocking(move || match work(&store) {
+        Err(StoreError::Conflict {
+            latest: Some(latest),
+            ..
+        }) => {
+            // What moved on: the latest against the editor's base.
+            let (latest_version, latest_text) = store.load(latest)?;
+            let base_text = match base {
+                Some(b) => store.load(b).map(|(_, t)| t).unwrap_or_default(),
+                None => String::new(),
+            };
+            Ok(Err((latest_version, changes(&base_text, &latest_text))))
         }
+        other => other.map(Ok),
     })
     .await?
     .map_err(store_error)?;
@@ -194,4 +188,181 @@ pub async fn save(
         )
             .into_response(),
     })
+}
+
+/// Saves the scenario in the body as the next version of `name`, on top of `base`, by the
+/// signed-in user.
+#[utoipa::path(post, path = "/api/scenarios/{name}", tag = "store",
+    params(("name" = String, Path, description = "The scenario's name"),
+        ("base" = Option<i64>, Query, description = "The version the edit started from (none for a new scenario)"),
+        ("message" = Option<String>, Query, description = "Why")),
+    request_body(content = Object, description = "The scenario FeatureCollection", content_type = "application/json"),
+    responses((status = 201, description = "The new version", body = Object),
+        (status = 400, description = "Bad name, base or scenario", body = ErrorBody),
+        (status = 409, description = "{error, field: base, latest: version, changes: {added, removed, moved}}: the scenario has moved on", body = Object)))]
+pub async fn save(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(name): Path<String>,
+    Query(q): Params,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    check_name(&name)?;
+    let base = base_of(&q)?;
+    let body = body?;
+    scenario_from_body(&body, false)?;
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let message = q.get("message").cloned().unwrap_or_default();
+    let actor = principal.actor();
+    save_answer(store_of(&state)?, base, move |store| {
+        store.save_by(&actor, &name, base, &message, &text)
+    })
+    .await
+}
+
+/// Restores an old version: its scenario saved again as the newest version, on top of `base`
+/// (the latest version the restorer has seen), so nothing in between is lost.
+#[utoipa::path(post, path = "/api/versions/{id}/restore", tag = "store",
+    params(("id" = i64, Path, description = "The version to restore"),
+        ("base" = Option<i64>, Query, description = "The scenario's latest version as the restorer saw it")),
+    responses((status = 201, description = "The new version", body = Object),
+        (status = 404, description = "No such version", body = ErrorBody),
+        (status = 409, description = "The scenario has moved on since base", body = Object)))]
+pub async fn restore(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let id = id_of(&id, "id")?;
+    let base = base_of(&q)?;
+    let actor = principal.actor();
+    save_answer(store_of(&state)?, base, move |store| {
+        store.restore_version(&actor, id, base)
+    })
+    .await
+}
+
+/// A version's scenario as a GeoJSON download (opens in QGIS; imports back with a save).
+#[utoipa::path(get, path = "/api/versions/{id}/export", tag = "store",
+    params(("id" = i64, Path, description = "The version")),
+    responses((status = 200, description = "The scenario FeatureCollection, as an attachment", content_type = "application/geo+json"),
+        (status = 404, description = "No such version", body = ErrorBody)))]
+pub async fn export(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = id_of(&id, "id")?;
+    let store = store_of(&state)?;
+    let (version, geojson) = blocking(move || store.load(id))
+        .await?
+        .map_err(store_error)?;
+    // The name goes into a header: keep it to safe characters.
+    let file: String = version
+        .scenario
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{file}-v{id}.geojson\"");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/geo+json"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+        ],
+        geojson,
+    )
+        .into_response())
+}
+
+/// Deletes a scenario with all its versions (admins; written to the audit log).
+#[utoipa::path(delete, path = "/api/scenarios/{name}", tag = "store",
+    params(("name" = String, Path, description = "The scenario's name")),
+    responses((status = 200, description = "{deleted: name, versions}", body = Object),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such scenario", body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let store = store_of(&state)?;
+    let actor = principal.actor();
+    let scenario = name.clone();
+    let removed = blocking(move || store.delete_scenario(&actor, &scenario))
+        .await?
+        .map_err(store_error)?;
+    Ok(Json(json!({"deleted": name, "versions": removed})))
+}
+
+/// The numbers two evaluations are compared by: road within each tier, checkpoints meeting it.
+fn brief(summary: &Value) -> Value {
+    json!({
+        "rev": summary["rev"],
+        "units": summary["units"],
+        "closed_edges": summary["closed_edges"],
+        "tiers": summary["tiers"].as_array().map(|tiers| tiers.iter().map(|t| json!({
+            "budget_s": t["budget_s"], "units": t["units"], "covered_m": t["covered_m"], "share": t["share"],
+        })).collect::<Vec<_>>()),
+        "checkpoints": summary["checkpoints"],
+    })
+}
+
+/// Compares two versions: features added, removed and moved from `from` to `to`, and each
+/// one's coverage with the difference tier by tier (both kept as revisions for the map).
+#[utoipa::path(get, path = "/api/compare", tag = "store",
+    params(("from" = i64, Query, description = "The earlier version"),
+        ("to" = i64, Query, description = "The later version")),
+    responses((status = 200, description = "{from, to: {version, coverage}, changes: {added, removed, moved}, difference: [{budget_s, units, covered_m, share, checkpoints_met}]}", body = Object),
+        (status = 400, description = "from or to missing or not a version", body = ErrorBody),
+        (status = 404, description = "No such version", body = ErrorBody)))]
+pub async fn compare(
+    State(state): State<AppState>,
+    Query(q): Params,
+) -> Result<Json<Value>, ApiError> {
+    let from = number(&q, "from", None, 1.0..=9.0e15)? as i64;
+    let to = number(&q, "to", None, 1.0..=9.0e15)? as i64;
+    let store = store_of(&state)?;
+    let ((va, ta), (vb, tb)) =
+        blocking(move || Ok::<_, StoreError>((store.load(from)?, store.load(to)?)))
+            .await?
+            .map_err(store_error)?;
+    let (sa, sb) = (
+        scenario_from_body(ta.as_bytes(), false)?,
+        scenario_from_body(tb.as_bytes(), false)?,
+    );
+    let city = state.city.clone();
+    let (ea, eb) = state
+        .compute(move || (city.evaluate(sa), city.evaluate(sb)))
+        .await?;
+    let (ea, eb) = (std::sync::Arc::new(ea), std::sync::Arc::new(eb));
+    let ca = brief(&summary(&state, state.revisions.insert(ea.clone()), &ea));
+    let cb = brief(&summary(&state, state.revisions.insert(eb.clone()), &eb));
+    let met = |c: &Value, i: usize| c["checkpoints"]["met"][i].as_i64().unwrap_or(0);
+    let difference: Vec<Value> = (0..state.city.options.standard.tiers.len())
+        .map(|i| {
+            let (a, b) = (&ca["tiers"][i], &cb["tiers"][i]);
+            let d = |k: &str| b[k].as_f64().unwrap_or(0.0) - a[k].as_f64().unwrap_or(0.0);
+            json!({"budget_s": b["budget_s"], "units": b["units"], "covered_m": d("covered_m"),
+                "share": d("share"), "checkpoints_met": met(&cb, i) - met(&ca, i)})
+        })
+        .collect();
+    Ok(Json(json!({
+        "from": {"version": va, "coverage": ca},
+        "to": {"version": vb, "coverage": cb},
+        "changes": changes(&ta, &tb),
+        "difference": difference,
+    })))
 }

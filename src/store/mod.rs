@@ -3,13 +3,20 @@
 //! is refused when the scenario has moved on since (no lost update); a save happens whole or
 //! not at all (one transaction). Online backup to a file and restore from one.
 //!
+//! Users, their roles and tokens, and the audit log live in the same file ([`access`]): every
+//! change writes its audit line in the same transaction as the change.
+//!
 //! This is storage only: no HTTP and no scenario semantics beyond "a GeoJSON text".
+
+mod access;
+
+pub use access::{audit_csv, check_user_name, utc_iso, Actor, AuditEntry, Role, TokenCheck, User};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// One saved version of a scenario.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -41,9 +48,18 @@ pub enum StoreError {
         /// The latest version.
         latest: Option<i64>,
     },
-    /// No such scenario or version.
+    /// No such scenario, version or user.
     #[error("{0} not found")]
     NotFound(String),
+    /// A user of that name exists already.
+    #[error("{0} exists already")]
+    Exists(String),
+    /// A name or value the store does not take.
+    #[error("{0}")]
+    Invalid(String),
+    /// The system's randomness (for tokens and salts) failed.
+    #[error("no randomness for a token: {0}")]
+    Random(String),
     /// The database failed (file, lock, corruption).
     #[error("{path}: {source}")]
     Database {
@@ -74,7 +90,8 @@ CREATE TABLE IF NOT EXISTS versions (
 CREATE INDEX IF NOT EXISTS versions_by_scenario ON versions(scenario, id);
 ";
 
-fn now_s() -> i64 {
+/// Now, in UTC seconds since 1970.
+pub fn now_s() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
@@ -111,6 +128,7 @@ impl Store {
             .pragma_update(None, "synchronous", "FULL")
             .map_err(db)?;
         connection.execute_batch(SCHEMA).map_err(db)?;
+        connection.execute_batch(access::SCHEMA).map_err(db)?;
         Ok(Store {
             path: path.to_path_buf(),
             connection: Mutex::new(connection),
@@ -129,8 +147,8 @@ impl Store {
     }
 
     /// Saves `geojson` as the next version of `scenario`, on top of `base` (the version the
-    /// editor started from; `None` for a new scenario). Refused with
-    /// [`StoreError::Conflict`] when the latest version is not `base`.
+    /// editor started from; `None` for a new scenario), by `author` at this machine. Refused
+    /// with [`StoreError::Conflict`] when the latest version is not `base`.
     pub fn save(
         &self,
         scenario: &str,
@@ -139,42 +157,97 @@ impl Store {
         message: &str,
         geojson: &str,
     ) -> Result<Version, StoreError> {
-        let mut connection = self.lock();
-        // IMMEDIATE: the write lock is taken before the latest version is read, so two
-        // savers cannot both see the same latest version.
-        let tx = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.db(e))?;
-        let latest: Option<i64> = tx
-            .query_row(
+        self.save_by(&Actor::local(author), scenario, base, message, geojson)
+    }
+
+    /// [`Store::save`] by `actor`, who is written into the version and the audit log.
+    pub fn save_by(
+        &self,
+        actor: &Actor,
+        scenario: &str,
+        base: Option<i64>,
+        message: &str,
+        geojson: &str,
+    ) -> Result<Version, StoreError> {
+        self.save_audited(actor, "save", scenario, base, message, geojson)
+    }
+
+    /// Saves version `id`'s scenario again as the newest version of its scenario, on top of
+    /// `base` (refused like a save when the scenario has moved on): an old version restored,
+    /// nothing in between lost.
+    pub fn restore_version(
+        &self,
+        actor: &Actor,
+        id: i64,
+        base: Option<i64>,
+    ) -> Result<Version, StoreError> {
+        let (old, geojson) = self.load(id)?;
+        let message = format!("restored version {id}");
+        self.save_audited(actor, "restore", &old.scenario, base, &message, &geojson)
+    }
+
+    fn save_audited(
+        &self,
+        actor: &Actor,
+        action: &str,
+        scenario: &str,
+        base: Option<i64>,
+        message: &str,
+        geojson: &str,
+    ) -> Result<Version, StoreError> {
+        let saved_at = now_s();
+        // One IMMEDIATE transaction: the write lock is taken before the latest version is
+        // read, so two savers cannot both see the same latest version; the audit line goes in
+        // with the version or not at all.
+        self.write(|tx| {
+            let latest: Option<i64> = tx.query_row(
                 "SELECT max(id) FROM versions WHERE scenario = ?1",
                 params![scenario],
                 |row| row.get(0),
-            )
-            .map_err(|e| self.db(e))?;
-        if latest != base {
-            return Err(StoreError::Conflict {
+            )?;
+            if latest != base {
+                return Ok(Err(StoreError::Conflict {
+                    scenario: scenario.to_string(),
+                    base,
+                    latest,
+                }));
+            }
+            tx.execute(
+                "INSERT INTO versions (scenario, parent, author, message, saved_at, geojson) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![scenario, base, actor.name, message, saved_at, geojson],
+            )?;
+            let id = tx.last_insert_rowid();
+            access::audit_in(tx, actor, action, scenario, &format!("version {id}: {message}"))?;
+            Ok(Ok(Version {
+                id,
                 scenario: scenario.to_string(),
-                base,
-                latest,
-            });
-        }
-        let saved_at = now_s();
-        tx.execute(
-            "INSERT INTO versions (scenario, parent, author, message, saved_at, geojson) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![scenario, base, author, message, saved_at, geojson],
-        )
-        .map_err(|e| self.db(e))?;
-        let id = tx.last_insert_rowid();
-        tx.commit().map_err(|e| self.db(e))?;
-        Ok(Version {
-            id,
-            scenario: scenario.to_string(),
-            parent: base,
-            author: author.to_string(),
-            message: message.to_string(),
-            saved_at,
-        })
+                parent: base,
+                author: actor.name.clone(),
+                message: message.to_string(),
+                saved_at,
+            }))
+        })?
+    }
+
+    /// Deletes `scenario` with every version of it; returns how many versions went.
+    pub fn delete_scenario(&self, actor: &Actor, scenario: &str) -> Result<usize, StoreError> {
+        self.write(|tx| {
+            let removed = tx.execute(
+                "DELETE FROM versions WHERE scenario = ?1",
+                params![scenario],
+            )?;
+            if removed == 0 {
+                return Ok(Err(StoreError::NotFound(format!("scenario {scenario:?}"))));
+            }
+            access::audit_in(
+                tx,
+                actor,
+                "delete",
+                scenario,
+                &format!("{removed} versions"),
+            )?;
+            Ok(Ok(removed))
+        })?
     }
 
     /// Every scenario's latest version, by name.

@@ -1,5 +1,6 @@
 //! patrolmap's integration tests: one binary, one module per area.
 
+mod access;
 mod cli;
 mod common;
 mod coverage;

@@ -12,13 +12,22 @@ use crate::common::{add_stadium, temp_dir};
 
 /// The server shared by these tests: started once, stopped when the test binary exits (its
 /// standard input, a pipe held here, closes then).
-struct Server {
-    base: String,
+pub(crate) struct Server {
+    pub(crate) base: String,
+    /// The admin's token.
+    pub(crate) token: String,
     _child: Child,
 }
 
 /// Starts `patrolmap serve` on a free loopback port with the store at `db`.
-fn start_server(db: &std::path::Path) -> Server {
+pub(crate) fn start_server(db: &std::path::Path) -> Server {
+    start_server_with(db, &[])
+}
+
+/// The same with more arguments. On a new store the server prints its first admin's token;
+/// on one it has seen, a new token of that admin is made the way an operator would.
+pub(crate) fn start_server_with(db: &std::path::Path, more: &[&str]) -> Server {
+    let fresh = !db.exists();
     let mut child = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
         .args([
             "serve",
@@ -28,14 +37,15 @@ fn start_server(db: &std::path::Path) -> Server {
             "--db",
         ])
         .arg(db)
+        .args(more)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start patrolmap serve");
-    let stdout = child.stdout.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
+    stdout.read_line(&mut line).unwrap();
     let url = line
         .trim()
         .rsplit(' ')
@@ -43,33 +53,49 @@ fn start_server(db: &std::path::Path) -> Server {
         .expect("the server prints its address")
         .trim_end_matches('/')
         .to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    assert!(
+        url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"),
+        "{line}"
+    );
+    let token = if fresh {
+        let mut sign_in = String::new();
+        stdout.read_line(&mut sign_in).unwrap();
+        let token = sign_in.rsplit("#token=").next().unwrap().trim().to_string();
+        assert!(token.starts_with("pm_"), "{sign_in}");
+        token
+    } else {
+        patrolmap::store::Store::open(db)
+            .unwrap()
+            .issue_token(&patrolmap::store::Actor::local("test"), "admin", None)
+            .unwrap()
+    };
     Server {
         base: url,
+        token,
         _child: child,
     }
 }
 
-fn server() -> &'static Server {
+pub(crate) fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| start_server(&temp_dir("server-store").join("scenarios.db")))
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .into()
 }
 
-struct Reply {
-    status: u16,
-    headers: ureq::http::HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: ureq::http::HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Reply {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(
                 "not JSON ({e}): {}",
@@ -78,7 +104,7 @@ impl Reply {
         })
     }
 
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -86,7 +112,7 @@ impl Reply {
     }
 }
 
-fn read(mut response: ureq::http::Response<ureq::Body>) -> Reply {
+pub(crate) fn read(mut response: ureq::http::Response<ureq::Body>) -> Reply {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response
@@ -102,10 +128,21 @@ fn read(mut response: ureq::http::Response<ureq::Body>) -> Reply {
     }
 }
 
-fn get(path: &str) -> Reply {
+/// `request` with the shared server's admin token.
+pub(crate) fn signed<B>(request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+    signed_by(request, &server().token)
+}
+
+pub(crate) fn signed_by<B>(
+    request: ureq::RequestBuilder<B>,
+    token: &str,
+) -> ureq::RequestBuilder<B> {
+    request.header("authorization", format!("Bearer {token}"))
+}
+
+pub(crate) fn get(path: &str) -> Reply {
     read(
-        agent()
-            .get(format!("{}{path}", server().base))
+        signed(agent().get(format!("{}{path}", server().base)))
             .call()
             .unwrap(),
     )
@@ -113,18 +150,16 @@ fn get(path: &str) -> Reply {
 
 fn get_with(path: &str, header: (&str, &str)) -> Reply {
     read(
-        agent()
-            .get(format!("{}{path}", server().base))
+        signed(agent().get(format!("{}{path}", server().base)))
             .header(header.0, header.1)
             .call()
             .unwrap(),
     )
 }
 
-fn post(path: &str, body: &str) -> Reply {
+pub(crate) fn post(path: &str, body: &str) -> Reply {
     read(
-        agent()
-            .post(format!("{}{path}", server().base))
+        signed(agent().post(format!("{}{path}", server().base)))
             .header("content-type", "application/json")
             .send(body)
             .unwrap(),
@@ -132,7 +167,7 @@ fn post(path: &str, body: &str) -> Reply {
 }
 
 /// A 4xx with a JSON error naming `field`.
-fn assert_error(reply: &Reply, status: u16, field: Option<&str>) {
+pub(crate) fn assert_error(reply: &Reply, status: u16, field: Option<&str>) {
     assert_eq!(
         reply.status,
         status,
@@ -150,7 +185,7 @@ fn assert_error(reply: &Reply, status: u16, field: Option<&str>) {
     }
 }
 
-fn demo_scenario() -> Value {
+pub(crate) fn demo_scenario() -> Value {
     get("/api/scenario").json()
 }
 
@@ -358,7 +393,8 @@ fn headers_only_post(path: &str, length: usize) -> String {
         .unwrap();
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n",
+        server().token
     )
     .unwrap();
     let mut reply = Vec::new();
@@ -566,8 +602,7 @@ fn overlays_are_feature_collections() {
 fn import_and_export_round_trip() {
     let csv = "kind,id,lon,lat,mode\nunit,u1,-54.62,-20.46,car\ncheckpoint,c1,-54.61,-20.45,\n";
     let reply = read(
-        agent()
-            .post(format!("{}/api/scenario/import?format=csv", server().base))
+        signed(agent().post(format!("{}/api/scenario/import?format=csv", server().base)))
             .send(csv)
             .unwrap(),
     );
@@ -615,6 +650,15 @@ fn the_openapi_document_matches_the_routes() {
         "/api/scenarios",
         "/api/scenarios/{name}",
         "/api/versions/{id}",
+        "/api/versions/{id}/restore",
+        "/api/versions/{id}/export",
+        "/api/compare",
+        "/api/session",
+        "/api/users",
+        "/api/users/{name}",
+        "/api/users/{name}/tokens",
+        "/api/audit",
+        "/api/audit.csv",
         "/api/tiles/{z}/{x}/{y}.mvt",
         "/api/openapi.json",
     ];
@@ -649,18 +693,25 @@ fn the_openapi_document_matches_the_routes() {
                     .is_some_and(|r| r.contains_key("200") || r.contains_key("201")),
                 "{method} {path} documents its success"
             );
-            // Every documented operation exists: anything but 404/405 from the router.
+            // Every documented operation exists: anything but the router's 404 or 405 (a
+            // handler's 404 names what it did not find). Deletions aim at nothing.
             let url = format!("{}{}", server().base, sample(path));
             let reply = match method.as_str() {
-                "get" => read(agent().get(&url).call().unwrap()),
-                "post" => read(agent().post(&url).send("").unwrap()),
+                "get" => read(signed(agent().get(&url)).call().unwrap()),
+                "post" => read(signed(agent().post(&url)).send("").unwrap()),
+                "delete" => read(
+                    signed(agent().delete(url.replace("openapi-sample", "no-such-thing")))
+                        .call()
+                        .unwrap(),
+                ),
                 other => panic!("unexpected method {other}"),
             };
-            assert!(
-                reply.status != 404 && reply.status != 405,
-                "{method} {path}: {}",
-                reply.status
-            );
+            let routed = reply.status != 405
+                && !(reply.status == 404
+                    && reply.json()["error"]
+                        .as_str()
+                        .is_some_and(|e| e.starts_with("no such API endpoint")));
+            assert!(routed, "{method} {path}: {}", reply.status);
         }
     }
     // And what is not documented is not routed.
@@ -1201,6 +1252,7 @@ fn a_server_killed_mid_save_keeps_every_acknowledged_save() {
     let body = demo_scenario().to_string();
     // A stream of saves; the server is killed (SIGKILL) while they keep coming.
     let base = first.base.clone();
+    let token = first.token.clone();
     let saver = std::thread::spawn(move || {
         let mut acknowledged = Vec::new();
         let mut parent: Option<i64> = None;
@@ -1209,8 +1261,7 @@ fn a_server_killed_mid_save_keeps_every_acknowledged_save() {
                 Some(p) => format!("{base}/api/scenarios/stream?base={p}"),
                 None => format!("{base}/api/scenarios/stream"),
             };
-            let reply = agent()
-                .post(&url)
+            let reply = signed_by(agent().post(&url), &token)
                 .header("content-type", "application/json")
                 .send(&body);
             match reply {
@@ -1236,10 +1287,12 @@ fn a_server_killed_mid_save_keeps_every_acknowledged_save() {
     // Restarted on the same file: intact, every acknowledged save there, one line of history.
     let second = start_server(&db);
     let versions = read(
-        agent()
-            .get(format!("{}/api/scenarios/stream", second.base))
-            .call()
-            .unwrap(),
+        signed_by(
+            agent().get(format!("{}/api/scenarios/stream", second.base)),
+            &second.token,
+        )
+        .call()
+        .unwrap(),
     )
     .json();
     let ids: Vec<i64> = versions

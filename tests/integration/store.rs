@@ -142,3 +142,97 @@ fn a_backup_restores_what_it_held() {
     assert!(err.contains("junk.db"), "{err}");
     assert_eq!(store.versions_count().unwrap(), 2);
 }
+
+#[test]
+fn users_tokens_and_the_audit_log() {
+    use patrolmap::store::{Actor, Role, TokenCheck};
+    let dir = temp_dir("store-users");
+    let path = dir.join("s.db");
+    let store = Store::open(&path).unwrap();
+    let admin = Actor {
+        name: "chen".into(),
+        remote: "10.0.0.9".into(),
+    };
+    let token = store.add_user(&admin, "li", Role::Planner, None).unwrap();
+    match store.check_token(&token).unwrap() {
+        TokenCheck::Valid { user, expires_at } => {
+            assert_eq!((user.name.as_str(), user.role), ("li", Role::Planner));
+            assert_eq!(expires_at, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A token one character off, or of another form, is nobody's.
+    let mut wrong = token.clone().into_bytes();
+    let last = wrong.len() - 1;
+    wrong[last] = if wrong[last] == b'0' { b'1' } else { b'0' };
+    let wrong = String::from_utf8(wrong).unwrap();
+    assert_eq!(store.check_token(&wrong).unwrap(), TokenCheck::Unknown);
+    assert_eq!(store.check_token("li").unwrap(), TokenCheck::Unknown);
+    // The token is not in the file: only its hash.
+    drop(store);
+    let bytes = std::fs::read(&path).unwrap();
+    let wal = std::fs::read(dir.join("s.db-wal")).unwrap_or_default();
+    let hex = &token[3..];
+    for file in [&bytes, &wal] {
+        assert!(!file.windows(hex.len()).any(|w| w == hex.as_bytes()));
+    }
+    let store = Store::open(&path).unwrap();
+    // A second user, a duplicate, an expired token.
+    assert!(store.add_user(&admin, "li", Role::Viewer, None).is_err());
+    let short = store
+        .add_user(&admin, "wang", Role::Viewer, Some(-1))
+        .unwrap();
+    assert_eq!(store.check_token(&short).unwrap(), TokenCheck::Expired);
+    let users = store.users().unwrap();
+    assert_eq!(users.len(), 2);
+    assert_eq!((users[1].name.as_str(), users[1].tokens), ("wang", 0));
+    // Removed: their tokens go with them.
+    store.remove_user(&admin, "li").unwrap();
+    assert_eq!(store.check_token(&token).unwrap(), TokenCheck::Unknown);
+    assert!(store.remove_user(&admin, "li").is_err());
+    // Every change is in the audit log, with who and from where, newest first.
+    store.save_by(&admin, "fair", None, "first", "{}").unwrap();
+    let log = store.audit_log(100).unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "save",
+            "user_remove",
+            "token_issue",
+            "user_add",
+            "token_issue",
+            "user_add"
+        ]
+    );
+    assert!(log
+        .iter()
+        .all(|e| e.actor == "chen" && e.remote == "10.0.0.9"));
+    assert_eq!(log[0].detail, "version 1: first");
+    // A refused save writes no audit line.
+    assert!(store.save_by(&admin, "fair", None, "stale", "{}").is_err());
+    assert_eq!(store.audit_log(100).unwrap().len(), log.len());
+}
+
+#[test]
+fn an_old_version_is_restored_as_the_newest() {
+    use patrolmap::store::Actor;
+    let dir = temp_dir("store-restore");
+    let store = Store::open(&dir.join("s.db")).unwrap();
+    let li = Actor::local("li");
+    let v1 = store
+        .save_by(&li, "fair", None, "one", "{\"n\":1}")
+        .unwrap();
+    let v2 = store
+        .save_by(&li, "fair", Some(v1.id), "two", "{\"n\":2}")
+        .unwrap();
+    // From a stale view: refused.
+    assert!(store.restore_version(&li, v1.id, Some(v1.id)).is_err());
+    let v3 = store.restore_version(&li, v1.id, Some(v2.id)).unwrap();
+    assert_eq!(v3.parent, Some(v2.id));
+    assert_eq!(store.load(v3.id).unwrap().1, "{\"n\":1}");
+    assert_eq!(store.versions("fair").unwrap().len(), 3);
+    assert_eq!(store.delete_scenario(&li, "fair").unwrap(), 3);
+    assert!(store.versions("fair").is_err());
+    assert!(store.delete_scenario(&li, "fair").is_err());
+}

@@ -23,6 +23,13 @@ const ROAD_COLOURS = [[0x2e, 0xcc, 0x71], [0xf1, 0xc4, 0x0f], [0xff, 0x8c, 0x1a]
 let server;
 let base;
 let browser;
+let adminToken; // printed by the server's first start
+let wangToken; // a second planner, made over the API
+
+/** A request to the server as `token`'s user, from the test (not the page). */
+async function as(token, path, options = {}) {
+  return fetch(`${base}${path}`, { ...options, headers: { ...(options.headers ?? {}), authorization: `Bearer ${token}` } });
+}
 
 before(async () => {
   const db = path.join(mkdtempSync(path.join(tmpdir(), 'patrolmap-e2e-')), 'scenarios.db');
@@ -30,13 +37,22 @@ before(async () => {
   // The request log stays out of the test report; it is shown if the server fails to start.
   let log = '';
   server.stderr.on('data', (chunk) => { log = (log + chunk).slice(-4000); });
-  const firstLine = await new Promise((resolve, reject) => {
+  const [firstLine, signInLine] = await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.once('exit', (code) => reject(new Error(`patrolmap serve exited with ${code}:\n${log}`)));
-    createInterface({ input: server.stdout }).once('line', resolve);
+    const lines = [];
+    createInterface({ input: server.stdout }).on('line', (line) => {
+      lines.push(line);
+      if (lines.length === 2) resolve(lines);
+    });
   });
   base = firstLine.trim().split(' ').pop().replace(/\/$/, '');
   assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
+  adminToken = signInLine.split('#token=')[1].trim();
+  assert.match(adminToken, /^pm_[0-9a-f]{48}$/);
+  const wang = await as(adminToken, '/api/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'wang', role: 'planner' }) });
+  assert.equal(wang.status, 201);
+  wangToken = (await wang.json()).token;
   browser = await chromium.launch({ executablePath: chromiumPath, args: ARGS });
 });
 
@@ -46,15 +62,16 @@ after(async () => {
   server?.kill();
 });
 
-/** A page on the command map, loaded and idle, with its console errors collected. */
-async function openMap(viewport = { width: 1600, height: 900 }) {
+/** A page on the command map, signed in by the link the server prints (as the admin unless
+ * another token is given), loaded and idle, with its console errors collected. */
+async function openMap(viewport = { width: 1600, height: 900 }, token = adminToken) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
-  await page.goto(`${base}/`);
+  await page.goto(`${base}/#token=${token}`);
   await page.waitForFunction(() => window.patrolmap?.map?.loaded() && window.patrolmap.state.summary, null, { timeout: 60000 });
   await idle(page);
   return { page, errors, context };
@@ -432,14 +449,14 @@ test('a scenario saved as versions: a save on top of someone else\'s is refused,
   await page.waitForFunction(() => window.patrolmap.state.versions.id != null);
   const v1 = await page.evaluate(() => window.patrolmap.state.versions.id);
   assert.match(await page.locator('#version-status').innerText(), new RegExp(String(v1)));
-  assert.equal(await page.locator('#version-list li').count(), 1);
+  await page.waitForFunction(() => document.querySelectorAll('#version-list li').length === 1);
   // Another planner saves on v1, moving the first unit.
-  const v2 = await page.evaluate(async ([n, base]) => {
+  const v2 = await page.evaluate(async ([n, base, token]) => {
     const s = structuredClone(window.patrolmap.state.scenario);
     s.features[0].geometry.coordinates[0] += 0.01;
-    const r = await fetch(`/api/scenarios/${encodeURIComponent(n)}?base=${base}&author=wang`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(s) });
+    const r = await fetch(`/api/scenarios/${encodeURIComponent(n)}?base=${base}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(s) });
     return (await r.json()).id;
-  }, [name, v1]);
+  }, [name, v1, wangToken]);
   // Our save (still on v1) is refused, and says what changed.
   await page.locator('#save').click();
   await page.locator('#version-conflict').waitFor();
@@ -453,8 +470,72 @@ test('a scenario saved as versions: a save on top of someone else\'s is refused,
   await page.locator('#save').click();
   await page.waitForFunction((id) => window.patrolmap.state.versions.id > id, v2);
   await page.waitForFunction(() => document.querySelectorAll('#version-list li').length === 3);
+  // The oldest compared with the latest: what changed and the coverage of each, tier by tier.
+  const oldest = page.locator('#version-list li').last();
+  await oldest.getByRole('button', { name: '与最新比较' }).click();
+  await page.locator('#compare-result').waitFor();
+  assert.equal(await page.locator('#compare-table tr').count(), 3);
+  assert.match(await page.locator('#compare-text').innerText(), new RegExp(`${v1} → `));
+  const compared = await page.evaluate(() => window.patrolmap.state.versions.compared);
+  assert.equal(compared.changes.moved.length, 1);
+  // Restored: the oldest becomes the newest, a fourth version; the map has its scenario.
+  await oldest.getByRole('button', { name: '恢复' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('#version-list li').length === 4);
+  assert.match(await page.locator('#version-status').innerText(), new RegExp(`${v1}`));
+  const saved = await (await as(adminToken, `/api/versions/${v1}`)).json();
+  const shown = await page.evaluate(() => window.patrolmap.state.scenario.features[0].geometry.coordinates);
+  assert.deepEqual(shown, saved.scenario.features[0].geometry.coordinates);
   // The browser logs the refused save (409) as a failed resource: that one is by design.
   assert.deepEqual(errors.filter((e) => !/status of 409/.test(e)), []);
   assert.equal(errors.length, 1);
+  await context.close();
+});
+
+test('signing in: a wrong token is refused, a viewer sees the map but no editing tools', async () => {
+  const viewer = await as(adminToken, '/api/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'wall-display', role: 'viewer' }) });
+  const viewerToken = (await viewer.json()).token;
+  const context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${base}/`);
+  await page.locator('#signin').waitFor();
+  await page.locator('#signin-token').fill('pm_wrong');
+  await page.locator('#signin button[type=submit]').click();
+  await page.waitForFunction(() => document.getElementById('signin-error').textContent.length > 0);
+  assert.match(await page.locator('#signin-error').innerText(), /登录失败/);
+  await page.locator('#signin-token').fill(viewerToken);
+  await page.locator('#signin button[type=submit]').click();
+  await page.waitForFunction(() => window.patrolmap?.map?.loaded() && window.patrolmap.state.summary, null, { timeout: 60000 });
+  await idle(page);
+  assert.ok(await page.locator('#signin').isHidden());
+  assert.match(await page.locator('#who').innerText(), /wall-display/);
+  assert.ok(await roadPixels(page) > 2000, 'the viewer sees the coloured roads');
+  for (const id of ['#patrol-plan', '#save', '#suggest', '#user-add', '#import']) {
+    assert.ok(await page.locator(id).isHidden(), `${id} is hidden from a viewer`);
+  }
+  assert.ok(await page.locator('#save-name').isVisible(), 'a viewer sees the saved versions');
+  // The server agrees: the page's cookie does not let a viewer save.
+  const refused = await page.evaluate(async () => (await fetch('/api/scenarios/x', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"FeatureCollection","features":[]}' })).status);
+  assert.equal(refused, 403);
+  // Signed out: back to the sign-in form.
+  await page.locator('#sign-out').click();
+  await page.locator('#signin').waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('an admin adds a user from the panel, and it is in the audit log', async () => {
+  const { page, errors, context } = await openMap();
+  await page.locator('#user-name').fill('zhao');
+  await page.locator('#user-role').selectOption('viewer');
+  await page.locator('#user-add').click();
+  await page.waitForFunction(() => /pm_[0-9a-f]{48}/.test(document.getElementById('new-token').textContent));
+  const token = (await page.locator('#new-token').innerText()).match(/pm_[0-9a-f]{48}/)[0];
+  const session = await (await as(token, '/api/session')).json();
+  assert.deepEqual([session.user, session.role], ['zhao', 'viewer']);
+  await page.waitForFunction(() => [...document.querySelectorAll('#audit tr')].some((tr) => tr.textContent.includes('user_add') && tr.textContent.includes('zhao')));
+  assert.match(await page.locator('#user-list').innerText(), /zhao/);
+  assert.deepEqual(errors, []);
   await context.close();
 });

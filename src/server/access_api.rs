@@ -1,0 +1,171 @@
+//! Users, tokens and the audit log over HTTP, for admins: list and add users (a new user's
+//! first token is in the answer, shown once), issue another token, remove a user, read the
+//! audit log as JSON or download it as CSV.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde_json::{json, Value};
+
+use super::api::{number, Params};
+use super::auth::Principal;
+use super::error::{ApiError, ErrorBody};
+use super::store_api::{blocking, store_error, store_of};
+use super::AppState;
+use crate::store::{audit_csv, Role};
+
+/// A token's lifetime from the query (`expires_in_s`), if it has one.
+fn expires_in(q: &std::collections::HashMap<String, String>) -> Result<Option<i64>, ApiError> {
+    if !q.contains_key("expires_in_s") {
+        return Ok(None);
+    }
+    Ok(Some(number(q, "expires_in_s", None, 1.0..=3.2e9)? as i64))
+}
+
+/// Every user with their role and how many live tokens they hold.
+#[utoipa::path(get, path = "/api/users", tag = "access",
+    responses((status = 200, description = "[{name, role, created_at, tokens}]", body = Object),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody)))]
+pub async fn users(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let store = store_of(&state)?;
+    let list = blocking(move || store.users())
+        .await?
+        .map_err(store_error)?;
+    Ok(Json(json!(list)))
+}
+
+/// Adds a user; the answer holds their first token, which is not stored and not shown again.
+#[utoipa::path(post, path = "/api/users", tag = "access",
+    params(("expires_in_s" = Option<u64>, Query, description = "The token's lifetime in seconds (none: until revoked)")),
+    request_body(content = Object, description = "{\"name\": \"li\", \"role\": \"viewer|planner|admin\"}", content_type = "application/json"),
+    responses((status = 201, description = "{user, role, token}", body = Object),
+        (status = 400, description = "Bad name or role", body = ErrorBody),
+        (status = 409, description = "The user exists", body = ErrorBody)))]
+pub async fn add_user(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(q): Params,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body: Value = serde_json::from_slice(&body?)
+        .map_err(|e| ApiError::bad("body", format!("body: not JSON: {e}")))?;
+    let name = body["name"]
+        .as_str()
+        .ok_or_else(|| ApiError::bad("name", "name: a string is required"))?
+        .to_string();
+    crate::store::check_user_name(&name).map_err(|e| ApiError::bad("name", e))?;
+    let role: Role = body["role"]
+        .as_str()
+        .ok_or_else(|| ApiError::bad("role", "role: viewer, planner or admin is required"))?
+        .parse()
+        .map_err(|e: String| ApiError::bad("role", e))?;
+    let expires = expires_in(&q)?;
+    let store = store_of(&state)?;
+    let actor = principal.actor();
+    let user = name.clone();
+    let token = blocking(move || store.add_user(&actor, &user, role, expires))
+        .await?
+        .map_err(store_error)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"user": name, "role": role, "token": token})),
+    )
+        .into_response())
+}
+
+/// A new token for a user (their other tokens stay valid).
+#[utoipa::path(post, path = "/api/users/{name}/tokens", tag = "access",
+    params(("name" = String, Path, description = "The user"),
+        ("expires_in_s" = Option<u64>, Query, description = "The token's lifetime in seconds (none: until revoked)")),
+    responses((status = 201, description = "{user, token}", body = Object),
+        (status = 404, description = "No such user", body = ErrorBody)))]
+pub async fn issue_token(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(name): Path<String>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let expires = expires_in(&q)?;
+    let store = store_of(&state)?;
+    let actor = principal.actor();
+    let user = name.clone();
+    let token = blocking(move || store.issue_token(&actor, &user, expires))
+        .await?
+        .map_err(store_error)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"user": name, "token": token})),
+    )
+        .into_response())
+}
+
+/// Removes a user and every token of theirs (signed-in sessions end at once).
+#[utoipa::path(delete, path = "/api/users/{name}", tag = "access",
+    params(("name" = String, Path, description = "The user")),
+    responses((status = 200, description = "{removed: name}", body = Object),
+        (status = 400, description = "Removing oneself", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody)))]
+pub async fn remove_user(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if principal.user.as_ref().is_some_and(|u| u.name == name) {
+        // The last admin locking everyone out is one click away otherwise.
+        return Err(ApiError::bad("name", "an admin cannot remove themselves"));
+    }
+    let store = store_of(&state)?;
+    let actor = principal.actor();
+    let user = name.clone();
+    blocking(move || store.remove_user(&actor, &user))
+        .await?
+        .map_err(store_error)?;
+    state.auth.forget();
+    Ok(Json(json!({"removed": name})))
+}
+
+/// The audit log, newest first.
+#[utoipa::path(get, path = "/api/audit", tag = "access",
+    params(("limit" = Option<u64>, Query, description = "At most this many lines (1000 by default)")),
+    responses((status = 200, description = "[{id, at, actor, action, target, detail, remote}]", body = Object),
+        (status = 403, description = "Not an admin", body = ErrorBody)))]
+pub async fn audit(
+    State(state): State<AppState>,
+    Query(q): Params,
+) -> Result<Json<Value>, ApiError> {
+    let limit = number(&q, "limit", Some(1000.0), 1.0..=1e9)? as i64;
+    let store = store_of(&state)?;
+    let list = blocking(move || store.audit_log(limit))
+        .await?
+        .map_err(store_error)?;
+    Ok(Json(json!(list)))
+}
+
+/// The whole audit log as a CSV download (oldest first).
+#[utoipa::path(get, path = "/api/audit.csv", tag = "access",
+    responses((status = 200, description = "CSV: id,at,actor,action,target,detail,remote", content_type = "text/csv"),
+        (status = 403, description = "Not an admin", body = ErrorBody)))]
+pub async fn audit_csv_download(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let store = store_of(&state)?;
+    let mut list = blocking(move || store.audit_log(i64::MAX))
+        .await?
+        .map_err(store_error)?;
+    list.reverse();
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"patrolmap-audit.csv\""),
+            ),
+        ],
+        audit_csv(&list),
+    )
+        .into_response())
+}

@@ -1,0 +1,504 @@
+//! Who may do what: users with a [`Role`], API tokens hashed at rest (argon2id), and the
+//! audit log every change writes in the same transaction as the change itself.
+//!
+//! A token is `pm_` followed by 48 hex digits of the system's randomness. Its first 12 hex
+//! digits are its public id (the row it is looked up by); the whole token is stored only as an
+//! argon2id hash, so a copy of the database does not hand out working tokens.
+
+use std::fmt;
+use std::str::FromStr;
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use super::{now_s, Store, StoreError};
+
+/// What a user may do. Each role may do everything the ones before it may.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Sees the map, the coverage and the saved scenarios (a wall display).
+    Viewer,
+    /// Also edits: saves and restores scenarios, plans patrols, posts and events.
+    Planner,
+    /// Also manages users and tokens, deletes scenarios and reads the audit log.
+    Admin,
+}
+
+impl Role {
+    /// Its name, as stored and as the API and the command line spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Planner => "planner",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    /// ```
+    /// use patrolmap::store::Role;
+    /// assert_eq!("planner".parse::<Role>(), Ok(Role::Planner));
+    /// assert!("chief".parse::<Role>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Role, String> {
+        match s {
+            "viewer" => Ok(Role::Viewer),
+            "planner" => Ok(Role::Planner),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!("unknown role {other:?}: viewer, planner or admin")),
+        }
+    }
+}
+
+/// A user of the server.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct User {
+    /// The name, unique.
+    pub name: String,
+    /// What the user may do.
+    pub role: Role,
+    /// When the user was added, UTC seconds since 1970.
+    pub created_at: i64,
+    /// How many tokens the user holds that have not expired.
+    pub tokens: i64,
+}
+
+/// Who does something and from where: written with every change into the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// The user's name (or what the command line was told).
+    pub name: String,
+    /// Where from: the client's address, or `local` for the command line.
+    pub remote: String,
+}
+
+impl Actor {
+    /// Someone at this machine's command line.
+    pub fn local(name: &str) -> Actor {
+        Actor {
+            name: name.to_string(),
+            remote: "local".to_string(),
+        }
+    }
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    /// Its number, increasing.
+    pub id: i64,
+    /// When, UTC seconds since 1970.
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// What: `save`, `restore`, `delete`, `user_add`, `token_issue`, `user_remove`,
+    /// `sign_in`, `sign_in_refused`.
+    pub action: String,
+    /// What it was done to: a scenario, a version, a user.
+    pub target: String,
+    /// More about it (a message, a role).
+    pub detail: String,
+    /// From where: the client's address or `local`.
+    pub remote: String,
+}
+
+/// What a token presented to the server turned out to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenCheck {
+    /// A live token of this user, until `expires_at` (UTC seconds; none: until revoked).
+    Valid {
+        /// Whose it is.
+        user: User,
+        /// When it expires.
+        expires_at: Option<i64>,
+    },
+    /// A real token past its expiry.
+    Expired,
+    /// Not a token of this store (malformed, unknown, revoked or wrong).
+    Unknown,
+}
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'planner', 'admin')),
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens(user);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    remote TEXT NOT NULL
+);
+";
+
+/// Hex digits of a token after `pm_`; its first [`TOKEN_ID_LEN`] are its public id.
+const TOKEN_HEX_LEN: usize = 48;
+const TOKEN_ID_LEN: usize = 12;
+
+/// A new random token.
+fn new_token() -> Result<String, StoreError> {
+    let mut bytes = [0u8; TOKEN_HEX_LEN / 2];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Random(e.to_string()))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("pm_{hex}"))
+}
+
+/// The public id of a well-formed token.
+fn token_id(token: &str) -> Option<&str> {
+    let hex = token.strip_prefix("pm_")?;
+    (hex.len() == TOKEN_HEX_LEN && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| &hex[..TOKEN_ID_LEN])
+}
+
+/// A valid user name: 1-64 characters, no control characters, no commas or slashes.
+pub fn check_user_name(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || name.chars().count() > 64
+        || name
+            .chars()
+            .any(|c| c.is_control() || c == '/' || c == ',' || c.is_whitespace())
+    {
+        return Err(format!(
+            "user name {name:?}: 1 to 64 characters, no spaces, commas, slashes or control characters"
+        ));
+    }
+    Ok(())
+}
+
+/// Writes one audit line inside the caller's transaction.
+pub(super) fn audit_in(
+    tx: &rusqlite::Transaction,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO audit (at, actor, action, target, detail, remote) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![now_s(), actor.name, action, target, detail, actor.remote],
+    )
+    .map(|_| ())
+}
+
+fn entry_of(row: &rusqlite::Row) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: row.get(0)?,
+        at: row.get(1)?,
+        actor: row.get(2)?,
+        action: row.get(3)?,
+        target: row.get(4)?,
+        detail: row.get(5)?,
+        remote: row.get(6)?,
+    })
+}
+
+fn role_of(text: String) -> rusqlite::Result<Role> {
+    text.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+impl Store {
+    /// Adds user `name` with `role` and returns a first token for them (shown once: only its
+    /// hash is kept). `expires_in_s`: how long the token lives (none: until revoked).
+    pub fn add_user(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+        expires_in_s: Option<i64>,
+    ) -> Result<String, StoreError> {
+        check_user_name(name).map_err(StoreError::Invalid)?;
+        self.write(|tx| {
+            let exists: Option<String> = tx
+                .query_row(
+                    "SELECT name FROM users WHERE name = ?1",
+                    params![name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if exists.is_some() {
+                return Ok(Err(StoreError::Exists(format!("user {name:?}"))));
+            }
+            tx.execute(
+                "INSERT INTO users (name, role, created_at) VALUES (?1, ?2, ?3)",
+                params![name, role.as_str(), now_s()],
+            )?;
+            audit_in(tx, actor, "user_add", name, role.as_str())?;
+            Ok(Ok(()))
+        })??;
+        self.issue_token(actor, name, expires_in_s)
+    }
+
+    /// A new token for user `name` (their other tokens stay valid).
+    pub fn issue_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        expires_in_s: Option<i64>,
+    ) -> Result<String, StoreError> {
+        let token = new_token()?;
+        let id = token_id(&token)
+            .expect("a new token is well formed")
+            .to_string();
+        // Hashed outside the lock: argon2 takes tens of milliseconds on purpose.
+        let hash = Argon2::default()
+            .hash_password(token.as_bytes())
+            .map_err(|e| StoreError::Random(e.to_string()))?
+            .to_string();
+        let now = now_s();
+        self.write(|tx| {
+            let known: Option<String> = tx
+                .query_row(
+                    "SELECT name FROM users WHERE name = ?1",
+                    params![name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if known.is_none() {
+                return Ok(Err(StoreError::NotFound(format!("user {name:?}"))));
+            }
+            tx.execute(
+                "INSERT INTO tokens (id, user, hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, name, hash, now, expires_in_s.map(|s| now + s)],
+            )?;
+            let detail = match expires_in_s {
+                Some(s) => format!("token {id}, expires in {s} s"),
+                None => format!("token {id}"),
+            };
+            audit_in(tx, actor, "token_issue", name, &detail)?;
+            Ok(Ok(()))
+        })??;
+        Ok(token)
+    }
+
+    /// Removes user `name` and every token of theirs.
+    pub fn remove_user(&self, actor: &Actor, name: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let removed = tx.execute("DELETE FROM users WHERE name = ?1", params![name])?;
+            if removed == 0 {
+                return Ok(Err(StoreError::NotFound(format!("user {name:?}"))));
+            }
+            tx.execute("DELETE FROM tokens WHERE user = ?1", params![name])?;
+            audit_in(tx, actor, "user_remove", name, "")?;
+            Ok(Ok(()))
+        })?
+    }
+
+    /// Every user, by name.
+    pub fn users(&self) -> Result<Vec<User>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare(
+                "SELECT name, role, created_at,
+                    (SELECT count(*) FROM tokens t WHERE t.user = u.name
+                        AND (t.expires_at IS NULL OR t.expires_at > ?1))
+                 FROM users u ORDER BY name",
+            )
+            .map_err(|e| self.db(e))?;
+        let rows = statement
+            .query_map(params![now_s()], |row| {
+                Ok(User {
+                    name: row.get(0)?,
+                    role: role_of(row.get(1)?)?,
+                    created_at: row.get(2)?,
+                    tokens: row.get(3)?,
+                })
+            })
+            .map_err(|e| self.db(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.db(e))
+    }
+
+    /// Whose `token` is, if anyone's: the token's row by its public id, its expiry, then its
+    /// argon2 hash (the slow part, done outside the store's lock).
+    pub fn check_token(&self, token: &str) -> Result<TokenCheck, StoreError> {
+        let Some(id) = token_id(token) else {
+            return Ok(TokenCheck::Unknown);
+        };
+        let row: Option<(String, Option<i64>, String, String, i64)> = self
+            .lock()
+            .query_row(
+                "SELECT t.hash, t.expires_at, u.name, u.role, u.created_at
+                 FROM tokens t JOIN users u ON u.name = t.user WHERE t.id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()
+            .map_err(|e| self.db(e))?;
+        let Some((hash, expires_at, name, role, created_at)) = row else {
+            return Ok(TokenCheck::Unknown);
+        };
+        let Ok(parsed) = PasswordHash::new(&hash) else {
+            return Ok(TokenCheck::Unknown);
+        };
+        if Argon2::default()
+            .verify_password(token.as_bytes(), &parsed)
+            .is_err()
+        {
+            return Ok(TokenCheck::Unknown);
+        }
+        if expires_at.is_some_and(|t| t <= now_s()) {
+            return Ok(TokenCheck::Expired);
+        }
+        let role = role
+            .parse()
+            .map_err(|e: String| StoreError::Invalid(format!("user {name:?}: {e}")))?;
+        Ok(TokenCheck::Valid {
+            user: User {
+                name,
+                role,
+                created_at,
+                tokens: 1,
+            },
+            expires_at,
+        })
+    }
+
+    /// How many users there are (none: the server makes a first admin).
+    pub fn user_count(&self) -> Result<i64, StoreError> {
+        self.lock()
+            .query_row("SELECT count(*) FROM users", [], |row| row.get(0))
+            .map_err(|e| self.db(e))
+    }
+
+    /// Writes an audit line on its own (for what changes nothing stored, e.g. a sign-in).
+    pub fn record(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| audit_in(tx, actor, action, target, detail))
+    }
+
+    /// The audit log, newest first, at most `limit` lines.
+    pub fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare(
+                "SELECT id, at, actor, action, target, detail, remote FROM audit
+                 ORDER BY id DESC LIMIT ?1",
+            )
+            .map_err(|e| self.db(e))?;
+        let rows = statement
+            .query_map(params![limit], entry_of)
+            .map_err(|e| self.db(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.db(e))
+    }
+
+    /// Runs `work` in one IMMEDIATE transaction (the write lock taken first) and commits it.
+    pub(super) fn write<T>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut connection = self.lock();
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.db(e))?;
+        let value = work(&tx).map_err(|e| self.db(e))?;
+        tx.commit().map_err(|e| self.db(e))?;
+        Ok(value)
+    }
+}
+
+/// The audit log as CSV (RFC 4180): a header, then one line an entry, times in UTC ISO 8601.
+///
+/// ```
+/// use patrolmap::store::{audit_csv, AuditEntry};
+/// let entry = AuditEntry { id: 1, at: 0, actor: "li".into(), action: "save".into(),
+///     target: "fair".into(), detail: "a \"quoted\", message".into(), remote: "127.0.0.1".into() };
+/// let csv = audit_csv(&[entry]);
+/// assert_eq!(csv.lines().nth(1), Some("1,1970-01-01T00:00:00Z,li,save,fair,\"a \"\"quoted\"\", message\",127.0.0.1"));
+/// ```
+pub fn audit_csv(entries: &[AuditEntry]) -> String {
+    fn field(text: &str) -> String {
+        if text.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text.to_string()
+        }
+    }
+    let mut out = String::from("id,at,actor,action,target,detail,remote\n");
+    for e in entries {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            e.id,
+            utc_iso(e.at),
+            field(&e.actor),
+            field(&e.action),
+            field(&e.target),
+            field(&e.detail),
+            field(&e.remote)
+        ));
+    }
+    out
+}
+
+/// `seconds` since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (civil-from-days, Howard Hinnant's
+/// algorithm; no date crate for one format).
+pub fn utc_iso(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let of_day = seconds.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_iso_matches_known_dates() {
+        assert_eq!(utc_iso(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_iso(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_iso(1_796_083_199), "2026-11-30T23:59:59Z");
+        assert_eq!(utc_iso(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn tokens_are_well_formed_and_distinct() {
+        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        assert_ne!(a, b);
+        assert_eq!(token_id(&a).map(str::len), Some(TOKEN_ID_LEN));
+        assert_eq!(token_id("pm_xyz"), None);
+        assert_eq!(token_id(&a.replace("pm_", "pk_")), None);
+    }
+}

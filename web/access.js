@@ -1,0 +1,121 @@
+// Signing in to the command map, and the admin's panel. The server checks a token once and
+// sets an HttpOnly cookie (POST /api/session), which the browser then sends with every request,
+// the map's tiles included; the page never keeps the token itself. A sign-in link
+// (`/#token=…`, printed by the server's first start) signs in and drops the token from the
+// address bar. The page shows only what the signed-in role may do: a viewer (a wall display)
+// gets the map, a planner the editing tools, an admin also the users and the audit log.
+import { t } from '/i18n.js';
+import { escapeHtml } from '/placement.js';
+
+const $ = (id) => document.getElementById(id);
+const json = { 'content-type': 'application/json' };
+
+async function postSession(token) {
+  const response = await fetch('/api/session', { method: 'POST', headers: json, body: JSON.stringify({ token }) });
+  const body = await response.json().catch(() => ({}));
+  return response.ok ? { session: body } : { error: body.error ?? String(response.status) };
+}
+
+/** Shows the sign-in form until a token is accepted; the session it opened. */
+function askForToken(message) {
+  $('signin').hidden = false;
+  $('signin-error').textContent = message ?? '';
+  $('signin-token').focus();
+  return new Promise((resolve) => {
+    $('signin-form').addEventListener('submit', async function submit(ev) {
+      ev.preventDefault();
+      const { session, error } = await postSession($('signin-token').value.trim());
+      if (!session) {
+        $('signin-error').textContent = t('signin_refused', { msg: error });
+        return;
+      }
+      $('signin-form').removeEventListener('submit', submit);
+      $('signin').hidden = true;
+      $('signin-token').value = '';
+      resolve(session);
+    });
+  });
+}
+
+/** The signed-in session ({user, role}; role `public` in the public view), signing in first if
+ * need be. */
+export async function ensureSession() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.has('token')) {
+    // Out of the address bar and the history before anything else.
+    history.replaceState(null, '', location.pathname + location.search);
+    const { session, error } = await postSession(hash.get('token'));
+    if (session) return session;
+    return askForToken(t('signin_refused', { msg: error }));
+  }
+  const response = await fetch('/api/session');
+  if (response.ok) return response.json();
+  return askForToken();
+}
+
+/** Shows who is signed in and lets only what their role may do show. */
+export function showSession(session) {
+  document.body.dataset.role = session.role;
+  $('who').textContent = session.user ? t('signed_in_as', { user: session.user, role: t(`role_${session.role}`) }) : t('role_public');
+  $('sign-out').hidden = !session.user;
+  $('sign-in').hidden = Boolean(session.user);
+}
+
+/** Wires sign-out, sign-in from the public view, and (for admins) the users and audit panel. */
+export function wireAccess(app) {
+  const { state } = app;
+  $('sign-out').addEventListener('click', async () => {
+    await fetch('/api/session', { method: 'DELETE' });
+    location.reload();
+  });
+  $('sign-in').addEventListener('click', async () => {
+    await askForToken();
+    location.reload();
+  });
+  if (state.session.role !== 'admin') return;
+  const showUsers = async () => {
+    const users = await (await app.api('/api/users')).json();
+    const list = $('user-list');
+    list.replaceChildren();
+    for (const u of users) {
+      const li = document.createElement('li');
+      li.innerHTML = `<span>${escapeHtml(u.name)} · ${escapeHtml(t(`role_${u.role}`))} · ${t('tokens_live', { n: u.tokens })}</span>`;
+      if (u.name !== state.session.user) {
+        const remove = document.createElement('button');
+        remove.className = 'danger';
+        remove.textContent = t('remove');
+        remove.addEventListener('click', async () => {
+          await app.api(`/api/users/${encodeURIComponent(u.name)}`, { method: 'DELETE' });
+          await Promise.all([showUsers(), showAudit()]);
+        });
+        li.append(remove);
+      }
+      list.append(li);
+    }
+  };
+  const showAudit = async () => {
+    const entries = await (await app.api('/api/audit?limit=30')).json();
+    const table = $('audit');
+    table.replaceChildren();
+    for (const e of entries) {
+      const tr = document.createElement('tr');
+      const when = new Date(e.at * 1000).toLocaleString();
+      tr.innerHTML = [when, e.actor, e.action, e.target, e.remote].map((c) => `<td>${escapeHtml(String(c))}</td>`).join('');
+      table.append(tr);
+    }
+  };
+  $('user-add').addEventListener('click', async () => {
+    $('new-token').textContent = '';
+    try {
+      const r = await (await app.api('/api/users', { method: 'POST', headers: json, body: JSON.stringify({ name: $('user-name').value.trim(), role: $('user-role').value }) })).json();
+      $('new-token').textContent = t('new_token', { user: r.user, token: r.token });
+      $('user-name').value = '';
+    } catch (e) {
+      $('new-token').textContent = t('error', { msg: e.message });
+    }
+    await Promise.all([showUsers(), showAudit()]);
+  });
+  state.refreshAudit = showAudit;
+  showUsers();
+  showAudit();
+}
