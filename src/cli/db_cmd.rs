@@ -12,7 +12,7 @@ use crate::store::Store;
 pub enum DbCommand {
     /// List the scenarios and their latest versions.
     List {
-        /// The store file.
+        /// The store: an SQLite file or a postgres:// address.
         #[arg(long)]
         db: PathBuf,
     },
@@ -58,7 +58,7 @@ pub fn run(cmd: DbCommand) -> Result<()> {
             if !file.is_file() {
                 anyhow::bail!("{}: no such backup file", file.display());
             }
-            let store = Store::open(&db)?;
+            let store = open_location(&db)?;
             store
                 .restore(&file)
                 .with_context(|| format!("cannot restore {}", file.display()))?;
@@ -72,10 +72,19 @@ pub fn run(cmd: DbCommand) -> Result<()> {
     Ok(())
 }
 
-/// The store at `db`, which must exist (a typo should not create an empty store).
+/// The store at `db`: an SQLite file or a `postgres://` address.
+pub(super) fn open_location(db: &std::path::Path) -> Result<Store> {
+    let location = db
+        .to_str()
+        .with_context(|| format!("{}: not a UTF-8 path", db.display()))?;
+    Store::open_location(location).with_context(|| format!("cannot open the store {location}"))
+}
+
+/// The store at `db`, which must exist (a typo should not create an empty SQLite store).
 pub(super) fn open_existing(db: &std::path::Path) -> Result<Store> {
-    if !db.is_file() {
+    let postgres = db.to_str().is_some_and(|l| l.starts_with("postgres"));
+    if !postgres && !db.is_file() {
         anyhow::bail!("{}: no such store", db.display());
     }
-    Ok(Store::open(db)?)
+    open_location(db)
 }

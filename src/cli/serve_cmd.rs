@@ -51,7 +51,8 @@ pub struct ServeArgs {
     /// TOML file overriding profile speeds and road classes.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// The scenario store (SQLite): saved scenarios and their versions [default:
+    /// The scenario store, users and audit log: an SQLite file, or PostgreSQL with PostGIS
+    /// (postgres://user:password@host/db) for several servers sharing one store [default:
     /// patrolmap.db next to the road file].
     #[arg(long)]
     db: Option<PathBuf>,
@@ -71,6 +72,13 @@ fn bundled(relative: &str) -> PathBuf {
 }
 
 pub fn run(args: ServeArgs) -> Result<()> {
+    // A server outlives whoever reads its first lines: a closed stdout must not end it, as
+    // SIGPIPE's default action (set for the other commands in main) would.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's action before the server's threads start.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
         .with_writer(std::io::stderr)
@@ -155,21 +163,22 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .db
         .clone()
         .unwrap_or_else(|| roads_path.with_file_name("patrolmap.db"));
-    let store = crate::store::Store::open(&db).with_context(|| {
+    let store = crate::store::Store::open_location(&db.to_string_lossy()).with_context(|| {
         format!(
             "cannot open the scenario store {} (set another with --db)",
             db.display()
         )
     })?;
-    eprintln!("scenarios are kept in {}", db.display());
+    eprintln!("scenarios are kept in {}", store.place());
     // A new store has nobody to sign in: its first admin is made and their token printed.
     let first_admin_token = if store.user_count()? == 0 {
         Some(store.add_user(&Actor::local("patrolmap serve"), "admin", Role::Admin, None)?)
     } else {
         None
     };
+    let store = std::sync::Arc::new(store);
     let state = AppState::new(city, base)
-        .with_store(store)
+        .with_store(store.clone())
         .with_auth(Auth::new(args.public_view, tls.is_some()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -186,5 +195,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 tls,
             },
         ))
-        .with_context(|| format!("cannot serve on {}", args.addr))
+        .with_context(|| format!("cannot serve on {}", args.addr))?;
+    // The runtime is gone: the store (a PostgreSQL client runs its own) closes outside it.
+    drop(runtime);
+    drop(store);
+    Ok(())
 }

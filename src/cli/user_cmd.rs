@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
-use super::db_cmd::open_existing;
-use crate::store::{audit_csv, utc_iso, Actor, Role, Store};
+use super::db_cmd::{open_existing, open_location};
+use crate::store::{audit_csv, utc_iso, Actor, Role};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -21,7 +21,7 @@ pub enum UserCommand {
         /// The token's lifetime, e.g. 30d, 12h, 90m [default: until revoked].
         #[arg(long, value_parser = parse_lifetime)]
         expires_in: Option<i64>,
-        /// The store file (created when missing).
+        /// The store: an SQLite file (created when missing) or a postgres:// address.
         #[arg(long)]
         db: PathBuf,
     },
@@ -101,8 +101,7 @@ pub fn run(cmd: UserCommand) -> Result<()> {
             expires_in,
             db,
         } => {
-            let store = Store::open(&db)
-                .with_context(|| format!("cannot open the store {}", db.display()))?;
+            let store = open_location(&db)?;
             let token = store
                 .add_user(&operator(), &name, role, expires_in)
                 .with_context(|| format!("cannot add user {name:?}"))?;

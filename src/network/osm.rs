@@ -62,14 +62,45 @@ pub fn read_pbf(path: &Path, progress: &dyn LoadProgress) -> Result<RoadNetwork,
         path: path.to_path_buf(),
         source,
     })?;
+    let reader = BlobReader::from_path(path).map_err(|e| NetworkError::Pbf {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    read_blobs(reader, path, progress)
+}
+
+/// Reads `.osm.pbf` content already in memory (`label` names it in errors): what the fuzz
+/// target feeds with arbitrary bytes.
+///
+/// ```
+/// use patrolmap::network::{osm, NoProgress};
+/// let bytes = std::fs::read("data/campo-grande.osm.pbf").unwrap();
+/// let roads = osm::read_pbf_bytes(&bytes, "campo-grande".as_ref(), &NoProgress).unwrap();
+/// assert!(roads.edges.len() > 1000);
+/// assert!(osm::read_pbf_bytes(&bytes[..999], "cut".as_ref(), &NoProgress).is_err());
+/// ```
+pub fn read_pbf_bytes(
+    bytes: &[u8],
+    label: &Path,
+    progress: &dyn LoadProgress,
+) -> Result<RoadNetwork, NetworkError> {
+    read_blobs(
+        BlobReader::new(std::io::Cursor::new(bytes)),
+        label,
+        progress,
+    )
+}
+
+fn read_blobs<R: std::io::Read + Send>(
+    reader: BlobReader<R>,
+    path: &Path,
+    progress: &dyn LoadProgress,
+) -> Result<RoadNetwork, NetworkError> {
     let pbf_error = |e: osmpbf::Error| NetworkError::Pbf {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let blobs = BlobReader::from_path(path)
-        .map_err(pbf_error)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(pbf_error)?;
+    let blobs = reader.collect::<Result<Vec<_>, _>>().map_err(pbf_error)?;
     progress.start("decoding blocks", blobs.len() as u64);
     let blocks = blobs
         .par_iter()

@@ -18,6 +18,7 @@ pub mod store_api;
 pub mod tls;
 
 use std::collections::{HashMap, VecDeque};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -161,8 +162,8 @@ impl AppState {
     }
 
     /// The same state keeping scenarios in `store`.
-    pub fn with_store(mut self, store: crate::store::Store) -> AppState {
-        self.store = Some(Arc::new(store));
+    pub fn with_store(mut self, store: Arc<crate::store::Store>) -> AppState {
+        self.store = Some(store);
         self
     }
 
@@ -347,14 +348,22 @@ pub async fn serve(
             "listening on {local}, which other machines can reach, without TLS: tokens cross the network in the clear (give --tls-cert and --tls-key, or put a TLS proxy in front)"
         );
     }
-    // Tests and scripts read this line for the port.
-    println!("patrolmap command map: {scheme}://{local}/");
+    // Tests and scripts read these lines for the port and the first token; whoever started
+    // the server may have stopped reading, so a failed write is no reason to stop.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "patrolmap command map: {scheme}://{local}/");
     if let Some(token) = &options.first_admin_token {
-        println!("first start: user admin (role admin) created; sign in: {scheme}://{local}/#token={token}");
-        println!(
+        let _ = writeln!(
+            out,
+            "first start: user admin (role admin) created; sign in: {scheme}://{local}/#token={token}"
+        );
+        let _ = writeln!(
+            out,
             "(the token is shown once; `patrolmap user token admin --db FILE` makes a new one)"
         );
     }
+    let _ = out.flush();
+    drop(out);
     let app = router(state, web);
     let stop = shutdown_signal(options.stop_on_stdin_close);
     match options.tls {

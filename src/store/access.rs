@@ -11,8 +11,8 @@ use std::str::FromStr;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
+use super::sql::{Tx, Value};
 use super::{now_s, Store, StoreError};
 
 /// What a user may do. Each role may do everything the ones before it may.
@@ -130,7 +130,7 @@ pub enum TokenCheck {
     Unknown,
 }
 
-pub(super) const SCHEMA: &str = "
+pub(super) const SQLITE_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,
     role TEXT NOT NULL CHECK (role IN ('viewer', 'planner', 'admin')),
@@ -147,6 +147,31 @@ CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens(user);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    remote TEXT NOT NULL
+);
+";
+
+pub(super) const POSTGRES_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'planner', 'admin')),
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY,
+    \"user\" TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT
+);
+CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens(\"user\");
+CREATE TABLE IF NOT EXISTS audit (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at BIGINT NOT NULL,
     actor TEXT NOT NULL,
     action TEXT NOT NULL,
     target TEXT NOT NULL,
@@ -191,37 +216,39 @@ pub fn check_user_name(name: &str) -> Result<(), String> {
 
 /// Writes one audit line inside the caller's transaction.
 pub(super) fn audit_in(
-    tx: &rusqlite::Transaction,
+    tx: &mut dyn Tx,
     actor: &Actor,
     action: &str,
     target: &str,
     detail: &str,
-) -> rusqlite::Result<()> {
+) -> Result<(), String> {
     tx.execute(
-        "INSERT INTO audit (at, actor, action, target, detail, remote) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![now_s(), actor.name, action, target, detail, actor.remote],
+        "INSERT INTO audit (at, actor, action, target, detail, remote) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[now_s().into(), (&actor.name).into(), action.into(), target.into(), detail.into(), (&actor.remote).into()],
     )
     .map(|_| ())
 }
 
-fn entry_of(row: &rusqlite::Row) -> rusqlite::Result<AuditEntry> {
-    Ok(AuditEntry {
-        id: row.get(0)?,
-        at: row.get(1)?,
-        actor: row.get(2)?,
-        action: row.get(3)?,
-        target: row.get(4)?,
-        detail: row.get(5)?,
-        remote: row.get(6)?,
-    })
+fn entry_of(row: &[Value]) -> AuditEntry {
+    AuditEntry {
+        id: row[0].int().unwrap_or(0),
+        at: row[1].int().unwrap_or(0),
+        actor: row[2].text(),
+        action: row[3].text(),
+        target: row[4].text(),
+        detail: row[5].text(),
+        remote: row[6].text(),
+    }
 }
 
-fn role_of(text: String) -> rusqlite::Result<Role> {
-    text.parse().map_err(|e: String| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
-    })
+/// Whether user `name` exists.
+fn user_exists(tx: &mut dyn Tx, name: &str) -> Result<bool, String> {
+    Ok(!tx
+        .query("SELECT name FROM users WHERE name = $1", &[name.into()])?
+        .is_empty())
 }
 
+// `"user"` is quoted: a reserved word in PostgreSQL, a plain name in SQLite.
 impl Store {
     /// Adds user `name` with `role` and returns a first token for them (shown once: only its
     /// hash is kept). `expires_in_s`: how long the token lives (none: until revoked).
@@ -233,25 +260,22 @@ impl Store {
         expires_in_s: Option<i64>,
     ) -> Result<String, StoreError> {
         check_user_name(name).map_err(StoreError::Invalid)?;
+        let (token, id, hash) = new_hashed_token()?;
+        let now = now_s();
+        // The user and their first token in one transaction: no user without a way in.
         self.write(|tx| {
-            let exists: Option<String> = tx
-                .query_row(
-                    "SELECT name FROM users WHERE name = ?1",
-                    params![name],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if exists.is_some() {
+            if user_exists(tx, name)? {
                 return Ok(Err(StoreError::Exists(format!("user {name:?}"))));
             }
             tx.execute(
-                "INSERT INTO users (name, role, created_at) VALUES (?1, ?2, ?3)",
-                params![name, role.as_str(), now_s()],
+                "INSERT INTO users (name, role, created_at) VALUES ($1, $2, $3)",
+                &[name.into(), role.as_str().into(), now.into()],
             )?;
             audit_in(tx, actor, "user_add", name, role.as_str())?;
+            insert_token(tx, actor, name, &id, &hash, now, expires_in_s)?;
             Ok(Ok(()))
-        })??;
-        self.issue_token(actor, name, expires_in_s)
+        })?;
+        Ok(token)
     }
 
     /// A new token for user `name` (their other tokens stay valid).
@@ -261,76 +285,50 @@ impl Store {
         name: &str,
         expires_in_s: Option<i64>,
     ) -> Result<String, StoreError> {
-        let token = new_token()?;
-        let id = token_id(&token)
-            .expect("a new token is well formed")
-            .to_string();
-        // Hashed outside the lock: argon2 takes tens of milliseconds on purpose.
-        let hash = Argon2::default()
-            .hash_password(token.as_bytes())
-            .map_err(|e| StoreError::Random(e.to_string()))?
-            .to_string();
-        let now = now_s();
+        let (token, id, hash) = new_hashed_token()?;
         self.write(|tx| {
-            let known: Option<String> = tx
-                .query_row(
-                    "SELECT name FROM users WHERE name = ?1",
-                    params![name],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if known.is_none() {
+            if !user_exists(tx, name)? {
                 return Ok(Err(StoreError::NotFound(format!("user {name:?}"))));
             }
-            tx.execute(
-                "INSERT INTO tokens (id, user, hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, name, hash, now, expires_in_s.map(|s| now + s)],
-            )?;
-            let detail = match expires_in_s {
-                Some(s) => format!("token {id}, expires in {s} s"),
-                None => format!("token {id}"),
-            };
-            audit_in(tx, actor, "token_issue", name, &detail)?;
+            insert_token(tx, actor, name, &id, &hash, now_s(), expires_in_s)?;
             Ok(Ok(()))
-        })??;
+        })?;
         Ok(token)
     }
 
     /// Removes user `name` and every token of theirs.
     pub fn remove_user(&self, actor: &Actor, name: &str) -> Result<(), StoreError> {
         self.write(|tx| {
-            let removed = tx.execute("DELETE FROM users WHERE name = ?1", params![name])?;
-            if removed == 0 {
+            if tx.execute("DELETE FROM users WHERE name = $1", &[name.into()])? == 0 {
                 return Ok(Err(StoreError::NotFound(format!("user {name:?}"))));
             }
-            tx.execute("DELETE FROM tokens WHERE user = ?1", params![name])?;
+            tx.execute("DELETE FROM tokens WHERE \"user\" = $1", &[name.into()])?;
             audit_in(tx, actor, "user_remove", name, "")?;
             Ok(Ok(()))
-        })?
+        })
     }
 
     /// Every user, by name.
     pub fn users(&self) -> Result<Vec<User>, StoreError> {
-        let connection = self.lock();
-        let mut statement = connection
-            .prepare(
+        let rows = self.read(|tx| {
+            tx.query(
                 "SELECT name, role, created_at,
-                    (SELECT count(*) FROM tokens t WHERE t.user = u.name
-                        AND (t.expires_at IS NULL OR t.expires_at > ?1))
+                    (SELECT count(*) FROM tokens t WHERE t.\"user\" = u.name
+                        AND (t.expires_at IS NULL OR t.expires_at > $1))
                  FROM users u ORDER BY name",
+                &[now_s().into()],
             )
-            .map_err(|e| self.db(e))?;
-        let rows = statement
-            .query_map(params![now_s()], |row| {
+        })?;
+        rows.iter()
+            .map(|r| {
                 Ok(User {
-                    name: row.get(0)?,
-                    role: role_of(row.get(1)?)?,
-                    created_at: row.get(2)?,
-                    tokens: row.get(3)?,
+                    name: r[0].text(),
+                    role: r[1].text().parse().map_err(StoreError::Invalid)?,
+                    created_at: r[2].int().unwrap_or(0),
+                    tokens: r[3].int().unwrap_or(0),
                 })
             })
-            .map_err(|e| self.db(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.db(e))
+            .collect()
     }
 
     /// Whose `token` is, if anyone's: the token's row by its public id, its expiry, then its
@@ -339,19 +337,20 @@ impl Store {
         let Some(id) = token_id(token) else {
             return Ok(TokenCheck::Unknown);
         };
-        let row: Option<(String, Option<i64>, String, String, i64)> = self
-            .lock()
-            .query_row(
-                "SELECT t.hash, t.expires_at, u.name, u.role, u.created_at
-                 FROM tokens t JOIN users u ON u.name = t.user WHERE t.id = ?1",
-                params![id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()
-            .map_err(|e| self.db(e))?;
-        let Some((hash, expires_at, name, role, created_at)) = row else {
+        let row = self.read(|tx| {
+            Ok(tx
+                .query(
+                    "SELECT t.hash, t.expires_at, u.name, u.role, u.created_at
+                     FROM tokens t JOIN users u ON u.name = t.\"user\" WHERE t.id = $1",
+                    &[id.into()],
+                )?
+                .into_iter()
+                .next())
+        })?;
+        let Some(row) = row else {
             return Ok(TokenCheck::Unknown);
         };
+        let hash = row[0].text();
         let Ok(parsed) = PasswordHash::new(&hash) else {
             return Ok(TokenCheck::Unknown);
         };
@@ -361,17 +360,20 @@ impl Store {
         {
             return Ok(TokenCheck::Unknown);
         }
+        let expires_at = row[1].int();
         if expires_at.is_some_and(|t| t <= now_s()) {
             return Ok(TokenCheck::Expired);
         }
-        let role = role
+        let name = row[2].text();
+        let role = row[3]
+            .text()
             .parse()
             .map_err(|e: String| StoreError::Invalid(format!("user {name:?}: {e}")))?;
         Ok(TokenCheck::Valid {
             user: User {
                 name,
                 role,
-                created_at,
+                created_at: row[4].int().unwrap_or(0),
                 tokens: 1,
             },
             expires_at,
@@ -380,9 +382,12 @@ impl Store {
 
     /// How many users there are (none: the server makes a first admin).
     pub fn user_count(&self) -> Result<i64, StoreError> {
-        self.lock()
-            .query_row("SELECT count(*) FROM users", [], |row| row.get(0))
-            .map_err(|e| self.db(e))
+        self.read(|tx| {
+            Ok(tx
+                .scalar("SELECT count(*) FROM users", &[])?
+                .int()
+                .unwrap_or(0))
+        })
     }
 
     /// Writes an audit line on its own (for what changes nothing stored, e.g. a sign-in).
@@ -393,37 +398,54 @@ impl Store {
         target: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        self.write(|tx| audit_in(tx, actor, action, target, detail))
+        self.write(|tx| audit_in(tx, actor, action, target, detail).map(Ok))
     }
 
     /// The audit log, newest first, at most `limit` lines.
     pub fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-        let connection = self.lock();
-        let mut statement = connection
-            .prepare(
+        let rows = self.read(|tx| {
+            tx.query(
                 "SELECT id, at, actor, action, target, detail, remote FROM audit
-                 ORDER BY id DESC LIMIT ?1",
+                 ORDER BY id DESC LIMIT $1",
+                &[limit.into()],
             )
-            .map_err(|e| self.db(e))?;
-        let rows = statement
-            .query_map(params![limit], entry_of)
-            .map_err(|e| self.db(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.db(e))
+        })?;
+        Ok(rows.iter().map(|r| entry_of(r)).collect())
     }
+}
 
-    /// Runs `work` in one IMMEDIATE transaction (the write lock taken first) and commits it.
-    pub(super) fn write<T>(
-        &self,
-        work: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
-    ) -> Result<T, StoreError> {
-        let mut connection = self.lock();
-        let tx = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.db(e))?;
-        let value = work(&tx).map_err(|e| self.db(e))?;
-        tx.commit().map_err(|e| self.db(e))?;
-        Ok(value)
-    }
+/// A new token, its public id and its argon2id hash (made outside any lock: argon2 takes tens
+/// of milliseconds on purpose).
+fn new_hashed_token() -> Result<(String, String, String), StoreError> {
+    let token = new_token()?;
+    let id = token_id(&token)
+        .expect("a new token is well formed")
+        .to_string();
+    let hash = Argon2::default()
+        .hash_password(token.as_bytes())
+        .map_err(|e| StoreError::Random(e.to_string()))?
+        .to_string();
+    Ok((token, id, hash))
+}
+
+fn insert_token(
+    tx: &mut dyn Tx,
+    actor: &Actor,
+    name: &str,
+    id: &str,
+    hash: &str,
+    now: i64,
+    expires_in_s: Option<i64>,
+) -> Result<(), String> {
+    tx.execute(
+        "INSERT INTO tokens (id, \"user\", hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        &[id.into(), name.into(), hash.into(), now.into(), expires_in_s.map(|s| now + s).into()],
+    )?;
+    let detail = match expires_in_s {
+        Some(s) => format!("token {id}, expires in {s} s"),
+        None => format!("token {id}"),
+    };
+    audit_in(tx, actor, "token_issue", name, &detail)
 }
 
 /// The audit log as CSV (RFC 4180): a header, then one line an entry, times in UTC ISO 8601.

@@ -1,22 +1,28 @@
 //! The scenario store: named scenarios, each save a new version (who, when, a message, the
-//! scenario GeoJSON), in one SQLite file (WAL). A save names the version it started from and
-//! is refused when the scenario has moved on since (no lost update); a save happens whole or
-//! not at all (one transaction). Online backup to a file and restore from one.
+//! scenario GeoJSON). A save names the version it started from and is refused when the
+//! scenario has moved on since (no lost update); a save happens whole or not at all (one
+//! transaction).
 //!
-//! Users, their roles and tokens, and the audit log live in the same file ([`access`]): every
-//! change writes its audit line in the same transaction as the change.
+//! It runs on one SQLite file (WAL; the default, with online backup to a file and restore
+//! from one) or on PostgreSQL with PostGIS (`postgres://…`: several servers behind one address
+//! sharing one store; every saved feature also lands in a geometry table that QGIS reads).
+//! The logic is written once over [`sql::Tx`]; the engines differ only in their schema and
+//! how a write takes its lock.
+//!
+//! Users, their roles and tokens, and the audit log live in the same store ([`access`]):
+//! every change writes its audit line in the same transaction as the change.
 //!
 //! This is storage only: no HTTP and no scenario semantics beyond "a GeoJSON text".
 
 mod access;
+pub mod sql;
 
 pub use access::{audit_csv, check_user_name, utc_iso, Actor, AuditEntry, Role, TokenCheck, User};
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use sql::{Engine, Tx, Value};
 
 /// One saved version of a scenario.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -60,24 +66,22 @@ pub enum StoreError {
     /// The system's randomness (for tokens and salts) failed.
     #[error("no randomness for a token: {0}")]
     Random(String),
-    /// The database failed (file, lock, corruption).
-    #[error("{path}: {source}")]
-    Database {
-        /// The database file.
-        path: PathBuf,
-        /// What SQLite said.
-        #[source]
-        source: rusqlite::Error,
-    },
+    /// The database failed (file, lock, corruption, connection): what the engine said.
+    #[error("{0}")]
+    Database(String),
+    /// Something only the other engine does (an SQLite backup of a PostgreSQL store).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
-/// A store in one SQLite file.
+/// A scenario store on SQLite or PostgreSQL.
 pub struct Store {
-    path: PathBuf,
-    connection: Mutex<Connection>,
+    /// Where it is, for messages (a file, or a PostgreSQL address without its password).
+    place: String,
+    engine: Engine,
 }
 
-const SCHEMA: &str = "
+const SQLITE_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS versions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     scenario TEXT NOT NULL,
@@ -90,6 +94,45 @@ CREATE TABLE IF NOT EXISTS versions (
 CREATE INDEX IF NOT EXISTS versions_by_scenario ON versions(scenario, id);
 ";
 
+/// The same tables on PostgreSQL, and each saved feature with a PostGIS geometry
+/// (`features`; `latest_features`: those of every scenario's latest version) for QGIS.
+const POSTGRES_SCHEMA: &str = "
+CREATE EXTENSION IF NOT EXISTS postgis;
+CREATE TABLE IF NOT EXISTS versions (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    scenario TEXT NOT NULL,
+    parent BIGINT REFERENCES versions(id) ON DELETE SET NULL,
+    author TEXT NOT NULL,
+    message TEXT NOT NULL,
+    saved_at BIGINT NOT NULL,
+    geojson TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS versions_by_scenario ON versions(scenario, id);
+CREATE TABLE IF NOT EXISTS features (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    version_id BIGINT NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    scenario TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    feature_id TEXT,
+    name TEXT,
+    properties JSONB,
+    geom geometry(Geometry, 4326)
+);
+CREATE INDEX IF NOT EXISTS features_by_version ON features(version_id);
+CREATE INDEX IF NOT EXISTS features_geom ON features USING GIST (geom);
+-- A geometry PostGIS cannot read (the scenario reader reports those features) is kept as NULL
+-- rather than failing the save.
+CREATE OR REPLACE FUNCTION patrolmap_geometry(g jsonb) RETURNS geometry AS $$
+BEGIN
+    RETURN ST_SetSRID(ST_GeomFromGeoJSON(g::text), 4326);
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $$ LANGUAGE plpgsql IMMUTABLE;
+CREATE OR REPLACE VIEW latest_features AS
+    SELECT f.* FROM features f
+    JOIN (SELECT max(id) AS id FROM versions GROUP BY scenario) latest ON latest.id = f.version_id;
+";
+
 /// Now, in UTC seconds since 1970.
 pub fn now_s() -> i64 {
     std::time::SystemTime::now()
@@ -97,53 +140,93 @@ pub fn now_s() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn version_of(row: &rusqlite::Row) -> rusqlite::Result<Version> {
-    Ok(Version {
-        id: row.get(0)?,
-        scenario: row.get(1)?,
-        parent: row.get(2)?,
-        author: row.get(3)?,
-        message: row.get(4)?,
-        saved_at: row.get(5)?,
-    })
+const VERSION_COLUMNS: &str = "id, scenario, parent, author, message, saved_at";
+
+fn version_of(row: &[Value]) -> Version {
+    Version {
+        id: row[0].int().unwrap_or(0),
+        scenario: row[1].text(),
+        parent: row[2].int(),
+        author: row[3].text(),
+        message: row[4].text(),
+        saved_at: row[5].int().unwrap_or(0),
+    }
+}
+
+fn db(e: String) -> StoreError {
+    StoreError::Database(e)
+}
+
+/// `url` without its password, for messages.
+fn without_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            let user = credentials.split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
 }
 
 impl Store {
-    /// Opens (or creates) the store at `path`: WAL journal, full sync on commit, a busy
-    /// timeout so several processes can share it.
+    /// Opens (or creates) the SQLite store at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let db = |source| StoreError::Database {
-            path: path.to_path_buf(),
-            source,
-        };
-        let connection = Connection::open(path).map_err(db)?;
-        connection
-            .busy_timeout(Duration::from_secs(5))
-            .map_err(db)?;
-        // WAL: readers never block the writer; FULL: an acknowledged save survives a crash.
-        connection
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(db)?;
-        connection
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(db)?;
-        connection.execute_batch(SCHEMA).map_err(db)?;
-        connection.execute_batch(access::SCHEMA).map_err(db)?;
-        Ok(Store {
-            path: path.to_path_buf(),
-            connection: Mutex::new(connection),
-        })
+        let place = path.display().to_string();
+        let schema = format!("{SQLITE_SCHEMA}{}", access::SQLITE_SCHEMA);
+        let engine = Engine::sqlite(path, &schema).map_err(|e| db(format!("{place}: {e}")))?;
+        Ok(Store { place, engine })
     }
 
-    fn db(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Database {
-            path: self.path.clone(),
-            source,
+    /// Opens the store `location` names: a `postgres://` or `postgresql://` address, else an
+    /// SQLite file.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("patrolmap-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let store = patrolmap::store::Store::open_location(dir.join("s.db").to_str().unwrap()).unwrap();
+    /// assert!(!store.is_postgres());
+    /// ```
+    pub fn open_location(location: &str) -> Result<Store, StoreError> {
+        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+            let place = without_password(location);
+            let schema = format!("{POSTGRES_SCHEMA}{}", access::POSTGRES_SCHEMA);
+            let engine =
+                Engine::postgres(location, &schema).map_err(|e| db(format!("{place}: {e}")))?;
+            Ok(Store { place, engine })
+        } else {
+            Store::open(Path::new(location))
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.connection.lock().unwrap_or_else(|e| e.into_inner())
+    /// Whether the store is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.engine, Engine::Postgres(_))
+    }
+
+    /// Where the store is (a file, or a PostgreSQL address without its password).
+    pub fn place(&self) -> &str {
+        &self.place
+    }
+
+    fn read<T>(
+        &self,
+        work: impl FnOnce(&mut dyn Tx) -> Result<T, String>,
+    ) -> Result<T, StoreError> {
+        self.engine.read(|tx| work(tx).map_err(|e| self.fail(e)))
+    }
+
+    /// Runs `work` in one write transaction; its own refusals (a conflict, a user not found)
+    /// roll it back like a failure does.
+    fn write<T>(
+        &self,
+        work: impl FnOnce(&mut dyn Tx) -> Result<Result<T, StoreError>, String>,
+    ) -> Result<T, StoreError> {
+        self.engine.write(|tx| work(tx).map_err(|e| self.fail(e))?)
+    }
+
+    fn fail(&self, e: String) -> StoreError {
+        StoreError::Database(format!("{}: {e}", self.place))
     }
 
     /// Saves `geojson` as the next version of `scenario`, on top of `base` (the version the
@@ -196,15 +279,16 @@ impl Store {
         geojson: &str,
     ) -> Result<Version, StoreError> {
         let saved_at = now_s();
-        // One IMMEDIATE transaction: the write lock is taken before the latest version is
-        // read, so two savers cannot both see the same latest version; the audit line goes in
-        // with the version or not at all.
+        // One write transaction, its lock taken before the latest version is read, so two
+        // savers cannot both see the same latest version; the audit line (and on PostgreSQL
+        // the geometry rows) go in with the version or not at all.
         self.write(|tx| {
-            let latest: Option<i64> = tx.query_row(
-                "SELECT max(id) FROM versions WHERE scenario = ?1",
-                params![scenario],
-                |row| row.get(0),
-            )?;
+            let latest = tx
+                .scalar(
+                    "SELECT max(id) FROM versions WHERE scenario = $1",
+                    &[scenario.into()],
+                )?
+                .int();
             if latest != base {
                 return Ok(Err(StoreError::Conflict {
                     scenario: scenario.to_string(),
@@ -212,11 +296,22 @@ impl Store {
                     latest,
                 }));
             }
-            tx.execute(
-                "INSERT INTO versions (scenario, parent, author, message, saved_at, geojson) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![scenario, base, actor.name, message, saved_at, geojson],
-            )?;
-            let id = tx.last_insert_rowid();
+            let id = tx
+                .scalar(
+                    "INSERT INTO versions (scenario, parent, author, message, saved_at, geojson) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    &[scenario.into(), base.into(), (&actor.name).into(), message.into(), saved_at.into(), geojson.into()],
+                )?
+                .int()
+                .ok_or("the new version has no id")?;
+            if tx.is_postgres() {
+                tx.execute(
+                    "INSERT INTO features (version_id, scenario, kind, feature_id, name, properties, geom)
+                     SELECT $1, $2, coalesce(f->'properties'->>'kind', 'unit'), f->'properties'->>'id',
+                            f->'properties'->>'name', f->'properties', patrolmap_geometry(f->'geometry')
+                     FROM jsonb_array_elements(coalesce($3::text::jsonb->'features', '[]'::jsonb)) AS f",
+                    &[id.into(), scenario.into(), geojson.into()],
+                )?;
+            }
             access::audit_in(tx, actor, action, scenario, &format!("version {id}: {message}"))?;
             Ok(Ok(Version {
                 id,
@@ -226,15 +321,15 @@ impl Store {
                 message: message.to_string(),
                 saved_at,
             }))
-        })?
+        })
     }
 
     /// Deletes `scenario` with every version of it; returns how many versions went.
     pub fn delete_scenario(&self, actor: &Actor, scenario: &str) -> Result<usize, StoreError> {
         self.write(|tx| {
             let removed = tx.execute(
-                "DELETE FROM versions WHERE scenario = ?1",
-                params![scenario],
+                "DELETE FROM versions WHERE scenario = $1",
+                &[scenario.into()],
             )?;
             if removed == 0 {
                 return Ok(Err(StoreError::NotFound(format!("scenario {scenario:?}"))));
@@ -246,38 +341,33 @@ impl Store {
                 scenario,
                 &format!("{removed} versions"),
             )?;
-            Ok(Ok(removed))
-        })?
+            Ok(Ok(removed as usize))
+        })
     }
 
     /// Every scenario's latest version, by name.
     pub fn scenarios(&self) -> Result<Vec<Version>, StoreError> {
-        let connection = self.lock();
-        let mut statement = connection
-            .prepare(
-                "SELECT id, scenario, parent, author, message, saved_at FROM versions
-                 WHERE id IN (SELECT max(id) FROM versions GROUP BY scenario) ORDER BY scenario",
-            )
-            .map_err(|e| self.db(e))?;
-        let rows = statement
-            .query_map([], version_of)
-            .map_err(|e| self.db(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.db(e))
+        self.read(|tx| {
+            let rows = tx.query(
+                &format!(
+                    "SELECT {VERSION_COLUMNS} FROM versions
+                     WHERE id IN (SELECT max(id) FROM versions GROUP BY scenario) ORDER BY scenario"
+                ),
+                &[],
+            )?;
+            Ok(rows.iter().map(|r| version_of(r)).collect())
+        })
     }
 
     /// The versions of `scenario`, oldest first.
     pub fn versions(&self, scenario: &str) -> Result<Vec<Version>, StoreError> {
-        let connection = self.lock();
-        let mut statement = connection
-            .prepare(
-                "SELECT id, scenario, parent, author, message, saved_at FROM versions
-                 WHERE scenario = ?1 ORDER BY id",
-            )
-            .map_err(|e| self.db(e))?;
-        let rows = statement
-            .query_map(params![scenario], version_of)
-            .map_err(|e| self.db(e))?;
-        let list: Vec<Version> = rows.collect::<Result<_, _>>().map_err(|e| self.db(e))?;
+        let list: Vec<Version> = self.read(|tx| {
+            let rows = tx.query(
+                &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE scenario = $1 ORDER BY id"),
+                &[scenario.into()],
+            )?;
+            Ok(rows.iter().map(|r| version_of(r)).collect())
+        })?;
         if list.is_empty() {
             return Err(StoreError::NotFound(format!("scenario {scenario:?}")));
         }
@@ -286,56 +376,81 @@ impl Store {
 
     /// Version `id` and its GeoJSON.
     pub fn load(&self, id: i64) -> Result<(Version, String), StoreError> {
-        let connection = self.lock();
-        connection
-            .query_row(
-                "SELECT id, scenario, parent, author, message, saved_at, geojson FROM versions WHERE id = ?1",
-                params![id],
-                |row| Ok((version_of(row)?, row.get(6)?)),
-            )
-            .optional()
-            .map_err(|e| self.db(e))?
+        let row = self.read(|tx| {
+            let rows = tx.query(
+                &format!("SELECT {VERSION_COLUMNS}, geojson FROM versions WHERE id = $1"),
+                &[id.into()],
+            )?;
+            Ok(rows.into_iter().next())
+        })?;
+        row.map(|r| (version_of(&r), r[6].text()))
             .ok_or_else(|| StoreError::NotFound(format!("version {id}")))
     }
 
     /// Copies the whole store to `to` while it stays in use (SQLite's online backup).
     pub fn backup(&self, to: &Path) -> Result<(), StoreError> {
-        let connection = self.lock();
-        let mut target = Connection::open(to).map_err(|source| StoreError::Database {
-            path: to.to_path_buf(),
-            source,
-        })?;
-        let backup =
-            rusqlite::backup::Backup::new(&connection, &mut target).map_err(|e| self.db(e))?;
+        let connection = self.sqlite_only("backup")?;
+        let mut target =
+            rusqlite::Connection::open(to).map_err(|e| db(format!("{}: {e}", to.display())))?;
+        let backup = rusqlite::backup::Backup::new(&connection, &mut target)
+            .map_err(|e| self.fail(e.to_string()))?;
         backup
             .run_to_completion(256, Duration::from_millis(0), None)
-            .map_err(|e| self.db(e))
+            .map_err(|e| self.fail(e.to_string()))
     }
 
     /// Replaces the whole store with the backup at `from` (checked to be a store first).
     pub fn restore(&self, from: &Path) -> Result<(), StoreError> {
         let source = Store::open(from)?;
         source.versions_count()?;
-        let mut connection = self.lock();
-        let from_connection = source.lock();
+        let mut connection = self.sqlite_only("restore")?;
+        let from_connection = source.sqlite_only("restore")?;
         let backup = rusqlite::backup::Backup::new(&from_connection, &mut connection)
-            .map_err(|e| self.db(e))?;
+            .map_err(|e| self.fail(e.to_string()))?;
         backup
             .run_to_completion(256, Duration::from_millis(0), None)
-            .map_err(|e| self.db(e))
+            .map_err(|e| self.fail(e.to_string()))
+    }
+
+    fn sqlite_only(
+        &self,
+        what: &str,
+    ) -> Result<std::sync::MutexGuard<'_, rusqlite::Connection>, StoreError> {
+        self.engine.sqlite_connection().ok_or_else(|| {
+            StoreError::Unsupported(format!(
+                "{}: {what} of a PostgreSQL store: use pg_dump and pg_restore",
+                self.place
+            ))
+        })
     }
 
     /// How many versions the store holds.
     pub fn versions_count(&self) -> Result<i64, StoreError> {
-        self.lock()
-            .query_row("SELECT count(*) FROM versions", [], |row| row.get(0))
-            .map_err(|e| self.db(e))
+        self.read(|tx| {
+            Ok(tx
+                .scalar("SELECT count(*) FROM versions", &[])?
+                .int()
+                .unwrap_or(0))
+        })
     }
 
-    /// SQLite's own integrity check: `ok` or what is wrong.
+    /// The engine's own check: `ok` or what is wrong (SQLite's integrity check; on
+    /// PostgreSQL, that every version's geometry rows are there).
     pub fn integrity(&self) -> Result<String, StoreError> {
-        self.lock()
-            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-            .map_err(|e| self.db(e))
+        self.read(|tx| {
+            if tx.is_postgres() {
+                let missing = tx
+                    .scalar(
+                        "SELECT count(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM features f WHERE f.version_id = v.id)
+                         AND jsonb_array_length(coalesce(v.geojson::jsonb->'features', '[]'::jsonb)) > 0",
+                        &[],
+                    )?
+                    .int()
+                    .unwrap_or(0);
+                Ok(if missing == 0 { "ok".to_string() } else { format!("{missing} versions without their features") })
+            } else {
+                Ok(tx.scalar("PRAGMA integrity_check", &[])?.text())
+            }
+        })
     }
 }

@@ -573,3 +573,85 @@ fn users_are_managed_and_the_audit_log_read_from_the_command_line() {
     assert!(!no_store.status.success());
     assert!(String::from_utf8_lossy(&no_store.stderr).contains("nope.db"));
 }
+
+#[test]
+fn a_postgres_store_serves_roles_versions_and_the_audit_log() {
+    let Some((_, location)) = crate::common::test_stores("server-postgres")
+        .into_iter()
+        .find(|(engine, _)| *engine == "postgres")
+    else {
+        return; // said why in test_stores
+    };
+    let pg = crate::server::start_server_on(&location, true, &[]);
+    let at = |method: &str, path: &str, body: Option<&str>, token: &str| {
+        let url = format!("{}{path}", pg.base);
+        let reply = match method {
+            "GET" => signed_by(agent().get(&url), token).call(),
+            "DELETE" => signed_by(agent().delete(&url), token).call(),
+            _ => signed_by(agent().post(&url), token)
+                .header("content-type", "application/json")
+                .send(body.unwrap_or("")),
+        };
+        read(reply.unwrap_or_else(|e| panic!("{method} {path}: {e}")))
+    };
+    let user = |name: &str, role: &str| {
+        let reply = at(
+            "POST",
+            "/api/users",
+            Some(&json!({"name": name, "role": role}).to_string()),
+            &pg.token,
+        );
+        assert_eq!(
+            reply.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()["token"].as_str().unwrap().to_string()
+    };
+    let (planner, viewer) = (user("pg-planner", "planner"), user("pg-viewer", "viewer"));
+    let scenario = at("GET", "/api/scenario", None, &viewer);
+    let scenario = String::from_utf8(scenario.body).unwrap();
+    let v1 = at(
+        "POST",
+        "/api/scenarios/pg-fair?message=one",
+        Some(&scenario),
+        &planner,
+    );
+    assert_eq!(v1.status, 201);
+    let v1 = v1.json()["id"].as_i64().unwrap();
+    assert_error(
+        &at("POST", "/api/scenarios/pg-fair", Some(&scenario), &viewer),
+        403,
+        None,
+    );
+    let stale = at("POST", "/api/scenarios/pg-fair", Some(&scenario), &planner);
+    assert_eq!(stale.status, 409);
+    assert_eq!(stale.json()["latest"]["id"], v1);
+    let v2 = at(
+        "POST",
+        &format!("/api/scenarios/pg-fair?base={v1}&message=two"),
+        Some(&scenario),
+        &planner,
+    );
+    assert_eq!(v2.status, 201);
+    let compared = at(
+        "GET",
+        &format!("/api/compare?from={v1}&to={}", v2.json()["id"]),
+        None,
+        &viewer,
+    );
+    assert_eq!(compared.status, 200);
+    assert_eq!(compared.json()["changes"]["moved"], json!([]));
+    let audit = at("GET", "/api/audit", None, &pg.token).json();
+    let saves = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["action"] == "save" && e["actor"] == "pg-planner" && e["remote"] == "127.0.0.1"
+        })
+        .count();
+    assert_eq!(saves, 2);
+    assert_error(&at("GET", "/api/audit", None, &viewer), 403, None);
+}

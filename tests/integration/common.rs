@@ -75,3 +75,44 @@ pub fn add_stadium(scenario: &mut serde_json::Value) {
         "geometry": {"type": "Polygon", "coordinates": square(PITCH_HALF_DEG)}}),
     );
 }
+
+/// The stores a store test runs on, as `(engine, location)`: a new SQLite file always, and a
+/// new schema of the PostgreSQL that `PATROLMAP_TEST_POSTGRES` names (scripts/test starts one
+/// with scripts/postgres-for-tests) when it is set.
+pub fn test_stores(test: &str) -> Vec<(&'static str, String)> {
+    let mut stores = vec![(
+        "sqlite",
+        temp_dir(test).join("s.db").to_str().unwrap().to_string(),
+    )];
+    match std::env::var("PATROLMAP_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => stores.push(("postgres", postgres_schema(&url, test))),
+        _ => eprintln!(
+            "{test}: PostgreSQL not tested (PATROLMAP_TEST_POSTGRES is not set; scripts/test sets it)"
+        ),
+    }
+    stores
+}
+
+/// A fresh schema `t_<test>` in the database at `url`, and the address that uses it (PostGIS
+/// stays reachable in `public`).
+pub fn postgres_schema(url: &str, test: &str) -> String {
+    let schema: String = format!("t_{test}_{}", std::process::id())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut admin = postgres::Client::connect(url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("PATROLMAP_TEST_POSTGRES={url}: {e}"));
+    admin
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"
+        ))
+        .unwrap();
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{joiner}options=-csearch_path%3D{schema}%2Cpublic")
+}

@@ -27,7 +27,12 @@ pub(crate) fn start_server(db: &std::path::Path) -> Server {
 /// The same with more arguments. On a new store the server prints its first admin's token;
 /// on one it has seen, a new token of that admin is made the way an operator would.
 pub(crate) fn start_server_with(db: &std::path::Path, more: &[&str]) -> Server {
-    let fresh = !db.exists();
+    start_server_on(db.to_str().unwrap(), !db.exists(), more)
+}
+
+/// The same on any store location (an SQLite file or a postgres:// address), `fresh` when the
+/// store has never been served.
+pub(crate) fn start_server_on(location: &str, fresh: bool, more: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
         .args([
             "serve",
@@ -35,8 +40,8 @@ pub(crate) fn start_server_with(db: &std::path::Path, more: &[&str]) -> Server {
             "127.0.0.1:0",
             "--exit-on-stdin-close",
             "--db",
+            location,
         ])
-        .arg(db)
         .args(more)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -64,11 +69,13 @@ pub(crate) fn start_server_with(db: &std::path::Path, more: &[&str]) -> Server {
         assert!(token.starts_with("pm_"), "{sign_in}");
         token
     } else {
-        patrolmap::store::Store::open(db)
+        patrolmap::store::Store::open_location(location)
             .unwrap()
             .issue_token(&patrolmap::store::Actor::local("test"), "admin", None)
             .unwrap()
     };
+    // Whatever else it prints is read and dropped, so the pipe never fills or closes.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     Server {
         base: url,
         token,
@@ -1247,8 +1254,14 @@ fn scenarios_are_saved_as_versions_and_a_stale_save_is_refused() {
 
 #[test]
 fn a_server_killed_mid_save_keeps_every_acknowledged_save() {
-    let db = temp_dir("server-kill").join("scenarios.db");
-    let mut first = start_server(&db);
+    for (engine, location) in crate::common::test_stores("server-kill") {
+        eprintln!("{engine}");
+        killed_mid_save_on(&location);
+    }
+}
+
+fn killed_mid_save_on(db: &str) {
+    let mut first = start_server_on(db, true, &[]);
     let body = demo_scenario().to_string();
     // A stream of saves; the server is killed (SIGKILL) while they keep coming.
     let base = first.base.clone();
@@ -1284,8 +1297,8 @@ fn a_server_killed_mid_save_keeps_every_acknowledged_save() {
         "only {} saves before the kill",
         acknowledged.len()
     );
-    // Restarted on the same file: intact, every acknowledged save there, one line of history.
-    let second = start_server(&db);
+    // Restarted on the same store: intact, every acknowledged save there, one line of history.
+    let second = start_server_on(db, false, &[]);
     let versions = read(
         signed_by(
             agent().get(format!("{}/api/scenarios/stream", second.base)),
@@ -1308,7 +1321,7 @@ fn a_server_killed_mid_save_keeps_every_acknowledged_save() {
         acknowledged.len()
     );
     assert_eq!(&ids[..acknowledged.len()], &acknowledged[..]);
-    let store = patrolmap::store::Store::open(&db).unwrap();
+    let store = patrolmap::store::Store::open_location(db).unwrap();
     assert_eq!(store.integrity().unwrap(), "ok");
     drop(second);
 }

@@ -1,15 +1,23 @@
-//! The scenario store on a real SQLite file: versions chain, a save on a stale version is
-//! refused, concurrent savers (separate connections, as separate server processes would be)
-//! lose nothing, and a backup restores exactly what it held.
+//! The scenario store on a real SQLite file and on a real PostgreSQL (the same tests on both):
+//! versions chain, a save on a stale version is refused, concurrent savers (separate
+//! connections, as separate server processes would be) lose nothing, users and tokens, the
+//! audit log; SQLite's backup restores exactly what it held; PostgreSQL's geometry tables hold
+//! every saved feature for QGIS.
 
 use patrolmap::store::{Store, StoreError};
 
-use crate::common::temp_dir;
+use crate::common::{temp_dir, test_stores};
 
 #[test]
 fn versions_chain_and_a_stale_save_is_refused() {
-    let dir = temp_dir("store-versions");
-    let store = Store::open(&dir.join("s.db")).unwrap();
+    for (engine, location) in test_stores("store-versions") {
+        eprintln!("{engine}");
+        versions_chain_on(&location);
+    }
+}
+
+fn versions_chain_on(location: &str) {
+    let store = Store::open_location(location).unwrap();
     let v1 = store
         .save("dragon-boat", None, "li", "first draft", "{\"a\":1}")
         .unwrap();
@@ -59,21 +67,26 @@ fn versions_chain_and_a_stale_save_is_refused() {
     assert_eq!(names, vec!["dragon-boat", "trade-fair"]);
     // Reopened, everything is there.
     drop(store);
-    let again = Store::open(&dir.join("s.db")).unwrap();
+    let again = Store::open_location(location).unwrap();
     assert_eq!(again.versions_count().unwrap(), 3);
     assert_eq!(again.integrity().unwrap(), "ok");
 }
 
 #[test]
 fn concurrent_savers_lose_nothing() {
-    let dir = temp_dir("store-concurrent");
-    let path = dir.join("s.db");
-    Store::open(&path).unwrap();
+    for (engine, location) in test_stores("store-concurrent") {
+        eprintln!("{engine}");
+        concurrent_savers_on(&location);
+    }
+}
+
+fn concurrent_savers_on(path: &str) {
+    Store::open_location(path).unwrap();
     let threads: Vec<_> = (0..4)
         .map(|t| {
-            let path = path.clone();
+            let path = path.to_string();
             std::thread::spawn(move || {
-                let store = Store::open(&path).unwrap();
+                let store = Store::open_location(&path).unwrap();
                 let mut saved = Vec::new();
                 let mut conflicts = 0;
                 while saved.len() < 20 {
@@ -102,7 +115,7 @@ fn concurrent_savers_lose_nothing() {
         .flat_map(|h| h.join().unwrap().0)
         .collect();
     acknowledged.sort_unstable();
-    let store = Store::open(&path).unwrap();
+    let store = Store::open_location(path).unwrap();
     let versions = store.versions("shared").unwrap();
     // Every acknowledged save is there, and each stands on the one before it: one line of
     // history, no save overwritten.
@@ -145,10 +158,36 @@ fn a_backup_restores_what_it_held() {
 
 #[test]
 fn users_tokens_and_the_audit_log() {
+    for (engine, location) in test_stores("store-users") {
+        eprintln!("{engine}");
+        users_on(&location);
+    }
+}
+
+/// Every byte the store keeps: the SQLite file and its journal, or PostgreSQL's rows as text.
+fn stored_text(location: &str) -> Vec<u8> {
+    if location.starts_with("postgres") {
+        let mut client = postgres::Client::connect(location, postgres::NoTls).unwrap();
+        let mut all = Vec::new();
+        for table in ["users", "tokens", "audit", "versions"] {
+            for row in client
+                .query(&format!("SELECT t::text FROM {table} t"), &[])
+                .unwrap()
+            {
+                all.extend(row.get::<_, String>(0).into_bytes());
+            }
+        }
+        all
+    } else {
+        let mut all = std::fs::read(location).unwrap();
+        all.extend(std::fs::read(format!("{location}-wal")).unwrap_or_default());
+        all
+    }
+}
+
+fn users_on(location: &str) {
     use patrolmap::store::{Actor, Role, TokenCheck};
-    let dir = temp_dir("store-users");
-    let path = dir.join("s.db");
-    let store = Store::open(&path).unwrap();
+    let store = Store::open_location(location).unwrap();
     let admin = Actor {
         name: "chen".into(),
         remote: "10.0.0.9".into(),
@@ -168,15 +207,13 @@ fn users_tokens_and_the_audit_log() {
     let wrong = String::from_utf8(wrong).unwrap();
     assert_eq!(store.check_token(&wrong).unwrap(), TokenCheck::Unknown);
     assert_eq!(store.check_token("li").unwrap(), TokenCheck::Unknown);
-    // The token is not in the file: only its hash.
+    // The token is not stored: only its hash.
     drop(store);
-    let bytes = std::fs::read(&path).unwrap();
-    let wal = std::fs::read(dir.join("s.db-wal")).unwrap_or_default();
+    let stored = stored_text(location);
     let hex = &token[3..];
-    for file in [&bytes, &wal] {
-        assert!(!file.windows(hex.len()).any(|w| w == hex.as_bytes()));
-    }
-    let store = Store::open(&path).unwrap();
+    assert!(stored.len() > 100);
+    assert!(!stored.windows(hex.len()).any(|w| w == hex.as_bytes()));
+    let store = Store::open_location(location).unwrap();
     // A second user, a duplicate, an expired token.
     assert!(store.add_user(&admin, "li", Role::Viewer, None).is_err());
     let short = store
@@ -216,9 +253,15 @@ fn users_tokens_and_the_audit_log() {
 
 #[test]
 fn an_old_version_is_restored_as_the_newest() {
+    for (engine, location) in test_stores("store-restore") {
+        eprintln!("{engine}");
+        restore_on(&location);
+    }
+}
+
+fn restore_on(location: &str) {
     use patrolmap::store::Actor;
-    let dir = temp_dir("store-restore");
-    let store = Store::open(&dir.join("s.db")).unwrap();
+    let store = Store::open_location(location).unwrap();
     let li = Actor::local("li");
     let v1 = store
         .save_by(&li, "fair", None, "one", "{\"n\":1}")
@@ -235,4 +278,87 @@ fn an_old_version_is_restored_as_the_newest() {
     assert_eq!(store.delete_scenario(&li, "fair").unwrap(), 3);
     assert!(store.versions("fair").is_err());
     assert!(store.delete_scenario(&li, "fair").is_err());
+}
+
+#[test]
+fn postgres_keeps_every_saved_feature_as_postgis_geometry() {
+    let Some((_, location)) = test_stores("store-postgis")
+        .into_iter()
+        .find(|(engine, _)| *engine == "postgres")
+    else {
+        return; // said why in test_stores
+    };
+    let store = Store::open_location(&location).unwrap();
+    assert!(store.is_postgres());
+    let root = env!("CARGO_MANIFEST_DIR");
+    let demo = std::fs::read_to_string(format!("{root}/data/demo-scenario.geojson")).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&demo).unwrap();
+    let v1 = store.save("demo", None, "li", "one", &demo).unwrap();
+    // A second version with the first feature moved: the latest view has the moved one.
+    let mut moved = parsed.clone();
+    let first = &mut moved["features"][0];
+    let id = first["properties"]["id"].as_str().unwrap().to_string();
+    first["geometry"] = serde_json::json!({"type": "Point", "coordinates": [-54.6, -20.45]});
+    store
+        .save("demo", Some(v1.id), "li", "two", &moved.to_string())
+        .unwrap();
+    let mut client = postgres::Client::connect(&location, postgres::NoTls).unwrap();
+    let features = parsed["features"].as_array().unwrap();
+    let per_version: i64 = client
+        .query_one("SELECT count(*) FROM latest_features", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(per_version as usize, features.len());
+    let all: i64 = client
+        .query_one("SELECT count(*) FROM features", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(all as usize, 2 * features.len());
+    // Every geometry is valid, in WGS 84, of the type the GeoJSON says.
+    let rows = client
+        .query(
+            "SELECT kind, GeometryType(geom), ST_SRID(geom), ST_IsValid(geom) FROM latest_features",
+            &[],
+        )
+        .unwrap();
+    for row in &rows {
+        assert_eq!(row.get::<_, i32>(2), 4326);
+        assert!(row.get::<_, bool>(3));
+    }
+    let kinds = |f: &serde_json::Value| {
+        f["properties"]["kind"]
+            .as_str()
+            .unwrap_or("unit")
+            .to_string()
+    };
+    let mut want: Vec<String> = features.iter().map(kinds).collect();
+    let mut got: Vec<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+    let (x, y): (f64, f64) = {
+        let row = client
+            .query_one(
+                "SELECT ST_X(geom), ST_Y(geom) FROM latest_features WHERE feature_id = $1",
+                &[&id],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!((x, y), (-54.6, -20.45));
+    assert_eq!(store.integrity().unwrap(), "ok");
+    // Deleting the scenario takes its geometry with it.
+    store
+        .delete_scenario(&patrolmap::store::Actor::local("li"), "demo")
+        .unwrap();
+    let left: i64 = client
+        .query_one("SELECT count(*) FROM features", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    // An SQLite backup of a PostgreSQL store is refused with what to use instead.
+    let err = store
+        .backup(&temp_dir("store-postgis-backup").join("b.db"))
+        .unwrap_err();
+    assert!(err.to_string().contains("pg_dump"), "{err}");
 }
