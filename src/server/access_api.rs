@@ -4,15 +4,15 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-use super::api::{number, Params};
+use super::api::{download, number, Params};
 use super::auth::Principal;
 use super::error::{ApiError, ErrorBody};
-use super::store_api::{blocking, store_error, store_of};
+use super::store_api::on_store;
 use super::AppState;
 use crate::store::{audit_csv, Role};
 
@@ -26,14 +26,11 @@ fn expires_in(q: &std::collections::HashMap<String, String>) -> Result<Option<i6
 
 /// Every user with their role and how many live tokens they hold.
 #[utoipa::path(get, path = "/api/users", tag = "access",
-    responses((status = 200, description = "[{name, role, created_at, tokens}]", body = Object),
+    responses((status = 200, description = "[{name, role, created_at, tokens}]", body = [Object]),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn users(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let store = store_of(&state)?;
-    let list = blocking(move || store.users())
-        .await?
-        .map_err(store_error)?;
+    let list = on_store(&state, move |store| store.users()).await?;
     Ok(Json(json!(list)))
 }
 
@@ -63,12 +60,12 @@ pub async fn add_user(
         .parse()
         .map_err(|e: String| ApiError::bad("role", e))?;
     let expires = expires_in(&q)?;
-    let store = store_of(&state)?;
     let actor = principal.actor();
     let user = name.clone();
-    let token = blocking(move || store.add_user(&actor, &user, role, expires))
-        .await?
-        .map_err(store_error)?;
+    let token = on_store(&state, move |store| {
+        store.add_user(&actor, &user, role, expires)
+    })
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"user": name, "role": role, "token": token})),
@@ -89,12 +86,12 @@ pub async fn issue_token(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let expires = expires_in(&q)?;
-    let store = store_of(&state)?;
     let actor = principal.actor();
     let user = name.clone();
-    let token = blocking(move || store.issue_token(&actor, &user, expires))
-        .await?
-        .map_err(store_error)?;
+    let token = on_store(&state, move |store| {
+        store.issue_token(&actor, &user, expires)
+    })
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"user": name, "token": token})),
@@ -117,12 +114,9 @@ pub async fn remove_user(
         // The last admin locking everyone out is one click away otherwise.
         return Err(ApiError::bad("name", "an admin cannot remove themselves"));
     }
-    let store = store_of(&state)?;
     let actor = principal.actor();
     let user = name.clone();
-    blocking(move || store.remove_user(&actor, &user))
-        .await?
-        .map_err(store_error)?;
+    on_store(&state, move |store| store.remove_user(&actor, &user)).await?;
     state.auth.forget();
     Ok(Json(json!({"removed": name})))
 }
@@ -130,17 +124,14 @@ pub async fn remove_user(
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/api/audit", tag = "access",
     params(("limit" = Option<u64>, Query, description = "At most this many lines (1000 by default)")),
-    responses((status = 200, description = "[{id, at, actor, action, target, detail, remote}]", body = Object),
+    responses((status = 200, description = "[{id, at, actor, action, target, detail, remote}]", body = [Object]),
         (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
     Query(q): Params,
 ) -> Result<Json<Value>, ApiError> {
     let limit = number(&q, "limit", Some(1000.0), 1.0..=1e9)? as i64;
-    let store = store_of(&state)?;
-    let list = blocking(move || store.audit_log(limit))
-        .await?
-        .map_err(store_error)?;
+    let list = on_store(&state, move |store| store.audit_log(limit)).await?;
     Ok(Json(json!(list)))
 }
 
@@ -149,23 +140,11 @@ pub async fn audit(
     responses((status = 200, description = "CSV: id,at,actor,action,target,detail,remote", content_type = "text/csv"),
         (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn audit_csv_download(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let store = store_of(&state)?;
-    let mut list = blocking(move || store.audit_log(i64::MAX))
-        .await?
-        .map_err(store_error)?;
+    let mut list = on_store(&state, move |store| store.audit_log(i64::MAX)).await?;
     list.reverse();
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"patrolmap-audit.csv\""),
-            ),
-        ],
+    Ok(download(
+        "text/csv; charset=utf-8",
+        "patrolmap-audit.csv",
         audit_csv(&list),
-    )
-        .into_response())
+    ))
 }

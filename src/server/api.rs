@@ -73,7 +73,8 @@ Every error is a JSON body {\"error\", \"field\"}. Map data © OpenStreetMap con
 pub struct ApiDoc;
 
 /// Adds what every operation shares to the document: how to sign in (a bearer token or the
-/// web view's cookie) and the answers any of them may give (401, 403, 413, 503).
+/// web view's cookie) and the answers any of them may give (400 where it takes input, 401,
+/// 403, 413, 503).
 struct AccessAddon;
 
 impl utoipa::Modify for AccessAddon {
@@ -118,6 +119,11 @@ impl utoipa::Modify for AccessAddon {
                         .entry(status.to_string())
                         .or_insert_with(|| error(description).into());
                 };
+                if operation.parameters.as_ref().is_some_and(|p| !p.is_empty())
+                    || operation.request_body.is_some()
+                {
+                    add("400", "A parameter or the body is wrong: the error names it");
+                }
                 if !public {
                     add("401", "Not signed in, or the token is wrong or expired");
                     add("403", "The signed-in role may not do this");
@@ -207,7 +213,7 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
 
 /// The loaded scenario as a GeoJSON FeatureCollection (all layers).
 #[utoipa::path(get, path = "/api/scenario", tag = "layers",
-    responses((status = 200, description = "FeatureCollection: units, posts, checkpoints, key sites, incidents, patrol lines, closures", body = Object)))]
+    responses((status = 200, description = "FeatureCollection: units, posts, checkpoints, key sites, incidents, patrol lines, closures", body = Object, content_type = "application/geo+json")))]
 pub async fn scenario_get(State(state): State<AppState>) -> Response {
     geojson(&to_geojson(&state.revisions.base().scenario))
 }
@@ -226,7 +232,7 @@ const LAYERS: [(&str, &str); 7] = [
 /// One layer of the loaded scenario.
 #[utoipa::path(get, path = "/api/layers/{layer}", tag = "layers",
     params(("layer" = String, Path, description = "units, posts, checkpoints, key_sites, incidents, patrol_lines or closures")),
-    responses((status = 200, description = "FeatureCollection of the layer", body = Object),
+    responses((status = 200, description = "FeatureCollection of the layer", body = Object, content_type = "application/geo+json"),
         (status = 404, description = "No such layer", body = ErrorBody)))]
 pub async fn layer(
     State(state): State<AppState>,
@@ -327,7 +333,7 @@ pub fn summary(state: &AppState, rev: u64, evaluation: &Evaluation) -> Value {
 /// The coverage overlay: road pieces cut where the nearest-unit time crosses each budget.
 #[utoipa::path(get, path = "/api/coverage/overlay", tag = "coverage",
     params(("rev" = Option<u64>, Query, description = "Revision (0 by default)")),
-    responses((status = 200, description = "FeatureCollection of road pieces with tier and times", body = Object),
+    responses((status = 200, description = "FeatureCollection of road pieces with tier and times", body = Object, content_type = "application/geo+json"),
         (status = 404, description = "Revision not kept", body = ErrorBody)))]
 pub async fn coverage_overlay(
     State(state): State<AppState>,
@@ -345,7 +351,7 @@ pub async fn coverage_overlay(
 /// Tier polygons: the area within each budget, nested, with holes.
 #[utoipa::path(get, path = "/api/coverage/polygons", tag = "coverage",
     params(("rev" = Option<u64>, Query, description = "Revision (0 by default)")),
-    responses((status = 200, description = "FeatureCollection, one MultiPolygon per budget, widest first", body = Object),
+    responses((status = 200, description = "FeatureCollection, one MultiPolygon per budget, widest first", body = Object, content_type = "application/geo+json"),
         (status = 404, description = "Revision not kept", body = ErrorBody),
         (status = 503, description = "Server busy", body = ErrorBody)))]
 pub async fn coverage_polygons(
@@ -383,7 +389,7 @@ pub async fn coverage_polygons(
     params(("rev" = Option<u64>, Query, description = "Revision (0 by default)"),
         ("limit" = Option<u32>, Query, description = "Gaps per tier (20 by default, at most 1000)"),
         ("tier" = Option<u32>, Query, description = "Only this tier of the standard (its index from 0); all by default")),
-    responses((status = 200, description = "FeatureCollection of gap stretches with tier, rank and length", body = Object),
+    responses((status = 200, description = "FeatureCollection of gap stretches with tier, rank and length", body = Object, content_type = "application/geo+json"),
         (status = 400, description = "Bad parameter", body = ErrorBody),
         (status = 404, description = "Revision not kept", body = ErrorBody)))]
 pub async fn coverage_gaps(
@@ -626,20 +632,35 @@ pub async fn scenario_export(
 ) -> Result<Response, ApiError> {
     let scenario = scenario_from_body(&body?, false)?;
     let text = serde_json::to_string_pretty(&to_geojson(&scenario)).unwrap_or_default();
-    Ok((
+    Ok(download("application/geo+json", "scenario.geojson", text))
+}
+
+/// A file to download: `body` as `content_type`, saved as `file_name` (kept to safe
+/// characters, as it goes into a header).
+pub(super) fn download(content_type: &'static str, file_name: &str, body: String) -> Response {
+    let file: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{file}\"");
+    (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/geo+json"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"scenario.geojson\""),
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
             ),
         ],
-        text,
+        body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// A Mapbox Vector Tile of the roads coloured by the revision's response times.

@@ -6,12 +6,11 @@
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-use super::api::{number, scenario_from_body, summary, Params};
+use super::api::{download, number, scenario_from_body, summary, Params};
 use super::auth::Principal;
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
@@ -35,6 +34,15 @@ pub(super) fn store_error(e: StoreError) -> ApiError {
         StoreError::Invalid(why) => ApiError::bad("name", why),
         other => ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
     }
+}
+
+/// Runs `work` on the store off the async threads, its refusals as API errors.
+pub(super) async fn on_store<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let store = store_of(state)?;
+    blocking(move || work(&store)).await?.map_err(store_error)
 }
 
 /// Runs a store call off the async threads.
@@ -91,29 +99,23 @@ pub fn changes(before: &str, after: &str) -> Value {
 
 /// Every scenario's latest version.
 #[utoipa::path(get, path = "/api/scenarios", tag = "store",
-    responses((status = 200, description = "[{id, scenario, parent, author, message, saved_at}]: each scenario's latest version", body = Object),
+    responses((status = 200, description = "[{id, scenario, parent, author, message, saved_at}]: each scenario's latest version", body = [Object]),
         (status = 503, description = "No store", body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let store = store_of(&state)?;
-    let list = blocking(move || store.scenarios())
-        .await?
-        .map_err(store_error)?;
+    let list = on_store(&state, move |store| store.scenarios()).await?;
     Ok(Json(json!(list)))
 }
 
 /// The versions of a scenario, oldest first.
 #[utoipa::path(get, path = "/api/scenarios/{name}", tag = "store",
     params(("name" = String, Path, description = "The scenario's name")),
-    responses((status = 200, description = "[{id, scenario, parent, author, message, saved_at}]", body = Object),
+    responses((status = 200, description = "[{id, scenario, parent, author, message, saved_at}]", body = [Object]),
         (status = 404, description = "No such scenario", body = ErrorBody)))]
 pub async fn versions(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let store = store_of(&state)?;
-    let list = blocking(move || store.versions(&name))
-        .await?
-        .map_err(store_error)?;
+    let list = on_store(&state, move |store| store.versions(&name)).await?;
     Ok(Json(json!(list)))
 }
 
@@ -130,10 +132,7 @@ pub async fn version(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad("id", format!("id: not a version number: {id:?}")))?;
-    let store = store_of(&state)?;
-    let (version, geojson) = blocking(move || store.load(id))
-        .await?
-        .map_err(store_error)?;
+    let (version, geojson) = on_store(&state, move |store| store.load(id)).await?;
     let scenario: Value = serde_json::from_str(&geojson).unwrap_or_default();
     Ok(Json(json!({"version": version, "scenario": scenario})))
 }
@@ -158,11 +157,11 @@ fn id_of(text: &str, field: &str) -> Result<i64, ApiError> {
 /// Runs a save (or restore) and answers 201 with the new version, or 409 with the latest
 /// version and what changed since `base` when someone saved first.
 async fn save_answer(
-    store: std::sync::Arc<Store>,
+    state: &AppState,
     base: Option<i64>,
     work: impl FnOnce(&Store) -> Result<Version, StoreError> + Send + 'static,
 ) -> Result<Response, ApiError> {
-    let result = blocking(move || match work(&store) {
+    let result = on_store(state, move |store| match work(store) {
         Err(StoreError::Conflict {
             latest: Some(latest),
             ..
@@ -177,8 +176,7 @@ async fn save_answer(
         }
         other => other.map(Ok),
     })
-    .await?
-    .map_err(store_error)?;
+    .await?;
     Ok(match result {
         Ok(version) => (StatusCode::CREATED, Json(json!(version))).into_response(),
         Err((latest, changes)) => (
@@ -214,7 +212,7 @@ pub async fn save(
     let text = String::from_utf8_lossy(&body).into_owned();
     let message = q.get("message").cloned().unwrap_or_default();
     let actor = principal.actor();
-    save_answer(store_of(&state)?, base, move |store| {
+    save_answer(&state, base, move |store| {
         store.save_by(&actor, &name, base, &message, &text)
     })
     .await
@@ -237,7 +235,7 @@ pub async fn restore(
     let id = id_of(&id, "id")?;
     let base = base_of(&q)?;
     let actor = principal.actor();
-    save_answer(store_of(&state)?, base, move |store| {
+    save_answer(&state, base, move |store| {
         store.restore_version(&actor, id, base)
     })
     .await
@@ -253,38 +251,12 @@ pub async fn export(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = id_of(&id, "id")?;
-    let store = store_of(&state)?;
-    let (version, geojson) = blocking(move || store.load(id))
-        .await?
-        .map_err(store_error)?;
-    // The name goes into a header: keep it to safe characters.
-    let file: String = version
-        .scenario
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let disposition = format!("attachment; filename=\"{file}-v{id}.geojson\"");
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/geo+json"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition)
-                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
-            ),
-        ],
+    let (version, geojson) = on_store(&state, move |store| store.load(id)).await?;
+    Ok(download(
+        "application/geo+json",
+        &format!("{}-v{id}.geojson", version.scenario),
         geojson,
-    )
-        .into_response())
+    ))
 }
 
 /// Deletes a scenario with all its versions (admins; written to the audit log).
@@ -298,12 +270,12 @@ pub async fn delete(
     Extension(principal): Extension<Principal>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let store = store_of(&state)?;
     let actor = principal.actor();
     let scenario = name.clone();
-    let removed = blocking(move || store.delete_scenario(&actor, &scenario))
-        .await?
-        .map_err(store_error)?;
+    let removed = on_store(&state, move |store| {
+        store.delete_scenario(&actor, &scenario)
+    })
+    .await?;
     Ok(Json(json!({"deleted": name, "versions": removed})))
 }
 
@@ -334,11 +306,10 @@ pub async fn compare(
 ) -> Result<Json<Value>, ApiError> {
     let from = number(&q, "from", None, 1.0..=9.0e15)? as i64;
     let to = number(&q, "to", None, 1.0..=9.0e15)? as i64;
-    let store = store_of(&state)?;
-    let ((va, ta), (vb, tb)) =
-        blocking(move || Ok::<_, StoreError>((store.load(from)?, store.load(to)?)))
-            .await?
-            .map_err(store_error)?;
+    let ((va, ta), (vb, tb)) = on_store(&state, move |store| {
+        Ok((store.load(from)?, store.load(to)?))
+    })
+    .await?;
     let (sa, sb) = (
         scenario_from_body(ta.as_bytes(), false)?,
         scenario_from_body(tb.as_bytes(), false)?,
