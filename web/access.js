@@ -37,6 +37,11 @@ function askForToken(message) {
   });
 }
 
+// A sign-in link pasted over the open page changes only its hash: start again with it.
+window.addEventListener('hashchange', () => {
+  if (new URLSearchParams(location.hash.slice(1)).has('token')) location.reload();
+});
+
 /** The signed-in session ({user, role}; role `public` in the public view), signing in first if
  * need be. */
 export async function ensureSession() {

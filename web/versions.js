@@ -106,6 +106,40 @@ export function wireVersions(app) {
     $('version-conflict').hidden = true;
     $('version-status').textContent = t('opened_version', { id });
   };
+  // A three-way merge by feature id: what I changed since the version I started from (added,
+  // moved or edited, removed) applied onto the latest version; where both of us changed the
+  // same feature, mine is kept and counted. Shown on the map to check before saving.
+  const merge = async () => {
+    const latest = local.conflict.latest;
+    const version = async (id) => (await (await app.api(`/api/versions/${id}`)).json()).scenario;
+    const [base, theirs] = await Promise.all([
+      local.id != null ? version(local.id) : { features: [] },
+      version(latest.id),
+    ]);
+    const idOf = (f) => f.properties?.id;
+    const byId = (fc) => new Map(fc.features.filter(idOf).map((f) => [idOf(f), f]));
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    const [b, th] = [byId(base), byId(theirs)];
+    const mine = new Map(); // id -> my feature, or null where I removed it
+    for (const f of state.scenario.features) {
+      const id = idOf(f);
+      if (id != null && (!b.has(id) || !same(b.get(id), f))) mine.set(id, f);
+    }
+    for (const id of b.keys()) if (!state.scenario.features.some((f) => idOf(f) === id)) mine.set(id, null);
+    const clashes = [...mine.keys()].filter((id) => !same(b.get(id), th.get(id))).length;
+    // Features without an id cannot be matched: mine that are new are added.
+    const mineWithoutId = state.scenario.features.filter((f) => idOf(f) == null && !base.features.some((g) => same(f, g)));
+    const merged = theirs.features
+      .filter((f) => idOf(f) == null || !mine.has(idOf(f)))
+      .concat([...mine.values()].filter(Boolean), mineWithoutId);
+    app.edit(() => { state.scenario = { ...theirs, features: merged }; });
+    Object.assign(local, { name: latest.scenario, id: latest.id, conflict: null });
+    local.merged = { mine: mine.size, clashes };
+    $('version-conflict').hidden = true;
+    $('version-status').textContent = t('merged', {
+      mine: mine.size, id: latest.id, clash: clashes ? t('merge_clash', { n: clashes }) : '',
+    });
+  };
   const save = async (base) => {
     const name = $('save-name').value.trim();
     if (!name) {
@@ -128,6 +162,7 @@ export function wireVersions(app) {
     }
   };
   $('save').addEventListener('click', () => save(local.name === $('save-name').value.trim() ? local.id : null));
+  $('conflict-merge').addEventListener('click', merge);
   $('conflict-reload').addEventListener('click', () => load(local.conflict.latest.scenario, local.conflict.latest.id));
   $('conflict-overwrite').addEventListener('click', () => save(local.conflict.latest.id));
   $('save-name').addEventListener('change', showList);

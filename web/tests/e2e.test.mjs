@@ -539,3 +539,47 @@ test('an admin adds a user from the panel, and it is in the audit log', async ()
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a refused save is merged: my changes on top of theirs, then saved', async () => {
+  const { page, errors, context } = await openMap();
+  const name = `merge-${Date.now()}`;
+  await page.locator('#save-name').fill(name);
+  await page.locator('#save').click();
+  await page.waitForFunction(() => window.patrolmap.state.versions.id != null);
+  const v1 = await page.evaluate(() => window.patrolmap.state.versions.id);
+  // Wang moves the first unit and saves on v1.
+  const theirs = await page.evaluate(async ([n, base, token]) => {
+    const s = structuredClone(window.patrolmap.state.scenario);
+    s.features[0].geometry.coordinates = [-54.601, -20.451];
+    const r = await fetch(`/api/scenarios/${encodeURIComponent(n)}?base=${base}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(s) });
+    return { id: (await r.json()).id, moved: s.features[0].properties.id };
+  }, [name, v1, wangToken]);
+  // Meanwhile I delete the last feature and move the second one.
+  const mine = await page.evaluate(() => {
+    const features = window.patrolmap.state.scenario.features;
+    const removed = features.pop().properties.id;
+    features[1].geometry.coordinates = [-54.602, -20.452];
+    return { removed, moved: features[1].properties.id };
+  });
+  await page.locator('#save').click();
+  await page.locator('#version-conflict').waitFor();
+  await page.locator('#conflict-merge').click();
+  await page.waitForFunction(() => window.patrolmap.state.versions.merged != null);
+  const merged = await page.evaluate(() => window.patrolmap.state.scenario.features.map((f) => [f.properties.id, f.geometry.coordinates]));
+  const at = (id) => merged.find(([i]) => i === id)?.[1];
+  assert.deepEqual(at(theirs.moved), [-54.601, -20.451], 'their move is kept');
+  assert.deepEqual(at(mine.moved), [-54.602, -20.452], 'my move is applied');
+  assert.equal(at(mine.removed), undefined, 'my deletion is applied');
+  assert.equal(await page.evaluate(() => window.patrolmap.state.versions.merged.clashes), 0);
+  // Saved on top of theirs: accepted, and the stored version has all three changes.
+  await page.locator('#save').click();
+  await page.waitForFunction((id) => window.patrolmap.state.versions.id > id, theirs.id);
+  const v3 = await page.evaluate(() => window.patrolmap.state.versions.id);
+  const stored = (await (await as(adminToken, `/api/versions/${v3}`)).json()).scenario.features;
+  const storedAt = (id) => stored.find((f) => f.properties.id === id)?.geometry.coordinates;
+  assert.deepEqual(storedAt(theirs.moved), [-54.601, -20.451]);
+  assert.deepEqual(storedAt(mine.moved), [-54.602, -20.452]);
+  assert.equal(storedAt(mine.removed), undefined);
+  assert.deepEqual(errors.filter((e) => !/status of 409/.test(e)), []);
+  await context.close();
+});
