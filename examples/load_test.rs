@@ -1,6 +1,7 @@
 //! A load test of `patrolmap serve`: C concurrent clients, each a planner dragging a unit
 //! (`POST /api/whatif` with one unit moved) and the map then reading the road tiles of the new
-//! revision (a 3x3 viewport at zoom 14 around the city's centre), for S seconds.
+//! revision (a 3x3 viewport at zoom 14 around the city's centre), then thinking a random 0.5
+//! to 1.5 times `--think-ms` (0: none, as fast as the server answers), for S seconds.
 //! Loopback only, bounded in time and in requests; reports throughput, p50/p99 latency per
 //! request kind and every error.
 //!
@@ -173,8 +174,19 @@ fn main() {
                 (agent.clone(), auth.clone(), args.url.clone(), tiles.clone());
             let mut scenario = scenario.clone();
             let units = units.clone();
-            let think = Duration::from_millis(args.think_ms);
+            let think_ms = args.think_ms as f64;
             std::thread::spawn(move || {
+                // Planners do not act in step: each waits a random 0.5-1.5x the think time
+                // (xorshift, seeded by the client), and the first time a random part of it.
+                let mut seed = 0x9e37_79b9_7f4a_7c15u64
+                    ^ (client as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                let mut uniform = move || {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    (seed >> 11) as f64 / (1u64 << 53) as f64
+                };
+                std::thread::sleep(Duration::from_secs_f64(think_ms * uniform() / 1e3));
                 let mut sent = 0u64;
                 let mut moves = 0usize;
                 while !stop.load(Ordering::Relaxed) && sent < MAX_REQUESTS_PER_CLIENT {
@@ -247,8 +259,9 @@ fn main() {
                             Err(e) => tile_reads.lock().unwrap().errors.push(format!("tile: {e}")),
                         }
                     }
-                    if !think.is_zero() {
-                        std::thread::sleep(think);
+                    if think_ms > 0.0 {
+                        let pause_ms = think_ms * (0.5 + uniform());
+                        std::thread::sleep(Duration::from_secs_f64(pause_ms / 1e3));
                     }
                 }
             })

@@ -122,7 +122,10 @@ impl utoipa::Modify for AccessAddon {
                 if operation.parameters.as_ref().is_some_and(|p| !p.is_empty())
                     || operation.request_body.is_some()
                 {
-                    add("400", "A parameter or the body is wrong: the error names it");
+                    add(
+                        "400",
+                        "A parameter or the body is wrong: the error names it",
+                    );
                 }
                 if !public {
                     add("401", "Not signed in, or the token is wrong or expired");

@@ -6,30 +6,12 @@ use serde_json::{json, Value};
 
 use crate::common::temp_dir;
 use crate::server::{
-    agent, assert_error, demo_scenario, get, post, read, server, signed, signed_by,
-    start_server_with, Reply,
+    agent, assert_error, demo_scenario, get, post, read, server, signed, start_server_with, Reply,
 };
 
-/// `method` on `path` with `token` (none: no credentials at all).
+/// `method` on `path` of the shared server with `token` (none: no credentials at all).
 fn call(method: &str, path: &str, body: Option<&str>, token: Option<&str>) -> Reply {
-    let url = format!("{}{path}", server().base);
-    let with = |r: ureq::RequestBuilder<ureq::typestate::WithBody>| match token {
-        Some(t) => signed_by(r, t),
-        None => r,
-    };
-    let without = |r: ureq::RequestBuilder<ureq::typestate::WithoutBody>| match token {
-        Some(t) => signed_by(r, t),
-        None => r,
-    };
-    read(match method {
-        "GET" => without(agent().get(&url)).call().unwrap(),
-        "DELETE" => without(agent().delete(&url)).call().unwrap(),
-        "POST" => with(agent().post(&url))
-            .header("content-type", "application/json")
-            .send(body.unwrap_or(""))
-            .unwrap(),
-        other => panic!("{other}"),
-    })
+    server().call(method, path, body, token)
 }
 
 /// A new user of `role` made by the admin over the API; their token.
@@ -227,17 +209,8 @@ fn the_web_view_signs_in_with_a_cookie() {
 fn the_public_view_is_read_only_and_off_by_default() {
     let db = temp_dir("public-view").join("s.db");
     let public = start_server_with(&db, &["--public-view"]);
-    let anonymous = |method: &str, path: &str| {
-        let url = format!("{}{path}", public.base);
-        read(match method {
-            "GET" => agent().get(&url).call().unwrap(),
-            _ => agent()
-                .post(&url)
-                .header("content-type", "application/json")
-                .send("{\"type\": \"FeatureCollection\", \"features\": []}")
-                .unwrap(),
-        })
-    };
+    let empty = "{\"type\": \"FeatureCollection\", \"features\": []}";
+    let anonymous = |method: &str, path: &str| public.call(method, path, Some(empty), None);
     assert_eq!(anonymous("GET", "/api/info").status, 200);
     assert_eq!(anonymous("GET", "/api/coverage").status, 200);
     assert_eq!(anonymous("GET", "/api/tiles/12/1430/2300.mvt").status, 200);
@@ -251,15 +224,7 @@ fn the_public_view_is_read_only_and_off_by_default() {
         assert_error(&anonymous(method, path), 401, Some("token"));
     }
     // A signed-in admin still gets everything there.
-    let users = read(
-        signed_by(
-            agent().get(format!("{}/api/users", public.base)),
-            &public.token,
-        )
-        .call()
-        .unwrap(),
-    );
-    assert_eq!(users.status, 200);
+    assert_eq!(public.get("/api/users").status, 200);
     // And the shared server, started without it, lets nobody in unsigned.
     assert_error(&call("GET", "/api/info", None, None), 401, Some("token"));
 }
@@ -584,15 +549,7 @@ fn a_postgres_store_serves_roles_versions_and_the_audit_log() {
     };
     let pg = crate::server::start_server_on(&location, true, &[]);
     let at = |method: &str, path: &str, body: Option<&str>, token: &str| {
-        let url = format!("{}{path}", pg.base);
-        let reply = match method {
-            "GET" => signed_by(agent().get(&url), token).call(),
-            "DELETE" => signed_by(agent().delete(&url), token).call(),
-            _ => signed_by(agent().post(&url), token)
-                .header("content-type", "application/json")
-                .send(body.unwrap_or("")),
-        };
-        read(reply.unwrap_or_else(|e| panic!("{method} {path}: {e}")))
+        pg.call(method, path, body, Some(token))
     };
     let user = |name: &str, role: &str| {
         let reply = at(

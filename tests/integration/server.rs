@@ -83,6 +83,49 @@ pub(crate) fn start_server_on(location: &str, fresh: bool, more: &[&str]) -> Ser
     }
 }
 
+impl Server {
+    /// `method` on `path` of this server as `token`'s user (none: no credentials at all).
+    pub(crate) fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        token: Option<&str>,
+    ) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let reply = match method {
+            "GET" | "DELETE" => {
+                let mut request = if method == "GET" {
+                    agent().get(&url)
+                } else {
+                    agent().delete(&url)
+                };
+                if let Some(a) = &auth {
+                    request = request.header("authorization", a);
+                }
+                request.call()
+            }
+            "POST" => {
+                let mut request = agent().post(&url);
+                if let Some(a) = &auth {
+                    request = request.header("authorization", a);
+                }
+                request
+                    .header("content-type", "application/json")
+                    .send(body.unwrap_or(""))
+            }
+            other => panic!("{other}"),
+        };
+        read(reply.unwrap_or_else(|e| panic!("{method} {path}: {e}")))
+    }
+
+    /// `GET path` as this server's admin.
+    pub(crate) fn get(&self, path: &str) -> Reply {
+        self.call("GET", path, None, Some(&self.token))
+    }
+}
+
 pub(crate) fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| start_server(&temp_dir("server-store").join("scenarios.db")))
@@ -1299,15 +1342,7 @@ fn killed_mid_save_on(db: &str) {
     );
     // Restarted on the same store: intact, every acknowledged save there, one line of history.
     let second = start_server_on(db, false, &[]);
-    let versions = read(
-        signed_by(
-            agent().get(format!("{}/api/scenarios/stream", second.base)),
-            &second.token,
-        )
-        .call()
-        .unwrap(),
-    )
-    .json();
+    let versions = second.get("/api/scenarios/stream").json();
     let ids: Vec<i64> = versions
         .as_array()
         .unwrap()

@@ -32,7 +32,8 @@ async function as(token, path, options = {}) {
 }
 
 before(async () => {
-  const db = path.join(mkdtempSync(path.join(tmpdir(), 'patrolmap-e2e-')), 'scenarios.db');
+  // A fresh SQLite store, or the PostgreSQL one scripts/test names (the same tests on both).
+  const db = process.env.PATROLMAP_E2E_DB || path.join(mkdtempSync(path.join(tmpdir(), 'patrolmap-e2e-')), 'scenarios.db');
   server = spawn(binary, ['serve', '--addr', '127.0.0.1:0', '--exit-on-stdin-close', '--db', db], { stdio: ['pipe', 'pipe', 'pipe'] });
   // The request log stays out of the test report; it is shown if the server fails to start.
   let log = '';
