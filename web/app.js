@@ -450,6 +450,37 @@ async function editPlan(map, drag) {
   }
 }
 
+/** The plan's routes as scenario features (`kind: patrol_route`), saved with a version. */
+function planFeatures() {
+  if (!state.plan) return [];
+  return state.plan.routes.features.map((f) => ({
+    type: 'Feature',
+    geometry: f.geometry,
+    properties: { kind: 'patrol_route', id: `patrol-route-${f.properties.unit}`, unit: f.properties.unit, depot: f.properties.depot, steps: f.properties.steps, shift_s: state.plan.shift_s },
+  }));
+}
+
+/** A saved version's patrol routes shown again: re-timed, checked and measured by the server
+ * on the version's scenario; no routes, no plan. */
+async function restorePlan(map, routeFeatures) {
+  state.planHistory = [];
+  if (!routeFeatures.length) {
+    state.plan = null;
+    for (const source of ['routes', 'route-positions']) map.getSource(source).setData(EMPTY);
+    $('patrol-summary').textContent = '';
+    $('patrol-time').disabled = true;
+    $('patrol-undo').disabled = true;
+    renderShift();
+    return;
+  }
+  const shift_s = routeFeatures[0].properties.shift_s ?? shiftSeconds();
+  const routes = routeFeatures.map((f) => ({ unit: f.properties.unit, depot: f.properties.depot, steps: f.properties.steps }));
+  const plan = await (await api(`/api/patrol/edit?shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scenario: state.scenario, routes }),
+  })).json();
+  applyPlan(map, plan, shift_s);
+}
+
 /** Shows a plan (planned or edited): routes, the check, the shift replay and its coverage. */
 function applyPlan(map, plan, shift_s) {
   plan.routes.features.forEach((f, n) => { f.properties.n = n; });
@@ -687,7 +718,9 @@ async function main() {
   map.on('load', async () => {
     refreshLayers(map);
     wirePlacement({ map, state, api, status, edit: (change) => edit(map, change) });
-    wireVersions({ state, api, edit: (change) => edit(map, change) });
+    wireVersions({
+      state, api, edit: (change) => edit(map, change), planFeatures, restorePlan: (routes) => restorePlan(map, routes),
+    });
     wireAccess({ state, api });
     translateAll(map);
     status('');

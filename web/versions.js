@@ -8,6 +8,7 @@ import { t } from '/i18n.js';
 import { escapeHtml } from '/placement.js';
 
 const $ = (id) => document.getElementById(id);
+const isRoute = (f) => f.properties?.kind === 'patrol_route';
 
 /** Wires the versions section. `app`: { state, api, edit(change) }. */
 export function wireVersions(app) {
@@ -101,7 +102,10 @@ export function wireVersions(app) {
   };
   const load = async (name, id) => {
     const r = await (await app.api(`/api/versions/${id}`)).json();
-    app.edit(() => { state.scenario = r.scenario; });
+    // The saved patrol plan comes back as the plan on the map, not as scenario features.
+    const routes = r.scenario.features.filter(isRoute);
+    app.edit(() => { state.scenario = { ...r.scenario, features: r.scenario.features.filter((f) => !isRoute(f)) }; });
+    await app.restorePlan(routes);
     Object.assign(local, { name, id, conflict: null });
     $('version-conflict').hidden = true;
     $('version-status').textContent = t('opened_version', { id });
@@ -112,10 +116,12 @@ export function wireVersions(app) {
   const merge = async () => {
     const latest = local.conflict.latest;
     const version = async (id) => (await (await app.api(`/api/versions/${id}`)).json()).scenario;
-    const [base, theirs] = await Promise.all([
-      local.id != null ? version(local.id) : { features: [] },
+    const withoutRoutes = (fc) => ({ ...fc, features: fc.features.filter((f) => !isRoute(f)) });
+    const [base, theirsSaved] = await Promise.all([
+      local.id != null ? version(local.id).then(withoutRoutes) : { features: [] },
       version(latest.id),
     ]);
+    const theirs = withoutRoutes(theirsSaved);
     const idOf = (f) => f.properties?.id;
     const byId = (fc) => new Map(fc.features.filter(idOf).map((f) => [idOf(f), f]));
     const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -133,6 +139,8 @@ export function wireVersions(app) {
       .filter((f) => idOf(f) == null || !mine.has(idOf(f)))
       .concat([...mine.values()].filter(Boolean), mineWithoutId);
     app.edit(() => { state.scenario = { ...theirs, features: merged }; });
+    // Patrol plans are not merged: mine stays; with none of mine, theirs is shown.
+    if (!app.planFeatures().length) await app.restorePlan(theirsSaved.features.filter(isRoute));
     Object.assign(local, { name: latest.scenario, id: latest.id, conflict: null });
     local.merged = { mine: mine.size, clashes };
     $('version-conflict').hidden = true;
@@ -140,6 +148,8 @@ export function wireVersions(app) {
       mine: mine.size, id: latest.id, clash: clashes ? t('merge_clash', { n: clashes }) : '',
     });
   };
+  // What a version holds: the scenario and the patrol plan on the map (its routes as features).
+  const withPlan = () => ({ ...state.scenario, features: [...state.scenario.features, ...app.planFeatures()] });
   const save = async (base) => {
     const name = $('save-name').value.trim();
     if (!name) {
@@ -148,7 +158,7 @@ export function wireVersions(app) {
     }
     const query = new URLSearchParams({ message: $('save-message').value });
     if (base != null) query.set('base', String(base));
-    const response = await fetch(`/api/scenarios/${encodeURIComponent(name)}?${query}`, { method: 'POST', headers: json, body: JSON.stringify(state.scenario) });
+    const response = await fetch(`/api/scenarios/${encodeURIComponent(name)}?${query}`, { method: 'POST', headers: json, body: JSON.stringify(withPlan()) });
     const body = await response.json();
     if (response.status === 201) {
       Object.assign(local, { name, id: body.id, conflict: null });

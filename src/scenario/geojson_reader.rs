@@ -136,6 +136,9 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, String> {
                     feature: index,
                 });
             }
+            // A saved patrol plan's route (the map saves its plan with a version): kept in the
+            // saved GeoJSON for the map to plan again, no part of the coverage.
+            (GeometryValue::LineString { .. }, Some("patrol_route")) => {}
             (value, kind) => scenario.problems.push(problem(format!(
                 "a {} with kind {} is not a scenario feature (units, posts, checkpoints, key sites and incidents are Points; candidates are Points; patrol lines LineStrings; closures LineStrings or Polygons; event_area and no_go Polygons)",
                 value.type_name(),

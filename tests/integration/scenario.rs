@@ -372,3 +372,18 @@ fn the_standard_comes_from_the_command_line_the_config_or_the_default() {
         "{err}"
     );
 }
+
+#[test]
+fn a_saved_patrol_route_is_no_problem_and_no_responder() {
+    let text = r#"{"type":"FeatureCollection","features":[
+      {"type":"Feature","properties":{"kind":"unit","id":"u1"},"geometry":{"type":"Point","coordinates":[-54.6,-20.45]}},
+      {"type":"Feature","properties":{"kind":"patrol_route","id":"patrol-route-1","unit":"1","steps":[[3,true]]},
+       "geometry":{"type":"LineString","coordinates":[[-54.6,-20.45],[-54.61,-20.46]]}},
+      {"type":"Feature","properties":{"kind":"patrol_rout"},"geometry":{"type":"LineString","coordinates":[[-54.6,-20.45],[-54.61,-20.46]]}}]}"#;
+    let scenario = patrolmap::scenario::read_geojson_str(text).unwrap();
+    assert_eq!(scenario.units.len(), 1);
+    assert!(scenario.patrol_lines.is_empty());
+    // Only the misspelt kind is a problem.
+    assert_eq!(scenario.problems.len(), 1, "{:?}", scenario.problems);
+    assert_eq!(scenario.problems[0].feature, 2);
+}

@@ -584,3 +584,28 @@ test('a refused save is merged: my changes on top of theirs, then saved', async 
   assert.deepEqual(errors.filter((e) => !/status of 409/.test(e)), []);
   await context.close();
 });
+
+test('a saved version keeps its patrol plan: opened again, the routes are back and checked', async () => {
+  const { page, errors, context } = await openMap();
+  await page.locator('#patrol-units').fill('2');
+  await page.locator('#patrol-plan').click();
+  await page.waitForFunction(() => window.patrolmap.state.plan?.routes.features.length === 2, null, { timeout: 60000 });
+  const name = `plan-${Date.now()}`;
+  await page.locator('#save-name').fill(name);
+  await page.locator('#save').click();
+  await page.waitForFunction(() => window.patrolmap.state.versions.id != null);
+  const id = await page.evaluate(() => window.patrolmap.state.versions.id);
+  const saved = (await (await as(adminToken, `/api/versions/${id}`)).json()).scenario.features;
+  assert.equal(saved.filter((f) => f.properties.kind === 'patrol_route').length, 2);
+  await context.close();
+  // Another planner opens it on a fresh page: the plan is on the map again, re-checked.
+  const other = await openMap(undefined, wangToken);
+  await other.page.locator('#save-name').fill(name);
+  await other.page.locator('#save-name').dispatchEvent('change');
+  await other.page.locator('#version-list li button').first().click();
+  await other.page.waitForFunction(() => window.patrolmap.state.plan?.routes.features.length === 2, null, { timeout: 60000 });
+  assert.match(await other.page.locator('#patrol-summary').innerText(), /2 条路线/);
+  assert.ok(await other.page.evaluate(() => !window.patrolmap.state.scenario.features.some((f) => f.properties.kind === 'patrol_route')));
+  assert.deepEqual([...errors, ...other.errors], []);
+  await other.context.close();
+});
