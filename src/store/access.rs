@@ -130,7 +130,9 @@ pub enum TokenCheck {
     Unknown,
 }
 
-pub(super) const SQLITE_SCHEMA: &str = "
+/// The tables, in SQLite's words ([`super::sql::postgres_ddl`] makes PostgreSQL's). `"user"` is
+/// quoted: a reserved word in PostgreSQL, a plain name in SQLite.
+pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,
     role TEXT NOT NULL CHECK (role IN ('viewer', 'planner', 'admin')),
@@ -138,40 +140,15 @@ CREATE TABLE IF NOT EXISTS users (
 );
 CREATE TABLE IF NOT EXISTS tokens (
     id TEXT PRIMARY KEY,
-    user TEXT NOT NULL,
+    \"user\" TEXT NOT NULL,
     hash TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     expires_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens(user);
+CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens(\"user\");
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at INTEGER NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    remote TEXT NOT NULL
-);
-";
-
-pub(super) const POSTGRES_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS users (
-    name TEXT PRIMARY KEY,
-    role TEXT NOT NULL CHECK (role IN ('viewer', 'planner', 'admin')),
-    created_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    id TEXT PRIMARY KEY,
-    \"user\" TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    expires_at BIGINT
-);
-CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens(\"user\");
-CREATE TABLE IF NOT EXISTS audit (
-    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    at BIGINT NOT NULL,
     actor TEXT NOT NULL,
     action TEXT NOT NULL,
     target TEXT NOT NULL,
@@ -248,7 +225,6 @@ fn user_exists(tx: &mut dyn Tx, name: &str) -> Result<bool, String> {
         .is_empty())
 }
 
-// `"user"` is quoted: a reserved word in PostgreSQL, a plain name in SQLite.
 impl Store {
     /// Adds user `name` with `role` and returns a first token for them (shown once: only its
     /// hash is kept). `expires_in_s`: how long the token lives (none: until revoked).

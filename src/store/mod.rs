@@ -81,11 +81,12 @@ pub struct Store {
     engine: Engine,
 }
 
-const SQLITE_SCHEMA: &str = "
+/// The versions table, in SQLite's words ([`sql::postgres_ddl`] makes PostgreSQL's).
+const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS versions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     scenario TEXT NOT NULL,
-    parent INTEGER REFERENCES versions(id),
+    parent INTEGER REFERENCES versions(id) ON DELETE SET NULL,
     author TEXT NOT NULL,
     message TEXT NOT NULL,
     saved_at INTEGER NOT NULL,
@@ -94,20 +95,10 @@ CREATE TABLE IF NOT EXISTS versions (
 CREATE INDEX IF NOT EXISTS versions_by_scenario ON versions(scenario, id);
 ";
 
-/// The same tables on PostgreSQL, and each saved feature with a PostGIS geometry
-/// (`features`; `latest_features`: those of every scenario's latest version) for QGIS.
-const POSTGRES_SCHEMA: &str = "
+/// What only PostgreSQL has: each saved feature with a PostGIS geometry (`features`;
+/// `latest_features`: those of every scenario's latest version) for QGIS.
+const POSTGIS_SCHEMA: &str = "
 CREATE EXTENSION IF NOT EXISTS postgis;
-CREATE TABLE IF NOT EXISTS versions (
-    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    scenario TEXT NOT NULL,
-    parent BIGINT REFERENCES versions(id) ON DELETE SET NULL,
-    author TEXT NOT NULL,
-    message TEXT NOT NULL,
-    saved_at BIGINT NOT NULL,
-    geojson TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS versions_by_scenario ON versions(scenario, id);
 CREATE TABLE IF NOT EXISTS features (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     version_id BIGINT NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
@@ -173,7 +164,7 @@ impl Store {
     /// Opens (or creates) the SQLite store at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let place = path.display().to_string();
-        let schema = format!("{SQLITE_SCHEMA}{}", access::SQLITE_SCHEMA);
+        let schema = format!("{SCHEMA}{}", access::SCHEMA);
         let engine = Engine::sqlite(path, &schema).map_err(|e| db(format!("{place}: {e}")))?;
         Ok(Store { place, engine })
     }
@@ -190,7 +181,11 @@ impl Store {
     pub fn open_location(location: &str) -> Result<Store, StoreError> {
         if location.starts_with("postgres://") || location.starts_with("postgresql://") {
             let place = without_password(location);
-            let schema = format!("{POSTGRES_SCHEMA}{}", access::POSTGRES_SCHEMA);
+            let schema = format!(
+                "{}{}{POSTGIS_SCHEMA}",
+                sql::postgres_ddl(SCHEMA),
+                sql::postgres_ddl(access::SCHEMA)
+            );
             let engine =
                 Engine::postgres(location, &schema).map_err(|e| db(format!("{place}: {e}")))?;
             Ok(Store { place, engine })

@@ -64,6 +64,24 @@ impl From<&String> for Value {
     }
 }
 
+/// PostgreSQL's words for tables written in SQLite's: 64-bit integers, identity keys.
+///
+/// ```
+/// use patrolmap::store::sql::postgres_ddl;
+/// assert_eq!(
+///     postgres_ddl("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL)"),
+///     "CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, n BIGINT NOT NULL)"
+/// );
+/// ```
+pub fn postgres_ddl(sqlite: &str) -> String {
+    sqlite
+        .replace(
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        )
+        .replace("INTEGER", "BIGINT")
+}
+
 /// One transaction (or, for reads, one connection) of either engine.
 pub trait Tx {
     /// Runs a statement; the rows it changed.
