@@ -20,12 +20,7 @@ fn add_user(name: &str, role: &str, query: &str) -> String {
         &format!("/api/users{query}"),
         &json!({"name": name, "role": role}).to_string(),
     );
-    assert_eq!(
-        reply.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
+    reply.assert_status(201);
     let token = reply.json()["token"].as_str().unwrap().to_string();
     assert!(token.starts_with("pm_"));
     token
@@ -262,12 +257,7 @@ fn versions_are_compared_restored_exported_and_deleted() {
     let v2 = v2.json()["id"].as_i64().unwrap();
 
     let compared = get(&format!("/api/compare?from={v1}&to={v2}"));
-    assert_eq!(
-        compared.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&compared.body)
-    );
+    compared.assert_status(200);
     let compared = compared.json();
     assert_eq!(compared["changes"]["removed"], json!([removed]));
     assert_eq!(compared["changes"]["moved"], json!([moved]));
@@ -301,12 +291,7 @@ fn versions_are_compared_restored_exported_and_deleted() {
 
     // Restore v1 on top of v2: a new version with v1's scenario; nothing lost in between.
     let restored = post(&format!("/api/versions/{v1}/restore?base={v2}"), "");
-    assert_eq!(
-        restored.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&restored.body)
-    );
+    restored.assert_status(201);
     let v3 = restored.json();
     assert_eq!(v3["parent"], v2);
     assert_eq!(v3["message"], format!("restored version {v1}"));
@@ -558,12 +543,7 @@ fn a_postgres_store_serves_roles_versions_and_the_audit_log() {
             Some(&json!({"name": name, "role": role}).to_string()),
             &pg.token,
         );
-        assert_eq!(
-            reply.status,
-            201,
-            "{}",
-            String::from_utf8_lossy(&reply.body)
-        );
+        reply.assert_status(201);
         reply.json()["token"].as_str().unwrap().to_string()
     };
     let (planner, viewer) = (user("pg-planner", "planner"), user("pg-viewer", "viewer"));

@@ -154,6 +154,17 @@ impl Reply {
         })
     }
 
+    /// Asserts the status, showing the body when it is another.
+    #[track_caller]
+    pub(crate) fn assert_status(&self, status: u16) {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+    }
+
     pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
@@ -217,13 +228,9 @@ pub(crate) fn post(path: &str, body: &str) -> Reply {
 }
 
 /// A 4xx with a JSON error naming `field`.
+#[track_caller]
 pub(crate) fn assert_error(reply: &Reply, status: u16, field: Option<&str>) {
-    assert_eq!(
-        reply.status,
-        status,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
+    reply.assert_status(status);
     let body = reply.json();
     assert!(
         body["error"].as_str().is_some_and(|e| !e.is_empty()),
@@ -928,12 +935,7 @@ fn patrol_plans_over_http_pass_their_check() {
         "/api/patrol/plan?units=2&shift_s=28800",
         &scenario.to_string(),
     );
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
+    reply.assert_status(200);
     let plan = reply.json();
     let routes = plan["routes"]["features"].as_array().unwrap();
     assert_eq!(routes.len(), 2);
@@ -996,12 +998,7 @@ fn patrol_routes_are_edited_by_dragging_over_http() {
         "/api/patrol/plan?units=2&shift_s=28800&coverage_every_s=300",
         &scenario.to_string(),
     );
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
+    reply.assert_status(200);
     let plan = reply.json();
     // The coverage over the shift, sampled every 5 minutes.
     let over = &plan["shift_coverage"];
@@ -1028,7 +1025,7 @@ fn patrol_routes_are_edited_by_dragging_over_http() {
         "/api/patrol/edit?shift_s=28800&coverage_every_s=0",
         &body.to_string(),
     );
-    assert_eq!(same.status, 200, "{}", String::from_utf8_lossy(&same.body));
+    same.assert_status(200);
     let same = same.json();
     assert!((same["total_s"].as_f64().unwrap() - plan["total_s"].as_f64().unwrap()).abs() < 1e-6);
     assert_eq!(same["check"], plan["check"]);
@@ -1050,12 +1047,7 @@ fn patrol_routes_are_edited_by_dragging_over_http() {
         "/api/patrol/edit?shift_s=28800&coverage_every_s=600",
         &body.to_string(),
     );
-    assert_eq!(
-        dragged.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&dragged.body)
-    );
+    dragged.assert_status(200);
     let dragged = dragged.json();
     let steps: Vec<(u64, u64)> = serde_json::from_value::<Vec<[u64; 2]>>(
         dragged["routes"]["features"][0]["properties"]["steps"].clone(),
@@ -1125,12 +1117,7 @@ fn posts_are_suggested_and_events_planned_over_http() {
     let scenario = demo_scenario().to_string();
     // The most road within 120 s by 3 more posts: ranked, bounded, better than before.
     let reply = post("/api/optimize?add=3&budget_s=120&time_limit_s=2", &scenario);
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
+    reply.assert_status(200);
     let a = reply.json();
     let added = a["added"].as_array().unwrap();
     assert_eq!(added.len(), 3);
@@ -1150,12 +1137,7 @@ fn posts_are_suggested_and_events_planned_over_http() {
         "/api/optimize?cover=checkpoints&budget_s=60&time_limit_s=2",
         &scenario,
     );
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
+    reply.assert_status(200);
     let c = reply.json();
     assert!(c["lower_bound"].as_u64().unwrap() as usize <= c["added"].as_array().unwrap().len());
     // An event plan: every tier at least as met after as before.
@@ -1163,12 +1145,7 @@ fn posts_are_suggested_and_events_planned_over_http() {
         "/api/event/plan?time_limit_s=2",
         &event_scenario().to_string(),
     );
-    assert_eq!(
-        reply.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
+    reply.assert_status(200);
     let plan = reply.json();
     assert_eq!(plan["standard"], "60:1,180:2");
     assert!(!plan["posts"].as_array().unwrap().is_empty());
@@ -1224,12 +1201,7 @@ fn scenarios_are_saved_as_versions_and_a_stale_save_is_refused() {
         "/api/scenarios/端午龙舟?message=first&author=li",
         &scenario.to_string(),
     );
-    assert_eq!(
-        first.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&first.body)
-    );
+    first.assert_status(201);
     let v1 = first.json()["id"].as_i64().unwrap();
     // Planner B also starts from nothing: refused, told the latest.
     let stale = post("/api/scenarios/端午龙舟", &scenario.to_string());
@@ -1246,12 +1218,7 @@ fn scenarios_are_saved_as_versions_and_a_stale_save_is_refused() {
         &format!("/api/scenarios/端午龙舟?base={v1}&message=moved"),
         &scenario.to_string(),
     );
-    assert_eq!(
-        second.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&second.body)
-    );
+    second.assert_status(201);
     let v2 = second.json()["id"].as_i64().unwrap();
     // B, still on v1, is refused and told what moved.
     let late = post(
