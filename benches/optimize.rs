@@ -19,6 +19,7 @@ use patrolmap::optimize::matrix::CoverageMatrix;
 use patrolmap::optimize::problem::{parse_targets, prepare, Candidates, DemandKind, Question};
 use patrolmap::optimize::PERTURB_ROUNDS;
 use patrolmap::scenario::{generate::random_scenario, Scenario};
+use patrolmap::stop::Stop;
 
 struct Instance {
     network: RoadNetwork,
@@ -57,10 +58,18 @@ fn matrix_for(targets: &str) -> CoverageMatrix {
         area: None,
         margin_m: 0.0,
         max_snap_m: 250.0,
+        max_matrix_bytes: 4 << 30,
     };
-    prepare(&i.network, &i.graph, &i.index, &i.existing, &question)
-        .expect("instance")
-        .matrix
+    prepare(
+        &i.network,
+        &i.graph,
+        &i.index,
+        &i.existing,
+        &question,
+        &Stop::never(),
+    )
+    .expect("instance")
+    .matrix
 }
 
 fn report(name: &str, m: &CoverageMatrix, k: usize) {
@@ -68,16 +77,16 @@ fn report(name: &str, m: &CoverageMatrix, k: usize) {
     let greedy = lazy_greedy(m, k);
     let mut best = swap_improve(m, &greedy);
     if !m.single_need() {
-        best = perturb_improve(m, &best, k, PERTURB_ROUNDS, 1, None);
+        best = perturb_improve(m, &best, k, PERTURB_ROUNDS, 1, &Stop::never());
     }
     let quick_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
     // HiGHS's default relative gap, as the peer runs.
     let limits = Limits {
-        time: Duration::from_secs(60),
+        stop: Stop::after(Duration::from_secs(60)),
         relative_gap: 1e-4,
     };
-    let exact = solve(m, k, &best, limits);
+    let exact = solve(m, k, &best, &limits);
     let exact_s = started.elapsed().as_secs_f64();
     let share = |w: f64| 100.0 * m.share(w);
     println!(
@@ -121,9 +130,11 @@ fn select(bencher: divan::Bencher) {
 fn exact(bencher: divan::Bencher) {
     let m = matrix_for("180");
     let start = swap_improve(&m, &lazy_greedy(&m, 25));
-    let limits = Limits {
-        time: Duration::from_secs(60),
-        relative_gap: 1e-4,
-    };
-    bencher.bench(|| solve(&m, 25, &start, limits).selection.value);
+    bencher.bench(|| {
+        let limits = Limits {
+            stop: Stop::after(Duration::from_secs(60)),
+            relative_gap: 1e-4,
+        };
+        solve(&m, 25, &start, &limits).selection.value
+    });
 }

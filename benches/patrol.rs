@@ -145,7 +145,9 @@ fn shift_coverage(bencher: divan::Bencher) {
             &times,
             &moving,
             &|| {},
+            &patrolmap::stop::Stop::never(),
         )
+        .expect("never stopped")
         .tiers[0]
             .mean_share
     });

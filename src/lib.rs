@@ -25,5 +25,6 @@ pub mod optimize;
 pub mod patrol;
 pub mod scenario;
 pub mod server;
+pub mod stop;
 pub mod store;
 pub mod tiles;

@@ -663,7 +663,7 @@ function wire(map) {
     if (!file) return;
     try {
       const csv = file.name.toLowerCase().endsWith('.csv');
-      const r = await (await api(`/api/scenario/import${csv ? '?format=csv' : ''}`, { method: 'POST', body: await file.text() })).json();
+      const r = await (await api(`/api/scenario/import${csv ? '?format=csv' : ''}`, { method: 'POST', headers: { 'content-type': csv ? 'text/csv' : 'application/json' }, body: await file.text() })).json();
       edit(map, () => { state.scenario = r.scenario; });
     } catch (e) {
       status(t('error', { msg: e.message }));

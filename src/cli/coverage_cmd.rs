@@ -36,7 +36,7 @@ pub struct CoverageArgs {
     #[arg(long)]
     standard: Option<ResponseStandard>,
     /// Farthest a unit may stand from a road, in metres, before it is refused with a warning.
-    #[arg(long, default_value_t = 250.0)]
+    #[arg(long, default_value_t = 250.0, value_parser = super::snap_distance_m)]
     max_snap_m: f64,
     /// Write the JSON summary here.
     #[arg(long)]

@@ -24,7 +24,9 @@ pub enum DbCommand {
         /// Where the copy goes.
         file: PathBuf,
     },
-    /// Replace the whole store with the backup FILE (checked to be a store first).
+    /// Replace the whole store with the backup FILE: checked first to be a patrolmap store
+    /// (read-only, never written), the current store kept beside it as
+    /// DB.before-restore-TIME.
     Restore {
         /// The store file.
         #[arg(long)]
@@ -59,13 +61,14 @@ pub fn run(cmd: DbCommand) -> Result<()> {
                 anyhow::bail!("{}: no such backup file", file.display());
             }
             let store = open_location(&db)?;
-            store
+            let kept = store
                 .restore(&file)
                 .with_context(|| format!("cannot restore {}", file.display()))?;
             println!(
-                "restored {} versions from {}",
+                "restored {} versions from {}; the store as it was is kept in {}",
                 store.versions_count()?,
-                file.display()
+                file.display(),
+                kept.display()
             );
         }
     }
@@ -77,7 +80,12 @@ pub(super) fn open_location(db: &std::path::Path) -> Result<Store> {
     let location = db
         .to_str()
         .with_context(|| format!("{}: not a UTF-8 path", db.display()))?;
-    Store::open_location(location).with_context(|| format!("cannot open the store {location}"))
+    Store::open_location(location).with_context(|| {
+        format!(
+            "cannot open the store {}",
+            crate::store::without_password(location)
+        )
+    })
 }
 
 /// The store at `db`, which must exist (a typo should not create an empty SQLite store).

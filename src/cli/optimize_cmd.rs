@@ -20,6 +20,7 @@ use crate::optimize::event::{plan_event, standard_for, EventRequest};
 use crate::optimize::exact::Limits;
 use crate::optimize::problem::{parse_targets, prepare, Candidates, DemandKind, Question};
 use crate::scenario::{AreaKind, Scenario};
+use crate::stop::Stop;
 
 /// What both commands share: roads, scenario, candidates.
 #[derive(Debug, Args)]
@@ -38,9 +39,10 @@ pub struct PlacementArgs {
     #[arg(long, default_value = "nodes")]
     candidates: String,
     /// Farthest a unit, site or candidate may stand from a road, in metres.
-    #[arg(long, default_value_t = 250.0)]
+    #[arg(long, default_value_t = 250.0, value_parser = super::snap_distance_m)]
     max_snap_m: f64,
-    /// Seconds the exact search may take before it answers with its best and a bound.
+    /// Seconds the whole answer may take, matrix and search: then it answers with its best
+    /// and a bound (or, when even the matrix is not done, says how to ask less).
     #[arg(long, default_value_t = 10.0)]
     time_limit: f64,
     /// Write the report here as JSON.
@@ -122,6 +124,10 @@ struct Loaded {
     index: SnapIndex,
     scenario: Scenario,
 }
+
+/// The most memory the command line's matrices may take (it runs on the planner's own
+/// machine; the server's limit is lower).
+const CLI_MATRIX_BYTES: usize = 4 << 30;
 
 fn load(place: &PlacementArgs) -> Result<Loaded> {
     if !(place.time_limit.is_finite() && place.time_limit > 0.0 && place.time_limit <= 3600.0) {
@@ -241,9 +247,18 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
         area,
         margin_m: args.margin_m,
         max_snap_m: place.max_snap_m,
+        max_matrix_bytes: CLI_MATRIX_BYTES,
     };
     let start = Instant::now();
-    let prepared = prepare(&l.network, &l.graph, &l.index, &l.scenario, &question)?;
+    let stop = Stop::after(Duration::from_secs_f64(place.time_limit));
+    let prepared = prepare(
+        &l.network,
+        &l.graph,
+        &l.index,
+        &l.scenario,
+        &question,
+        &stop,
+    )?;
     let matrix_s = start.elapsed().as_secs_f64();
     for s in &prepared.skipped {
         eprintln!("warning: left out: {s}");
@@ -257,14 +272,14 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
         )?;
     }
     let limits = Limits {
-        time: Duration::from_secs_f64(place.time_limit),
+        stop,
         ..Limits::default()
     };
     let ask = match args.cover {
         Some(_) => Ask::Cover,
         None => Ask::Add(add),
     };
-    let a = answer(&l.network, &prepared, &targets, ask, limits);
+    let a = answer(&l.network, &prepared, &targets, ask, &limits);
     let demand = serde_json::to_value(question.demand)?;
     if ask == Ask::Cover {
         println!(
@@ -367,7 +382,8 @@ pub fn run_event(cmd: EventCommand) -> Result<()> {
         margin_m,
         candidates: candidates_of(&place.candidates)?,
         max_snap_m: place.max_snap_m,
-        time: Duration::from_secs_f64(place.time_limit),
+        stop: Stop::after(Duration::from_secs_f64(place.time_limit)),
+        max_matrix_bytes: CLI_MATRIX_BYTES,
     };
     let start = Instant::now();
     let plan = plan_event(&l.network, &l.graph, &l.index, &l.scenario, venue, &request)?;

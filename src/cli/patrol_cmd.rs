@@ -30,7 +30,7 @@ pub enum PatrolCommand {
         #[arg(long, default_value_t = 40.0)]
         radius_m: f64,
         /// Farthest a checkpoint may stand from a road, in metres.
-        #[arg(long, default_value_t = 250.0)]
+        #[arg(long, default_value_t = 250.0, value_parser = super::snap_distance_m)]
         max_snap_m: f64,
         /// Write the report here as JSON.
         #[arg(long)]
@@ -67,7 +67,7 @@ pub enum PatrolCommand {
         #[arg(long)]
         json: Option<PathBuf>,
         /// Farthest a checkpoint may stand from a road, in metres.
-        #[arg(long, default_value_t = 250.0)]
+        #[arg(long, default_value_t = 250.0, value_parser = super::snap_distance_m)]
         max_snap_m: f64,
         #[command(flatten)]
         profile: ProfileArgs,
@@ -94,7 +94,7 @@ pub enum PatrolCommand {
         #[arg(long)]
         json: Option<PathBuf>,
         /// Farthest a checkpoint or post may stand from a road, in metres.
-        #[arg(long, default_value_t = 250.0)]
+        #[arg(long, default_value_t = 250.0, value_parser = super::snap_distance_m)]
         max_snap_m: f64,
         /// Also measure the 1-3-5 minute coverage over the shift, sampled this often (30s,
         /// 1m, ...): the patrols move along their routes, the scenario's units stay.
@@ -809,7 +809,8 @@ fn shift_report(
         &times,
         &moving,
         &|| bar.advance(1),
-    );
+        &crate::stop::Stop::never(),
+    )?;
     bar.finish();
     let coverage_s = start.elapsed().as_secs_f64();
     println!(

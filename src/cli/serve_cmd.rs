@@ -56,6 +56,12 @@ pub struct ServeArgs {
     /// patrolmap.db next to the road file].
     #[arg(long)]
     db: Option<PathBuf>,
+    /// A reverse proxy in front of this server (its address, e.g. 127.0.0.1 for nginx on this
+    /// machine; repeat or separate with commas): for requests it forwards, the client's address
+    /// for the audit log and the failure limits is taken from its X-Forwarded-For. Never
+    /// trusted from anyone else.
+    #[arg(long, value_delimiter = ',')]
+    trusted_proxy: Vec<std::net::IpAddr>,
     /// Stop when standard input closes (for tests and supervisors that own the process).
     #[arg(long, hide = true)]
     exit_on_stdin_close: bool,
@@ -116,6 +122,19 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .roads
         .clone()
         .unwrap_or_else(|| bundled("data/campo-grande.osm.pbf"));
+    // The store is opened (and refused when it is not one) before the city is prepared.
+    let db = args
+        .db
+        .clone()
+        .unwrap_or_else(|| roads_path.with_file_name("patrolmap.db"));
+    let location = db.to_string_lossy();
+    let store = crate::store::Store::open_location(&location).with_context(|| {
+        format!(
+            "cannot open the scenario store {} (set another with --db)",
+            crate::store::without_password(&location)
+        )
+    })?;
+    eprintln!("scenarios are kept in {}", store.place());
     let profile_args = ProfileArgs {
         profile: TravelMode::Car,
         config: args.config.clone(),
@@ -159,17 +178,6 @@ pub fn run(args: ServeArgs) -> Result<()> {
         start.elapsed().as_secs_f64(),
         base.compute_s * 1e3
     );
-    let db = args
-        .db
-        .clone()
-        .unwrap_or_else(|| roads_path.with_file_name("patrolmap.db"));
-    let store = crate::store::Store::open_location(&db.to_string_lossy()).with_context(|| {
-        format!(
-            "cannot open the scenario store {} (set another with --db)",
-            db.display()
-        )
-    })?;
-    eprintln!("scenarios are kept in {}", store.place());
     // A new store has nobody to sign in: its first admin is made and their token printed.
     let first_admin_token = if store.user_count()? == 0 {
         Some(store.add_user(&Actor::local("patrolmap serve"), "admin", Role::Admin, None)?)
@@ -179,7 +187,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let store = std::sync::Arc::new(store);
     let state = AppState::new(city, base)
         .with_store(store.clone())
-        .with_auth(Auth::new(args.public_view, tls.is_some()));
+        .with_auth(
+            Auth::new(args.public_view, tls.is_some()).with_trusted_proxies(args.trusted_proxy),
+        );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

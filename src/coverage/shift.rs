@@ -12,6 +12,7 @@ use super::assess::{measure_tiers, Roads};
 use super::{reach, Placement, ResponseStandard};
 use crate::network::ProfileGraph;
 use crate::scenario::{Scenario, Unit};
+use crate::stop::{Stop, Stopped};
 
 /// A unit that moves during the shift.
 #[derive(Clone, Debug)]
@@ -65,7 +66,10 @@ pub fn sample_times(shift_s: f64, step_s: f64) -> Vec<f64> {
 
 /// The coverage of `scenario`'s units (standing where they are, snapped within `max_snap_m`)
 /// together with the `moving` units (at their position of each sample), at every time of
-/// `times_s`, tier by tier of `standard`. `progress` is told each measured sample.
+/// `times_s`, tier by tier of `standard`. `progress` is told each measured sample; `stop`
+/// ends the work early (with [`Stopped`]: a part of a shift is no answer).
+// Each argument is a separate input of the question; bundling them would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn shift_coverage(
     roads: Roads,
     scenario: &Scenario,
@@ -74,7 +78,8 @@ pub fn shift_coverage(
     times_s: &[f64],
     moving: &[MovingUnit],
     progress: &(dyn Fn() + Sync),
-) -> ShiftCoverage {
+    stop: &Stop,
+) -> Result<ShiftCoverage, Stopped> {
     let network = roads.network;
     let graphs: Vec<&ProfileGraph> = roads.modes.iter().map(|m| m.graph).collect();
     let (standing, _) = super::place_units(&scenario.units, roads.modes, max_snap_m);
@@ -121,6 +126,9 @@ pub fn shift_coverage(
         .fold(
             || (vec![vec![0.0; network.edges.len()]; tiers], Vec::new()),
             |(mut sums, mut shares), &(first, count)| {
+                if stop.should_stop() {
+                    return (sums, shares);
+                }
                 let placements = placements_at(first);
                 let results = measure_tiers(roads, &graphs, &everyone, standard, &placements);
                 let mut share = Vec::with_capacity(tiers);
@@ -162,6 +170,7 @@ pub fn shift_coverage(
                 (a, sa)
             },
         );
+    stop.check()?;
     run_shares.sort_by_key(|r| r.0);
     let samples = times_s.len().max(1) as f64;
     let tiers = (0..tiers)
@@ -187,9 +196,9 @@ pub fn shift_coverage(
             }
         })
         .collect();
-    ShiftCoverage {
+    Ok(ShiftCoverage {
         times_s: times_s.to_vec(),
         tiers,
         distinct_samples: runs.len(),
-    }
+    })
 }

@@ -74,6 +74,8 @@ pub struct Answer {
     pub skipped: Vec<String>,
     /// Milliseconds searching (the matrix is the caller's to time).
     pub search_ms: f64,
+    /// The time allowed ran out before the answer was proven (it is the best found by then).
+    pub time_ran_out: bool,
 }
 
 /// Answers `ask` on `prepared` (made for `targets`).
@@ -82,7 +84,7 @@ pub fn answer(
     prepared: &Prepared,
     targets: &[Target],
     ask: Ask,
-    limits: Limits,
+    limits: &Limits,
 ) -> Answer {
     let started = Instant::now();
     let m = &prepared.matrix;
@@ -152,5 +154,6 @@ pub fn answer(
         nodes,
         skipped: prepared.skipped.clone(),
         search_ms: started.elapsed().as_secs_f64() * 1e3,
+        time_ran_out: !proven && limits.stop.should_stop(),
     }
 }

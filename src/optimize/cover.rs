@@ -5,7 +5,7 @@
 //! cannot.
 
 use super::exact::{solve, Limits};
-use super::greedy::{lazy_greedy, swap_improve, Selection};
+use super::greedy::{lazy_greedy, swap_improve_until, Selection};
 use super::matrix::CoverageMatrix;
 
 /// The fewest candidates meeting every item.
@@ -20,18 +20,19 @@ pub struct Cover {
 }
 
 /// The fewest candidates of `m` meeting every one of its items (the shortfalls, which no
-/// choice meets, are the caller's to report). Each smaller size is decided within `limits.time`.
+/// choice meets, are the caller's to report). Smaller sizes are tried until `limits.stop`;
+/// the cover found by then is the answer, with the bound proven so far.
 ///
 /// ```
 /// use patrolmap::optimize::{cover::fewest, exact::Limits, matrix::CoverageMatrix};
 /// // Items 0..4; candidate 0 reaches {0,1}, 1 {2,3}, 2 {1,2}, 3 {0,3}.
 /// let m = CoverageMatrix { weights: vec![1.0; 4], need: vec![1; 4],
 ///     covers: vec![vec![0, 1], vec![2, 3], vec![1, 2], vec![0, 3]], ..Default::default() };
-/// let c = fewest(&m, Limits::default());
+/// let c = fewest(&m, &Limits::default());
 /// assert_eq!(c.selection.chosen.len(), 2);
 /// assert!(c.minimal);
 /// ```
-pub fn fewest(m: &CoverageMatrix, limits: Limits) -> Cover {
+pub fn fewest(m: &CoverageMatrix, limits: &Limits) -> Cover {
     // Every item counts one: the question is only whether all are met. Where every item
     // needs one unit, a candidate reaching a subset of what another reaches is never needed.
     let kept: Vec<usize> = if m.single_need() {
@@ -48,6 +49,8 @@ pub fn fewest(m: &CoverageMatrix, limits: Limits) -> Cover {
     };
     let all = unit.weights.len() as f64;
     let meets_all = |value: f64| value >= all - 0.5;
+    // The greedy cover is the answer when time runs out: it always finishes (it stops only
+    // when cancelled, and then nobody reads the answer).
     let greedy = lazy_greedy(&unit, unit.covers.len());
     let mut chosen = greedy.chosen;
     // Drop posts the others make redundant, the last added first.
@@ -63,13 +66,13 @@ pub fn fewest(m: &CoverageMatrix, limits: Limits) -> Cover {
     // Values are whole numbers: a bound under `all` proves that size cannot meet all.
     let exact_limits = Limits {
         relative_gap: 0.5 / all.max(1.0),
-        ..limits
+        stop: limits.stop.clone(),
     };
     let mut lower_bound = packing_bound(&unit);
-    while chosen.len() > lower_bound {
+    while chosen.len() > lower_bound && !limits.stop.should_stop() {
         let k = chosen.len() - 1;
-        let start = swap_improve(&unit, &lazy_greedy(&unit, k));
-        let solution = solve(&unit, k, &start, exact_limits);
+        let start = swap_improve_until(&unit, &lazy_greedy(&unit, k), &limits.stop);
+        let solution = solve(&unit, k, &start, &exact_limits);
         if meets_all(solution.selection.value) {
             chosen = solution.selection.chosen;
         } else if solution.bound < all - 0.5 {

@@ -4,8 +4,6 @@
 //! graph and its no-go areas kept free; then the compliance, tier by tier, before and after,
 //! and what still fails.
 
-use std::time::Duration;
-
 use super::cover::fewest;
 use super::exact::Limits;
 use super::matrix::{CoverageMatrix, Target};
@@ -13,6 +11,7 @@ use super::problem::{prepare, Candidates, DemandKind, NamedPoint, Question, Ques
 use crate::coverage::ResponseStandard;
 use crate::network::{ProfileGraph, RoadNetwork, SnapIndex};
 use crate::scenario::{Area, Scenario};
+use crate::stop::Stop;
 
 /// A hot spot weighs as much as this much venue road when posts are fewer than needed.
 pub const HOT_SPOT_M: f64 = 200.0;
@@ -31,8 +30,10 @@ pub struct EventRequest {
     pub candidates: Candidates,
     /// Farthest a unit, site or candidate may be from a road, in metres.
     pub max_snap_m: f64,
-    /// Time for the exact search.
-    pub time: Duration,
+    /// When to stop: the whole plan, its matrices included, ends by this deadline.
+    pub stop: Stop,
+    /// The most memory the plan's matrices may take, in bytes.
+    pub max_matrix_bytes: usize,
 }
 
 /// A temporary post of the plan.
@@ -180,6 +181,7 @@ pub fn plan_event(
         area: Some(area.ring.clone()),
         margin_m: request.margin_m,
         max_snap_m: request.max_snap_m,
+        max_matrix_bytes: request.max_matrix_bytes,
     };
     let roads = prepare(
         network,
@@ -187,6 +189,7 @@ pub fn plan_event(
         index,
         scenario,
         &question(DemandKind::Roads, 1.0),
+        &request.stop,
     )?;
     // Hot spots: the key sites and checkpoints inside; a venue may have none.
     let hot = match prepare(
@@ -195,6 +198,7 @@ pub fn plan_event(
         index,
         scenario,
         &question(DemandKind::Sites, HOT_SPOT_M),
+        &request.stop,
     ) {
         Ok(p) => Some(p),
         Err(QuestionError::NoDemand(_)) => None,
@@ -206,13 +210,17 @@ pub fn plan_event(
         None => roads.matrix.clone(),
     };
     let limits = Limits {
-        time: request.time,
+        stop: request.stop.clone(),
         ..Limits::default()
     };
     let (chosen, minimal, lower_bound) = match request.posts {
-        Some(k) => (super::best_k(&matrix, k, limits).selection.chosen, false, 0),
+        Some(k) => (
+            super::best_k(&matrix, k, &limits).selection.chosen,
+            false,
+            0,
+        ),
         None => {
-            let cover = fewest(&matrix, limits);
+            let cover = fewest(&matrix, &limits);
             (cover.selection.chosen, cover.minimal, cover.lower_bound)
         }
     };

@@ -11,26 +11,38 @@
 //! relaxation needs only sums over the matrix, it fixes most candidates at the root, and it
 //! adds no C++ build to a two-core machine (HiGHS is the peer in `bench/`).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::stop::Stop;
 
 use super::greedy::{selection_of, swap_improve, Selection};
 use super::matrix::CoverageMatrix;
 
 /// When to stop searching.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Limits {
     /// Stop when the answer is within this fraction of the bound (HiGHS's default is 1e-4).
     pub relative_gap: f64,
-    /// Stop after this long, with the best answer and a true bound.
-    pub time: Duration,
+    /// Stop by its deadline (or when it is cancelled), with the best answer and a true bound.
+    pub stop: Stop,
+}
+
+impl Limits {
+    /// The default gap, stopping after `time`.
+    pub fn within(time: Duration) -> Limits {
+        Limits {
+            stop: Stop::after(time),
+            ..Limits::default()
+        }
+    }
 }
 
 impl Default for Limits {
-    /// A gap of 1e-6 (about a metre of Porto's road), 10 seconds.
+    /// A gap of 1e-6 (about a metre of Porto's road), 10 seconds from now.
     fn default() -> Self {
         Limits {
             relative_gap: 1e-6,
-            time: Duration::from_secs(10),
+            stop: Stop::after(Duration::from_secs(10)),
         }
     }
 }
@@ -111,13 +123,13 @@ fn relax(
 
 /// How a subgradient descent runs: at most `iterations` steps, the step factor starting at
 /// `theta` and halved after `patience` steps without a lower bound.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Steps {
     iterations: usize,
     theta: f64,
     patience: usize,
-    /// Stop by then, whatever the bound.
-    deadline: Option<Instant>,
+    /// Stop then, whatever the bound.
+    stop: Option<Stop>,
 }
 
 /// Subgradient descent on the multipliers from `lambda`: the lowest bound found (the
@@ -132,7 +144,7 @@ fn descend(
         iterations,
         theta,
         patience,
-        deadline,
+        stop,
     }: Steps,
 ) -> f64 {
     let (mut c, mut top) = (Vec::new(), Vec::new());
@@ -142,7 +154,7 @@ fn descend(
     let mut stale = 0;
     let mut count = vec![0u32; m.weights.len()];
     for step in 0..iterations {
-        if step % 16 == 15 && deadline.is_some_and(|d| Instant::now() > d) {
+        if step % 16 == 15 && stop.as_ref().is_some_and(Stop::should_stop) {
             break;
         }
         let bound = relax(m, k, lambda, &mut c, &mut top);
@@ -206,7 +218,7 @@ pub fn lagrangian_bound(m: &CoverageMatrix, k: usize, iterations: usize) -> f64 
         iterations,
         theta: 1.0,
         patience: 12,
-        deadline: None,
+        stop: None,
     };
     descend(m, k, &mut lambda, 0.0, steps)
 }
@@ -273,8 +285,7 @@ fn reduce(
 
 /// The best choice of at most `k` candidates, searched from `start` (a good answer, e.g.
 /// greedy with swaps), with a bound; optimal to `limits.relative_gap` unless time ran out.
-pub fn solve(m: &CoverageMatrix, k: usize, start: &Selection, limits: Limits) -> Solution {
-    let began = Instant::now();
+pub fn solve(m: &CoverageMatrix, k: usize, start: &Selection, limits: &Limits) -> Solution {
     let mut best = start.clone();
     let mut nodes = 0usize;
     let mut stack = vec![Node {
@@ -298,7 +309,7 @@ pub fn solve(m: &CoverageMatrix, k: usize, start: &Selection, limits: Limits) ->
             closed_bound = closed_bound.max(node.bound);
             continue;
         }
-        if began.elapsed() > limits.time {
+        if limits.stop.should_stop() {
             closed_bound = stack.iter().map(|n| n.bound).fold(node.bound, f64::max);
             closed_bound = closed_bound.max(best.value);
             break;
@@ -321,13 +332,13 @@ pub fn solve(m: &CoverageMatrix, k: usize, start: &Selection, limits: Limits) ->
                 iterations: 1500,
                 theta: 2.0,
                 patience: 15,
-                deadline: Some(began + limits.time),
+                stop: Some(limits.stop.clone()),
             },
             _ => Steps {
                 iterations: 20,
                 theta: 0.5,
                 patience: 5,
-                deadline: Some(began + limits.time),
+                stop: Some(limits.stop.clone()),
             },
         };
         let target = best.value - node.base;

@@ -10,6 +10,7 @@
 use std::collections::BinaryHeap;
 
 use super::matrix::CoverageMatrix;
+use crate::stop::Stop;
 
 /// A selection of candidates.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -75,8 +76,14 @@ pub fn submodular_bound(m: &CoverageMatrix, chosen: &[usize], k: usize) -> f64 {
 /// assert_eq!(s.value, 12.0);
 /// ```
 pub fn lazy_greedy(m: &CoverageMatrix, k: usize) -> Selection {
+    greedy_until(m, k, &Stop::never())
+}
+
+/// [`lazy_greedy`], ending with what it has chosen when `stop` says so (reinforcement scores
+/// every candidate at every turn: on a city-wide matrix that is seconds).
+pub fn greedy_until(m: &CoverageMatrix, k: usize, stop: &Stop) -> Selection {
     if !m.single_need() {
-        return completing_greedy(m, k);
+        return completing_greedy_from(m, &[], k, stop);
     }
     let mut count = vec![0u32; m.weights.len()];
     let score = |count: &[u32], c: usize| -> f64 {
@@ -115,20 +122,15 @@ pub fn lazy_greedy(m: &CoverageMatrix, k: usize) -> Selection {
 /// Greedy for reinforcement: an item counts `weight / need` for each unit that brings it
 /// closer and its whole weight for the one that completes it, so posts gather where pairs
 /// complete. That score can rise as others are chosen (no lazy evaluation): every candidate
-/// is scored at every turn.
-fn completing_greedy(m: &CoverageMatrix, k: usize) -> Selection {
-    completing_greedy_from(m, &[], k)
-}
-
-/// [`completing_greedy`] from the candidates `start` already chosen.
-fn completing_greedy_from(m: &CoverageMatrix, start: &[usize], k: usize) -> Selection {
+/// is scored at every turn. It starts from the candidates `start` already chosen.
+fn completing_greedy_from(m: &CoverageMatrix, start: &[usize], k: usize, stop: &Stop) -> Selection {
     let mut count = m.counts(start);
     let mut taken = vec![false; m.covers.len()];
     for &c in start {
         taken[c] = true;
     }
     let (mut chosen, mut gains) = (start.to_vec(), vec![0.0; start.len()]);
-    while chosen.len() < k {
+    while chosen.len() < k && !stop.should_stop() {
         let score = |c: usize| -> f64 {
             m.covers[c]
                 .iter()
@@ -169,7 +171,7 @@ fn completing_greedy_from(m: &CoverageMatrix, start: &[usize], k: usize) -> Sele
 
 /// `selection` improved by perturbation (an iterated local search): `rounds` times, a few
 /// chosen candidates (an eighth, at least two) are dropped at random (seeded), the set is
-/// refilled greedily and improved by swaps, and kept when it is better (until `deadline`). For reinforcement,
+/// refilled greedily and improved by swaps, and kept when it is better (until `stop`). For reinforcement,
 /// where single swaps stall: a post is only useful with a partner, so moving one at a time
 /// rarely helps.
 pub fn perturb_improve(
@@ -178,9 +180,9 @@ pub fn perturb_improve(
     k: usize,
     rounds: usize,
     seed: u64,
-    deadline: Option<std::time::Instant>,
+    stop: &Stop,
 ) -> Selection {
-    let mut best = swap_improve(m, selection);
+    let mut best = swap_improve_until(m, selection, stop);
     let mut x = seed.max(1);
     let mut next = move || {
         x ^= x << 13;
@@ -189,7 +191,7 @@ pub fn perturb_improve(
         x
     };
     for _ in 0..rounds {
-        if deadline.is_some_and(|d| std::time::Instant::now() > d) {
+        if stop.should_stop() {
             break;
         }
         let mut kept = best.chosen.clone();
@@ -198,8 +200,8 @@ pub fn perturb_improve(
             let at = (next() % kept.len() as u64) as usize;
             kept.swap_remove(at);
         }
-        let refilled = completing_greedy_from(m, &kept, k);
-        let candidate = swap_improve(m, &refilled);
+        let refilled = completing_greedy_from(m, &kept, k, stop);
+        let candidate = swap_improve_until(m, &refilled, stop);
         if candidate.value > best.value + 1e-9 * best.value.abs() {
             best = candidate;
         }
@@ -209,10 +211,15 @@ pub fn perturb_improve(
 
 /// `selection` improved by 1-swaps (first improvement) until none helps.
 pub fn swap_improve(m: &CoverageMatrix, selection: &Selection) -> Selection {
+    swap_improve_until(m, selection, &Stop::never())
+}
+
+/// [`swap_improve`], ending with the swaps made so far when `stop` says so.
+pub fn swap_improve_until(m: &CoverageMatrix, selection: &Selection, stop: &Stop) -> Selection {
     let mut chosen = selection.chosen.clone();
     let mut count = m.counts(&chosen);
     let mut leaving = vec![false; m.weights.len()];
-    loop {
+    while !stop.should_stop() {
         let mut improved = false;
         'search: for slot in 0..chosen.len() {
             let out = chosen[slot];

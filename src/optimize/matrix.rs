@@ -15,7 +15,9 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::coverage::search::{nearest, Source};
+use crate::coverage::{sources_of, Placement};
 use crate::network::{Direction, ProfileGraph, RoadNetwork};
+use crate::stop::{Stop, Stopped};
 
 /// What must be reached.
 #[derive(Clone, Debug)]
@@ -52,16 +54,89 @@ pub struct Target {
     pub weight: f64,
 }
 
-/// A responder already in place: its entries into the graph (see
-/// [`crate::coverage::sources_of`]) and the edge it stands on with its fraction, so that the
-/// edge it stands on is measured from where it stands.
+/// A responder where it stands: an existing unit, or a candidate post where it would stand
+/// (its place snapped to the road as the scenario reader snaps a post there, so a suggested
+/// post, read back, reaches what it was counted for). Its entries into the graph (see
+/// [`crate::coverage::sources_of`]) and the edge it stands on with its fraction, so that edge
+/// is measured from where it stands.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Existing {
+pub struct Responder {
     /// Graph entries (their `unit` field is ignored).
     pub sources: Vec<Source>,
     /// The edge it stands on and where, when it stands on one.
     pub on_edge: Option<(u32, f64)>,
 }
+
+impl Responder {
+    /// The responder standing at `placement` on `graph`.
+    pub fn at(network: &RoadNetwork, graph: &ProfileGraph, placement: &Placement) -> Responder {
+        let mut sources = Vec::new();
+        sources_of(network, graph, placement, &mut sources);
+        Responder {
+            sources,
+            on_edge: Some((placement.edge, placement.fraction)),
+        }
+    }
+
+    /// A responder entering the graph at `node` at time 0 (a unit free to leave it by any
+    /// edge).
+    pub fn at_node(node: u32) -> Responder {
+        Responder {
+            sources: vec![Source {
+                node,
+                time_s: 0.0,
+                unit: 0,
+            }],
+            on_edge: None,
+        }
+    }
+}
+
+/// How much a matrix may cost, and when its building must stop.
+#[derive(Clone, Debug)]
+pub struct BuildLimits {
+    /// The most memory the matrix may take, in bytes (estimated before it is built, then
+    /// counted as it is built).
+    pub max_bytes: usize,
+    /// Stop building (the matrix is then refused).
+    pub stop: Stop,
+}
+
+impl Default for BuildLimits {
+    /// 4 GB, never stopping: the command line's own machine.
+    fn default() -> Self {
+        BuildLimits {
+            max_bytes: 4 << 30,
+            stop: Stop::never(),
+        }
+    }
+}
+
+/// Why a matrix was not built.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum BuildError {
+    /// It would take more memory than allowed.
+    #[error("the question is too large: its coverage matrix would take about {} MB, more than the {} MB allowed; ask about fewer candidate places (random:2000:1 or grid:300), a smaller budget, or only an area", estimated_bytes >> 20, limit_bytes >> 20)]
+    TooLarge {
+        /// What it would take (an estimate from a sample of candidates, or what it had
+        /// reached when it was stopped).
+        estimated_bytes: u64,
+        /// The limit.
+        limit_bytes: u64,
+    },
+    /// The work was stopped (out of time, or cancelled) before the matrix was complete.
+    #[error("the coverage matrix could not be built in time: {0}")]
+    Stopped(#[from] Stopped),
+}
+
+/// Bytes a matrix holds per (candidate, element, target) reached: its entry in the list of
+/// candidates reaching the pair, and at most one in the candidate's list of items.
+const BYTES_PER_REACH: usize = 8;
+/// Candidates searched at a time: their reach is folded in before the next are searched, so
+/// the memory is the matrix's, not every candidate's raw lists at once.
+const CHUNK: usize = 256;
+/// Candidates searched to estimate the matrix's size before building it.
+const SAMPLE: usize = 24;
 
 /// A demand element that the candidates cannot bring up to a target.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -222,12 +297,21 @@ impl Measure<'_> {
                     let last = match own {
                         // The stretch behind the responder and the stretch ahead, each an edge
                         // of its own with the responder at one end at time 0.
-                        Some(f) => edge_last_s(tu, 0.0, f * time, d).max(edge_last_s(
-                            0.0,
-                            tv,
-                            (1.0 - f) * time,
-                            d,
-                        )),
+                        // (A stretch of no length, the responder at an end, is its own
+                        // point: reached at once.)
+                        Some(f) => {
+                            let behind = if f > 0.0 {
+                                edge_last_s(tu, 0.0, f * time, d)
+                            } else {
+                                0.0
+                            };
+                            let ahead = if f < 1.0 {
+                                edge_last_s(0.0, tv, (1.0 - f) * time, d)
+                            } else {
+                                0.0
+                            };
+                            behind.max(ahead)
+                        }
                         None => edge_last_s(tu, tv, time, d),
                     };
                     push(e, last);
@@ -266,11 +350,11 @@ impl Measure<'_> {
     }
 }
 
-/// The edges wholly reached within `budget_s` from `node` on `graph`.
+/// The edges wholly reached within `budget_s` by `responder` on `graph`.
 pub fn reached_edges(
     network: &RoadNetwork,
     graph: &ProfileGraph,
-    node: u32,
+    responder: &Responder,
     budget_s: f64,
 ) -> Vec<u32> {
     let targets = [Target {
@@ -286,29 +370,26 @@ pub fn reached_edges(
         targets: &targets,
         max_budget_s: budget_s,
     };
-    let source = Source {
-        node,
-        time_s: 0.0,
-        unit: 0,
-    };
     measure
-        .reached(&[source], None)
+        .reached(&responder.sources, responder.on_edge)
         .into_iter()
         .map(|(e, _)| e)
         .collect()
 }
 
 impl CoverageMatrix {
-    /// The coverage of `demand` for each of `targets` by each of `candidates` (nodes), what
-    /// the `existing` units already meet taken out.
+    /// The coverage of `demand` for each of `targets` by each of `candidates`, what the
+    /// `existing` units already meet taken out; refused when it would take more than
+    /// `limits.max_bytes` or when `limits.stop` says so before it is done.
     pub fn build(
         network: &RoadNetwork,
         graph: &ProfileGraph,
         demand: &Demand,
         targets: &[Target],
-        candidates: &[u32],
-        existing: &[Existing],
-    ) -> CoverageMatrix {
+        candidates: &[Responder],
+        existing: &[Responder],
+        limits: &BuildLimits,
+    ) -> Result<CoverageMatrix, BuildError> {
         let mut points_on = Vec::new();
         if let Demand::Points(points) = demand {
             points_on = vec![Vec::new(); network.edges.len()];
@@ -326,32 +407,68 @@ impl CoverageMatrix {
         };
         let (elements, n_targets) = (measure.elements(), targets.len());
         let pair = |(e, t): (u32, u32)| e as usize * n_targets + t as usize;
+        let too_large = |bytes: usize| BuildError::TooLarge {
+            estimated_bytes: bytes as u64,
+            limit_bytes: limits.max_bytes as u64,
+        };
+        // Sized before it is built: a sample of candidates spread over the list.
+        let step = (candidates.len() / SAMPLE).max(1);
+        let sample: Vec<usize> = (0..candidates.len()).step_by(step).take(SAMPLE).collect();
+        let sampled: usize = sample
+            .par_iter()
+            .map(|&c| {
+                measure
+                    .reached(&candidates[c].sources, candidates[c].on_edge)
+                    .len()
+            })
+            .sum();
+        let estimate = sampled * BYTES_PER_REACH * candidates.len() / sample.len().max(1);
+        if estimate > limits.max_bytes {
+            return Err(too_large(estimate));
+        }
+        limits.stop.check()?;
         let mut existing_count = vec![0u32; elements * n_targets];
         let by_existing: Vec<Vec<(u32, u32)>> = existing
             .par_iter()
-            .map(|x| measure.reached(&x.sources, x.on_edge))
+            .map(|x| {
+                if limits.stop.should_stop() {
+                    return Vec::new();
+                }
+                measure.reached(&x.sources, x.on_edge)
+            })
             .collect();
+        limits.stop.check()?;
         for list in by_existing {
             for p in list {
                 existing_count[pair(p)] += 1;
             }
         }
-        let by_candidate: Vec<Vec<(u32, u32)>> = candidates
-            .par_iter()
-            .map(|&v| {
-                let source = Source {
-                    node: v,
-                    time_s: 0.0,
-                    unit: 0,
-                };
-                measure.reached(&[source], None)
-            })
-            .collect();
-        // Per (element, target), the candidates reaching it in time.
+        // Per (element, target), the candidates reaching it in time, a chunk at a time.
         let mut by_pair: Vec<Vec<u32>> = vec![Vec::new(); elements * n_targets];
-        for (c, list) in by_candidate.iter().enumerate() {
-            for &p in list {
-                by_pair[pair(p)].push(c as u32);
+        let mut reaches = 0usize;
+        for (chunk, responders) in candidates.chunks(CHUNK).enumerate() {
+            let lists: Vec<Vec<(u32, u32)>> = responders
+                .par_iter()
+                .map(|r| {
+                    if limits.stop.should_stop() {
+                        return Vec::new();
+                    }
+                    measure.reached(&r.sources, r.on_edge)
+                })
+                .collect();
+            limits.stop.check()?;
+            for (i, list) in lists.iter().enumerate() {
+                let c = (chunk * CHUNK + i) as u32;
+                for &p in list {
+                    by_pair[pair(p)].push(c);
+                }
+                reaches += list.len();
+            }
+            if reaches * BYTES_PER_REACH > limits.max_bytes {
+                return Err(too_large(
+                    reaches * BYTES_PER_REACH * candidates.len()
+                        / (chunk * CHUNK + responders.len()),
+                ));
             }
         }
         let mut m = CoverageMatrix {
@@ -403,7 +520,7 @@ impl CoverageMatrix {
                 m.members[item as usize].push((element as u32, t as u32));
             }
         }
-        m
+        Ok(m)
     }
 
     /// How many of the candidates `chosen` reach each item.

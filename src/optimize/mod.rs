@@ -16,7 +16,7 @@ pub mod matrix;
 pub mod problem;
 
 use exact::{solve, Limits, Solution};
-use greedy::{lazy_greedy, swap_improve, Selection};
+use greedy::Selection;
 use matrix::CoverageMatrix;
 
 /// Perturbation rounds for reinforcement before the exact search.
@@ -24,22 +24,24 @@ pub const PERTURB_ROUNDS: usize = 60;
 
 /// The best `k` candidates to add (maximal coverage, or reinforcement when items need more
 /// than one unit): greedy with swaps, then branch and bound to the optimum or to
-/// `limits.time`, the answer ranked by [`ranked`].
+/// `limits.stop`, the answer ranked by [`ranked`].
 ///
 /// ```
 /// use patrolmap::optimize::{best_k, exact::Limits, matrix::CoverageMatrix};
 /// let m = CoverageMatrix { weights: vec![5.0, 3.0, 4.0], need: vec![1, 1, 1],
 ///     covers: vec![vec![0], vec![0, 1], vec![2]], ..Default::default() };
-/// let s = best_k(&m, 2, Limits::default());
+/// let s = best_k(&m, 2, &Limits::default());
 /// assert_eq!(s.selection.value, 12.0);
 /// assert!(s.proven && s.bound >= 12.0);
 /// ```
-pub fn best_k(m: &CoverageMatrix, k: usize, limits: Limits) -> Solution {
-    let mut start = swap_improve(m, &lazy_greedy(m, k));
+pub fn best_k(m: &CoverageMatrix, k: usize, limits: &Limits) -> Solution {
+    // The greedy start within half the time, so there is an answer to give whatever happens.
+    let first = limits.stop.share(0.5);
+    let mut start = greedy::swap_improve_until(m, &greedy::greedy_until(m, k, &first), &first);
     if !m.single_need() {
         // A third of the time at most, the rest for the exact search.
-        let deadline = std::time::Instant::now() + limits.time / 3;
-        start = greedy::perturb_improve(m, &start, k, PERTURB_ROUNDS, 1, Some(deadline));
+        let third = limits.stop.share(1.0 / 3.0);
+        start = greedy::perturb_improve(m, &start, k, PERTURB_ROUNDS, 1, &third);
     }
     let mut solution = solve(m, k, &start, limits);
     solution.selection = ranked(m, &solution.selection.chosen);

@@ -7,10 +7,13 @@
 
 use geo::{Contains, Coord, LineString, Point, Polygon};
 
-use super::matrix::{road_nodes, CoverageMatrix, Demand, DemandPoint, Existing, Target};
-use crate::coverage::{place_units, sources_of, ModeNetwork};
+use super::matrix::{
+    road_nodes, BuildError, BuildLimits, CoverageMatrix, Demand, DemandPoint, Responder, Target,
+};
+use crate::coverage::{place_units, ModeNetwork, Placement};
 use crate::network::{ProfileGraph, RoadNetwork, SnapIndex};
 use crate::scenario::{AreaKind, Scenario};
+use crate::stop::Stop;
 
 /// What must be reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -116,6 +119,8 @@ pub struct Question {
     pub margin_m: f64,
     /// Farthest a unit, site or candidate may stand from a road, in metres.
     pub max_snap_m: f64,
+    /// The most memory its coverage matrix may take, in bytes.
+    pub max_matrix_bytes: usize,
 }
 
 /// A demand point as the report names it.
@@ -155,6 +160,9 @@ pub enum QuestionError {
     /// The demand is empty.
     #[error("nothing to cover: {0}")]
     NoDemand(String),
+    /// The matrix was refused: too large, or out of time.
+    #[error(transparent)]
+    Matrix(#[from] BuildError),
 }
 
 fn polygon(ring: &[[f64; 2]]) -> Polygon<f64> {
@@ -229,6 +237,7 @@ pub fn prepare(
     index: &SnapIndex,
     scenario: &Scenario,
     question: &Question,
+    stop: &Stop,
 ) -> Result<Prepared, QuestionError> {
     let area = question.area.as_deref().map(polygon);
     let mut skipped = Vec::new();
@@ -401,25 +410,43 @@ pub fn prepare(
             .iter()
             .map(|u| format!("unit {}: {}", units[u.unit as usize].id, u.reason)),
     );
-    let existing: Vec<Existing> = placed
+    let existing: Vec<Responder> = placed
         .iter()
-        .map(|p| {
-            let mut sources = Vec::new();
-            sources_of(network, graph, p, &mut sources);
-            Existing {
-                sources,
-                on_edge: Some((p.edge, p.fraction)),
-            }
-        })
+        .map(|p| Responder::at(network, graph, p))
         .collect();
+    // Each candidate measured where a post at its node stands once the scenario reader snaps
+    // it there (at a node the first edge of the spec's tie-break, which may be a one-way road
+    // leaving it): what is promised is what a post there gives.
+    let (candidate_nodes, candidates): (Vec<u32>, Vec<Responder>) = candidate_nodes
+        .into_iter()
+        .filter_map(|v| {
+            let s = index
+                .snap(network.nodes[v as usize], question.max_snap_m)
+                .ok()?;
+            let placement = Placement {
+                unit: 0,
+                mode_index: 0,
+                edge: s.edge,
+                fraction: s.fraction,
+                start_s: 0.0,
+                dist_m: s.dist_m,
+            };
+            Some((v, Responder::at(network, graph, &placement)))
+        })
+        .unzip();
+    let limits = BuildLimits {
+        max_bytes: question.max_matrix_bytes,
+        stop: stop.clone(),
+    };
     let matrix = CoverageMatrix::build(
         network,
         graph,
         &demand,
         &question.targets,
-        &candidate_nodes,
+        &candidates,
         &existing,
-    );
+        &limits,
+    )?;
     Ok(Prepared {
         matrix,
         candidate_nodes,

@@ -100,6 +100,16 @@ pub enum AreaKind {
     NoGo,
 }
 
+impl AreaKind {
+    /// Its `kind` in a scenario file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AreaKind::Event => "event_area",
+            AreaKind::NoGo => "no_go",
+        }
+    }
+}
+
 /// A polygon of a scenario: an event venue or a no-go area.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Area {

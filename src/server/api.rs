@@ -217,8 +217,10 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
 /// The loaded scenario as a GeoJSON FeatureCollection (all layers).
 #[utoipa::path(get, path = "/api/scenario", tag = "layers",
     responses((status = 200, description = "FeatureCollection: units, posts, checkpoints, key sites, incidents, patrol lines, closures", body = Object, content_type = "application/geo+json")))]
-pub async fn scenario_get(State(state): State<AppState>) -> Response {
-    geojson(&to_geojson(&state.revisions.base().scenario))
+pub async fn scenario_get(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let base = state.revisions.base().clone();
+    let value = state.compute(move || to_geojson(&base.scenario)).await?;
+    Ok(geojson(&value))
 }
 
 /// The layers by name, and the `kind` of their features.
@@ -250,10 +252,16 @@ pub async fn layer(
             ),
         ));
     };
-    let mut all = to_geojson(&state.revisions.base().scenario);
-    if let Some(features) = all["features"].as_array_mut() {
-        features.retain(|f| f["properties"]["kind"] == kind);
-    }
+    let base = state.revisions.base().clone();
+    let all = state
+        .compute(move || {
+            let mut all = to_geojson(&base.scenario);
+            if let Some(features) = all["features"].as_array_mut() {
+                features.retain(|f| f["properties"]["kind"] == kind);
+            }
+            all
+        })
+        .await?;
     Ok(geojson(&all))
 }
 
@@ -267,7 +275,11 @@ pub async fn coverage(
     Query(q): Params,
 ) -> Result<Json<Value>, ApiError> {
     let (rev, evaluation) = evaluation_of(&state, &q)?;
-    Ok(Json(summary(&state, rev, &evaluation)))
+    let shared = state.clone();
+    let value = state
+        .compute(move || summary(&shared, rev, &evaluation))
+        .await?;
+    Ok(Json(value))
 }
 
 /// The coverage summary of an evaluation (shared by `/api/coverage` and `/api/whatif`).
@@ -343,11 +355,12 @@ pub async fn coverage_overlay(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     let (_, evaluation) = evaluation_of(&state, &q)?;
-    let value = overlay::pieces_geojson(
-        &state.city.network,
-        &evaluation.pieces,
-        &state.city.budgets(),
-    );
+    let city = state.city.clone();
+    let value = state
+        .compute(move || {
+            overlay::pieces_geojson(&city.network, &evaluation.pieces, &city.budgets())
+        })
+        .await?;
     Ok(geojson(&value))
 }
 
@@ -567,7 +580,54 @@ pub(super) fn scenario_from_body(body: &[u8], csv: bool) -> Result<Scenario, Api
             format!("the scenario has {count} features, more than the {limit} a what-if takes"),
         ));
     }
+    check_vertices(&scenario)?;
     Ok(scenario)
+}
+
+/// The most vertices one line or polygon of a scenario may have (a district perimeter drawn
+/// by hand has hundreds; a traced one a few thousand).
+pub const MAX_FEATURE_VERTICES: usize = 20_000;
+/// The most vertices all of a scenario's lines and polygons may have together.
+pub const MAX_SCENARIO_VERTICES: usize = 200_000;
+
+/// Refuses geometry too big for a request (413), naming the feature.
+fn check_vertices(scenario: &Scenario) -> Result<(), ApiError> {
+    let shapes = scenario
+        .closures
+        .iter()
+        .map(|c| ("closure", &c.id, c.feature, c.ring.len()))
+        .chain(
+            scenario
+                .patrol_lines
+                .iter()
+                .map(|l| ("patrol_line", &l.id, l.feature, l.line.len())),
+        )
+        .chain(
+            scenario
+                .areas
+                .iter()
+                .map(|a| (a.kind.as_str(), &a.id, a.feature, a.ring.len())),
+        );
+    let mut total = 0;
+    for (kind, id, feature, vertices) in shapes {
+        if vertices > MAX_FEATURE_VERTICES {
+            return Err(ApiError {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                message: format!(
+                    "feature {feature} ({kind} {id:?}) has {vertices} vertices, more than the {MAX_FEATURE_VERTICES} one feature may have: simplify it"
+                ),
+                field: Some(format!("features[{feature}].geometry")),
+            });
+        }
+        total += vertices;
+    }
+    if total > MAX_SCENARIO_VERTICES {
+        return Err(ApiError::status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the scenario's lines and polygons have {total} vertices, more than the {MAX_SCENARIO_VERTICES} a request may have: simplify them"),
+        ));
+    }
+    Ok(())
 }
 
 /// Evaluates a changed scenario (units added, moved, removed, mode or class changed, roads
@@ -582,12 +642,18 @@ pub async fn whatif(
     State(state): State<AppState>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let scenario = scenario_from_body(&body?, false)?;
     let started = Instant::now();
-    let city = state.city.clone();
-    let evaluation = Arc::new(state.compute(move || city.evaluate(scenario)).await?);
-    let rev = state.revisions.insert(evaluation.clone());
-    let mut value = summary(&state, rev, &evaluation);
+    let body = body?;
+    let shared = state.clone();
+    let mut value = state
+        .compute(move || {
+            let scenario = scenario_from_body(&body, false)?;
+            let evaluation = Arc::new(shared.city.evaluate(scenario));
+            let rev = shared.revisions.insert(evaluation.clone());
+            Ok::<_, ApiError>(summary(&shared, rev, &evaluation))
+        })
+        .await??;
+    let rev = value["rev"].as_u64().unwrap_or(0);
     value["tiles"] = json!(format!("/api/tiles/{{z}}/{{x}}/{{y}}.mvt?rev={rev}"));
     value["timings_ms"]["request"] = json!(started.elapsed().as_secs_f64() * 1e3);
     Ok(Json(value))
@@ -597,7 +663,7 @@ pub async fn whatif(
 /// GeoJSON the map edits, with the features that could not be read.
 #[utoipa::path(post, path = "/api/scenario/import", tag = "layers",
     params(("format" = Option<String>, Query, description = "geojson (default) or csv")),
-    request_body(content = String, description = "The scenario file's text", content_type = "text/plain"),
+    request_body(content = String, description = "The scenario file's text: GeoJSON (as application/json) or CSV (as text/csv)", content_type = "text/csv"),
     responses((status = 200, description = "{scenario: FeatureCollection, problems: [{feature, reason}], counts}", body = Object),
         (status = 400, description = "Not a scenario", body = ErrorBody),
         (status = 413, description = "Too large", body = ErrorBody)))]

@@ -4,12 +4,17 @@
 //! sets for the web view. Without a token only the loaded scenario's map is served, and only
 //! when the operator turned the public view on (`serve --public-view`).
 //!
-//! Checking a token costs an argon2 hash (tens of milliseconds, on purpose), and the map asks
-//! for dozens of tiles a second, so a checked token is remembered for [`TOKEN_CACHE_TTL`]
-//! (and forgotten at once when users or tokens change on this server).
+//! Checking a token costs an argon2 hash (tens of milliseconds and 19 MB, on purpose), and the
+//! map asks for dozens of tiles a second, so a token once verified against its row's hash is
+//! remembered; every request still reads the token's row (one indexed lookup, no hash), so a
+//! removed user or token, or a changed role, takes effect at once on every server sharing the
+//! store. Wrong tokens are cheap to refuse: at most [`HASHING_AT_ONCE`] hashes run at a time,
+//! a refused token is remembered, unknown and known ids cost the same hash, and an address or
+//! a token id with too many failures is refused for a while without hashing (429). Refusals
+//! are written to the audit log, at most one line a minute for each address and kind.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -24,12 +29,21 @@ use serde_json::{json, Value};
 
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
-use crate::store::{Actor, Role, TokenCheck, User};
+use crate::store::{token_matches, token_matches_nothing, Actor, Role, TokenCheck, User};
 
 /// The cookie the web view signs in with.
 pub const COOKIE: &str = "patrolmap_token";
-/// How long a checked token is trusted without asking the store again.
-pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(60);
+/// How many token hashes may be checked at once (each takes 19 MB for tens of milliseconds).
+pub const HASHING_AT_ONCE: usize = 2;
+/// Failed checks allowed per client address in [`FAILURE_WINDOW`] (a command centre's
+/// screens may share one address), beyond which tokens needing a hash are refused unhashed.
+pub const FAILURES_PER_ADDRESS: u32 = 30;
+/// Failed checks allowed per token id in [`FAILURE_WINDOW`].
+pub const FAILURES_PER_TOKEN: u32 = 10;
+/// The window failures are counted over (and how long a refused token is remembered).
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Checked or refused tokens remembered at most (then forgotten all at once).
+const REMEMBERED: usize = 10_000;
 
 /// What a request needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -135,14 +149,66 @@ impl Principal {
 #[derive(Clone, Copy, Debug)]
 pub struct Remote(pub SocketAddr);
 
-/// The access settings and the checked tokens.
+/// The access settings and what the server remembers of tokens and failures.
 pub struct Auth {
     /// Serve the map's read-only view to anyone without a token.
     pub public_view: bool,
     /// Mark the cookie `Secure` (the server speaks TLS).
     pub secure_cookie: bool,
-    /// Checked tokens: whose, and until when they may be trusted unchecked.
-    checked: Mutex<HashMap<String, (User, Instant)>>,
+    /// Proxies (e.g. nginx on this machine) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Tokens verified, with the hash they matched: trusted while their row keeps that hash.
+    verified: Mutex<HashMap<String, String>>,
+    /// Tokens refused lately, until when.
+    refused: Mutex<HashMap<String, Instant>>,
+    /// Failures per client address and per token id: the window's start and the count.
+    failures: Mutex<HashMap<String, (Instant, u32)>>,
+    /// The hashes running.
+    hashing: tokio::sync::Semaphore,
+    /// Refusals held back from the audit log.
+    refusal_log: Mutex<RefusalLog>,
+}
+
+/// Refusals written to the audit log: one line a minute for each (action, address), and at
+/// most [`REFUSAL_LINES_PER_MINUTE`] in all; the ones held back are counted into the next line.
+#[derive(Default)]
+struct RefusalLog {
+    /// Per (action, address): when its last line was written, and how many since.
+    by_key: HashMap<(String, String), (Instant, u64)>,
+    /// The minute counted, and lines written in it.
+    minute: Option<Instant>,
+    lines: usize,
+}
+
+/// Refusal lines written a minute at most, whatever the flood.
+const REFUSAL_LINES_PER_MINUTE: usize = 60;
+
+impl RefusalLog {
+    /// Whether to write a line for this refusal now, and how many were held back before it.
+    fn admit(&mut self, action: &str, remote: &str, now: Instant) -> Option<u64> {
+        if self
+            .minute
+            .is_none_or(|m| now.duration_since(m) >= FAILURE_WINDOW)
+        {
+            self.minute = Some(now);
+            self.lines = 0;
+        }
+        if self.by_key.len() > REMEMBERED {
+            self.by_key.clear();
+        }
+        let key = (action.to_string(), remote.to_string());
+        let entry = self.by_key.get(&key).copied();
+        let due = entry.is_none_or(|(last, _)| now.duration_since(last) >= FAILURE_WINDOW);
+        if due && self.lines < REFUSAL_LINES_PER_MINUTE {
+            self.lines += 1;
+            self.by_key.insert(key, (now, 0));
+            Some(entry.map_or(0, |e| e.1))
+        } else {
+            let (last, held) = entry.unwrap_or((now, 0));
+            self.by_key.insert(key, (last, held + 1));
+            None
+        }
+    }
 }
 
 impl Auth {
@@ -151,54 +217,101 @@ impl Auth {
         Auth {
             public_view,
             secure_cookie,
-            checked: Mutex::new(HashMap::new()),
+            trusted_proxies: Vec::new(),
+            verified: Mutex::default(),
+            refused: Mutex::default(),
+            failures: Mutex::default(),
+            hashing: tokio::sync::Semaphore::new(HASHING_AT_ONCE),
+            refusal_log: Mutex::default(),
         }
     }
 
-    /// Forgets every checked token (after users or tokens changed).
+    /// The same settings, taking the client's address from `X-Forwarded-For` when a request
+    /// comes from one of `proxies`.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<IpAddr>) -> Auth {
+        self.trusted_proxies = proxies;
+        self
+    }
+
+    /// Forgets every checked token (after users or tokens changed here; the row read on
+    /// every request refuses a removed token anyway).
     pub fn forget(&self) {
-        self.checked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        lock(&self.verified).clear();
     }
 
-    fn remembered(&self, token: &str) -> Option<User> {
-        let checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
-        checked
+    fn verified_hash(&self, token: &str) -> Option<String> {
+        lock(&self.verified).get(token).cloned()
+    }
+
+    fn remember_verified(&self, token: &str, hash: &str) {
+        let mut verified = lock(&self.verified);
+        if verified.len() >= REMEMBERED {
+            verified.clear();
+        }
+        verified.insert(token.to_string(), hash.to_string());
+    }
+
+    fn refused_lately(&self, token: &str) -> bool {
+        lock(&self.refused)
             .get(token)
-            .filter(|(_, until)| Instant::now() < *until)
-            .map(|(user, _)| user.clone())
+            .is_some_and(|until| Instant::now() < *until)
     }
 
-    /// Trusts `token` for [`TOKEN_CACHE_TTL`], or until it expires if that is sooner.
-    fn remember(&self, token: &str, user: &User, expires_at: Option<i64>) {
-        let mut ttl = TOKEN_CACHE_TTL;
-        if let Some(at) = expires_at {
-            let left_s = (at - crate::store::now_s()).max(0) as u64;
-            ttl = ttl.min(Duration::from_secs(left_s));
+    fn remember_refused(&self, token: &str) {
+        let mut refused = lock(&self.refused);
+        if refused.len() >= REMEMBERED {
+            refused.clear();
         }
-        let mut checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
-        if checked.len() > 10_000 {
-            checked.clear();
+        refused.insert(token.to_string(), Instant::now() + FAILURE_WINDOW);
+    }
+
+    /// Whether `key` (an address or a token id) has used up its failures: for how long.
+    fn blocked(&self, key: &str) -> Option<Duration> {
+        let allowed = if key.starts_with("address ") {
+            FAILURES_PER_ADDRESS
+        } else {
+            FAILURES_PER_TOKEN
+        };
+        let failures = lock(&self.failures);
+        let (start, count) = failures.get(key)?;
+        let left = FAILURE_WINDOW.checked_sub(start.elapsed())?;
+        (*count >= allowed).then_some(left)
+    }
+
+    fn count_failure(&self, key: &str) {
+        let mut failures = lock(&self.failures);
+        if failures.len() >= REMEMBERED {
+            failures.retain(|_, (start, _)| start.elapsed() < FAILURE_WINDOW);
+            if failures.len() >= REMEMBERED {
+                failures.clear();
+            }
         }
-        checked.insert(token.to_string(), (user.clone(), Instant::now() + ttl));
+        let now = Instant::now();
+        let entry = failures.entry(key.to_string()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= FAILURE_WINDOW {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
     }
 }
 
-/// The token a request carries: the bearer header first, else the cookie.
-fn presented_token(headers: &HeaderMap) -> Option<String> {
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The token a request carries: the bearer header first (the scheme in any case, as RFC 7235
+/// says), else the cookie; and whether it came from the cookie.
+fn presented_token(headers: &HeaderMap) -> Option<(String, bool)> {
     if let Some(value) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
-        return Some(
-            value
-                .strip_prefix("Bearer ")
-                .unwrap_or(value)
-                .trim()
-                .to_string(),
-        );
+        let value = value.trim();
+        let token = match value.split_once(char::is_whitespace) {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+            _ => value,
+        };
+        return Some((token.to_string(), false));
     }
     headers
         .get_all(header::COOKIE)
@@ -207,7 +320,7 @@ fn presented_token(headers: &HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .find_map(|pair| {
             let (name, value) = pair.trim().split_once('=')?;
-            (name == COOKIE).then(|| value.to_string())
+            (name == COOKIE).then(|| (value.to_string(), true))
         })
 }
 
@@ -219,38 +332,248 @@ fn unauthorized(message: impl Into<String>) -> ApiError {
     }
 }
 
-/// The user whose `token` this is: 401 when it is unknown or expired.
-async fn user_of(state: &AppState, token: &str) -> Result<User, ApiError> {
-    if let Some(user) = state.auth.remembered(token) {
-        return Ok(user);
-    }
+/// What a failure is counted against: the token's public id (the part before its secret),
+/// or the text itself (kept short) when it is not a well-formed token.
+fn token_key(token: &str) -> String {
+    let id: String = token
+        .strip_prefix("pm_")
+        .map_or(token, |hex| &hex[..hex.len().min(12)])
+        .chars()
+        .take(64)
+        .collect();
+    format!("token {id}")
+}
+
+/// Writes a refusal to the audit log, as [`RefusalLog`] allows (the answer does not wait).
+fn log_refusal(
+    state: &AppState,
+    actor: &str,
+    remote: &str,
+    action: &str,
+    target: &str,
+    detail: &str,
+) {
+    let Some(store) = state.store.clone() else {
+        return;
+    };
+    let Some(held) = lock(&state.auth.refusal_log).admit(action, remote, Instant::now()) else {
+        return;
+    };
+    let detail = if held > 0 {
+        format!("{detail} (and {held} more like it since the last line)")
+    } else {
+        detail.to_string()
+    };
+    let actor = Actor {
+        name: actor.to_string(),
+        remote: remote.to_string(),
+    };
+    let (action, target) = (action.to_string(), target.to_string());
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = store.record(&actor, &action, &target, &detail) {
+            tracing::warn!("audit log: {e}");
+        }
+    });
+}
+
+/// The user whose `token` this is: 401 when it is unknown or expired, 429 when `remote` or
+/// the token's id has failed too often lately.
+async fn user_of(state: &AppState, token: &str, remote: &str) -> Result<User, ApiError> {
+    let auth = &state.auth;
+    let (token_key, remote_key) = (token_key(token), format!("address {remote}"));
+    // A refusal is logged; one that cost a hash also counts against the address and the id.
+    let fail = |action: &str, error: ApiError, hashed: bool| {
+        if hashed {
+            auth.count_failure(&remote_key);
+            auth.count_failure(&token_key);
+        }
+        log_refusal(
+            state,
+            "(unknown)",
+            remote,
+            action,
+            &token_key,
+            &error.message,
+        );
+        error
+    };
     let store = state.store.clone().ok_or_else(|| {
         unauthorized("this server has no user store: start it with --db to sign in")
     })?;
+    // The row, read every time (one indexed lookup): a removed token is refused at once.
     let owned = token.to_string();
-    let check = tokio::task::spawn_blocking(move || store.check_token(&owned))
-        .await
-        .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    match check {
-        TokenCheck::Valid { user, expires_at } => {
-            state.auth.remember(token, &user, expires_at);
-            Ok(user)
+    let row = blocking(move || store.token_row(&owned))
+        .await?
+        .map_err(super::store_api::store_error)?;
+    let (check, hashed) = match row {
+        Some(row) if auth.verified_hash(token).as_deref() == Some(row.hash.as_str()) => {
+            (row.check(), false)
         }
-        TokenCheck::Expired => Err(unauthorized(
-            "the token has expired: ask an admin for a new one (patrolmap user token NAME)",
+        row => {
+            // What needs a hash: refused unhashed when this address or token id failed too
+            // often, or this very token was refused lately.
+            if let Some(left) = auth
+                .blocked(&remote_key)
+                .or_else(|| auth.blocked(&token_key))
+            {
+                log_refusal(
+                    state,
+                    "(unknown)",
+                    remote,
+                    "token_refused",
+                    &token_key,
+                    "too many failed checks: refused unchecked",
+                );
+                return Err(ApiError {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    message: format!(
+                        "too many wrong or expired tokens from here: try again in {} s",
+                        left.as_secs().max(1)
+                    ),
+                    field: Some("token".into()),
+                });
+            }
+            if auth.refused_lately(token) {
+                return Err(fail("token_refused", not_recognised(), false));
+            }
+            // Hashing costs memory and time: a few at once, the rest wait their turn.
+            let _permit =
+                auth.hashing.acquire().await.map_err(|_| {
+                    ApiError::status(StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+                })?;
+            let owned = token.to_string();
+            let (check, hash) = blocking(move || match row {
+                Some(row) if token_matches(&owned, &row.hash) => (row.check(), Some(row.hash)),
+                Some(_) => (TokenCheck::Unknown, None),
+                None => (
+                    TokenCheck::Unknown,
+                    token_matches_nothing(&owned).then(String::new),
+                ),
+            })
+            .await?;
+            if let Some(hash) = hash {
+                auth.remember_verified(token, &hash);
+            }
+            (check, true)
+        }
+    };
+    match check {
+        TokenCheck::Valid { user, .. } => Ok(user),
+        TokenCheck::Expired => Err(fail(
+            "token_expired",
+            unauthorized(
+                "the token has expired: ask an admin for a new one (patrolmap user token NAME)",
+            ),
+            hashed,
         )),
-        TokenCheck::Unknown => Err(unauthorized(
-            "the token is not recognised (wrong, revoked, or its user removed)",
-        )),
+        TokenCheck::Unknown => {
+            auth.remember_refused(token);
+            Err(fail("token_refused", not_recognised(), hashed))
+        }
     }
 }
 
-fn remote_of(request: &Request) -> String {
-    request
+fn not_recognised() -> ApiError {
+    unauthorized("the token is not recognised (wrong, revoked, or its user removed)")
+}
+
+/// Runs `work` off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+/// The client's address: the connection's, or, when that is a trusted proxy, the last
+/// address in `X-Forwarded-For` that is not one (what the proxy itself saw).
+fn remote_of(auth: &Auth, request: &Request) -> String {
+    let Some(peer) = request
         .extensions()
         .get::<ConnectInfo<Remote>>()
-        .map_or_else(|| "unknown".to_string(), |c| c.0 .0.ip().to_string())
+        .map(|c| c.0 .0.ip())
+    else {
+        return "unknown".to_string();
+    };
+    if !auth.trusted_proxies.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    forwarded
+        .iter()
+        .rev()
+        .find(|a| !auth.trusted_proxies.contains(a))
+        .unwrap_or(&peer)
+        .to_string()
+}
+
+/// Content types a change may be sent in: none of them can be sent by another site's page
+/// without the browser asking first (CORS), which this server never allows.
+const BODY_TYPES: [&str; 3] = ["application/json", "application/geo+json", "text/csv"];
+
+/// Refuses what another site's page could make the browser send with the sign-in cookie:
+/// a change whose body is of a type a plain form can send, or that the browser says comes
+/// from another site.
+fn refuse_cross_site(request: &Request) -> Option<ApiError> {
+    let method = request.method();
+    if [Method::GET, Method::HEAD, Method::OPTIONS].contains(method) {
+        return None;
+    }
+    let headers = request.headers();
+    let has_body = headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|n| n.trim() != "0");
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if has_body
+        && !media_type
+            .as_deref()
+            .is_some_and(|t| BODY_TYPES.contains(&t))
+    {
+        return Some(ApiError {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            message: format!(
+                "the body must be sent as {} (Content-Type), not {}",
+                BODY_TYPES.join(", "),
+                media_type.as_deref().unwrap_or("nothing")
+            ),
+            field: Some("content-type".into()),
+        });
+    }
+    let cross_site = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => !matches!(site, "same-origin" | "none"),
+        None => headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|origin| {
+                let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+                origin.split_once("://").map(|(_, h)| h) != host
+            }),
+    };
+    cross_site.then(|| {
+        ApiError::status(
+            StatusCode::FORBIDDEN,
+            "a change requested from another site's page is refused",
+        )
+    })
 }
 
 /// The middleware in front of every API route: who is asking, and may they.
@@ -263,12 +586,25 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     let access = path
         .as_deref()
         .map_or(Access::Public, |p| required(request.method(), p));
-    let remote = remote_of(&request);
+    let remote = remote_of(&state.auth, &request);
+    if path.is_some() {
+        if let Some(refused) = refuse_cross_site(&request) {
+            log_refusal(
+                &state,
+                "(unknown)",
+                &remote,
+                "cross_site_refused",
+                path.as_deref().unwrap_or(""),
+                &refused.message,
+            );
+            return refused.into_response();
+        }
+    }
     let token = presented_token(request.headers());
     let user = if access == Access::Public {
         None
-    } else if let Some(token) = token {
-        match user_of(&state, &token).await {
+    } else if let Some((token, _)) = token {
+        match user_of(&state, &token, &remote).await {
             Ok(user) => Some(user),
             Err(e) => return e.into_response(),
         }
@@ -282,14 +618,13 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     };
     if let (Some(needed), Some(user)) = (access.role(), &user) {
         if user.role < needed {
-            return ApiError::status(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "{} is a {}; this needs the {needed} role",
-                    user.name, user.role
-                ),
-            )
-            .into_response();
+            let message = format!(
+                "{} is a {}; this needs the {needed} role",
+                user.name, user.role
+            );
+            let target = format!("{} {}", request.method(), path.as_deref().unwrap_or(""));
+            log_refusal(&state, &user.name, &remote, "forbidden", &target, &message);
+            return ApiError::status(StatusCode::FORBIDDEN, message).into_response();
         }
     }
     request.extensions_mut().insert(Principal { user, remote });
@@ -324,11 +659,12 @@ fn who(user: Option<&User>, public_view: bool) -> Value {
 #[utoipa::path(get, path = "/api/session", tag = "access",
     responses((status = 200, description = "{user, role, public_view}; role `public` when not signed in and the public view is on", body = Object),
         (status = 401, description = "Not signed in (and no public view), or the token is wrong or expired", body = ErrorBody)))]
-pub async fn session_get(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match presented_token(&headers) {
+pub async fn session_get(State(state): State<AppState>, request: Request) -> Response {
+    let remote = remote_of(&state.auth, &request);
+    match presented_token(request.headers()) {
         None if state.auth.public_view => Json(who(None, true)).into_response(),
         None => unauthorized("not signed in").into_response(),
-        Some(token) => match user_of(&state, &token).await {
+        Some((token, _)) => match user_of(&state, &token, &remote).await {
             Ok(user) => Json(who(Some(&user), state.auth.public_view)).into_response(),
             Err(e) => e.into_response(),
         },
@@ -346,48 +682,30 @@ pub async fn session_post(
     State(state): State<AppState>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let remote = remote_of(&request);
+    let remote = remote_of(&state.auth, &request);
     let body = axum::body::to_bytes(request.into_body(), 64 * 1024)
         .await
         .map_err(|_| ApiError::bad("body", "the body is not a small JSON object"))?;
     let token = token_in(&body)?;
-    let store = state.store.clone();
-    let audit = move |actor: Actor, action: &'static str| {
-        if let Some(store) = store {
-            // The sign-in's answer does not wait on its audit line.
-            tokio::task::spawn_blocking(move || {
-                if let Err(e) = store.record(&actor, action, "session", "") {
-                    tracing::warn!("audit log: {e}");
-                }
-            });
-        }
-    };
-    match user_of(&state, &token).await {
-        Ok(user) => {
-            audit(
-                Actor {
-                    name: user.name.clone(),
-                    remote,
-                },
-                "sign_in",
-            );
-            Ok((
-                [(header::SET_COOKIE, cookie(&state, Some(&token)))],
-                Json(who(Some(&user), state.auth.public_view)),
-            )
-                .into_response())
-        }
-        Err(e) => {
-            audit(
-                Actor {
-                    name: "(unknown)".into(),
-                    remote,
-                },
-                "sign_in_refused",
-            );
-            Err(e)
-        }
+    // A refused sign-in is written to the audit log by the check itself (as a refused token).
+    let user = user_of(&state, &token, &remote).await?;
+    if let Some(store) = state.store.clone() {
+        let actor = Actor {
+            name: user.name.clone(),
+            remote,
+        };
+        // The sign-in's answer does not wait on its audit line.
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = store.record(&actor, "sign_in", "session", "") {
+                tracing::warn!("audit log: {e}");
+            }
+        });
     }
+    Ok((
+        [(header::SET_COOKIE, cookie(&state, Some(&token)))],
+        Json(who(Some(&user), state.auth.public_view)),
+    )
+        .into_response())
 }
 
 fn token_in(body: &Bytes) -> Result<String, ApiError> {

@@ -3,8 +3,12 @@
 //! [`City`] is prepared once at start (graphs, snap indexes, hierarchies, tile index).
 //! Every scenario the map sends to `/api/whatif` is evaluated and kept as a numbered
 //! revision, so the tiles and overlays of what the planner sees are asked for by revision.
-//! Expensive work runs on the blocking pool behind a semaphore of one slot per core: a flood
-//! of what-ifs queues (and, past a wait, is refused with 503) instead of starving the tiles.
+//! Work that grows with the city never runs on the async threads. Interactive work (what-ifs,
+//! isochrones, overlays) runs on the blocking pool behind one slot per core; planning work
+//! (posts, events, patrols) has its own slots and its own thread pool, carries a deadline and
+//! a cancel flag ([`crate::stop::Stop`]) that a closed connection or the request's time limit
+//! trips, and gives its memory back when done. A flood of either queues (and, past a wait,
+//! is refused with 503) without starving the other.
 //! Every API route is behind [`auth::guard`]: a signed-in user with the role it needs.
 
 pub mod access_api;
@@ -36,6 +40,8 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
 pub use city::{City, Evaluation};
 use error::ApiError;
+
+use crate::stop::{CancelOnDrop, Stop};
 
 use crate::tiles::TileId;
 
@@ -135,6 +141,11 @@ pub struct AppState {
     /// Tiles made.
     pub tile_cache: Arc<TileCache>,
     compute_slots: Arc<tokio::sync::Semaphore>,
+    /// Slots for planning work, apart from the interactive ones.
+    heavy_slots: Arc<tokio::sync::Semaphore>,
+    /// The threads planning work runs its parallel parts on (the global pool is the
+    /// interactive work's).
+    heavy_pool: Arc<rayon::ThreadPool>,
     /// The scenario store, when the server has one (users and the audit log live there too).
     pub store: Option<Arc<crate::store::Store>>,
     /// Who may sign in and the tokens checked.
@@ -145,11 +156,18 @@ impl AppState {
     /// State serving `city` with `base` (its loaded scenario's evaluation).
     pub fn new(city: City, base: Evaluation) -> AppState {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let heavy_pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(cores)
+            .thread_name(|i| format!("patrolmap-plan-{i}"))
+            .build()
+            .expect("the planning threads start");
         AppState {
             city: Arc::new(city),
             revisions: Arc::new(Revisions::new(base)),
             tile_cache: Arc::default(),
             compute_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
+            heavy_slots: Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
+            heavy_pool: Arc::new(heavy_pool),
             store: None,
             auth: Arc::new(auth::Auth::new(false, false)),
         }
@@ -194,6 +212,54 @@ impl AppState {
             )
         })
     }
+
+    /// Runs planning work (posts, events, patrols) on the planning pool once one of its
+    /// slots is free, with a [`Stop`] that runs out `limit` from now, or as soon as the
+    /// request is dropped (the client went away, or the request ran over its time): the work
+    /// polls it and ends, and its slot is free again. The wait for a slot counts against
+    /// `limit`. The memory the work used is handed back to the system afterwards.
+    pub async fn plan<T: Send + 'static>(
+        &self,
+        limit: Duration,
+        work: impl FnOnce(&Stop) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let stop = Stop::after(limit);
+        let _cancel = CancelOnDrop(stop.clone());
+        let wait = COMPUTE_WAIT.min(limit);
+        let permit = tokio::time::timeout(wait, self.heavy_slots.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                ApiError::status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the server is busy with other plans; try again",
+                )
+            })?
+            .map_err(|_| ApiError::status(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
+        let pool = self.heavy_pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let out = pool.install(|| work(&stop));
+            release_free_memory();
+            out
+        })
+        .await
+        .map_err(|e| {
+            ApiError::status(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("computation failed: {e}"),
+            )
+        })
+    }
+}
+
+/// Hands the memory freed by big computations back to the system (glibc keeps it in its
+/// arenas otherwise: 4.8 GB stayed resident after one big placement).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of the allocator's own heaps.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Where the web view's files are.
@@ -207,6 +273,7 @@ pub struct WebFiles {
 
 /// The whole application: API, tiles and web view.
 pub fn router(state: AppState, web: &WebFiles) -> Router {
+    let tls = state.auth.secure_cookie;
     let api = Router::new()
         .route("/info", get(api::info))
         .route("/scenario", get(api::scenario_get))
@@ -261,10 +328,14 @@ pub fn router(state: AppState, web: &WebFiles) -> Router {
     let csp = "default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src blob:; \
                style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
                font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
-    Router::new()
+    let page = Router::new()
+        .fallback_service(ServeDir::new(&web.root))
+        .layer(axum::middleware::from_fn(only_page_files));
+    let app = Router::new()
         .nest("/api", api)
         .nest_service("/vendor/maplibre-gl", ServeDir::new(&web.maplibre))
-        .fallback_service(ServeDir::new(&web.root))
+        .merge(page)
+        .layer(axum::middleware::from_fn(api_errors_as_json))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(csp),
@@ -282,7 +353,94 @@ pub fn router(state: AppState, web: &WebFiles) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
+        );
+    if tls {
+        // Over TLS, browsers are told to come back only over TLS.
+        app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        app
+    }
+}
+
+/// Whether `path` is one of the page's own files: the page, its scripts, styles and images
+/// at the top of the web folder. The folder's package files, tests and anything below it are
+/// not served.
+///
+/// ```
+/// use patrolmap::server::page_file;
+/// assert!(page_file("/") && page_file("/app.js") && page_file("/print.html"));
+/// assert!(!page_file("/package.json") && !page_file("/tests/e2e.test.mjs"));
+/// assert!(!page_file("/.git/config") && !page_file("/node_modules/x/index.js"));
+/// ```
+pub fn page_file(path: &str) -> bool {
+    let Some(name) = path.strip_prefix('/') else {
+        return false;
+    };
+    if name.is_empty() {
+        return true;
+    }
+    let Some((stem, extension)) = name.rsplit_once('.') else {
+        return false;
+    };
+    !stem.is_empty()
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && ["html", "js", "mjs", "css", "png", "svg", "ico", "woff2"].contains(&extension)
+}
+
+/// Serves only [`page_file`]s from the web folder (a JSON 404 for the rest).
+async fn only_page_files(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if page_file(request.uri().path()) {
+        next.run(request).await
+    } else {
+        ApiError::not_found(None, "no such file").into_response()
+    }
+}
+
+/// Gives every error under `/api` a JSON body `{"error", "field"}`, also those made before a
+/// handler runs (a path that is not UTF-8, a route that does not exist, a rejected extractor).
+async fn api_errors_as_json(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let api = request.uri().path().starts_with("/api");
+    let response = next.run(request).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    if !api || !(status.is_client_error() || status.is_server_error()) || json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let message = if text.is_empty() {
+        reason
+    } else {
+        format!("{reason}: {text}")
+    };
+    let mut out = ApiError::status(status, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 /// Refuses a body whose announced length is over [`BODY_LIMIT`] before reading any of it

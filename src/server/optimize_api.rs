@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use axum::http::StatusCode;
+
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::Json;
@@ -34,8 +36,33 @@ fn parsed<T>(
     }
 }
 
+/// The most memory one request's coverage matrices may take: with the city and the search
+/// itself, a request stays under 1 GB on Porto.
+pub const MAX_MATRIX_BYTES: usize = 384 << 20;
+/// The time a planning request may take when it does not say (`time_limit_s`).
+const DEFAULT_TIME_S: f64 = 10.0;
+
 fn question_error(e: QuestionError) -> ApiError {
-    ApiError::bad("body", e.to_string())
+    use crate::optimize::matrix::BuildError;
+    use crate::stop::Stopped;
+    match e {
+        QuestionError::Matrix(BuildError::TooLarge { .. }) => ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: e.to_string(),
+            field: Some("candidates".into()),
+        },
+        QuestionError::Matrix(BuildError::Stopped(Stopped::OutOfTime)) => ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: format!(
+                "time_limit_s: {e}: allow more time (time_limit_s, at most 60), or ask about fewer candidate places (random:2000:1 or grid:300), a smaller budget, or only an area"
+            ),
+            field: Some("time_limit_s".into()),
+        },
+        QuestionError::Matrix(BuildError::Stopped(Stopped::Cancelled)) => {
+            ApiError::status(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+        }
+        _ => ApiError::bad("body", e.to_string()),
+    }
 }
 
 /// Where the next posts go, with each one's gain, the shares before and after, the bound.
@@ -48,10 +75,11 @@ fn question_error(e: QuestionError) -> ApiError {
         ("targets" = Option<String>, Query, description = "Instead of budget_s/units, BUDGET_S:UNITS:WEIGHT,…"),
         ("candidates" = Option<String>, Query, description = "nodes (default), scenario (its candidate points) or grid:SPACING_M"),
         ("area" = Option<String>, Query, description = "Only demand inside this scenario area (id), candidates near it"),
-        ("time_limit_s" = Option<f64>, Query, description = "Seconds the exact search may take (3 by default, at most 60)")),
+        ("time_limit_s" = Option<f64>, Query, description = "Seconds the whole answer may take, matrix and search (10 by default, at most 60): the best answer found by then, with its bound")),
     request_body(content = Object, description = "The scenario FeatureCollection", content_type = "application/json"),
     responses((status = 200, description = "{added: [{rank, node, position, gain}], share_before, share, upper_bound_share, proven, gap, lower_bound, cannot_be_met, candidates, timings_ms}", body = Object),
         (status = 400, description = "Bad parameter or scenario, no candidate, nothing to cover", body = ErrorBody),
+        (status = 422, description = "The question is too large for the memory or the time allowed: the error says how to make it smaller", body = ErrorBody),
         (status = 503, description = "Server busy", body = ErrorBody)))]
 pub async fn optimize(
     State(state): State<AppState>,
@@ -70,7 +98,7 @@ pub async fn optimize(
         parse_targets,
     )?;
     let candidates = parsed(&q, "candidates", Candidates::Nodes, str::parse)?;
-    let time_s = number(&q, "time_limit_s", Some(3.0), 0.1..=60.0)?;
+    let time_s = number(&q, "time_limit_s", Some(DEFAULT_TIME_S), 0.1..=60.0)?;
     let scenario = scenario_from_body(&body?, false)?;
     let area = match q.get("area") {
         None => None,
@@ -93,13 +121,14 @@ pub async fn optimize(
         area,
         margin_m: 500.0,
         max_snap_m: state.city.options.max_snap_m,
+        max_matrix_bytes: MAX_MATRIX_BYTES,
     };
     let city = state.city.clone();
     state
-        .compute(move || {
+        .plan(Duration::from_secs_f64(time_s), move |stop| {
             city.with_car_roads(&scenario, |graph, index| {
                 let started = Instant::now();
-                let prepared = prepare(&city.network, graph, index, &scenario, &question)
+                let prepared = prepare(&city.network, graph, index, &scenario, &question, stop)
                     .map_err(question_error)?;
                 let matrix_ms = started.elapsed().as_secs_f64() * 1e3;
                 let ask = if cover.is_some() {
@@ -108,10 +137,10 @@ pub async fn optimize(
                     Ask::Add(add)
                 };
                 let limits = Limits {
-                    time: Duration::from_secs_f64(time_s),
+                    stop: stop.clone(),
                     ..Limits::default()
                 };
-                let a = answer(&city.network, &prepared, &targets, ask, limits);
+                let a = answer(&city.network, &prepared, &targets, ask, &limits);
                 let mut out = serde_json::to_value(&a).unwrap_or_default();
                 out["targets"] = json!(targets);
                 out["timings_ms"] = json!({"matrix": matrix_ms, "search": a.search_ms});
@@ -127,10 +156,11 @@ pub async fn optimize(
         ("standard" = Option<String>, Query, description = "The event's standard BUDGET_S:UNITS,… (the area's own, else 60:1,180:2,300:3)"),
         ("posts" = Option<u32>, Query, description = "Exactly this many temporary posts (default: the fewest meeting all that can be met)"),
         ("margin_m" = Option<f64>, Query, description = "How far outside the venue posts may stand (300 m by default)"),
-        ("time_limit_s" = Option<f64>, Query, description = "Seconds the exact search may take (3 by default, at most 60)")),
+        ("time_limit_s" = Option<f64>, Query, description = "Seconds the whole plan may take (10 by default, at most 60): the best plan found by then")),
     request_body(content = Object, description = "The scenario FeatureCollection with an event_area Polygon", content_type = "application/json"),
     responses((status = 200, description = "{area, name, window, standard, posts: [{rank, node, position, class, road_m, hot_spots}], compliance: per tier road and hot spots before and after, failing hot spots; minimal, lower_bound}", body = Object),
         (status = 400, description = "Bad parameter or scenario, no event_area, bad standard", body = ErrorBody),
+        (status = 422, description = "The venue is too large for the memory or the time allowed: the error says how to make it smaller", body = ErrorBody),
         (status = 503, description = "Server busy", body = ErrorBody)))]
 pub async fn event_plan(
     State(state): State<AppState>,
@@ -142,7 +172,7 @@ pub async fn event_plan(
         Some(_) => Some(number(&q, "posts", None, 1.0..=200.0)? as usize),
     };
     let margin_m = number(&q, "margin_m", Some(300.0), 0.0..=5000.0)?;
-    let time_s = number(&q, "time_limit_s", Some(3.0), 0.1..=60.0)?;
+    let time_s = number(&q, "time_limit_s", Some(DEFAULT_TIME_S), 0.1..=60.0)?;
     let standard = parsed(&q, "standard", None, |t| {
         t.parse::<ResponseStandard>().map(Some)
     })?;
@@ -167,11 +197,16 @@ pub async fn event_plan(
         margin_m,
         candidates: Candidates::Nodes,
         max_snap_m: state.city.options.max_snap_m,
-        time: Duration::from_secs_f64(time_s),
+        stop: crate::stop::Stop::never(),
+        max_matrix_bytes: MAX_MATRIX_BYTES,
     };
     let city = state.city.clone();
     state
-        .compute(move || {
+        .plan(Duration::from_secs_f64(time_s), move |stop| {
+            let request = EventRequest {
+                stop: stop.clone(),
+                ..request
+            };
             city.with_car_roads(&scenario, |graph, index| {
                 let plan = plan_event(&city.network, graph, index, &scenario, &venue, &request)
                     .map_err(question_error)?;

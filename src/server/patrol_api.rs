@@ -6,8 +6,11 @@
 //! Patrols are planned and their coverage measured on the roads as they are (the scenario's
 //! closures are for what-ifs of where units stand, not for the patrol plan).
 
+use std::time::Duration;
+
 use axum::body::Bytes;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
@@ -22,6 +25,11 @@ use crate::patrol::paths::Step;
 use crate::patrol::plan::{CheckpointTask, PatrolUnit, Plan};
 use crate::patrol::requirements::Requirements;
 use crate::scenario::Scenario;
+use crate::stop::Stop;
+
+/// How long a patrol plan or edit may take (the longest, Porto's 130 lines with the coverage
+/// over a shift, take under a minute).
+const PATROL_TIME: Duration = Duration::from_secs(120);
 
 /// Patrol routes for the scenario's lines and checkpoints: units from its posts, each route
 /// checked independently, and the coverage over the shift.
@@ -50,7 +58,7 @@ pub async fn patrol_plan(
     }
     let city = state.city.clone();
     state
-        .compute(move || {
+        .plan(PATROL_TIME, move |stop| {
             let (network, graph, index) = (&city.network, &city.graphs[0], &city.indexes[0]);
             let max_snap_m = city.options.max_snap_m;
             let req = requirements(&city, &scenario);
@@ -59,7 +67,7 @@ pub async fn patrol_plan(
             let checkpoints = CheckpointTask::placed(&req);
             let p = plan::plan_patrols(network, graph, &req.required_edges(), &checkpoints, &units)
                 .map_err(|e| ApiError::bad("body", e.to_string()))?;
-            let mut answer = respond(&city, &scenario, &req, &units, &p, shift_s, every_s);
+            let mut answer = respond(&city, &scenario, &req, &units, &p, shift_s, every_s, stop)?;
             answer["longest_lower_bound_s"] = json!(p.longest_lower_bound_s);
             answer["total_lower_bound_s"] = json!(p.total_lower_bound_s);
             answer["unreachable_edges"] =
@@ -96,7 +104,7 @@ pub async fn patrol_edit(
     let (units, mut routes) = read_routes(&city, &body)?;
     let drag = read_drag(&body, routes.len())?;
     state
-        .compute(move || {
+        .plan(PATROL_TIME, move |stop| {
             let (network, graph) = (&city.network, &city.graphs[0]);
             if let Some((r, from, to)) = drag {
                 let at = crate::patrol::edit::nearest_step(network, &routes[r], from)
@@ -117,8 +125,8 @@ pub async fn patrol_edit(
             let checkpoints = CheckpointTask::placed(&req);
             let p = crate::patrol::edit::plan_from_steps(graph, routes, &checkpoints);
             Ok(Json(respond(
-                &city, &scenario, &req, &units, &p, shift_s, every_s,
-            )))
+                &city, &scenario, &req, &units, &p, shift_s, every_s, stop,
+            )?))
         })
         .await?
 }
@@ -240,6 +248,7 @@ fn read_drag(body: &Value, routes: usize) -> Result<Option<Drag>, ApiError> {
 }
 
 /// The answer of both endpoints: routes, check and coverage over the shift.
+#[allow(clippy::too_many_arguments)]
 fn respond(
     city: &City,
     scenario: &Scenario,
@@ -248,7 +257,8 @@ fn respond(
     plan: &Plan,
     shift_s: f64,
     every_s: f64,
-) -> Value {
+    stop: &Stop,
+) -> Result<Value, ApiError> {
     let (network, graph) = (&city.network, &city.graphs[0]);
     let check =
         crate::patrol::check::check_plan(network, graph, req, &plan.to_check(units), shift_s);
@@ -262,7 +272,7 @@ fn respond(
                 .map(|e| json!({"id": l.id, "reason": e.to_string()}))
         })
         .collect();
-    let over_shift = (every_s > 0.0).then(|| {
+    let over_shift = (every_s > 0.0).then(|| -> Result<Value, ApiError> {
         let times = sample_times(shift_s, every_s);
         let moving = crate::patrol::timeline::moving_units(plan, units, network, graph, MODES[0], 0, &times);
         let modes = city.open_roads();
@@ -272,21 +282,22 @@ fn respond(
             engine: Engine::Phast(&city.hierarchies),
         };
         let standard = &city.options.standard;
-        let shift = shift_coverage(roads, scenario, standard, city.options.max_snap_m, &times, &moving, &|| {});
-        json!({
+        let shift = shift_coverage(roads, scenario, standard, city.options.max_snap_m, &times, &moving, &|| {}, stop)
+            .map_err(|e| ApiError::status(StatusCode::SERVICE_UNAVAILABLE, format!("the coverage over the shift was not done: {e}")))?;
+        Ok(json!({
             "every_s": every_s, "samples": times.len(), "measured_samples": shift.distinct_samples,
             "tiers": standard.tiers.iter().zip(&shift.tiers).map(|(tier, t)| json!({
                 "budget_s": tier.budget_s, "units": tier.units,
                 "mean_share": t.mean_share, "worst_share": t.worst_share, "worst_time_s": t.worst_time_s,
                 "share_by_sample": t.share_by_sample,
             })).collect::<Vec<_>>(),
-        })
-    });
-    json!({
+        }))
+    }).transpose()?;
+    Ok(json!({
         "routes": plan.routes_geojson(network, graph, units, scenario),
         "longest_s": plan.longest_s, "total_s": plan.total_s,
         "lines_not_matched": unmatched,
         "check": check,
         "shift_coverage": over_shift,
-    })
+    }))
 }

@@ -130,6 +130,55 @@ pub enum TokenCheck {
     Unknown,
 }
 
+/// A token's row in the store: its hash and whose it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRow {
+    /// The argon2id hash (PHC string) the token must match.
+    pub hash: String,
+    /// When it expires, UTC seconds (none: until revoked).
+    pub expires_at: Option<i64>,
+    /// Whose it is.
+    pub user: User,
+}
+
+impl TokenRow {
+    /// What a token matching this row is now: valid, or expired.
+    pub fn check(&self) -> TokenCheck {
+        if self.expires_at.is_some_and(|t| t <= now_s()) {
+            TokenCheck::Expired
+        } else {
+            TokenCheck::Valid {
+                user: self.user.clone(),
+                expires_at: self.expires_at,
+            }
+        }
+    }
+}
+
+/// Whether `token` is the one `hash` (an argon2id PHC string) was made from. Slow on purpose
+/// (tens of milliseconds and about 19 MB of memory): callers limit how many run at once.
+pub fn token_matches(token: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(token.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// The work of [`token_matches`] for a token that has no row (always false), so that an
+/// unknown id takes as long as a known one with a wrong secret.
+pub fn token_matches_nothing(token: &str) -> bool {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let decoy = DECOY.get_or_init(|| {
+        Argon2::default()
+            .hash_password(b"pm_decoy")
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    });
+    token_matches(token, decoy);
+    false
+}
+
 /// The tables, in SQLite's words ([`super::sql::postgres_ddl`] makes PostgreSQL's). `"user"` is
 /// quoted: a reserved word in PostgreSQL, a plain name in SQLite.
 pub(super) const SCHEMA: &str = "
@@ -176,19 +225,15 @@ fn token_id(token: &str) -> Option<&str> {
         .then(|| &hex[..TOKEN_ID_LEN])
 }
 
-/// A valid user name: 1-64 characters, no control characters, no commas or slashes.
-pub fn check_user_name(name: &str) -> Result<(), String> {
-    if name.is_empty()
-        || name.chars().count() > 64
-        || name
-            .chars()
-            .any(|c| c.is_control() || c == '/' || c == ',' || c.is_whitespace())
-    {
-        return Err(format!(
-            "user name {name:?}: 1 to 64 characters, no spaces, commas, slashes or control characters"
-        ));
-    }
-    Ok(())
+/// A valid user name, in NFC: 1-64 visible characters, no spaces, commas or slashes (see
+/// [`super::names::checked`]).
+pub fn check_user_name(name: &str) -> Result<String, String> {
+    super::names::checked("user", name, 64, &['/', ',', ' ', '\t']).and_then(|n| {
+        match n.chars().find(|c| c.is_whitespace()) {
+            Some(_) => Err(format!("user name {n:?}: no spaces")),
+            None => Ok(n),
+        }
+    })
 }
 
 /// Writes one audit line inside the caller's transaction.
@@ -235,7 +280,7 @@ impl Store {
         role: Role,
         expires_in_s: Option<i64>,
     ) -> Result<String, StoreError> {
-        check_user_name(name).map_err(StoreError::Invalid)?;
+        let name = &check_user_name(name).map_err(StoreError::Invalid)?;
         let (token, id, hash) = new_hashed_token()?;
         let now = now_s();
         // The user and their first token in one transaction: no user without a way in.
@@ -261,6 +306,7 @@ impl Store {
         name: &str,
         expires_in_s: Option<i64>,
     ) -> Result<String, StoreError> {
+        let name = &super::names::normalized(name);
         let (token, id, hash) = new_hashed_token()?;
         self.write(|tx| {
             if !user_exists(tx, name)? {
@@ -274,6 +320,7 @@ impl Store {
 
     /// Removes user `name` and every token of theirs.
     pub fn remove_user(&self, actor: &Actor, name: &str) -> Result<(), StoreError> {
+        let name = &super::names::normalized(name);
         self.write(|tx| {
             if tx.execute("DELETE FROM users WHERE name = $1", &[name.into()])? == 0 {
                 return Ok(Err(StoreError::NotFound(format!("user {name:?}"))));
@@ -308,10 +355,25 @@ impl Store {
     }
 
     /// Whose `token` is, if anyone's: the token's row by its public id, its expiry, then its
-    /// argon2 hash (the slow part, done outside the store's lock).
+    /// argon2 hash (the slow part, done outside the store's lock). An unknown id costs the
+    /// same hash, so the time taken does not tell which ids exist.
     pub fn check_token(&self, token: &str) -> Result<TokenCheck, StoreError> {
-        let Some(id) = token_id(token) else {
+        let Some(row) = self.token_row(token)? else {
+            token_matches_nothing(token);
             return Ok(TokenCheck::Unknown);
+        };
+        if !token_matches(token, &row.hash) {
+            return Ok(TokenCheck::Unknown);
+        }
+        Ok(row.check())
+    }
+
+    /// The row of `token` (found by its public id, nothing hashed), if the store has one:
+    /// cheap enough to read on every request, so a removed user or token is refused at once
+    /// by every server sharing the store.
+    pub fn token_row(&self, token: &str) -> Result<Option<TokenRow>, StoreError> {
+        let Some(id) = token_id(token) else {
+            return Ok(None);
         };
         let row = self.read(|tx| {
             Ok(tx
@@ -324,36 +386,23 @@ impl Store {
                 .next())
         })?;
         let Some(row) = row else {
-            return Ok(TokenCheck::Unknown);
+            return Ok(None);
         };
-        let hash = row[0].text();
-        let Ok(parsed) = PasswordHash::new(&hash) else {
-            return Ok(TokenCheck::Unknown);
-        };
-        if Argon2::default()
-            .verify_password(token.as_bytes(), &parsed)
-            .is_err()
-        {
-            return Ok(TokenCheck::Unknown);
-        }
-        let expires_at = row[1].int();
-        if expires_at.is_some_and(|t| t <= now_s()) {
-            return Ok(TokenCheck::Expired);
-        }
         let name = row[2].text();
         let role = row[3]
             .text()
             .parse()
             .map_err(|e: String| StoreError::Invalid(format!("user {name:?}: {e}")))?;
-        Ok(TokenCheck::Valid {
+        Ok(Some(TokenRow {
+            hash: row[0].text(),
+            expires_at: row[1].int(),
             user: User {
                 name,
                 role,
                 created_at: row[4].int().unwrap_or(0),
                 tokens: 1,
             },
-            expires_at,
-        })
+        }))
     }
 
     /// How many users there are (none: the server makes a first admin).
@@ -425,16 +474,26 @@ fn insert_token(
 }
 
 /// The audit log as CSV (RFC 4180): a header, then one line an entry, times in UTC ISO 8601.
+/// A cell that a spreadsheet would take for a formula (starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return: a user name or a message chosen by an attacker) is written with a `'`
+/// before it, as OWASP advises, so Excel shows it as text.
 ///
 /// ```
 /// use patrolmap::store::{audit_csv, AuditEntry};
 /// let entry = AuditEntry { id: 1, at: 0, actor: "li".into(), action: "save".into(),
 ///     target: "fair".into(), detail: "a \"quoted\", message".into(), remote: "127.0.0.1".into() };
-/// let csv = audit_csv(&[entry]);
+/// let csv = audit_csv(&[entry.clone()]);
 /// assert_eq!(csv.lines().nth(1), Some("1,1970-01-01T00:00:00Z,li,save,fair,\"a \"\"quoted\"\", message\",127.0.0.1"));
+/// let formula = AuditEntry { detail: "=HYPERLINK(\"http://x\")".into(), ..entry };
+/// assert!(audit_csv(&[formula]).contains(",\"'=HYPERLINK(\"\"http://x\"\")\","));
 /// ```
 pub fn audit_csv(entries: &[AuditEntry]) -> String {
     fn field(text: &str) -> String {
+        let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{text}")
+        } else {
+            text.to_string()
+        };
         if text.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", text.replace('"', "\"\""))
         } else {

@@ -15,9 +15,13 @@
 //! This is storage only: no HTTP and no scenario semantics beyond "a GeoJSON text".
 
 mod access;
+pub mod names;
 pub mod sql;
 
-pub use access::{audit_csv, check_user_name, utc_iso, Actor, AuditEntry, Role, TokenCheck, User};
+pub use access::{
+    audit_csv, check_user_name, token_matches, token_matches_nothing, utc_iso, Actor, AuditEntry,
+    Role, TokenCheck, TokenRow, User,
+};
 
 use std::path::Path;
 use std::time::Duration;
@@ -78,6 +82,8 @@ pub enum StoreError {
 pub struct Store {
     /// Where it is, for messages (a file, or a PostgreSQL address without its password).
     place: String,
+    /// The SQLite file, for the copy kept before a restore.
+    path: Option<std::path::PathBuf>,
     engine: Engine,
 }
 
@@ -115,7 +121,8 @@ CREATE INDEX IF NOT EXISTS features_geom ON features USING GIST (geom);
 -- rather than failing the save.
 CREATE OR REPLACE FUNCTION patrolmap_geometry(g jsonb) RETURNS geometry AS $$
 BEGIN
-    RETURN ST_SetSRID(ST_GeomFromGeoJSON(g::text), 4326);
+    -- Kept 2D (a position may carry an altitude, as RFC 7946 allows).
+    RETURN ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON(g::text), 4326));
 EXCEPTION WHEN others THEN
     RETURN NULL;
 END $$ LANGUAGE plpgsql IMMUTABLE;
@@ -123,6 +130,31 @@ CREATE OR REPLACE VIEW latest_features AS
     SELECT f.* FROM features f
     JOIN (SELECT max(id) AS id FROM versions GROUP BY scenario) latest ON latest.id = f.version_id;
 ";
+
+/// Whether `a` and `b` name the same file (both must exist to be the same).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Where the store at `path` is kept before a restore: beside it, named by the time (UTC),
+/// never over an earlier one.
+fn keep_path(path: &Path) -> std::path::PathBuf {
+    let stamp = utc_iso(now_s()).replace([':', '-'], "");
+    let name = path.file_name().map_or_else(
+        || "patrolmap.db".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut kept = path.with_file_name(format!("{name}.before-restore-{stamp}"));
+    let mut n = 2;
+    while kept.exists() {
+        kept = path.with_file_name(format!("{name}.before-restore-{stamp}-{n}"));
+        n += 1;
+    }
+    kept
+}
 
 /// Now, in UTC seconds since 1970.
 pub fn now_s() -> i64 {
@@ -149,7 +181,13 @@ fn db(e: String) -> StoreError {
 }
 
 /// `url` without its password, for messages.
-fn without_password(url: &str) -> String {
+///
+/// ```
+/// use patrolmap::store::without_password;
+/// assert_eq!(without_password("postgres://pm:s3cret@db:5432/patrolmap"), "postgres://pm@db:5432/patrolmap");
+/// assert_eq!(without_password("data/patrolmap.db"), "data/patrolmap.db");
+/// ```
+pub fn without_password(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let credentials = &url[scheme + 3..at];
@@ -166,7 +204,11 @@ impl Store {
         let place = path.display().to_string();
         let schema = format!("{SCHEMA}{}", access::SCHEMA);
         let engine = Engine::sqlite(path, &schema).map_err(|e| db(format!("{place}: {e}")))?;
-        Ok(Store { place, engine })
+        Ok(Store {
+            place,
+            path: Some(path.to_path_buf()),
+            engine,
+        })
     }
 
     /// Opens the store `location` names: a `postgres://` or `postgresql://` address, else an
@@ -188,7 +230,11 @@ impl Store {
             );
             let engine =
                 Engine::postgres(location, &schema).map_err(|e| db(format!("{place}: {e}")))?;
-            Ok(Store { place, engine })
+            Ok(Store {
+                place,
+                path: None,
+                engine,
+            })
         } else {
             Store::open(Path::new(location))
         }
@@ -273,6 +319,8 @@ impl Store {
         message: &str,
         geojson: &str,
     ) -> Result<Version, StoreError> {
+        let scenario =
+            &names::checked("scenario", scenario, 100, &['/']).map_err(StoreError::Invalid)?;
         let saved_at = now_s();
         // One write transaction, its lock taken before the latest version is read, so two
         // savers cannot both see the same latest version; the audit line (and on PostgreSQL
@@ -299,11 +347,13 @@ impl Store {
                 .int()
                 .ok_or("the new version has no id")?;
             if tx.is_postgres() {
+                // jsonb holds no NUL: a `\u0000` in a property is dropped from the geometry
+                // table's copy (the version keeps the text as sent).
                 tx.execute(
                     "INSERT INTO features (version_id, scenario, kind, feature_id, name, properties, geom)
                      SELECT $1, $2, coalesce(f->'properties'->>'kind', 'unit'), f->'properties'->>'id',
                             f->'properties'->>'name', f->'properties', patrolmap_geometry(f->'geometry')
-                     FROM jsonb_array_elements(coalesce($3::text::jsonb->'features', '[]'::jsonb)) AS f",
+                     FROM jsonb_array_elements(coalesce(replace($3::text, '\\u0000', '')::jsonb->'features', '[]'::jsonb)) AS f",
                     &[id.into(), scenario.into(), geojson.into()],
                 )?;
             }
@@ -321,6 +371,7 @@ impl Store {
 
     /// Deletes `scenario` with every version of it; returns how many versions went.
     pub fn delete_scenario(&self, actor: &Actor, scenario: &str) -> Result<usize, StoreError> {
+        let scenario = &names::normalized(scenario);
         self.write(|tx| {
             let removed = tx.execute(
                 "DELETE FROM versions WHERE scenario = $1",
@@ -356,6 +407,7 @@ impl Store {
 
     /// The versions of `scenario`, oldest first.
     pub fn versions(&self, scenario: &str) -> Result<Vec<Version>, StoreError> {
+        let scenario = &names::normalized(scenario);
         let list: Vec<Version> = self.read(|tx| {
             let rows = tx.query(
                 &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE scenario = $1 ORDER BY id"),
@@ -382,29 +434,71 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("version {id}")))
     }
 
-    /// Copies the whole store to `to` while it stays in use (SQLite's online backup).
+    /// Copies the whole store to `to` while it stays in use (SQLite's online backup). `to`
+    /// is new, empty, or an older copy of a store: anything else there is refused, untouched.
     pub fn backup(&self, to: &Path) -> Result<(), StoreError> {
+        let target_error = |e: String| StoreError::Invalid(format!("{}: {e}", to.display()));
+        if self.path.as_deref().is_some_and(|p| same_file(p, to)) {
+            return Err(target_error(
+                "is the store itself: back it up to another file".into(),
+            ));
+        }
+        if to.is_file() && std::fs::metadata(to).is_ok_and(|m| m.len() > 0) {
+            let existing = sql::sqlite_read_only(to).map_err(target_error)?;
+            sql::sqlite_kind(&existing).map_err(|e| {
+                target_error(format!(
+                    "exists and is {e}; it is left as it is: back up to a new file"
+                ))
+            })?;
+        }
         let connection = self.sqlite_only("backup")?;
-        let mut target =
-            rusqlite::Connection::open(to).map_err(|e| db(format!("{}: {e}", to.display())))?;
+        let mut target = rusqlite::Connection::open(to).map_err(|e| target_error(e.to_string()))?;
         let backup = rusqlite::backup::Backup::new(&connection, &mut target)
-            .map_err(|e| self.fail(e.to_string()))?;
+            .map_err(|e| target_error(e.to_string()))?;
         backup
             .run_to_completion(256, Duration::from_millis(0), None)
-            .map_err(|e| self.fail(e.to_string()))
+            .map_err(|e| target_error(e.to_string()))
     }
 
-    /// Replaces the whole store with the backup at `from` (checked to be a store first).
-    pub fn restore(&self, from: &Path) -> Result<(), StoreError> {
-        let source = Store::open(from)?;
-        source.versions_count()?;
+    /// Replaces the whole store with the backup at `from`. The backup is first checked to be
+    /// a patrolmap store that passes SQLite's quick check (opened read-only: it is never
+    /// written), and the current store is copied to a dated file beside it, whose path is
+    /// returned; a bad backup is refused with the store untouched.
+    pub fn restore(&self, from: &Path) -> Result<std::path::PathBuf, StoreError> {
+        let source_error = |e: String| StoreError::Invalid(format!("{}: {e}", from.display()));
+        let path = self.path.clone().ok_or_else(|| {
+            StoreError::Unsupported(format!(
+                "{}: restore of a PostgreSQL store: use pg_dump and pg_restore",
+                self.place
+            ))
+        })?;
+        if same_file(&path, from) {
+            return Err(source_error("is the store itself".into()));
+        }
+        let source = sql::sqlite_read_only(from).map_err(source_error)?;
+        let kind = sql::sqlite_kind(&source).map_err(source_error)?;
+        if kind == sql::SqliteKind::Empty {
+            return Err(source_error(
+                "not a patrolmap store: it is empty (no versions, users or audit log)".into(),
+            ));
+        }
+        sql::sqlite_quick_check(&source)
+            .map_err(|e| source_error(format!("{e}: it is damaged; choose another backup")))?;
+        let kept = keep_path(&path);
+        self.backup(&kept)?;
         let mut connection = self.sqlite_only("restore")?;
-        let from_connection = source.sqlite_only("restore")?;
-        let backup = rusqlite::backup::Backup::new(&from_connection, &mut connection)
+        rusqlite::backup::Backup::new(&source, &mut connection)
+            .and_then(|b| b.run_to_completion(256, Duration::from_millis(0), None))
             .map_err(|e| self.fail(e.to_string()))?;
-        backup
-            .run_to_completion(256, Duration::from_millis(0), None)
-            .map_err(|e| self.fail(e.to_string()))
+        // Marked as a store now even if the backup predates the mark.
+        connection
+            .execute_batch(&format!(
+                "PRAGMA application_id = {}; PRAGMA user_version = {};",
+                sql::APPLICATION_ID,
+                sql::SCHEMA_VERSION
+            ))
+            .map_err(|e| self.fail(e.to_string()))?;
+        Ok(kept)
     }
 
     fn sqlite_only(
@@ -437,7 +531,7 @@ impl Store {
                 let missing = tx
                     .scalar(
                         "SELECT count(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM features f WHERE f.version_id = v.id)
-                         AND jsonb_array_length(coalesce(v.geojson::jsonb->'features', '[]'::jsonb)) > 0",
+                         AND jsonb_array_length(coalesce(replace(v.geojson, '\\u0000', '')::jsonb->'features', '[]'::jsonb)) > 0",
                         &[],
                     )?
                     .int()

@@ -125,13 +125,18 @@ fn sqlite_sql(sql: &str) -> String {
     out
 }
 
+/// Text as both engines store it: PostgreSQL's text cannot hold NUL, so neither keeps it.
+fn stored_text(t: &str) -> String {
+    t.replace('\0', "")
+}
+
 fn sqlite_params(params: &[Value]) -> Vec<rusqlite::types::Value> {
     params
         .iter()
         .map(|p| match p {
             Value::Null => rusqlite::types::Value::Null,
             Value::Int(v) => rusqlite::types::Value::Integer(*v),
-            Value::Text(t) => rusqlite::types::Value::Text(t.clone()),
+            Value::Text(t) => rusqlite::types::Value::Text(stored_text(t)),
         })
         .collect()
 }
@@ -190,7 +195,7 @@ fn pg_params(params: &[Value]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
             match p {
                 Value::Null => Box::new(Option::<i64>::None),
                 Value::Int(v) => Box::new(*v),
-                Value::Text(t) => Box::new(t.clone()),
+                Value::Text(t) => Box::new(stored_text(t)),
             }
         })
         .collect()
@@ -251,14 +256,127 @@ fn pg_message(e: &postgres::Error) -> String {
 /// as in SQLite, so "read the latest version, then insert" cannot interleave.
 const WRITE_LOCK: i64 = 0x7061_7472_6f6c; // "patrol"
 
+/// SQLite's `application_id` of a patrolmap store ("PTMP"), so no other program's database is
+/// mistaken for one, nor one for another's.
+pub const APPLICATION_ID: i64 = 0x5054_4d50;
+/// The store's schema version (SQLite's `user_version`); a store of a newer one is refused.
+pub const SCHEMA_VERSION: i64 = 1;
+/// The tables of a patrolmap store (and SQLite's own counter): a file made before stores were
+/// marked is recognised by holding only these, `versions` among them.
+const STORE_TABLES: [&str; 5] = ["versions", "users", "tokens", "audit", "sqlite_sequence"];
+
+/// What an SQLite file holds.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SqliteKind {
+    /// Nothing yet (a new or empty file): it may become a store.
+    Empty,
+    /// A patrolmap store.
+    Store,
+}
+
+/// Whether `connection` is a patrolmap store, nothing yet, or something else (refused, with
+/// what it is). Reads only.
+pub fn sqlite_kind(connection: &rusqlite::Connection) -> Result<SqliteKind, String> {
+    let pragma = |name: &str| -> Result<i64, String> {
+        connection
+            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => {
+                    "not a patrolmap store: not an SQLite database at all".to_string()
+                }
+                _ => e.to_string(),
+            })
+    };
+    let application_id = pragma("application_id")?;
+    let version = pragma("user_version")?;
+    let mut statement = connection
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .map_err(|e| e.to_string())?;
+    let tables: Vec<String> = statement
+        .query_map([], |r| r.get(0))
+        .map_err(|e| e.to_string())?
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    if application_id == APPLICATION_ID {
+        if version > SCHEMA_VERSION {
+            return Err(format!(
+                "a patrolmap store of schema version {version}, newer than this patrolmap's {SCHEMA_VERSION}: use a newer patrolmap"
+            ));
+        }
+        return Ok(SqliteKind::Store);
+    }
+    if application_id != 0 {
+        return Err(format!(
+            "not a patrolmap store: another application's SQLite database (application id {application_id:#x})"
+        ));
+    }
+    if tables.is_empty() {
+        return Ok(SqliteKind::Empty);
+    }
+    let foreign: Vec<&String> = tables
+        .iter()
+        .filter(|t| !STORE_TABLES.contains(&t.as_str()))
+        .collect();
+    if foreign.is_empty() && tables.iter().any(|t| t == "versions") {
+        // A store made before stores were marked.
+        return Ok(SqliteKind::Store);
+    }
+    Err(format!(
+        "not a patrolmap store: an SQLite database with the tables {} (another application's?)",
+        tables.join(", ")
+    ))
+}
+
+/// SQLite's quick check of `connection`: `Ok` or what is wrong.
+pub fn sqlite_quick_check(connection: &rusqlite::Connection) -> Result<(), String> {
+    let result: String = connection
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if result == "ok" {
+        Ok(())
+    } else {
+        Err(format!("it fails SQLite's quick check ({result})"))
+    }
+}
+
+/// Opens the SQLite file at `path` read-only, without touching it (no journal, no schema):
+/// for a backup being restored.
+pub fn sqlite_read_only(path: &std::path::Path) -> Result<rusqlite::Connection, String> {
+    use rusqlite::OpenFlags;
+    // `immutable`: a backup is not being written, so SQLite needs no lock, -wal or -shm file,
+    // and writes nothing beside it.
+    let uri = format!(
+        "file:{}?immutable=1",
+        path.to_string_lossy()
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23")
+    );
+    rusqlite::Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(|e| e.to_string())
+}
+
 impl Engine {
     /// Opens an SQLite file: WAL journal, full sync on commit, a busy timeout so several
-    /// processes can share it.
+    /// processes can share it. A file that is another application's database, or fails
+    /// SQLite's quick check, is refused before anything is written to it.
     pub fn sqlite(path: &std::path::Path, schema: &str) -> Result<Engine, String> {
         let connection = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
         connection
             .busy_timeout(Duration::from_secs(5))
             .map_err(|e| e.to_string())?;
+        let kind = sqlite_kind(&connection)?;
+        if kind == SqliteKind::Store {
+            sqlite_quick_check(&connection).map_err(|e| {
+                format!(
+                    "{e}: the store is damaged; put a backup back with `patrolmap db restore BACKUP --db {}`",
+                    path.display()
+                )
+            })?;
+        }
         // WAL: readers never block the writer; FULL: an acknowledged save survives a crash.
         connection
             .pragma_update(None, "journal_mode", "WAL")
@@ -268,6 +386,11 @@ impl Engine {
             .map_err(|e| e.to_string())?;
         connection
             .execute_batch(schema)
+            .map_err(|e| e.to_string())?;
+        connection
+            .execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
+            ))
             .map_err(|e| e.to_string())?;
         Ok(Engine::Sqlite(Mutex::new(connection)))
     }

@@ -385,6 +385,13 @@ fn the_server_speaks_tls_with_the_given_certificate() {
     );
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     assert!(reply.contains("campo-grande"));
+    // Browsers are told to come back over TLS only (issue 15).
+    assert!(
+        reply
+            .to_ascii_lowercase()
+            .contains("strict-transport-security: max-age=31536000"),
+        "{reply}"
+    );
     // Over TLS the sign-in cookie is marked Secure.
     let body = json!({"token": secure.token}).to_string();
     let signed_in = over_tls(

@@ -4,6 +4,7 @@ mod access;
 mod cli;
 mod common;
 mod coverage;
+mod limits;
 mod optimize;
 mod osm_real;
 mod patrol;

@@ -4,17 +4,25 @@
 //! guarantees against the exact answers found by trying every subset: the exact search finds
 //! the optimum, greedy keeps (1 - 1/e), bounds are true bounds, the fewest posts are minimal.
 
-use patrolmap::coverage::{reach, search, search_nearest_times, sources_of, Engine, Placement};
-use patrolmap::network::{
-    road_geojson::read_str, Direction, Profile, ProfileGraph, RoadNetwork, TravelMode,
+use patrolmap::coverage::{
+    place_units, reach, search, search_nearest_times, Engine, ModeNetwork, Placement,
 };
+use patrolmap::network::{
+    road_geojson::read_str, NoProgress, Profile, ProfileGraph, RoadNetwork, SnapIndex, TravelMode,
+};
+use patrolmap::optimize::answer::{answer, Ask};
 use patrolmap::optimize::cover::fewest;
 use patrolmap::optimize::exact::{lagrangian_bound, Limits};
 use patrolmap::optimize::greedy::{lazy_greedy, submodular_bound, swap_improve};
+use patrolmap::optimize::matrix::BuildError;
 use patrolmap::optimize::matrix::{
-    reached_edges, CoverageMatrix, Demand, DemandPoint, Existing, Target,
+    reached_edges, BuildLimits, CoverageMatrix, Demand, DemandPoint, Responder, Target,
+};
+use patrolmap::optimize::problem::{
+    parse_targets, prepare, Candidates, DemandKind, Question, QuestionError,
 };
 use patrolmap::optimize::{best_k, ranked};
+use patrolmap::stop::{Stop, Stopped};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -72,28 +80,31 @@ fn brute_force_fewest(m: &CoverageMatrix) -> Option<usize> {
         .min()
 }
 
-/// A unit standing at node `c`, on a two-way edge there (so it may leave either way), if any.
-fn at_node(network: &RoadNetwork, graph: &ProfileGraph, c: u32, unit: u32) -> Option<Placement> {
-    (0..network.edges.len() as u32)
-        .filter(|&e| graph.edge_direction[e as usize] == Some(Direction::Both))
-        .find_map(|e| {
-            let ed = &network.edges[e as usize];
-            let fraction = if ed.from == c {
-                0.0
-            } else if ed.to == c {
-                1.0
-            } else {
-                return None;
-            };
-            Some(Placement {
-                unit,
-                mode_index: 0,
-                edge: e,
-                fraction,
-                start_s: 0.0,
-                dist_m: 0.0,
-            })
-        })
+/// A post standing at node `c` as the scenario reader places it: the node's position snapped
+/// to the road (the spec's tie-break among the edges meeting there).
+fn post_at(network: &RoadNetwork, index: &SnapIndex, c: u32, unit: u32) -> Option<Placement> {
+    let s = index.snap(network.nodes[c as usize], 1.0).ok()?;
+    Some(Placement {
+        unit,
+        mode_index: 0,
+        edge: s.edge,
+        fraction: s.fraction,
+        start_s: 0.0,
+        dist_m: 0.0,
+    })
+}
+
+/// The responders of posts at `candidates`.
+fn posts_at(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    index: &SnapIndex,
+    candidates: &[u32],
+) -> Vec<Responder> {
+    candidates
+        .iter()
+        .map(|&c| Responder::at(network, graph, &post_at(network, index, c, 0).unwrap()))
+        .collect()
 }
 
 /// Length of the edges that at least `k` of `placements` each reach whole within the budget
@@ -135,17 +146,10 @@ fn existing_of(
     network: &RoadNetwork,
     graph: &ProfileGraph,
     placements: &[Placement],
-) -> Vec<Existing> {
+) -> Vec<Responder> {
     placements
         .iter()
-        .map(|p| {
-            let mut sources = Vec::new();
-            sources_of(network, graph, p, &mut sources);
-            Existing {
-                sources,
-                on_edge: Some((p.edge, p.fraction)),
-            }
-        })
+        .map(|p| Responder::at(network, graph, p))
         .collect()
 }
 
@@ -171,12 +175,14 @@ proptest! {
             .map(|(i, &(edge, fraction))| Placement { unit: i as u32, mode_index: 0, edge, fraction, start_s: 0.0, dist_m: 0.0 })
             .collect();
         let target = Target { budget_s, units, weight: 1.0 };
-        let m = CoverageMatrix::build(&network, &graph, &Demand::Roads, &[target], &candidates, &existing_of(&network, &graph, &existing));
+        let index = SnapIndex::build(&network, &graph);
+        let posts = posts_at(&network, &graph, &index, &candidates);
+        let m = CoverageMatrix::build(&network, &graph, &Demand::Roads, &[target], &posts, &existing_of(&network, &graph, &existing), &BuildLimits::default()).unwrap();
 
-        // Each candidate's reached edges are exactly those the spec-exact coverage of a unit
-        // standing at that node reaches whole.
-        for &c in &candidates {
-            let Some(placement) = at_node(&network, &graph, c, 0) else { continue };
+        // Each candidate's reached edges are exactly those the spec-exact coverage of a post
+        // standing at that node (snapped there as a scenario's post is) reaches whole.
+        for (i, &c) in candidates.iter().enumerate() {
+            let placement = post_at(&network, &index, c, 0).unwrap();
             let labels = search_nearest_times(Engine::Dijkstra, &network, &[&graph], &[placement], budget_s);
             let intervals = reach::covered_intervals(&network, &graph, &reach::mode_reach(&[&graph], &labels), &[placement], budget_s, 1);
             let whole: Vec<u32> = (0..network.edges.len() as u32)
@@ -186,7 +192,7 @@ proptest! {
                         && list.len() == 1 && list[0].0 <= 1e-9 && list[0].1 >= 1.0 - 1e-9
                 })
                 .collect();
-            let mine = reached_edges(&network, &graph, c, budget_s);
+            let mine = reached_edges(&network, &graph, &posts[i], budget_s);
             prop_assert_eq!(mine, whole, "candidate {}", c);
         }
 
@@ -194,15 +200,14 @@ proptest! {
         // from where it stands on its edge), and what all candidates meet with them.
         prop_assert!((m.existing - whole_by_k(&network, &graph, &existing, units as usize, budget_s)).abs() < 1e-6,
             "existing {} spec {}", m.existing, whole_by_k(&network, &graph, &existing, units as usize, budget_s));
-        let placeable: Vec<usize> = (0..candidates.len()).filter(|&c| at_node(&network, &graph, candidates[c], 0).is_some()).collect();
         let mut everyone = existing.clone();
         let mut seen_nodes = Vec::new();
         let mut chosen = Vec::new();
-        for &c in &placeable {
-            if !seen_nodes.contains(&candidates[c]) {
-                seen_nodes.push(candidates[c]);
+        for (c, &node) in candidates.iter().enumerate() {
+            if !seen_nodes.contains(&node) {
+                seen_nodes.push(node);
                 chosen.push(c);
-                everyone.push(at_node(&network, &graph, candidates[c], everyone.len() as u32).unwrap());
+                everyone.push(post_at(&network, &index, node, everyone.len() as u32).unwrap());
             }
         }
         let spec = whole_by_k(&network, &graph, &everyone, units as usize, budget_s);
@@ -211,7 +216,7 @@ proptest! {
         // The exact search finds the optimum and proves it; bounds are true bounds; greedy
         // keeps (1 - 1/e) where coverage is submodular; swaps never lose.
         let optimum = brute_force(&m, k);
-        let exact = best_k(&m, k, Limits { relative_gap: 1e-9, ..Limits::default() });
+        let exact = best_k(&m, k, &Limits { relative_gap: 1e-9, ..Limits::default() });
         prop_assert!(exact.selection.chosen.len() <= k);
         prop_assert!((exact.selection.value - m.value(&exact.selection.chosen)).abs() < 1e-6);
         prop_assert!((exact.selection.value - optimum).abs() <= 1e-6 * (1.0 + optimum), "exact {} optimum {}", exact.selection.value, optimum);
@@ -232,7 +237,7 @@ proptest! {
 
         // The fewest candidates meeting every item.
         if let Some(minimum) = brute_force_fewest(&m) {
-            let cover = fewest(&m, Limits::default());
+            let cover = fewest(&m, &Limits::default());
             prop_assert_eq!(cover.selection.chosen.len(), minimum);
             prop_assert!(cover.minimal && cover.lower_bound == minimum);
             let all: f64 = m.weights.iter().sum();
@@ -252,10 +257,12 @@ proptest! {
         let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
         let demand: Vec<DemandPoint> = points.iter().map(|&(edge, fraction, weight)| DemandPoint { edge, fraction, weight }).collect();
         let targets = [Target { budget_s: budgets.0, units: 1, weight: 2.0 }, Target { budget_s: budgets.1, units: 1, weight: 1.0 }];
-        let m = CoverageMatrix::build(&network, &graph, &Demand::Points(demand.clone()), &targets, &candidates, &[]);
+        let index = SnapIndex::build(&network, &graph);
+        let posts = posts_at(&network, &graph, &index, &candidates);
+        let m = CoverageMatrix::build(&network, &graph, &Demand::Points(demand.clone()), &targets, &posts, &[], &BuildLimits::default()).unwrap();
         prop_assert!((m.total - 3.0 * demand.iter().map(|p| p.weight).sum::<f64>()).abs() < 1e-9);
         for (c, &node) in candidates.iter().enumerate() {
-            let Some(placement) = at_node(&network, &graph, node, 0) else { continue };
+            let placement = post_at(&network, &index, node, 0).unwrap();
             let labels = search(&network, &[&graph], &[placement], 1, budgets.1);
             let modes = reach::mode_reach(&[&graph], &labels);
             for (t, target) in targets.iter().enumerate() {
@@ -321,13 +328,163 @@ proptest! {
     fn branch_and_bound_finds_the_optimum_of_random_instances(seed in any::<u64>(), k in 2usize..6, two in any::<bool>()) {
         let m = random_matrix(seed, 13, 40, two);
         let optimum = brute_force(&m, k);
-        let exact = best_k(&m, k, Limits { relative_gap: 1e-9, ..Limits::default() });
+        let exact = best_k(&m, k, &Limits { relative_gap: 1e-9, ..Limits::default() });
         prop_assert!((exact.selection.value - optimum).abs() <= 1e-9 * (1.0 + optimum), "exact {} optimum {}", exact.selection.value, optimum);
         prop_assert!(exact.proven && exact.bound >= optimum - 1e-9);
         if let Some(minimum) = brute_force_fewest(&m) {
-            let cover = fewest(&m, Limits::default());
+            let cover = fewest(&m, &Limits::default());
             prop_assert_eq!(cover.selection.chosen.len(), minimum);
             prop_assert!(cover.minimal);
         }
     }
+}
+
+/// The demo city, its car graph and snap index, and its demo deployment.
+fn demo() -> (
+    RoadNetwork,
+    ProfileGraph,
+    SnapIndex,
+    patrolmap::scenario::Scenario,
+) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let network =
+        patrolmap::network::load(&root.join("data/campo-grande.osm.pbf"), &NoProgress).unwrap();
+    let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
+    let index = SnapIndex::build(&network, &graph);
+    let scenario = patrolmap::scenario::load(&root.join("data/demo-scenario.geojson")).unwrap();
+    (network, graph, index, scenario)
+}
+
+fn question(candidates: Candidates, budget: &str) -> Question {
+    Question {
+        demand: DemandKind::Roads,
+        targets: parse_targets(budget).unwrap(),
+        candidates,
+        area: None,
+        margin_m: 0.0,
+        max_snap_m: 250.0,
+        max_matrix_bytes: 1 << 30,
+    }
+}
+
+/// Issue 15: a suggested post, read back from the answer as a scenario's post, stands where
+/// the optimiser counted it. Every candidate's reach equals the spec-exact reach of a post
+/// at its reported place (at a node the spec's tie-break may put it at the start of a
+/// one-way road, which it may then leave only along), and the deployment with the posts
+/// added, read back through the scenario reader, measures exactly the promised share.
+#[test]
+fn suggested_posts_read_back_reach_what_the_answer_counted() {
+    let (network, graph, index, scenario) = demo();
+    let q = question(
+        Candidates::Random {
+            count: 400,
+            seed: 6,
+        },
+        "180",
+    );
+    let prepared = prepare(&network, &graph, &index, &scenario, &q, &Stop::never()).unwrap();
+    let mut one_way_starts = 0;
+    for (c, &node) in prepared.candidate_nodes.iter().enumerate() {
+        let placement = post_at(&network, &index, node, 0).unwrap();
+        let responder = Responder::at(&network, &graph, &placement);
+        let spec = whole_by_k(&network, &graph, &[placement], 1, 180.0);
+        let counted: f64 = reached_edges(&network, &graph, &responder, 180.0)
+            .iter()
+            .filter(|&&e| graph.is_usable(e as usize))
+            .map(|&e| network.edges[e as usize].length_m)
+            .sum();
+        assert!(
+            (spec - counted).abs() < 1e-6,
+            "candidate {c} (node {node}): spec {spec} counted {counted}"
+        );
+        one_way_starts += usize::from(responder.sources.iter().all(|s| s.node != node));
+    }
+    // The case the issue found is among them.
+    assert!(one_way_starts > 0);
+    let a = answer(
+        &network,
+        &prepared,
+        &q.targets,
+        Ask::Add(15),
+        &Limits::default(),
+    );
+    assert_eq!(a.added.len(), 15);
+    let mut fc = patrolmap::scenario::write::to_geojson(&scenario);
+    for p in &a.added {
+        fc["features"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "Feature",
+            "properties": {"kind": "post", "id": format!("suggested-{}", p.rank)},
+            "geometry": {"type": "Point", "coordinates": p.position}}));
+    }
+    let back = patrolmap::scenario::read_geojson_str(&fc.to_string()).unwrap();
+    // The optimiser counts every unit on the car roads.
+    let units: Vec<_> = back
+        .units
+        .iter()
+        .map(|u| patrolmap::scenario::Unit {
+            mode: TravelMode::Car,
+            ..u.clone()
+        })
+        .collect();
+    let modes = [ModeNetwork {
+        mode: TravelMode::Car,
+        graph: &graph,
+        index: &index,
+    }];
+    let (placed, unplaced) = place_units(&units, &modes, 250.0);
+    assert!(unplaced.is_empty());
+    let total: f64 = (0..network.edges.len())
+        .filter(|&e| graph.is_usable(e))
+        .map(|e| network.edges[e].length_m)
+        .sum();
+    let measured = whole_by_k(&network, &graph, &placed, 1, 180.0) / total;
+    assert!(
+        (measured - a.share).abs() < 1e-9,
+        "measured {measured}, promised {}",
+        a.share
+    );
+}
+
+/// Issue 15: a matrix is sized before it is built and refused over its memory limit, and a
+/// stopped build ends with [`Stopped`] instead of running on.
+#[test]
+fn a_matrix_over_its_limits_is_refused() {
+    let (network, graph, index, scenario) = demo();
+    let small = Question {
+        max_matrix_bytes: 64 << 10,
+        ..question(Candidates::Nodes, "600")
+    };
+    match prepare(&network, &graph, &index, &scenario, &small, &Stop::never()) {
+        Err(QuestionError::Matrix(BuildError::TooLarge {
+            estimated_bytes,
+            limit_bytes,
+        })) => {
+            assert!(estimated_bytes > limit_bytes && limit_bytes == 64 << 10);
+        }
+        other => panic!(
+            "expected too large, got {:?}",
+            other.map(|p| p.matrix.weights.len())
+        ),
+    }
+    let stop = Stop::never();
+    stop.cancel();
+    let q = question(Candidates::Random { count: 50, seed: 1 }, "180");
+    let stopped = prepare(&network, &graph, &index, &scenario, &q, &stop);
+    assert!(matches!(
+        stopped,
+        Err(QuestionError::Matrix(BuildError::Stopped(
+            Stopped::Cancelled
+        )))
+    ));
+    // An answer asked with no time left is still an answer: the greedy posts, unproven.
+    let prepared = prepare(&network, &graph, &index, &scenario, &q, &Stop::never()).unwrap();
+    let late = Limits {
+        stop: Stop::after(std::time::Duration::ZERO),
+        ..Limits::default()
+    };
+    let a = answer(&network, &prepared, &q.targets, Ask::Add(5), &late);
+    assert_eq!(a.added.len(), 5);
+    assert!(a.time_ran_out && !a.proven);
 }

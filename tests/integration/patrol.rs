@@ -10,6 +10,7 @@ use patrolmap::network::{
 use patrolmap::patrol::matching::{match_line, MatchError, MatchOptions};
 use patrolmap::patrol::requirements::{Requirements, MIN_REQUIRED_M};
 use patrolmap::scenario;
+use patrolmap::stop::Stop;
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -774,7 +775,17 @@ fn shift_coverage_agrees_with_standing_assessments_at_its_samples() {
         &times,
     );
     assert_eq!(moving.len(), 2);
-    let shift = shift_coverage(roads, &s, &options.standard, 250.0, &times, &moving, &|| {});
+    let shift = shift_coverage(
+        roads,
+        &s,
+        &options.standard,
+        250.0,
+        &times,
+        &moving,
+        &|| {},
+        &Stop::never(),
+    )
+    .unwrap();
     assert_eq!(shift.tiers.len(), options.standard.tiers.len());
     assert!(shift.distinct_samples <= times.len());
     let mut compared = 0;

@@ -4,7 +4,7 @@
 //! audit log; SQLite's backup restores exactly what it held; PostgreSQL's geometry tables hold
 //! every saved feature for QGIS.
 
-use patrolmap::store::{Store, StoreError};
+use patrolmap::store::{Actor, Role, Store, StoreError};
 
 use crate::common::{temp_dir, test_stores};
 
@@ -144,8 +144,11 @@ fn a_backup_restores_what_it_held() {
         .save("fair", Some(latest), "li", "three", "{\"n\":3}")
         .unwrap();
     assert_eq!(store.versions_count().unwrap(), 3);
-    store.restore(&backup).unwrap();
+    let kept = store.restore(&backup).unwrap();
     assert_eq!(store.versions_count().unwrap(), 2);
+    // The store as it was is kept beside it, whole.
+    assert!(kept.starts_with(&dir), "{}", kept.display());
+    assert_eq!(Store::open(&kept).unwrap().versions_count().unwrap(), 3);
     assert_eq!(store.load(v1.id).unwrap().1, "{\"n\":1}");
     assert_eq!(store.integrity().unwrap(), "ok");
     // Not a store: a clear error naming the file, and the store is untouched.
@@ -154,6 +157,96 @@ fn a_backup_restores_what_it_held() {
     let err = store.restore(&junk).unwrap_err().to_string();
     assert!(err.contains("junk.db"), "{err}");
     assert_eq!(store.versions_count().unwrap(), 2);
+}
+
+/// A store with a few versions, users and audit lines, and how many of each it holds.
+fn store_with_history(path: &std::path::Path) -> (Store, (i64, usize, usize)) {
+    let store = Store::open(path).unwrap();
+    let v1 = store.save("fair", None, "li", "one", "{\"n\":1}").unwrap();
+    store
+        .save("fair", Some(v1.id), "li", "two", "{\"n\":2}")
+        .unwrap();
+    store
+        .add_user(&Actor::local("test"), "wang", Role::Planner, None)
+        .unwrap();
+    let counts = counts_of(&store);
+    (store, counts)
+}
+
+fn counts_of(store: &Store) -> (i64, usize, usize) {
+    (
+        store.versions_count().unwrap(),
+        store.users().unwrap().len(),
+        store.audit_log(1_000_000).unwrap().len(),
+    )
+}
+
+/// Issue 15: `db restore` of an empty file, another application's database or a damaged
+/// store is refused, naming the file and what is wrong; the store keeps every version, user
+/// and audit line, and the file given is not written to.
+#[test]
+fn a_restore_never_destroys_the_store() {
+    let dir = temp_dir("store-restore-refused");
+    let (store, counts) = store_with_history(&dir.join("s.db"));
+    let empty = dir.join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let other = dir.join("crm.db");
+    {
+        let c = rusqlite::Connection::open(&other).unwrap();
+        c.execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('a')").unwrap();
+    }
+    let damaged = dir.join("damaged.db");
+    {
+        let (other_store, _) = store_with_history(&dir.join("damaged-source.db"));
+        other_store.backup(&damaged).unwrap();
+    }
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    let page = 4096.min(bytes.len() / 2);
+    for b in &mut bytes[page..page * 2] {
+        *b = 0xA5;
+    }
+    std::fs::write(&damaged, &bytes).unwrap();
+    for (file, reason) in [
+        (&empty, "empty"),
+        (&other, "customers"),
+        (&damaged, "damaged"),
+    ] {
+        let before = std::fs::read(file).unwrap();
+        let err = store.restore(file).unwrap_err().to_string();
+        assert!(
+            err.contains(&file.display().to_string()) && err.contains(reason),
+            "{err}"
+        );
+        assert_eq!(counts_of(&store), counts, "{}", file.display());
+        assert_eq!(
+            std::fs::read(file).unwrap(),
+            before,
+            "{} was written",
+            file.display()
+        );
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        assert!(!dir.join(format!("{name}-wal")).exists());
+    }
+    // Served or opened, another application's database is refused and left as it was.
+    let before = std::fs::read(&other).unwrap();
+    let err = Store::open(&other).err().expect("refused").to_string();
+    assert!(
+        err.contains("crm.db") && err.contains("not a patrolmap store"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&other).unwrap(), before);
+    // A damaged store does not open: it says how to restore.
+    let err = Store::open(&damaged).err().expect("refused").to_string();
+    assert!(
+        err.contains("quick check") && err.contains("db restore"),
+        "{err}"
+    );
+    // A backup onto something else names that file, not the store, and leaves it.
+    let text = dir.join("notes.txt");
+    std::fs::write(&text, "shift notes").unwrap();
+    let err = store.backup(&text).unwrap_err().to_string();
+    assert!(err.contains("notes.txt") && !err.contains("s.db"), "{err}");
+    assert_eq!(std::fs::read_to_string(&text).unwrap(), "shift notes");
 }
 
 #[test]
@@ -361,4 +454,33 @@ fn postgres_keeps_every_saved_feature_as_postgis_geometry() {
         .backup(&temp_dir("store-postgis-backup").join("b.db"))
         .unwrap_err();
     assert!(err.to_string().contains("pg_dump"), "{err}");
+}
+
+/// Issue 15: what SQLite stores, PostgreSQL stores: a position with an altitude (valid RFC
+/// 7946), a NUL in a property; a NUL in a message is dropped by both alike. PostgreSQL's
+/// geometry rows hold the point (in 2D).
+#[test]
+fn both_engines_store_altitudes_and_nuls() {
+    let geojson = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"kind":"unit","id":"u\u00001","name":"a\u0000b"},"geometry":{"type":"Point","coordinates":[-54.6,-20.46,532.5]}}]}"#;
+    for (engine, location) in test_stores("store-altitude") {
+        let store = Store::open_location(&location).unwrap();
+        let v = store
+            .save("fair", None, "li", "with a NUL \0 inside", geojson)
+            .unwrap_or_else(|e| panic!("{engine}: {e}"));
+        let (version, text) = store.load(v.id).unwrap();
+        assert_eq!(text, geojson, "{engine}");
+        assert_eq!(version.message, "with a NUL  inside", "{engine}");
+        assert_eq!(store.integrity().unwrap(), "ok", "{engine}");
+        if engine == "postgres" {
+            let mut client = postgres::Client::connect(&location, postgres::NoTls).unwrap();
+            let row = client
+                .query_one(
+                    "SELECT ST_X(geom), ST_NDims(geom) FROM features WHERE version_id = $1",
+                    &[&v.id],
+                )
+                .unwrap();
+            assert_eq!(row.get::<_, f64>(0), -54.6);
+            assert_eq!(row.get::<_, i16>(1), 2);
+        }
+    }
 }
