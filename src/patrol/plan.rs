@@ -16,6 +16,7 @@ use super::paths::{arc_nodes, ends, PathSearch, Pieces, Step, Weight};
 use super::postman::{postman_tour, Tour, TourError};
 use super::sequence::Sequencer;
 use crate::network::{ProfileGraph, RoadNetwork, Snapped};
+use crate::stop::Stop;
 
 /// A unit that patrols.
 #[derive(Clone, Debug, PartialEq)]
@@ -271,6 +272,19 @@ pub fn plan_patrols(
     checkpoints: &[CheckpointTask],
     units: &[PatrolUnit],
 ) -> Result<Plan, TourError> {
+    plan_patrols_until(network, graph, required, checkpoints, units, &Stop::never())
+}
+
+/// [`plan_patrols`], its searches for shorter orders ending when `stop` says so (the plan is
+/// then the best found by then: every requirement is still in it).
+pub fn plan_patrols_until(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    required: &[Step],
+    checkpoints: &[CheckpointTask],
+    units: &[PatrolUnit],
+    stop: &Stop,
+) -> Result<Plan, TourError> {
     assert!(!units.is_empty(), "a plan needs at least one unit");
     // Every checkpoint's edge is travelled in some allowed direction (a line may already
     // require it); a two-way edge either way, whichever the tour finds shorter.
@@ -330,7 +344,7 @@ pub fn plan_patrols(
             // the postman tour itself where that is shorter.
             let base = postman_tour(network, graph, &arcs, units[starts[0]].depot)?;
             let depots: Vec<u32> = starts.iter().map(|&s| units[s].depot).collect();
-            let sequencer = Sequencer::new(network, graph, &base, &depots);
+            let sequencer = Sequencer::new(network, graph, &base, &depots).until(stop);
             starts
                 .par_iter()
                 .map(|&start| {
@@ -375,7 +389,17 @@ pub fn plan_patrols(
     let routes: Vec<Route> = if units.len() > 1 {
         routes
             .into_par_iter()
-            .map(|route| resequence(network, graph, route, units, &required_edges, checkpoints))
+            .map(|route| {
+                resequence(
+                    network,
+                    graph,
+                    route,
+                    units,
+                    &required_edges,
+                    checkpoints,
+                    stop,
+                )
+            })
             .collect()
     } else {
         routes
@@ -408,6 +432,7 @@ fn resequence(
     units: &[PatrolUnit],
     required: &std::collections::HashSet<u32>,
     checkpoints: &[CheckpointTask],
+    stop: &Stop,
 ) -> Route {
     let depot = units[route.unit].depot;
     let mut seen = std::collections::HashSet::new();
@@ -422,7 +447,7 @@ fn resequence(
         serves,
         time_s: route.driving_s,
     };
-    let sequencer = Sequencer::new(network, graph, &tour, &[depot]);
+    let sequencer = Sequencer::new(network, graph, &tour, &[depot]).until(stop);
     match sequencer.tour_from(network, graph, depot) {
         Some(better) if better.time_s < route.driving_s - 1e-6 => {
             let stops: Vec<&CheckpointTask> = route

@@ -14,6 +14,8 @@
 
 use rayon::prelude::*;
 
+use crate::stop::Stop;
+
 use super::paths::{ends, PathSearch, Step, Weight};
 use super::postman::Tour;
 use crate::network::{ProfileGraph, RoadNetwork};
@@ -38,9 +40,17 @@ pub struct Sequencer {
     /// `time_s[i * n + j]`: the shortest time from `nodes[i]` to `nodes[j]` (f32 to halve the
     /// memory; infinite when none).
     time_s: Vec<f32>,
+    /// When the local search must end (with the best order found).
+    stop: Stop,
 }
 
 impl Sequencer {
+    /// The same, its local search ending when `stop` says so.
+    pub fn until(mut self, stop: &Stop) -> Sequencer {
+        self.stop = stop.clone();
+        self
+    }
+
     /// The blocks of `tour` and the times between their ends and the `depots`.
     pub fn new(
         network: &RoadNetwork,
@@ -114,6 +124,7 @@ impl Sequencer {
             blocks,
             nodes,
             time_s: rows.concat(),
+            stop: Stop::never(),
         }
     }
 
@@ -161,7 +172,7 @@ impl Sequencer {
     /// Or-opt and 2-opt moves, first improvement, until none shortens the tour.
     fn local_search(&self, d: usize, order: &mut Vec<(usize, bool)>) {
         let flip = |x: (usize, bool)| (x.0, !x.1);
-        loop {
+        while !self.stop.should_stop() {
             let mut improved = false;
             // 2-opt: reverse order[i..=j] (and each block's direction), all blocks two-way.
             let n = order.len();

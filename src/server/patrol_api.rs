@@ -65,8 +65,15 @@ pub async fn patrol_plan(
             let units = plan::units_from_posts(&scenario, units, network, index, max_snap_m)
                 .map_err(|e| ApiError::bad("body", e))?;
             let checkpoints = CheckpointTask::placed(&req);
-            let p = plan::plan_patrols(network, graph, &req.required_edges(), &checkpoints, &units)
-                .map_err(|e| ApiError::bad("body", e.to_string()))?;
+            let p = plan::plan_patrols_until(
+                network,
+                graph,
+                &req.required_edges(),
+                &checkpoints,
+                &units,
+                stop,
+            )
+            .map_err(|e| ApiError::bad("body", e.to_string()))?;
             let mut answer = respond(&city, &scenario, &req, &units, &p, shift_s, every_s, stop)?;
             answer["longest_lower_bound_s"] = json!(p.longest_lower_bound_s);
             answer["total_lower_bound_s"] = json!(p.total_lower_bound_s);
