@@ -427,16 +427,16 @@ impl CoverageMatrix {
             return Err(too_large(estimate));
         }
         limits.stop.check()?;
+        // A responder's reach, or nothing once the build is stopped (and then refused).
+        let reach = |r: &Responder| {
+            if limits.stop.should_stop() {
+                Vec::new()
+            } else {
+                measure.reached(&r.sources, r.on_edge)
+            }
+        };
         let mut existing_count = vec![0u32; elements * n_targets];
-        let by_existing: Vec<Vec<(u32, u32)>> = existing
-            .par_iter()
-            .map(|x| {
-                if limits.stop.should_stop() {
-                    return Vec::new();
-                }
-                measure.reached(&x.sources, x.on_edge)
-            })
-            .collect();
+        let by_existing: Vec<Vec<(u32, u32)>> = existing.par_iter().map(reach).collect();
         limits.stop.check()?;
         for list in by_existing {
             for p in list {
@@ -447,15 +447,7 @@ impl CoverageMatrix {
         let mut by_pair: Vec<Vec<u32>> = vec![Vec::new(); elements * n_targets];
         let mut reaches = 0usize;
         for (chunk, responders) in candidates.chunks(CHUNK).enumerate() {
-            let lists: Vec<Vec<(u32, u32)>> = responders
-                .par_iter()
-                .map(|r| {
-                    if limits.stop.should_stop() {
-                        return Vec::new();
-                    }
-                    measure.reached(&r.sources, r.on_edge)
-                })
-                .collect();
+            let lists: Vec<Vec<(u32, u32)>> = responders.par_iter().map(reach).collect();
             limits.stop.check()?;
             for (i, list) in lists.iter().enumerate() {
                 let c = (chunk * CHUNK + i) as u32;

@@ -191,26 +191,14 @@ impl AppState {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let permit = tokio::time::timeout(COMPUTE_WAIT, self.compute_slots.clone().acquire_owned())
-            .await
-            .map_err(|_| {
-                ApiError::status(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the server is busy with other computations; try again",
-                )
-            })?
-            .map_err(|_| ApiError::status(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work()
-        })
-        .await
-        .map_err(|e| {
-            ApiError::status(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("computation failed: {e}"),
-            )
-        })
+        let permit = slot(&self.compute_slots, COMPUTE_WAIT, "computations").await?;
+        joined(
+            tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                work()
+            })
+            .await,
+        )
     }
 
     /// Runs planning work (posts, events, patrols) on the planning pool once one of its
@@ -225,31 +213,45 @@ impl AppState {
     ) -> Result<T, ApiError> {
         let stop = Stop::after(limit);
         let _cancel = CancelOnDrop(stop.clone());
-        let wait = COMPUTE_WAIT.min(limit);
-        let permit = tokio::time::timeout(wait, self.heavy_slots.clone().acquire_owned())
-            .await
-            .map_err(|_| {
-                ApiError::status(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the server is busy with other plans; try again",
-                )
-            })?
-            .map_err(|_| ApiError::status(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
+        let permit = slot(&self.heavy_slots, COMPUTE_WAIT.min(limit), "plans").await?;
         let pool = self.heavy_pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let out = pool.install(|| work(&stop));
-            release_free_memory();
-            out
-        })
-        .await
-        .map_err(|e| {
-            ApiError::status(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("computation failed: {e}"),
-            )
-        })
+        joined(
+            tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                let out = pool.install(|| work(&stop));
+                release_free_memory();
+                out
+            })
+            .await,
+        )
     }
+}
+
+/// A slot of `slots` within `wait` (503, the server busy with `what`, past it).
+async fn slot(
+    slots: &Arc<tokio::sync::Semaphore>,
+    wait: Duration,
+    what: &str,
+) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    tokio::time::timeout(wait, slots.clone().acquire_owned())
+        .await
+        .map_err(|_| {
+            ApiError::status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the server is busy with other {what}; try again"),
+            )
+        })?
+        .map_err(|_| ApiError::status(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))
+}
+
+/// The result of work on the blocking pool (a 500 if it panicked).
+fn joined<T>(result: Result<T, tokio::task::JoinError>) -> Result<T, ApiError> {
+    result.map_err(|e| {
+        ApiError::status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("computation failed: {e}"),
+        )
+    })
 }
 
 /// Hands the memory freed by big computations back to the system (glibc keeps it in its

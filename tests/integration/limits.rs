@@ -120,18 +120,23 @@ fn planning_work_is_bounded_and_stops_when_given_up() {
     assert_eq!(reply.json()["added"].as_array().unwrap().len(), 2);
 }
 
+/// A closed ring of `vertices` around the demo city's centre, a kilometre across.
+fn circle(vertices: usize) -> Vec<[f64; 2]> {
+    (0..vertices)
+        .map(|i| {
+            let a = i as f64 / vertices as f64 * std::f64::consts::TAU;
+            [-54.58 + 0.01 * a.cos(), -20.46 + 0.01 * a.sin()]
+        })
+        .chain(std::iter::once([-54.57, -20.46]))
+        .collect()
+}
+
 #[test]
 fn big_geometry_is_refused_naming_the_feature() {
     let server = start_server(&temp_dir("limits-geometry").join("s.db"));
     let mut scenario = server.get("/api/scenario").json();
     // A closure of 300,000 vertices (a traced perimeter, or an attack).
-    let ring: Vec<[f64; 2]> = (0..300_000)
-        .map(|i| {
-            let a = i as f64 / 300_000.0 * std::f64::consts::TAU;
-            [-54.58 + 0.01 * a.cos(), -20.46 + 0.01 * a.sin()]
-        })
-        .chain(std::iter::once([-54.57, -20.46]))
-        .collect();
+    let ring = circle(300_000);
     let at = scenario["features"].as_array().unwrap().len();
     scenario["features"]
         .as_array_mut()
@@ -153,13 +158,7 @@ fn big_geometry_is_refused_naming_the_feature() {
         "{error}"
     );
     // Simplified to 5,000 vertices it is evaluated.
-    let ring: Vec<[f64; 2]> = (0..5_000)
-        .map(|i| {
-            let a = i as f64 / 5_000.0 * std::f64::consts::TAU;
-            [-54.58 + 0.01 * a.cos(), -20.46 + 0.01 * a.sin()]
-        })
-        .chain(std::iter::once([-54.57, -20.46]))
-        .collect();
+    let ring = circle(5_000);
     scenario["features"][at]["geometry"]["coordinates"] = json!([ring]);
     let reply = server.call(
         "POST",

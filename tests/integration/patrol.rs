@@ -902,3 +902,42 @@ fn coverage_from_a_line_lies_between_its_worst_and_best_positions() {
         );
     }
 }
+
+/// Issue 15: a plan whose request was given up (its stop already tripped) ends its searches
+/// for shorter orders at once, and is still a whole plan: every line covered, as the
+/// independent check counts, and no longer than a plan that searched (never shorter either).
+#[test]
+fn a_stopped_plan_is_still_whole() {
+    use patrolmap::patrol::plan::plan_patrols_until;
+    let d = demo();
+    let units: Vec<PatrolUnit> = (0..2)
+        .map(|i| PatrolUnit {
+            id: format!("u{i}"),
+            depot: d.depots[i % d.depots.len()],
+        })
+        .collect();
+    let stop = Stop::never();
+    stop.cancel();
+    let required = d.req.required_edges();
+    let hurried = plan_patrols_until(
+        &d.network,
+        &d.graph,
+        &required,
+        &d.checkpoints,
+        &units,
+        &stop,
+    )
+    .unwrap();
+    let searched = plan_patrols(&d.network, &d.graph, &required, &d.checkpoints, &units).unwrap();
+    for plan in [&hurried, &searched] {
+        let report = check_plan(
+            &d.network,
+            &d.graph,
+            &d.req,
+            &plan.to_check(&units),
+            24.0 * 3600.0,
+        );
+        assert_eq!(report.lines_covered, report.lines_matched);
+    }
+    assert!(searched.longest_s <= hurried.longest_s + 1e-6);
+}
