@@ -170,18 +170,21 @@ pub(super) fn number(
     Ok(v)
 }
 
-/// The evaluation of `rev` (default: the loaded scenario, revision 0).
-fn evaluation_of(
+/// The evaluation of `rev` (default: the loaded scenario, revision 0), from memory or the
+/// store.
+async fn evaluation_of(
     state: &AppState,
     q: &HashMap<String, String>,
 ) -> Result<(u64, Arc<Evaluation>), ApiError> {
-    let rev = number(q, "rev", Some(0.0), 0.0..=9.0e15)? as u64;
-    state.revisions.get(rev).map(|e| (rev, e)).ok_or_else(|| {
-        ApiError::not_found(
-            Some("rev"),
-            format!("revision {rev} is not kept any more (the server keeps the latest few); post the scenario to /api/whatif again"),
-        )
-    })
+    let rev = number(q, "rev", Some(0.0), 0.0..=9.1e15)?;
+    if rev.fract() != 0.0 {
+        return Err(ApiError::bad(
+            "rev",
+            format!("rev must be a whole number, got {rev}"),
+        ));
+    }
+    let rev = rev as u64;
+    Ok((rev, state.evaluation(rev).await?))
 }
 
 /// A JSON response with a content type of its own (GeoJSON).
@@ -274,7 +277,7 @@ pub async fn coverage(
     State(state): State<AppState>,
     Query(q): Params,
 ) -> Result<Json<Value>, ApiError> {
-    let (rev, evaluation) = evaluation_of(&state, &q)?;
+    let (rev, evaluation) = evaluation_of(&state, &q).await?;
     let shared = state.clone();
     let value = state
         .compute(move || summary(&shared, rev, &evaluation))
@@ -354,7 +357,7 @@ pub async fn coverage_overlay(
     State(state): State<AppState>,
     Query(q): Params,
 ) -> Result<Response, ApiError> {
-    let (_, evaluation) = evaluation_of(&state, &q)?;
+    let (_, evaluation) = evaluation_of(&state, &q).await?;
     let city = state.city.clone();
     let value = state
         .compute(move || {
@@ -374,7 +377,7 @@ pub async fn coverage_polygons(
     State(state): State<AppState>,
     Query(q): Params,
 ) -> Result<Response, ApiError> {
-    let (_, evaluation) = evaluation_of(&state, &q)?;
+    let (_, evaluation) = evaluation_of(&state, &q).await?;
     let city = state.city.clone();
     let value = state
         .compute(move || {
@@ -412,7 +415,7 @@ pub async fn coverage_gaps(
     State(state): State<AppState>,
     Query(q): Params,
 ) -> Result<Response, ApiError> {
-    let (_, evaluation) = evaluation_of(&state, &q)?;
+    let (_, evaluation) = evaluation_of(&state, &q).await?;
     let limit = number(&q, "limit", Some(20.0), 0.0..=1000.0)? as usize;
     let tier_count = state.city.options.standard.tiers.len();
     let tier = match q.contains_key("tier") {
@@ -471,7 +474,7 @@ pub async fn isochrone(
     let lon = number(&q, "lon", None, -180.0..=180.0)?;
     let lat = number(&q, "lat", None, -90.0..=90.0)?;
     let limit = number(&q, "limit", Some(10.0), 1.0..=50.0)? as usize;
-    let (rev, evaluation) = evaluation_of(&state, &q)?;
+    let (rev, evaluation) = evaluation_of(&state, &q).await?;
     let city = state.city.clone();
     state
         .compute(move || {
@@ -649,7 +652,7 @@ pub async fn whatif(
         .compute(move || {
             let scenario = scenario_from_body(&body, false)?;
             let evaluation = Arc::new(shared.city.evaluate(scenario));
-            let rev = shared.revisions.insert(evaluation.clone());
+            let rev = shared.keep(evaluation.clone());
             Ok::<_, ApiError>(summary(&shared, rev, &evaluation))
         })
         .await??;
@@ -757,7 +760,7 @@ pub async fn tile(
         .ok_or_else(|| ApiError::not_found(Some("y"), "tiles end in .mvt"))?;
     let id = TileId::new(int("z", &z)?, int("x", &x)?, int("y", y_text)?)
         .map_err(|e| ApiError::bad("z", e))?;
-    let (rev, evaluation) = evaluation_of(&state, &q)?;
+    let (rev, evaluation) = evaluation_of(&state, &q).await?;
     let bytes = match state.tile_cache.get(rev, id) {
         Some(b) => b,
         None => {

@@ -411,44 +411,62 @@ async fn user_of(state: &AppState, token: &str, remote: &str) -> Result<User, Ap
         }
         row => {
             // What needs a hash: refused unhashed when this address or token id failed too
-            // often, or this very token was refused lately.
-            if let Some(left) = auth
-                .blocked(&remote_key)
-                .or_else(|| auth.blocked(&token_key))
-            {
-                log_refusal(
-                    state,
-                    "(unknown)",
-                    remote,
-                    "token_refused",
-                    &token_key,
-                    "too many failed checks: refused unchecked",
-                );
-                return Err(ApiError {
-                    status: StatusCode::TOO_MANY_REQUESTS,
-                    message: format!(
-                        "too many wrong or expired tokens from here: try again in {} s",
-                        left.as_secs().max(1)
-                    ),
-                    field: Some("token".into()),
-                });
-            }
-            if auth.refused_lately(token) {
-                return Err(fail("token_refused", not_recognised(), false));
+            // often, or this very token was refused lately; asked again once a hashing slot
+            // is free, as a flood's requests all arrive before the first has failed.
+            let refused = || -> Option<ApiError> {
+                if let Some(left) = auth
+                    .blocked(&remote_key)
+                    .or_else(|| auth.blocked(&token_key))
+                {
+                    log_refusal(
+                        state,
+                        "(unknown)",
+                        remote,
+                        "token_refused",
+                        &token_key,
+                        "too many failed checks: refused unchecked",
+                    );
+                    return Some(ApiError {
+                        status: StatusCode::TOO_MANY_REQUESTS,
+                        message: format!(
+                            "too many wrong or expired tokens from here: try again in {} s",
+                            left.as_secs().max(1)
+                        ),
+                        field: Some("token".into()),
+                    });
+                }
+                auth.refused_lately(token)
+                    .then(|| fail("token_refused", not_recognised(), false))
+            };
+            if let Some(e) = refused() {
+                return Err(e);
             }
             // Hashing costs memory and time: a few at once, the rest wait their turn.
             let _permit =
                 auth.hashing.acquire().await.map_err(|_| {
                     ApiError::status(StatusCode::SERVICE_UNAVAILABLE, "shutting down")
                 })?;
+            if let Some(e) = refused() {
+                return Err(e);
+            }
             let owned = token.to_string();
-            let (check, hash) = blocking(move || match row {
-                Some(row) if token_matches(&owned, &row.hash) => (row.check(), Some(row.hash)),
-                Some(_) => (TokenCheck::Unknown, None),
-                None => (
-                    TokenCheck::Unknown,
-                    token_matches_nothing(&owned).then(String::new),
-                ),
+            let (check, hash) = blocking(move || {
+                // On the hashing threads: argon2's 19 MB buffer is then reused by the same
+                // few threads instead of being left behind in every thread's malloc arena.
+                hashing_pool().install(|| {
+                    let checked = match row {
+                        Some(row) if token_matches(&owned, &row.hash) => {
+                            (row.check(), Some(row.hash))
+                        }
+                        Some(_) => (TokenCheck::Unknown, None),
+                        None => (
+                            TokenCheck::Unknown,
+                            token_matches_nothing(&owned).then(String::new),
+                        ),
+                    };
+                    super::release_free_memory();
+                    checked
+                })
             })
             .await?;
             if let Some(hash) = hash {
@@ -471,6 +489,18 @@ async fn user_of(state: &AppState, token: &str, remote: &str) -> Result<User, Ap
             Err(fail("token_refused", not_recognised(), hashed))
         }
     }
+}
+
+/// The threads token hashes run on, [`HASHING_AT_ONCE`] of them.
+fn hashing_pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(HASHING_AT_ONCE)
+            .thread_name(|i| format!("patrolmap-hash-{i}"))
+            .build()
+            .expect("the hashing threads start")
+    })
 }
 
 fn not_recognised() -> ApiError {

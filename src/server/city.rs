@@ -40,6 +40,8 @@ pub struct City {
     pub options: assess::Options,
     /// The last graphs made without closed roads, with the closed edges they are for.
     last_detour: Mutex<Option<(Vec<bool>, Arc<Detour>)>>,
+    /// What its answers depend on (see [`City::key`]).
+    key: String,
 }
 
 impl City {
@@ -65,6 +67,14 @@ impl City {
             .collect();
         let hierarchies = graphs.par_iter().map(Hierarchy::prepare).collect();
         let tiles = RoadTiles::prepare(&network);
+        // The roads (by their size and length), the profiles and what is measured: two servers
+        // agree on a revision only when all of it is the same.
+        let length_m: f64 = network.edges.iter().map(|e| e.length_m).sum();
+        let key = format!(
+            "{name}|{} nodes|{} edges|{length_m:.3} m|{profiles:?}|{options:?}",
+            network.nodes.len(),
+            network.edges.len()
+        );
         City {
             name,
             network,
@@ -75,7 +85,14 @@ impl City {
             tiles,
             options,
             last_detour: Mutex::new(None),
+            key,
         }
+    }
+
+    /// What the city's answers depend on, for naming revisions
+    /// ([`super::revisions::revision_id`]): its roads, profiles and options.
+    pub fn key(&self) -> &str {
+        &self.key
     }
 
     /// Assesses `scenario`: on the prepared hierarchies when it closes no road, else on graphs

@@ -18,10 +18,11 @@ pub mod city;
 pub mod error;
 pub mod optimize_api;
 pub mod patrol_api;
+pub mod revisions;
 pub mod store_api;
 pub mod tls;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +41,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
 pub use city::{City, Evaluation};
 use error::ApiError;
+pub use revisions::Revisions;
 
 use crate::stop::{CancelOnDrop, Stop};
 
@@ -47,67 +49,10 @@ use crate::tiles::TileId;
 
 /// Largest request body, in bytes (a scenario of a province is a few MB).
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
-/// How many evaluated revisions are kept besides the loaded scenario.
-const REVISIONS_KEPT: usize = 32;
 /// How many tiles are cached.
 const TILES_CACHED: usize = 4096;
 /// How long a request waits for a computation slot before it is refused with 503.
 const COMPUTE_WAIT: Duration = Duration::from_secs(20);
-
-/// The evaluated scenarios: revision 0 is the loaded one, then the latest what-ifs.
-pub struct Revisions {
-    base: Arc<Evaluation>,
-    inner: Mutex<Kept>,
-}
-
-/// The next revision number and the kept what-ifs, oldest first.
-struct Kept {
-    next: u64,
-    list: VecDeque<(u64, Arc<Evaluation>)>,
-}
-
-impl Revisions {
-    /// Revisions starting from the loaded scenario's evaluation.
-    pub fn new(base: Evaluation) -> Revisions {
-        Revisions {
-            base: Arc::new(base),
-            inner: Mutex::new(Kept {
-                next: 1,
-                list: VecDeque::new(),
-            }),
-        }
-    }
-
-    /// The loaded scenario's evaluation.
-    pub fn base(&self) -> &Arc<Evaluation> {
-        &self.base
-    }
-
-    /// Revision `rev`, if still kept.
-    pub fn get(&self, rev: u64) -> Option<Arc<Evaluation>> {
-        if rev == 0 {
-            return Some(self.base.clone());
-        }
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner
-            .list
-            .iter()
-            .find(|(r, _)| *r == rev)
-            .map(|(_, e)| e.clone())
-    }
-
-    /// Keeps `evaluation` as a new revision and returns its number.
-    pub fn insert(&self, evaluation: Arc<Evaluation>) -> u64 {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let rev = inner.next;
-        inner.next += 1;
-        inner.list.push_back((rev, evaluation));
-        while inner.list.len() > REVISIONS_KEPT {
-            inner.list.pop_front();
-        }
-        rev
-    }
-}
 
 /// Tiles already made, by revision.
 #[derive(Default)]
@@ -131,6 +76,9 @@ impl TileCache {
     }
 }
 
+/// Revisions being evaluated again, each once.
+type Pending = Mutex<HashMap<u64, Arc<tokio::sync::OnceCell<Arc<Evaluation>>>>>;
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -138,6 +86,8 @@ pub struct AppState {
     pub city: Arc<City>,
     /// The evaluated scenarios.
     pub revisions: Arc<Revisions>,
+    /// Revisions being evaluated again from the store, so concurrent asks wait for one.
+    pending: Arc<Pending>,
     /// Tiles made.
     pub tile_cache: Arc<TileCache>,
     compute_slots: Arc<tokio::sync::Semaphore>,
@@ -164,6 +114,7 @@ impl AppState {
         AppState {
             city: Arc::new(city),
             revisions: Arc::new(Revisions::new(base)),
+            pending: Arc::default(),
             tile_cache: Arc::default(),
             compute_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
             heavy_slots: Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
@@ -183,6 +134,69 @@ impl AppState {
     pub fn with_store(mut self, store: Arc<crate::store::Store>) -> AppState {
         self.store = Some(store);
         self
+    }
+
+    /// Keeps `evaluation` as the revision named by what was evaluated, in memory and (its
+    /// inputs) in the store for every server; returns its id. Blocking: call it from
+    /// [`AppState::compute`].
+    pub fn keep(&self, evaluation: Arc<Evaluation>) -> u64 {
+        let text = crate::scenario::write::to_geojson(&evaluation.scenario).to_string();
+        let key = self.city.key();
+        let rev = revisions::revision_id(key, &text);
+        if self.revisions.get(rev).is_none() {
+            if let Some(store) = &self.store {
+                if let Err(e) = store.keep_revision(rev as i64, key, &text) {
+                    // The map still has it from this server; others will answer 404.
+                    tracing::warn!("revision {rev} not kept in the store: {e}");
+                }
+            }
+        }
+        self.revisions.insert(rev, evaluation);
+        rev
+    }
+
+    /// Revision `rev`: held in memory, or evaluated again from the inputs the store keeps (once,
+    /// however many ask at the same time); 404 when neither has it.
+    pub async fn evaluation(&self, rev: u64) -> Result<Arc<Evaluation>, ApiError> {
+        if let Some(evaluation) = self.revisions.get(rev) {
+            return Ok(evaluation);
+        }
+        let cell = lock(&self.pending).entry(rev).or_default().clone();
+        let found = cell
+            .get_or_try_init(|| self.evaluate_kept(rev))
+            .await
+            .cloned();
+        lock(&self.pending).remove(&rev);
+        found
+    }
+
+    async fn evaluate_kept(&self, rev: u64) -> Result<Arc<Evaluation>, ApiError> {
+        let gone = || {
+            ApiError::not_found(
+                Some("rev"),
+                format!("revision {rev} is not kept (what-ifs are kept {} days); post the scenario to /api/whatif again", crate::store::revisions::REVISION_DAYS),
+            )
+        };
+        let store = self.store.clone().ok_or_else(gone)?;
+        let kept = store_api::blocking(move || store.revision(rev as i64))
+            .await?
+            .map_err(store_api::store_error)?
+            .ok_or_else(gone)?;
+        if kept.city != self.city.key() {
+            return Err(ApiError::not_found(
+                Some("rev"),
+                format!("revision {rev} was made on another city or with other options than this server's"),
+            ));
+        }
+        let city = self.city.clone();
+        let evaluation = self
+            .compute(move || {
+                api::scenario_from_body(kept.scenario.as_bytes(), false)
+                    .map(|scenario| Arc::new(city.evaluate(scenario)))
+            })
+            .await??;
+        self.revisions.insert(rev, evaluation.clone());
+        Ok(evaluation)
     }
 
     /// Runs `work` on the blocking pool once a computation slot is free (503 after
@@ -215,16 +229,21 @@ impl AppState {
         let _cancel = CancelOnDrop(stop.clone());
         let permit = slot(&self.heavy_slots, COMPUTE_WAIT.min(limit), "plans").await?;
         let pool = self.heavy_pool.clone();
-        joined(
+        let out = joined(
             tokio::task::spawn_blocking(move || {
                 let _permit = permit;
-                let out = pool.install(|| work(&stop));
-                release_free_memory();
-                out
+                pool.install(|| work(&stop))
             })
             .await,
-        )
+        );
+        // After the answer is on its way (trimming a big heap takes a moment).
+        tokio::task::spawn_blocking(release_free_memory);
+        out
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A slot of `slots` within `wait` (503, the server busy with `what`, past it).
@@ -256,7 +275,7 @@ fn joined<T>(result: Result<T, tokio::task::JoinError>) -> Result<T, ApiError> {
 
 /// Hands the memory freed by big computations back to the system (glibc keeps it in its
 /// arenas otherwise: 4.8 GB stayed resident after one big placement).
-fn release_free_memory() {
+pub(crate) fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free pages of the allocator's own heaps.
     unsafe {

@@ -307,13 +307,21 @@ pub async fn compare(
         scenario_from_body(ta.as_bytes(), false)?,
         scenario_from_body(tb.as_bytes(), false)?,
     );
-    let city = state.city.clone();
-    let (ea, eb) = state
-        .compute(move || (city.evaluate(sa), city.evaluate(sb)))
+    let shared = state.clone();
+    let (ca, cb) = state
+        .compute(move || {
+            let both = [sa, sb].map(|s| {
+                let evaluation = std::sync::Arc::new(shared.city.evaluate(s));
+                brief(&summary(
+                    &shared,
+                    shared.keep(evaluation.clone()),
+                    &evaluation,
+                ))
+            });
+            let [ca, cb] = both;
+            (ca, cb)
+        })
         .await?;
-    let (ea, eb) = (std::sync::Arc::new(ea), std::sync::Arc::new(eb));
-    let ca = brief(&summary(&state, state.revisions.insert(ea.clone()), &ea));
-    let cb = brief(&summary(&state, state.revisions.insert(eb.clone()), &eb));
     let met = |c: &Value, i: usize| c["checkpoints"]["met"][i].as_i64().unwrap_or(0);
     let difference: Vec<Value> = (0..state.city.options.standard.tiers.len())
         .map(|i| {

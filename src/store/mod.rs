@@ -16,6 +16,7 @@
 
 mod access;
 pub mod names;
+pub mod revisions;
 pub mod sql;
 
 pub use access::{
@@ -202,7 +203,7 @@ impl Store {
     /// Opens (or creates) the SQLite store at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let place = path.display().to_string();
-        let schema = format!("{SCHEMA}{}", access::SCHEMA);
+        let schema = format!("{SCHEMA}{}{}", access::SCHEMA, revisions::SCHEMA);
         let engine = Engine::sqlite(path, &schema).map_err(|e| db(format!("{place}: {e}")))?;
         Ok(Store {
             place,
@@ -224,9 +225,10 @@ impl Store {
         if location.starts_with("postgres://") || location.starts_with("postgresql://") {
             let place = without_password(location);
             let schema = format!(
-                "{}{}{POSTGIS_SCHEMA}",
+                "{}{}{}{POSTGIS_SCHEMA}",
                 sql::postgres_ddl(SCHEMA),
-                sql::postgres_ddl(access::SCHEMA)
+                sql::postgres_ddl(access::SCHEMA),
+                sql::postgres_ddl(revisions::SCHEMA)
             );
             let engine =
                 Engine::postgres(location, &schema).map_err(|e| db(format!("{place}: {e}")))?;

@@ -227,39 +227,34 @@ fn wrong_tokens_are_cheap_limited_and_logged_in_moderation() {
     let server = start_server(&temp_dir("limits-tokens").join("s.db"));
     let planner = add_user(&server, "li", "planner");
     let viewer = add_user(&server, "zhao", "viewer");
-    // A hundred wrong secrets under li's real id, twenty at a time: at most a few are hashed
-    // before the id is refused unhashed (429); li and everyone else still get in.
+    // At most a few wrong secrets are hashed before the id is refused unhashed (429); li and
+    // everyone else still get in.
     // li is at work: their token is checked (and so known) before the attack.
     assert_eq!(
         server.call("GET", "/api/info", None, Some(&planner)).status,
         200
     );
     let id = &planner[..15];
+    // A hundred wrong secrets under li's real id, all at once (the flood arrives before its
+    // first request has failed).
     let statuses: Vec<u16> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..5)
-            .map(|t| {
+        let handles: Vec<_> = (0..100)
+            .map(|i| {
                 let server = &server;
                 scope.spawn(move || {
-                    (0..20)
-                        .map(|i| {
-                            let wrong = format!("{id}{:036x}", t * 1000 + i + 1);
-                            server.call("GET", "/api/info", None, Some(&wrong)).status
-                        })
-                        .collect::<Vec<u16>>()
+                    let wrong = format!("{id}{:036x}", i + 1);
+                    server.call("GET", "/api/info", None, Some(&wrong)).status
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert!(
         statuses.iter().all(|&s| s == 401 || s == 429),
         "{statuses:?}"
     );
     let hashed = statuses.iter().filter(|&&s| s == 401).count();
-    assert!(hashed <= 30, "{hashed} wrong tokens were hashed");
+    assert!(hashed <= 20, "{hashed} wrong tokens were hashed");
     assert!(statuses.contains(&429));
     assert_eq!(
         server.call("GET", "/api/info", None, Some(&planner)).status,

@@ -1,6 +1,7 @@
 //! patrolmap's integration tests: one binary, one module per area.
 
 mod access;
+mod balanced;
 mod cli;
 mod common;
 mod coverage;

@@ -84,6 +84,12 @@ pub(crate) fn start_server_on(location: &str, fresh: bool, more: &[&str]) -> Ser
 }
 
 impl Server {
+    /// Kills the server (SIGKILL), as a crash or a pulled plug would.
+    pub(crate) fn kill(&mut self) {
+        self._child.kill().unwrap();
+        self._child.wait().unwrap();
+    }
+
     /// `method` on `path` of this server as `token`'s user (none: no credentials at all).
     pub(crate) fn call(
         &self,

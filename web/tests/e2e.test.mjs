@@ -609,3 +609,20 @@ test('a saved version keeps its patrol plan: opened again, the routes are back a
   assert.deepEqual([...errors, ...other.errors], []);
   await other.context.close();
 });
+
+test('a CSV and a GeoJSON file are imported from the panel (sent as their own content types)', async () => {
+  const { page, errors, context } = await openMap();
+  const csv = 'kind,id,lon,lat,mode\nunit,imported-1,-54.60,-20.46,car\nunit,imported-2,-54.59,-20.47,foot\ncheckpoint,gate,-54.61,-20.45,\n';
+  const before = await page.evaluate(() => window.patrolmap.state.summary.units);
+  await page.locator('#import').setInputFiles({ name: 'units.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.waitForFunction(() => window.patrolmap.state.scenario.features.some((f) => f.properties.id === 'imported-2'));
+  await page.waitForFunction((n) => window.patrolmap.state.summary.units !== n, before);
+  assert.equal(await page.evaluate(() => window.patrolmap.state.summary.units), 2);
+  const geojson = JSON.stringify({ type: 'FeatureCollection', features: [
+    { type: 'Feature', properties: { kind: 'post', id: 'kiosk-9', class: 'kiosk' }, geometry: { type: 'Point', coordinates: [-54.58, -20.46] } }] });
+  await page.locator('#import').setInputFiles({ name: 'posts.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(geojson) });
+  await page.waitForFunction(() => window.patrolmap.state.scenario.features.some((f) => f.properties.id === 'kiosk-9'));
+  await page.waitForFunction(() => window.patrolmap.state.summary.units === 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
