@@ -37,8 +37,8 @@ def run_patrolmap(args, workdir):
     instance = os.path.join(workdir, "instance.json")
     report = os.path.join(workdir, "report.json")
     cmd = [args.patrolmap, "optimize", "--roads", args.roads, "--scenario", args.scenario,
-           "--candidates", args.candidates, "--budget", str(args.budget),
-           "--units", str(args.units), "--time-limit", str(args.patrolmap_seconds),
+           "--candidates", args.candidates, "--budget-s", str(args.budget),
+           "--units", str(args.units), "--time-limit-s", str(args.patrolmap_seconds),
            "--instance", instance, "--json", report]
     cmd += ["--cover", args.cover] if args.cover else ["--add", str(args.add)]
     started = time.perf_counter()

@@ -21,7 +21,7 @@ table and writes JSON with --json.
     cargo build --release
     target/release/patrolmap scenario patrol --roads ../shared/data/porto.osm.pbf --seed 5 -o /tmp/porto-patrol.geojson
     target/release/patrolmap patrol plan --roads ../shared/data/porto.osm.pbf \\
-        --scenario /tmp/porto-patrol.geojson --units 1 --shift 48h --instance /tmp/inst1.json
+        --scenario /tmp/porto-patrol.geojson --units 1 --shift-s 48h --instance /tmp/inst1.json
     python3 bench/patrol_peers.py /tmp/inst1.json --seconds 300
 """
 

@@ -64,9 +64,56 @@ enum Command {
     Scenario(scenario_cmd::ScenarioCommand),
 }
 
+/// Flags renamed so that the command line, the API and the JSON say the same (`budget_s`,
+/// `shift_s`…): the old spelling still works for this release, with a note.
+const RENAMED: [(&str, &str); 4] = [
+    ("--budget", "--budget-s"),
+    ("--time-limit", "--time-limit-s"),
+    ("--shift", "--shift-s"),
+    ("--coverage-every", "--coverage-every-s"),
+];
+
+/// The notes for the renamed flags among `args`.
+fn deprecation_notes(args: &[String]) -> Vec<String> {
+    args.iter()
+        .filter_map(|a| {
+            let flag = a.split('=').next().unwrap_or(a);
+            RENAMED
+                .iter()
+                .find(|(old, _)| *old == flag)
+                .map(|(old, new)| {
+                    format!(
+                        "warning: {old} is now {new}; {old} will stop working in the next release"
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Parses a duration in seconds: `8h`, `90m`, `3600s` or plain seconds, positive and finite.
+pub(crate) fn duration_s(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (number, scale) = match t.chars().last() {
+        Some('h') => (&t[..t.len() - 1], 3600.0),
+        Some('m') => (&t[..t.len() - 1], 60.0),
+        Some('s') => (&t[..t.len() - 1], 1.0),
+        _ => (t, 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v * scale),
+        _ => Err(format!(
+            "expected a duration like 8h, 90m, 30s or a number of seconds, got {text:?}"
+        )),
+    }
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<String> = std::env::args().collect();
+    for note in deprecation_notes(&args[1.min(args.len())..]) {
+        eprintln!("{note}");
+    }
+    let cli = Cli::parse_from(&args);
     let result = match cli.command {
         Command::Network(cmd) => network_cmd::run(cmd),
         Command::Coverage(args) => coverage_cmd::run(args),

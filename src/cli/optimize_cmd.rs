@@ -41,9 +41,10 @@ pub struct PlacementArgs {
     /// Farthest a unit, site or candidate may stand from a road, in metres.
     #[arg(long, default_value_t = 250.0, value_parser = super::snap_distance_m)]
     max_snap_m: f64,
-    /// Seconds the whole answer may take, matrix and search: then it answers with its best
-    /// and a bound (or, when even the matrix is not done, says how to ask less).
-    #[arg(long, default_value_t = 10.0)]
+    /// How long the whole answer may take, matrix and search: seconds, or 1m (`time_limit_s`
+    /// in the API); then it answers with its best and a bound (or, when even the matrix is
+    /// not done, says how to ask less).
+    #[arg(long = "time-limit-s", alias = "time-limit", value_name = "DURATION", default_value = "10", value_parser = super::duration_s)]
     time_limit: f64,
     /// Write the report here as JSON.
     #[arg(long)]
@@ -70,13 +71,14 @@ pub struct OptimizeArgs {
     /// `incidents` or `sites` (by weight).
     #[arg(long, default_value = "roads")]
     demand: DemandKind,
-    /// The budget demand must be reached within, in seconds.
-    #[arg(long, default_value_t = 180.0)]
+    /// The budget demand must be reached within: seconds, or 3m, 90s (`budget_s` in the
+    /// API).
+    #[arg(long = "budget-s", alias = "budget", value_name = "DURATION", default_value = "180", value_parser = super::duration_s)]
     budget: f64,
     /// Distinct units that must reach it (2 or more: reinforcement; the scenario's units count).
     #[arg(long, default_value_t = 1)]
     units: u32,
-    /// Instead of --budget/--units, a weighted mix: `BUDGET_S:UNITS:WEIGHT,…`
+    /// Instead of --budget-s/--units, a weighted mix: `BUDGET_S:UNITS:WEIGHT,…`
     /// (e.g. `60:1:3,180:2:2,300:3:1`).
     #[arg(long)]
     targets: Option<String>,
@@ -131,7 +133,7 @@ const CLI_MATRIX_BYTES: usize = 4 << 30;
 
 fn load(place: &PlacementArgs) -> Result<Loaded> {
     if !(place.time_limit.is_finite() && place.time_limit > 0.0 && place.time_limit <= 3600.0) {
-        bail!("--time-limit must be from 0 to 3600 seconds");
+        bail!("--time-limit-s must be from 0 to 3600 seconds");
     }
     let profiles = place.profile.profiles()?;
     let loaded = load_roads(&place.roads, &profiles, place.profile.profile)?;
@@ -215,7 +217,7 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
     let targets = match &args.targets {
         Some(text) => parse_targets(text).map_err(|e| anyhow::anyhow!("--targets: {e}"))?,
         None => parse_targets(&format!("{}:{}", args.budget, args.units))
-            .map_err(|e| anyhow::anyhow!("--budget/--units: {e}"))?,
+            .map_err(|e| anyhow::anyhow!("--budget-s/--units: {e}"))?,
     };
     let add = args.add.unwrap_or(10);
     if args.cover.is_none() && !(1..=1000).contains(&add) {

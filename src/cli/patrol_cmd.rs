@@ -60,8 +60,13 @@ pub enum PatrolCommand {
         /// writes), each with a `unit` property.
         #[arg(long)]
         plan: PathBuf,
-        /// Shift length: 8h, 90m, 3600s or seconds.
-        #[arg(long, default_value = "8h")]
+        /// Shift length: 8h, 90m, 3600s or seconds (`shift_s` in the API).
+        #[arg(
+            long = "shift-s",
+            alias = "shift",
+            value_name = "DURATION",
+            default_value = "8h"
+        )]
         shift: String,
         /// Write the report here as JSON.
         #[arg(long)]
@@ -84,8 +89,13 @@ pub enum PatrolCommand {
         /// Number of patrol units (they take the posts in order, round again when more).
         #[arg(long, default_value_t = 1)]
         units: usize,
-        /// Shift length: 8h, 90m, 3600s or seconds.
-        #[arg(long, default_value = "8h")]
+        /// Shift length: 8h, 90m, 3600s or seconds (`shift_s` in the API).
+        #[arg(
+            long = "shift-s",
+            alias = "shift",
+            value_name = "DURATION",
+            default_value = "8h"
+        )]
         shift: String,
         /// Write the routes here as GeoJSON (LineStrings in travel order, with timetables).
         #[arg(short, long)]
@@ -98,10 +108,14 @@ pub enum PatrolCommand {
         max_snap_m: f64,
         /// Also measure the 1-3-5 minute coverage over the shift, sampled this often (30s,
         /// 1m, ...): the patrols move along their routes, the scenario's units stay.
-        #[arg(long, value_name = "INTERVAL")]
+        #[arg(
+            long = "coverage-every-s",
+            alias = "coverage-every",
+            value_name = "DURATION"
+        )]
         coverage_every: Option<String>,
         /// Write each road's share of the shift within each tier here as GeoJSON (needs
-        /// --coverage-every).
+        /// --coverage-every-s).
         #[arg(long, requires = "coverage_every")]
         coverage_geojson: Option<PathBuf>,
         /// Write the instance solved here as JSON (the mode's graph, the required edges by
@@ -116,22 +130,12 @@ pub enum PatrolCommand {
 
 /// Parses a shift length: `8h`, `90m`, `3600s` or plain seconds.
 fn parse_shift(text: &str) -> Result<f64> {
-    parse_duration("--shift", text)
+    parse_duration("--shift-s", text)
 }
 
-/// Parses a duration given to `flag`: `8h`, `90m`, `3600s` or plain seconds.
+/// Parses a duration given to `flag` (see [`super::duration_s`]).
 fn parse_duration(flag: &str, text: &str) -> Result<f64> {
-    let t = text.trim();
-    let (number, scale) = match t.chars().last() {
-        Some('h') => (&t[..t.len() - 1], 3600.0),
-        Some('m') => (&t[..t.len() - 1], 60.0),
-        Some('s') => (&t[..t.len() - 1], 1.0),
-        _ => (t, 1.0),
-    };
-    match number.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v * scale),
-        _ => bail!("{flag}: expected a length like 8h, 90m or 3600s, got {text:?}"),
-    }
+    super::duration_s(text).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
 }
 
 pub fn run(cmd: PatrolCommand) -> Result<()> {
@@ -341,7 +345,7 @@ fn plan(
     let shift_s = parse_shift(shift)?;
     let sample_s = coverage
         .as_ref()
-        .map(|(every, _)| parse_duration("--coverage-every", every))
+        .map(|(every, _)| parse_duration("--coverage-every-s", every))
         .transpose()?;
     if unit_count == 0 || unit_count > 500 {
         bail!("--units must be from 1 to 500");
@@ -753,7 +757,7 @@ fn shift_report(
     use crate::coverage::{Engine, ModeNetwork, ResponseStandard};
     use crate::network::{ProfileGraph, TravelMode};
     if sample_s < 1.0 || shift_s / sample_s > 100_000.0 {
-        bail!("--coverage-every: at least 1 s, and at most 100,000 samples a shift");
+        bail!("--coverage-every-s: at least 1 s, and at most 100,000 samples a shift");
     }
     let network = &loaded.network;
     // Coverage is measured on the car roads; every mode a unit uses gets its graph.
@@ -847,6 +851,8 @@ fn shift_report(
         )?;
     }
     Ok(json!({
+        // `every_s` as the API names it; `sample_s` kept for one release (deprecated).
+        "every_s": sample_s,
         "sample_s": sample_s,
         "samples": times.len(),
         "measured_samples": shift.distinct_samples,

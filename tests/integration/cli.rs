@@ -774,3 +774,83 @@ fn the_store_is_backed_up_and_restored_from_the_command_line() {
     );
     assert_eq!(store.versions_count().unwrap(), 1);
 }
+
+/// Issue 16: one name per concept, with its unit, as the API says it: `--budget-s` (taking
+/// seconds or `2m`), `--time-limit-s`, `--shift-s`, `--coverage-every-s`, `every_s` in the
+/// JSON; the old spellings still work, with a warning.
+#[test]
+fn flags_say_what_the_api_says_and_the_old_names_still_work() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (roads, scenario) = (
+        root.join("data/campo-grande.osm.pbf"),
+        root.join("data/demo-scenario.geojson"),
+    );
+    let dir = temp_dir("renamed-flags");
+    let run = |flags: &[&str], report: &Path| {
+        let mut args = vec!["optimize", "--roads", s(&roads), "--scenario", s(&scenario)];
+        args.extend([
+            "--add",
+            "2",
+            "--candidates",
+            "random:100:3",
+            "--json",
+            s(report),
+        ]);
+        args.extend(flags);
+        let out = patrolmap(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+        (report, String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (new, quiet) = run(
+        &["--budget-s", "2m", "--time-limit-s", "30"],
+        &dir.join("new.json"),
+    );
+    let (old, warned) = run(
+        &["--budget", "120", "--time-limit", "30"],
+        &dir.join("old.json"),
+    );
+    assert_eq!(new["share"], old["share"]);
+    assert_eq!(new["added"], old["added"]);
+    assert!(!quiet.contains("warning: --"), "{quiet}");
+    assert!(warned.contains("--budget is now --budget-s"), "{warned}");
+    assert!(
+        warned.contains("--time-limit is now --time-limit-s"),
+        "{warned}"
+    );
+    // The shift's sampling is `every_s` in the command's JSON, as in the API's.
+    let report = dir.join("patrol.json");
+    let out = patrolmap(&[
+        "patrol",
+        "plan",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&scenario),
+        "--units",
+        "1",
+        "--shift-s",
+        "8h",
+        "--coverage-every-s",
+        "10m",
+        "--json",
+        s(&report),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        plan["shift_coverage"]["every_s"], 600.0,
+        "{}",
+        plan["shift_coverage"]
+    );
+}
