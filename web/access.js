@@ -4,7 +4,7 @@
 // (`/#token=…`, printed by the server's first start) signs in and drops the token from the
 // address bar. The page shows only what the signed-in role may do: a viewer (a wall display)
 // gets the map, a planner the editing tools, an admin also the users and the audit log.
-import { t } from '/i18n.js';
+import { t, errorText } from '/i18n.js';
 import { escapeHtml } from '/placement.js';
 
 const $ = (id) => document.getElementById(id);
@@ -13,7 +13,7 @@ const json = { 'content-type': 'application/json' };
 async function postSession(token) {
   const response = await fetch('/api/session', { method: 'POST', headers: json, body: JSON.stringify({ token }) });
   const body = await response.json().catch(() => ({}));
-  return response.ok ? { session: body } : { error: body.error ?? String(response.status) };
+  return response.ok ? { session: body } : { error: body.error ? errorText(body) : String(response.status) };
 }
 
 /** Shows the sign-in form until a token is accepted; the session it opened. */

@@ -4,7 +4,7 @@
 // planned, replayed over the shift with its coverage, and rerouted by dragging; posts
 // suggested and events planned (web/placement.js).
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
-import { t, translatePage, setLanguage, language } from '/i18n.js';
+import { t, translatePage, setLanguage, language, errorText } from '/i18n.js';
 import { wirePlacement } from '/placement.js';
 import { wireVersions } from '/versions.js';
 import { ensureSession, showSession, wireAccess } from '/access.js';
@@ -49,8 +49,7 @@ async function api(path, options = {}) {
   if (!response.ok) {
     let message = `${response.status}`;
     try {
-      const body = await response.json();
-      message = body.error + (body.field ? ` (${body.field})` : '');
+      message = errorText(await response.json());
     } catch { /* not JSON */ }
     throw new Error(message);
   }

@@ -167,6 +167,29 @@ const TEXT = {
     moment_note: '含 {n} 支巡逻警力在{t}的位置',
     route_edited: '路线已改道',
     patrol_undo: '撤销改道',
+    // Server errors by their code (src/server/error.rs); a test checks every code is here.
+    err_invalid_parameter: "参数有误：{field}",
+    err_missing_parameter: "缺少参数：{field}",
+    err_invalid_body: "提交的内容无法读取（不是有效的方案 GeoJSON）",
+    err_invalid_name: "名称无效：不能为空、不能是“.”或“..”，不能含不可见字符",
+    err_body_too_large: "提交的内容超过大小上限（16 MB）",
+    err_scenario_too_large: "方案要素或折点过多，请简化后再提交：{field}",
+    err_unsupported_media_type: "提交格式不对：须为 JSON（导入 CSV 时为 CSV）",
+    err_not_found: "未找到：{field}",
+    err_revision_gone: "该推演版本已失效，请重新推演",
+    err_method_not_allowed: "此接口不支持该操作",
+    err_sign_in_required: "请先登录",
+    err_token_unknown: "令牌无效（错误、已撤销或用户已删除）",
+    err_token_expired: "令牌已过期，请向管理员申请新令牌",
+    err_too_many_failures: "失败次数过多，请稍后再试",
+    err_role_too_low: "当前角色无权执行此操作",
+    err_cross_site: "已拒绝来自其他网站页面的修改请求",
+    err_conflict: "有人已先保存，或名称已存在",
+    err_question_too_large: "问题规模过大：请减少候选点位、缩短时限或只选一个区域",
+    err_time_limit_too_short: "允许的计算时间太短：请放宽时限，或缩小问题规模",
+    err_busy: "服务器繁忙或计算超时，请稍后再试",
+    err_store_failed: "方案库出错，请联系管理员（详情见服务器日志）",
+    err_internal: "服务器内部错误",
   },
   en: {
     title: 'Patrol command map',
@@ -333,6 +356,29 @@ const TEXT = {
     moment_note: 'with {n} patrol(s) where they are {t}',
     route_edited: 'route rerouted',
     patrol_undo: 'Undo reroute',
+    // Server errors by their code (src/server/error.rs); a test checks every code is here.
+    err_invalid_parameter: "Invalid value: {field}",
+    err_missing_parameter: "Missing: {field}",
+    err_invalid_body: "The content sent cannot be read (not a scenario GeoJSON)",
+    err_invalid_name: "Invalid name: not empty, not \".\" or \"..\", no invisible characters",
+    err_body_too_large: "What was sent is over the size allowed (16 MB)",
+    err_scenario_too_large: "The scenario has too many features or vertices; simplify it: {field}",
+    err_unsupported_media_type: "Wrong format: send JSON (or CSV for a CSV import)",
+    err_not_found: "Not found: {field}",
+    err_revision_gone: "This what-if is not kept any more; evaluate it again",
+    err_method_not_allowed: "This endpoint does not take that request",
+    err_sign_in_required: "Sign in first",
+    err_token_unknown: "The token is not recognised (wrong, revoked, or its user removed)",
+    err_token_expired: "The token has expired; ask an admin for a new one",
+    err_too_many_failures: "Too many failed attempts; try again later",
+    err_role_too_low: "Your role may not do this",
+    err_cross_site: "A change requested from another site was refused",
+    err_conflict: "Someone saved first, or the name exists already",
+    err_question_too_large: "The question is too large: fewer candidate places, a shorter budget, or one area",
+    err_time_limit_too_short: "Too little time allowed: allow more, or ask a smaller question",
+    err_busy: "The server is busy or the work took too long; try again",
+    err_store_failed: "The scenario store failed; ask an admin (the server log says why)",
+    err_internal: "Internal server error",
   },
 };
 
@@ -355,6 +401,15 @@ export function setLanguage(lang) {
 export function t(key, vars = {}) {
   const text = TEXT[current][key] ?? TEXT.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
+}
+
+/** A server error body (`{error, code, field}`) in the current language: the text of its code
+ * with the field it names; in English, the server's own words after it when they say more. */
+export function errorText(body) {
+  const key = `err_${body?.code}`;
+  if (!body?.code || !(key in TEXT.en)) return body?.error ?? String(body);
+  const text = t(key, { field: body.field ?? '' }).replace(/[:：]\s*$/, '');
+  return current === 'en' && body.error ? `${text} (${body.error})` : text;
 }
 
 /** Fills every element with a `data-i18n` attribute. */

@@ -4,7 +4,7 @@
 // an old one as the newest, download one as GeoJSON. When someone saved since the version
 // being edited, the server refuses (409) and the panel says what changed, to reload theirs
 // or to save this one on top of it knowingly. Nothing is overwritten silently.
-import { t } from '/i18n.js';
+import { t, errorText } from '/i18n.js';
 import { escapeHtml } from '/placement.js';
 
 const $ = (id) => document.getElementById(id);
@@ -68,7 +68,7 @@ export function wireVersions(app) {
     } else if (response.status === 409) {
       showConflict(body);
     } else {
-      $('version-status').textContent = t('error', { msg: body.error });
+      $('version-status').textContent = t('error', { msg: errorText(body) });
     }
   };
   let listed = 0; // the latest listing asked for; an older one finishing late is dropped
@@ -168,7 +168,7 @@ export function wireVersions(app) {
     } else if (response.status === 409) {
       showConflict(body);
     } else {
-      $('version-status').textContent = t('error', { msg: body.error });
+      $('version-status').textContent = t('error', { msg: errorText(body) });
     }
   };
   $('save').addEventListener('click', () => save(local.name === $('save-name').value.trim() ? local.id : null));

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use utoipa::OpenApi;
 
 use super::city::{City, Evaluation, MODES};
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
 use crate::coverage::{overlay, polygons, reach};
 use crate::network::geodesy::point_along;
@@ -28,7 +28,7 @@ use crate::tiles::TileId;
     info(
         title = "patrolmap",
         description = "Police patrol and 1-3-5 minute rapid-response planning on real road networks. \
-Every error is a JSON body {\"error\", \"field\"}. Map data © OpenStreetMap contributors (ODbL)."
+Every error is a JSON body {\"error\", \"code\", \"field\"}: code is stable (ErrorCode). Map data © OpenStreetMap contributors (ODbL)."
     ),
     paths(
         info,
@@ -616,6 +616,7 @@ fn check_vertices(scenario: &Scenario) -> Result<(), ApiError> {
         if vertices > MAX_FEATURE_VERTICES {
             return Err(ApiError {
                 status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: ErrorCode::ScenarioTooLarge,
                 message: format!(
                     "feature {feature} ({kind} {id:?}) has {vertices} vertices, more than the {MAX_FEATURE_VERTICES} one feature may have: simplify it"
                 ),
@@ -625,9 +626,11 @@ fn check_vertices(scenario: &Scenario) -> Result<(), ApiError> {
         total += vertices;
     }
     if total > MAX_SCENARIO_VERTICES {
-        return Err(ApiError::status(
+        return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::ScenarioTooLarge,
             format!("the scenario's lines and polygons have {total} vertices, more than the {MAX_SCENARIO_VERTICES} a request may have: simplify them"),
+            None,
         ));
     }
     Ok(())

@@ -27,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
 use crate::store::{token_matches, token_matches_nothing, Actor, Role, TokenCheck, User};
 
@@ -327,6 +327,7 @@ fn presented_token(headers: &HeaderMap) -> Option<(String, bool)> {
 fn unauthorized(message: impl Into<String>) -> ApiError {
     ApiError {
         status: StatusCode::UNAUTHORIZED,
+        code: ErrorCode::SignInRequired,
         message: message.into(),
         field: Some("token".into()),
     }
@@ -428,6 +429,7 @@ async fn user_of(state: &AppState, token: &str, remote: &str) -> Result<User, Ap
                     );
                     return Some(ApiError {
                         status: StatusCode::TOO_MANY_REQUESTS,
+                        code: ErrorCode::TooManyFailures,
                         message: format!(
                             "too many wrong or expired tokens from here: try again in {} s",
                             left.as_secs().max(1)
@@ -481,7 +483,8 @@ async fn user_of(state: &AppState, token: &str, remote: &str) -> Result<User, Ap
             "token_expired",
             unauthorized(
                 "the token has expired: ask an admin for a new one (patrolmap user token NAME)",
-            ),
+            )
+            .with_code(ErrorCode::TokenExpired),
             hashed,
         )),
         TokenCheck::Unknown => {
@@ -505,6 +508,7 @@ fn hashing_pool() -> &'static rayon::ThreadPool {
 
 fn not_recognised() -> ApiError {
     unauthorized("the token is not recognised (wrong, revoked, or its user removed)")
+        .with_code(ErrorCode::TokenUnknown)
 }
 
 /// Runs `work` off the async threads.
@@ -580,6 +584,7 @@ fn refuse_cross_site(request: &Request) -> Option<ApiError> {
     {
         return Some(ApiError {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: ErrorCode::of_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
             message: format!(
                 "the body must be sent as {} (Content-Type), not {}",
                 BODY_TYPES.join(", "),
@@ -599,9 +604,11 @@ fn refuse_cross_site(request: &Request) -> Option<ApiError> {
             }),
     };
     cross_site.then(|| {
-        ApiError::status(
+        ApiError::new(
             StatusCode::FORBIDDEN,
+            ErrorCode::CrossSite,
             "a change requested from another site's page is refused",
+            None,
         )
     })
 }

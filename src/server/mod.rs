@@ -40,7 +40,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
 pub use city::{City, Evaluation};
-use error::ApiError;
+use error::{ApiError, ErrorCode};
 pub use revisions::Revisions;
 
 use crate::stop::{CancelOnDrop, Stop};
@@ -176,6 +176,7 @@ impl AppState {
                 Some("rev"),
                 format!("revision {rev} is not kept (what-ifs are kept {} days); post the scenario to /api/whatif again", crate::store::revisions::REVISION_DAYS),
             )
+            .with_code(ErrorCode::RevisionGone)
         };
         let store = self.store.clone().ok_or_else(gone)?;
         let kept = store_api::blocking(move || store.revision(rev as i64))
@@ -479,6 +480,7 @@ async fn refuse_announced_oversize(
     if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
         return ApiError {
             status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: ErrorCode::of_status(StatusCode::PAYLOAD_TOO_LARGE),
             message: format!("the body is over the {BODY_LIMIT} bytes allowed"),
             field: Some("body".into()),
         }

@@ -12,7 +12,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::api::{number, scenario_from_body, Params};
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
 use crate::coverage::ResponseStandard;
 use crate::optimize::answer::{answer, Ask};
@@ -48,11 +48,13 @@ fn question_error(e: QuestionError) -> ApiError {
     match e {
         QuestionError::Matrix(BuildError::TooLarge { .. }) => ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: ErrorCode::of_status(StatusCode::UNPROCESSABLE_ENTITY),
             message: e.to_string(),
             field: Some("candidates".into()),
         },
         QuestionError::Matrix(BuildError::Stopped(Stopped::OutOfTime)) => ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: ErrorCode::TimeLimitTooShort,
             message: format!(
                 "time_limit_s: {e}: allow more time (time_limit_s, at most 60), or ask about fewer candidate places (random:2000:1 or grid:300), a smaller budget, or only an area"
             ),

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::api::{download, number, scenario_from_body, summary, Params};
 use super::auth::Principal;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
 use crate::store::{Store, StoreError, Version};
 
@@ -31,14 +31,16 @@ pub(super) fn store_error(e: StoreError) -> ApiError {
         StoreError::Exists(what) => {
             ApiError::status(StatusCode::CONFLICT, format!("{what} exists already"))
         }
-        StoreError::Invalid(why) => ApiError::bad("name", why),
+        StoreError::Invalid(why) => ApiError::bad("name", why).with_code(ErrorCode::InvalidName),
         other => {
             // What the database said names its host, user and tables: for the operator's log,
             // not for the client.
             tracing::error!("scenario store: {other}");
-            ApiError::status(
+            ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::StoreFailed,
                 "the scenario store failed; the server's log says why",
+                None,
             )
         }
     }

@@ -68,7 +68,10 @@ fn planning_work_is_bounded_and_stops_when_given_up() {
     let took = started.elapsed();
     match reply.status {
         200 => assert_eq!(reply.json()["time_ran_out"], true, "{}", reply.json()),
-        422 => assert_eq!(reply.json()["field"], "time_limit_s", "{}", reply.json()),
+        422 => {
+            assert_eq!(reply.json()["field"], "time_limit_s", "{}", reply.json());
+            assert_eq!(reply.json()["code"], "time_limit_too_short");
+        }
         other => panic!("{other}: {}", String::from_utf8_lossy(&reply.body)),
     }
     // (38 s before the work carried its deadline; a generous bound, not a timing.)
@@ -83,6 +86,7 @@ fn planning_work_is_bounded_and_stops_when_given_up() {
     reply.assert_status(422);
     let error = reply.json();
     assert_eq!(error["field"], "candidates");
+    assert_eq!(error["code"], "question_too_large");
     assert!(error["error"].as_str().unwrap().contains("MB"), "{error}");
 
     // An event over the whole city, given one second.
@@ -153,6 +157,7 @@ fn big_geometry_is_refused_naming_the_feature() {
     reply.assert_status(413);
     let error = reply.json();
     assert_eq!(error["field"], format!("features[{at}].geometry"));
+    assert_eq!(error["code"], "scenario_too_large");
     assert!(
         error["error"].as_str().unwrap().contains("perimeter"),
         "{error}"
@@ -365,8 +370,12 @@ fn another_sites_page_cannot_change_anything() {
         );
         assert_eq!(status, 415, "{path}: {reply}");
         assert!(reply.contains("content-type"), "{reply}");
+        assert!(
+            reply.contains("\"code\":\"unsupported_media_type\""),
+            "{reply}"
+        );
         // JSON, but the browser says it comes from another site.
-        let (status, _) = raw(
+        let (status, reply) = raw(
             &server,
             "POST",
             path,
@@ -378,6 +387,8 @@ fn another_sites_page_cannot_change_anything() {
             body,
         );
         assert_eq!(status, 403, "{path}");
+        assert!(reply.contains("\"code\":\"cross_site\""), "{reply}");
+        assert!(reply.contains("\"code\":\"cross_site\""), "{reply}");
         let (status, _) = raw(
             &server,
             "POST",
@@ -474,6 +485,7 @@ fn names_that_mislead_are_refused_and_kept_composed() {
         );
         assert_eq!(status, 400, "{name}: {body}");
         assert!(body.contains("\"field\":\"name\""), "{name}: {body}");
+        assert!(body.contains("\"code\":\"invalid_name\""), "{name}: {body}");
     }
     for name in ["li\u{200B}", "li\u{202E}", " "] {
         let reply = post(

@@ -504,7 +504,11 @@ test('signing in: a wrong token is refused, a viewer sees the map but no editing
   await page.locator('#signin-token').fill('pm_wrong');
   await page.locator('#signin button[type=submit]').click();
   await page.waitForFunction(() => document.getElementById('signin-error').textContent.length > 0);
-  assert.match(await page.locator('#signin-error').innerText(), /登录失败/);
+  // The server's refusal in the user's language (by its code), not in the server's English.
+  const refusal = await page.locator('#signin-error').innerText();
+  assert.match(refusal, /登录失败/);
+  assert.match(refusal, /令牌无效/);
+  assert.doesNotMatch(refusal, /not recognised/);
   await page.locator('#signin-token').fill(viewerToken);
   await page.locator('#signin button[type=submit]').click();
   await page.waitForFunction(() => window.patrolmap?.map?.loaded() && window.patrolmap.state.summary, null, { timeout: 60000 });
