@@ -69,7 +69,7 @@ export function wirePlacement(app) {
     $('suggest-summary').textContent = t('computing');
     for (const id of ['suggest', 'cover-checkpoints']) $(id).disabled = true;
     try {
-      const r = await (await app.api(`/api/optimize?${query}&budget_s=${budget}&units=${units}&time_limit_s=10`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario) })).json();
+      const r = await (await app.api(`/api/optimize?${query}&budget_s=${budget}&units=${units}&time_limit_s=30`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario) })).json();
       local.suggestions = r.added;
       local.answer = r;
       $('suggest-summary').textContent = query.startsWith('cover')
@@ -140,7 +140,7 @@ export function wirePlacement(app) {
       const scenario = structuredClone(state.scenario);
       const venue = scenario.features.find((f) => f.properties.id === VENUE_ID);
       if (venue) { venue.properties.standard = $('event-standard').value; venue.properties.name = $('event-name').value || t('venue'); }
-      const plan = await (await app.api(`/api/event/plan?area=${VENUE_ID}&time_limit_s=10`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(scenario) })).json();
+      const plan = await (await app.api(`/api/event/plan?area=${VENUE_ID}&time_limit_s=30`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(scenario) })).json();
       local.plan = plan;
       local.planVenue = venue?.geometry;
       renderPlan(plan);

@@ -421,7 +421,9 @@ pub fn solve(m: &CoverageMatrix, k: usize, start: &Selection, limits: &Limits) -
             _ => stack.push(child(None, None)),
         }
     }
-    let bound = closed_bound.max(best.value);
+    // Stopped before any node closed, the bound is at most all the demand left to meet.
+    let all: f64 = m.weights.iter().sum();
+    let bound = closed_bound.max(best.value).min(all.max(best.value));
     Solution {
         proven: close_enough(bound, best.value),
         selection: best,

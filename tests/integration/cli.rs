@@ -854,3 +854,31 @@ fn flags_say_what_the_api_says_and_the_old_names_still_work() {
         plan["shift_coverage"]
     );
 }
+
+/// Issue 15: a PostgreSQL address is never printed with its password, in any error.
+#[test]
+fn a_store_address_is_printed_without_its_password() {
+    for args in [
+        vec![
+            "db",
+            "list",
+            "--db",
+            "postgres://planner:s3cr3t-pw@127.0.0.1:1/patrolmap",
+        ],
+        vec![
+            "user",
+            "list",
+            "--db",
+            "postgres://planner:s3cr3t-pw@127.0.0.1:1/patrolmap",
+        ],
+    ] {
+        let out = patrolmap(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            stderr.contains("postgres://planner@127.0.0.1:1/patrolmap"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("s3cr3t"), "{stderr}");
+    }
+}

@@ -487,4 +487,7 @@ fn a_matrix_over_its_limits_is_refused() {
     let a = answer(&network, &prepared, &q.targets, Ask::Add(5), &late);
     assert_eq!(a.added.len(), 5);
     assert!(a.time_ran_out && !a.proven);
+    // Its bound is still a number (all the demand at most), above the answer.
+    assert!(a.upper_bound_share.is_finite() && a.upper_bound_share <= 1.0 + 1e-12);
+    assert!(a.upper_bound_share >= a.share && a.gap.is_finite());
 }

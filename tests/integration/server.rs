@@ -1124,7 +1124,7 @@ fn posts_are_suggested_and_events_planned_over_http() {
     let scenario = demo_scenario().to_string();
     // The most road within 120 s by 3 more posts: ranked, bounded, better than before.
     let reply = post(
-        "/api/optimize?add=3&budget_s=120&time_limit_s=20",
+        "/api/optimize?add=3&budget_s=120&time_limit_s=60",
         &scenario,
     );
     reply.assert_status(200);
@@ -1144,7 +1144,7 @@ fn posts_are_suggested_and_events_planned_over_http() {
     );
     // The fewest posts for every checkpoint within 60 s.
     let reply = post(
-        "/api/optimize?cover=checkpoints&budget_s=60&time_limit_s=20",
+        "/api/optimize?cover=checkpoints&budget_s=60&time_limit_s=60",
         &scenario,
     );
     reply.assert_status(200);
@@ -1152,7 +1152,7 @@ fn posts_are_suggested_and_events_planned_over_http() {
     assert!(c["lower_bound"].as_u64().unwrap() as usize <= c["added"].as_array().unwrap().len());
     // An event plan: every tier at least as met after as before.
     let reply = post(
-        "/api/event/plan?time_limit_s=20",
+        "/api/event/plan?time_limit_s=60",
         &event_scenario().to_string(),
     );
     reply.assert_status(200);
