@@ -403,13 +403,13 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
 }
 
-/** A server error body (`{error, code, field}`) in the current language: the text of its code
- * with the field it names; in English, the server's own words after it when they say more. */
+/** A server error body (`{error, code, field}`) in the current language: in English the
+ * server's own words (they say the most), in another language the text of its code with the
+ * field it names (a code without a text here: the server's words). */
 export function errorText(body) {
   const key = `err_${body?.code}`;
-  if (!body?.code || !(key in TEXT.en)) return body?.error ?? String(body);
-  const text = t(key, { field: body.field ?? '' }).replace(/[:：]\s*$/, '');
-  return current === 'en' && body.error ? `${text} (${body.error})` : text;
+  if (current === 'en' || !body?.code || !(key in TEXT[current])) return body?.error ?? String(body);
+  return t(key, { field: body.field ?? '' }).replace(/[:：]\s*$/, '');
 }
 
 /** Fills every element with a `data-i18n` attribute. */
