@@ -323,7 +323,7 @@ impl NetworkBuilder {
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
     /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read")]
     Io {
         path: PathBuf,
         #[source]

@@ -125,7 +125,7 @@ pub enum BuildError {
         limit_bytes: u64,
     },
     /// The work was stopped (out of time, or cancelled) before the matrix was complete.
-    #[error("the coverage matrix could not be built in time: {0}")]
+    #[error("the coverage matrix could not be built in time")]
     Stopped(#[from] Stopped),
 }
 

@@ -32,7 +32,7 @@ pub enum TlsError {
         why: String,
     },
     /// rustls refused the pair (a key that does not match the certificate, say).
-    #[error("the certificate and key do not make a TLS configuration: {0}")]
+    #[error("the certificate and key do not make a TLS configuration")]
     Config(#[from] rustls::Error),
 }
 

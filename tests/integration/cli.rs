@@ -882,3 +882,27 @@ fn a_store_address_is_printed_without_its_password() {
         assert!(!stderr.contains("s3cr3t"), "{stderr}");
     }
 }
+
+/// Issue 16: a file that cannot be read is named once, with its cause once (it printed
+/// "cannot read: No such file or directory (os error 2): No such file or directory (os
+/// error 2)").
+#[test]
+fn a_missing_file_is_reported_with_its_cause_once() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let missing = "/nonexistent/roads.osm.pbf";
+    let demo = root.join("data/demo-scenario.geojson");
+    for args in [
+        vec!["network", "info", missing],
+        vec!["coverage", "--roads", missing, "--scenario", s(&demo)],
+    ] {
+        let out = patrolmap(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(stderr.contains(missing), "{stderr}");
+        assert_eq!(
+            stderr.matches("No such file or directory").count(),
+            1,
+            "{stderr}"
+        );
+    }
+}
