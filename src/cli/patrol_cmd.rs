@@ -497,12 +497,12 @@ impl CutOff {
 
     /// Whether `finding` is only about cut-off road.
     fn excuses(&self, finding: &crate::patrol::check::Finding) -> bool {
-        (finding.kind == "line_missed"
+        (finding.kind == crate::patrol::check::FindingKind::LineMissed
             && self
                 .lines
                 .iter()
                 .any(|id| finding.detail.starts_with(&format!("line {id}:"))))
-            || (finding.kind == "checkpoint_missed"
+            || (finding.kind == crate::patrol::check::FindingKind::CheckpointMissed
                 && self
                     .checkpoints
                     .iter()

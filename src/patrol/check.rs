@@ -19,11 +19,54 @@ pub struct RouteToCheck<'a> {
     pub steps: &'a [Step],
 }
 
+/// What is wrong with a plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// A route leaves a road where the next one does not start.
+    Jump,
+    /// A route drives a one-way road against its direction.
+    OneWay,
+    /// A route does not end where it started.
+    NotClosed,
+    /// A mandatory line not travelled whole.
+    LineMissed,
+    /// A mandatory checkpoint not passed.
+    CheckpointMissed,
+    /// A route longer than the shift.
+    OverShift,
+}
+
+impl FindingKind {
+    /// Its name, as the JSON says it.
+    ///
+    /// ```
+    /// use patrolmap::patrol::check::FindingKind;
+    /// assert_eq!(FindingKind::CheckpointMissed.as_str(), "checkpoint_missed");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::Jump => "jump",
+            FindingKind::OneWay => "one_way",
+            FindingKind::NotClosed => "not_closed",
+            FindingKind::LineMissed => "line_missed",
+            FindingKind::CheckpointMissed => "checkpoint_missed",
+            FindingKind::OverShift => "over_shift",
+        }
+    }
+}
+
+impl std::fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Something wrong with a plan.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Finding {
-    /// `jump`, `one_way`, `not_closed`, `line_missed`, `checkpoint_missed`, `over_shift`.
-    pub kind: &'static str,
+    /// What is wrong.
+    pub kind: FindingKind,
     /// The unit whose route it is, when it is about one route.
     pub unit: Option<String>,
     /// What and where, for a person.
@@ -89,7 +132,7 @@ pub fn check_plan(
                 });
             if !allowed {
                 findings.push(finding(
-                    "one_way",
+                    FindingKind::OneWay,
                     Some(route.unit),
                     format!(
                         "step {i}: road edge {edge} may not be driven {}",
@@ -101,7 +144,7 @@ pub fn check_plan(
             let (a, b) = ends(network, step);
             if a != at {
                 findings.push(finding(
-                    "jump",
+                    FindingKind::Jump,
                     Some(route.unit),
                     format!("step {i}: road edge {edge} starts at node {a}, but the route is at node {at}"),
                 ));
@@ -118,7 +161,7 @@ pub fn check_plan(
                 .all(|f| f.unit.as_deref() != Some(route.unit))
         {
             findings.push(finding(
-                "not_closed",
+                FindingKind::NotClosed,
                 Some(route.unit),
                 format!(
                     "ends at node {at}, not back at its start (node {})",
@@ -147,7 +190,7 @@ pub fn check_plan(
                 .map(|r| network.edges[r.0 as usize].length_m)
                 .sum();
             findings.push(finding(
-                "line_missed",
+                FindingKind::LineMissed,
                 None,
                 format!(
                     "line {}: {} of {} road edges not travelled ({metres:.0} m), first edge {}",
@@ -176,7 +219,7 @@ pub fn check_plan(
                 durations_s[r] += c.dwell_s;
             }
             None => findings.push(finding(
-                "checkpoint_missed",
+                FindingKind::CheckpointMissed,
                 None,
                 format!(
                     "checkpoint {}: no route passes it (road edge {})",
@@ -188,7 +231,7 @@ pub fn check_plan(
     for (route, &d) in routes.iter().zip(&durations_s) {
         if d > shift_s {
             findings.push(finding(
-                "over_shift",
+                FindingKind::OverShift,
                 Some(route.unit),
                 format!("takes {d:.0} s, more than the {shift_s:.0} s shift"),
             ));

@@ -451,7 +451,7 @@ fn two_way_lines_drawn_the_same_way_make_a_loop() {
     assert!((tour.time_s - brute_force_postman(&graph, &required, depot)).abs() < 1e-9);
 }
 
-use patrolmap::patrol::check::{check_plan, RouteToCheck};
+use patrolmap::patrol::check::{check_plan, FindingKind, RouteToCheck};
 use patrolmap::patrol::plan::{plan_patrols, CheckpointTask, PatrolUnit};
 
 /// The demo city's lines and checkpoints, matched, with posts as depots.
@@ -523,7 +523,7 @@ fn demo_plans_pass_the_independent_check() {
         );
         // Only what no route can reach may be missed, and it is reported as unreachable.
         for f in &report.findings {
-            assert_eq!(f.kind, "checkpoint_missed", "{f:?}");
+            assert_eq!(f.kind, FindingKind::CheckpointMissed, "{f:?}");
             let edge: u32 = f
                 .detail
                 .rsplit("road edge ")
@@ -585,7 +585,10 @@ fn the_check_finds_what_is_wrong() {
         )
     };
     let kinds = |r: &patrolmap::patrol::check::CheckReport| {
-        r.findings.iter().map(|f| f.kind).collect::<HashSet<_>>()
+        r.findings
+            .iter()
+            .map(|f| f.kind.as_str())
+            .collect::<HashSet<_>>()
     };
     // A step taken out: the route jumps.
     let mut cut = steps.clone();
@@ -611,7 +614,7 @@ fn the_check_finds_what_is_wrong() {
     assert!(
         none.findings
             .iter()
-            .filter(|f| f.kind == "line_missed")
+            .filter(|f| f.kind == FindingKind::LineMissed)
             .count()
             == none.lines_matched
     );
