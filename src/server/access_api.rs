@@ -26,6 +26,7 @@ fn expires_in(q: &std::collections::HashMap<String, String>) -> Result<Option<i6
 
 /// Every user with their role and how many live tokens they hold.
 #[utoipa::path(get, path = "/api/users", tag = "access",
+    extensions(("x-patrolmap-access" = json!("admin"))),
     responses((status = 200, description = "[{name, role, created_at, tokens}]", body = [Object]),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody)))]
@@ -36,6 +37,7 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
 
 /// Adds a user; the answer holds their first token, which is not stored and not shown again.
 #[utoipa::path(post, path = "/api/users", tag = "access",
+    extensions(("x-patrolmap-access" = json!("admin"))),
     params(("expires_in_s" = Option<u64>, Query, description = "The token's lifetime in seconds (none: until revoked)")),
     request_body(content = Object, description = "{\"name\": \"li\", \"role\": \"viewer|planner|admin\"}", content_type = "application/json"),
     responses((status = 201, description = "{user, role, token}", body = Object),
@@ -75,6 +77,7 @@ pub async fn add_user(
 
 /// A new token for a user (their other tokens stay valid).
 #[utoipa::path(post, path = "/api/users/{name}/tokens", tag = "access",
+    extensions(("x-patrolmap-access" = json!("admin"))),
     params(("name" = String, Path, description = "The user"),
         ("expires_in_s" = Option<u64>, Query, description = "The token's lifetime in seconds (none: until revoked)")),
     responses((status = 201, description = "{user, token}", body = Object),
@@ -101,6 +104,7 @@ pub async fn issue_token(
 
 /// Removes a user and every token of theirs (signed-in sessions end at once).
 #[utoipa::path(delete, path = "/api/users/{name}", tag = "access",
+    extensions(("x-patrolmap-access" = json!("admin"))),
     params(("name" = String, Path, description = "The user")),
     responses((status = 200, description = "{removed: name}", body = Object),
         (status = 400, description = "Removing oneself", body = ErrorBody),
@@ -123,6 +127,7 @@ pub async fn remove_user(
 
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/api/audit", tag = "access",
+    extensions(("x-patrolmap-access" = json!("admin"))),
     params(("limit" = Option<u64>, Query, description = "At most this many lines (1000 by default)")),
     responses((status = 200, description = "[{id, at, actor, action, target, detail, remote}]", body = [Object]),
         (status = 403, description = "Not an admin", body = ErrorBody)))]
@@ -137,6 +142,7 @@ pub async fn audit(
 
 /// The whole audit log as a CSV download (oldest first).
 #[utoipa::path(get, path = "/api/audit.csv", tag = "access",
+    extensions(("x-patrolmap-access" = json!("admin"))),
     responses((status = 200, description = "CSV: id,at,actor,action,target,detail,remote", content_type = "text/csv"),
         (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn audit_csv_download(State(state): State<AppState>) -> Result<Response, ApiError> {

@@ -201,6 +201,7 @@ fn geojson(value: &Value) -> Response {
 
 /// The city, the standard and the modes the server serves.
 #[utoipa::path(get, path = "/api/info", tag = "map",
+    extensions(("x-patrolmap-access" = json!("read"))),
     responses((status = 200, description = "City name, bounds, budgets, standard, modes, counts", body = Object)))]
 pub async fn info(State(state): State<AppState>) -> Json<Value> {
     let city = &state.city;
@@ -219,6 +220,7 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
 
 /// The loaded scenario as a GeoJSON FeatureCollection (all layers).
 #[utoipa::path(get, path = "/api/scenario", tag = "layers",
+    extensions(("x-patrolmap-access" = json!("read"))),
     responses((status = 200, description = "FeatureCollection: units, posts, checkpoints, key sites, incidents, patrol lines, closures", body = Object, content_type = "application/geo+json")))]
 pub async fn scenario_get(State(state): State<AppState>) -> Result<Response, ApiError> {
     let base = state.revisions.base().clone();
@@ -239,6 +241,7 @@ const LAYERS: [(&str, &str); 7] = [
 
 /// One layer of the loaded scenario.
 #[utoipa::path(get, path = "/api/layers/{layer}", tag = "layers",
+    extensions(("x-patrolmap-access" = json!("read"))),
     params(("layer" = String, Path, description = "units, posts, checkpoints, key_sites, incidents, patrol_lines or closures")),
     responses((status = 200, description = "FeatureCollection of the layer", body = Object, content_type = "application/geo+json"),
         (status = 404, description = "No such layer", body = ErrorBody)))]
@@ -270,6 +273,7 @@ pub async fn layer(
 
 /// Coverage of a revision: shares per budget and tier, checkpoints met, points, gaps.
 #[utoipa::path(get, path = "/api/coverage", tag = "coverage",
+    extensions(("x-patrolmap-access" = json!("read"))),
     params(("rev" = Option<u64>, Query, description = "Revision from /api/whatif (0, the loaded scenario, by default)")),
     responses((status = 200, description = "Coverage summary", body = Object),
         (status = 404, description = "Revision not kept", body = ErrorBody)))]
@@ -350,6 +354,7 @@ pub fn summary(state: &AppState, rev: u64, evaluation: &Evaluation) -> Value {
 
 /// The coverage overlay: road pieces cut where the nearest-unit time crosses each budget.
 #[utoipa::path(get, path = "/api/coverage/overlay", tag = "coverage",
+    extensions(("x-patrolmap-access" = json!("read"))),
     params(("rev" = Option<u64>, Query, description = "Revision (0 by default)")),
     responses((status = 200, description = "FeatureCollection of road pieces with tier and times", body = Object, content_type = "application/geo+json"),
         (status = 404, description = "Revision not kept", body = ErrorBody)))]
@@ -369,6 +374,7 @@ pub async fn coverage_overlay(
 
 /// Tier polygons: the area within each budget, nested, with holes.
 #[utoipa::path(get, path = "/api/coverage/polygons", tag = "coverage",
+    extensions(("x-patrolmap-access" = json!("read"))),
     params(("rev" = Option<u64>, Query, description = "Revision (0 by default)")),
     responses((status = 200, description = "FeatureCollection, one MultiPolygon per budget, widest first", body = Object, content_type = "application/geo+json"),
         (status = 404, description = "Revision not kept", body = ErrorBody),
@@ -405,6 +411,7 @@ pub async fn coverage_polygons(
 
 /// The largest gaps of each tier as lines.
 #[utoipa::path(get, path = "/api/coverage/gaps", tag = "coverage",
+    extensions(("x-patrolmap-access" = json!("read"))),
     params(("rev" = Option<u64>, Query, description = "Revision (0 by default)"),
         ("limit" = Option<u32>, Query, description = "Gaps per tier (20 by default, at most 1000)"),
         ("tier" = Option<u32>, Query, description = "Only this tier of the standard (its index from 0); all by default")),
@@ -461,6 +468,7 @@ pub fn gaps_geojson(
 
 /// Who reaches a point in time: the units ranked by arrival time at the nearest road point.
 #[utoipa::path(get, path = "/api/isochrone", tag = "coverage",
+    extensions(("x-patrolmap-access" = json!("read"))),
     params(("lon" = f64, Query, description = "Longitude"), ("lat" = f64, Query, description = "Latitude"),
         ("rev" = Option<u64>, Query, description = "Revision (0 by default)"),
         ("limit" = Option<u32>, Query, description = "Units to rank (10 by default, at most 50)")),
@@ -527,6 +535,7 @@ pub async fn isochrone(
 
 /// The road nearest a point (any mode), with its geometry: what a click closes or reopens.
 #[utoipa::path(get, path = "/api/roads/at", tag = "map",
+    extensions(("x-patrolmap-access" = json!("read"))),
     params(("lon" = f64, Query, description = "Longitude"), ("lat" = f64, Query, description = "Latitude"),
         ("max_m" = Option<f64>, Query, description = "Farthest road to accept, metres (50 by default)")),
     responses((status = 200, description = "A GeoJSON Feature: the road edge with its index, name, class and length", body = Object),
@@ -639,6 +648,7 @@ fn check_vertices(scenario: &Scenario) -> Result<(), ApiError> {
 /// Evaluates a changed scenario (units added, moved, removed, mode or class changed, roads
 /// closed) and keeps it as a new revision for the tiles and overlays.
 #[utoipa::path(post, path = "/api/whatif", tag = "coverage",
+    extensions(("x-patrolmap-access" = json!("view"))),
     request_body(content = Object, description = "The whole changed scenario: a GeoJSON FeatureCollection as /api/scenario returns", content_type = "application/json"),
     responses((status = 200, description = "Coverage summary of the new revision (`rev`), with `tiles` (its tile URL template)", body = Object),
         (status = 400, description = "Not a scenario", body = ErrorBody),
@@ -668,6 +678,7 @@ pub async fn whatif(
 /// Reads a scenario file's text (GeoJSON, or CSV with `?format=csv`) and returns it as the
 /// GeoJSON the map edits, with the features that could not be read.
 #[utoipa::path(post, path = "/api/scenario/import", tag = "layers",
+    extensions(("x-patrolmap-access" = json!("plan"))),
     params(("format" = Option<String>, Query, description = "geojson (default) or csv")),
     request_body(content = String, description = "The scenario file's text: GeoJSON (as application/json) or CSV (as text/csv)", content_type = "text/csv"),
     responses((status = 200, description = "{scenario: FeatureCollection, problems: [{feature, reason}], counts}", body = Object),
@@ -699,6 +710,7 @@ pub async fn scenario_import(
 /// Returns an edited scenario as a GeoJSON file to save (normalised: every feature read back
 /// as the scenario reader reads it).
 #[utoipa::path(post, path = "/api/scenario/export", tag = "layers",
+    extensions(("x-patrolmap-access" = json!("view"))),
     request_body(content = Object, description = "The scenario FeatureCollection", content_type = "application/json"),
     responses((status = 200, description = "The scenario as a GeoJSON attachment", body = Object, content_type = "application/geo+json"),
         (status = 400, description = "Not a scenario", body = ErrorBody)))]
@@ -740,6 +752,7 @@ pub(super) fn download(content_type: &'static str, file_name: &str, body: String
 
 /// A Mapbox Vector Tile of the roads coloured by the revision's response times.
 #[utoipa::path(get, path = "/api/tiles/{z}/{x}/{y}.mvt", tag = "map",
+    extensions(("x-patrolmap-access" = json!("read"))),
     params(("z" = u32, Path, description = "Zoom, 0 to 20"), ("x" = u32, Path, description = "Column"),
         ("y" = u32, Path, description = "Row"), ("rev" = Option<u64>, Query, description = "Revision (0 by default)")),
     responses((status = 200, description = "A `roads` layer: per piece `kind` (car, other, closed), `tier` (budget index; the number of budgets when beyond), from zoom 14 `t_s`", content_type = "application/vnd.mapbox-vector-tile"),
@@ -797,6 +810,7 @@ pub async fn tile(
 
 /// This document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "map",
+    extensions(("x-patrolmap-access" = json!("public"))),
     responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object)))]
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())

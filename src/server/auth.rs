@@ -73,8 +73,10 @@ impl Access {
     }
 }
 
-/// What `method` on the API route `path` (as routed, e.g. `/api/scenarios/{name}`) needs.
-/// Anything not listed is a change and needs a planner.
+/// What `method` on the API route `path` (as routed, e.g. `/api/scenarios/{name}`) needs: as
+/// each operation's entry in the OpenAPI document says (`x-patrolmap-access`, next to its
+/// path and its description, so a route's path, role and documentation are stated once). A
+/// route the document does not describe needs an admin.
 ///
 /// ```
 /// use axum::http::Method;
@@ -82,44 +84,41 @@ impl Access {
 /// assert_eq!(required(&Method::GET, "/api/tiles/{z}/{x}/{y}"), Access::Read);
 /// assert_eq!(required(&Method::POST, "/api/scenarios/{name}"), Access::Plan);
 /// assert_eq!(required(&Method::DELETE, "/api/scenarios/{name}"), Access::Admin);
+/// assert_eq!(required(&Method::POST, "/api/not-documented"), Access::Admin);
 /// ```
 pub fn required(method: &Method, path: &str) -> Access {
-    let path = path.strip_prefix("/api").unwrap_or(path);
-    let read = [
-        "/info",
-        "/scenario",
-        "/layers/{layer}",
-        "/coverage",
-        "/coverage/overlay",
-        "/coverage/polygons",
-        "/coverage/gaps",
-        "/isochrone",
-        "/roads/at",
-        "/tiles/{z}/{x}/{y}",
-    ];
-    let view_get = [
-        "/scenarios",
-        "/scenarios/{name}",
-        "/versions/{id}",
-        "/versions/{id}/export",
-        "/compare",
-    ];
-    let view_post = ["/whatif", "/scenario/export"];
-    if path == "/session" || path == "/openapi.json" {
-        Access::Public
-    } else if path.starts_with("/users") || path.starts_with("/audit") {
-        Access::Admin
-    } else if *method == Method::GET && read.contains(&path) {
-        Access::Read
-    } else if (*method == Method::GET && view_get.contains(&path))
-        || (*method == Method::POST && view_post.contains(&path))
-    {
-        Access::View
-    } else if *method == Method::DELETE {
-        Access::Admin
+    static TABLE: std::sync::OnceLock<HashMap<(String, String), Access>> =
+        std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let doc = serde_json::to_value(<super::api::ApiDoc as utoipa::OpenApi>::openapi())
+            .unwrap_or_default();
+        let mut table = HashMap::new();
+        for (doc_path, item) in doc["paths"].as_object().into_iter().flatten() {
+            // The tiles are documented with their extension, routed without it.
+            let routed = doc_path.strip_suffix(".mvt").unwrap_or(doc_path);
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                let access = match operation["x-patrolmap-access"].as_str() {
+                    Some("public") => Access::Public,
+                    Some("read") => Access::Read,
+                    Some("view") => Access::View,
+                    Some("plan") => Access::Plan,
+                    _ => Access::Admin,
+                };
+                table.insert((method.to_ascii_uppercase(), routed.to_string()), access);
+            }
+        }
+        table
+    });
+    // A HEAD is answered as its GET.
+    let method = if method == Method::HEAD {
+        &Method::GET
     } else {
-        Access::Plan
-    }
+        method
+    };
+    table
+        .get(&(method.as_str().to_string(), path.to_string()))
+        .copied()
+        .unwrap_or(Access::Admin)
 }
 
 /// Who is asking: a user, or nobody signed in (the public view).
@@ -694,6 +693,7 @@ fn who(user: Option<&User>, public_view: bool) -> Value {
 
 /// Who the request is signed in as.
 #[utoipa::path(get, path = "/api/session", tag = "access",
+    extensions(("x-patrolmap-access" = json!("public"))),
     responses((status = 200, description = "{user, role, public_view}; role `public` when not signed in and the public view is on", body = Object),
         (status = 401, description = "Not signed in (and no public view), or the token is wrong or expired", body = ErrorBody)))]
 pub async fn session_get(State(state): State<AppState>, request: Request) -> Response {
@@ -711,6 +711,7 @@ pub async fn session_get(State(state): State<AppState>, request: Request) -> Res
 /// Signs in with a token: checks it and sets the `patrolmap_token` cookie (HttpOnly,
 /// SameSite=Strict) the web view then sends with every request, tiles included.
 #[utoipa::path(post, path = "/api/session", tag = "access",
+    extensions(("x-patrolmap-access" = json!("public"))),
     request_body(content = Object, description = "{\"token\": \"pm_…\"}", content_type = "application/json"),
     responses((status = 200, description = "{user, role}; the cookie is set", body = Object),
         (status = 400, description = "No token in the body", body = ErrorBody),
@@ -757,6 +758,7 @@ fn token_in(body: &Bytes) -> Result<String, ApiError> {
 
 /// Signs out: clears the cookie.
 #[utoipa::path(delete, path = "/api/session", tag = "access",
+    extensions(("x-patrolmap-access" = json!("public"))),
     responses((status = 200, description = "Signed out; the cookie is cleared", body = Object)))]
 pub async fn session_delete(State(state): State<AppState>) -> Response {
     (

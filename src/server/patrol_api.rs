@@ -34,6 +34,7 @@ const PATROL_TIME: Duration = Duration::from_secs(120);
 /// Patrol routes for the scenario's lines and checkpoints: units from its posts, each route
 /// checked independently, and the coverage over the shift.
 #[utoipa::path(post, path = "/api/patrol/plan", tag = "patrol",
+    extensions(("x-patrolmap-access" = json!("plan"))),
     params(("units" = Option<u32>, Query, description = "Patrol units, from the posts in order (1 by default, at most 100)"),
         ("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default)"),
         ("coverage_every_s" = Option<f64>, Query, description = "Sample the coverage over the shift this often, in seconds (60 by default; 0 for none)")),
@@ -87,6 +88,7 @@ pub async fn patrol_plan(
 /// A plan as edited: the routes as they stand, one of them optionally dragged onto another
 /// street; re-timed, checked and its coverage over the shift measured again.
 #[utoipa::path(post, path = "/api/patrol/edit", tag = "patrol",
+    extensions(("x-patrolmap-access" = json!("plan"))),
     params(("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default)"),
         ("coverage_every_s" = Option<f64>, Query, description = "Sample the coverage over the shift this often, in seconds (60 by default; 0 for none)")),
     request_body(content = Object, description = "{scenario: the FeatureCollection, routes: [{unit, depot, steps: [[edge, 1 forward | 0 backward], ...]}] as /api/patrol/plan gave them, drag (optional): {route: index, from: [lon, lat] a point of the route, to: [lon, lat] the street to take}}", content_type = "application/json"),

@@ -95,6 +95,7 @@ pub fn changes(before: &str, after: &str) -> Value {
 
 /// Every scenario's latest version.
 #[utoipa::path(get, path = "/api/scenarios", tag = "store",
+    extensions(("x-patrolmap-access" = json!("view"))),
     responses((status = 200, description = "[{id, scenario, parent, author, message, saved_at}]: each scenario's latest version", body = [Object]),
         (status = 503, description = "No store", body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -104,6 +105,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError
 
 /// The versions of a scenario, oldest first.
 #[utoipa::path(get, path = "/api/scenarios/{name}", tag = "store",
+    extensions(("x-patrolmap-access" = json!("view"))),
     params(("name" = String, Path, description = "The scenario's name")),
     responses((status = 200, description = "[{id, scenario, parent, author, message, saved_at}]", body = [Object]),
         (status = 404, description = "No such scenario", body = ErrorBody)))]
@@ -117,6 +119,7 @@ pub async fn versions(
 
 /// One version with its scenario.
 #[utoipa::path(get, path = "/api/versions/{id}", tag = "store",
+    extensions(("x-patrolmap-access" = json!("view"))),
     params(("id" = i64, Path, description = "The version's id")),
     responses((status = 200, description = "{version, scenario: FeatureCollection}", body = Object),
         (status = 400, description = "Not a version id", body = ErrorBody),
@@ -187,6 +190,7 @@ async fn save_answer(
 /// Saves the scenario in the body as the next version of `name`, on top of `base`, by the
 /// signed-in user.
 #[utoipa::path(post, path = "/api/scenarios/{name}", tag = "store",
+    extensions(("x-patrolmap-access" = json!("plan"))),
     params(("name" = String, Path, description = "The scenario's name"),
         ("base" = Option<i64>, Query, description = "The version the edit started from (none for a new scenario)"),
         ("message" = Option<String>, Query, description = "Why")),
@@ -216,6 +220,7 @@ pub async fn save(
 /// Restores an old version: its scenario saved again as the newest version, on top of `base`
 /// (the latest version the restorer has seen), so nothing in between is lost.
 #[utoipa::path(post, path = "/api/versions/{id}/restore", tag = "store",
+    extensions(("x-patrolmap-access" = json!("plan"))),
     params(("id" = i64, Path, description = "The version to restore"),
         ("base" = Option<i64>, Query, description = "The scenario's latest version as the restorer saw it")),
     responses((status = 201, description = "The new version", body = Object),
@@ -238,6 +243,7 @@ pub async fn restore(
 
 /// A version's scenario as a GeoJSON download (opens in QGIS; imports back with a save).
 #[utoipa::path(get, path = "/api/versions/{id}/export", tag = "store",
+    extensions(("x-patrolmap-access" = json!("view"))),
     params(("id" = i64, Path, description = "The version")),
     responses((status = 200, description = "The scenario FeatureCollection, as an attachment", content_type = "application/geo+json"),
         (status = 404, description = "No such version", body = ErrorBody)))]
@@ -256,6 +262,7 @@ pub async fn export(
 
 /// Deletes a scenario with all its versions (admins; written to the audit log).
 #[utoipa::path(delete, path = "/api/scenarios/{name}", tag = "store",
+    extensions(("x-patrolmap-access" = json!("admin"))),
     params(("name" = String, Path, description = "The scenario's name")),
     responses((status = 200, description = "{deleted: name, versions}", body = Object),
         (status = 403, description = "Not an admin", body = ErrorBody),
@@ -290,6 +297,7 @@ fn brief(summary: &Value) -> Value {
 /// Compares two versions: features added, removed and moved from `from` to `to`, and each
 /// one's coverage with the difference tier by tier (both kept as revisions for the map).
 #[utoipa::path(get, path = "/api/compare", tag = "store",
+    extensions(("x-patrolmap-access" = json!("view"))),
     params(("from" = i64, Query, description = "The earlier version"),
         ("to" = i64, Query, description = "The later version")),
     responses((status = 200, description = "{from, to: {version, coverage}, changes: {added, removed, moved}, difference: [{budget_s, units, covered_m, share, checkpoints_met}]}", body = Object),

@@ -750,6 +750,12 @@ fn the_openapi_document_matches_the_routes() {
     };
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
+            // Who may call it is stated with it (the guard reads it from here).
+            assert!(
+                ["public", "read", "view", "plan", "admin"]
+                    .contains(&op["x-patrolmap-access"].as_str().unwrap_or("")),
+                "{method} {path} says who may call it"
+            );
             assert!(
                 op["responses"]
                     .as_object()
