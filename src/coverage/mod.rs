@@ -18,6 +18,7 @@ pub mod reach;
 pub mod search;
 pub mod shift;
 mod standard;
+pub mod summary;
 
 pub use standard::{ResponseStandard, Tier};
 

@@ -16,6 +16,7 @@ use utoipa::OpenApi;
 use super::city::{City, Evaluation, MODES};
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
+use crate::coverage::summary::CoverageSummary;
 use crate::coverage::{overlay, polygons, reach};
 use crate::network::geodesy::point_along;
 use crate::network::ProfileGraph;
@@ -275,12 +276,12 @@ pub async fn layer(
 #[utoipa::path(get, path = "/api/coverage", tag = "coverage",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("rev" = Option<u64>, Query, description = "Revision from /api/whatif (0, the loaded scenario, by default)")),
-    responses((status = 200, description = "Coverage summary", body = Object),
+    responses((status = 200, description = "Coverage summary", body = CoverageSummary),
         (status = 404, description = "Revision not kept", body = ErrorBody)))]
 pub async fn coverage(
     State(state): State<AppState>,
     Query(q): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CoverageSummary>, ApiError> {
     let (rev, evaluation) = evaluation_of(&state, &q).await?;
     let shared = state.clone();
     let value = state
@@ -290,66 +291,20 @@ pub async fn coverage(
 }
 
 /// The coverage summary of an evaluation (shared by `/api/coverage` and `/api/whatif`).
-pub fn summary(state: &AppState, rev: u64, evaluation: &Evaluation) -> Value {
-    let city = &state.city;
-    let a = evaluation.assessment();
-    let scenario = &evaluation.scenario;
-    let standard = &city.options.standard;
-    let rows: Vec<Value> = city
-        .options
-        .budgets_s
-        .iter()
-        .enumerate()
-        .map(|(b, &budget_s)| {
-            let m = a.covered_m[b][0];
-            json!({"budget_s": budget_s, "covered_m": m, "share": a.share(m)})
-        })
-        .collect();
-    let tiers: Vec<Value> = standard
-        .tiers
-        .iter()
-        .zip(&a.tiers)
-        .map(|(t, r)| {
-            json!({
-                "budget_s": t.budget_s, "units": t.units, "classes": t.classes,
-                "covered_m": r.covered_m, "share": a.share(r.covered_m),
-                "uncovered_m": a.total_m - r.covered_m,
-            })
-        })
-        .collect();
-    let met = |kind: &str| {
-        let of_kind: Vec<_> = a.points.iter().filter(|p| p.kind == kind).collect();
-        let met: Vec<usize> = (0..standard.tiers.len())
-            .map(|i| {
-                of_kind
-                    .iter()
-                    .filter(|p| p.tiers_met.as_ref().is_some_and(|m| m[i]))
-                    .count()
-            })
-            .collect();
-        json!({"count": of_kind.len(), "met": met})
-    };
-    let t = &a.timings;
-    json!({
-        "rev": rev,
-        "network": {"length_m": a.total_m},
-        "units": a.placements.len(),
-        "units_refused": a.unplaced.iter().map(|u| json!({"id": scenario.units[u.unit as usize].id, "reason": u.reason})).collect::<Vec<_>>(),
-        "scenario_problems": scenario.problems,
-        "closed_edges": evaluation.closed_count,
-        "coverage": rows,
-        "standard": standard.to_string(),
-        "tiers": tiers,
-        "checkpoints": met("checkpoint"),
-        "key_sites": met("key_site"),
-        "incidents": met("incident"),
-        "points": a.points,
-        "engine": if evaluation.closed_count > 0 { "dijkstra" } else { "phast" },
-        "timings_ms": {
-            "total": evaluation.compute_s * 1e3, "snap": t.snap_s * 1e3, "search": t.search_s * 1e3,
-            "coverage": t.coverage_s * 1e3, "tiers": t.tiers_s * 1e3, "points": t.points_s * 1e3, "pieces": t.pieces_s * 1e3,
+pub fn summary(state: &AppState, rev: u64, evaluation: &Evaluation) -> CoverageSummary {
+    CoverageSummary::of(
+        rev,
+        evaluation.assessment(),
+        &evaluation.scenario,
+        &state.city.options,
+        evaluation.closed_count,
+        if evaluation.closed_count > 0 {
+            "dijkstra"
+        } else {
+            "phast"
         },
-    })
+        evaluation.compute_s,
+    )
 }
 
 /// The coverage overlay: road pieces cut where the nearest-unit time crosses each budget.
@@ -650,18 +605,18 @@ fn check_vertices(scenario: &Scenario) -> Result<(), ApiError> {
 #[utoipa::path(post, path = "/api/whatif", tag = "coverage",
     extensions(("x-patrolmap-access" = json!("view"))),
     request_body(content = Object, description = "The whole changed scenario: a GeoJSON FeatureCollection as /api/scenario returns", content_type = "application/json"),
-    responses((status = 200, description = "Coverage summary of the new revision (`rev`), with `tiles` (its tile URL template)", body = Object),
+    responses((status = 200, description = "Coverage summary of the new revision (`rev`), with `tiles` (its tile URL template)", body = CoverageSummary),
         (status = 400, description = "Not a scenario", body = ErrorBody),
         (status = 413, description = "Body or scenario too large", body = ErrorBody),
         (status = 503, description = "Server busy", body = ErrorBody)))]
 pub async fn whatif(
     State(state): State<AppState>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CoverageSummary>, ApiError> {
     let started = Instant::now();
     let body = body?;
     let shared = state.clone();
-    let mut value = state
+    let mut summary = state
         .compute(move || {
             let scenario = scenario_from_body(&body, false)?;
             let evaluation = Arc::new(shared.city.evaluate(scenario));
@@ -669,10 +624,12 @@ pub async fn whatif(
             Ok::<_, ApiError>(summary(&shared, rev, &evaluation))
         })
         .await??;
-    let rev = value["rev"].as_u64().unwrap_or(0);
-    value["tiles"] = json!(format!("/api/tiles/{{z}}/{{x}}/{{y}}.mvt?rev={rev}"));
-    value["timings_ms"]["request"] = json!(started.elapsed().as_secs_f64() * 1e3);
-    Ok(Json(value))
+    summary.tiles = Some(format!(
+        "/api/tiles/{{z}}/{{x}}/{{y}}.mvt?rev={}",
+        summary.rev
+    ));
+    summary.timings_ms.request = Some(started.elapsed().as_secs_f64() * 1e3);
+    Ok(Json(summary))
 }
 
 /// Reads a scenario file's text (GeoJSON, or CSV with `?format=csv`) and returns it as the

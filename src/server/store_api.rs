@@ -322,11 +322,8 @@ pub async fn compare(
         .compute(move || {
             let both = [sa, sb].map(|s| {
                 let evaluation = std::sync::Arc::new(shared.city.evaluate(s));
-                brief(&summary(
-                    &shared,
-                    shared.keep(evaluation.clone()),
-                    &evaluation,
-                ))
+                let rev = shared.keep(evaluation.clone());
+                brief(&serde_json::to_value(summary(&shared, rev, &evaluation)).unwrap_or_default())
             });
             let [ca, cb] = both;
             (ca, cb)

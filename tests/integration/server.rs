@@ -1343,3 +1343,84 @@ fn killed_mid_save_on(db: &str) {
     assert_eq!(store.integrity().unwrap(), "ok");
     drop(second);
 }
+
+/// `value` against `schema` of the OpenAPI document `doc` (its `$ref`s, types, required
+/// properties and items): the places where they disagree.
+fn schema_mismatches(doc: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String> {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap();
+        return schema_mismatches(doc, &doc["components"]["schemas"][name], value, at);
+    }
+    let mut out = Vec::new();
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let fits = |t: &str| match t {
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "string" => value.is_string(),
+        "boolean" => value.is_boolean(),
+        "integer" => value.is_u64() || value.is_i64(),
+        "number" => value.is_number(),
+        "null" => value.is_null(),
+        _ => true,
+    };
+    if !types.is_empty() && !types.iter().any(|t| fits(t)) {
+        out.push(format!("{at}: {value} is not {types:?}"));
+        return out;
+    }
+    for name in schema["required"].as_array().into_iter().flatten() {
+        let name = name.as_str().unwrap();
+        if value.get(name).is_none() {
+            out.push(format!("{at}.{name}: missing"));
+        }
+    }
+    for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+        if let Some(v) = value.get(name) {
+            out.extend(schema_mismatches(doc, property, v, &format!("{at}.{name}")));
+        }
+    }
+    if let (Some(items), Some(list)) = (schema.get("items"), value.as_array()) {
+        for (i, v) in list.iter().enumerate().take(5) {
+            out.extend(schema_mismatches(doc, items, v, &format!("{at}[{i}]")));
+        }
+    }
+    out
+}
+
+/// Issue 16: the coverage summary is a typed body: the document describes it (not an untyped
+/// `Object`), and real answers of `/api/coverage` and `/api/whatif` match that description.
+#[test]
+fn the_coverage_summary_is_typed_in_the_document_and_answers_match_it() {
+    let doc = get("/api/openapi.json").json();
+    let schema_of = |path: &str, method: &str| {
+        doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+            .clone()
+    };
+    for (path, method) in [("/api/coverage", "get"), ("/api/whatif", "post")] {
+        let schema = schema_of(path, method);
+        assert_eq!(
+            schema["$ref"], "#/components/schemas/CoverageSummary",
+            "{path}"
+        );
+    }
+    let schema = schema_of("/api/coverage", "get");
+    let coverage = get("/api/coverage").json();
+    assert_eq!(
+        schema_mismatches(&doc, &schema, &coverage, "coverage"),
+        Vec::<String>::new()
+    );
+    let whatif = post("/api/whatif", &demo_scenario().to_string()).json();
+    assert_eq!(
+        schema_mismatches(&doc, &schema, &whatif, "whatif"),
+        Vec::<String>::new()
+    );
+    assert!(whatif["tiles"].is_string() && whatif["timings_ms"]["request"].is_number());
+    // The checker itself catches a body that does not match.
+    let mut wrong = coverage.clone();
+    wrong["tiers"][0]["share"] = json!("high");
+    wrong.as_object_mut().unwrap().remove("units");
+    assert_eq!(schema_mismatches(&doc, &schema, &wrong, "wrong").len(), 2);
+}

@@ -1,0 +1,214 @@
+//! The coverage summary of one assessment: the map's stats panel, and the body of
+//! `/api/coverage` and `/api/whatif`, as one typed report ([`CoverageSummary`]) written once.
+
+use super::assess::{Assessment, Options};
+use crate::scenario::Scenario;
+
+/// The coverage of one evaluated scenario.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct CoverageSummary {
+    /// The revision (0: the loaded scenario).
+    pub rev: u64,
+    /// The road measured.
+    pub network: NetworkLength,
+    /// Units placed on their roads.
+    pub units: usize,
+    /// Units that could not be placed, and why.
+    pub units_refused: Vec<RefusedUnit>,
+    /// Features of the scenario that could not be read, by index, with why.
+    #[schema(value_type = Vec<Object>)]
+    pub scenario_problems: Vec<crate::scenario::FeatureProblem>,
+    /// Road edges closed by the scenario's closures.
+    pub closed_edges: usize,
+    /// Per budget, the road reached by the first unit.
+    pub coverage: Vec<BudgetShare>,
+    /// The response standard, as written (`60:1,180:2,300:3`).
+    pub standard: String,
+    /// Per tier of the standard, the road that meets it.
+    pub tiers: Vec<TierShare>,
+    /// Checkpoints meeting each tier.
+    pub checkpoints: SitesMet,
+    /// Key sites meeting each tier.
+    pub key_sites: SitesMet,
+    /// Incidents meeting each tier.
+    pub incidents: SitesMet,
+    /// Every site: the nearest units and the tiers met there.
+    #[schema(value_type = Vec<Object>)]
+    pub points: Vec<super::assess::PointReport>,
+    /// `phast` (the prepared hierarchies) or `dijkstra` (roads closed).
+    pub engine: &'static str,
+    /// Where the time went, in milliseconds.
+    pub timings_ms: Timings,
+    /// The revision's road tiles (`/api/tiles/{z}/{x}/{y}.mvt?rev=…`), for a what-if.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tiles: Option<String>,
+}
+
+/// The length of road measured.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct NetworkLength {
+    /// All of it, in metres.
+    pub length_m: f64,
+}
+
+/// A unit that could not be placed.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct RefusedUnit {
+    /// Its id.
+    pub id: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The road reached within one budget by the first unit.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct BudgetShare {
+    /// The budget, in seconds.
+    pub budget_s: f64,
+    /// Road reached, in metres.
+    pub covered_m: f64,
+    /// Its share of all road.
+    pub share: f64,
+}
+
+/// The road meeting one tier of the standard.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct TierShare {
+    /// The tier's budget, in seconds.
+    pub budget_s: f64,
+    /// Distinct units it needs within the budget.
+    pub units: usize,
+    /// Unit classes that count (all when empty).
+    pub classes: Vec<String>,
+    /// Road meeting it, in metres.
+    pub covered_m: f64,
+    /// Its share of all road.
+    pub share: f64,
+    /// Road not meeting it, in metres.
+    pub uncovered_m: f64,
+}
+
+/// Sites of one kind meeting each tier.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct SitesMet {
+    /// How many sites of the kind.
+    pub count: usize,
+    /// Per tier, how many meet it.
+    pub met: Vec<usize>,
+}
+
+/// Where an evaluation's time went, in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct Timings {
+    /// The whole evaluation.
+    pub total: f64,
+    /// Placing the units.
+    pub snap: f64,
+    /// The main search.
+    pub search: f64,
+    /// Covered metres of the budgets.
+    pub coverage: f64,
+    /// The tiers.
+    pub tiers: f64,
+    /// The sites.
+    pub points: f64,
+    /// The road pieces for the tiles.
+    pub pieces: f64,
+    /// The whole request, for a what-if.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<f64>,
+}
+
+impl CoverageSummary {
+    /// The summary of `assessment` of `scenario` (measured with `options`), revision `rev`,
+    /// with `closed_edges` closed, computed with `engine` in `compute_s` seconds.
+    pub fn of(
+        rev: u64,
+        assessment: &Assessment,
+        scenario: &Scenario,
+        options: &Options,
+        closed_edges: usize,
+        engine: &'static str,
+        compute_s: f64,
+    ) -> CoverageSummary {
+        let a = assessment;
+        let standard = &options.standard;
+        let coverage = options
+            .budgets_s
+            .iter()
+            .enumerate()
+            .map(|(b, &budget_s)| {
+                let covered_m = a.covered_m[b][0];
+                BudgetShare {
+                    budget_s,
+                    covered_m,
+                    share: a.share(covered_m),
+                }
+            })
+            .collect();
+        let tiers = standard
+            .tiers
+            .iter()
+            .zip(&a.tiers)
+            .map(|(t, r)| TierShare {
+                budget_s: t.budget_s,
+                units: t.units,
+                classes: t.classes.clone(),
+                covered_m: r.covered_m,
+                share: a.share(r.covered_m),
+                uncovered_m: a.total_m - r.covered_m,
+            })
+            .collect();
+        let met = |kind: &str| {
+            let of_kind: Vec<_> = a.points.iter().filter(|p| p.kind == kind).collect();
+            SitesMet {
+                count: of_kind.len(),
+                met: (0..standard.tiers.len())
+                    .map(|i| {
+                        of_kind
+                            .iter()
+                            .filter(|p| p.tiers_met.as_ref().is_some_and(|m| m[i]))
+                            .count()
+                    })
+                    .collect(),
+            }
+        };
+        let t = &a.timings;
+        CoverageSummary {
+            rev,
+            network: NetworkLength {
+                length_m: a.total_m,
+            },
+            units: a.placements.len(),
+            units_refused: a
+                .unplaced
+                .iter()
+                .map(|u| RefusedUnit {
+                    id: scenario.units[u.unit as usize].id.clone(),
+                    reason: u.reason.clone(),
+                })
+                .collect(),
+            scenario_problems: scenario.problems.clone(),
+            closed_edges,
+            coverage,
+            standard: standard.to_string(),
+            tiers,
+            checkpoints: met("checkpoint"),
+            key_sites: met("key_site"),
+            incidents: met("incident"),
+            points: a.points.clone(),
+            engine,
+            timings_ms: Timings {
+                total: compute_s * 1e3,
+                snap: t.snap_s * 1e3,
+                search: t.search_s * 1e3,
+                coverage: t.coverage_s * 1e3,
+                tiers: t.tiers_s * 1e3,
+                points: t.points_s * 1e3,
+                pieces: t.pieces_s * 1e3,
+                request: None,
+            },
+            tiles: None,
+        }
+    }
+}
