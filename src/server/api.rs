@@ -616,14 +616,15 @@ pub async fn whatif(
     let started = Instant::now();
     let body = body?;
     let shared = state.clone();
-    let mut summary = state
+    let (mut summary, text) = state
         .compute(move || {
             let scenario = scenario_from_body(&body, false)?;
             let evaluation = Arc::new(shared.city.evaluate(scenario));
-            let rev = shared.keep(evaluation.clone());
-            Ok::<_, ApiError>(summary(&shared, rev, &evaluation))
+            let (rev, text) = shared.name(evaluation.clone());
+            Ok::<_, ApiError>((summary(&shared, rev, &evaluation), text))
         })
         .await??;
+    state.keep(summary.rev, text).await;
     summary.tiles = Some(format!(
         "/api/tiles/{{z}}/{{x}}/{{y}}.mvt?rev={}",
         summary.rev

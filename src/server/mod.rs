@@ -136,23 +136,30 @@ impl AppState {
         self
     }
 
-    /// Keeps `evaluation` as the revision named by what was evaluated, in memory and (its
-    /// inputs) in the store for every server; returns its id. Blocking: call it from
-    /// [`AppState::compute`].
-    pub fn keep(&self, evaluation: Arc<Evaluation>) -> u64 {
+    /// The revision `evaluation` is (named by what was evaluated), held in memory from now
+    /// on, and the inputs to keep for other servers (none when this server held it already).
+    /// Cheap enough for the compute slot; [`AppState::keep`] stores the inputs after it.
+    pub fn name(&self, evaluation: Arc<Evaluation>) -> (u64, Option<String>) {
         let text = crate::scenario::write::to_geojson(&evaluation.scenario).to_string();
-        let key = self.city.key();
-        let rev = revisions::revision_id(key, &text);
-        if self.revisions.get(rev).is_none() {
-            if let Some(store) = &self.store {
-                if let Err(e) = store.keep_revision(rev as i64, key, &text) {
-                    // The map still has it from this server; others will answer 404.
-                    tracing::warn!("revision {rev} not kept in the store: {e}");
-                }
-            }
-        }
+        let rev = revisions::revision_id(self.city.key(), &text);
+        let known = self.revisions.get(rev).is_some();
         self.revisions.insert(rev, evaluation);
-        rev
+        (rev, (!known).then_some(text))
+    }
+
+    /// Keeps revision `rev`'s inputs `text` in the store, so every server can evaluate it
+    /// again (off the compute slots, before the answer goes: the map asks for its tiles at
+    /// once, maybe of another server).
+    pub async fn keep(&self, rev: u64, text: Option<String>) {
+        let (Some(store), Some(text)) = (self.store.clone(), text) else {
+            return;
+        };
+        let key = self.city.key().to_string();
+        let kept = store_api::blocking(move || store.keep_revision(rev as i64, &key, &text)).await;
+        if let Err(e) = kept.map_err(|e| e.message).and_then(|r| r.map_err(|e| e.to_string())) {
+            // The map still has it from this server; others will answer 404.
+            tracing::warn!("revision {rev} not kept in the store: {e}");
+        }
     }
 
     /// Revision `rev`: held in memory, or evaluated again from the inputs the store keeps (once,

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::Evaluation;
 
 /// How many evaluated what-ifs a server keeps in memory.
-pub const REVISIONS_KEPT: usize = 64;
+pub const REVISIONS_KEPT: usize = 32;
 
 /// The revision of `scenario` (its GeoJSON text as the server writes it) evaluated on the
 /// city `city_key`: the first 53 bits of their SHA-256, so that it is exact as a JavaScript

@@ -318,17 +318,20 @@ pub async fn compare(
         scenario_from_body(tb.as_bytes(), false)?,
     );
     let shared = state.clone();
-    let (ca, cb) = state
+    let [(ca, ta_kept), (cb, tb_kept)] = state
         .compute(move || {
-            let both = [sa, sb].map(|s| {
+            [sa, sb].map(|s| {
                 let evaluation = std::sync::Arc::new(shared.city.evaluate(s));
-                let rev = shared.keep(evaluation.clone());
-                brief(&serde_json::to_value(summary(&shared, rev, &evaluation)).unwrap_or_default())
-            });
-            let [ca, cb] = both;
-            (ca, cb)
+                let (rev, text) = shared.name(evaluation.clone());
+                let brief = brief(
+                    &serde_json::to_value(summary(&shared, rev, &evaluation)).unwrap_or_default(),
+                );
+                (brief, (rev, text))
+            })
         })
         .await?;
+    state.keep(ta_kept.0, ta_kept.1).await;
+    state.keep(tb_kept.0, tb_kept.1).await;
     let met = |c: &Value, i: usize| c["checkpoints"]["met"][i].as_i64().unwrap_or(0);
     let difference: Vec<Value> = (0..state.city.options.standard.tiers.len())
         .map(|i| {

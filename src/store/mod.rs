@@ -268,6 +268,15 @@ impl Store {
         self.engine.write(|tx| work(tx).map_err(|e| self.fail(e))?)
     }
 
+    /// [`Store::write`] without waiting for the disk ([`Engine::write_unsynced`]).
+    fn write_unsynced<T>(
+        &self,
+        work: impl FnOnce(&mut dyn Tx) -> Result<Result<T, StoreError>, String>,
+    ) -> Result<T, StoreError> {
+        self.engine
+            .write_unsynced(|tx| work(tx).map_err(|e| self.fail(e))?)
+    }
+
     fn fail(&self, e: String) -> StoreError {
         StoreError::Database(format!("{}: {e}", self.place))
     }

@@ -33,7 +33,7 @@ impl Store {
     /// kept stays as it was, its age renewed. Revisions past their age go.
     pub fn keep_revision(&self, id: i64, city: &str, scenario: &str) -> Result<(), StoreError> {
         let now = now_s();
-        self.write(|tx| {
+        self.write_unsynced(|tx| {
             tx.execute(
                 "INSERT INTO revisions (id, city, created_at, scenario) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at",

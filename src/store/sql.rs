@@ -464,6 +464,47 @@ impl Engine {
         }
     }
 
+    /// Runs `work` in one transaction that need not survive a crash (what-ifs' inputs, which
+    /// can be asked again): committed without waiting for the disk (SQLite's `synchronous =
+    /// NORMAL` in WAL mode, PostgreSQL's `synchronous_commit = off`) and without the store's
+    /// write lock on PostgreSQL, so it neither waits for nor holds up a save.
+    pub fn write_unsynced<T>(
+        &self,
+        work: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let failed = |e: String| StoreError::Database(e);
+        match self {
+            Engine::Sqlite(c) => {
+                let mut connection = lock(c);
+                connection
+                    .pragma_update(None, "synchronous", "NORMAL")
+                    .map_err(|e| failed(e.to_string()))?;
+                let result = (|| {
+                    let tx = connection
+                        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                        .map_err(|e| failed(e.to_string()))?;
+                    let value = work(&mut Lite(&tx))?;
+                    tx.commit().map_err(|e| failed(e.to_string()))?;
+                    Ok(value)
+                })();
+                // Every other write is durable again.
+                connection
+                    .pragma_update(None, "synchronous", "FULL")
+                    .map_err(|e| failed(e.to_string()))?;
+                result
+            }
+            Engine::Postgres(c) => {
+                let mut client = lock(c);
+                let mut tx = client.transaction().map_err(|e| failed(pg_message(&e)))?;
+                tx.batch_execute("SET LOCAL synchronous_commit TO OFF")
+                    .map_err(|e| failed(pg_message(&e)))?;
+                let value = work(&mut Pg(&mut tx))?;
+                tx.commit().map_err(|e| failed(pg_message(&e)))?;
+                Ok(value)
+            }
+        }
+    }
+
     /// The SQLite connection, for what only SQLite does (online backup, integrity check).
     pub fn sqlite_connection(&self) -> Option<std::sync::MutexGuard<'_, rusqlite::Connection>> {
         match self {

@@ -42,6 +42,15 @@ fn json_of_run(args: &[&str], report: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap()
 }
 
+/// The bundled demo city and its deployment.
+fn demo_files() -> (std::path::PathBuf, std::path::PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    (
+        root.join("data/campo-grande.osm.pbf"),
+        root.join("data/demo-scenario.geojson"),
+    )
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -254,11 +263,7 @@ fn help_describes_the_commands() {
 /// The README's first command: coverage of the bundled demo deployment, with no warnings.
 #[test]
 fn the_demo_deployment_runs_clean() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (roads, scenario) = (
-        root.join("data/campo-grande.osm.pbf"),
-        root.join("data/demo-scenario.geojson"),
-    );
+    let (roads, scenario) = demo_files();
     let dir = temp_dir("demo");
     let json = dir.join("out.json");
     let out = patrolmap(&[
@@ -290,11 +295,7 @@ fn the_demo_deployment_runs_clean() {
 /// timetables, the independent check passing, and clear errors.
 #[test]
 fn patrol_commands_on_the_demo_city() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (roads, scenario) = (
-        root.join("data/campo-grande.osm.pbf"),
-        root.join("data/demo-scenario.geojson"),
-    );
+    let (roads, scenario) = demo_files();
     let dir = temp_dir("patrol");
     let report = dir.join("match.json");
     let out = patrolmap(&[
@@ -541,11 +542,7 @@ fn patrol_commands_on_the_demo_city() {
 
 #[test]
 fn optimize_suggests_posts_on_the_demo_city() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (roads, scenario) = (
-        root.join("data/campo-grande.osm.pbf"),
-        root.join("data/demo-scenario.geojson"),
-    );
+    let (roads, scenario) = demo_files();
     let dir = temp_dir("optimize");
     let (report, posts) = (dir.join("o.json"), dir.join("o.geojson"));
     let r = json_of_run(
@@ -780,11 +777,7 @@ fn the_store_is_backed_up_and_restored_from_the_command_line() {
 /// JSON; the old spellings still work, with a warning.
 #[test]
 fn flags_say_what_the_api_says_and_the_old_names_still_work() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (roads, scenario) = (
-        root.join("data/campo-grande.osm.pbf"),
-        root.join("data/demo-scenario.geojson"),
-    );
+    let (roads, scenario) = demo_files();
     let dir = temp_dir("renamed-flags");
     let run = |flags: &[&str], report: &Path| {
         let mut args = vec!["optimize", "--roads", s(&roads), "--scenario", s(&scenario)];
