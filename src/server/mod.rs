@@ -156,7 +156,10 @@ impl AppState {
         };
         let key = self.city.key().to_string();
         let kept = store_api::blocking(move || store.keep_revision(rev as i64, &key, &text)).await;
-        if let Err(e) = kept.map_err(|e| e.message).and_then(|r| r.map_err(|e| e.to_string())) {
+        if let Err(e) = kept
+            .map_err(|e| e.message)
+            .and_then(|r| r.map_err(|e| e.to_string()))
+        {
             // The map still has it from this server; others will answer 404.
             tracing::warn!("revision {rev} not kept in the store: {e}");
         }

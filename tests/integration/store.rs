@@ -484,3 +484,27 @@ fn both_engines_store_altitudes_and_nuls() {
         }
     }
 }
+
+/// Issue 16: a what-if's inputs are kept for every server: read back by id, the first kept
+/// under an id stays (a second write of the id only renews it), unknown ids are none.
+#[test]
+fn revisions_are_kept_for_every_server() {
+    for (engine, location) in test_stores("store-revisions") {
+        let store = Store::open_location(&location).unwrap();
+        store.keep_revision(42, "city-a", "{\"n\":1}").unwrap();
+        store.keep_revision(42, "city-a", "{\"n\":2}").unwrap();
+        let kept = store.revision(42).unwrap().expect(engine);
+        assert_eq!(
+            (kept.city.as_str(), kept.scenario.as_str()),
+            ("city-a", "{\"n\":1}"),
+            "{engine}"
+        );
+        assert_eq!(store.revision(43).unwrap(), None, "{engine}");
+        // Another connection (another server) sees it.
+        let other = Store::open_location(&location).unwrap();
+        assert!(other.revision(42).unwrap().is_some(), "{engine}");
+        // Saves stay durable and work as before after an unsynced write.
+        store.save("fair", None, "li", "one", "{}").unwrap();
+        assert_eq!(store.versions_count().unwrap(), 1);
+    }
+}
