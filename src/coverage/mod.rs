@@ -19,6 +19,7 @@ pub mod search;
 pub mod shift;
 mod standard;
 pub mod summary;
+pub mod who_reaches;
 
 pub use standard::{ResponseStandard, Tier};
 

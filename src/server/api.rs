@@ -17,9 +17,9 @@ use super::city::{City, Evaluation, MODES};
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
 use crate::coverage::summary::CoverageSummary;
-use crate::coverage::{overlay, polygons, reach};
+use crate::coverage::who_reaches::{who_reaches, WhoReaches};
+use crate::coverage::{overlay, polygons};
 use crate::network::geodesy::point_along;
-use crate::network::ProfileGraph;
 use crate::scenario::{self, write::to_geojson, Scenario};
 use crate::tiles::TileId;
 
@@ -427,13 +427,13 @@ pub fn gaps_geojson(
     params(("lon" = f64, Query, description = "Longitude"), ("lat" = f64, Query, description = "Latitude"),
         ("rev" = Option<u64>, Query, description = "Revision (0 by default)"),
         ("limit" = Option<u32>, Query, description = "Units to rank (10 by default, at most 50)")),
-    responses((status = 200, description = "The point on the road, its nearest-unit time, the units ranked with the budget each meets, and the tiers met there", body = Object),
+    responses((status = 200, description = "The point on the road, its nearest-unit time, the units ranked with the budget each meets, and the tiers met there", body = WhoReaches),
         (status = 400, description = "Bad or missing parameter, or no road near the point", body = ErrorBody),
         (status = 404, description = "Revision not kept", body = ErrorBody)))]
 pub async fn isochrone(
     State(state): State<AppState>,
     Query(q): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WhoReaches>, ApiError> {
     let lon = number(&q, "lon", None, -180.0..=180.0)?;
     let lat = number(&q, "lat", None, -90.0..=90.0)?;
     let limit = number(&q, "limit", Some(10.0), 1.0..=50.0)? as usize;
@@ -442,48 +442,17 @@ pub async fn isochrone(
     state
         .compute(move || {
             let modes = city.mode_networks(&evaluation);
-            let roads = city.roads(&evaluation, &modes);
-            let a = evaluation.assessment();
-            let snapped = modes[0]
-                .index
-                .snap([lon, lat], city.options.max_snap_m)
-                .map_err(|e| ApiError::bad("lon", format!("no car road near the point: {e}")))?;
-            let graphs: Vec<&ProfileGraph> = modes.iter().map(|m| m.graph).collect();
-            let budgets = city.budgets();
-            // Rank beyond the largest budget too, so a gap still shows who is closest.
-            let cutoff_s = 2.0 * budgets.last().copied().unwrap_or(300.0);
-            let labels = crate::coverage::search_with(roads.engine, roads.network, &graphs, &a.placements, limit, cutoff_s);
-            let arrivals = reach::arrivals_at(roads.network, &reach::mode_reach(&graphs, &labels), &a.placements, snapped.edge, snapped.fraction, limit);
-            let scenario = &evaluation.scenario;
-            let units: Vec<Value> = arrivals
-                .iter()
-                .enumerate()
-                .map(|(rank, &(u, t))| {
-                    let unit = &scenario.units[u as usize];
-                    json!({"rank": rank + 1, "id": unit.id, "name": unit.name, "class": unit.class, "mode": unit.mode.as_str(),
-                        "kind": if unit.kind == scenario::UnitKind::Post { "post" } else { "unit" },
-                        "time_s": t, "within_s": budgets.iter().find(|&&b| t <= b)})
-                })
-                .collect();
-            let tiers_met = crate::coverage::assess::tiers_met_at(
-                roads.network,
-                &graphs,
-                &city.options.standard,
-                &a.tiers,
-                snapped.edge,
-                snapped.fraction,
-            );
-            let edge = snapped.edge as usize;
-            Ok(Json(json!({
-                "rev": rev,
-                "query": [lon, lat],
-                "position": snapped.position,
-                "dist_m": snapped.dist_m,
-                "road": {"edge": snapped.edge, "name": city.network.name(edge), "class": city.network.class_name(city.network.edges[edge].class)},
-                "nearest_s": arrivals.first().map(|a| a.1),
-                "units": units,
-                "tiers_met": tiers_met,
-            })))
+            who_reaches(
+                city.roads(&evaluation, &modes),
+                evaluation.assessment(),
+                &evaluation.scenario,
+                &city.options,
+                [lon, lat],
+                limit,
+                rev,
+            )
+            .map(Json)
+            .map_err(|e| ApiError::bad("lon", format!("no car road near the point: {e}")))
         })
         .await?
 }

@@ -1390,8 +1390,9 @@ fn schema_mismatches(doc: &Value, schema: &Value, value: &Value, at: &str) -> Ve
     out
 }
 
-/// Issue 16: the coverage summary is a typed body: the document describes it (not an untyped
-/// `Object`), and real answers of `/api/coverage` and `/api/whatif` match that description.
+/// Issue 16: the coverage summary and who reaches a point are typed bodies: the document
+/// describes them (not an untyped `Object`), and real answers of `/api/coverage`,
+/// `/api/whatif` and `/api/isochrone` match that description.
 #[test]
 fn the_coverage_summary_is_typed_in_the_document_and_answers_match_it() {
     let doc = get("/api/openapi.json").json();
@@ -1418,6 +1419,15 @@ fn the_coverage_summary_is_typed_in_the_document_and_answers_match_it() {
         Vec::<String>::new()
     );
     assert!(whatif["tiles"].is_string() && whatif["timings_ms"]["request"].is_number());
+    // Who reaches a point: its own typed report.
+    let who_schema = schema_of("/api/isochrone", "get");
+    assert_eq!(who_schema["$ref"], "#/components/schemas/WhoReaches");
+    let who = get("/api/isochrone?lon=-54.585&lat=-20.46").json();
+    assert_eq!(
+        schema_mismatches(&doc, &who_schema, &who, "isochrone"),
+        Vec::<String>::new()
+    );
+    assert!(!who["units"].as_array().unwrap().is_empty());
     // The checker itself catches a body that does not match.
     let mut wrong = coverage.clone();
     wrong["tiers"][0]["share"] = json!("high");
