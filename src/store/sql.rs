@@ -441,27 +441,7 @@ impl Engine {
         &self,
         work: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let failed = |e: String| StoreError::Database(e);
-        match self {
-            Engine::Sqlite(c) => {
-                let mut connection = lock(c);
-                let tx = connection
-                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                    .map_err(|e| failed(e.to_string()))?;
-                let value = work(&mut Lite(&tx))?;
-                tx.commit().map_err(|e| failed(e.to_string()))?;
-                Ok(value)
-            }
-            Engine::Postgres(c) => {
-                let mut client = lock(c);
-                let mut tx = client.transaction().map_err(|e| failed(pg_message(&e)))?;
-                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
-                    .map_err(|e| failed(pg_message(&e)))?;
-                let value = work(&mut Pg(&mut tx))?;
-                tx.commit().map_err(|e| failed(pg_message(&e)))?;
-                Ok(value)
-            }
-        }
+        self.transaction(true, work)
     }
 
     /// Runs `work` in one transaction that need not survive a crash (what-ifs' inputs, which
@@ -472,13 +452,27 @@ impl Engine {
         &self,
         work: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.transaction(false, work)
+    }
+
+    /// [`Engine::write`] when `durable`, else [`Engine::write_unsynced`].
+    fn transaction<T>(
+        &self,
+        durable: bool,
+        work: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let failed = |e: String| StoreError::Database(e);
         match self {
             Engine::Sqlite(c) => {
                 let mut connection = lock(c);
-                connection
-                    .pragma_update(None, "synchronous", "NORMAL")
-                    .map_err(|e| failed(e.to_string()))?;
+                let sync = |connection: &rusqlite::Connection, level: &str| {
+                    connection
+                        .pragma_update(None, "synchronous", level)
+                        .map_err(|e| failed(e.to_string()))
+                };
+                if !durable {
+                    sync(&connection, "NORMAL")?;
+                }
                 let result = (|| {
                     let tx = connection
                         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -487,17 +481,22 @@ impl Engine {
                     tx.commit().map_err(|e| failed(e.to_string()))?;
                     Ok(value)
                 })();
-                // Every other write is durable again.
-                connection
-                    .pragma_update(None, "synchronous", "FULL")
-                    .map_err(|e| failed(e.to_string()))?;
+                if !durable {
+                    // Every other write is durable again.
+                    sync(&connection, "FULL")?;
+                }
                 result
             }
             Engine::Postgres(c) => {
                 let mut client = lock(c);
                 let mut tx = client.transaction().map_err(|e| failed(pg_message(&e)))?;
-                tx.batch_execute("SET LOCAL synchronous_commit TO OFF")
-                    .map_err(|e| failed(pg_message(&e)))?;
+                if durable {
+                    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                        .map_err(|e| failed(pg_message(&e)))?;
+                } else {
+                    tx.batch_execute("SET LOCAL synchronous_commit TO OFF")
+                        .map_err(|e| failed(pg_message(&e)))?;
+                }
                 let value = work(&mut Pg(&mut tx))?;
                 tx.commit().map_err(|e| failed(pg_message(&e)))?;
                 Ok(value)
