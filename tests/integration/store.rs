@@ -508,3 +508,28 @@ fn revisions_are_kept_for_every_server() {
         assert_eq!(store.versions_count().unwrap(), 1);
     }
 }
+
+/// Issue 15: a store made before stores were marked (no `application_id`, only the store's
+/// own tables) is still a store: opened, kept whole, and marked.
+#[test]
+fn a_store_from_before_the_mark_still_opens() {
+    let dir = temp_dir("store-unmarked");
+    let path = dir.join("old.db");
+    {
+        let (store, counts) = store_with_history(&path);
+        drop(store);
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "PRAGMA application_id = 0; PRAGMA user_version = 0; DROP TABLE revisions;",
+        )
+        .unwrap();
+        drop(c);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(counts_of(&store), counts);
+    }
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let id: i64 = c
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(id, patrolmap::store::sql::APPLICATION_ID);
+}
