@@ -27,16 +27,6 @@ pub struct Limits {
     pub stop: Stop,
 }
 
-impl Limits {
-    /// The default gap, stopping after `time`.
-    pub fn within(time: Duration) -> Limits {
-        Limits {
-            stop: Stop::after(time),
-            ..Limits::default()
-        }
-    }
-}
-
 impl Default for Limits {
     /// A gap of 1e-6 (about a metre of Porto's road), 10 seconds from now.
     fn default() -> Self {
