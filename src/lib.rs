@@ -5,9 +5,10 @@
 //! length, points, gaps, overlays, tier polygons, one whole [`coverage::assess`]ment),
 //! [`patrol`] (patrol lines matched to roads, postman tours, plans and their check),
 //! [`optimize`] (where new posts go) and [`tiles`] (vector tiles of the roads by arrival
-//! time), which are pure (no files, no
-//! network, no printing); the [`store`] keeps scenario versions in SQLite; the [`cli`] and
-//! the [`server`] (axum: the API and the command map) do the I/O.
+//! time), which are pure; [`city`] is the domain layer both edges call. Those live in the
+//! `patrolmap-core` crate (no HTTP, CLI or database dependency) and are re-exported here.
+//! Above them, in this crate: the [`store`] keeps scenario versions in SQLite or PostgreSQL;
+//! the [`cli`] and the [`server`] (axum: the API and the command map) do the I/O.
 //!
 //! ```
 //! use patrolmap::network::{self, NoProgress, Profile, ProfileGraph, SnapIndex, TravelMode};
@@ -19,12 +20,7 @@
 //! ```
 
 pub mod cli;
-pub mod coverage;
-pub mod network;
-pub mod optimize;
-pub mod patrol;
-pub mod scenario;
 pub mod server;
-pub mod stop;
 pub mod store;
-pub mod tiles;
+
+pub use patrolmap_core::{city, coverage, network, optimize, patrol, scenario, stop, tiles};

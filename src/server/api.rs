@@ -13,9 +13,9 @@ use axum::Json;
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 
-use super::city::{City, Evaluation, MODES};
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
+use crate::city::{City, Evaluation, MODES};
 use crate::coverage::summary::CoverageSummary;
 use crate::coverage::who_reaches::{who_reaches, WhoReaches};
 use crate::coverage::{overlay, polygons};

@@ -14,7 +14,7 @@
 pub mod access_api;
 pub mod api;
 pub mod auth;
-pub mod city;
+
 pub mod error;
 pub mod optimize_api;
 pub mod patrol_api;
@@ -39,7 +39,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
-pub use city::{City, Evaluation};
+pub use crate::city::{City, Evaluation};
 use error::{ApiError, ErrorCode};
 pub use revisions::Revisions;
 

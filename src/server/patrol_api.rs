@@ -15,9 +15,9 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::api::{number, scenario_from_body, Params};
-use super::city::{City, MODES};
 use super::error::{ApiError, ErrorBody};
 use super::AppState;
+use crate::city::{City, MODES};
 use crate::coverage::assess::Roads;
 use crate::coverage::shift::{sample_times, shift_coverage};
 use crate::coverage::Engine;

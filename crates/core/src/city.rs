@@ -1,0 +1,274 @@
+//! The city the server serves: its road network prepared once for every travel mode (graphs,
+//! snap indexes, contraction hierarchies, tile index), and the evaluation of a scenario on it.
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::coverage::assess::{self, Assessment, Roads};
+use crate::coverage::gaps::Gap;
+use crate::coverage::hierarchy::Hierarchy;
+use crate::coverage::overlay::RoadPiece;
+use crate::coverage::{closures, Engine, ModeNetwork};
+use crate::network::{ProfileGraph, ProfileSet, RoadNetwork, SnapIndex, TravelMode};
+use crate::scenario::Scenario;
+use crate::tiles::{self, Coloring, RoadTiles};
+
+/// The travel modes, in the order of [`City::graphs`]: the car first, as coverage is measured
+/// on it.
+pub const MODES: [TravelMode; 3] = [TravelMode::Car, TravelMode::Ebike, TravelMode::Foot];
+
+/// A road network prepared for serving.
+pub struct City {
+    /// A short name for the page title (the road file's stem).
+    pub name: String,
+    /// The roads.
+    pub network: RoadNetwork,
+    /// The travel profiles.
+    pub profiles: ProfileSet,
+    /// One graph per mode of [`MODES`].
+    pub graphs: Vec<ProfileGraph>,
+    /// One snap index per mode.
+    pub indexes: Vec<SnapIndex>,
+    /// One contraction hierarchy per mode: every what-if without closures runs on PHAST, as
+    /// units move but the roads do not.
+    pub hierarchies: Vec<Hierarchy>,
+    /// The edges indexed for vector tiles.
+    pub tiles: RoadTiles,
+    /// What every assessment measures.
+    pub options: assess::Options,
+    /// The last graphs made without closed roads, with the closed edges they are for.
+    last_detour: Mutex<Option<(Vec<bool>, Arc<Detour>)>>,
+    /// What its answers depend on (see [`City::key`]).
+    key: String,
+}
+
+impl City {
+    /// Prepares `network` for every mode (the hierarchies in parallel; a few seconds on a city
+    /// of 60k nodes). Every evaluation cuts the roads into pieces for the tiles.
+    pub fn prepare(
+        name: String,
+        network: RoadNetwork,
+        profiles: ProfileSet,
+        options: assess::Options,
+    ) -> City {
+        let options = assess::Options {
+            pieces: true,
+            ..options
+        };
+        let graphs: Vec<ProfileGraph> = MODES
+            .iter()
+            .map(|&m| ProfileGraph::build(&network, profiles.get(m)))
+            .collect();
+        let indexes = graphs
+            .iter()
+            .map(|g| SnapIndex::build(&network, g))
+            .collect();
+        let hierarchies = graphs.par_iter().map(Hierarchy::prepare).collect();
+        let tiles = RoadTiles::prepare(&network);
+        // The roads (by their size and length), the profiles and what is measured: two servers
+        // agree on a revision only when all of it is the same.
+        let length_m: f64 = network.edges.iter().map(|e| e.length_m).sum();
+        let key = format!(
+            "{name}|{} nodes|{} edges|{length_m:.3} m|{profiles:?}|{options:?}",
+            network.nodes.len(),
+            network.edges.len()
+        );
+        City {
+            name,
+            network,
+            profiles,
+            graphs,
+            indexes,
+            hierarchies,
+            tiles,
+            options,
+            last_detour: Mutex::new(None),
+            key,
+        }
+    }
+
+    /// What the city's answers depend on (the server names revisions by it): its roads,
+    /// profiles and options.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Assesses `scenario`: on the prepared hierarchies when it closes no road, else on graphs
+    /// rebuilt without the closed edges (with Dijkstra, which needs no preparation).
+    pub fn evaluate(&self, scenario: Scenario) -> Evaluation {
+        let start = Instant::now();
+        let closed = closures::closed_edges(&self.network, &scenario.closures);
+        let closed_count = closed.iter().filter(|&&c| c).count();
+        let detour = (closed_count > 0).then(|| self.detour(&closed));
+        let mut evaluation = Evaluation {
+            scenario,
+            assessment: None,
+            pieces: Vec::new(),
+            piece_start: Vec::new(),
+            closed: if closed_count > 0 { closed } else { Vec::new() },
+            closed_count,
+            detour,
+            compute_s: 0.0,
+            polygons: OnceLock::new(),
+            gaps: OnceLock::new(),
+        };
+        let mut assessment = assess::assess(
+            self.roads(&evaluation, &self.mode_networks(&evaluation)),
+            &evaluation.scenario,
+            &self.options,
+        );
+        let mut pieces = std::mem::take(&mut assessment.pieces);
+        evaluation.piece_start = tiles::group_pieces(&mut pieces, self.network.edges.len());
+        evaluation.pieces = pieces;
+        evaluation.assessment = Some(assessment);
+        evaluation.compute_s = start.elapsed().as_secs_f64();
+        evaluation
+    }
+
+    /// Runs `f` on the car graph and its snap index with `scenario`'s closures left out (the
+    /// prepared ones when it closes nothing): where posts can stand and reach.
+    pub fn with_car_roads<T>(
+        &self,
+        scenario: &Scenario,
+        f: impl FnOnce(&ProfileGraph, &SnapIndex) -> T,
+    ) -> T {
+        let closed = closures::closed_edges(&self.network, &scenario.closures);
+        if closed.contains(&true) {
+            let detour = self.detour(&closed);
+            f(&detour.graphs[0], &detour.indexes[0])
+        } else {
+            f(&self.graphs[0], &self.indexes[0])
+        }
+    }
+
+    /// The graphs without the `closed` edges: the last ones made when the same roads are
+    /// closed (a planner drags units around a closure), else made anew.
+    fn detour(&self, closed: &[bool]) -> Arc<Detour> {
+        let mut last = self.last_detour.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((edges, detour)) = last.as_ref() {
+            if edges == closed {
+                return detour.clone();
+            }
+        }
+        let graphs: Vec<ProfileGraph> = MODES
+            .par_iter()
+            .map(|&m| ProfileGraph::build_without(&self.network, self.profiles.get(m), closed))
+            .collect();
+        let indexes = graphs
+            .par_iter()
+            .map(|g| SnapIndex::build(&self.network, g))
+            .collect();
+        let detour = Arc::new(Detour { graphs, indexes });
+        *last = Some((closed.to_vec(), detour.clone()));
+        detour
+    }
+
+    /// The budgets the map colours by, ascending, without repeats.
+    pub fn budgets(&self) -> Vec<f64> {
+        self.options.piece_budgets()
+    }
+
+    /// The graphs and snap indexes `evaluation` runs on.
+    pub fn mode_networks<'a>(&'a self, evaluation: &'a Evaluation) -> Vec<ModeNetwork<'a>> {
+        match &evaluation.detour {
+            Some(d) => modes_of(&d.graphs, &d.indexes),
+            None => self.open_roads(),
+        }
+    }
+
+    /// The graphs and snap indexes of the roads as they are (no closure).
+    pub fn open_roads(&self) -> Vec<ModeNetwork<'_>> {
+        modes_of(&self.graphs, &self.indexes)
+    }
+
+    /// The roads and engine of `evaluation`.
+    pub fn roads<'a>(&'a self, evaluation: &Evaluation, modes: &'a [ModeNetwork<'a>]) -> Roads<'a> {
+        Roads {
+            network: &self.network,
+            modes,
+            engine: if evaluation.detour.is_some() {
+                Engine::Dijkstra
+            } else {
+                Engine::Phast(&self.hierarchies)
+            },
+        }
+    }
+
+    /// The road tile `id` coloured by `evaluation`.
+    pub fn road_tile(&self, evaluation: &Evaluation, id: tiles::TileId) -> Vec<u8> {
+        let measure = match &evaluation.detour {
+            Some(d) => &d.graphs[0],
+            None => &self.graphs[0],
+        };
+        let coloring = Coloring {
+            measure,
+            pieces: &evaluation.pieces,
+            piece_start: &evaluation.piece_start,
+            closed: &evaluation.closed,
+            budget_count: self.budgets().len(),
+        };
+        self.tiles.tile(&self.network, &coloring, id)
+    }
+}
+
+/// Graphs rebuilt without closed roads.
+pub struct Detour {
+    graphs: Vec<ProfileGraph>,
+    indexes: Vec<SnapIndex>,
+}
+
+/// A scenario assessed on the city, with what the map draws of it.
+pub struct Evaluation {
+    /// The scenario.
+    pub scenario: Scenario,
+    assessment: Option<Assessment>,
+    /// Reached road pieces, grouped by edge.
+    pub pieces: Vec<RoadPiece>,
+    /// Start of each edge's pieces.
+    pub piece_start: Vec<u32>,
+    /// `closed[e]`, empty when nothing is closed.
+    pub closed: Vec<bool>,
+    /// How many edges are closed.
+    pub closed_count: usize,
+    detour: Option<Arc<Detour>>,
+    /// How long the evaluation took, in seconds.
+    pub compute_s: f64,
+    /// Tier polygons, made on first request.
+    pub polygons: OnceLock<serde_json::Value>,
+    /// The gaps of each tier, found on first request (a what-if does not wait for them).
+    gaps: OnceLock<Vec<Vec<Gap>>>,
+}
+
+impl Evaluation {
+    /// The gaps of every tier of the standard (found once, on first call).
+    pub fn gaps(&self, city: &City) -> &[Vec<Gap>] {
+        self.gaps.get_or_init(|| {
+            let modes = city.mode_networks(self);
+            assess::tier_gaps(
+                city.roads(self, &modes),
+                &self.scenario,
+                &city.options,
+                &self.assessment().tiers,
+            )
+        })
+    }
+
+    /// The assessment.
+    pub fn assessment(&self) -> &Assessment {
+        self.assessment
+            .as_ref()
+            .expect("an evaluation is assessed when made")
+    }
+}
+
+/// One [`ModeNetwork`] per mode of [`MODES`].
+fn modes_of<'a>(graphs: &'a [ProfileGraph], indexes: &'a [SnapIndex]) -> Vec<ModeNetwork<'a>> {
+    MODES
+        .iter()
+        .zip(graphs)
+        .zip(indexes)
+        .map(|((&mode, graph), index)| ModeNetwork { mode, graph, index })
+        .collect()
+}

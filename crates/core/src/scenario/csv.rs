@@ -1,0 +1,98 @@
+//! Scenario points from CSV: a header with `lon` and `lat`, optionally `kind`, `id`, `name`,
+//! `class`, `mode`, `turnout_s`, `weight`, `dwell_s`. Plain comma-separated values; a field
+//! may be double-quoted (with `""` for a quote).
+
+use super::{FeatureProblem, PointFields, Scenario};
+
+/// Reads scenario CSV text; rows are numbered from 0 (the first data row) in problems.
+///
+/// ```
+/// let s = patrolmap_core::scenario::read_csv_str("lon,lat,kind,name\n112.9,27.8,post,\"岳塘 kiosk\"\nx,27.8,unit,bad\n").unwrap();
+/// assert_eq!(s.units[0].name.as_deref(), Some("岳塘 kiosk"));
+/// assert_eq!(s.problems.len(), 1);
+/// ```
+pub fn read_csv_str(text: &str) -> Result<Scenario, String> {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<String> = split_row(
+        lines
+            .next()
+            .ok_or("empty CSV: expected a header with lon and lat")?,
+    )
+    .into_iter()
+    .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+    .collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (Some(lon), Some(lat)) = (col("lon"), col("lat")) else {
+        return Err(format!(
+            "the CSV header must name lon and lat columns (found: {})",
+            header.join(",")
+        ));
+    };
+    let mut scenario = Scenario::default();
+    for (row, line) in lines.enumerate() {
+        let fields = split_row(line);
+        let get = |c: Option<usize>| {
+            c.and_then(|c| fields.get(c))
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+        };
+        let mut bad = None;
+        let mut num = |name: &str| match get(col(name)) {
+            None => None,
+            Some(s) => match s.parse::<f64>() {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    bad.get_or_insert(format!("{name}: not a number: {s:?}"));
+                    None
+                }
+            },
+        };
+        let position = [
+            num("lon").unwrap_or(f64::NAN),
+            num("lat").unwrap_or(f64::NAN),
+        ];
+        let (turnout_s, weight, dwell_s) = (num("turnout_s"), num("weight"), num("dwell_s"));
+        if let Some(reason) = bad {
+            scenario.problems.push(FeatureProblem {
+                feature: row,
+                reason,
+            });
+            continue;
+        }
+        let _ = (lon, lat);
+        let owned = |name: &str| get(col(name)).map(str::to_string);
+        scenario.add_point(
+            row,
+            position,
+            PointFields {
+                kind: get(col("kind")),
+                id: owned("id"),
+                name: owned("name"),
+                class: owned("class"),
+                mode: get(col("mode")),
+                turnout_s,
+                weight,
+                dwell_s,
+            },
+        );
+    }
+    Ok(scenario)
+}
+
+fn split_row(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().expect("one field").push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(String::new()),
+            (c, _) => fields.last_mut().expect("one field").push(c),
+        }
+    }
+    fields
+}

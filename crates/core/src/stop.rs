@@ -1,0 +1,149 @@
+//! When long work must stop: a deadline and a cancel flag, shared by whoever asked for the
+//! work (a request, a command) and the algorithms doing it.
+//!
+//! The algorithms poll [`Stop::should_stop`] in their loops (between searches of the matrix
+//! build, greedy rounds, branch-and-bound nodes, subgradient steps, shift samples) and answer
+//! with what they have, or [`Stopped`] when they have nothing yet. The server cancels a
+//! request's [`Stop`] when the client goes away or the request runs out of time, so its work
+//! ends and frees its compute slot instead of running on unseen. Pure: no I/O.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A deadline and a cancel flag. Clones share the flag; [`Stop::within`] makes one with an
+/// earlier deadline that still sees the same cancellation.
+///
+/// ```
+/// use std::time::Duration;
+/// use patrolmap_core::stop::Stop;
+/// let stop = Stop::after(Duration::from_secs(60));
+/// let phase = stop.within(Duration::from_secs(1));
+/// assert!(!phase.should_stop());
+/// stop.cancel();
+/// assert!(phase.should_stop() && phase.is_cancelled());
+/// assert!(Stop::after(Duration::ZERO).should_stop());
+/// assert!(!Stop::never().should_stop());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Stop {
+    cancelled: Arc<AtomicBool>,
+    deadline: Option<Instant>,
+}
+
+/// Why work stopped before it was done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Stopped {
+    /// Whoever asked gave up (a closed connection, a request over its time).
+    #[error("the work was cancelled")]
+    Cancelled,
+    /// The time allowed ran out.
+    #[error("the time allowed ran out")]
+    OutOfTime,
+}
+
+impl Stop {
+    /// Never stops unless cancelled.
+    pub fn never() -> Stop {
+        Stop::default()
+    }
+
+    /// Stops `time` from now.
+    pub fn after(time: Duration) -> Stop {
+        Stop {
+            cancelled: Arc::default(),
+            deadline: Instant::now().checked_add(time),
+        }
+    }
+
+    /// The same flag with a deadline `time` from now, or this one's if that is sooner (a
+    /// phase of the work that may take only part of the time).
+    pub fn within(&self, time: Duration) -> Stop {
+        let mine = Instant::now().checked_add(time);
+        let deadline = match (self.deadline, mine) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Stop {
+            cancelled: self.cancelled.clone(),
+            deadline,
+        }
+    }
+
+    /// A share (0..1) of the time left, for a phase that must leave the rest to others.
+    pub fn share(&self, fraction: f64) -> Stop {
+        match self.remaining() {
+            Some(left) => self.within(left.mul_f64(fraction.clamp(0.0, 1.0))),
+            None => self.clone(),
+        }
+    }
+
+    /// Tells every holder of this flag to stop.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether it was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Whether the work should stop now: cancelled, or past the deadline.
+    pub fn should_stop(&self) -> bool {
+        self.is_cancelled() || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// `Err` with the reason when the work should stop.
+    pub fn check(&self) -> Result<(), Stopped> {
+        if self.is_cancelled() {
+            Err(Stopped::Cancelled)
+        } else if self.should_stop() {
+            Err(Stopped::OutOfTime)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The deadline, if there is one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The time left before the deadline (none: no deadline).
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+}
+
+/// Cancels its [`Stop`] when dropped: held by a request's future, so the work it started ends
+/// when the client goes away (the future is dropped) as well as when it finishes.
+#[derive(Debug)]
+pub struct CancelOnDrop(pub Stop);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn within_keeps_the_earlier_deadline_and_the_flag() {
+        let outer = Stop::after(Duration::from_millis(1));
+        let inner = outer.within(Duration::from_secs(3600));
+        assert_eq!(inner.deadline(), outer.deadline());
+        std::thread::sleep(Duration::from_millis(3));
+        assert_eq!(inner.check(), Err(Stopped::OutOfTime));
+        let never = Stop::never();
+        let part = never.share(0.5);
+        assert!(part.deadline().is_none());
+        {
+            let _guard = CancelOnDrop(never.clone());
+        }
+        assert_eq!(part.check(), Err(Stopped::Cancelled));
+    }
+}
