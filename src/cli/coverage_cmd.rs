@@ -10,8 +10,10 @@ use serde_json::json;
 use super::network_cmd::{load_roads, ProfileArgs};
 use super::write_json;
 use crate::coverage::assess::{self, Assessment};
+use crate::coverage::gaps::{self, Gap};
 use crate::coverage::hierarchy::Hierarchy;
 use crate::coverage::polygons::{self, PolygonOptions};
+use crate::coverage::summary::{CoverageSummary, NetworkSize};
 use crate::coverage::{overlay, Engine, ModeNetwork, ResponseStandard};
 use crate::network::{geodesy::node_key, ProfileGraph, SnapIndex, TravelMode};
 use crate::scenario;
@@ -54,9 +56,13 @@ pub struct CoverageArgs {
     /// Buffer around reached roads for --polygons, in metres.
     #[arg(long, default_value_t = 40.0)]
     buffer_m: f64,
-    /// How many gaps (uncovered runs of road) to list per tier.
+    /// How many gaps (uncovered runs of road) to write per tier with --gaps-geojson.
     #[arg(long, default_value_t = 20)]
     gaps: usize,
+    /// Write the largest gaps of each tier here as GeoJSON (the body of
+    /// /api/coverage/gaps): MultiLineStrings ranked by incident weight, then length.
+    #[arg(long)]
+    gaps_geojson: Option<PathBuf>,
     /// Run snap, search and coverage N times and report the median of each.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
@@ -232,66 +238,36 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
             );
         }
     }
-    let gap_lists: Vec<_> = args
-        .standard()
-        .tiers
-        .iter()
-        .zip(&result.tiers)
-        .map(|(tier, r)| {
-            let listed: Vec<_> = r
-                .gaps
-                .iter()
-                .take(args.gaps)
-                .map(|g| json!({"length_m": g.length_m, "incident_weight": g.incident_weight, "location": g.location, "stretches": g.stretches.len()}))
-                .collect();
-            json!({"budget_s": tier.budget_s, "units": tier.units, "runs": r.gaps.len(), "length_m": r.gaps.iter().map(|g| g.length_m).sum::<f64>(), "largest": listed})
-        })
-        .collect();
-
     let measure = &graphs[0];
     let total_m = result.total_m;
-    let share = |m: f64| result.share(m);
-    let node_count = (0..network.nodes.len() as u32)
-        .filter(|&v| measure.has_arcs(v))
-        .count();
-    let rows: Vec<_> = args
-        .budgets
-        .iter()
-        .enumerate()
-        .flat_map(|(b, &budget_s)| {
-            (0..args.k).map(move |j| (budget_s, j + 1, result.covered_m[b][j]))
-        })
-        .map(|(budget_s, k, m)| json!({"budget_s": budget_s, "k": k, "covered_m": m, "share": share(m)}))
-        .collect();
-    let tiers: Vec<_> = args
-        .standard()
-        .tiers
-        .iter()
-        .zip(&result.tiers)
-        .map(|(t, r)| json!({"budget_s": t.budget_s, "units": t.units, "classes": t.classes, "covered_m": r.covered_m, "share": share(r.covered_m)}))
-        .collect();
-    let summary = json!({
-        "network": {
-            "nodes": node_count,
-            "edges": measure.usable_edge_count(),
-            "length_m": total_m,
-            "skipped_features": network.report.skipped_features,
+    let mut summary = CoverageSummary::of(
+        0,
+        result,
+        &scenario,
+        &options,
+        NetworkSize::of(network, measure, total_m),
+        closed_count,
+        match args.engine {
+            EngineArg::Dijkstra => "dijkstra",
+            EngineArg::Phast => "phast",
         },
-        "units": result.placements.len(),
-        "closed_edges": closed_count,
-        "units_refused": result.unplaced.iter().map(|u| json!({"id": scenario.units[u.unit as usize].id, "reason": u.reason})).collect::<Vec<_>>(),
-        "scenario_problems": scenario.problems,
-        "coverage": rows,
-        "standard": args.standard().to_string(),
-        "tiers": tiers,
-        "points": result.points,
-        "gaps": gap_lists,
-        "engine": format!("{:?}", args.engine).to_lowercase(),
-        "timings_ms": {"load": load_s * 1e3, "prepare": prepare_s * 1e3, "snap": snap_s * 1e3, "search": search_s * 1e3, "coverage": coverage_s * 1e3, "tiers": tiers_s * 1e3, "points": points_s * 1e3},
-        "repeat": args.repeat,
-    });
+        snap_s + search_s + coverage_s + tiers_s + points_s,
+    );
+    // The medians of the runs, and what only the command line spends.
+    let t = &mut summary.timings_ms;
+    t.load = Some(load_s * 1e3);
+    t.prepare = Some(prepare_s * 1e3);
+    (t.snap, t.search, t.coverage) = (snap_s * 1e3, search_s * 1e3, coverage_s * 1e3);
+    (t.tiers, t.points) = (tiers_s * 1e3, points_s * 1e3);
     if let Some(path) = &args.json {
         write_json(path, &summary)?;
+    }
+    if let Some(path) = &args.gaps_geojson {
+        let gaps: Vec<Vec<Gap>> = result.tiers.iter().map(|t| t.gaps.clone()).collect();
+        write_json(
+            path,
+            &gaps::gaps_geojson(network, &options.standard, &gaps, args.gaps, None),
+        )?;
     }
     if args.geojson.is_some() || args.polygons.is_some() {
         let budgets = options.piece_budgets();
@@ -322,34 +298,40 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         }
         write_json(path, &serde_json::Value::Object(times))?;
     }
-    print_table(&args, &summary, result.placements.len(), total_m);
+    print_table(&summary, result);
     Ok(())
 }
 
-fn print_table(args: &CoverageArgs, summary: &serde_json::Value, units: usize, total_m: f64) {
-    println!("{units} units on {:.1} km of car roads", total_m / 1e3);
+/// The summary as a table, with each tier's largest gap.
+fn print_table(summary: &CoverageSummary, result: &Assessment) {
+    println!(
+        "{} units on {:.1} km of car roads",
+        summary.units,
+        summary.network.length_m / 1e3
+    );
     println!(
         "{:>8} {:>3} {:>12} {:>7}",
         "budget", "k", "covered km", "share"
     );
-    for row in summary["coverage"].as_array().into_iter().flatten() {
+    for row in &summary.coverage {
         println!(
             "{:>7}s {:>3} {:>12.2} {:>6.1}%",
-            row["budget_s"].as_f64().unwrap_or(0.0),
-            row["k"],
-            row["covered_m"].as_f64().unwrap_or(0.0) / 1e3,
-            100.0 * row["share"].as_f64().unwrap_or(0.0)
+            row.budget_s,
+            row.k,
+            row.covered_m / 1e3,
+            100.0 * row.share
         );
     }
-    println!("standard {}", args.standard());
-    for (tier, row) in args
-        .standard()
-        .tiers
-        .iter()
-        .zip(summary["tiers"].as_array().into_iter().flatten())
-    {
+    println!("standard {}", summary.standard);
+    for (tier, measured) in summary.tiers.iter().zip(&result.tiers) {
+        let largest = measured.gaps.first().map_or(String::new(), |g| {
+            format!(
+                "; largest gap {:.0} m at {:.5},{:.5}",
+                g.length_m, g.location[0], g.location[1]
+            )
+        });
         println!(
-            "  within {:>4}s, {} unit(s){}: {:>6.1}% of road length",
+            "  within {:>4}s, {} unit(s){}: {:>6.1}% of road length{largest}",
             tier.budget_s,
             tier.units,
             if tier.classes.is_empty() {
@@ -357,41 +339,31 @@ fn print_table(args: &CoverageArgs, summary: &serde_json::Value, units: usize, t
             } else {
                 format!(" of {}", tier.classes.join("/"))
             },
-            100.0 * row["share"].as_f64().unwrap_or(0.0)
+            100.0 * tier.share
         );
     }
-    let points = summary["points"].as_array().cloned().unwrap_or_default();
-    if !points.is_empty() {
-        for kind in ["checkpoint", "key_site", "incident"] {
-            let of_kind: Vec<_> = points.iter().filter(|p| p["kind"] == kind).collect();
-            if of_kind.is_empty() {
-                continue;
-            }
-            let met: Vec<String> = (0..args.standard().tiers.len())
-                .map(|i| {
-                    of_kind
-                        .iter()
-                        .filter(|p| p["tiers_met"][i] == true)
-                        .count()
-                        .to_string()
-                })
-                .collect();
+    for (kind, sites) in [
+        ("checkpoint", &summary.checkpoints),
+        ("key_site", &summary.key_sites),
+        ("incident", &summary.incidents),
+    ] {
+        if sites.count > 0 {
+            let met: Vec<String> = sites.met.iter().map(usize::to_string).collect();
             println!(
                 "{kind}s ({}): meeting each tier: {}",
-                of_kind.len(),
+                sites.count,
                 met.join(" / ")
             );
         }
     }
-    let t = &summary["timings_ms"];
-    let ms = |key: &str| t[key].as_f64().unwrap_or(0.0);
+    let t = &summary.timings_ms;
     println!(
         "time: load {:.0} ms, prepare {:.0} ms, snap {:.2} ms, search {:.2} ms, coverage {:.2} ms, tiers {:.2} ms",
-        ms("load"),
-        ms("prepare"),
-        ms("snap"),
-        ms("search"),
-        ms("coverage"),
-        ms("tiers")
+        t.load.unwrap_or(0.0),
+        t.prepare.unwrap_or(0.0),
+        t.snap,
+        t.search,
+        t.coverage,
+        t.tiers
     );
 }

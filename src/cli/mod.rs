@@ -148,7 +148,7 @@ pub(crate) fn snap_distance_m(text: &str) -> Result<f64, String> {
 }
 
 /// Writes `value` to `path` as pretty JSON, naming the file in any error.
-pub(crate) fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<()> {
+pub(crate) fn write_json(path: &std::path::Path, value: &impl serde::Serialize) -> Result<()> {
     let file = std::fs::File::create(path)
         .with_context(|| format!("{}: cannot create", path.display()))?;
     let mut out = std::io::BufWriter::new(file);

@@ -15,7 +15,7 @@ use utoipa::OpenApi;
 
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
-use crate::city::{City, Evaluation, MODES};
+use crate::city::{Evaluation, MODES};
 use crate::coverage::summary::CoverageSummary;
 use crate::coverage::who_reaches::{who_reaches, WhoReaches};
 use crate::coverage::{overlay, polygons};
@@ -285,26 +285,9 @@ pub async fn coverage(
     let (rev, evaluation) = evaluation_of(&state, &q).await?;
     let shared = state.clone();
     let value = state
-        .compute(move || summary(&shared, rev, &evaluation))
+        .compute(move || shared.city.summary(rev, &evaluation))
         .await?;
     Ok(Json(value))
-}
-
-/// The coverage summary of an evaluation (shared by `/api/coverage` and `/api/whatif`).
-pub fn summary(state: &AppState, rev: u64, evaluation: &Evaluation) -> CoverageSummary {
-    CoverageSummary::of(
-        rev,
-        evaluation.assessment(),
-        &evaluation.scenario,
-        &state.city.options,
-        evaluation.closed_count,
-        if evaluation.closed_count > 0 {
-            "dijkstra"
-        } else {
-            "phast"
-        },
-        evaluation.compute_s,
-    )
 }
 
 /// The coverage overlay: road pieces cut where the nearest-unit time crosses each budget.
@@ -386,39 +369,9 @@ pub async fn coverage_gaps(
     };
     let city = state.city.clone();
     let value = state
-        .compute(move || gaps_geojson(&city, &evaluation, limit, tier))
+        .compute(move || city.gaps_geojson(&evaluation, limit, tier))
         .await?;
     Ok(geojson(&value))
-}
-
-/// The `limit` largest gaps of every tier (or only of `only_tier`) as a FeatureCollection of
-/// MultiLineStrings.
-pub fn gaps_geojson(
-    city: &City,
-    evaluation: &Evaluation,
-    limit: usize,
-    only_tier: Option<usize>,
-) -> Value {
-    let network = &city.network;
-    let mut features = Vec::new();
-    let tiers = city.options.standard.tiers.iter();
-    for (tier_index, (tier, gaps)) in tiers.zip(evaluation.gaps(city)).enumerate() {
-        if only_tier.is_some_and(|t| t != tier_index) {
-            continue;
-        }
-        for (rank, gap) in gaps.iter().take(limit).enumerate() {
-            let lines: Vec<Vec<[f64; 2]>> = gap
-                .stretches
-                .iter()
-                .map(|s| overlay::slice_polyline(network.geometry(s.edge as usize), s.from, s.to))
-                .collect();
-            features.push(json!({"type": "Feature",
-                "properties": {"tier": tier_index, "budget_s": tier.budget_s, "units": tier.units, "rank": rank + 1,
-                    "length_m": gap.length_m, "incident_weight": gap.incident_weight},
-                "geometry": {"type": "MultiLineString", "coordinates": lines}}));
-        }
-    }
-    json!({"type": "FeatureCollection", "features": features})
 }
 
 /// Who reaches a point in time: the units ranked by arrival time at the nearest road point.
@@ -590,7 +543,7 @@ pub async fn whatif(
             let scenario = scenario_from_body(&body, false)?;
             let evaluation = Arc::new(shared.city.evaluate(scenario));
             let (rev, text) = shared.name(evaluation.clone());
-            Ok::<_, ApiError>((summary(&shared, rev, &evaluation), text))
+            Ok::<_, ApiError>((shared.city.summary(rev, &evaluation), text))
         })
         .await??;
     state.keep(summary.rev, text).await;

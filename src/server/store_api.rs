@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{json, Value};
 
-use super::api::{download, number, scenario_from_body, summary, Params};
+use super::api::{download, number, scenario_from_body, Params};
 use super::auth::Principal;
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
@@ -324,7 +324,8 @@ pub async fn compare(
                 let evaluation = std::sync::Arc::new(shared.city.evaluate(s));
                 let (rev, text) = shared.name(evaluation.clone());
                 let brief = brief(
-                    &serde_json::to_value(summary(&shared, rev, &evaluation)).unwrap_or_default(),
+                    &serde_json::to_value(shared.city.summary(rev, &evaluation))
+                        .unwrap_or_default(),
                 );
                 (brief, (rev, text))
             })

@@ -11,6 +11,7 @@ mod osm_real;
 mod patrol;
 mod polygons;
 mod road_geojson;
+mod same_answer;
 mod scenario;
 mod server;
 mod snap;

@@ -7,9 +7,10 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::coverage::assess::{self, Assessment, Roads};
-use crate::coverage::gaps::Gap;
+use crate::coverage::gaps::{self, Gap};
 use crate::coverage::hierarchy::Hierarchy;
 use crate::coverage::overlay::RoadPiece;
+use crate::coverage::summary::{CoverageSummary, NetworkSize};
 use crate::coverage::{closures, Engine, ModeNetwork};
 use crate::network::{ProfileGraph, ProfileSet, RoadNetwork, SnapIndex, TravelMode};
 use crate::scenario::Scenario;
@@ -196,14 +197,54 @@ impl City {
         }
     }
 
-    /// The road tile `id` coloured by `evaluation`.
-    pub fn road_tile(&self, evaluation: &Evaluation, id: tiles::TileId) -> Vec<u8> {
-        let measure = match &evaluation.detour {
+    /// The coverage summary of `evaluation`, revision `rev`: the map's stats panel.
+    pub fn summary(&self, rev: u64, evaluation: &Evaluation) -> CoverageSummary {
+        let assessment = evaluation.assessment();
+        CoverageSummary::of(
+            rev,
+            assessment,
+            &evaluation.scenario,
+            &self.options,
+            NetworkSize::of(&self.network, self.measure(evaluation), assessment.total_m),
+            evaluation.closed_count,
+            if evaluation.detour.is_some() {
+                "dijkstra"
+            } else {
+                "phast"
+            },
+            evaluation.compute_s,
+        )
+    }
+
+    /// The `limit` largest gaps of every tier of `evaluation` (or only of `only_tier`) as
+    /// GeoJSON ([`gaps::gaps_geojson`]).
+    pub fn gaps_geojson(
+        &self,
+        evaluation: &Evaluation,
+        limit: usize,
+        only_tier: Option<usize>,
+    ) -> serde_json::Value {
+        gaps::gaps_geojson(
+            &self.network,
+            &self.options.standard,
+            evaluation.gaps(self),
+            limit,
+            only_tier,
+        )
+    }
+
+    /// The car graph `evaluation` is measured on (without its closed roads).
+    fn measure<'a>(&'a self, evaluation: &'a Evaluation) -> &'a ProfileGraph {
+        match &evaluation.detour {
             Some(d) => &d.graphs[0],
             None => &self.graphs[0],
-        };
+        }
+    }
+
+    /// The road tile `id` coloured by `evaluation`.
+    pub fn road_tile(&self, evaluation: &Evaluation, id: tiles::TileId) -> Vec<u8> {
         let coloring = Coloring {
-            measure,
+            measure: self.measure(evaluation),
             pieces: &evaluation.pieces,
             piece_start: &evaluation.piece_start,
             closed: &evaluation.closed,

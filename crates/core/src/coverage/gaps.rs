@@ -124,3 +124,47 @@ pub fn find_gaps(
     });
     gaps
 }
+
+/// The `limit` largest gaps of every tier of `standard` (or only of tier `only_tier`) as a
+/// GeoJSON FeatureCollection of MultiLineStrings with `tier`, `budget_s`, `units`, `rank`,
+/// `length_m` and `incident_weight`: the body of `/api/coverage/gaps` and of
+/// `patrolmap coverage --gaps-geojson`.
+///
+/// ```
+/// use patrolmap_core::coverage::gaps::{gaps_geojson, Gap, Stretch};
+/// use patrolmap_core::coverage::ResponseStandard;
+/// use patrolmap_core::network::RoadNetwork;
+/// let roads = RoadNetwork::default();
+/// let gap = Gap { stretches: vec![], length_m: 120.0, incident_weight: 0.0, location: [0.0, 0.0] };
+/// let standard = ResponseStandard::default();
+/// let fc = gaps_geojson(&roads, &standard, &[vec![gap], vec![], vec![]], 20, None);
+/// assert_eq!(fc["features"][0]["properties"]["rank"], 1);
+/// ```
+pub fn gaps_geojson(
+    network: &RoadNetwork,
+    standard: &super::ResponseStandard,
+    gaps: &[Vec<Gap>],
+    limit: usize,
+    only_tier: Option<usize>,
+) -> serde_json::Value {
+    let mut features = Vec::new();
+    for (tier_index, (tier, gaps)) in standard.tiers.iter().zip(gaps).enumerate() {
+        if only_tier.is_some_and(|t| t != tier_index) {
+            continue;
+        }
+        for (rank, gap) in gaps.iter().take(limit).enumerate() {
+            let lines: Vec<Vec<[f64; 2]>> = gap
+                .stretches
+                .iter()
+                .map(|s| {
+                    super::overlay::slice_polyline(network.geometry(s.edge as usize), s.from, s.to)
+                })
+                .collect();
+            features.push(serde_json::json!({"type": "Feature",
+                "properties": {"tier": tier_index, "budget_s": tier.budget_s, "units": tier.units, "rank": rank + 1,
+                    "length_m": gap.length_m, "incident_weight": gap.incident_weight},
+                "geometry": {"type": "MultiLineString", "coordinates": lines}}));
+        }
+    }
+    serde_json::json!({"type": "FeatureCollection", "features": features})
+}

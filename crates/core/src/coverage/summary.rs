@@ -2,6 +2,7 @@
 //! `/api/coverage` and `/api/whatif`, as one typed report ([`CoverageSummary`]) written once.
 
 use super::assess::{Assessment, Options};
+use crate::network::{ProfileGraph, RoadNetwork};
 use crate::scenario::Scenario;
 
 /// The coverage of one evaluated scenario.
@@ -10,7 +11,7 @@ pub struct CoverageSummary {
     /// The revision (0: the loaded scenario).
     pub rev: u64,
     /// The road measured.
-    pub network: NetworkLength,
+    pub network: NetworkSize,
     /// Units placed on their roads.
     pub units: usize,
     /// Units that could not be placed, and why.
@@ -20,7 +21,8 @@ pub struct CoverageSummary {
     pub scenario_problems: Vec<crate::scenario::FeatureProblem>,
     /// Road edges closed by the scenario's closures.
     pub closed_edges: usize,
-    /// Per budget, the road reached by the first unit.
+    /// Per budget, the road reached by the first unit, then by 2 to `k` distinct units when
+    /// more are measured.
     pub coverage: Vec<BudgetShare>,
     /// The response standard, as written (`60:1,180:2,300:3`).
     pub standard: String,
@@ -44,11 +46,40 @@ pub struct CoverageSummary {
     pub tiles: Option<String>,
 }
 
-/// The length of road measured.
+/// The road measured: the car graph the coverage is measured on (closed roads left out).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
-pub struct NetworkLength {
-    /// All of it, in metres.
+pub struct NetworkSize {
+    /// Nodes with a road of the graph.
+    pub nodes: usize,
+    /// Usable edges.
+    pub edges: usize,
+    /// Their length, in metres.
     pub length_m: f64,
+    /// Features of the road file that were not roads of any mode.
+    pub skipped_features: usize,
+}
+
+impl NetworkSize {
+    /// The size of `graph` of `network`, `length_m` long.
+    ///
+    /// ```
+    /// use patrolmap_core::coverage::summary::NetworkSize;
+    /// use patrolmap_core::network::{self, NoProgress, Profile, ProfileGraph, TravelMode};
+    /// let roads = network::load("../../data/campo-grande.osm.pbf".as_ref(), &NoProgress).unwrap();
+    /// let car = ProfileGraph::build(&roads, &Profile::default_for(TravelMode::Car));
+    /// let size = NetworkSize::of(&roads, &car, 1.0);
+    /// assert!(size.nodes > 0 && size.edges == car.usable_edge_count());
+    /// ```
+    pub fn of(network: &RoadNetwork, graph: &ProfileGraph, length_m: f64) -> NetworkSize {
+        NetworkSize {
+            nodes: (0..network.nodes.len() as u32)
+                .filter(|&v| graph.has_arcs(v))
+                .count(),
+            edges: graph.usable_edge_count(),
+            length_m,
+            skipped_features: network.report.skipped_features,
+        }
+    }
 }
 
 /// A unit that could not be placed.
@@ -60,11 +91,13 @@ pub struct RefusedUnit {
     pub reason: String,
 }
 
-/// The road reached within one budget by the first unit.
+/// The road reached within one budget by `k` distinct units.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct BudgetShare {
     /// The budget, in seconds.
     pub budget_s: f64,
+    /// Distinct units within the budget (1: the first unit; 2: reinforcement, ...).
+    pub k: usize,
     /// Road reached, in metres.
     pub covered_m: f64,
     /// Its share of all road.
@@ -100,6 +133,12 @@ pub struct SitesMet {
 /// Where an evaluation's time went, in milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Timings {
+    /// Loading the roads (the command line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<f64>,
+    /// Preparing the hierarchies (the command line with `--engine phast`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prepare: Option<f64>,
     /// The whole evaluation.
     pub total: f64,
     /// Placing the units.
@@ -120,13 +159,16 @@ pub struct Timings {
 }
 
 impl CoverageSummary {
-    /// The summary of `assessment` of `scenario` (measured with `options`), revision `rev`,
-    /// with `closed_edges` closed, computed with `engine` in `compute_s` seconds.
+    /// The summary of `assessment` of `scenario` (measured with `options` on `network`),
+    /// revision `rev`, with `closed_edges` closed, computed with `engine` in `compute_s`
+    /// seconds.
+    #[allow(clippy::too_many_arguments)]
     pub fn of(
         rev: u64,
         assessment: &Assessment,
         scenario: &Scenario,
         options: &Options,
+        network: NetworkSize,
         closed_edges: usize,
         engine: &'static str,
         compute_s: f64,
@@ -137,13 +179,16 @@ impl CoverageSummary {
             .budgets_s
             .iter()
             .enumerate()
-            .map(|(b, &budget_s)| {
-                let covered_m = a.covered_m[b][0];
-                BudgetShare {
-                    budget_s,
-                    covered_m,
-                    share: a.share(covered_m),
-                }
+            .flat_map(|(b, &budget_s)| {
+                a.covered_m[b]
+                    .iter()
+                    .enumerate()
+                    .map(move |(j, &covered_m)| BudgetShare {
+                        budget_s,
+                        k: j + 1,
+                        covered_m,
+                        share: a.share(covered_m),
+                    })
             })
             .collect();
         let tiers = standard
@@ -176,9 +221,7 @@ impl CoverageSummary {
         let t = &a.timings;
         CoverageSummary {
             rev,
-            network: NetworkLength {
-                length_m: a.total_m,
-            },
+            network,
             units: a.placements.len(),
             units_refused: a
                 .unplaced
@@ -199,6 +242,8 @@ impl CoverageSummary {
             points: a.points.clone(),
             engine,
             timings_ms: Timings {
+                load: None,
+                prepare: None,
                 total: compute_s * 1e3,
                 snap: t.snap_s * 1e3,
                 search: t.search_s * 1e3,

@@ -1,0 +1,137 @@
+//! One typed answer per question (issue 16): `patrolmap ... --json` writes the very document
+//! the API returns for the same question on the same city, field for field. Only what is a
+//! measurement of this run (`timings_ms`, seconds spent) is left out of the comparison.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::common::temp_dir;
+use crate::server::{start_server, Server};
+
+/// A server of its own on the demo city (no other test changes what it holds).
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| start_server(&temp_dir("same-answer-store").join("scenarios.db")))
+}
+
+fn demo() -> (PathBuf, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    (
+        root.join("data/campo-grande.osm.pbf"),
+        root.join("data/demo-scenario.geojson"),
+    )
+}
+
+/// Runs `patrolmap args` and reads the JSON it wrote to `report`.
+fn cli_json(args: &[&str], report: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap()
+}
+
+/// `value` without the measurements of its run, at any depth.
+fn answer_only(mut value: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for key in ["timings_ms", "seconds"] {
+                    map.remove(key);
+                }
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(list) => list.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut value);
+    value
+}
+
+/// Asserts the two documents are the same, naming the first place they differ.
+fn assert_same(cli: Value, api: Value) {
+    fn first_difference(a: &Value, b: &Value, at: String) -> Option<String> {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let keys: std::collections::BTreeSet<_> = x.keys().chain(y.keys()).collect();
+                keys.into_iter().find_map(|k| match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => first_difference(p, q, format!("{at}.{k}")),
+                    (p, q) => Some(format!(
+                        "{at}.{k}: {} in the CLI's, {} in the API's",
+                        p.map_or("missing".into(), |v| v.to_string()),
+                        q.map_or("missing".into(), |v| v.to_string())
+                    )),
+                })
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+                .iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (p, q))| first_difference(p, q, format!("{at}[{i}]"))),
+            _ => (a != b).then(|| format!("{at}: {a} in the CLI's, {b} in the API's")),
+        }
+    }
+    let (cli, api) = (answer_only(cli), answer_only(api));
+    if let Some(difference) = first_difference(&cli, &api, String::new()) {
+        panic!("the CLI and the API answer differently at {difference}");
+    }
+}
+
+#[test]
+fn coverage_json_is_the_body_of_api_coverage() {
+    let (roads, scenario) = demo();
+    let dir = temp_dir("same-coverage");
+    let report = dir.join("coverage.json");
+    let cli = cli_json(
+        &[
+            "coverage",
+            "--roads",
+            roads.to_str().unwrap(),
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--engine",
+            "phast",
+            "--json",
+            report.to_str().unwrap(),
+        ],
+        &report,
+    );
+    let api = server().get("/api/coverage").json();
+    assert!(api["points"].as_array().is_some_and(|p| !p.is_empty()));
+    assert_same(cli, api);
+}
+
+#[test]
+fn gaps_geojson_is_the_body_of_api_coverage_gaps() {
+    let (roads, scenario) = demo();
+    let dir = temp_dir("same-gaps");
+    let report = dir.join("gaps.geojson");
+    let cli = cli_json(
+        &[
+            "coverage",
+            "--roads",
+            roads.to_str().unwrap(),
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--engine",
+            "phast",
+            "--gaps",
+            "7",
+            "--gaps-geojson",
+            report.to_str().unwrap(),
+        ],
+        &report,
+    );
+    let api = server().get("/api/coverage/gaps?limit=7").json();
+    assert!(api["features"].as_array().is_some_and(|f| f.len() > 3));
+    assert_same(cli, api);
+}
