@@ -54,7 +54,7 @@ fn whatif_update(bencher: divan::Bencher) {
         let unit = &mut scenario.units[step % 200];
         unit.position[0] += if step % 2 == 0 { 5e-4 } else { -5e-4 };
         let evaluation = s.state.city.evaluate(scenario);
-        let summary = api::summary(&s.state, step as u64, &evaluation);
+        let summary = s.state.city.summary(step as u64, &evaluation);
         divan::black_box(serde_json::to_vec(&summary).unwrap().len())
     });
 }
@@ -88,7 +88,7 @@ fn whatif_update_with_a_closed_road(bencher: divan::Bencher) {
         scenario.units[step % 200].position[0] += if step % 2 == 0 { 5e-4 } else { -5e-4 };
         let evaluation = s.state.city.evaluate(scenario);
         assert!(evaluation.closed_count > 0);
-        let summary = api::summary(&s.state, step as u64, &evaluation);
+        let summary = s.state.city.summary(step as u64, &evaluation);
         divan::black_box(serde_json::to_vec(&summary).unwrap().len())
     });
 }
