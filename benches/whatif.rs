@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use patrolmap::coverage::assess;
 use patrolmap::network::{self, NoProgress, ProfileSet};
 use patrolmap::scenario::{generate, Closure, Scenario};
-use patrolmap::server::{api, AppState, City};
+use patrolmap::server::{AppState, City};
 use patrolmap::tiles::TileId;
 
 const SEED: u64 = 7;
