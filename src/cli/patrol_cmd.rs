@@ -12,6 +12,7 @@ use super::network_cmd::{load_roads, ProfileArgs};
 use super::write_json;
 use crate::network::SnapIndex;
 use crate::patrol::matching::MatchOptions;
+use crate::patrol::report::{PatrolReport, PatrolTimings, PlanMade, ShiftCoverageReport};
 use crate::patrol::requirements::Requirements;
 use crate::scenario;
 
@@ -340,7 +341,6 @@ fn plan(
     instance: Option<PathBuf>,
     profile: ProfileArgs,
 ) -> Result<()> {
-    use crate::patrol::check::check_plan;
     use crate::patrol::plan::{plan_patrols, CheckpointTask};
     let shift_s = parse_shift(shift)?;
     let sample_s = coverage
@@ -380,23 +380,35 @@ fn plan(
     let start = Instant::now();
     let plan = plan_patrols(network, graph, &req.required_edges(), &checkpoints, &units)?;
     let plan_s = start.elapsed().as_secs_f64();
-    let check = check_plan(network, graph, &req, &plan.to_check(&units), shift_s);
-    let cut_off = CutOff::of(&req, &plan.unreachable);
-    let gap = |value: f64, bound: f64| {
-        if bound > 0.0 {
-            value / bound - 1.0
-        } else {
-            0.0
-        }
+    let over_shift = match (sample_s, coverage) {
+        (Some(sample_s), Some((_, geojson))) => Some(shift_report(
+            &loaded, &profile, &scenario, &plan, &units, shift_s, sample_s, max_snap_m, geojson,
+        )?),
+        _ => None,
     };
+    let made = PlanMade {
+        network,
+        graph,
+        scenario: &scenario,
+        requirements: &req,
+        units: &units,
+        plan: &plan,
+        planned: true,
+    };
+    let mut report = PatrolReport::of(&made, shift_s, over_shift);
+    report.timings_ms = Some(PatrolTimings {
+        matching: match_s * 1e3,
+        plan: plan_s * 1e3,
+    });
+    warn_cut_off(&report);
     println!(
         "{} units: longest route {:.0} s ({:.1}% above its lower bound {:.0} s), total {:.0} s ({:.1}% above {:.0} s); planned in {:.2} s (matching {:.2} s)",
         units.len(),
         plan.longest_s,
-        100.0 * gap(plan.longest_s, plan.longest_lower_bound_s),
+        100.0 * report.longest_gap.unwrap_or(0.0),
         plan.longest_lower_bound_s,
         plan.total_s,
-        100.0 * gap(plan.total_s, plan.total_lower_bound_s),
+        100.0 * report.total_gap.unwrap_or(0.0),
         plan.total_lower_bound_s,
         plan_s,
         match_s
@@ -411,44 +423,19 @@ fn plan(
             r.visits.len()
         );
     }
+    let check = &report.check;
     if check.is_ok() {
         println!(
             "check: every route continuous, legal and closed; {} of {} lines and {} of {} checkpoints covered; all within the {shift_s:.0} s shift",
             check.lines_covered, check.lines_matched, check.checkpoints_visited, check.checkpoints_placed
         );
     } else {
-        for f in &check.findings {
-            println!(
-                "check: {} {}: {}",
-                f.kind,
-                f.unit.as_deref().unwrap_or(""),
-                f.detail
-            );
-        }
+        print_findings(check);
     }
-    let over_shift = match (sample_s, coverage) {
-        (Some(sample_s), Some((_, geojson))) => Some(shift_report(
-            &loaded, &profile, &scenario, &plan, &units, shift_s, sample_s, max_snap_m, geojson,
-        )?),
-        _ => None,
-    };
-    let checkpoint_id = |i: usize| scenario.checkpoints[i].id.clone();
     if let Some(path) = &output {
-        let fc = plan.routes_geojson(network, graph, &units, &scenario);
-        write_json(path, &fc)?;
+        write_json(path, &report.routes)?;
     }
     if let Some(path) = &json_path {
-        let report = json!({
-            "units": units.len(), "shift_s": shift_s,
-            "longest_s": plan.longest_s, "total_s": plan.total_s,
-            "longest_lower_bound_s": plan.longest_lower_bound_s, "total_lower_bound_s": plan.total_lower_bound_s,
-            "longest_gap": gap(plan.longest_s, plan.longest_lower_bound_s), "total_gap": gap(plan.total_s, plan.total_lower_bound_s),
-            "routes": plan.routes.iter().map(|r| json!({"unit": units[r.unit].id, "duration_s": r.duration_s, "driving_s": r.driving_s, "dwell_s": r.dwell_s,
-                "visits": r.visits.iter().map(|v| json!({"checkpoint": checkpoint_id(v.checkpoint), "eta_s": v.eta_s})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
-            "check": check,
-            "shift_coverage": over_shift,
-            "timings_ms": {"match": match_s * 1e3, "plan": plan_s * 1e3},
-        });
         write_json(path, &report)?;
     }
     if let Some(path) = &instance {
@@ -457,56 +444,21 @@ fn plan(
             &instance_json(network, graph, &req, &checkpoints, &units, &plan, plan_s),
         )?;
     }
-    if check.findings.iter().any(|f| !cut_off.excuses(f)) {
+    if !report.passes() {
         bail!("the plan does not pass the check (listed above)");
     }
     Ok(())
 }
 
-/// Lines and checkpoints on road no patrol from the posts can reach and leave: reported, and
-/// excused by the exit code, as no plan could do better.
-struct CutOff {
-    lines: Vec<String>,
-    checkpoints: Vec<String>,
-}
-
-impl CutOff {
-    /// Those of `req` on the `unreachable` road, each warned about.
-    fn of(req: &Requirements, unreachable: &[crate::patrol::paths::Step]) -> CutOff {
-        let cut = |e: u32| unreachable.iter().any(|r| r.0 == e);
-        let lines: Vec<String> = req
-            .lines
-            .iter()
-            .filter(|l| l.required.iter().any(|r| cut(r.0)))
-            .map(|l| l.id.clone())
-            .collect();
-        let checkpoints: Vec<String> = req
-            .checkpoints
-            .iter()
-            .filter(|c| c.place.as_ref().is_ok_and(|p| cut(p.edge)))
-            .map(|c| c.id.clone())
-            .collect();
-        for id in &lines {
-            eprintln!("warning: line {id} runs on road no patrol from the posts can reach and leave: left out");
-        }
-        for id in &checkpoints {
-            eprintln!("warning: checkpoint {id} is on road no patrol from the posts can reach and leave: left out");
-        }
-        CutOff { lines, checkpoints }
-    }
-
-    /// Whether `finding` is only about cut-off road.
-    fn excuses(&self, finding: &crate::patrol::check::Finding) -> bool {
-        (finding.kind == crate::patrol::check::FindingKind::LineMissed
-            && self
-                .lines
-                .iter()
-                .any(|id| finding.detail.starts_with(&format!("line {id}:"))))
-            || (finding.kind == crate::patrol::check::FindingKind::CheckpointMissed
-                && self
-                    .checkpoints
-                    .iter()
-                    .any(|id| finding.detail.starts_with(&format!("checkpoint {id}:"))))
+/// Prints what the check found, one line each.
+fn print_findings(check: &crate::patrol::check::CheckReport) {
+    for f in &check.findings {
+        println!(
+            "check: {} {}: {}",
+            f.kind,
+            f.unit.as_deref().unwrap_or(""),
+            f.detail
+        );
     }
 }
 
@@ -574,9 +526,9 @@ fn check(
     max_snap_m: f64,
     profile: &ProfileArgs,
 ) -> Result<()> {
-    use crate::patrol::check::{check_plan, RouteToCheck};
-    use crate::patrol::edit::{route_line, steps_from_line};
+    use crate::patrol::edit::{edited_plan, route_line, steps_from_line};
     use crate::patrol::paths::{ends, Step};
+    use crate::patrol::plan::PatrolUnit;
     use anyhow::Context;
     let shift_s = parse_shift(shift)?;
     let (loaded, scenario, index) = load(roads, scenario_path, profile)?;
@@ -647,57 +599,65 @@ fn check(
         bail!("{}: no routes", plan_path.display());
     }
     let req = gather(network, graph, &index, &scenario, max_snap_m);
-    let to_check: Vec<RouteToCheck> = routes
+    let patrol_units: Vec<PatrolUnit> = units
         .iter()
-        .zip(&units)
-        .map(|((depot, steps), unit)| RouteToCheck {
-            unit,
+        .zip(&routes)
+        .map(|(id, (depot, _))| PatrolUnit {
+            id: id.clone(),
             depot: *depot,
-            steps,
         })
         .collect();
-    let report = check_plan(network, graph, &req, &to_check, shift_s);
     // Road no route from the first route's start can reach and leave is excused, as in `plan`.
-    let mut required = req.required_edges();
-    required.extend(
-        req.checkpoints
-            .iter()
-            .filter_map(|c| c.place.as_ref().ok().map(|p| (p.edge, true))),
-    );
-    let cut_off = CutOff::of(
+    let plan = edited_plan(
+        network,
+        graph,
         &req,
-        &crate::patrol::plan::unreachable_from(network, graph, routes[0].0, &required),
+        routes[0].0,
+        routes.into_iter().map(|(_, steps)| steps).collect(),
     );
+    let made = PlanMade {
+        network,
+        graph,
+        scenario: &scenario,
+        requirements: &req,
+        units: &patrol_units,
+        plan: &plan,
+        planned: false,
+    };
+    let mut report = PatrolReport::of(&made, shift_s, None);
+    report.rematched = Some(rematched);
+    warn_cut_off(&report);
+    let check = &report.check;
     println!(
         "{} routes ({rematched} matched to the roads anew): {} of {} lines and {} of {} checkpoints covered",
-        routes.len(),
-        report.lines_covered,
-        report.lines_matched,
-        report.checkpoints_visited,
-        report.checkpoints_placed
+        patrol_units.len(),
+        check.lines_covered,
+        check.lines_matched,
+        check.checkpoints_visited,
+        check.checkpoints_placed
     );
-    for (unit, d) in units.iter().zip(&report.durations_s) {
+    for (unit, d) in units.iter().zip(&check.durations_s) {
         println!("  {unit:<16} {d:>7.0} s");
     }
-    for f in &report.findings {
-        println!(
-            "check: {} {}: {}",
-            f.kind,
-            f.unit.as_deref().unwrap_or(""),
-            f.detail
-        );
-    }
+    print_findings(check);
     if let Some(path) = &json_path {
-        write_json(
-            path,
-            &json!({"routes": routes.len(), "rematched": rematched, "shift_s": shift_s, "check": report}),
-        )?;
+        write_json(path, &report)?;
     }
-    if report.findings.iter().any(|f| !cut_off.excuses(f)) {
+    if !report.passes() {
         bail!("the plan does not pass the check (listed above)");
     }
     println!("check: every route continuous, legal and closed; everything that can be reached covered; all within the {shift_s:.0} s shift");
     Ok(())
+}
+
+/// Warns of the lines and checkpoints no patrol from the posts can reach and leave.
+fn warn_cut_off(report: &PatrolReport) {
+    for id in &report.lines_cut_off {
+        eprintln!("warning: line {id} runs on road no patrol from the posts can reach and leave: left out");
+    }
+    for id in &report.checkpoints_cut_off {
+        eprintln!("warning: checkpoint {id} is on road no patrol from the posts can reach and leave: left out");
+    }
 }
 
 /// Each matched line as a source of response (`None` for a line not matched): the road a unit
@@ -751,7 +711,7 @@ fn shift_report(
     sample_s: f64,
     max_snap_m: f64,
     geojson: Option<PathBuf>,
-) -> Result<serde_json::Value> {
+) -> Result<ShiftCoverageReport> {
     use crate::coverage::assess::Roads;
     use crate::coverage::shift::{sample_times, shift_coverage};
     use crate::coverage::{Engine, ModeNetwork, ResponseStandard};
@@ -850,19 +810,7 @@ fn shift_report(
             &json!({"type": "FeatureCollection", "features": features}),
         )?;
     }
-    Ok(json!({
-        // `every_s` as the API names it; `sample_s` kept for one release (deprecated).
-        "every_s": sample_s,
-        "sample_s": sample_s,
-        "samples": times.len(),
-        "measured_samples": shift.distinct_samples,
-        "seconds": coverage_s,
-        "tiers": standard.tiers.iter().zip(&shift.tiers).map(|(tier, t)| json!({
-            "budget_s": tier.budget_s, "units": tier.units,
-            "mean_share": t.mean_share, "worst_share": t.worst_share, "worst_time_s": t.worst_time_s,
-            "share_by_sample": t.share_by_sample,
-        })).collect::<Vec<_>>(),
-    }))
+    Ok(ShiftCoverageReport::of(&standard, &shift, sample_s))
 }
 
 /// What a plan must cover: the lines matched with the default options, the checkpoints

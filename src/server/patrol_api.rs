@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::api::{number, scenario_from_body, Params};
 use super::error::{ApiError, ErrorBody};
@@ -23,6 +23,7 @@ use crate::coverage::shift::{sample_times, shift_coverage};
 use crate::coverage::Engine;
 use crate::patrol::paths::Step;
 use crate::patrol::plan::{CheckpointTask, PatrolUnit, Plan};
+use crate::patrol::report::{PatrolReport, PlanMade, ShiftCoverageReport};
 use crate::patrol::requirements::Requirements;
 use crate::scenario::Scenario;
 use crate::stop::Stop;
@@ -39,14 +40,14 @@ const PATROL_TIME: Duration = Duration::from_secs(120);
         ("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default)"),
         ("coverage_every_s" = Option<f64>, Query, description = "Sample the coverage over the shift this often, in seconds (60 by default; 0 for none)")),
     request_body(content = Object, description = "The scenario FeatureCollection (patrol_line, checkpoint and post features)", content_type = "application/json"),
-    responses((status = 200, description = "{routes: FeatureCollection of LineStrings with timetables, times_s, steps and depot; longest_s, total_s, lower bounds, check: findings, lines and checkpoints covered; shift_coverage: per tier mean, worst moment and share at each sample}", body = Object),
+    responses((status = 200, description = "The routes (a FeatureCollection of LineStrings with timetables, times_s, steps and depot), their durations and lower bounds, what was left out and why, the independent check, and the coverage over the shift", body = PatrolReport),
         (status = 400, description = "Not a scenario, bad parameter, no post, or no route possible", body = ErrorBody),
         (status = 503, description = "Server busy", body = ErrorBody)))]
 pub async fn patrol_plan(
     State(state): State<AppState>,
     Query(q): Params,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PatrolReport>, ApiError> {
     use crate::patrol::plan;
     let units = number(&q, "units", Some(1.0), 1.0..=100.0)? as usize;
     let (shift_s, every_s) = shift_params(&q)?;
@@ -75,12 +76,10 @@ pub async fn patrol_plan(
                 stop,
             )
             .map_err(|e| ApiError::bad("body", e.to_string()))?;
-            let mut answer = respond(&city, &scenario, &req, &units, &p, shift_s, every_s, stop)?;
-            answer["longest_lower_bound_s"] = json!(p.longest_lower_bound_s);
-            answer["total_lower_bound_s"] = json!(p.total_lower_bound_s);
-            answer["unreachable_edges"] =
-                json!(p.unreachable.iter().map(|s| s.0).collect::<Vec<_>>());
-            Ok(Json(answer))
+            let report = respond(
+                &city, &scenario, &req, &units, &p, true, shift_s, every_s, stop,
+            )?;
+            Ok(Json(report))
         })
         .await?
 }
@@ -92,14 +91,14 @@ pub async fn patrol_plan(
     params(("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default)"),
         ("coverage_every_s" = Option<f64>, Query, description = "Sample the coverage over the shift this often, in seconds (60 by default; 0 for none)")),
     request_body(content = Object, description = "{scenario: the FeatureCollection, routes: [{unit, depot, steps: [[edge, 1 forward | 0 backward], ...]}] as /api/patrol/plan gave them, drag (optional): {route: index, from: [lon, lat] a point of the route, to: [lon, lat] the street to take}}", content_type = "application/json"),
-    responses((status = 200, description = "As /api/patrol/plan, without the lower bounds", body = Object),
+    responses((status = 200, description = "As /api/patrol/plan, without the lower bounds", body = PatrolReport),
         (status = 400, description = "Bad scenario, routes or drag", body = ErrorBody),
         (status = 503, description = "Server busy", body = ErrorBody)))]
 pub async fn patrol_edit(
     State(state): State<AppState>,
     Query(q): Params,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PatrolReport>, ApiError> {
     let (shift_s, every_s) = shift_params(&q)?;
     let body: Value = serde_json::from_slice(&body?)
         .map_err(|e| ApiError::bad("body", format!("the body is not JSON: {e}")))?;
@@ -131,10 +130,9 @@ pub async fn patrol_edit(
                 .map_err(|e| ApiError::bad("drag.to", e.to_string()))?;
             }
             let req = requirements(&city, &scenario);
-            let checkpoints = CheckpointTask::placed(&req);
-            let p = crate::patrol::edit::plan_from_steps(graph, routes, &checkpoints);
+            let p = crate::patrol::edit::edited_plan(network, graph, &req, units[0].depot, routes);
             Ok(Json(respond(
-                &city, &scenario, &req, &units, &p, shift_s, every_s, stop,
+                &city, &scenario, &req, &units, &p, false, shift_s, every_s, stop,
             )?))
         })
         .await?
@@ -264,49 +262,53 @@ fn respond(
     req: &Requirements,
     units: &[PatrolUnit],
     plan: &Plan,
+    planned: bool,
     shift_s: f64,
     every_s: f64,
     stop: &Stop,
-) -> Result<Value, ApiError> {
+) -> Result<PatrolReport, ApiError> {
     let (network, graph) = (&city.network, &city.graphs[0]);
-    let check =
-        crate::patrol::check::check_plan(network, graph, req, &plan.to_check(units), shift_s);
-    let unmatched: Vec<Value> = req
-        .lines
-        .iter()
-        .filter_map(|l| {
-            l.matched
-                .as_ref()
-                .err()
-                .map(|e| json!({"id": l.id, "reason": e.to_string()}))
+    let over_shift = (every_s > 0.0)
+        .then(|| -> Result<ShiftCoverageReport, ApiError> {
+            let times = sample_times(shift_s, every_s);
+            let moving = crate::patrol::timeline::moving_units(
+                plan, units, network, graph, MODES[0], 0, &times,
+            );
+            let modes = city.open_roads();
+            let roads = Roads {
+                network,
+                modes: &modes,
+                engine: Engine::Phast(&city.hierarchies),
+            };
+            let standard = &city.options.standard;
+            let max_snap_m = city.options.max_snap_m;
+            let shift = shift_coverage(
+                roads,
+                scenario,
+                standard,
+                max_snap_m,
+                &times,
+                &moving,
+                &|| {},
+                stop,
+            )
+            .map_err(|e| {
+                ApiError::status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("the coverage over the shift was not done: {e}"),
+                )
+            })?;
+            Ok(ShiftCoverageReport::of(standard, &shift, every_s))
         })
-        .collect();
-    let over_shift = (every_s > 0.0).then(|| -> Result<Value, ApiError> {
-        let times = sample_times(shift_s, every_s);
-        let moving = crate::patrol::timeline::moving_units(plan, units, network, graph, MODES[0], 0, &times);
-        let modes = city.open_roads();
-        let roads = Roads {
-            network,
-            modes: &modes,
-            engine: Engine::Phast(&city.hierarchies),
-        };
-        let standard = &city.options.standard;
-        let shift = shift_coverage(roads, scenario, standard, city.options.max_snap_m, &times, &moving, &|| {}, stop)
-            .map_err(|e| ApiError::status(StatusCode::SERVICE_UNAVAILABLE, format!("the coverage over the shift was not done: {e}")))?;
-        Ok(json!({
-            "every_s": every_s, "samples": times.len(), "measured_samples": shift.distinct_samples,
-            "tiers": standard.tiers.iter().zip(&shift.tiers).map(|(tier, t)| json!({
-                "budget_s": tier.budget_s, "units": tier.units,
-                "mean_share": t.mean_share, "worst_share": t.worst_share, "worst_time_s": t.worst_time_s,
-                "share_by_sample": t.share_by_sample,
-            })).collect::<Vec<_>>(),
-        }))
-    }).transpose()?;
-    Ok(json!({
-        "routes": plan.routes_geojson(network, graph, units, scenario),
-        "longest_s": plan.longest_s, "total_s": plan.total_s,
-        "lines_not_matched": unmatched,
-        "check": check,
-        "shift_coverage": over_shift,
-    }))
+        .transpose()?;
+    let made = PlanMade {
+        network,
+        graph,
+        scenario,
+        requirements: req,
+        units,
+        plan,
+        planned,
+    };
+    Ok(PatrolReport::of(&made, shift_s, over_shift))
 }

@@ -20,7 +20,7 @@ pub struct RouteToCheck<'a> {
 }
 
 /// What is wrong with a plan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// A route leaves a road where the next one does not start.
@@ -63,18 +63,21 @@ impl std::fmt::Display for FindingKind {
 }
 
 /// Something wrong with a plan.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Finding {
     /// What is wrong.
     pub kind: FindingKind,
     /// The unit whose route it is, when it is about one route.
     pub unit: Option<String>,
+    /// The line's or checkpoint's id, when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// What and where, for a person.
     pub detail: String,
 }
 
 /// What the check found.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct CheckReport {
     /// Everything wrong; empty for a good plan.
     pub findings: Vec<Finding>,
@@ -110,6 +113,7 @@ pub fn check_plan(
     let finding = |kind, unit: Option<&str>, detail: String| Finding {
         kind,
         unit: unit.map(str::to_string),
+        id: None,
         detail,
     };
     let mut travelled = std::collections::HashSet::new();
@@ -189,17 +193,20 @@ pub fn check_plan(
                 .iter()
                 .map(|r| network.edges[r.0 as usize].length_m)
                 .sum();
-            findings.push(finding(
-                FindingKind::LineMissed,
-                None,
-                format!(
-                    "line {}: {} of {} road edges not travelled ({metres:.0} m), first edge {}",
-                    line.id,
-                    missed.len(),
-                    line.required.len(),
-                    missed[0].0
-                ),
-            ));
+            findings.push(Finding {
+                id: Some(line.id.clone()),
+                ..finding(
+                    FindingKind::LineMissed,
+                    None,
+                    format!(
+                        "line {}: {} of {} road edges not travelled ({metres:.0} m), first edge {}",
+                        line.id,
+                        missed.len(),
+                        line.required.len(),
+                        missed[0].0
+                    ),
+                )
+            });
         }
     }
     // A checkpoint is passed when a route travels its edge (either way); its dwell goes to the
@@ -218,14 +225,17 @@ pub fn check_plan(
                 checkpoints_visited += 1;
                 durations_s[r] += c.dwell_s;
             }
-            None => findings.push(finding(
-                FindingKind::CheckpointMissed,
-                None,
-                format!(
-                    "checkpoint {}: no route passes it (road edge {})",
-                    c.id, place.edge
-                ),
-            )),
+            None => findings.push(Finding {
+                id: Some(c.id.clone()),
+                ..finding(
+                    FindingKind::CheckpointMissed,
+                    None,
+                    format!(
+                        "checkpoint {}: no route passes it (road edge {})",
+                        c.id, place.edge
+                    ),
+                )
+            }),
         }
     }
     for (route, &d) in routes.iter().zip(&durations_s) {

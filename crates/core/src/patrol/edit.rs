@@ -158,6 +158,30 @@ pub fn plan_from_steps(
     }
 }
 
+/// A plan edited by hand (`routes[u]`: unit `u`'s steps) as [`plan_from_steps`] makes it, with
+/// the required road of `requirements` that no route from the first unit's `depot` can reach
+/// and leave marked [`Plan::unreachable`] (no plan from there could cover it either): what
+/// the map's edit and `patrolmap patrol check` both answer.
+pub fn edited_plan(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    requirements: &super::requirements::Requirements,
+    depot: u32,
+    routes: Vec<Vec<Step>>,
+) -> Plan {
+    let mut required = requirements.required_edges();
+    required.extend(
+        requirements
+            .checkpoints
+            .iter()
+            .filter_map(|c| c.place.as_ref().ok().map(|p| (p.edge, true))),
+    );
+    let checkpoints = CheckpointTask::placed(requirements);
+    let mut plan = plan_from_steps(graph, routes, &checkpoints);
+    plan.unreachable = super::plan::unreachable_from(network, graph, depot, &required);
+    plan
+}
+
 /// The road a route drawn as `line` (lon, lat) drives, for a route edited by hand outside
 /// patrolmap: the line matched to the roads (see [`match_line`](super::matching::match_line)),
 /// each edge it follows for at least half its length taken as a step.

@@ -6,7 +6,8 @@
 //! one closed tour through all of it and [`plan`] cuts that tour into balanced routes for
 //! several units; [`edit`] reroutes a route through a street a planner drags it to;
 //! [`check`] verifies any plan, however it was made; [`timeline`] says where
-//! each unit is at any moment of the shift. Pure: no files.
+//! each unit is at any moment of the shift; [`report`] is the one answer both edges give.
+//! Pure: no files.
 
 pub mod check;
 pub mod edit;
@@ -14,6 +15,7 @@ pub mod matching;
 pub mod paths;
 pub mod plan;
 pub mod postman;
+pub mod report;
 pub mod requirements;
 pub mod sequence;
 pub mod timeline;
