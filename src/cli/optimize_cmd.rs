@@ -296,7 +296,7 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
             a.existing_units,
             100.0 * a.share_before,
             matrix_s,
-            a.search_ms / 1e3
+            a.timings_ms.search / 1e3
         );
         for u in &a.cannot_be_met {
             println!("  cannot be met: {}: {}", u.element, u.why);
@@ -314,7 +314,7 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
             if a.proven { "proven optimal" } else { "time limit reached" },
             100.0 * a.gap,
             matrix_s,
-            a.search_ms / 1e3,
+            a.timings_ms.search / 1e3,
             a.nodes
         );
     }
@@ -329,12 +329,8 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
             p.rank, p.node, p.position[0], p.position[1], p.gain
         );
     }
-    let mut report = serde_json::to_value(&a)?;
-    report["targets"] = json!(targets);
-    report["demand"] = demand;
-    report["timings_ms"] = json!({"matrix": matrix_s * 1e3, "search": a.search_ms});
     if let Some(path) = &place.json {
-        write_json(path, &report)?;
+        write_json(path, &a)?;
     }
     if let Some(path) = &place.geojson {
         let posts: Vec<_> = a

@@ -2,21 +2,20 @@
 //! fewest meeting all of it) and event-security plans, for the scenario in the body, its
 //! closures honoured, its units kept, on the car roads.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::Json;
-use serde_json::{json, Value};
 
 use super::api::{number, scenario_from_body, Params};
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
 use crate::coverage::ResponseStandard;
-use crate::optimize::answer::{answer, Ask};
-use crate::optimize::event::{plan_event, standard_for, EventRequest};
+use crate::optimize::answer::{answer, Answer, Ask};
+use crate::optimize::event::{plan_event, standard_for, EventPlan, EventRequest};
 use crate::optimize::exact::Limits;
 use crate::optimize::problem::{
     parse_targets, prepare, Candidates, DemandKind, Question, QuestionError,
@@ -80,7 +79,7 @@ fn question_error(e: QuestionError) -> ApiError {
         ("area" = Option<String>, Query, description = "Only demand inside this scenario area (id), candidates near it"),
         ("time_limit_s" = Option<f64>, Query, description = "Seconds the whole answer may take, matrix and search (10 by default, at most 60): the best answer found by then, with its bound")),
     request_body(content = Object, description = "The scenario FeatureCollection", content_type = "application/json"),
-    responses((status = 200, description = "{added: [{rank, node, position, gain}], share_before, share, upper_bound_share, proven, gap, lower_bound, cannot_be_met, candidates, timings_ms}", body = Object),
+    responses((status = 200, description = "The posts added, most useful first, with what each adds; the shares before and after, the bound and whether the answer is proven; for the fewest posts, what cannot be met and why", body = Answer),
         (status = 400, description = "Bad parameter or scenario, no candidate, nothing to cover", body = ErrorBody),
         (status = 422, description = "The question is too large for the memory or the time allowed: the error says how to make it smaller", body = ErrorBody),
         (status = 503, description = "Server busy", body = ErrorBody)))]
@@ -88,7 +87,7 @@ pub async fn optimize(
     State(state): State<AppState>,
     Query(q): Params,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     let add = number(&q, "add", Some(10.0), 1.0..=200.0)? as usize;
     let cover = parsed(&q, "cover", None, |t| t.parse::<DemandKind>().map(Some))?;
     let demand = parsed(&q, "demand", DemandKind::Roads, str::parse)?;
@@ -130,10 +129,8 @@ pub async fn optimize(
     state
         .plan(Duration::from_secs_f64(time_s), move |stop| {
             city.with_car_roads(&scenario, |graph, index| {
-                let started = Instant::now();
                 let prepared = prepare(&city.network, graph, index, &scenario, &question, stop)
                     .map_err(question_error)?;
-                let matrix_ms = started.elapsed().as_secs_f64() * 1e3;
                 let ask = if cover.is_some() {
                     Ask::Cover
                 } else {
@@ -143,11 +140,13 @@ pub async fn optimize(
                     stop: stop.clone(),
                     ..Limits::default()
                 };
-                let a = answer(&city.network, &prepared, &targets, ask, &limits);
-                let mut out = serde_json::to_value(&a).unwrap_or_default();
-                out["targets"] = json!(targets);
-                out["timings_ms"] = json!({"matrix": matrix_ms, "search": a.search_ms});
-                Ok(Json(out))
+                Ok(Json(answer(
+                    &city.network,
+                    &prepared,
+                    &targets,
+                    ask,
+                    &limits,
+                )))
             })
         })
         .await?
@@ -162,7 +161,7 @@ pub async fn optimize(
         ("margin_m" = Option<f64>, Query, description = "How far outside the venue posts may stand (300 m by default)"),
         ("time_limit_s" = Option<f64>, Query, description = "Seconds the whole plan may take (10 by default, at most 60): the best plan found by then")),
     request_body(content = Object, description = "The scenario FeatureCollection with an event_area Polygon", content_type = "application/json"),
-    responses((status = 200, description = "{area, name, window, standard, posts: [{rank, node, position, class, road_m, hot_spots}], compliance: per tier road and hot spots before and after, failing hot spots; minimal, lower_bound}", body = Object),
+    responses((status = 200, description = "The temporary posts, and per tier the road and hot spots meeting it before and after, with those still failing; whether the posts are proven the fewest", body = EventPlan),
         (status = 400, description = "Bad parameter or scenario, no event_area, bad standard", body = ErrorBody),
         (status = 422, description = "The venue is too large for the memory or the time allowed: the error says how to make it smaller", body = ErrorBody),
         (status = 503, description = "Server busy", body = ErrorBody)))]
@@ -170,7 +169,7 @@ pub async fn event_plan(
     State(state): State<AppState>,
     Query(q): Params,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventPlan>, ApiError> {
     let posts = match q.get("posts") {
         None => None,
         Some(_) => Some(number(&q, "posts", None, 1.0..=200.0)? as usize),
@@ -214,7 +213,7 @@ pub async fn event_plan(
             city.with_car_roads(&scenario, |graph, index| {
                 let plan = plan_event(&city.network, graph, index, &scenario, &venue, &request)
                     .map_err(question_error)?;
-                Ok(Json(serde_json::to_value(&plan).unwrap_or_default()))
+                Ok(Json(plan))
             })
         })
         .await?

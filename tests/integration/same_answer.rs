@@ -257,3 +257,81 @@ fn patrol_check_json_is_the_body_of_api_patrol_edit() {
     assert!(!api["checkpoints_cut_off"].as_array().unwrap().is_empty());
     assert_same(cli, api);
 }
+
+/// Runs `patrolmap args` with `--json report` for the demo roads and `scenario` (a file
+/// written here), and asks the API's `path` the same with the scenario as the body.
+fn cli_and_api(name: &str, args: &[&str], scenario: &Value, path: &str) -> (Value, Value) {
+    let dir = temp_dir(name);
+    let (roads, _) = demo();
+    let scenario_file = dir.join("scenario.geojson");
+    std::fs::write(&scenario_file, scenario.to_string()).unwrap();
+    let report = dir.join("report.json");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend([
+        "--roads",
+        roads.to_str().unwrap(),
+        "--scenario",
+        scenario_file.to_str().unwrap(),
+        "--json",
+        report.to_str().unwrap(),
+    ]);
+    let cli = cli_json(&all, &report);
+    let api = server()
+        .call(
+            "POST",
+            path,
+            Some(&scenario.to_string()),
+            Some(&server().token),
+        )
+        .json();
+    (cli, api)
+}
+
+#[test]
+fn optimize_json_is_the_body_of_api_optimize() {
+    let scenario: Value = serde_json::from_str(&demo_scenario_text()).unwrap();
+    let (cli, api) = cli_and_api(
+        "same-optimize",
+        &[
+            "optimize",
+            "--add",
+            "3",
+            "--budget-s",
+            "2m",
+            "--units",
+            "2",
+            "--candidates",
+            "grid:400",
+        ],
+        &scenario,
+        "/api/optimize?add=3&budget_s=120&units=2&candidates=grid:400",
+    );
+    // Small enough to be proven within the time allowed: an answer cut short by the time
+    // depends on how fast the machine is, not on the question.
+    assert_eq!(api["proven"], true, "{api}");
+    assert_eq!(api["added"].as_array().unwrap().len(), 3, "{api}");
+    assert_eq!(api["targets"][0]["units"], 2);
+    assert_same(cli, api);
+    let (cli, api) = cli_and_api(
+        "same-optimize-cover",
+        &["optimize", "--cover", "checkpoints"],
+        &scenario,
+        "/api/optimize?cover=checkpoints",
+    );
+    assert_eq!(api["demand"], "checkpoints", "{api}");
+    assert_same(cli, api);
+}
+
+#[test]
+fn event_plan_json_is_the_body_of_api_event_plan() {
+    let mut scenario: Value = serde_json::from_str(&demo_scenario_text()).unwrap();
+    crate::common::add_stadium(&mut scenario);
+    let (cli, api) = cli_and_api(
+        "same-event",
+        &["event", "plan", "--area", "stadium"],
+        &scenario,
+        "/api/event/plan?area=stadium",
+    );
+    assert!(!api["posts"].as_array().unwrap().is_empty(), "{api}");
+    assert_same(cli, api);
+}

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::cover::fewest;
 use super::exact::Limits;
 use super::matrix::Target;
-use super::problem::Prepared;
+use super::problem::{DemandKind, Prepared};
 use crate::network::RoadNetwork;
 
 /// The question asked of a prepared matrix.
@@ -20,7 +20,7 @@ pub enum Ask {
 }
 
 /// A suggested post.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct SuggestedPost {
     /// 1 = the most useful alone.
     pub rank: usize,
@@ -33,7 +33,7 @@ pub struct SuggestedPost {
 }
 
 /// Demand no choice of posts meets.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Unmet {
     /// What: `checkpoint ID`, `edge N`…
     pub element: String,
@@ -44,7 +44,7 @@ pub struct Unmet {
 }
 
 /// An answer.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Answer {
     /// The new posts, most useful first.
     pub added: Vec<SuggestedPost>,
@@ -72,10 +72,23 @@ pub struct Answer {
     pub nodes: usize,
     /// Sites or units left out, with why.
     pub skipped: Vec<String>,
-    /// Milliseconds searching (the matrix is the caller's to time).
-    pub search_ms: f64,
     /// The time allowed ran out before the answer was proven (it is the best found by then).
     pub time_ran_out: bool,
+    /// What was counted.
+    pub demand: DemandKind,
+    /// The targets of the objective.
+    pub targets: Vec<Target>,
+    /// Where the time went, in milliseconds.
+    pub timings_ms: PlacementTimings,
+}
+
+/// Where a placement answer's time went, in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct PlacementTimings {
+    /// Preparing the question: mostly the candidate-to-demand matrix.
+    pub matrix: f64,
+    /// The search.
+    pub search: f64,
 }
 
 /// Answers `ask` on `prepared` (made for `targets`).
@@ -139,6 +152,7 @@ pub fn answer(
             }
         })
         .collect();
+    let search_ms = started.elapsed().as_secs_f64() * 1e3;
     Answer {
         added,
         share_before: m.share(0.0),
@@ -153,7 +167,12 @@ pub fn answer(
         demand_items: m.weights.len(),
         nodes,
         skipped: prepared.skipped.clone(),
-        search_ms: started.elapsed().as_secs_f64() * 1e3,
         time_ran_out: !proven && limits.stop.should_stop(),
+        demand: prepared.demand,
+        targets: targets.to_vec(),
+        timings_ms: PlacementTimings {
+            matrix: prepared.prepare_ms,
+            search: search_ms,
+        },
     }
 }

@@ -37,7 +37,7 @@ pub struct EventRequest {
 }
 
 /// A temporary post of the plan.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct PlannedPost {
     /// 1 = the most useful.
     pub rank: usize,
@@ -54,7 +54,7 @@ pub struct PlannedPost {
 }
 
 /// One tier's compliance.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct TierCompliance {
     /// The tier's budget, in seconds.
     pub budget_s: f64,
@@ -79,7 +79,7 @@ pub struct TierCompliance {
 }
 
 /// An event plan.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct EventPlan {
     /// The venue's id.
     pub area: String,

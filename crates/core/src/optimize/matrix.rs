@@ -44,7 +44,7 @@ pub struct DemandPoint {
 
 /// One part of the objective: demand counts (times `weight`) when at least `units` distinct
 /// units reach it within `budget_s`.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Target {
     /// The time budget, in seconds.
     pub budget_s: f64,

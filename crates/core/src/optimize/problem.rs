@@ -16,7 +16,9 @@ use crate::scenario::{AreaKind, Scenario};
 use crate::stop::Stop;
 
 /// What must be reached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DemandKind {
     /// Every stretch of road, by length.
@@ -124,7 +126,7 @@ pub struct Question {
 }
 
 /// A demand point as the report names it.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct NamedPoint {
     /// The site's id.
     pub id: String,
@@ -149,6 +151,10 @@ pub struct Prepared {
     pub existing_units: usize,
     /// Sites or units left out (too far from a road), with why.
     pub skipped: Vec<String>,
+    /// What the question counts.
+    pub demand: DemandKind,
+    /// How long the preparation (mostly the matrix) took, in milliseconds.
+    pub prepare_ms: f64,
 }
 
 /// Why a question cannot be answered.
@@ -239,6 +245,7 @@ pub fn prepare(
     question: &Question,
     stop: &Stop,
 ) -> Result<Prepared, QuestionError> {
+    let started = std::time::Instant::now();
     let area = question.area.as_deref().map(polygon);
     let mut skipped = Vec::new();
     let node_at = |p: [f64; 2]| -> Option<u32> {
@@ -453,6 +460,8 @@ pub fn prepare(
         points,
         existing_units: existing.len(),
         skipped,
+        demand: question.demand,
+        prepare_ms: started.elapsed().as_secs_f64() * 1e3,
     })
 }
 
