@@ -7,14 +7,41 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::api::{download, number, Params};
 use super::auth::Principal;
 use super::error::{ApiError, ErrorBody};
 use super::store_api::on_store;
 use super::AppState;
-use crate::store::{audit_csv, Role};
+use crate::store::{audit_csv, AuditEntry, Role, User};
+
+/// A user added, with their first token (shown this once).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct UserAdded {
+    /// The user's name.
+    pub user: String,
+    /// Their role.
+    pub role: Role,
+    /// Their first token.
+    pub token: String,
+}
+
+/// A token issued (shown this once).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TokenIssued {
+    /// Whose it is.
+    pub user: String,
+    /// The token.
+    pub token: String,
+}
+
+/// A user removed.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct UserRemoved {
+    /// Their name.
+    pub removed: String,
+}
 
 /// A token's lifetime from the query (`expires_in_s`), if it has one.
 fn expires_in(q: &std::collections::HashMap<String, String>) -> Result<Option<i64>, ApiError> {
@@ -27,12 +54,12 @@ fn expires_in(q: &std::collections::HashMap<String, String>) -> Result<Option<i6
 /// Every user with their role and how many live tokens they hold.
 #[utoipa::path(get, path = "/api/users", tag = "access",
     extensions(("x-patrolmap-access" = json!("admin"))),
-    responses((status = 200, description = "[{name, role, created_at, tokens}]", body = [Object]),
+    responses((status = 200, description = "Every user with their role and live tokens", body = [User]),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody)))]
-pub async fn users(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn users(State(state): State<AppState>) -> Result<Json<Vec<User>>, ApiError> {
     let list = on_store(&state, move |store| store.users()).await?;
-    Ok(Json(json!(list)))
+    Ok(Json(list))
 }
 
 /// Adds a user; the answer holds their first token, which is not stored and not shown again.
@@ -40,7 +67,7 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
     extensions(("x-patrolmap-access" = json!("admin"))),
     params(("expires_in_s" = Option<u64>, Query, description = "The token's lifetime in seconds (none: until revoked)")),
     request_body(content = Object, description = "{\"name\": \"li\", \"role\": \"viewer|planner|admin\"}", content_type = "application/json"),
-    responses((status = 201, description = "{user, role, token}", body = Object),
+    responses((status = 201, description = "The user, their role and first token", body = UserAdded),
         (status = 400, description = "Bad name or role", body = ErrorBody),
         (status = 409, description = "The user exists", body = ErrorBody)))]
 pub async fn add_user(
@@ -70,7 +97,11 @@ pub async fn add_user(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"user": name, "role": role, "token": token})),
+        Json(UserAdded {
+            user: name,
+            role,
+            token,
+        }),
     )
         .into_response())
 }
@@ -80,7 +111,7 @@ pub async fn add_user(
     extensions(("x-patrolmap-access" = json!("admin"))),
     params(("name" = String, Path, description = "The user"),
         ("expires_in_s" = Option<u64>, Query, description = "The token's lifetime in seconds (none: until revoked)")),
-    responses((status = 201, description = "{user, token}", body = Object),
+    responses((status = 201, description = "The new token", body = TokenIssued),
         (status = 404, description = "No such user", body = ErrorBody)))]
 pub async fn issue_token(
     State(state): State<AppState>,
@@ -95,25 +126,21 @@ pub async fn issue_token(
         store.issue_token(&actor, &user, expires)
     })
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"user": name, "token": token})),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(TokenIssued { user: name, token })).into_response())
 }
 
 /// Removes a user and every token of theirs (signed-in sessions end at once).
 #[utoipa::path(delete, path = "/api/users/{name}", tag = "access",
     extensions(("x-patrolmap-access" = json!("admin"))),
     params(("name" = String, Path, description = "The user")),
-    responses((status = 200, description = "{removed: name}", body = Object),
+    responses((status = 200, description = "The user removed", body = UserRemoved),
         (status = 400, description = "Removing oneself", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody)))]
 pub async fn remove_user(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UserRemoved>, ApiError> {
     if principal.user.as_ref().is_some_and(|u| u.name == name) {
         // The last admin locking everyone out is one click away otherwise.
         return Err(ApiError::bad("name", "an admin cannot remove themselves"));
@@ -122,28 +149,28 @@ pub async fn remove_user(
     let user = name.clone();
     on_store(&state, move |store| store.remove_user(&actor, &user)).await?;
     state.auth.forget();
-    Ok(Json(json!({"removed": name})))
+    Ok(Json(UserRemoved { removed: name }))
 }
 
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/api/audit", tag = "access",
     extensions(("x-patrolmap-access" = json!("admin"))),
     params(("limit" = Option<u64>, Query, description = "At most this many lines (1000 by default)")),
-    responses((status = 200, description = "[{id, at, actor, action, target, detail, remote}]", body = [Object]),
+    responses((status = 200, description = "The audit log's lines, newest first", body = [AuditEntry]),
         (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
     Query(q): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     let limit = number(&q, "limit", Some(1000.0), 1.0..=1e9)? as i64;
     let list = on_store(&state, move |store| store.audit_log(limit)).await?;
-    Ok(Json(json!(list)))
+    Ok(Json(list))
 }
 
 /// The whole audit log as a CSV download (oldest first).
 #[utoipa::path(get, path = "/api/audit.csv", tag = "access",
     extensions(("x-patrolmap-access" = json!("admin"))),
-    responses((status = 200, description = "CSV: id,at,actor,action,target,detail,remote", content_type = "text/csv"),
+    responses((status = 200, description = "CSV: id,at,actor,action,target,detail,remote", body = String, content_type = "text/csv"),
         (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn audit_csv_download(State(state): State<AppState>) -> Result<Response, ApiError> {
     let mut list = on_store(&state, move |store| store.audit_log(i64::MAX)).await?;

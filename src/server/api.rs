@@ -10,17 +10,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::OpenApi;
 
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
-use crate::city::{Evaluation, MODES};
+use crate::city::{CityInfo, Evaluation, RoadFeature};
 use crate::coverage::summary::CoverageSummary;
 use crate::coverage::who_reaches::{who_reaches, WhoReaches};
 use crate::coverage::{overlay, polygons};
-use crate::network::geodesy::point_along;
-use crate::scenario::{self, write::to_geojson, Scenario};
+use crate::scenario::{self, write::to_geojson, FeatureProblem, LayerCounts, Scenario};
 use crate::tiles::TileId;
 
 /// The OpenAPI document of the API.
@@ -203,26 +202,15 @@ fn geojson(value: &Value) -> Response {
 /// The city, the standard and the modes the server serves.
 #[utoipa::path(get, path = "/api/info", tag = "map",
     extensions(("x-patrolmap-access" = json!("read"))),
-    responses((status = 200, description = "City name, bounds, budgets, standard, modes, counts", body = Object)))]
-pub async fn info(State(state): State<AppState>) -> Json<Value> {
-    let city = &state.city;
-    Json(json!({
-        "name": city.name,
-        "bbox": city.network.bbox(),
-        "budgets_s": city.budgets(),
-        "standard": city.options.standard.to_string(),
-        "tiers": city.options.standard.tiers.iter().map(|t| json!({"budget_s": t.budget_s, "units": t.units, "classes": t.classes})).collect::<Vec<_>>(),
-        "modes": MODES.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
-        "nodes": city.network.nodes.len(),
-        "edges": city.network.edges.len(),
-        "attribution": "© OpenStreetMap contributors (ODbL)",
-    }))
+    responses((status = 200, description = "City name, bounds, budgets, standard, modes, counts", body = CityInfo)))]
+pub async fn info(State(state): State<AppState>) -> Json<CityInfo> {
+    Json(state.city.info())
 }
 
 /// The loaded scenario as a GeoJSON FeatureCollection (all layers).
 #[utoipa::path(get, path = "/api/scenario", tag = "layers",
     extensions(("x-patrolmap-access" = json!("read"))),
-    responses((status = 200, description = "FeatureCollection: units, posts, checkpoints, key sites, incidents, patrol lines, closures", body = Object, content_type = "application/geo+json")))]
+    responses((status = 200, description = "FeatureCollection: units, posts, checkpoints, key sites, incidents, patrol lines, closures", body = FeatureCollection, content_type = "application/geo+json")))]
 pub async fn scenario_get(State(state): State<AppState>) -> Result<Response, ApiError> {
     let base = state.revisions.base().clone();
     let value = state.compute(move || to_geojson(&base.scenario)).await?;
@@ -244,7 +232,7 @@ const LAYERS: [(&str, &str); 7] = [
 #[utoipa::path(get, path = "/api/layers/{layer}", tag = "layers",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("layer" = String, Path, description = "units, posts, checkpoints, key_sites, incidents, patrol_lines or closures")),
-    responses((status = 200, description = "FeatureCollection of the layer", body = Object, content_type = "application/geo+json"),
+    responses((status = 200, description = "FeatureCollection of the layer", body = FeatureCollection, content_type = "application/geo+json"),
         (status = 404, description = "No such layer", body = ErrorBody)))]
 pub async fn layer(
     State(state): State<AppState>,
@@ -294,7 +282,7 @@ pub async fn coverage(
 #[utoipa::path(get, path = "/api/coverage/overlay", tag = "coverage",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("rev" = Option<u64>, Query, description = "Revision (0 by default)")),
-    responses((status = 200, description = "FeatureCollection of road pieces with tier and times", body = Object, content_type = "application/geo+json"),
+    responses((status = 200, description = "FeatureCollection of road pieces with tier and times", body = FeatureCollection, content_type = "application/geo+json"),
         (status = 404, description = "Revision not kept", body = ErrorBody)))]
 pub async fn coverage_overlay(
     State(state): State<AppState>,
@@ -314,7 +302,7 @@ pub async fn coverage_overlay(
 #[utoipa::path(get, path = "/api/coverage/polygons", tag = "coverage",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("rev" = Option<u64>, Query, description = "Revision (0 by default)")),
-    responses((status = 200, description = "FeatureCollection, one MultiPolygon per budget, widest first", body = Object, content_type = "application/geo+json"),
+    responses((status = 200, description = "FeatureCollection, one MultiPolygon per budget, widest first", body = FeatureCollection, content_type = "application/geo+json"),
         (status = 404, description = "Revision not kept", body = ErrorBody),
         (status = 503, description = "Server busy", body = ErrorBody)))]
 pub async fn coverage_polygons(
@@ -353,7 +341,7 @@ pub async fn coverage_polygons(
     params(("rev" = Option<u64>, Query, description = "Revision (0 by default)"),
         ("limit" = Option<u32>, Query, description = "Gaps per tier (20 by default, at most 1000)"),
         ("tier" = Option<u32>, Query, description = "Only this tier of the standard (its index from 0); all by default")),
-    responses((status = 200, description = "FeatureCollection of gap stretches with tier, rank and length", body = Object, content_type = "application/geo+json"),
+    responses((status = 200, description = "FeatureCollection of gap stretches with tier, rank and length", body = FeatureCollection, content_type = "application/geo+json"),
         (status = 400, description = "Bad parameter", body = ErrorBody),
         (status = 404, description = "Revision not kept", body = ErrorBody)))]
 pub async fn coverage_gaps(
@@ -415,29 +403,20 @@ pub async fn isochrone(
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("lon" = f64, Query, description = "Longitude"), ("lat" = f64, Query, description = "Latitude"),
         ("max_m" = Option<f64>, Query, description = "Farthest road to accept, metres (50 by default)")),
-    responses((status = 200, description = "A GeoJSON Feature: the road edge with its index, name, class and length", body = Object),
+    responses((status = 200, description = "A GeoJSON Feature: the road edge with its index, name, class and length", body = RoadFeature),
         (status = 400, description = "Bad parameter, or no road that near", body = ErrorBody)))]
 pub async fn road_at(
     State(state): State<AppState>,
     Query(q): Params,
-) -> Result<Response, ApiError> {
+) -> Result<Json<RoadFeature>, ApiError> {
     let lon = number(&q, "lon", None, -180.0..=180.0)?;
     let lat = number(&q, "lat", None, -90.0..=90.0)?;
     let max_m = number(&q, "max_m", Some(50.0), 0.0..=5000.0)?;
-    let city = &state.city;
-    // The foot graph holds the most roads; the car graph the rest of what is drivable.
-    let snapped = city
-        .indexes
-        .iter()
-        .filter_map(|i| i.snap([lon, lat], max_m).ok())
-        .min_by(|a, b| a.dist_m.total_cmp(&b.dist_m))
-        .ok_or_else(|| ApiError::bad("lon", format!("no road within {max_m} m of the point")))?;
-    let e = snapped.edge as usize;
-    let edge = &city.network.edges[e];
-    Ok(geojson(&json!({"type": "Feature",
-        "properties": {"edge": e, "name": city.network.name(e), "class": city.network.class_name(edge.class),
-            "length_m": edge.length_m, "middle": point_along(city.network.geometry(e), 0.5), "dist_m": snapped.dist_m},
-        "geometry": {"type": "LineString", "coordinates": city.network.geometry(e)}})))
+    state
+        .city
+        .road_at([lon, lat], max_m)
+        .map(Json)
+        .ok_or_else(|| ApiError::bad("lon", format!("no road within {max_m} m of the point")))
 }
 
 /// Parses a scenario FeatureCollection from a request body.
@@ -555,19 +534,44 @@ pub async fn whatif(
     Ok(Json(summary))
 }
 
+/// A scenario file read for the map.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ScenarioImport {
+    /// The scenario as the map edits it: a GeoJSON FeatureCollection.
+    #[schema(value_type = FeatureCollection)]
+    pub scenario: Value,
+    /// The features that could not be read, by index, with why.
+    pub problems: Vec<FeatureProblem>,
+    /// How many features of each layer were read.
+    pub counts: LayerCounts,
+}
+
+/// What the GeoJSON bodies are, for the document (they are written by the library's
+/// GeoJSON serialisers, not from this type).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FeatureCollection {
+    /// `FeatureCollection`.
+    #[schema(rename = "type")]
+    kind: String,
+    /// The features: each `{type: Feature, properties, geometry}`.
+    #[schema(value_type = Vec<Object>)]
+    features: Vec<Value>,
+}
+
 /// Reads a scenario file's text (GeoJSON, or CSV with `?format=csv`) and returns it as the
 /// GeoJSON the map edits, with the features that could not be read.
 #[utoipa::path(post, path = "/api/scenario/import", tag = "layers",
     extensions(("x-patrolmap-access" = json!("plan"))),
     params(("format" = Option<String>, Query, description = "geojson (default) or csv")),
     request_body(content = String, description = "The scenario file's text: GeoJSON (as application/json) or CSV (as text/csv)", content_type = "text/csv"),
-    responses((status = 200, description = "{scenario: FeatureCollection, problems: [{feature, reason}], counts}", body = Object),
+    responses((status = 200, description = "The scenario as the map edits it, the features that could not be read, and how many of each layer", body = ScenarioImport),
         (status = 400, description = "Not a scenario", body = ErrorBody),
         (status = 413, description = "Too large", body = ErrorBody)))]
 pub async fn scenario_import(
     Query(q): Params,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ScenarioImport>, ApiError> {
     let csv = match q.get("format").map(String::as_str) {
         None | Some("geojson") => false,
         Some("csv") => true,
@@ -579,12 +583,11 @@ pub async fn scenario_import(
         }
     };
     let scenario = scenario_from_body(&body?, csv)?;
-    Ok(Json(json!({
-        "scenario": to_geojson(&scenario),
-        "problems": scenario.problems,
-        "counts": {"units": scenario.units.len(), "checkpoints": scenario.checkpoints.len(), "key_sites": scenario.key_sites.len(),
-            "incidents": scenario.incidents.len(), "patrol_lines": scenario.patrol_lines.len(), "closures": scenario.closures.len()},
-    })))
+    Ok(Json(ScenarioImport {
+        scenario: to_geojson(&scenario),
+        counts: scenario.counts(),
+        problems: scenario.problems,
+    }))
 }
 
 /// Returns an edited scenario as a GeoJSON file to save (normalised: every feature read back
@@ -592,7 +595,7 @@ pub async fn scenario_import(
 #[utoipa::path(post, path = "/api/scenario/export", tag = "layers",
     extensions(("x-patrolmap-access" = json!("view"))),
     request_body(content = Object, description = "The scenario FeatureCollection", content_type = "application/json"),
-    responses((status = 200, description = "The scenario as a GeoJSON attachment", body = Object, content_type = "application/geo+json"),
+    responses((status = 200, description = "The scenario as a GeoJSON attachment", body = FeatureCollection, content_type = "application/geo+json"),
         (status = 400, description = "Not a scenario", body = ErrorBody)))]
 pub async fn scenario_export(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
@@ -635,7 +638,7 @@ pub(super) fn download(content_type: &'static str, file_name: &str, body: String
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("z" = u32, Path, description = "Zoom, 0 to 20"), ("x" = u32, Path, description = "Column"),
         ("y" = u32, Path, description = "Row"), ("rev" = Option<u64>, Query, description = "Revision (0 by default)")),
-    responses((status = 200, description = "A `roads` layer: per piece `kind` (car, other, closed), `tier` (budget index; the number of budgets when beyond), from zoom 14 `t_s`", content_type = "application/vnd.mapbox-vector-tile"),
+    responses((status = 200, description = "A `roads` layer: per piece `kind` (car, other, closed), `tier` (budget index; the number of budgets when beyond), from zoom 14 `t_s`", body = Vec<u8>, content_type = "application/vnd.mapbox-vector-tile"),
         (status = 400, description = "No such tile", body = ErrorBody),
         (status = 404, description = "Revision not kept", body = ErrorBody)))]
 pub async fn tile(

@@ -25,7 +25,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
@@ -684,17 +684,43 @@ fn cookie(state: &AppState, token: Option<&str>) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn who(user: Option<&User>, public_view: bool) -> Value {
+/// Who a request is signed in as.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Session {
+    /// The user's name (none when not signed in).
+    pub user: Option<String>,
+    /// Their role: `viewer`, `planner` or `admin`; `public` when not signed in.
+    pub role: String,
+    /// Whether the server shows the map to anyone, signed in or not.
+    pub public_view: bool,
+}
+
+/// Signed out.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SignedOut {
+    /// Always true.
+    pub signed_out: bool,
+}
+
+fn who(user: Option<&User>, public_view: bool) -> Session {
     match user {
-        Some(u) => json!({"user": u.name, "role": u.role, "public_view": public_view}),
-        None => json!({"user": null, "role": "public", "public_view": public_view}),
+        Some(u) => Session {
+            user: Some(u.name.clone()),
+            role: u.role.as_str().to_string(),
+            public_view,
+        },
+        None => Session {
+            user: None,
+            role: "public".into(),
+            public_view,
+        },
     }
 }
 
 /// Who the request is signed in as.
 #[utoipa::path(get, path = "/api/session", tag = "access",
     extensions(("x-patrolmap-access" = json!("public"))),
-    responses((status = 200, description = "{user, role, public_view}; role `public` when not signed in and the public view is on", body = Object),
+    responses((status = 200, description = "Who is signed in; role `public` when not signed in and the public view is on", body = Session),
         (status = 401, description = "Not signed in (and no public view), or the token is wrong or expired", body = ErrorBody)))]
 pub async fn session_get(State(state): State<AppState>, request: Request) -> Response {
     let remote = remote_of(&state.auth, &request);
@@ -713,7 +739,7 @@ pub async fn session_get(State(state): State<AppState>, request: Request) -> Res
 #[utoipa::path(post, path = "/api/session", tag = "access",
     extensions(("x-patrolmap-access" = json!("public"))),
     request_body(content = Object, description = "{\"token\": \"pm_…\"}", content_type = "application/json"),
-    responses((status = 200, description = "{user, role}; the cookie is set", body = Object),
+    responses((status = 200, description = "Who is signed in now; the cookie is set", body = Session),
         (status = 400, description = "No token in the body", body = ErrorBody),
         (status = 401, description = "The token is wrong or expired", body = ErrorBody)))]
 pub async fn session_post(
@@ -759,11 +785,11 @@ fn token_in(body: &Bytes) -> Result<String, ApiError> {
 /// Signs out: clears the cookie.
 #[utoipa::path(delete, path = "/api/session", tag = "access",
     extensions(("x-patrolmap-access" = json!("public"))),
-    responses((status = 200, description = "Signed out; the cookie is cleared", body = Object)))]
+    responses((status = 200, description = "Signed out; the cookie is cleared", body = SignedOut)))]
 pub async fn session_delete(State(state): State<AppState>) -> Response {
     (
         [(header::SET_COOKIE, cookie(&state, None))],
-        Json(json!({"signed_out": true})),
+        Json(SignedOut { signed_out: true }),
     )
         .into_response()
 }

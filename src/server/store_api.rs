@@ -8,12 +8,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::api::{download, number, scenario_from_body, Params};
 use super::auth::Principal;
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
+use crate::coverage::summary::{CoverageBrief, TierDifference};
+use crate::scenario::changes::Changes;
 use crate::store::{Store, StoreError, Version};
 
 pub(super) fn store_of(state: &AppState) -> Result<std::sync::Arc<Store>, ApiError> {
@@ -64,76 +66,104 @@ pub(super) async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
-/// Features by id (`properties.id`) with their geometry, for what changed between versions.
-fn features_by_id(geojson: &str) -> std::collections::BTreeMap<String, Value> {
-    let value: Value = serde_json::from_str(geojson).unwrap_or_default();
-    value["features"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|f| {
-                    let id = f["properties"]["id"].as_str()?.to_string();
-                    Some((id, f["geometry"].clone()))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// A version with its scenario.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct VersionWithScenario {
+    /// The version.
+    pub version: Version,
+    /// Its scenario, a GeoJSON FeatureCollection.
+    #[schema(value_type = Object)]
+    pub scenario: Value,
 }
 
-/// What changed from `before` to `after`: feature ids added, removed, moved.
-pub fn changes(before: &str, after: &str) -> Value {
-    let (a, b) = (features_by_id(before), features_by_id(after));
-    let added: Vec<&String> = b.keys().filter(|k| !a.contains_key(*k)).collect();
-    let removed: Vec<&String> = a.keys().filter(|k| !b.contains_key(*k)).collect();
-    let moved: Vec<&String> = b
-        .iter()
-        .filter(|(k, g)| a.get(*k).is_some_and(|old| old != *g))
-        .map(|(k, _)| k)
-        .collect();
-    json!({"added": added, "removed": removed, "moved": moved})
+/// A save refused because someone saved first: what moved on, for the map to merge or
+/// reload (an error body with the latest version and the changes since the editor's base).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SaveConflict {
+    /// What happened, for a person.
+    pub error: String,
+    /// `conflict`.
+    pub code: ErrorCode,
+    /// `base`.
+    pub field: String,
+    /// The latest version.
+    pub latest: Version,
+    /// What changed from the editor's base to the latest.
+    pub changes: Changes,
+}
+
+/// A scenario deleted.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Deleted {
+    /// Its name.
+    pub deleted: String,
+    /// The versions deleted with it.
+    pub versions: usize,
+}
+
+/// Two versions compared.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Comparison {
+    /// The earlier version and its coverage.
+    pub from: VersionCoverage,
+    /// The later version and its coverage.
+    pub to: VersionCoverage,
+    /// The features added, removed and moved from one to the other.
+    pub changes: Changes,
+    /// Tier by tier, the later minus the earlier.
+    pub difference: Vec<TierDifference>,
+}
+
+/// A version and its coverage, in brief.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct VersionCoverage {
+    /// The version.
+    pub version: Version,
+    /// Its coverage (its revision shows it on the map).
+    pub coverage: CoverageBrief,
 }
 
 /// Every scenario's latest version.
 #[utoipa::path(get, path = "/api/scenarios", tag = "store",
     extensions(("x-patrolmap-access" = json!("view"))),
-    responses((status = 200, description = "[{id, scenario, parent, author, message, saved_at}]: each scenario's latest version", body = [Object]),
+    responses((status = 200, description = "Each scenario's latest version", body = [Version]),
         (status = 503, description = "No store", body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<Version>>, ApiError> {
     let list = on_store(&state, move |store| store.scenarios()).await?;
-    Ok(Json(json!(list)))
+    Ok(Json(list))
 }
 
 /// The versions of a scenario, oldest first.
 #[utoipa::path(get, path = "/api/scenarios/{name}", tag = "store",
     extensions(("x-patrolmap-access" = json!("view"))),
     params(("name" = String, Path, description = "The scenario's name")),
-    responses((status = 200, description = "[{id, scenario, parent, author, message, saved_at}]", body = [Object]),
+    responses((status = 200, description = "The scenario's versions, oldest first", body = [Version]),
         (status = 404, description = "No such scenario", body = ErrorBody)))]
 pub async fn versions(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<Version>>, ApiError> {
     let list = on_store(&state, move |store| store.versions(&name)).await?;
-    Ok(Json(json!(list)))
+    Ok(Json(list))
 }
 
 /// One version with its scenario.
 #[utoipa::path(get, path = "/api/versions/{id}", tag = "store",
     extensions(("x-patrolmap-access" = json!("view"))),
     params(("id" = i64, Path, description = "The version's id")),
-    responses((status = 200, description = "{version, scenario: FeatureCollection}", body = Object),
+    responses((status = 200, description = "The version and its scenario FeatureCollection", body = VersionWithScenario),
         (status = 400, description = "Not a version id", body = ErrorBody),
         (status = 404, description = "No such version", body = ErrorBody)))]
 pub async fn version(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VersionWithScenario>, ApiError> {
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad("id", format!("id: not a version number: {id:?}")))?;
     let (version, geojson) = on_store(&state, move |store| store.load(id)).await?;
     let scenario: Value = serde_json::from_str(&geojson).unwrap_or_default();
-    Ok(Json(json!({"version": version, "scenario": scenario})))
+    Ok(Json(VersionWithScenario { version, scenario }))
 }
 
 /// The `base` query parameter: the version an edit started from.
@@ -171,17 +201,29 @@ async fn save_answer(
                 Some(b) => store.load(b).map(|(_, t)| t).unwrap_or_default(),
                 None => String::new(),
             };
-            Ok(Err((latest_version, changes(&base_text, &latest_text))))
+            Ok(Err((
+                latest_version,
+                Changes::between(&base_text, &latest_text),
+            )))
         }
         other => other.map(Ok),
     })
     .await?;
     Ok(match result {
-        Ok(version) => (StatusCode::CREATED, Json(json!(version))).into_response(),
+        Ok(version) => (StatusCode::CREATED, Json(version)).into_response(),
         Err((latest, changes)) => (
             StatusCode::CONFLICT,
-            Json(json!({"error": format!("the scenario has moved on to version {} since version {}", latest.id,
-                base.map_or("(none)".to_string(), |b| b.to_string())), "field": "base", "latest": latest, "changes": changes})),
+            Json(SaveConflict {
+                error: format!(
+                    "the scenario has moved on to version {} since version {}",
+                    latest.id,
+                    base.map_or("(none)".to_string(), |b| b.to_string())
+                ),
+                code: ErrorCode::Conflict,
+                field: "base".into(),
+                latest,
+                changes,
+            }),
         )
             .into_response(),
     })
@@ -195,9 +237,9 @@ async fn save_answer(
         ("base" = Option<i64>, Query, description = "The version the edit started from (none for a new scenario)"),
         ("message" = Option<String>, Query, description = "Why")),
     request_body(content = Object, description = "The scenario FeatureCollection", content_type = "application/json"),
-    responses((status = 201, description = "The new version", body = Object),
+    responses((status = 201, description = "The new version", body = Version),
         (status = 400, description = "Bad name, base or scenario", body = ErrorBody),
-        (status = 409, description = "{error, field: base, latest: version, changes: {added, removed, moved}}: the scenario has moved on", body = Object)))]
+        (status = 409, description = "The scenario has moved on: the latest version and what changed since base", body = SaveConflict)))]
 pub async fn save(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -223,9 +265,9 @@ pub async fn save(
     extensions(("x-patrolmap-access" = json!("plan"))),
     params(("id" = i64, Path, description = "The version to restore"),
         ("base" = Option<i64>, Query, description = "The scenario's latest version as the restorer saw it")),
-    responses((status = 201, description = "The new version", body = Object),
+    responses((status = 201, description = "The new version", body = Version),
         (status = 404, description = "No such version", body = ErrorBody),
-        (status = 409, description = "The scenario has moved on since base", body = Object)))]
+        (status = 409, description = "The scenario has moved on since base", body = SaveConflict)))]
 pub async fn restore(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -245,7 +287,7 @@ pub async fn restore(
 #[utoipa::path(get, path = "/api/versions/{id}/export", tag = "store",
     extensions(("x-patrolmap-access" = json!("view"))),
     params(("id" = i64, Path, description = "The version")),
-    responses((status = 200, description = "The scenario FeatureCollection, as an attachment", content_type = "application/geo+json"),
+    responses((status = 200, description = "The scenario FeatureCollection, as an attachment", body = super::api::FeatureCollection, content_type = "application/geo+json"),
         (status = 404, description = "No such version", body = ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
@@ -264,34 +306,24 @@ pub async fn export(
 #[utoipa::path(delete, path = "/api/scenarios/{name}", tag = "store",
     extensions(("x-patrolmap-access" = json!("admin"))),
     params(("name" = String, Path, description = "The scenario's name")),
-    responses((status = 200, description = "{deleted: name, versions}", body = Object),
+    responses((status = 200, description = "The scenario deleted and how many versions with it", body = Deleted),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such scenario", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Deleted>, ApiError> {
     let actor = principal.actor();
     let scenario = name.clone();
     let removed = on_store(&state, move |store| {
         store.delete_scenario(&actor, &scenario)
     })
     .await?;
-    Ok(Json(json!({"deleted": name, "versions": removed})))
-}
-
-/// The numbers two evaluations are compared by: road within each tier, checkpoints meeting it.
-fn brief(summary: &Value) -> Value {
-    json!({
-        "rev": summary["rev"],
-        "units": summary["units"],
-        "closed_edges": summary["closed_edges"],
-        "tiers": summary["tiers"].as_array().map(|tiers| tiers.iter().map(|t| json!({
-            "budget_s": t["budget_s"], "units": t["units"], "covered_m": t["covered_m"], "share": t["share"],
-        })).collect::<Vec<_>>()),
-        "checkpoints": summary["checkpoints"],
-    })
+    Ok(Json(Deleted {
+        deleted: name,
+        versions: removed,
+    }))
 }
 
 /// Compares two versions: features added, removed and moved from `from` to `to`, and each
@@ -300,13 +332,13 @@ fn brief(summary: &Value) -> Value {
     extensions(("x-patrolmap-access" = json!("view"))),
     params(("from" = i64, Query, description = "The earlier version"),
         ("to" = i64, Query, description = "The later version")),
-    responses((status = 200, description = "{from, to: {version, coverage}, changes: {added, removed, moved}, difference: [{budget_s, units, covered_m, share, checkpoints_met}]}", body = Object),
+    responses((status = 200, description = "Both versions with their coverage, the features changed, and the difference tier by tier", body = Comparison),
         (status = 400, description = "from or to missing or not a version", body = ErrorBody),
         (status = 404, description = "No such version", body = ErrorBody)))]
 pub async fn compare(
     State(state): State<AppState>,
     Query(q): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Comparison>, ApiError> {
     let from = number(&q, "from", None, 1.0..=9.0e15)? as i64;
     let to = number(&q, "to", None, 1.0..=9.0e15)? as i64;
     let ((va, ta), (vb, tb)) = on_store(&state, move |store| {
@@ -323,29 +355,23 @@ pub async fn compare(
             [sa, sb].map(|s| {
                 let evaluation = std::sync::Arc::new(shared.city.evaluate(s));
                 let (rev, text) = shared.name(evaluation.clone());
-                let brief = brief(
-                    &serde_json::to_value(shared.city.summary(rev, &evaluation))
-                        .unwrap_or_default(),
-                );
+                let brief = CoverageBrief::of(&shared.city.summary(rev, &evaluation));
                 (brief, (rev, text))
             })
         })
         .await?;
     state.keep(ta_kept.0, ta_kept.1).await;
     state.keep(tb_kept.0, tb_kept.1).await;
-    let met = |c: &Value, i: usize| c["checkpoints"]["met"][i].as_i64().unwrap_or(0);
-    let difference: Vec<Value> = (0..state.city.options.standard.tiers.len())
-        .map(|i| {
-            let (a, b) = (&ca["tiers"][i], &cb["tiers"][i]);
-            let d = |k: &str| b[k].as_f64().unwrap_or(0.0) - a[k].as_f64().unwrap_or(0.0);
-            json!({"budget_s": b["budget_s"], "units": b["units"], "covered_m": d("covered_m"),
-                "share": d("share"), "checkpoints_met": met(&cb, i) - met(&ca, i)})
-        })
-        .collect();
-    Ok(Json(json!({
-        "from": {"version": va, "coverage": ca},
-        "to": {"version": vb, "coverage": cb},
-        "changes": changes(&ta, &tb),
-        "difference": difference,
-    })))
+    Ok(Json(Comparison {
+        difference: ca.difference(&cb),
+        changes: Changes::between(&ta, &tb),
+        from: VersionCoverage {
+            version: va,
+            coverage: ca,
+        },
+        to: VersionCoverage {
+            version: vb,
+            coverage: cb,
+        },
+    }))
 }

@@ -16,7 +16,9 @@ use super::sql::{Tx, Value};
 use super::{now_s, Store, StoreError};
 
 /// What a user may do. Each role may do everything the ones before it may.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Sees the map, the coverage and the saved scenarios (a wall display).
@@ -63,7 +65,7 @@ impl FromStr for Role {
 }
 
 /// A user of the server.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct User {
     /// The name, unique.
     pub name: String,
@@ -95,7 +97,7 @@ impl Actor {
 }
 
 /// One line of the audit log.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Its number, increasing.
     pub id: i64,

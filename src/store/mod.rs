@@ -30,7 +30,7 @@ use std::time::Duration;
 use sql::{Engine, Tx, Value};
 
 /// One saved version of a scenario.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Version {
     /// Its id, increasing across the store.
     pub id: i64,

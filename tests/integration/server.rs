@@ -1351,6 +1351,25 @@ fn schema_mismatches(doc: &Value, schema: &Value, value: &Value, at: &str) -> Ve
         let name = r.rsplit('/').next().unwrap();
         return schema_mismatches(doc, &doc["components"]["schemas"][name], value, at);
     }
+    // One of several (an optional value is `oneOf: [null, its schema]`): the value fits one.
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema[key].as_array() {
+            let each: Vec<Vec<String>> = options
+                .iter()
+                .map(|o| schema_mismatches(doc, o, value, at))
+                .collect();
+            if each.iter().any(Vec::is_empty) {
+                return Vec::new();
+            }
+            return vec![format!("{at}: {value} fits none of {key}: {each:?}")];
+        }
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        return all
+            .iter()
+            .flat_map(|o| schema_mismatches(doc, o, value, at))
+            .collect();
+    }
     let mut out = Vec::new();
     let types: Vec<&str> = match &schema["type"] {
         Value::String(t) => vec![t.as_str()],
@@ -1433,4 +1452,140 @@ fn the_coverage_summary_is_typed_in_the_document_and_answers_match_it() {
     wrong["tiers"][0]["share"] = json!("high");
     wrong.as_object_mut().unwrap().remove("units");
     assert_eq!(schema_mismatches(&doc, &schema, &wrong, "wrong").len(), 2);
+}
+
+/// Issue 16: every success body in the OpenAPI document has its schema (none is a bare
+/// `object`), and real answers of every JSON endpoint asked here match the document.
+#[test]
+fn every_success_body_is_typed_and_real_answers_match_the_document() {
+    let doc = get("/api/openapi.json").json();
+    let mut untyped = Vec::new();
+    for (path, methods) in doc["paths"].as_object().unwrap() {
+        for (method, op) in methods.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if !status.starts_with('2') || path == "/api/openapi.json" {
+                    continue;
+                }
+                for (content_type, content) in response["content"].as_object().into_iter().flatten()
+                {
+                    let schema = &content["schema"];
+                    let items = &schema["items"];
+                    let typed = schema.get("$ref").is_some()
+                        || schema.get("properties").is_some()
+                        || schema["type"] == "string"
+                        || (schema["type"] == "array"
+                            && (items.get("$ref").is_some() || items["type"] == "integer"));
+                    if !typed {
+                        untyped.push(format!("{method} {path} {status} {content_type}: {schema}"));
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(untyped, Vec::<String>::new());
+    let schema_of = |path: &str, method: &str, status: &str| {
+        let content = &doc["paths"][path][method]["responses"][status]["content"];
+        let (_, c) = content.as_object().unwrap().iter().next().unwrap();
+        c["schema"].clone()
+    };
+    let check = |path: &str, method: &str, status: &str, reply: Reply| {
+        reply.assert_status(status.parse().unwrap());
+        let value = reply.json();
+        assert_eq!(
+            schema_mismatches(&doc, &schema_of(path, method, status), &value, path),
+            Vec::<String>::new(),
+            "{path}"
+        );
+        value
+    };
+    let scenario = demo_scenario().to_string();
+    check("/api/info", "get", "200", get("/api/info"));
+    check("/api/session", "get", "200", get("/api/session"));
+    check(
+        "/api/layers/{layer}",
+        "get",
+        "200",
+        get("/api/layers/units"),
+    );
+    check(
+        "/api/coverage/gaps",
+        "get",
+        "200",
+        get("/api/coverage/gaps?limit=3"),
+    );
+    check(
+        "/api/roads/at",
+        "get",
+        "200",
+        get("/api/roads/at?lon=-54.585&lat=-20.46"),
+    );
+    check(
+        "/api/scenario/import",
+        "post",
+        "200",
+        post("/api/scenario/import", &scenario),
+    );
+    check(
+        "/api/patrol/plan",
+        "post",
+        "200",
+        post("/api/patrol/plan?units=2&coverage_every_s=0", &scenario),
+    );
+    check(
+        "/api/optimize",
+        "post",
+        "200",
+        post("/api/optimize?add=2&candidates=grid:500", &scenario),
+    );
+    let name = "typed-bodies";
+    let first = check(
+        "/api/scenarios/{name}",
+        "post",
+        "201",
+        post(&format!("/api/scenarios/{name}?message=first"), &scenario),
+    );
+    let second = check(
+        "/api/scenarios/{name}",
+        "post",
+        "201",
+        post(
+            &format!("/api/scenarios/{name}?base={}", first["id"]),
+            &scenario,
+        ),
+    );
+    // A stale save: its conflict body is typed too.
+    check(
+        "/api/scenarios/{name}",
+        "post",
+        "409",
+        post(
+            &format!("/api/scenarios/{name}?base={}", first["id"]),
+            &scenario,
+        ),
+    );
+    check("/api/scenarios", "get", "200", get("/api/scenarios"));
+    check(
+        "/api/scenarios/{name}",
+        "get",
+        "200",
+        get(&format!("/api/scenarios/{name}")),
+    );
+    check(
+        "/api/versions/{id}",
+        "get",
+        "200",
+        get(&format!("/api/versions/{}", first["id"])),
+    );
+    let compared = check(
+        "/api/compare",
+        "get",
+        "200",
+        get(&format!(
+            "/api/compare?from={}&to={}",
+            first["id"], second["id"]
+        )),
+    );
+    assert_eq!(compared["difference"].as_array().unwrap().len(), 3);
+    check("/api/users", "get", "200", get("/api/users"));
+    check("/api/audit", "get", "200", get("/api/audit?limit=5"));
 }

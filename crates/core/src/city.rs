@@ -233,6 +233,49 @@ impl City {
         )
     }
 
+    /// What the city is served with.
+    pub fn info(&self) -> CityInfo {
+        CityInfo {
+            name: self.name.clone(),
+            bbox: self.network.bbox(),
+            budgets_s: self.budgets(),
+            standard: self.options.standard.to_string(),
+            tiers: self.options.standard.tiers.clone(),
+            modes: MODES.iter().map(|m| m.as_str()).collect(),
+            nodes: self.network.nodes.len(),
+            edges: self.network.edges.len(),
+            attribution: "© OpenStreetMap contributors (ODbL)",
+        }
+    }
+
+    /// The road of any mode nearest `point` within `max_m` (the foot graph holds the most
+    /// roads; the car graph the rest of what is drivable).
+    pub fn road_at(&self, point: [f64; 2], max_m: f64) -> Option<RoadFeature> {
+        let snapped = self
+            .indexes
+            .iter()
+            .filter_map(|i| i.snap(point, max_m).ok())
+            .min_by(|a, b| a.dist_m.total_cmp(&b.dist_m))?;
+        let e = snapped.edge as usize;
+        let edge = &self.network.edges[e];
+        let line = self.network.geometry(e);
+        Some(RoadFeature {
+            kind: "Feature",
+            properties: RoadFeatureProperties {
+                edge: e,
+                name: self.network.name(e).map(str::to_string),
+                class: self.network.class_name(edge.class).to_string(),
+                length_m: edge.length_m,
+                middle: crate::network::geodesy::point_along(line, 0.5),
+                dist_m: snapped.dist_m,
+            },
+            geometry: LineStringGeometry {
+                kind: "LineString",
+                coordinates: line.to_vec(),
+            },
+        })
+    }
+
     /// The car graph `evaluation` is measured on (without its closed roads).
     fn measure<'a>(&'a self, evaluation: &'a Evaluation) -> &'a ProfileGraph {
         match &evaluation.detour {
@@ -252,6 +295,68 @@ impl City {
         };
         self.tiles.tile(&self.network, &coloring, id)
     }
+}
+
+/// What a city is served with: the body of `/api/info`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct CityInfo {
+    /// Its short name.
+    pub name: String,
+    /// Its bounds, `[west, south, east, north]` (none for a city without roads).
+    pub bbox: Option<[f64; 4]>,
+    /// The budgets the map colours by, in seconds, ascending.
+    pub budgets_s: Vec<f64>,
+    /// The response standard, as written (`60:1,180:2,300:3`).
+    pub standard: String,
+    /// Its tiers.
+    pub tiers: Vec<crate::coverage::Tier>,
+    /// The travel modes, coverage's first.
+    pub modes: Vec<&'static str>,
+    /// Road nodes.
+    pub nodes: usize,
+    /// Road edges.
+    pub edges: usize,
+    /// Whose the map data is.
+    pub attribution: &'static str,
+}
+
+/// The road nearest a point, as a GeoJSON Feature: what a click closes or reopens.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct RoadFeature {
+    /// `Feature`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The road edge.
+    pub properties: RoadFeatureProperties,
+    /// Its line.
+    pub geometry: LineStringGeometry,
+}
+
+/// The road edge of a [`RoadFeature`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct RoadFeatureProperties {
+    /// Its index.
+    pub edge: usize,
+    /// Its street name, when it has one.
+    pub name: Option<String>,
+    /// Its OSM class (`primary`, `residential`, …).
+    pub class: String,
+    /// Its length, in metres.
+    pub length_m: f64,
+    /// Its middle, `[lon, lat]`.
+    pub middle: [f64; 2],
+    /// How far the point is from it, in metres.
+    pub dist_m: f64,
+}
+
+/// A GeoJSON LineString.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct LineStringGeometry {
+    /// `LineString`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Its positions, `[lon, lat]`.
+    pub coordinates: Vec<[f64; 2]>,
 }
 
 /// Graphs rebuilt without closed roads.

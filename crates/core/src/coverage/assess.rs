@@ -88,7 +88,7 @@ pub struct TierResult {
 }
 
 /// A unit's arrival at a point.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Arrival {
     /// The unit's id.
     pub unit: String,
@@ -97,7 +97,7 @@ pub struct Arrival {
 }
 
 /// A checkpoint, key site or incident as the deployment serves it.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct PointReport {
     /// `checkpoint`, `key_site` or `incident`.
     pub kind: &'static str,

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// One tier: within `budget_s`, at least `units` distinct units, optionally only of `classes`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Tier {
     /// The time budget, in seconds.
     pub budget_s: f64,

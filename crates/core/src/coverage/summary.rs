@@ -17,7 +17,6 @@ pub struct CoverageSummary {
     /// Units that could not be placed, and why.
     pub units_refused: Vec<RefusedUnit>,
     /// Features of the scenario that could not be read, by index, with why.
-    #[schema(value_type = Vec<Object>)]
     pub scenario_problems: Vec<crate::scenario::FeatureProblem>,
     /// Road edges closed by the scenario's closures.
     pub closed_edges: usize,
@@ -35,7 +34,6 @@ pub struct CoverageSummary {
     /// Incidents meeting each tier.
     pub incidents: SitesMet,
     /// Every site: the nearest units and the tiers met there.
-    #[schema(value_type = Vec<Object>)]
     pub points: Vec<super::assess::PointReport>,
     /// `phast` (the prepared hierarchies) or `dijkstra` (roads closed).
     pub engine: &'static str,
@@ -255,5 +253,98 @@ impl CoverageSummary {
             },
             tiles: None,
         }
+    }
+}
+
+/// The numbers two evaluations are compared by: the road within each tier and the
+/// checkpoints meeting it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct CoverageBrief {
+    /// The revision evaluated (its tiles and overlay on the map).
+    pub rev: u64,
+    /// Units placed.
+    pub units: usize,
+    /// Road edges closed.
+    pub closed_edges: usize,
+    /// Per tier, the road that meets it.
+    pub tiers: Vec<TierBrief>,
+    /// Checkpoints meeting each tier.
+    pub checkpoints: SitesMet,
+}
+
+/// The road meeting one tier, in brief.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct TierBrief {
+    /// The tier's budget, in seconds.
+    pub budget_s: f64,
+    /// Distinct units it needs.
+    pub units: usize,
+    /// Road meeting it, in metres.
+    pub covered_m: f64,
+    /// Its share of all road.
+    pub share: f64,
+}
+
+/// How one tier changed from one evaluation to another (later minus earlier).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct TierDifference {
+    /// The tier's budget, in seconds.
+    pub budget_s: f64,
+    /// Distinct units it needs.
+    pub units: usize,
+    /// Road meeting it, in metres more (negative: less).
+    pub covered_m: f64,
+    /// Share of road more.
+    pub share: f64,
+    /// Checkpoints meeting it more.
+    pub checkpoints_met: i64,
+}
+
+impl CoverageBrief {
+    /// The brief of `summary`.
+    pub fn of(summary: &CoverageSummary) -> CoverageBrief {
+        CoverageBrief {
+            rev: summary.rev,
+            units: summary.units,
+            closed_edges: summary.closed_edges,
+            tiers: summary
+                .tiers
+                .iter()
+                .map(|t| TierBrief {
+                    budget_s: t.budget_s,
+                    units: t.units,
+                    covered_m: t.covered_m,
+                    share: t.share,
+                })
+                .collect(),
+            checkpoints: summary.checkpoints.clone(),
+        }
+    }
+
+    /// Tier by tier, `later` minus `self` (both measured against the same standard).
+    ///
+    /// ```
+    /// use patrolmap_core::coverage::summary::{CoverageBrief, SitesMet, TierBrief};
+    /// let brief = |m: f64, met: usize| CoverageBrief { rev: 0, units: 3, closed_edges: 0,
+    ///     tiers: vec![TierBrief { budget_s: 60.0, units: 1, covered_m: m, share: m / 1000.0 }],
+    ///     checkpoints: SitesMet { count: 4, met: vec![met] } };
+    /// let d = brief(200.0, 1).difference(&brief(500.0, 3));
+    /// assert_eq!((d[0].covered_m, d[0].checkpoints_met), (300.0, 2));
+    /// ```
+    pub fn difference(&self, later: &CoverageBrief) -> Vec<TierDifference> {
+        let met =
+            |b: &CoverageBrief, i: usize| b.checkpoints.met.get(i).copied().unwrap_or(0) as i64;
+        self.tiers
+            .iter()
+            .zip(&later.tiers)
+            .enumerate()
+            .map(|(i, (a, b))| TierDifference {
+                budget_s: b.budget_s,
+                units: b.units,
+                covered_m: b.covered_m - a.covered_m,
+                share: b.share - a.share,
+                checkpoints_met: met(later, i) - met(self, i),
+            })
+            .collect()
     }
 }

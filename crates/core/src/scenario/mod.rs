@@ -4,6 +4,7 @@
 //! Reading never stops at a bad feature: each one is reported by its index with the reason,
 //! and the rest loads.
 
+pub mod changes;
 mod csv;
 pub mod generate;
 mod geojson_reader;
@@ -131,7 +132,7 @@ pub struct Area {
 }
 
 /// A feature that was not loaded, and why.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct FeatureProblem {
     /// Index of the feature (or CSV data row, from 0) in the file.
     pub feature: usize,
@@ -160,6 +161,42 @@ pub struct Scenario {
     pub areas: Vec<Area>,
     /// Features that were not loaded.
     pub problems: Vec<FeatureProblem>,
+}
+
+/// How many features of each layer a scenario holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct LayerCounts {
+    /// Responding units and posts.
+    pub units: usize,
+    /// Checkpoints.
+    pub checkpoints: usize,
+    /// Key sites.
+    pub key_sites: usize,
+    /// Incidents.
+    pub incidents: usize,
+    /// Patrol lines.
+    pub patrol_lines: usize,
+    /// Closures.
+    pub closures: usize,
+}
+
+impl Scenario {
+    /// How many features of each layer it holds.
+    ///
+    /// ```
+    /// let s = patrolmap_core::scenario::Scenario::default();
+    /// assert_eq!(s.counts().units, 0);
+    /// ```
+    pub fn counts(&self) -> LayerCounts {
+        LayerCounts {
+            units: self.units.len(),
+            checkpoints: self.checkpoints.len(),
+            key_sites: self.key_sites.len(),
+            incidents: self.incidents.len(),
+            patrol_lines: self.patrol_lines.len(),
+            closures: self.closures.len(),
+        }
+    }
 }
 
 /// What can go wrong reading a scenario file as a whole (bad features are
