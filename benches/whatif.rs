@@ -29,7 +29,8 @@ fn setup() -> &'static Setup {
             ..assess::Options::default()
         };
         let city = City::prepare("porto".into(), network, ProfileSet::default(), options);
-        let scenario = generate::random_scenario(&city.network, &city.graphs[0], 200, 50, SEED);
+        let scenario =
+            generate::random_scenario(&city.network, &city.modes.graphs[0], 200, 50, SEED);
         let base = city.evaluate(scenario.clone());
         Setup {
             state: AppState::new(city, base),
@@ -67,7 +68,7 @@ fn whatif_update_with_a_closed_road(bencher: divan::Bencher) {
     let network = &s.state.city.network;
     // The longest car edge near the centre.
     let e = (0..network.edges.len())
-        .filter(|&e| s.state.city.graphs[0].is_usable(e))
+        .filter(|&e| s.state.city.modes.graphs[0].is_usable(e))
         .max_by(|&a, &b| {
             network.edges[a]
                 .length_m

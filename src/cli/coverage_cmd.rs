@@ -11,11 +11,11 @@ use super::network_cmd::{load_roads, ProfileArgs};
 use super::write_json;
 use crate::coverage::assess::{self, Assessment};
 use crate::coverage::gaps::{self, Gap};
-use crate::coverage::hierarchy::Hierarchy;
+use crate::coverage::modes::ModeSet;
 use crate::coverage::polygons::{self, PolygonOptions};
 use crate::coverage::summary::{CoverageSummary, NetworkSize};
-use crate::coverage::{overlay, Engine, ModeNetwork, ResponseStandard};
-use crate::network::{geodesy::node_key, ProfileGraph, SnapIndex, TravelMode};
+use crate::coverage::{overlay, ResponseStandard};
+use crate::network::{geodesy::node_key, ProfileGraph, TravelMode};
 use crate::scenario;
 
 /// Arguments of `patrolmap coverage`.
@@ -168,27 +168,15 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
             scenario.closures.len()
         );
     }
-    let indexes: Vec<SnapIndex> = graphs
-        .iter()
-        .map(|g| SnapIndex::build(network, g))
-        .collect();
+    let mut set = ModeSet::from_graphs(network, &modes, graphs);
     let load_s = roads.load_s + roads.graph_s + start.elapsed().as_secs_f64();
-    let mode_networks: Vec<ModeNetwork> = modes
-        .iter()
-        .zip(&graphs)
-        .zip(&indexes)
-        .map(|((&mode, graph), index)| ModeNetwork { mode, graph, index })
-        .collect();
     let start = Instant::now();
-    let hierarchies: Vec<Hierarchy> = match args.engine {
-        EngineArg::Dijkstra => Vec::new(),
-        EngineArg::Phast => graphs.iter().map(Hierarchy::prepare).collect(),
-    };
+    if args.engine == EngineArg::Phast {
+        set = set.with_hierarchies();
+    }
     let prepare_s = start.elapsed().as_secs_f64();
-    let engine = match args.engine {
-        EngineArg::Dijkstra => Engine::Dijkstra,
-        EngineArg::Phast => Engine::Phast(&hierarchies),
-    };
+    let mode_networks = set.networks();
+    let engine = set.engine();
 
     let options = assess::Options {
         budgets_s: args.budgets.clone(),
@@ -238,7 +226,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
             );
         }
     }
-    let measure = &graphs[0];
+    let measure = set.measure();
     let total_m = result.total_m;
     let mut summary = CoverageSummary::of(
         0,

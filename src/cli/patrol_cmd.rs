@@ -713,9 +713,10 @@ fn shift_report(
     geojson: Option<PathBuf>,
 ) -> Result<ShiftCoverageReport> {
     use crate::coverage::assess::Roads;
+    use crate::coverage::modes::ModeSet;
     use crate::coverage::shift::{sample_times, shift_coverage};
-    use crate::coverage::{Engine, ModeNetwork, ResponseStandard};
-    use crate::network::{ProfileGraph, TravelMode};
+    use crate::coverage::ResponseStandard;
+    use crate::network::TravelMode;
     if sample_s < 1.0 || shift_s / sample_s > 100_000.0 {
         bail!("--coverage-every-s: at least 1 s, and at most 100,000 samples a shift");
     }
@@ -728,29 +729,15 @@ fn shift_report(
             modes_used.push(mode);
         }
     }
-    let graphs: Vec<ProfileGraph> = modes_used
-        .iter()
-        .map(|&m| ProfileGraph::build(network, profiles.get(m)))
-        .collect();
-    let indexes: Vec<SnapIndex> = graphs
-        .iter()
-        .map(|g| SnapIndex::build(network, g))
-        .collect();
-    let modes: Vec<ModeNetwork> = modes_used
-        .iter()
-        .zip(graphs.iter().zip(&indexes))
-        .map(|(&mode, (graph, index))| ModeNetwork { mode, graph, index })
-        .collect();
-    let patrol_mode = modes_used
-        .iter()
-        .position(|&m| m == profile.profile)
-        .unwrap_or(0);
+    let set = ModeSet::build(network, &profiles, &modes_used, &[]);
+    let modes = set.networks();
+    let patrol_mode = set.position(profile.profile).unwrap_or(0);
     let times = sample_times(shift_s, sample_s);
     let moving = crate::patrol::timeline::moving_units(
         plan,
         units,
         network,
-        &graphs[patrol_mode],
+        &set.graphs[patrol_mode],
         profile.profile,
         patrol_mode,
         &times,
@@ -758,7 +745,7 @@ fn shift_report(
     let roads = Roads {
         network,
         modes: &modes,
-        engine: Engine::Dijkstra,
+        engine: set.engine(),
     };
     let standard = ResponseStandard::default();
     let bar = super::progress::TerminalProgress::new();
@@ -794,7 +781,7 @@ fn shift_report(
     }
     if let Some(path) = geojson {
         let features: Vec<_> = (0..network.edges.len())
-            .filter(|&e| graphs[0].is_usable(e))
+            .filter(|&e| set.measure().is_usable(e))
             .map(|e| {
                 let shares: Vec<f64> = shift
                     .tiers

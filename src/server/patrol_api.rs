@@ -20,7 +20,6 @@ use super::AppState;
 use crate::city::{City, MODES};
 use crate::coverage::assess::Roads;
 use crate::coverage::shift::{sample_times, shift_coverage};
-use crate::coverage::Engine;
 use crate::patrol::paths::Step;
 use crate::patrol::plan::{CheckpointTask, PatrolUnit, Plan};
 use crate::patrol::report::{PatrolReport, PlanMade, ShiftCoverageReport};
@@ -61,7 +60,8 @@ pub async fn patrol_plan(
     let city = state.city.clone();
     state
         .plan(PATROL_TIME, move |stop| {
-            let (network, graph, index) = (&city.network, &city.graphs[0], &city.indexes[0]);
+            let (network, graph, index) =
+                (&city.network, &city.modes.graphs[0], &city.modes.indexes[0]);
             let max_snap_m = city.options.max_snap_m;
             let req = requirements(&city, &scenario);
             let units = plan::units_from_posts(&scenario, units, network, index, max_snap_m)
@@ -113,11 +113,11 @@ pub async fn patrol_edit(
     let drag = read_drag(&body, routes.len())?;
     state
         .plan(PATROL_TIME, move |stop| {
-            let (network, graph) = (&city.network, &city.graphs[0]);
+            let (network, graph) = (&city.network, &city.modes.graphs[0]);
             if let Some((r, from, to)) = drag {
                 let at = crate::patrol::edit::nearest_step(network, &routes[r], from)
                     .ok_or_else(|| ApiError::bad("drag.route", "the route has no road to drag"))?;
-                let street = city.indexes[0]
+                let street = city.modes.indexes[0]
                     .snap(to, city.options.max_snap_m)
                     .map_err(|e| ApiError::bad("drag.to", e.to_string()))?;
                 routes[r] = crate::patrol::edit::reroute_through(
@@ -158,8 +158,8 @@ fn shift_params(q: &std::collections::HashMap<String, String>) -> Result<(f64, f
 fn requirements(city: &City, scenario: &Scenario) -> Requirements {
     Requirements::gather(
         &city.network,
-        &city.graphs[0],
-        &city.indexes[0],
+        &city.modes.graphs[0],
+        &city.modes.indexes[0],
         scenario,
         &crate::patrol::matching::MatchOptions::default(),
         city.options.max_snap_m,
@@ -267,7 +267,7 @@ fn respond(
     every_s: f64,
     stop: &Stop,
 ) -> Result<PatrolReport, ApiError> {
-    let (network, graph) = (&city.network, &city.graphs[0]);
+    let (network, graph) = (&city.network, &city.modes.graphs[0]);
     let over_shift = (every_s > 0.0)
         .then(|| -> Result<ShiftCoverageReport, ApiError> {
             let times = sample_times(shift_s, every_s);
@@ -278,7 +278,7 @@ fn respond(
             let roads = Roads {
                 network,
                 modes: &modes,
-                engine: Engine::Phast(&city.hierarchies),
+                engine: city.modes.engine(),
             };
             let standard = &city.options.standard;
             let max_snap_m = city.options.max_snap_m;

@@ -4,11 +4,9 @@
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 use crate::coverage::assess::{self, Assessment, Roads};
 use crate::coverage::gaps::{self, Gap};
-use crate::coverage::hierarchy::Hierarchy;
+use crate::coverage::modes::ModeSet;
 use crate::coverage::overlay::RoadPiece;
 use crate::coverage::summary::{CoverageSummary, NetworkSize};
 use crate::coverage::{closures, Engine, ModeNetwork};
@@ -16,7 +14,7 @@ use crate::network::{ProfileGraph, ProfileSet, RoadNetwork, SnapIndex, TravelMod
 use crate::scenario::Scenario;
 use crate::tiles::{self, Coloring, RoadTiles};
 
-/// The travel modes, in the order of [`City::graphs`]: the car first, as coverage is measured
+/// The travel modes, in the order of [`City::modes`]: the car first, as coverage is measured
 /// on it.
 pub const MODES: [TravelMode; 3] = [TravelMode::Car, TravelMode::Ebike, TravelMode::Foot];
 
@@ -28,13 +26,9 @@ pub struct City {
     pub network: RoadNetwork,
     /// The travel profiles.
     pub profiles: ProfileSet,
-    /// One graph per mode of [`MODES`].
-    pub graphs: Vec<ProfileGraph>,
-    /// One snap index per mode.
-    pub indexes: Vec<SnapIndex>,
-    /// One contraction hierarchy per mode: every what-if without closures runs on PHAST, as
-    /// units move but the roads do not.
-    pub hierarchies: Vec<Hierarchy>,
+    /// Every mode of [`MODES`] prepared: graphs, snap indexes and contraction hierarchies
+    /// (every what-if without closures runs on PHAST, as units move but the roads do not).
+    pub modes: ModeSet,
     /// The edges indexed for vector tiles.
     pub tiles: RoadTiles,
     /// What every assessment measures.
@@ -58,15 +52,7 @@ impl City {
             pieces: true,
             ..options
         };
-        let graphs: Vec<ProfileGraph> = MODES
-            .iter()
-            .map(|&m| ProfileGraph::build(&network, profiles.get(m)))
-            .collect();
-        let indexes = graphs
-            .iter()
-            .map(|g| SnapIndex::build(&network, g))
-            .collect();
-        let hierarchies = graphs.par_iter().map(Hierarchy::prepare).collect();
+        let modes = ModeSet::build(&network, &profiles, &MODES, &[]).with_hierarchies();
         let tiles = RoadTiles::prepare(&network);
         // The roads (by their size and length), the profiles and what is measured: two servers
         // agree on a revision only when all of it is the same.
@@ -80,9 +66,7 @@ impl City {
             name,
             network,
             profiles,
-            graphs,
-            indexes,
-            hierarchies,
+            modes,
             tiles,
             options,
             last_detour: Mutex::new(None),
@@ -140,7 +124,7 @@ impl City {
             let detour = self.detour(&closed);
             f(&detour.graphs[0], &detour.indexes[0])
         } else {
-            f(&self.graphs[0], &self.indexes[0])
+            f(&self.modes.graphs[0], &self.modes.indexes[0])
         }
     }
 
@@ -153,15 +137,12 @@ impl City {
                 return detour.clone();
             }
         }
-        let graphs: Vec<ProfileGraph> = MODES
-            .par_iter()
-            .map(|&m| ProfileGraph::build_without(&self.network, self.profiles.get(m), closed))
-            .collect();
-        let indexes = graphs
-            .par_iter()
-            .map(|g| SnapIndex::build(&self.network, g))
-            .collect();
-        let detour = Arc::new(Detour { graphs, indexes });
+        let detour = Arc::new(ModeSet::build(
+            &self.network,
+            &self.profiles,
+            &MODES,
+            closed,
+        ));
         *last = Some((closed.to_vec(), detour.clone()));
         detour
     }
@@ -174,14 +155,14 @@ impl City {
     /// The graphs and snap indexes `evaluation` runs on.
     pub fn mode_networks<'a>(&'a self, evaluation: &'a Evaluation) -> Vec<ModeNetwork<'a>> {
         match &evaluation.detour {
-            Some(d) => modes_of(&d.graphs, &d.indexes),
+            Some(d) => d.networks(),
             None => self.open_roads(),
         }
     }
 
     /// The graphs and snap indexes of the roads as they are (no closure).
     pub fn open_roads(&self) -> Vec<ModeNetwork<'_>> {
-        modes_of(&self.graphs, &self.indexes)
+        self.modes.networks()
     }
 
     /// The roads and engine of `evaluation`.
@@ -192,7 +173,7 @@ impl City {
             engine: if evaluation.detour.is_some() {
                 Engine::Dijkstra
             } else {
-                Engine::Phast(&self.hierarchies)
+                self.modes.engine()
             },
         }
     }
@@ -252,6 +233,7 @@ impl City {
     /// roads; the car graph the rest of what is drivable).
     pub fn road_at(&self, point: [f64; 2], max_m: f64) -> Option<RoadFeature> {
         let snapped = self
+            .modes
             .indexes
             .iter()
             .filter_map(|i| i.snap(point, max_m).ok())
@@ -279,8 +261,8 @@ impl City {
     /// The car graph `evaluation` is measured on (without its closed roads).
     fn measure<'a>(&'a self, evaluation: &'a Evaluation) -> &'a ProfileGraph {
         match &evaluation.detour {
-            Some(d) => &d.graphs[0],
-            None => &self.graphs[0],
+            Some(d) => d.measure(),
+            None => self.modes.measure(),
         }
     }
 
@@ -359,11 +341,8 @@ pub struct LineStringGeometry {
     pub coordinates: Vec<[f64; 2]>,
 }
 
-/// Graphs rebuilt without closed roads.
-pub struct Detour {
-    graphs: Vec<ProfileGraph>,
-    indexes: Vec<SnapIndex>,
-}
+/// Graphs rebuilt without closed roads (no hierarchies: their searches run Dijkstra).
+type Detour = ModeSet;
 
 /// A scenario assessed on the city, with what the map draws of it.
 pub struct Evaluation {
@@ -407,14 +386,4 @@ impl Evaluation {
             .as_ref()
             .expect("an evaluation is assessed when made")
     }
-}
-
-/// One [`ModeNetwork`] per mode of [`MODES`].
-fn modes_of<'a>(graphs: &'a [ProfileGraph], indexes: &'a [SnapIndex]) -> Vec<ModeNetwork<'a>> {
-    MODES
-        .iter()
-        .zip(graphs)
-        .zip(indexes)
-        .map(|((&mode, graph), index)| ModeNetwork { mode, graph, index })
-        .collect()
 }

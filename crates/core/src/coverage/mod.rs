@@ -11,6 +11,7 @@ pub mod closures;
 pub mod gaps;
 pub mod hierarchy;
 pub mod line_source;
+pub mod modes;
 pub mod overlay;
 pub mod polygons;
 pub mod radix_heap;
