@@ -52,7 +52,7 @@ fn expires_in(q: &std::collections::HashMap<String, String>) -> Result<Option<i6
 }
 
 /// Every user with their role and how many live tokens they hold.
-#[utoipa::path(get, path = "/api/users", tag = "access",
+#[utoipa::path(get, path = "/users", tag = "access",
     extensions(("x-patrolmap-access" = json!("admin"))),
     responses((status = 200, description = "Every user with their role and live tokens", body = [User]),
         (status = 401, description = "Not signed in", body = ErrorBody),
@@ -63,7 +63,7 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<Vec<User>>, Api
 }
 
 /// Adds a user; the answer holds their first token, which is not stored and not shown again.
-#[utoipa::path(post, path = "/api/users", tag = "access",
+#[utoipa::path(post, path = "/users", tag = "access",
     extensions(("x-patrolmap-access" = json!("admin"))),
     params(("expires_in_s" = Option<u64>, Query, description = "The token's lifetime in seconds (none: until revoked)")),
     request_body(content = Object, description = "{\"name\": \"li\", \"role\": \"viewer|planner|admin\"}", content_type = "application/json"),
@@ -107,7 +107,7 @@ pub async fn add_user(
 }
 
 /// A new token for a user (their other tokens stay valid).
-#[utoipa::path(post, path = "/api/users/{name}/tokens", tag = "access",
+#[utoipa::path(post, path = "/users/{name}/tokens", tag = "access",
     extensions(("x-patrolmap-access" = json!("admin"))),
     params(("name" = String, Path, description = "The user"),
         ("expires_in_s" = Option<u64>, Query, description = "The token's lifetime in seconds (none: until revoked)")),
@@ -130,7 +130,7 @@ pub async fn issue_token(
 }
 
 /// Removes a user and every token of theirs (signed-in sessions end at once).
-#[utoipa::path(delete, path = "/api/users/{name}", tag = "access",
+#[utoipa::path(delete, path = "/users/{name}", tag = "access",
     extensions(("x-patrolmap-access" = json!("admin"))),
     params(("name" = String, Path, description = "The user")),
     responses((status = 200, description = "The user removed", body = UserRemoved),
@@ -153,7 +153,7 @@ pub async fn remove_user(
 }
 
 /// The audit log, newest first.
-#[utoipa::path(get, path = "/api/audit", tag = "access",
+#[utoipa::path(get, path = "/audit", tag = "access",
     extensions(("x-patrolmap-access" = json!("admin"))),
     params(("limit" = Option<u64>, Query, description = "At most this many lines (1000 by default)")),
     responses((status = 200, description = "The audit log's lines, newest first", body = [AuditEntry]),
@@ -168,7 +168,7 @@ pub async fn audit(
 }
 
 /// The whole audit log as a CSV download (oldest first).
-#[utoipa::path(get, path = "/api/audit.csv", tag = "access",
+#[utoipa::path(get, path = "/audit.csv", tag = "access",
     extensions(("x-patrolmap-access" = json!("admin"))),
     responses((status = 200, description = "CSV: id,at,actor,action,target,detail,remote", body = String, content_type = "text/csv"),
         (status = 403, description = "Not an admin", body = ErrorBody)))]

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::AppState;
@@ -30,47 +31,73 @@ use crate::tiles::TileId;
         description = "Police patrol and 1-3-5 minute rapid-response planning on real road networks. \
 Every error is a JSON body {\"error\", \"code\", \"field\"}: code is stable (ErrorCode). Map data © OpenStreetMap contributors (ODbL)."
     ),
-    paths(
-        info,
-        scenario_get,
-        layer,
-        coverage,
-        coverage_overlay,
-        coverage_polygons,
-        coverage_gaps,
-        isochrone,
-        road_at,
-        whatif,
-        scenario_import,
-        scenario_export,
-        super::patrol_api::patrol_plan,
-        super::patrol_api::patrol_edit,
-        super::optimize_api::optimize,
-        super::optimize_api::event_plan,
-        super::store_api::list,
-        super::store_api::versions,
-        super::store_api::save,
-        super::store_api::version,
-        super::store_api::restore,
-        super::store_api::export,
-        super::store_api::delete,
-        super::store_api::compare,
-        super::auth::session_get,
-        super::auth::session_post,
-        super::auth::session_delete,
-        super::access_api::users,
-        super::access_api::add_user,
-        super::access_api::issue_token,
-        super::access_api::remove_user,
-        super::access_api::audit,
-        super::access_api::audit_csv_download,
-        tile,
-        openapi
-    ),
-    components(schemas(ErrorBody)),
-    modifiers(&AccessAddon)
+    // Every other route is documented where `api_routes` lists it; the tiles alone are
+    // routed without the `.mvt` their document path has (axum matches whole segments only).
+    paths(tile),
+    components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;
+
+/// Every route of the API but the tiles (see [`ApiDoc`]), each stated once: its path, method,
+/// role (`x-patrolmap-access`) and document come from its handler's `#[utoipa::path]`.
+/// Paths are below `/api`.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    use super::{access_api, auth, optimize_api, patrol_api, store_api};
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(info))
+        .routes(routes!(scenario_get))
+        .routes(routes!(layer))
+        .routes(routes!(coverage))
+        .routes(routes!(coverage_overlay))
+        .routes(routes!(coverage_polygons))
+        .routes(routes!(coverage_gaps))
+        .routes(routes!(isochrone))
+        .routes(routes!(road_at))
+        .routes(routes!(whatif))
+        .routes(routes!(scenario_import))
+        .routes(routes!(scenario_export))
+        .routes(routes!(patrol_api::patrol_plan))
+        .routes(routes!(patrol_api::patrol_edit))
+        .routes(routes!(optimize_api::optimize))
+        .routes(routes!(optimize_api::event_plan))
+        .routes(routes!(store_api::list))
+        .routes(routes!(
+            store_api::versions,
+            store_api::save,
+            store_api::delete
+        ))
+        .routes(routes!(store_api::version))
+        .routes(routes!(store_api::restore))
+        .routes(routes!(store_api::export))
+        .routes(routes!(store_api::compare))
+        .routes(routes!(
+            auth::session_get,
+            auth::session_post,
+            auth::session_delete
+        ))
+        .routes(routes!(access_api::users, access_api::add_user))
+        .routes(routes!(access_api::remove_user))
+        .routes(routes!(access_api::issue_token))
+        .routes(routes!(access_api::audit))
+        .routes(routes!(access_api::audit_csv_download))
+        .routes(routes!(openapi))
+        .route("/tiles/{z}/{x}/{y}", axum::routing::get(tile))
+}
+
+/// The OpenAPI document of the API: every route of [`api_routes`] under `/api`, with what
+/// every operation shares ([`AccessAddon`]).
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut doc = api_routes().into_openapi();
+        doc.paths.paths = std::mem::take(&mut doc.paths.paths)
+            .into_iter()
+            .map(|(path, item)| (format!("/api{path}"), item))
+            .collect();
+        utoipa::Modify::modify(&AccessAddon, &mut doc);
+        doc
+    })
+}
 
 /// Adds what every operation shares to the document: how to sign in (a bearer token or the
 /// web view's cookie) and the answers any of them may give (400 where it takes input, 401,
@@ -200,7 +227,7 @@ fn geojson(value: &Value) -> Response {
 }
 
 /// The city, the standard and the modes the server serves.
-#[utoipa::path(get, path = "/api/info", tag = "map",
+#[utoipa::path(get, path = "/info", tag = "map",
     extensions(("x-patrolmap-access" = json!("read"))),
     responses((status = 200, description = "City name, bounds, budgets, standard, modes, counts", body = CityInfo)))]
 pub async fn info(State(state): State<AppState>) -> Json<CityInfo> {
@@ -208,7 +235,7 @@ pub async fn info(State(state): State<AppState>) -> Json<CityInfo> {
 }
 
 /// The loaded scenario as a GeoJSON FeatureCollection (all layers).
-#[utoipa::path(get, path = "/api/scenario", tag = "layers",
+#[utoipa::path(get, path = "/scenario", tag = "layers",
     extensions(("x-patrolmap-access" = json!("read"))),
     responses((status = 200, description = "FeatureCollection: units, posts, checkpoints, key sites, incidents, patrol lines, closures", body = FeatureCollection, content_type = "application/geo+json")))]
 pub async fn scenario_get(State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -229,7 +256,7 @@ const LAYERS: [(&str, &str); 7] = [
 ];
 
 /// One layer of the loaded scenario.
-#[utoipa::path(get, path = "/api/layers/{layer}", tag = "layers",
+#[utoipa::path(get, path = "/layers/{layer}", tag = "layers",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("layer" = String, Path, description = "units, posts, checkpoints, key_sites, incidents, patrol_lines or closures")),
     responses((status = 200, description = "FeatureCollection of the layer", body = FeatureCollection, content_type = "application/geo+json"),
@@ -261,7 +288,7 @@ pub async fn layer(
 }
 
 /// Coverage of a revision: shares per budget and tier, checkpoints met, points, gaps.
-#[utoipa::path(get, path = "/api/coverage", tag = "coverage",
+#[utoipa::path(get, path = "/coverage", tag = "coverage",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("rev" = Option<u64>, Query, description = "Revision from /api/whatif (0, the loaded scenario, by default)")),
     responses((status = 200, description = "Coverage summary", body = CoverageSummary),
@@ -279,7 +306,7 @@ pub async fn coverage(
 }
 
 /// The coverage overlay: road pieces cut where the nearest-unit time crosses each budget.
-#[utoipa::path(get, path = "/api/coverage/overlay", tag = "coverage",
+#[utoipa::path(get, path = "/coverage/overlay", tag = "coverage",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("rev" = Option<u64>, Query, description = "Revision (0 by default)")),
     responses((status = 200, description = "FeatureCollection of road pieces with tier and times", body = FeatureCollection, content_type = "application/geo+json"),
@@ -299,7 +326,7 @@ pub async fn coverage_overlay(
 }
 
 /// Tier polygons: the area within each budget, nested, with holes.
-#[utoipa::path(get, path = "/api/coverage/polygons", tag = "coverage",
+#[utoipa::path(get, path = "/coverage/polygons", tag = "coverage",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("rev" = Option<u64>, Query, description = "Revision (0 by default)")),
     responses((status = 200, description = "FeatureCollection, one MultiPolygon per budget, widest first", body = FeatureCollection, content_type = "application/geo+json"),
@@ -336,7 +363,7 @@ pub async fn coverage_polygons(
 }
 
 /// The largest gaps of each tier as lines.
-#[utoipa::path(get, path = "/api/coverage/gaps", tag = "coverage",
+#[utoipa::path(get, path = "/coverage/gaps", tag = "coverage",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("rev" = Option<u64>, Query, description = "Revision (0 by default)"),
         ("limit" = Option<u32>, Query, description = "Gaps per tier (20 by default, at most 1000)"),
@@ -363,7 +390,7 @@ pub async fn coverage_gaps(
 }
 
 /// Who reaches a point in time: the units ranked by arrival time at the nearest road point.
-#[utoipa::path(get, path = "/api/isochrone", tag = "coverage",
+#[utoipa::path(get, path = "/isochrone", tag = "coverage",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("lon" = f64, Query, description = "Longitude"), ("lat" = f64, Query, description = "Latitude"),
         ("rev" = Option<u64>, Query, description = "Revision (0 by default)"),
@@ -399,7 +426,7 @@ pub async fn isochrone(
 }
 
 /// The road nearest a point (any mode), with its geometry: what a click closes or reopens.
-#[utoipa::path(get, path = "/api/roads/at", tag = "map",
+#[utoipa::path(get, path = "/roads/at", tag = "map",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("lon" = f64, Query, description = "Longitude"), ("lat" = f64, Query, description = "Latitude"),
         ("max_m" = Option<f64>, Query, description = "Farthest road to accept, metres (50 by default)")),
@@ -503,7 +530,7 @@ fn check_vertices(scenario: &Scenario) -> Result<(), ApiError> {
 
 /// Evaluates a changed scenario (units added, moved, removed, mode or class changed, roads
 /// closed) and keeps it as a new revision for the tiles and overlays.
-#[utoipa::path(post, path = "/api/whatif", tag = "coverage",
+#[utoipa::path(post, path = "/whatif", tag = "coverage",
     extensions(("x-patrolmap-access" = json!("view"))),
     request_body(content = Object, description = "The whole changed scenario: a GeoJSON FeatureCollection as /api/scenario returns", content_type = "application/json"),
     responses((status = 200, description = "Coverage summary of the new revision (`rev`), with `tiles` (its tile URL template)", body = CoverageSummary),
@@ -561,7 +588,7 @@ pub struct FeatureCollection {
 
 /// Reads a scenario file's text (GeoJSON, or CSV with `?format=csv`) and returns it as the
 /// GeoJSON the map edits, with the features that could not be read.
-#[utoipa::path(post, path = "/api/scenario/import", tag = "layers",
+#[utoipa::path(post, path = "/scenario/import", tag = "layers",
     extensions(("x-patrolmap-access" = json!("plan"))),
     params(("format" = Option<String>, Query, description = "geojson (default) or csv")),
     request_body(content = String, description = "The scenario file's text: GeoJSON (as application/json) or CSV (as text/csv)", content_type = "text/csv"),
@@ -592,7 +619,7 @@ pub async fn scenario_import(
 
 /// Returns an edited scenario as a GeoJSON file to save (normalised: every feature read back
 /// as the scenario reader reads it).
-#[utoipa::path(post, path = "/api/scenario/export", tag = "layers",
+#[utoipa::path(post, path = "/scenario/export", tag = "layers",
     extensions(("x-patrolmap-access" = json!("view"))),
     request_body(content = Object, description = "The scenario FeatureCollection", content_type = "application/json"),
     responses((status = 200, description = "The scenario as a GeoJSON attachment", body = FeatureCollection, content_type = "application/geo+json"),
@@ -634,7 +661,7 @@ pub(super) fn download(content_type: &'static str, file_name: &str, body: String
 }
 
 /// A Mapbox Vector Tile of the roads coloured by the revision's response times.
-#[utoipa::path(get, path = "/api/tiles/{z}/{x}/{y}.mvt", tag = "map",
+#[utoipa::path(get, path = "/tiles/{z}/{x}/{y}.mvt", tag = "map",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("z" = u32, Path, description = "Zoom, 0 to 20"), ("x" = u32, Path, description = "Column"),
         ("y" = u32, Path, description = "Row"), ("rev" = Option<u64>, Query, description = "Revision (0 by default)")),
@@ -692,11 +719,11 @@ pub async fn tile(
 }
 
 /// This document.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "map",
+#[utoipa::path(get, path = "/openapi.json", tag = "map",
     extensions(("x-patrolmap-access" = json!("public"))),
     responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object)))]
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(document())
 }
 
 /// JSON 404 for any other path under `/api/`.

@@ -90,8 +90,7 @@ pub fn required(method: &Method, path: &str) -> Access {
     static TABLE: std::sync::OnceLock<HashMap<(String, String), Access>> =
         std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {
-        let doc = serde_json::to_value(<super::api::ApiDoc as utoipa::OpenApi>::openapi())
-            .unwrap_or_default();
+        let doc = serde_json::to_value(super::api::document()).unwrap_or_default();
         let mut table = HashMap::new();
         for (doc_path, item) in doc["paths"].as_object().into_iter().flatten() {
             // The tiles are documented with their extension, routed without it.
@@ -718,7 +717,7 @@ fn who(user: Option<&User>, public_view: bool) -> Session {
 }
 
 /// Who the request is signed in as.
-#[utoipa::path(get, path = "/api/session", tag = "access",
+#[utoipa::path(get, path = "/session", tag = "access",
     extensions(("x-patrolmap-access" = json!("public"))),
     responses((status = 200, description = "Who is signed in; role `public` when not signed in and the public view is on", body = Session),
         (status = 401, description = "Not signed in (and no public view), or the token is wrong or expired", body = ErrorBody)))]
@@ -736,7 +735,7 @@ pub async fn session_get(State(state): State<AppState>, request: Request) -> Res
 
 /// Signs in with a token: checks it and sets the `patrolmap_token` cookie (HttpOnly,
 /// SameSite=Strict) the web view then sends with every request, tiles included.
-#[utoipa::path(post, path = "/api/session", tag = "access",
+#[utoipa::path(post, path = "/session", tag = "access",
     extensions(("x-patrolmap-access" = json!("public"))),
     request_body(content = Object, description = "{\"token\": \"pm_…\"}", content_type = "application/json"),
     responses((status = 200, description = "Who is signed in now; the cookie is set", body = Session),
@@ -783,7 +782,7 @@ fn token_in(body: &Bytes) -> Result<String, ApiError> {
 }
 
 /// Signs out: clears the cookie.
-#[utoipa::path(delete, path = "/api/session", tag = "access",
+#[utoipa::path(delete, path = "/session", tag = "access",
     extensions(("x-patrolmap-access" = json!("public"))),
     responses((status = 200, description = "Signed out; the cookie is cleared", body = SignedOut)))]
 pub async fn session_delete(State(state): State<AppState>) -> Response {

@@ -32,7 +32,6 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::routing::{delete, get, post};
 use axum::Router;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
@@ -306,47 +305,8 @@ pub struct WebFiles {
 /// The whole application: API, tiles and web view.
 pub fn router(state: AppState, web: &WebFiles) -> Router {
     let tls = state.auth.secure_cookie;
-    let api = Router::new()
-        .route("/info", get(api::info))
-        .route("/scenario", get(api::scenario_get))
-        .route("/layers/{layer}", get(api::layer))
-        .route("/coverage", get(api::coverage))
-        .route("/coverage/overlay", get(api::coverage_overlay))
-        .route("/coverage/polygons", get(api::coverage_polygons))
-        .route("/coverage/gaps", get(api::coverage_gaps))
-        .route("/isochrone", get(api::isochrone))
-        .route("/roads/at", get(api::road_at))
-        .route("/whatif", post(api::whatif))
-        .route("/scenario/import", post(api::scenario_import))
-        .route("/scenario/export", post(api::scenario_export))
-        .route("/patrol/plan", post(patrol_api::patrol_plan))
-        .route("/patrol/edit", post(patrol_api::patrol_edit))
-        .route("/optimize", post(optimize_api::optimize))
-        .route("/event/plan", post(optimize_api::event_plan))
-        .route("/scenarios", get(store_api::list))
-        .route(
-            "/scenarios/{name}",
-            get(store_api::versions)
-                .post(store_api::save)
-                .delete(store_api::delete),
-        )
-        .route("/versions/{id}", get(store_api::version))
-        .route("/versions/{id}/restore", post(store_api::restore))
-        .route("/versions/{id}/export", get(store_api::export))
-        .route("/compare", get(store_api::compare))
-        .route(
-            "/session",
-            get(auth::session_get)
-                .post(auth::session_post)
-                .delete(auth::session_delete),
-        )
-        .route("/users", get(access_api::users).post(access_api::add_user))
-        .route("/users/{name}", delete(access_api::remove_user))
-        .route("/users/{name}/tokens", post(access_api::issue_token))
-        .route("/audit", get(access_api::audit))
-        .route("/audit.csv", get(access_api::audit_csv_download))
-        .route("/tiles/{z}/{x}/{y}", get(api::tile))
-        .route("/openapi.json", get(api::openapi))
+    let (api, _) = api::api_routes().split_for_parts();
+    let api = api
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -67,7 +67,7 @@ fn question_error(e: QuestionError) -> ApiError {
 }
 
 /// Where the next posts go, with each one's gain, the shares before and after, the bound.
-#[utoipa::path(post, path = "/api/optimize", tag = "optimize",
+#[utoipa::path(post, path = "/optimize", tag = "optimize",
     extensions(("x-patrolmap-access" = json!("plan"))),
     params(("add" = Option<u32>, Query, description = "How many posts to add for the most demand met (10 by default)"),
         ("cover" = Option<String>, Query, description = "Instead, the fewest posts meeting all of: roads, checkpoints, key_sites, incidents or sites"),
@@ -153,7 +153,7 @@ pub async fn optimize(
 }
 
 /// An event-security plan for a venue of the scenario.
-#[utoipa::path(post, path = "/api/event/plan", tag = "optimize",
+#[utoipa::path(post, path = "/event/plan", tag = "optimize",
     extensions(("x-patrolmap-access" = json!("plan"))),
     params(("area" = Option<String>, Query, description = "The event_area's id (the first when absent)"),
         ("standard" = Option<String>, Query, description = "The event's standard BUDGET_S:UNITS,… (the area's own, else 60:1,180:2,300:3)"),

@@ -33,7 +33,7 @@ const PATROL_TIME: Duration = Duration::from_secs(120);
 
 /// Patrol routes for the scenario's lines and checkpoints: units from its posts, each route
 /// checked independently, and the coverage over the shift.
-#[utoipa::path(post, path = "/api/patrol/plan", tag = "patrol",
+#[utoipa::path(post, path = "/patrol/plan", tag = "patrol",
     extensions(("x-patrolmap-access" = json!("plan"))),
     params(("units" = Option<u32>, Query, description = "Patrol units, from the posts in order (1 by default, at most 100)"),
         ("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default)"),
@@ -86,7 +86,7 @@ pub async fn patrol_plan(
 
 /// A plan as edited: the routes as they stand, one of them optionally dragged onto another
 /// street; re-timed, checked and its coverage over the shift measured again.
-#[utoipa::path(post, path = "/api/patrol/edit", tag = "patrol",
+#[utoipa::path(post, path = "/patrol/edit", tag = "patrol",
     extensions(("x-patrolmap-access" = json!("plan"))),
     params(("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default)"),
         ("coverage_every_s" = Option<f64>, Query, description = "Sample the coverage over the shift this often, in seconds (60 by default; 0 for none)")),

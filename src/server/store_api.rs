@@ -124,7 +124,7 @@ pub struct VersionCoverage {
 }
 
 /// Every scenario's latest version.
-#[utoipa::path(get, path = "/api/scenarios", tag = "store",
+#[utoipa::path(get, path = "/scenarios", tag = "store",
     extensions(("x-patrolmap-access" = json!("view"))),
     responses((status = 200, description = "Each scenario's latest version", body = [Version]),
         (status = 503, description = "No store", body = ErrorBody)))]
@@ -134,7 +134,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<Version>>, A
 }
 
 /// The versions of a scenario, oldest first.
-#[utoipa::path(get, path = "/api/scenarios/{name}", tag = "store",
+#[utoipa::path(get, path = "/scenarios/{name}", tag = "store",
     extensions(("x-patrolmap-access" = json!("view"))),
     params(("name" = String, Path, description = "The scenario's name")),
     responses((status = 200, description = "The scenario's versions, oldest first", body = [Version]),
@@ -148,7 +148,7 @@ pub async fn versions(
 }
 
 /// One version with its scenario.
-#[utoipa::path(get, path = "/api/versions/{id}", tag = "store",
+#[utoipa::path(get, path = "/versions/{id}", tag = "store",
     extensions(("x-patrolmap-access" = json!("view"))),
     params(("id" = i64, Path, description = "The version's id")),
     responses((status = 200, description = "The version and its scenario FeatureCollection", body = VersionWithScenario),
@@ -231,7 +231,7 @@ async fn save_answer(
 
 /// Saves the scenario in the body as the next version of `name`, on top of `base`, by the
 /// signed-in user.
-#[utoipa::path(post, path = "/api/scenarios/{name}", tag = "store",
+#[utoipa::path(post, path = "/scenarios/{name}", tag = "store",
     extensions(("x-patrolmap-access" = json!("plan"))),
     params(("name" = String, Path, description = "The scenario's name"),
         ("base" = Option<i64>, Query, description = "The version the edit started from (none for a new scenario)"),
@@ -261,7 +261,7 @@ pub async fn save(
 
 /// Restores an old version: its scenario saved again as the newest version, on top of `base`
 /// (the latest version the restorer has seen), so nothing in between is lost.
-#[utoipa::path(post, path = "/api/versions/{id}/restore", tag = "store",
+#[utoipa::path(post, path = "/versions/{id}/restore", tag = "store",
     extensions(("x-patrolmap-access" = json!("plan"))),
     params(("id" = i64, Path, description = "The version to restore"),
         ("base" = Option<i64>, Query, description = "The scenario's latest version as the restorer saw it")),
@@ -284,7 +284,7 @@ pub async fn restore(
 }
 
 /// A version's scenario as a GeoJSON download (opens in QGIS; imports back with a save).
-#[utoipa::path(get, path = "/api/versions/{id}/export", tag = "store",
+#[utoipa::path(get, path = "/versions/{id}/export", tag = "store",
     extensions(("x-patrolmap-access" = json!("view"))),
     params(("id" = i64, Path, description = "The version")),
     responses((status = 200, description = "The scenario FeatureCollection, as an attachment", body = super::api::FeatureCollection, content_type = "application/geo+json"),
@@ -303,7 +303,7 @@ pub async fn export(
 }
 
 /// Deletes a scenario with all its versions (admins; written to the audit log).
-#[utoipa::path(delete, path = "/api/scenarios/{name}", tag = "store",
+#[utoipa::path(delete, path = "/scenarios/{name}", tag = "store",
     extensions(("x-patrolmap-access" = json!("admin"))),
     params(("name" = String, Path, description = "The scenario's name")),
     responses((status = 200, description = "The scenario deleted and how many versions with it", body = Deleted),
@@ -328,7 +328,7 @@ pub async fn delete(
 
 /// Compares two versions: features added, removed and moved from `from` to `to`, and each
 /// one's coverage with the difference tier by tier (both kept as revisions for the map).
-#[utoipa::path(get, path = "/api/compare", tag = "store",
+#[utoipa::path(get, path = "/compare", tag = "store",
     extensions(("x-patrolmap-access" = json!("view"))),
     params(("from" = i64, Query, description = "The earlier version"),
         ("to" = i64, Query, description = "The later version")),

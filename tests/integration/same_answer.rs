@@ -302,9 +302,11 @@ fn optimize_json_is_the_body_of_api_optimize() {
             "2",
             "--candidates",
             "grid:400",
+            "--time-limit-s",
+            "60",
         ],
         &scenario,
-        "/api/optimize?add=3&budget_s=120&units=2&candidates=grid:400",
+        "/api/optimize?add=3&budget_s=120&units=2&candidates=grid:400&time_limit_s=60",
     );
     // Small enough to be proven within the time allowed: an answer cut short by the time
     // depends on how fast the machine is, not on the question.
@@ -314,11 +316,20 @@ fn optimize_json_is_the_body_of_api_optimize() {
     assert_same(cli, api);
     let (cli, api) = cli_and_api(
         "same-optimize-cover",
-        &["optimize", "--cover", "checkpoints"],
+        &[
+            "optimize",
+            "--cover",
+            "checkpoints",
+            "--candidates",
+            "grid:400",
+            "--time-limit-s",
+            "60",
+        ],
         &scenario,
-        "/api/optimize?cover=checkpoints",
+        "/api/optimize?cover=checkpoints&candidates=grid:400&time_limit_s=60",
     );
     assert_eq!(api["demand"], "checkpoints", "{api}");
+    assert_eq!(api["proven"], true, "{api}");
     assert_same(cli, api);
 }
 
