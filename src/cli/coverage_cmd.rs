@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use serde_json::json;
 
 use super::network_cmd::{load_roads, ProfileArgs};
 use super::write_json;
@@ -276,15 +275,19 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         }
     }
     if let Some(path) = &args.node_times {
-        let mut times = serde_json::Map::new();
-        for v in (0..network.nodes.len() as u32).filter(|&v| measure.has_arcs(v)) {
-            let t = result.node_times_s[v as usize];
-            times.insert(
-                node_key(network.nodes[v as usize]),
-                if t.is_finite() { json!(t) } else { json!(null) },
-            );
-        }
-        write_json(path, &serde_json::Value::Object(times))?;
+        // Unreached nodes as null.
+        let times: std::collections::BTreeMap<String, Option<f64>> = (0..network.nodes.len()
+            as u32)
+            .filter(|&v| measure.has_arcs(v))
+            .map(|v| {
+                let t = result.node_times_s[v as usize];
+                (
+                    node_key(network.nodes[v as usize]),
+                    t.is_finite().then_some(t),
+                )
+            })
+            .collect();
+        write_json(path, &times)?;
     }
     print_table(&summary, result);
     Ok(())

@@ -127,6 +127,47 @@ pub fn run(cmd: NetworkCommand) -> Result<()> {
     }
 }
 
+/// `network info --json`: the file, the mode's graph and its connectivity.
+#[derive(serde::Serialize)]
+struct NetworkInfo<'a> {
+    file: &'a Path,
+    source: Option<NetworkSource>,
+    profile: crate::network::TravelMode,
+    /// Nodes of the mode's graph.
+    nodes: usize,
+    /// Usable edges and their arcs.
+    edges: usize,
+    arcs: usize,
+    length_m: f64,
+    /// All of the file's roads, of any mode.
+    file_nodes: usize,
+    file_edges: usize,
+    file_length_m: f64,
+    bbox: Option<[f64; 4]>,
+    connectivity: ConnectivityInfo,
+    report: &'a crate::network::LoadReport,
+    peak_memory_mb: Option<f64>,
+    timings_ms: InfoTimings,
+}
+
+/// How the mode's graph hangs together.
+#[derive(serde::Serialize)]
+struct ConnectivityInfo {
+    components: usize,
+    largest_nodes: usize,
+    largest_share: f64,
+    islands: usize,
+    island_nodes: usize,
+}
+
+/// Where `network info`'s time went, in milliseconds.
+#[derive(serde::Serialize)]
+struct InfoTimings {
+    load: f64,
+    graph: f64,
+    components: f64,
+}
+
 fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
     let roads = load_roads(file, &args.profiles()?, args.profile)?;
     let start = Instant::now();
@@ -142,33 +183,33 @@ fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
         _ => "GeoJSON roads",
     };
     if json {
-        let out = serde_json::json!({
-            "file": file,
-            "source": network.source,
-            "profile": args.profile,
-            "nodes": conn.nodes,
-            "edges": graph.usable_edge_count(),
-            "arcs": graph.arc_count(),
-            "length_m": usable_length_m,
-            "file_nodes": network.nodes.len(),
-            "file_edges": network.edges.len(),
-            "file_length_m": network.length_m(),
-            "bbox": network.bbox(),
-            "connectivity": {
-                "components": conn.components,
-                "largest_nodes": conn.largest_nodes,
-                "largest_share": conn.largest_share(),
-                "islands": conn.islands,
-                "island_nodes": conn.island_nodes,
+        let out = NetworkInfo {
+            file,
+            source: network.source,
+            profile: args.profile,
+            nodes: conn.nodes,
+            edges: graph.usable_edge_count(),
+            arcs: graph.arc_count(),
+            length_m: usable_length_m,
+            file_nodes: network.nodes.len(),
+            file_edges: network.edges.len(),
+            file_length_m: network.length_m(),
+            bbox: network.bbox(),
+            connectivity: ConnectivityInfo {
+                components: conn.components,
+                largest_nodes: conn.largest_nodes,
+                largest_share: conn.largest_share(),
+                islands: conn.islands,
+                island_nodes: conn.island_nodes,
             },
-            "report": network.report,
-            "peak_memory_mb": peak_memory_mb(),
-            "timings_ms": {
-                "load": roads.load_s * 1e3,
-                "graph": roads.graph_s * 1e3,
-                "components": components_s * 1e3,
+            report: &network.report,
+            peak_memory_mb: peak_memory_mb(),
+            timings_ms: InfoTimings {
+                load: roads.load_s * 1e3,
+                graph: roads.graph_s * 1e3,
+                components: components_s * 1e3,
             },
-        });
+        };
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }

@@ -8,16 +8,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use serde_json::json;
 
 use super::network_cmd::{load_roads, ProfileArgs};
 use super::write_json;
 use crate::coverage::closures::closed_edges;
 use crate::coverage::ResponseStandard;
 use crate::network::{ProfileGraph, RoadNetwork, SnapIndex};
-use crate::optimize::answer::{answer, Ask};
+use crate::optimize::answer::{answer, posts_geojson, Ask};
 use crate::optimize::event::{plan_event, standard_for, EventRequest};
 use crate::optimize::exact::Limits;
+use crate::optimize::matrix::PlacementInstance;
 use crate::optimize::problem::{parse_targets, prepare, Candidates, DemandKind, Question};
 use crate::scenario::{AreaKind, Scenario};
 use crate::stop::Stop;
@@ -198,21 +198,6 @@ fn read_points(path: &Path) -> Result<Vec<[f64; 2]>> {
     Ok(points)
 }
 
-/// The new posts as GeoJSON Points.
-fn posts_geojson(posts: &[serde_json::Value]) -> serde_json::Value {
-    let features: Vec<_> = posts
-        .iter()
-        .map(|p| {
-            let mut props = p.clone();
-            props["kind"] = json!("post");
-            props["id"] = json!(format!("suggested-{}", p["rank"]));
-            props.as_object_mut().map(|o| o.remove("position"));
-            json!({"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": p["position"]}})
-        })
-        .collect();
-    json!({"type": "FeatureCollection", "features": features})
-}
-
 pub fn run(args: OptimizeArgs) -> Result<()> {
     let targets = match &args.targets {
         Some(text) => parse_targets(text).map_err(|e| anyhow::anyhow!("--targets: {e}"))?,
@@ -269,8 +254,15 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
         let m = &prepared.matrix;
         write_json(
             path,
-            &json!({"k": add, "weights": m.weights, "need": m.need, "covers": m.covers,
-                "existing": m.existing, "total": m.total, "targets": targets}),
+            &PlacementInstance {
+                k: add,
+                weights: &m.weights,
+                need: &m.need,
+                covers: &m.covers,
+                existing: m.existing,
+                total: m.total,
+                targets: &targets,
+            },
         )?;
     }
     let limits = Limits {
@@ -333,12 +325,7 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
         write_json(path, &a)?;
     }
     if let Some(path) = &place.geojson {
-        let posts: Vec<_> = a
-            .added
-            .iter()
-            .map(|p| serde_json::to_value(p).unwrap_or_default())
-            .collect();
-        write_json(path, &posts_geojson(&posts))?;
+        write_json(path, &posts_geojson(&a.added, |p| p.position, |p| p.rank))?;
     }
     Ok(())
 }
@@ -426,11 +413,13 @@ pub fn run_event(cmd: EventCommand) -> Result<()> {
         eprintln!("warning: left out: {s}");
     }
     if let Some(path) = &place.json {
-        write_json(path, &serde_json::to_value(&plan)?)?;
+        write_json(path, &plan)?;
     }
     if let Some(path) = &place.geojson {
-        let posts: Vec<_> = plan.posts.iter().map(|p| json!({"rank": p.rank, "node": p.node, "position": p.position, "class": p.class, "road_m": p.road_m, "hot_spots": p.hot_spots})).collect();
-        write_json(path, &posts_geojson(&posts))?;
+        write_json(
+            path,
+            &posts_geojson(&plan.posts, |p| p.position, |p| p.rank),
+        )?;
     }
     Ok(())
 }

@@ -6,14 +6,13 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use clap::Subcommand;
-use serde_json::json;
 
 use super::network_cmd::{load_roads, ProfileArgs};
 use super::write_json;
 use crate::network::SnapIndex;
 use crate::patrol::matching::MatchOptions;
 use crate::patrol::report::{PatrolReport, PatrolTimings, PlanMade, ShiftCoverageReport};
-use crate::patrol::requirements::Requirements;
+use crate::patrol::requirements::{matched_lines_geojson, MatchReport, MatchTimings, Requirements};
 use crate::scenario;
 
 #[derive(Debug, Subcommand)]
@@ -209,58 +208,22 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
                 max_snap_m,
             );
             let match_s = start.elapsed().as_secs_f64();
-            let lines: Vec<_> = req
-                .lines
-                .iter()
-                .map(|l| match &l.matched {
-                    Ok(m) => json!({"id": l.id, "drawn_m": m.drawn_length_m, "matched_m": m.matched_length_m,
-                        "mean_dist_m": m.mean_dist_m, "max_dist_m": m.max_dist_m, "required_edges": l.required.len()}),
-                    Err(e) => json!({"id": l.id, "error": e.to_string()}),
-                })
-                .collect();
-            let checkpoints: Vec<_> = req
-                .checkpoints
-                .iter()
-                .map(|c| match &c.place {
-                    Ok(s) => json!({"id": c.id, "edge": s.edge, "fraction": s.fraction, "dist_m": s.dist_m, "dwell_s": c.dwell_s}),
-                    Err(e) => json!({"id": c.id, "error": e.to_string()}),
-                })
-                .collect();
             let reach = if line_coverage {
                 Some(lines_as_sources(network, &loaded.graph, &profile, &req)?)
             } else {
                 None
             };
-            let lines: Vec<_> = lines
-                .into_iter()
-                .enumerate()
-                .map(|(i, mut l)| {
-                    if let Some(Some(r)) = reach.as_ref().map(|r| &r[i]) {
-                        l["coverage_from_line"] = json!(r);
-                    }
-                    l
-                })
-                .collect();
-            let required = req.required_edges();
-            let required_m: f64 = required
-                .iter()
-                .map(|&(e, _)| network.edges[e as usize].length_m)
-                .sum();
-            let matched = req.lines.iter().filter(|l| l.matched.is_ok()).count();
-            let work_s = req.work_s(&loaded.graph);
-            let placed = req.checkpoints.iter().filter(|c| c.place.is_ok()).count();
-            let report = json!({
-                "mode": profile.profile.as_str(),
-                "lines": lines, "checkpoints": checkpoints,
-                "lines_matched": matched, "checkpoints_placed": placed,
-                "required_edges": required.len(), "required_m": required_m,
-                "work_s": work_s,
-                "timings_ms": {"match": match_s * 1e3},
+            let mut report =
+                MatchReport::of(network, &loaded.graph, profile.profile, &req, reach.clone());
+            report.timings_ms = Some(MatchTimings {
+                matching: match_s * 1e3,
             });
+            let (matched, placed) = (report.lines_matched, report.checkpoints_placed);
+            let (required_m, work_s) = (report.required_m, report.work_s);
             println!(
                 "{matched} of {} patrol lines matched ({} road edges, {:.2} km to travel); {placed} of {} checkpoints placed; driving + dwell at least {:.0} s; matched in {:.0} ms",
                 req.lines.len(),
-                required.len(),
+                report.required_edges,
                 required_m / 1e3,
                 req.checkpoints.len(),
                 work_s,
@@ -297,28 +260,7 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
                 write_json(path, &report)?;
             }
             if let Some(path) = &geojson {
-                let features: Vec<_> = req
-                    .lines
-                    .iter()
-                    .filter_map(|l| l.matched.as_ref().ok().map(|m| (l, m)))
-                    .map(|(l, m)| {
-                        let parts: Vec<Vec<[f64; 2]>> = m
-                            .traversals
-                            .iter()
-                            .map(|t| {
-                                let mut g = crate::coverage::overlay::slice_polyline(network.geometry(t.edge as usize), t.from, t.to);
-                                if !t.forward {
-                                    g.reverse();
-                                }
-                                g
-                            })
-                            .collect();
-                        json!({"type": "Feature", "properties": {"id": l.id, "matched_m": m.matched_length_m, "max_dist_m": m.max_dist_m},
-                            "geometry": {"type": "MultiLineString", "coordinates": parts}})
-                    })
-                    .collect();
-                let fc = json!({"type": "FeatureCollection", "features": features});
-                write_json(path, &fc)?;
+                write_json(path, &matched_lines_geojson(network, &req))?;
             }
             if matched < req.lines.len() || placed < req.checkpoints.len() {
                 eprintln!("warning: some lines or checkpoints could not be placed on the roads (listed above)");
@@ -441,7 +383,15 @@ fn plan(
     if let Some(path) = &instance {
         write_json(
             path,
-            &instance_json(network, graph, &req, &checkpoints, &units, &plan, plan_s),
+            &crate::patrol::plan::instance_json(
+                network,
+                graph,
+                &req,
+                &checkpoints,
+                &units,
+                &plan,
+                plan_s,
+            ),
         )?;
     }
     if !report.passes() {
@@ -460,59 +410,6 @@ fn print_findings(check: &crate::patrol::check::CheckReport) {
             f.detail
         );
     }
-}
-
-/// The problem a plan solved, for other solvers: every usable edge of the mode's graph
-/// (`[edge, from, to, time_s, forward allowed, backward allowed]`), the required edges of each
-/// line in order as `[edge, drawn forward]` (those no route can reach left out), the
-/// checkpoints' edges and dwell, the units' depots, and this plan's figures.
-fn instance_json(
-    network: &crate::network::RoadNetwork,
-    graph: &crate::network::ProfileGraph,
-    req: &Requirements,
-    checkpoints: &[crate::patrol::plan::CheckpointTask],
-    units: &[crate::patrol::plan::PatrolUnit],
-    plan: &crate::patrol::plan::Plan,
-    plan_s: f64,
-) -> serde_json::Value {
-    let unreachable: std::collections::HashSet<u32> =
-        plan.unreachable.iter().map(|s| s.0).collect();
-    let edges: Vec<serde_json::Value> = (0..network.edges.len())
-        .filter_map(|e| {
-            let d = graph.edge_direction[e]?;
-            let edge = &network.edges[e];
-            Some(json!([
-                e,
-                edge.from,
-                edge.to,
-                graph.edge_time_s[e],
-                d.allows_forward(),
-                d.allows_backward()
-            ]))
-        })
-        .collect();
-    let lines: Vec<Vec<(u32, bool)>> = req
-        .lines
-        .iter()
-        .map(|l| {
-            l.required
-                .iter()
-                .copied()
-                .filter(|r| !unreachable.contains(&r.0))
-                .collect::<Vec<_>>()
-        })
-        .filter(|l| !l.is_empty())
-        .collect();
-    json!({
-        "nodes": network.nodes.len(),
-        "edges": edges,
-        "lines": lines,
-        "checkpoints": checkpoints.iter().filter(|c| !unreachable.contains(&c.place.edge))
-            .map(|c| json!({"edge": c.place.edge, "fraction": c.place.fraction, "dwell_s": c.dwell_s})).collect::<Vec<_>>(),
-        "depots": units.iter().map(|u| u.depot).collect::<Vec<_>>(),
-        "patrolmap": {"longest_s": plan.longest_s, "total_s": plan.total_s, "seconds": plan_s,
-            "longest_lower_bound_s": plan.longest_lower_bound_s, "total_lower_bound_s": plan.total_lower_bound_s},
-    })
 }
 
 /// `patrol check`: reads the plan's routes (their steps when the line still follows them,
@@ -780,21 +677,9 @@ fn shift_report(
         );
     }
     if let Some(path) = geojson {
-        let features: Vec<_> = (0..network.edges.len())
-            .filter(|&e| set.measure().is_usable(e))
-            .map(|e| {
-                let shares: Vec<f64> = shift
-                    .tiers
-                    .iter()
-                    .map(|t| (t.edge_share[e] as f64 * 1e4).round() / 1e4)
-                    .collect();
-                json!({"type": "Feature", "properties": {"edge": e, "share_of_shift": shares},
-                    "geometry": {"type": "LineString", "coordinates": network.geometry(e)}})
-            })
-            .collect();
         write_json(
             &path,
-            &json!({"type": "FeatureCollection", "features": features}),
+            &crate::coverage::shift::edge_shares_geojson(network, set.measure(), &shift),
         )?;
     }
     Ok(ShiftCoverageReport::of(&standard, &shift, sample_s))

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::assess::{measure_tiers, Roads};
 use super::{reach, Placement, ResponseStandard};
-use crate::network::ProfileGraph;
+use crate::network::{ProfileGraph, RoadNetwork};
 use crate::scenario::{Scenario, Unit};
 use crate::stop::{Stop, Stopped};
 
@@ -201,4 +201,27 @@ pub fn shift_coverage(
         tiers,
         distinct_samples: runs.len(),
     })
+}
+
+/// Each road edge coverage is measured on (`measure`) with its share of `shift`'s samples
+/// within each tier (`share_of_shift`, one number per tier, to 4 decimals), as a GeoJSON
+/// FeatureCollection of LineStrings: the map of where the patrols hold the standard.
+pub fn edge_shares_geojson(
+    network: &RoadNetwork,
+    measure: &ProfileGraph,
+    shift: &ShiftCoverage,
+) -> serde_json::Value {
+    let features: Vec<_> = (0..network.edges.len())
+        .filter(|&e| measure.is_usable(e))
+        .map(|e| {
+            let shares: Vec<f64> = shift
+                .tiers
+                .iter()
+                .map(|t| (t.edge_share[e] as f64 * 1e4).round() / 1e4)
+                .collect();
+            serde_json::json!({"type": "Feature", "properties": {"edge": e, "share_of_shift": shares},
+                "geometry": {"type": "LineString", "coordinates": network.geometry(e)}})
+        })
+        .collect();
+    serde_json::json!({"type": "FeatureCollection", "features": features})
 }

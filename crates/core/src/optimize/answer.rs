@@ -176,3 +176,36 @@ pub fn answer(
         },
     }
 }
+
+/// Posts as a GeoJSON FeatureCollection of Points (`kind: post`, id `suggested-RANK`, and
+/// every other field of the post as a property): a file a planner opens in QGIS or imports
+/// back into a scenario as posts. `position` says where each post stands, `rank` its rank.
+///
+/// ```
+/// use patrolmap_core::optimize::answer::{posts_geojson, SuggestedPost};
+/// let post = SuggestedPost { rank: 1, node: 7, position: [10.0, 20.0], gain: 300.0 };
+/// let fc = posts_geojson(&[post], |p| p.position, |p| p.rank);
+/// assert_eq!(fc["features"][0]["properties"]["id"], "suggested-1");
+/// assert_eq!(fc["features"][0]["geometry"]["coordinates"][1], 20.0);
+/// ```
+pub fn posts_geojson<T: serde::Serialize>(
+    posts: &[T],
+    position: impl Fn(&T) -> [f64; 2],
+    rank: impl Fn(&T) -> usize,
+) -> serde_json::Value {
+    use serde_json::json;
+    let features: Vec<_> = posts
+        .iter()
+        .map(|p| {
+            let mut props = serde_json::to_value(p).unwrap_or_default();
+            if let Some(o) = props.as_object_mut() {
+                o.remove("position");
+                o.insert("kind".into(), json!("post"));
+                o.insert("id".into(), json!(format!("suggested-{}", rank(p))));
+            }
+            json!({"type": "Feature", "properties": props,
+                "geometry": {"type": "Point", "coordinates": position(p)}})
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features})
+}

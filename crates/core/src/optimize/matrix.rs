@@ -377,6 +377,26 @@ pub fn reached_edges(
         .collect()
 }
 
+/// A placement problem as other solvers read it (`bench/optimize_peers.py`): the posts to
+/// add, each demand item's weight and need, which candidates cover it, and the targets.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PlacementInstance<'a> {
+    /// Posts to add.
+    pub k: usize,
+    /// Each demand item's weight.
+    pub weights: &'a [f64],
+    /// Each item's units still needed.
+    pub need: &'a [u32],
+    /// Each candidate's covered items.
+    pub covers: &'a [Vec<u32>],
+    /// Demand the existing units meet.
+    pub existing: f64,
+    /// All demand.
+    pub total: f64,
+    /// The targets of the objective.
+    pub targets: &'a [Target],
+}
+
 impl CoverageMatrix {
     /// The coverage of `demand` for each of `targets` by each of `candidates`, what the
     /// `existing` units already meet taken out; refused when it would take more than

@@ -792,3 +792,56 @@ pub fn joining_lower_bound(
     }
     total
 }
+
+/// The problem a plan solved, for other solvers: every usable edge of the mode's graph
+/// (`[edge, from, to, time_s, forward allowed, backward allowed]`), the required edges of each
+/// line in order as `[edge, drawn forward]` (those no route can reach left out), the
+/// checkpoints' edges and dwell, the units' depots, and this plan's figures.
+pub fn instance_json(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    req: &super::requirements::Requirements,
+    checkpoints: &[CheckpointTask],
+    units: &[PatrolUnit],
+    plan: &Plan,
+    plan_s: f64,
+) -> serde_json::Value {
+    let unreachable: std::collections::HashSet<u32> =
+        plan.unreachable.iter().map(|s| s.0).collect();
+    let edges: Vec<serde_json::Value> = (0..network.edges.len())
+        .filter_map(|e| {
+            let d = graph.edge_direction[e]?;
+            let edge = &network.edges[e];
+            Some(serde_json::json!([
+                e,
+                edge.from,
+                edge.to,
+                graph.edge_time_s[e],
+                d.allows_forward(),
+                d.allows_backward()
+            ]))
+        })
+        .collect();
+    let lines: Vec<Vec<(u32, bool)>> = req
+        .lines
+        .iter()
+        .map(|l| {
+            l.required
+                .iter()
+                .copied()
+                .filter(|r| !unreachable.contains(&r.0))
+                .collect::<Vec<_>>()
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    serde_json::json!({
+        "nodes": network.nodes.len(),
+        "edges": edges,
+        "lines": lines,
+        "checkpoints": checkpoints.iter().filter(|c| !unreachable.contains(&c.place.edge))
+            .map(|c| serde_json::json!({"edge": c.place.edge, "fraction": c.place.fraction, "dwell_s": c.dwell_s})).collect::<Vec<_>>(),
+        "depots": units.iter().map(|u| u.depot).collect::<Vec<_>>(),
+        "patrolmap": {"longest_s": plan.longest_s, "total_s": plan.total_s, "seconds": plan_s,
+            "longest_lower_bound_s": plan.longest_lower_bound_s, "total_lower_bound_s": plan.total_lower_bound_s},
+    })
+}

@@ -129,3 +129,207 @@ impl Requirements {
         driving + dwell
     }
 }
+
+/// How every line was matched and every checkpoint placed: what `patrolmap patrol match`
+/// reports.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct MatchReport {
+    /// The patrols' travel mode.
+    pub mode: crate::network::TravelMode,
+    /// Each line's fit, or why it was not matched.
+    pub lines: Vec<LineFit>,
+    /// Each checkpoint's place, or why it was not placed.
+    pub checkpoints: Vec<CheckpointFit>,
+    /// Lines matched.
+    pub lines_matched: usize,
+    /// Checkpoints placed.
+    pub checkpoints_placed: usize,
+    /// Road edges to travel.
+    pub required_edges: usize,
+    /// Their length, in metres.
+    pub required_m: f64,
+    /// Driving them plus every dwell, in seconds: no plan can take less.
+    pub work_s: f64,
+    /// Where the time went, in milliseconds (the command line sets it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timings_ms: Option<MatchTimings>,
+}
+
+/// Where a matching's time went, in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct MatchTimings {
+    /// Matching the lines and placing the checkpoints.
+    #[serde(rename = "match")]
+    pub matching: f64,
+}
+
+/// How one line fits the roads.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LineFit {
+    /// Its id.
+    pub id: String,
+    /// Its length as drawn, in metres.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drawn_m: Option<f64>,
+    /// The length of road matched, in metres.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched_m: Option<f64>,
+    /// How far the drawing is from the road, on average and at most, in metres.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_dist_m: Option<f64>,
+    /// See `mean_dist_m`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_dist_m: Option<f64>,
+    /// Road edges it makes required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_edges: Option<usize>,
+    /// Why it could not be matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The line as a source of response, when measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage_from_line: Option<crate::coverage::line_source::LineCoverage>,
+}
+
+/// Where one checkpoint stands on the roads.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct CheckpointFit {
+    /// Its id.
+    pub id: String,
+    /// The road edge it is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edge: Option<u32>,
+    /// Where along it, as a fraction of its length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fraction: Option<f64>,
+    /// How far from the road it stands, in metres.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dist_m: Option<f64>,
+    /// How long a patrol stays, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dwell_s: Option<f64>,
+    /// Why it could not be placed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl MatchReport {
+    /// The report of `requirements` gathered on `network` for `mode` on `graph`, with each
+    /// line's coverage as a source when measured (`coverage[i]` for line `i`).
+    pub fn of(
+        network: &RoadNetwork,
+        graph: &ProfileGraph,
+        mode: crate::network::TravelMode,
+        requirements: &Requirements,
+        coverage: Option<Vec<Option<crate::coverage::line_source::LineCoverage>>>,
+    ) -> MatchReport {
+        let mut coverage = coverage.unwrap_or_default().into_iter();
+        let lines = requirements
+            .lines
+            .iter()
+            .map(|l| {
+                let from_line = coverage.next().flatten();
+                match &l.matched {
+                    Ok(m) => LineFit {
+                        id: l.id.clone(),
+                        drawn_m: Some(m.drawn_length_m),
+                        matched_m: Some(m.matched_length_m),
+                        mean_dist_m: Some(m.mean_dist_m),
+                        max_dist_m: Some(m.max_dist_m),
+                        required_edges: Some(l.required.len()),
+                        error: None,
+                        coverage_from_line: from_line,
+                    },
+                    Err(e) => LineFit {
+                        id: l.id.clone(),
+                        drawn_m: None,
+                        matched_m: None,
+                        mean_dist_m: None,
+                        max_dist_m: None,
+                        required_edges: None,
+                        error: Some(e.to_string()),
+                        coverage_from_line: None,
+                    },
+                }
+            })
+            .collect();
+        let checkpoints = requirements
+            .checkpoints
+            .iter()
+            .map(|c| match &c.place {
+                Ok(s) => CheckpointFit {
+                    id: c.id.clone(),
+                    edge: Some(s.edge),
+                    fraction: Some(s.fraction),
+                    dist_m: Some(s.dist_m),
+                    dwell_s: Some(c.dwell_s),
+                    error: None,
+                },
+                Err(e) => CheckpointFit {
+                    id: c.id.clone(),
+                    edge: None,
+                    fraction: None,
+                    dist_m: None,
+                    dwell_s: None,
+                    error: Some(e.to_string()),
+                },
+            })
+            .collect();
+        let required = requirements.required_edges();
+        MatchReport {
+            mode,
+            lines,
+            checkpoints,
+            lines_matched: requirements
+                .lines
+                .iter()
+                .filter(|l| l.matched.is_ok())
+                .count(),
+            checkpoints_placed: requirements
+                .checkpoints
+                .iter()
+                .filter(|c| c.place.is_ok())
+                .count(),
+            required_edges: required.len(),
+            required_m: required
+                .iter()
+                .map(|&(e, _)| network.edges[e as usize].length_m)
+                .sum(),
+            work_s: requirements.work_s(graph),
+            timings_ms: None,
+        }
+    }
+}
+
+/// The matched lines as a GeoJSON FeatureCollection: one MultiLineString per matched line
+/// (the road it follows, in its direction), with `id`, `matched_m` and `max_dist_m`.
+pub fn matched_lines_geojson(
+    network: &RoadNetwork,
+    requirements: &Requirements,
+) -> serde_json::Value {
+    let features: Vec<_> = requirements
+        .lines
+        .iter()
+        .filter_map(|l| l.matched.as_ref().ok().map(|m| (l, m)))
+        .map(|(l, m)| {
+            let parts: Vec<Vec<[f64; 2]>> = m
+                .traversals
+                .iter()
+                .map(|t| {
+                    let mut g = crate::coverage::overlay::slice_polyline(
+                        network.geometry(t.edge as usize),
+                        t.from,
+                        t.to,
+                    );
+                    if !t.forward {
+                        g.reverse();
+                    }
+                    g
+                })
+                .collect();
+            serde_json::json!({"type": "Feature", "properties": {"id": l.id, "matched_m": m.matched_length_m, "max_dist_m": m.max_dist_m},
+                "geometry": {"type": "MultiLineString", "coordinates": parts}})
+        })
+        .collect();
+    serde_json::json!({"type": "FeatureCollection", "features": features})
+}
