@@ -23,4 +23,6 @@ pub mod cli;
 pub mod server;
 pub mod store;
 
-pub use patrolmap_core::{city, coverage, network, optimize, patrol, scenario, stop, tiles};
+pub use patrolmap_core::{
+    city, coverage, describe, network, optimize, patrol, scenario, stop, tiles,
+};

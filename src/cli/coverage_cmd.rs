@@ -97,7 +97,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("{}: cannot read", path.display()))?;
             args.standard = ResponseStandard::from_config_toml(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                .with_context(|| path.display().to_string())?;
         }
     }
     let args = CoverageArgs {

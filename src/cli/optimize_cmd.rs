@@ -359,8 +359,8 @@ pub fn run_event(cmd: EventCommand) -> Result<()> {
             )
         })?,
     };
-    let standard = standard_for(venue, standard)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", place.scenario.display()))?;
+    let standard =
+        standard_for(venue, standard).with_context(|| place.scenario.display().to_string())?;
     let request = EventRequest {
         standard,
         posts,

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 
 use super::network_cmd::{load_roads, ProfileArgs};
@@ -317,7 +317,7 @@ fn plan(
     // Units start from the posts (else from any responding unit's position), in order.
     let units =
         crate::patrol::plan::units_from_posts(&scenario, unit_count, network, &index, max_snap_m)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", scenario_path.display()))?;
+            .with_context(|| scenario_path.display().to_string())?;
     let checkpoints = CheckpointTask::placed(&req);
     let start = Instant::now();
     let plan = plan_patrols(network, graph, &req.required_edges(), &checkpoints, &units)?;

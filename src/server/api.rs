@@ -461,7 +461,7 @@ pub(super) fn scenario_from_body(body: &[u8], csv: bool) -> Result<Scenario, Api
     } else {
         scenario::read_geojson_str(text)
     };
-    let scenario = parsed.map_err(|e| ApiError::bad("body", e))?;
+    let scenario = parsed.map_err(|e| ApiError::bad_because("body", &e))?;
     let limit = 20_000;
     let count = scenario.units.len()
         + scenario.checkpoints.len()
@@ -685,7 +685,7 @@ pub async fn tile(
         .strip_suffix(".mvt")
         .ok_or_else(|| ApiError::not_found(Some("y"), "tiles end in .mvt"))?;
     let id = TileId::new(int("z", &z)?, int("x", &x)?, int("y", y_text)?)
-        .map_err(|e| ApiError::bad("z", e))?;
+        .map_err(|e| ApiError::bad_because("z", &e))?;
     let (rev, evaluation) = evaluation_of(&state, &q).await?;
     let bytes = match state.tile_cache.get(rev, id) {
         Some(b) => b,

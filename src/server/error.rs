@@ -185,6 +185,11 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message, Some(field))
     }
 
+    /// 400 for `field` saying `error` with its causes.
+    pub fn bad_because(field: &str, error: &dyn std::error::Error) -> ApiError {
+        ApiError::bad(field, crate::describe(error))
+    }
+
     /// 404 for `field`.
     pub fn not_found(field: Option<&str>, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message, field)

@@ -23,11 +23,11 @@ use crate::optimize::problem::{
 use crate::scenario::AreaKind;
 
 /// A text query parameter parsed by `parse`, or `default` when absent.
-fn parsed<T>(
+fn parsed<T, E: std::fmt::Display>(
     q: &std::collections::HashMap<String, String>,
     field: &str,
     default: T,
-    parse: impl Fn(&str) -> Result<T, String>,
+    parse: impl Fn(&str) -> Result<T, E>,
 ) -> Result<T, ApiError> {
     match q.get(field) {
         None => Ok(default),
@@ -96,7 +96,8 @@ pub async fn optimize(
     let targets = parsed(
         &q,
         "targets",
-        parse_targets(&format!("{budget_s}:{units}")).map_err(|e| ApiError::bad("units", e))?,
+        parse_targets(&format!("{budget_s}:{units}"))
+            .map_err(|e| ApiError::bad_because("units", &e))?,
         parse_targets,
     )?;
     let candidates = parsed(&q, "candidates", Candidates::Nodes, str::parse)?;
@@ -193,7 +194,7 @@ pub async fn event_plan(
             ),
             None => ApiError::bad("body", "the scenario has no event_area polygon"),
         })?;
-    let standard = standard_for(&venue, standard).map_err(|e| ApiError::bad("body", e))?;
+    let standard = standard_for(&venue, standard).map_err(|e| ApiError::bad_because("body", &e))?;
     let request = EventRequest {
         standard,
         posts,

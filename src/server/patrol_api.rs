@@ -65,7 +65,7 @@ pub async fn patrol_plan(
             let max_snap_m = city.options.max_snap_m;
             let req = requirements(&city, &scenario);
             let units = plan::units_from_posts(&scenario, units, network, index, max_snap_m)
-                .map_err(|e| ApiError::bad("body", e))?;
+                .map_err(|e| ApiError::bad_because("body", &e))?;
             let checkpoints = CheckpointTask::placed(&req);
             let p = plan::plan_patrols_until(
                 network,

@@ -120,6 +120,7 @@ fn csv_points_load_with_quotes_and_report_bad_rows() {
     assert!(s.problems[0].reason.contains("lon: not a number"));
     assert!(read_csv_str("x,y\n1,2\n")
         .unwrap_err()
+        .to_string()
         .contains("lon and lat"));
 }
 
@@ -386,4 +387,30 @@ fn a_saved_patrol_route_is_no_problem_and_no_responder() {
     // Only the misspelt kind is a problem.
     assert_eq!(scenario.problems.len(), 1, "{:?}", scenario.problems);
     assert_eq!(scenario.problems[0].feature, 2);
+}
+
+/// Issue 16: the engine's errors are typed and keep their cause as a source (what went wrong
+/// underneath is not flattened into text), and a cause is said once.
+#[test]
+fn library_errors_keep_their_cause_as_a_source() {
+    use std::error::Error;
+    let not_json = read_geojson_str("{\"type\": ").unwrap_err();
+    assert!(not_json.source().is_some(), "{not_json}");
+    let said = patrolmap::describe(&not_json);
+    assert!(
+        said.starts_with("invalid GeoJSON (a scenario must be a FeatureCollection): "),
+        "{said}"
+    );
+    assert_eq!(said.matches("EOF").count(), 1, "{said}");
+    let standard =
+        patrolmap::coverage::ResponseStandard::from_config_toml("standard = \"60:0\"").unwrap_err();
+    let cause = standard.source().expect("the tier that is wrong");
+    assert!(cause.to_string().contains("units must be"), "{cause}");
+    let config = patrolmap::network::ProfileSet::from_toml_str("[profiles.car]\nspeeds_kph = 3")
+        .unwrap_err();
+    assert!(config.source().is_some(), "{config}");
+    assert!(matches!(
+        "nowhere".parse::<patrolmap::optimize::problem::Candidates>(),
+        Err(patrolmap::optimize::problem::ParseError::Candidates(_))
+    ));
 }

@@ -22,6 +22,24 @@
 //! println!("edge {} at {:.0} m", on_road.edge, on_road.offset_m);
 //! ```
 
+/// `error` with its causes, as one line (`a: b: c`): for messages that travel as text (an API
+/// error body), where the chain of sources would otherwise be lost.
+///
+/// ```
+/// let e = patrolmap_core::scenario::read_geojson_str("{").unwrap_err();
+/// assert!(patrolmap_core::describe(&e).starts_with("invalid GeoJSON (a scenario must be a FeatureCollection): "));
+/// ```
+pub fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 pub mod city;
 pub mod coverage;
 pub mod network;

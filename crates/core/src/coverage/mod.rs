@@ -22,7 +22,7 @@ mod standard;
 pub mod summary;
 pub mod who_reaches;
 
-pub use standard::{ResponseStandard, Tier};
+pub use standard::{ResponseStandard, StandardError, Tier};
 
 use crate::network::{ProfileGraph, RoadNetwork, SnapIndex, TravelMode};
 use crate::scenario::Unit;

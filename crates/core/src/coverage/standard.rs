@@ -31,7 +31,7 @@ impl Default for ResponseStandard {
 }
 
 impl FromStr for ResponseStandard {
-    type Err = String;
+    type Err = StandardError;
 
     /// Parses `BUDGET_S:UNITS[:CLASS|CLASS…],…`, e.g. `60:1:kiosk|station,180:2,300:3`.
     ///
@@ -42,7 +42,7 @@ impl FromStr for ResponseStandard {
     /// assert!("60:0".parse::<ResponseStandard>().is_err());
     /// assert!("abc".parse::<ResponseStandard>().is_err());
     /// ```
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, StandardError> {
         let tiers = s
             .split(',')
             .map(|part| {
@@ -51,8 +51,8 @@ impl FromStr for ResponseStandard {
                     .next()
                     .and_then(|b| b.trim().parse().ok())
                     .filter(|b: &f64| b.is_finite() && *b > 0.0)
-                    .ok_or_else(|| {
-                        format!("tier {part:?}: the budget must be a positive number of seconds")
+                    .ok_or_else(|| StandardError::Budget {
+                        tier: part.to_string(),
                     })?;
                 let units: usize = match fields.next() {
                     None => 1,
@@ -61,8 +61,8 @@ impl FromStr for ResponseStandard {
                         .parse()
                         .ok()
                         .filter(|u| (1..=8).contains(u))
-                        .ok_or_else(|| {
-                            format!("tier {part:?}: units must be a whole number from 1 to 8")
+                        .ok_or_else(|| StandardError::Units {
+                            tier: part.to_string(),
                         })?,
                 };
                 let classes = fields
@@ -80,7 +80,7 @@ impl FromStr for ResponseStandard {
                     classes,
                 })
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, StandardError>>()?;
         Ok(ResponseStandard { tiers })
     }
 }
@@ -109,15 +109,38 @@ impl ResponseStandard {
     /// assert_eq!(s.tiers[1].units, 4);
     /// assert!(ResponseStandard::from_config_toml("[profiles.car]").unwrap().is_none());
     /// ```
-    pub fn from_config_toml(text: &str) -> Result<Option<ResponseStandard>, String> {
+    pub fn from_config_toml(text: &str) -> Result<Option<ResponseStandard>, StandardError> {
         #[derive(serde::Deserialize)]
         struct Config {
             standard: Option<String>,
         }
-        let config: Config = toml::from_str(text).map_err(|e| format!("invalid config: {e}"))?;
+        let config: Config = toml::from_str(text).map_err(StandardError::Config)?;
         config
             .standard
-            .map(|s| s.parse().map_err(|e| format!("standard: {e}")))
+            .map(|s| s.parse().map_err(|e| StandardError::InConfig(Box::new(e))))
             .transpose()
     }
+}
+
+/// What is wrong with a response standard.
+#[derive(Debug, thiserror::Error)]
+pub enum StandardError {
+    /// A tier's budget is not a positive number of seconds.
+    #[error("tier {tier:?}: the budget must be a positive number of seconds")]
+    Budget {
+        /// The tier as written.
+        tier: String,
+    },
+    /// A tier's units are not 1 to 8.
+    #[error("tier {tier:?}: units must be a whole number from 1 to 8")]
+    Units {
+        /// The tier as written.
+        tier: String,
+    },
+    /// The config file is not TOML.
+    #[error("invalid config")]
+    Config(#[source] toml::de::Error),
+    /// The config file's `standard` is wrong.
+    #[error("standard")]
+    InConfig(#[source] Box<StandardError>),
 }

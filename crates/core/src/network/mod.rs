@@ -356,8 +356,12 @@ pub enum NetworkError {
     #[error("{path}: unknown road file type (expected .osm.pbf, .pbf, .geojson or .json)")]
     UnknownFormat { path: PathBuf },
     /// A profile configuration file is wrong.
-    #[error("{path}: {message}")]
-    Config { path: PathBuf, message: String },
+    #[error("{path}")]
+    Config {
+        path: PathBuf,
+        #[source]
+        source: profile::ConfigError,
+    },
 }
 
 /// Loads a road network from `.osm.pbf` or GeoJSON, telling the format by its extension or,

@@ -54,18 +54,37 @@ impl fmt::Display for TravelMode {
     }
 }
 
+/// A travel mode's name that is none of them.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown travel mode {0:?} (expected car, ebike or foot)")]
+pub struct UnknownMode(pub String);
+
 impl FromStr for TravelMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownMode;
+    fn from_str(s: &str) -> Result<Self, UnknownMode> {
         match s.trim().to_ascii_lowercase().as_str() {
             "car" => Ok(TravelMode::Car),
             "ebike" | "e-bike" | "bike" => Ok(TravelMode::Ebike),
             "foot" | "walk" => Ok(TravelMode::Foot),
-            other => Err(format!(
-                "unknown travel mode {other:?} (expected car, ebike or foot)"
-            )),
+            other => Err(UnknownMode(other.to_string())),
         }
     }
+}
+
+/// What is wrong with a profile configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not TOML of the expected shape.
+    #[error("invalid profile config")]
+    Toml(#[source] toml::de::Error),
+    /// A speed that is not a positive number.
+    #[error("{field} must be a positive number of km/h, got {value}")]
+    Speed {
+        /// Where, as `profiles.car.speeds_kph.primary`.
+        field: String,
+        /// The value given.
+        value: f64,
+    },
 }
 
 /// The roads a mode may use and its speeds.
@@ -279,9 +298,9 @@ impl ProfileSet {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::from_toml_str(&text).map_err(|message| NetworkError::Config {
+        Self::from_toml_str(&text).map_err(|source| NetworkError::Config {
             path: path.to_path_buf(),
-            message,
+            source,
         })
     }
 
@@ -293,15 +312,17 @@ impl ProfileSet {
     /// assert_eq!(set.get(TravelMode::Car).speeds_kph["primary"], 55.0);
     /// assert!(ProfileSet::from_toml_str("[profiles.car]\nspeeds_kph = { primary = -1 }").is_err());
     /// ```
-    pub fn from_toml_str(text: &str) -> Result<ProfileSet, String> {
-        let config: ConfigFile =
-            toml::from_str(text).map_err(|e| format!("invalid profile config: {e}"))?;
+    pub fn from_toml_str(text: &str) -> Result<ProfileSet, ConfigError> {
+        let config: ConfigFile = toml::from_str(text).map_err(ConfigError::Toml)?;
         let mut set = ProfileSet::default();
         let valid = |what: &str, v: f64| {
             if v.is_finite() && v > 0.0 {
                 Ok(v)
             } else {
-                Err(format!("{what} must be a positive number of km/h, got {v}"))
+                Err(ConfigError::Speed {
+                    field: what.to_string(),
+                    value: v,
+                })
             }
         };
         for (mode, o) in config.profiles {

@@ -116,22 +116,34 @@ pub struct EventPlan {
 ///     window: None, standard: Some("60:2".into()), feature: 3 };
 /// assert_eq!(standard_for(&venue, None).unwrap().to_string(), "60:2");
 /// venue.standard = Some("fast".into());
-/// assert!(standard_for(&venue, None).unwrap_err().contains("stadium (feature 3)"));
+/// assert!(standard_for(&venue, None).unwrap_err().to_string().contains("stadium (feature 3)"));
 /// ```
 pub fn standard_for(
     venue: &Area,
     explicit: Option<ResponseStandard>,
-) -> Result<ResponseStandard, String> {
+) -> Result<ResponseStandard, VenueStandardError> {
     match (explicit, &venue.standard) {
         (Some(s), _) => Ok(s),
-        (None, Some(text)) => text.parse().map_err(|e| {
-            format!(
-                "event_area {} (feature {}): standard: {e}",
-                venue.id, venue.feature
-            )
+        (None, Some(text)) => text.parse().map_err(|source| VenueStandardError {
+            venue: venue.id.clone(),
+            feature: venue.feature,
+            source,
         }),
         (None, None) => Ok(ResponseStandard::default()),
     }
+}
+
+/// A venue whose own `standard` does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("event_area {venue} (feature {feature}): standard")]
+pub struct VenueStandardError {
+    /// The venue's id.
+    pub venue: String,
+    /// Its feature index in the scenario.
+    pub feature: usize,
+    /// What is wrong with the standard.
+    #[source]
+    pub source: crate::coverage::StandardError,
 }
 
 /// The two matrices on the same candidates side by side: items of `b` after those of `a`,

@@ -33,20 +33,45 @@ pub enum DemandKind {
     Sites,
 }
 
+/// A placement question's text that does not parse: its demand, candidates or targets.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// No such demand.
+    #[error("unknown demand {0:?} (roads, checkpoints, key_sites, incidents or sites)")]
+    Demand(String),
+    /// `random:` without two whole numbers.
+    #[error("{0:?}: expected random:COUNT:SEED with whole numbers")]
+    Random(String),
+    /// A grid finer than 10 m.
+    #[error("{0:?}: the grid spacing must be at least 10 metres")]
+    Grid(String),
+    /// No such candidates.
+    #[error("unknown candidates {0:?} (nodes, scenario, grid:SPACING_M or a GeoJSON file)")]
+    Candidates(String),
+    /// A target's budget out of 1 to 3600 s.
+    #[error("target {0:?}: the budget must be 1 to 3600 seconds")]
+    TargetBudget(String),
+    /// A target's units out of 1 to 8.
+    #[error("target {0:?}: units must be a whole number from 1 to 8")]
+    TargetUnits(String),
+    /// A target's weight not positive.
+    #[error("target {0:?}: the weight must be a positive number")]
+    TargetWeight(String),
+    /// A target with more than three fields.
+    #[error("target {0:?}: expected BUDGET_S[:UNITS[:WEIGHT]]")]
+    TargetShape(String),
+}
+
 impl std::str::FromStr for DemandKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         Ok(match s {
             "roads" => DemandKind::Roads,
             "checkpoints" => DemandKind::Checkpoints,
             "key_sites" => DemandKind::KeySites,
             "incidents" => DemandKind::Incidents,
             "sites" => DemandKind::Sites,
-            _ => {
-                return Err(format!(
-                    "unknown demand {s:?} (roads, checkpoints, key_sites, incidents or sites)"
-                ))
-            }
+            _ => return Err(ParseError::Demand(s.to_string())),
         })
     }
 }
@@ -73,10 +98,10 @@ pub enum Candidates {
 }
 
 impl std::str::FromStr for Candidates {
-    type Err = String;
+    type Err = ParseError;
     /// `nodes`, `scenario`, `grid:SPACING_M` or `random:COUNT:SEED` (files are read by the
     /// caller).
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         if let Some(rest) = s.strip_prefix("random:") {
             let mut parts = rest.split(':').map(str::parse::<u64>);
             return match (parts.next(), parts.next(), parts.next()) {
@@ -84,9 +109,7 @@ impl std::str::FromStr for Candidates {
                     count: count as usize,
                     seed,
                 }),
-                _ => Err(format!(
-                    "{s:?}: expected random:COUNT:SEED with whole numbers"
-                )),
+                _ => Err(ParseError::Random(s.to_string())),
             };
         }
         match s {
@@ -94,12 +117,8 @@ impl std::str::FromStr for Candidates {
             "scenario" => Ok(Candidates::Scenario),
             _ => match s.strip_prefix("grid:").map(str::parse::<f64>) {
                 Some(Ok(m)) if m.is_finite() && m >= 10.0 => Ok(Candidates::Grid(m)),
-                Some(_) => Err(format!(
-                    "{s:?}: the grid spacing must be at least 10 metres"
-                )),
-                None => Err(format!(
-                    "unknown candidates {s:?} (nodes, scenario, grid:SPACING_M or a GeoJSON file)"
-                )),
+                Some(_) => Err(ParseError::Grid(s.to_string())),
+                None => Err(ParseError::Candidates(s.to_string())),
             },
         }
     }
@@ -475,7 +494,7 @@ pub fn prepare(
 /// assert!(parse_targets("60:0").is_err());
 /// assert!(parse_targets("").is_err());
 /// ```
-pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
+pub fn parse_targets(text: &str) -> Result<Vec<Target>, ParseError> {
     text.split(',')
         .map(|part| {
             let fields: Vec<&str> = part.trim().split(':').collect();
@@ -487,19 +506,15 @@ pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
             };
             let budget_s = number(0, f64::NAN)
                 .filter(|b| b.is_finite() && *b > 0.0 && *b <= 3600.0)
-                .ok_or_else(|| format!("target {part:?}: the budget must be 1 to 3600 seconds"))?;
+                .ok_or_else(|| ParseError::TargetBudget(part.to_string()))?;
             let units = number(1, 1.0)
                 .filter(|u| u.fract() == 0.0 && (1.0..=8.0).contains(u))
-                .ok_or_else(|| {
-                    format!("target {part:?}: units must be a whole number from 1 to 8")
-                })?;
+                .ok_or_else(|| ParseError::TargetUnits(part.to_string()))?;
             let weight = number(2, 1.0)
                 .filter(|w| w.is_finite() && *w > 0.0)
-                .ok_or_else(|| format!("target {part:?}: the weight must be a positive number"))?;
+                .ok_or_else(|| ParseError::TargetWeight(part.to_string()))?;
             if fields.len() > 3 {
-                return Err(format!(
-                    "target {part:?}: expected BUDGET_S[:UNITS[:WEIGHT]]"
-                ));
+                return Err(ParseError::TargetShape(part.to_string()));
             }
             Ok(Target {
                 budget_s,

@@ -126,6 +126,23 @@ pub struct Plan {
     pub unreachable: Vec<Step>,
 }
 
+/// Why patrol units cannot start from a scenario's posts.
+#[derive(Debug, thiserror::Error)]
+pub enum UnitsError {
+    /// The scenario has neither posts nor units.
+    #[error("no posts (or units) for the patrols to start from")]
+    NoPost,
+    /// A post stands too far from the patrols' roads.
+    #[error("post {post} is not on a road")]
+    OffRoad {
+        /// The post's id.
+        post: String,
+        /// How far it is.
+        #[source]
+        source: crate::network::SnapRefusal,
+    },
+}
+
 /// `count` patrol units from the scenario's posts in order (from its other units when it has
 /// no post), going round again when there are more units than posts (ids `post-2`, …).
 pub fn units_from_posts(
@@ -134,7 +151,7 @@ pub fn units_from_posts(
     network: &RoadNetwork,
     index: &crate::network::SnapIndex,
     max_snap_m: f64,
-) -> Result<Vec<PatrolUnit>, String> {
+) -> Result<Vec<PatrolUnit>, UnitsError> {
     use crate::scenario::UnitKind;
     let posts: Vec<_> = scenario
         .units
@@ -147,7 +164,7 @@ pub fn units_from_posts(
         posts
     };
     if posts.is_empty() {
-        return Err("no posts (or units) for the patrols to start from".into());
+        return Err(UnitsError::NoPost);
     }
     (0..count)
         .map(|i| {
@@ -157,8 +174,12 @@ pub fn units_from_posts(
             } else {
                 post.id.clone()
             };
-            PatrolUnit::at(id, post.position, network, index, max_snap_m)
-                .map_err(|e| format!("post {} is not on a road: {e}", post.id))
+            PatrolUnit::at(id, post.position, network, index, max_snap_m).map_err(|source| {
+                UnitsError::OffRoad {
+                    post: post.id.clone(),
+                    source,
+                }
+            })
         })
         .collect()
 }

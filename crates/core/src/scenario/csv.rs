@@ -11,22 +11,17 @@ use super::{FeatureProblem, PointFields, Scenario};
 /// assert_eq!(s.units[0].name.as_deref(), Some("岳塘 kiosk"));
 /// assert_eq!(s.problems.len(), 1);
 /// ```
-pub fn read_csv_str(text: &str) -> Result<Scenario, String> {
+pub fn read_csv_str(text: &str) -> Result<Scenario, super::ReadError> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<String> = split_row(
-        lines
-            .next()
-            .ok_or("empty CSV: expected a header with lon and lat")?,
-    )
-    .into_iter()
-    .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
-    .collect();
+    let header: Vec<String> = split_row(lines.next().ok_or(super::ReadError::EmptyCsv)?)
+        .into_iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
     let col = |name: &str| header.iter().position(|h| h == name);
     let (Some(lon), Some(lat)) = (col("lon"), col("lat")) else {
-        return Err(format!(
-            "the CSV header must name lon and lat columns (found: {})",
-            header.join(",")
-        ));
+        return Err(super::ReadError::CsvHeader {
+            found: header.join(","),
+        });
     };
     let mut scenario = Scenario::default();
     for (row, line) in lines.enumerate() {

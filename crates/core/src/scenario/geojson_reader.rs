@@ -23,9 +23,9 @@ fn lon_lat(p: &[f64]) -> [f64; 2] {
 /// assert_eq!(s.units.len(), 1);
 /// assert_eq!(s.problems[0].feature, 1);
 /// ```
-pub fn read_geojson_str(text: &str) -> Result<Scenario, String> {
-    let collection: FeatureCollection = serde_json::from_str(text)
-        .map_err(|e| format!("invalid GeoJSON: {e} (a scenario must be a FeatureCollection)"))?;
+pub fn read_geojson_str(text: &str) -> Result<Scenario, super::ReadError> {
+    let collection: FeatureCollection =
+        serde_json::from_str(text).map_err(super::ReadError::NotGeoJson)?;
     let mut scenario = Scenario::default();
     let empty = JsonObject::new();
     for (index, feature) in collection.features.iter().enumerate() {

@@ -211,8 +211,29 @@ pub enum ScenarioError {
         source: std::io::Error,
     },
     /// The file is not a GeoJSON FeatureCollection, or not a CSV with `lon` and `lat` columns.
-    #[error("{path}: {message}")]
-    Format { path: PathBuf, message: String },
+    #[error("{path}")]
+    Format {
+        path: PathBuf,
+        #[source]
+        source: ReadError,
+    },
+}
+
+/// Why a text is not a scenario at all (a bad feature is a [`FeatureProblem`], not this).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Not GeoJSON, or not a FeatureCollection.
+    #[error("invalid GeoJSON (a scenario must be a FeatureCollection)")]
+    NotGeoJson(#[source] serde_json::Error),
+    /// A CSV with no header.
+    #[error("empty CSV: expected a header with lon and lat")]
+    EmptyCsv,
+    /// A CSV whose header has no `lon` or no `lat`.
+    #[error("the CSV header must name lon and lat columns (found: {found})")]
+    CsvHeader {
+        /// The header as found.
+        found: String,
+    },
 }
 
 /// Reads a scenario from GeoJSON (`.geojson`, `.json`) or CSV (`.csv`).
@@ -229,9 +250,9 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     } else {
         read_geojson_str(&text)
     };
-    result.map_err(|message| ScenarioError::Format {
+    result.map_err(|source| ScenarioError::Format {
         path: path.to_path_buf(),
-        message,
+        source,
     })
 }
 

@@ -25,6 +25,27 @@ pub const DETAIL_ZOOM: u8 = 14;
 /// The deepest zoom served.
 pub const MAX_ZOOM: u8 = 20;
 
+/// A tile that does not exist.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TileError {
+    /// Deeper than the tiles go.
+    #[error("zoom {z} is deeper than {MAX_ZOOM}")]
+    TooDeep {
+        /// The zoom asked for.
+        z: u32,
+    },
+    /// Not a tile of its zoom.
+    #[error("tile {x}/{y} is outside zoom {z} (0..{})", 1u64 << z)]
+    Outside {
+        /// The zoom.
+        z: u32,
+        /// The column.
+        x: u32,
+        /// The row.
+        y: u32,
+    },
+}
+
 /// A tile address in the XYZ scheme.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TileId {
@@ -44,13 +65,13 @@ impl TileId {
     /// assert!(TileId::new(2, 3, 3).is_ok());
     /// assert!(TileId::new(2, 4, 0).is_err());
     /// ```
-    pub fn new(z: u32, x: u32, y: u32) -> Result<TileId, String> {
+    pub fn new(z: u32, x: u32, y: u32) -> Result<TileId, TileError> {
         if z > u32::from(MAX_ZOOM) {
-            return Err(format!("zoom {z} is deeper than {MAX_ZOOM}"));
+            return Err(TileError::TooDeep { z });
         }
         let n = 1u32 << z;
         if x >= n || y >= n {
-            return Err(format!("tile {x}/{y} is outside zoom {z} (0..{n})"));
+            return Err(TileError::Outside { z, x, y });
         }
         Ok(TileId { z: z as u8, x, y })
     }
