@@ -423,10 +423,8 @@ fn check(
     max_snap_m: f64,
     profile: &ProfileArgs,
 ) -> Result<()> {
-    use crate::patrol::edit::{edited_plan, route_line, steps_from_line};
-    use crate::patrol::paths::{ends, Step};
-    use crate::patrol::plan::PatrolUnit;
-    use anyhow::Context;
+    use crate::patrol::edit::edited_plan;
+    use crate::patrol::routes_read::{routes_from_geojson, RoutesRead};
     let shift_s = parse_shift(shift)?;
     let (loaded, scenario, index) = load(roads, scenario_path, profile)?;
     let (network, graph) = (&loaded.network, &loaded.graph);
@@ -434,84 +432,15 @@ fn check(
         .with_context(|| format!("cannot read the plan {}", plan_path.display()))?;
     let plan: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("{}: not JSON", plan_path.display()))?;
-    let features = plan["features"]
-        .as_array()
-        .with_context(|| format!("{}: not a GeoJSON FeatureCollection", plan_path.display()))?;
-    let mut units: Vec<String> = Vec::new();
-    let mut routes: Vec<(u32, Vec<Step>)> = Vec::new();
-    let mut rematched = 0;
-    for (i, f) in features.iter().enumerate() {
-        let at = |what: &str| format!("{}: feature {i}: {what}", plan_path.display());
-        let line: Vec<[f64; 2]> = serde_json::from_value(f["geometry"]["coordinates"].clone())
-            .ok()
-            .filter(|_| f["geometry"]["type"] == "LineString")
-            .with_context(|| at("the geometry must be a LineString of [lon, lat]"))?;
-        let unit = f["properties"]["unit"]
-            .as_str()
-            .map_or_else(|| format!("route-{i}"), str::to_string);
-        let edges = network.edges.len() as u64;
-        let steps: Option<Vec<Step>> = f["properties"]["steps"].as_array().and_then(|list| {
-            list.iter()
-                .map(|s| {
-                    let e = s.get(0)?.as_u64().filter(|&e| e < edges)?;
-                    let forward = s.get(1)?.as_u64().filter(|&d| d <= 1)?;
-                    Some((e as u32, forward == 1))
-                })
-                .collect()
-        });
-        // Consecutive repeats (a unit standing at a checkpoint) are not road.
-        let mut drawn = line.clone();
-        drawn.dedup();
-        let same = |steps: &Vec<Step>| {
-            let road = route_line(network, steps);
-            road.len() == drawn.len()
-                && road
-                    .iter()
-                    .zip(&drawn)
-                    .all(|(a, b)| (a[0] - b[0]).abs() < 1e-7 && (a[1] - b[1]).abs() < 1e-7)
-        };
-        let steps = match steps.filter(same) {
-            Some(s) => s,
-            None => {
-                rematched += 1;
-                steps_from_line(network, graph, &index, &line, &MatchOptions::default()).map_err(
-                    |e| {
-                        anyhow::anyhow!(at(&format!(
-                            "the route cannot be matched to the roads: {e}"
-                        )))
-                    },
-                )?
-            }
-        };
-        let depot = f["properties"]["depot"]
-            .as_u64()
-            .filter(|&d| d < network.nodes.len() as u64)
-            .map(|d| d as u32)
-            .or_else(|| steps.first().map(|&s| ends(network, s).0))
-            .with_context(|| at("the route drives no road"))?;
-        units.push(unit);
-        routes.push((depot, steps));
-    }
-    if routes.is_empty() {
-        bail!("{}: no routes", plan_path.display());
-    }
+    let RoutesRead {
+        units: patrol_units,
+        routes,
+        rematched,
+    } = routes_from_geojson(network, graph, &index, &plan)
+        .with_context(|| plan_path.display().to_string())?;
     let req = gather(network, graph, &index, &scenario, max_snap_m);
-    let patrol_units: Vec<PatrolUnit> = units
-        .iter()
-        .zip(&routes)
-        .map(|(id, (depot, _))| PatrolUnit {
-            id: id.clone(),
-            depot: *depot,
-        })
-        .collect();
     // Road no route from the first route's start can reach and leave is excused, as in `plan`.
-    let plan = edited_plan(
-        network,
-        graph,
-        &req,
-        routes[0].0,
-        routes.into_iter().map(|(_, steps)| steps).collect(),
-    );
+    let plan = edited_plan(network, graph, &req, patrol_units[0].depot, routes);
     let made = PlanMade {
         network,
         graph,
@@ -533,8 +462,8 @@ fn check(
         check.checkpoints_visited,
         check.checkpoints_placed
     );
-    for (unit, d) in units.iter().zip(&check.durations_s) {
-        println!("  {unit:<16} {d:>7.0} s");
+    for (unit, d) in patrol_units.iter().zip(&check.durations_s) {
+        println!("  {:<16} {d:>7.0} s", unit.id);
     }
     print_findings(check);
     if let Some(path) = &json_path {

@@ -20,7 +20,6 @@ use super::AppState;
 use crate::city::{City, MODES};
 use crate::coverage::assess::Roads;
 use crate::coverage::shift::{sample_times, shift_coverage};
-use crate::patrol::paths::Step;
 use crate::patrol::plan::{CheckpointTask, PatrolUnit, Plan};
 use crate::patrol::report::{PatrolReport, PlanMade, ShiftCoverageReport};
 use crate::patrol::requirements::Requirements;
@@ -109,7 +108,9 @@ pub async fn patrol_edit(
     let scenario = scenario_from_body(scenario_text.as_bytes(), false)
         .map_err(|e| ApiError::bad("scenario", e.message))?;
     let city = state.city.clone();
-    let (units, mut routes) = read_routes(&city, &body)?;
+    let (units, mut routes) =
+        crate::patrol::routes_read::routes_from_steps(&city.network, &body["routes"])
+            .map_err(|e| ApiError::bad(&e.field, e.reason))?;
     let drag = read_drag(&body, routes.len())?;
     state
         .plan(PATROL_TIME, move |stop| {
@@ -164,63 +165,6 @@ fn requirements(city: &City, scenario: &Scenario) -> Requirements {
         &crate::patrol::matching::MatchOptions::default(),
         city.options.max_snap_m,
     )
-}
-
-/// The edit's `routes`: each unit's id, depot node and steps, every index checked.
-fn read_routes(city: &City, body: &Value) -> Result<(Vec<PatrolUnit>, Vec<Vec<Step>>), ApiError> {
-    let list = body
-        .get("routes")
-        .and_then(Value::as_array)
-        .filter(|l| !l.is_empty() && l.len() <= 100)
-        .ok_or_else(|| ApiError::bad("routes", "routes must be a list of 1 to 100 routes"))?;
-    let (nodes, edges) = (
-        city.network.nodes.len() as u64,
-        city.network.edges.len() as u64,
-    );
-    let mut units = Vec::with_capacity(list.len());
-    let mut routes = Vec::with_capacity(list.len());
-    for (i, r) in list.iter().enumerate() {
-        let field = |name: &str| format!("routes[{i}].{name}");
-        let id = r
-            .get("unit")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ApiError::bad(&field("unit"), "a unit id (text) is required"))?;
-        let depot = r
-            .get("depot")
-            .and_then(Value::as_u64)
-            .filter(|&d| d < nodes)
-            .ok_or_else(|| {
-                ApiError::bad(
-                    &field("depot"),
-                    format!("a node index below {nodes} is required"),
-                )
-            })?;
-        let steps = r
-            .get("steps")
-            .and_then(Value::as_array)
-            .filter(|s| s.len() <= 1_000_000)
-            .ok_or_else(|| ApiError::bad(&field("steps"), "a list of [edge, 1 or 0] is required"))?
-            .iter()
-            .map(|s| {
-                let pair = s.as_array().filter(|p| p.len() == 2);
-                let edge = pair.and_then(|p| p[0].as_u64()).filter(|&e| e < edges);
-                let forward = pair.and_then(|p| p[1].as_u64()).filter(|&f| f <= 1);
-                match (edge, forward) {
-                    (Some(e), Some(f)) => Ok((e as u32, f == 1)),
-                    _ => Err(ApiError::bad(
-                        &field("steps"),
-                        format!("each step is [edge below {edges}, 1 or 0], got {s}"),
-                    )),
-                }
-            })
-            .collect::<Result<Vec<Step>, ApiError>>()?;
-        units.push(PatrolUnit {
-            id: id.to_string(),
-            depot: depot as u32,
-        });
-        routes.push(steps);
-    }
-    Ok((units, routes))
 }
 
 /// A drag: which route, the point of it dragged (lon, lat), and where to.

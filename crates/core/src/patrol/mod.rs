@@ -17,5 +17,6 @@ pub mod plan;
 pub mod postman;
 pub mod report;
 pub mod requirements;
+pub mod routes_read;
 pub mod sequence;
 pub mod timeline;
