@@ -5,6 +5,7 @@
 // address bar. The page shows only what the signed-in role may do: a viewer (a wall display)
 // gets the map, a planner the editing tools, an admin also the users and the audit log.
 import { t, errorText } from '/i18n.js';
+import { auditAction } from '/format.js';
 import { escapeHtml } from '/placement.js';
 
 const $ = (id) => document.getElementById(id);
@@ -105,7 +106,11 @@ export function wireAccess(app) {
     for (const e of entries) {
       const tr = document.createElement('tr');
       const when = new Date(e.at * 1000).toLocaleString();
-      tr.innerHTML = [when, e.actor, e.action, e.target, e.remote].map((c) => `<td>${escapeHtml(String(c))}</td>`).join('');
+      for (const text of [when, e.actor, auditAction(e.action), e.target, e.remote]) {
+        const td = document.createElement('td');
+        td.textContent = String(text);
+        tr.append(td);
+      }
       table.append(tr);
     }
   };

@@ -135,7 +135,9 @@ function makeMap(info) {
       ],
     },
   });
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  // The compass shows when the map is turned (a right-drag turns it) and turns it back north.
+  map.addControl(new maplibregl.NavigationControl({ showCompass: true, visualizePitch: true }), 'top-right');
+  map.addControl(new maplibregl.FullscreenControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   map.addControl(new maplibregl.AttributionControl({ compact: false }), 'bottom-right');
   return map;
@@ -355,6 +357,12 @@ function select(map, index) {
 function setMode(mode) {
   state.mode = mode;
   document.body.className = `mode-${mode}`;
+  // Placing units or closing roads takes clicks, quick ones too: a double click must not zoom.
+  const map = window.patrolmap?.map;
+  if (map) {
+    if (mode === 'add' || mode === 'close') map.doubleClickZoom.disable();
+    else map.doubleClickZoom.enable();
+  }
   for (const b of document.querySelectorAll('.mode')) b.classList.toggle('active', b.dataset.mode === mode);
   $('hint').textContent = t('hint_' + mode);
 }
@@ -422,7 +430,6 @@ async function planPatrols(map) {
     const plan = await (await api(`/api/patrol/plan?units=${units}&shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario),
     })).json();
-    state.unreachableEdges = new Set(plan.unreachable_edges);
     state.planHistory = [];
     applyPlan(map, plan, shift_s);
     status('');
@@ -474,10 +481,16 @@ async function restorePlan(map, routeFeatures) {
   }
   const shift_s = routeFeatures[0].properties.shift_s ?? shiftSeconds();
   const routes = routeFeatures.map((f) => ({ unit: f.properties.unit, depot: f.properties.depot, steps: f.properties.steps }));
-  const plan = await (await api(`/api/patrol/edit?shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scenario: state.scenario, routes }),
-  })).json();
-  applyPlan(map, plan, shift_s);
+  try {
+    const plan = await (await api(`/api/patrol/edit?shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scenario: state.scenario, routes }),
+    })).json();
+    applyPlan(map, plan, shift_s);
+  } catch (e) {
+    // The routes as saved, unchecked, rather than nothing.
+    map.getSource('routes').setData({ type: 'FeatureCollection', features: routeFeatures });
+    $('patrol-summary').textContent = t('error', { msg: e.message });
+  }
 }
 
 /** Shows a plan (planned or edited): routes, the check, the shift replay and its coverage. */
@@ -486,16 +499,17 @@ function applyPlan(map, plan, shift_s) {
   plan.shift_s = shift_s;
   state.plan = plan;
   map.getSource('routes').setData(plan.routes);
-  // Checkpoints on road no patrol can reach (as the last plan found) are reported apart.
-  const unreachable = state.unreachableEdges ?? new Set();
-  const onUnreachable = (f) => f.kind === 'checkpoint_missed' && unreachable.has(Number(f.detail.match(/road edge (\d+)/)?.[1]));
+  // Lines and checkpoints on road no patrol from the posts can reach are reported apart.
+  const cutOff = new Set([...(plan.lines_cut_off ?? []), ...(plan.checkpoints_cut_off ?? [])]);
+  const onUnreachable = (f) => (f.kind === 'checkpoint_missed' || f.kind === 'line_missed') && cutOff.has(f.id);
   const problems = plan.check.findings.filter((f) => !onUnreachable(f)).length;
   const away = plan.check.findings.length - problems;
   let check = problems ? t('check_failed', { n: problems }) : t('check_ok');
   if (away) check += t('unreachable_note', { n: away });
+  const idle = plan.idle_units?.length ? t('idle_units', { n: plan.idle_units.length, ids: plan.idle_units.join(', ') }) : '';
   $('patrol-summary').textContent = t('patrol_summary', {
     n: plan.routes.features.length, longest: duration(plan.longest_s), total: duration(plan.total_s), check,
-  });
+  }) + idle;
   $('patrol-undo').disabled = !state.planHistory?.length;
   const slider = $('patrol-time');
   slider.max = String(shift_s);

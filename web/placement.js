@@ -4,6 +4,7 @@
 // temporary posts against its own standard, see the compliance, print the plan).
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t } from '/i18n.js';
+import { suggestionLabel } from '/format.js';
 
 const $ = (id) => document.getElementById(id);
 const EMPTY = { type: 'FeatureCollection', features: [] };
@@ -34,7 +35,7 @@ export function wirePlacement(app) {
       const row = document.createElement('li');
       row.dataset.rank = String(s.rank);
       const label = document.createElement('span');
-      label.textContent = t('suggestion', { n: s.rank, gain: Math.round(s.gain).toLocaleString() });
+      label.textContent = suggestionLabel(s, local.answer?.demand);
       const accept = document.createElement('button');
       accept.className = 'accept';
       accept.textContent = t('accept');
@@ -76,13 +77,13 @@ export function wirePlacement(app) {
         ? t('cover_summary', { n: r.added.length, proof: r.proven ? t('fewest') : t('at_least', { n: r.lower_bound }), unmet: r.cannot_be_met.length })
         : t('suggest_summary', {
           before: (100 * r.share_before).toFixed(1), after: (100 * r.share).toFixed(1), bound: (100 * r.upper_bound_share).toFixed(1),
-          proof: r.proven ? t('proven') : t('gap', { gap: (100 * r.gap).toFixed(2) }),
+          proof: r.proven ? t('proven') : t('bound_gap', { gap: (100 * r.gap).toFixed(2) }),
         });
       local.markers = r.added.map((s) => {
         const el = document.createElement('div');
         el.className = 'suggestion-marker';
         el.textContent = String(s.rank);
-        el.title = t('suggestion', { n: s.rank, gain: Math.round(s.gain).toLocaleString() });
+        el.title = suggestionLabel(s, r.demand);
         return new maplibregl.Marker({ element: el }).setLngLat(s.position).addTo(map);
       });
       renderSuggestions();
@@ -170,7 +171,7 @@ function renderPlan(plan) {
     `<td class="num">${c.hot_spots_met_before}/${c.hot_spots} → ${c.hot_spots_met_after}/${c.hot_spots}</td></tr>`).join('');
   const failing = plan.compliance.flatMap((c) => c.failing_hot_spots.map((id) => `${c.budget_s / 60}′: ${escapeHtml(id)}`));
   $('event-result').innerHTML = `<div>${t('event_posts', { n: plan.posts.length })}${plan.minimal ? ' · ' + t('fewest') : ''}</div>` +
-    `<table id="compliance"><tr><th>${t('tier')}</th><th>${t('venue_roads')}</th><th>${t('hot_spots')}</th></tr>${rows}</table>` +
+    `<table id="compliance"><tr><th>${t('tier_header')}</th><th>${t('venue_roads')}</th><th>${t('hot_spots')}</th></tr>${rows}</table>` +
     (failing.length ? `<div class="failing">${t('still_failing')}: ${failing.join(', ')}</div>` : `<div>${t('all_met')}</div>`);
 }
 

@@ -28,7 +28,7 @@ function main() {
   $('print-posts').innerHTML = `<tr><th>#</th><th>${t('print_position')}</th><th>${t('print_class')}</th><th>${t('print_road')}</th><th>${t('hot_spots')}</th></tr>` +
     plan.posts.map((p) => `<tr><td>${p.rank}</td><td>${p.position[0].toFixed(6)}, ${p.position[1].toFixed(6)}</td><td>${t('print_temporary')}</td>` +
       `<td class="num">${Math.round(p.road_m).toLocaleString()}</td><td>${p.hot_spots.map(escapeHtml).join(', ') || '—'}</td></tr>`).join('');
-  $('print-compliance').innerHTML = `<tr><th>${t('tier')}</th><th>${t('venue_roads')}</th><th>${t('hot_spots')}</th><th>${t('still_failing')}</th></tr>` +
+  $('print-compliance').innerHTML = `<tr><th>${t('tier_header')}</th><th>${t('venue_roads')}</th><th>${t('hot_spots')}</th><th>${t('still_failing')}</th></tr>` +
     plan.compliance.map((c) => `<tr><td>${c.budget_s / 60}′ × ${c.units}</td>` +
       `<td class="num">${pctOf(c.road_met_before_m, c.road_m)} → ${pctOf(c.road_met_after_m, c.road_m)}</td>` +
       `<td class="num">${c.hot_spots_met_before}/${c.hot_spots} → ${c.hot_spots_met_after}/${c.hot_spots}</td>` +

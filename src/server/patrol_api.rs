@@ -84,9 +84,10 @@ pub async fn patrol_plan(
 }
 
 /// A plan as edited: the routes as they stand, one of them optionally dragged onto another
-/// street; re-timed, checked and its coverage over the shift measured again.
+/// street; re-timed, checked and its coverage over the shift measured again. Viewers may ask
+/// it too (nothing is stored): a saved version's routes are shown to them checked and timed.
 #[utoipa::path(post, path = "/patrol/edit", tag = "patrol",
-    extensions(("x-patrolmap-access" = json!("plan"))),
+    extensions(("x-patrolmap-access" = json!("view"))),
     params(("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default)"),
         ("coverage_every_s" = Option<f64>, Query, description = "Sample the coverage over the shift this often, in seconds (60 by default; 0 for none)")),
     request_body(content = Object, description = "{scenario: the FeatureCollection, routes: [{unit, depot, steps: [[edge, 1 forward | 0 backward], ...]}] as /api/patrol/plan gave them, drag (optional): {route: index, from: [lon, lat] a point of the route, to: [lon, lat] the street to take}}", content_type = "application/json"),

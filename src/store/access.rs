@@ -238,6 +238,20 @@ pub fn check_user_name(name: &str) -> Result<String, String> {
     })
 }
 
+/// Every action the audit log records (the map has a text for each in both languages).
+pub const AUDIT_ACTIONS: [&str; 10] = [
+    "save",
+    "restore",
+    "delete",
+    "user_add",
+    "user_remove",
+    "token_issue",
+    "sign_in",
+    "token_refused",
+    "forbidden",
+    "cross_site_refused",
+];
+
 /// Writes one audit line inside the caller's transaction.
 pub(super) fn audit_in(
     tx: &mut dyn Tx,
@@ -246,6 +260,7 @@ pub(super) fn audit_in(
     target: &str,
     detail: &str,
 ) -> Result<(), String> {
+    debug_assert!(AUDIT_ACTIONS.contains(&action), "audit action {action:?} not listed");
     tx.execute(
         "INSERT INTO audit (at, actor, action, target, detail, remote) VALUES ($1, $2, $3, $4, $5, $6)",
         &[now_s().into(), (&actor.name).into(), action.into(), target.into(), detail.into(), (&actor.remote).into()],
@@ -559,5 +574,17 @@ mod tests {
         assert_eq!(token_id(&a).map(str::len), Some(TOKEN_ID_LEN));
         assert_eq!(token_id("pm_xyz"), None);
         assert_eq!(token_id(&a.replace("pm_", "pk_")), None);
+    }
+
+    /// The map has a Chinese and an English text for every audit action (`audit_ACTION` in
+    /// web/i18n.js, once in each language's table).
+    #[test]
+    fn the_map_has_a_text_for_every_audit_action_in_both_languages() {
+        let i18n = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/web/i18n.js"))
+            .expect("web/i18n.js");
+        for action in super::AUDIT_ACTIONS {
+            let key = format!("audit_{action}:");
+            assert_eq!(i18n.matches(&key).count(), 2, "{key} in web/i18n.js");
+        }
     }
 }

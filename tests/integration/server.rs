@@ -1589,3 +1589,23 @@ fn every_success_body_is_typed_and_real_answers_match_the_document() {
     check("/api/users", "get", "200", get("/api/users"));
     check("/api/audit", "get", "200", get("/api/audit?limit=5"));
 }
+
+/// Issue 17 (and 19): more patrol units than there is work on the demo city gives idle units
+/// listed, never an empty route (an empty LineString is not GeoJSON, and broke the map).
+#[test]
+fn more_patrol_units_than_work_gives_idle_units_not_empty_routes() {
+    let plan = post(
+        "/api/patrol/plan?units=10&coverage_every_s=0",
+        &demo_scenario().to_string(),
+    )
+    .json();
+    let routes = plan["routes"]["features"].as_array().unwrap();
+    for r in routes {
+        let line = r["geometry"]["coordinates"].as_array().unwrap();
+        assert!(line.len() >= 2, "{}: {} positions", r["properties"]["unit"], line.len());
+    }
+    let idle = plan["idle_units"].as_array().unwrap();
+    assert!(!idle.is_empty(), "the demo city has work for fewer than 10 units");
+    assert_eq!(routes.len() + idle.len(), 10);
+    assert_eq!(plan["units"], 10);
+}

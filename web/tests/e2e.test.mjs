@@ -539,7 +539,9 @@ test('an admin adds a user from the panel, and it is in the audit log', async ()
   const token = (await page.locator('#new-token').innerText()).match(/pm_[0-9a-f]{48}/)[0];
   const session = await (await as(token, '/api/session')).json();
   assert.deepEqual([session.user, session.role], ['zhao', 'viewer']);
-  await page.waitForFunction(() => [...document.querySelectorAll('#audit tr')].some((tr) => tr.textContent.includes('user_add') && tr.textContent.includes('zhao')));
+  // The action in words (the page is in Chinese), not the server's code.
+  await page.waitForFunction(() => [...document.querySelectorAll('#audit tr')].some((tr) => tr.textContent.includes('添加用户') && tr.textContent.includes('zhao')));
+  assert.doesNotMatch(await page.locator('#audit').innerText(), /user_add/);
   assert.match(await page.locator('#user-list').innerText(), /zhao/);
   assert.deepEqual(errors, []);
   await context.close();
@@ -627,6 +629,91 @@ test('a CSV and a GeoJSON file are imported from the panel (sent as their own co
   await page.locator('#import').setInputFiles({ name: 'posts.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(geojson) });
   await page.waitForFunction(() => window.patrolmap.state.scenario.features.some((f) => f.properties.id === 'kiosk-9'));
   await page.waitForFunction(() => window.patrolmap.state.summary.units === 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('issue 17: each tier is said in words where checkpoints are counted (not "梯次")', async () => {
+  const { page, errors, context } = await openMap();
+  const stats = await page.locator('#stats').innerText();
+  assert.match(stats, /1 分钟 1 警力/);
+  assert.doesNotMatch(stats, /梯次/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('issue 17: a turned map comes back north by its compass; a quick double click in add mode adds, never zooms', async () => {
+  const { page, errors, context } = await openMap();
+  await page.evaluate(() => window.patrolmap.map.setBearing(75));
+  await page.locator('.maplibregl-ctrl-compass').click();
+  await page.waitForFunction(() => Math.abs(window.patrolmap.map.getBearing()) < 0.01);
+  assert.ok(await page.locator('.maplibregl-ctrl-fullscreen').isVisible(), 'a full-screen button');
+  await page.locator('.mode[data-mode="add"]').click();
+  const zoom = await page.evaluate(() => window.patrolmap.map.getZoom());
+  const count = await page.locator('.unit-marker').count();
+  const map = await page.locator('#map').boundingBox();
+  await page.mouse.dblclick(map.x + map.width / 2 + 40, map.y + map.height / 2 + 30);
+  await page.waitForFunction((n) => document.querySelectorAll('.unit-marker').length > n, count);
+  await page.waitForFunction(() => !window.patrolmap.state.inFlight);
+  await idle(page);
+  assert.equal(await page.evaluate(() => window.patrolmap.map.getZoom()), zoom);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('issue 17: ten patrol units on the demo city: the idle ones are said, and what-ifs still work', async () => {
+  const { page, errors, context } = await openMap();
+  await page.locator('#patrol-units').fill('10');
+  await page.locator('#patrol-plan').click();
+  await page.waitForFunction(() => window.patrolmap.state.plan, null, { timeout: 60000 });
+  await page.waitForFunction(() => !window.patrolmap.state.inFlight);
+  assert.match(await page.locator('#patrol-summary').innerText(), /留守待命/);
+  const revBefore = await page.evaluate(() => window.patrolmap.state.rev);
+  const statsBefore = await page.locator('#stats').innerText();
+  const marker = page.locator('.unit-marker.car').first();
+  const box = await marker.boundingBox();
+  const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; i += 1) await page.mouse.move(x + 25 * i, y + 18 * i);
+  await page.mouse.up();
+  await page.waitForFunction((rev) => window.patrolmap.state.rev > rev && !window.patrolmap.state.inFlight, revBefore);
+  assert.notEqual(await page.locator('#stats').innerText(), statsBefore);
+  assert.equal(await page.locator('#undo').isEnabled(), true);
+  assert.doesNotMatch(await page.locator('#status').innerText(), /GeoJSON|错误|error/i);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('issue 17: a viewer opening a saved version with patrol routes sees them checked', async () => {
+  const made = await as(adminToken, '/api/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `wall-${Date.now()}`, role: 'viewer' }) });
+  const viewerToken = (await made.json()).token;
+  const { page, context } = await openMap();
+  await page.locator('#patrol-units').fill('2');
+  await page.locator('#patrol-plan').click();
+  await page.waitForFunction(() => window.patrolmap.state.plan?.routes.features.length === 2, null, { timeout: 60000 });
+  const name = `viewer-plan-${Date.now()}`;
+  await page.locator('#save-name').fill(name);
+  await page.locator('#save').click();
+  await page.waitForFunction(() => window.patrolmap.state.versions.id != null);
+  await context.close();
+  const wall = await openMap(undefined, viewerToken);
+  await wall.page.locator('#save-name').fill(name);
+  await wall.page.locator('#save-name').dispatchEvent('change');
+  await wall.page.locator('#version-list li button').first().click();
+  await wall.page.waitForFunction(() => window.patrolmap.state.plan?.routes.features.length === 2, null, { timeout: 60000 });
+  assert.match(await wall.page.locator('#patrol-summary').innerText(), /2 条路线/);
+  assert.deepEqual(wall.errors, []);
+  await wall.context.close();
+});
+
+test('issue 17: the fewest posts for the checkpoints are counted in checkpoints, not metres', async () => {
+  const { page, errors, context } = await openMap();
+  await page.locator('#cover-checkpoints').click();
+  await page.waitForFunction(() => document.querySelectorAll('#suggestions li').length > 0, null, { timeout: 90000 });
+  const rows = await page.locator('#suggestions').innerText();
+  assert.match(rows, /必巡点 \d+ 个/);
+  assert.doesNotMatch(rows, /米/);
   assert.deepEqual(errors, []);
   await context.close();
 });

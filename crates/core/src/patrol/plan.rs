@@ -197,9 +197,12 @@ impl Plan {
         scenario: &crate::scenario::Scenario,
     ) -> serde_json::Value {
         use serde_json::json;
+        // A unit with nothing to drive (more units than work) has no line: it is idle, and
+        // an empty LineString is not GeoJSON.
         let features: Vec<_> = self
             .routes
             .iter()
+            .filter(|r| !r.steps.is_empty())
             .map(|r| {
                 // Each vertex with the time the unit passes it (its stops' dwell added after
                 // the step they are on), so a map can replay the shift.

@@ -39,6 +39,8 @@ pub struct PatrolReport {
     /// backward]`, to send an edited plan back).
     #[schema(value_type = Object)]
     pub routes: serde_json::Value,
+    /// Units with nothing to drive (more units than there is work): they have no route.
+    pub idle_units: Vec<String>,
     /// Lines that could not be matched to the roads, left out of the plan.
     pub lines_not_matched: Vec<LeftOut>,
     /// Checkpoints that could not be placed on a road, left out of the plan.
@@ -203,6 +205,12 @@ impl PatrolReport {
             longest_gap: gap(plan.longest_s, plan.longest_lower_bound_s),
             total_gap: gap(plan.total_s, plan.total_lower_bound_s),
             routes: plan.routes_geojson(network, graph, units, scenario),
+            idle_units: plan
+                .routes
+                .iter()
+                .filter(|r| r.steps.is_empty())
+                .map(|r| units[r.unit].id.clone())
+                .collect(),
             lines_not_matched: req
                 .lines
                 .iter()

@@ -1,0 +1,70 @@
+// Unit tests of the message table (no browser): every label once per language, both
+// languages with the same labels, and the placeholders each text fills the same in both.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const source = readFileSync(path.join(here, '../i18n.js'), 'utf8');
+
+/** The keys written in one language's block of the table, in order, repeats kept. */
+function keysOf(language) {
+  const start = source.indexOf(`${language}: {`);
+  assert.ok(start >= 0, language);
+  const end = source.indexOf('\n  },', start);
+  return [...source.slice(start, end).matchAll(/^ {4}(\w+):/gm)].map((m) => m[1]);
+}
+
+async function table() {
+  globalThis.localStorage ??= { getItem: () => null, setItem: () => {} };
+  globalThis.document ??= { documentElement: {} };
+  return import('../i18n.js');
+}
+
+test('no label is written twice in a language (a later one silently replaces the first)', () => {
+  for (const language of ["'zh-CN'", 'en']) {
+    const keys = keysOf(language);
+    const repeated = keys.filter((k, i) => keys.indexOf(k) !== i);
+    assert.deepEqual(repeated, [], `${language}: ${repeated.join(', ')}`);
+  }
+});
+
+test('both languages have the same labels with the same placeholders', async () => {
+  const { KEYS, t, setLanguage } = await table();
+  assert.deepEqual([...KEYS.zh].sort(), [...KEYS.en].sort());
+  // Each placeholder filled with its own name, to read back which a text has.
+  const names = new Proxy({}, { get: (_, name) => `{${String(name)}}` });
+  const placeholders = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+  for (const key of KEYS.zh) {
+    setLanguage('zh-CN');
+    const zh = placeholders(t(key, names));
+    setLanguage('en');
+    const en = placeholders(t(key, names));
+    assert.deepEqual(zh, en, key);
+  }
+});
+
+test('a suggested post says what it adds in the unit of the question (checkpoints, not metres)', async () => {
+  const { setLanguage } = await table();
+  const { suggestionLabel } = await import('../format.js');
+  setLanguage('zh-CN');
+  const checkpoints = suggestionLabel({ rank: 2, gain: 3 }, 'checkpoints');
+  assert.match(checkpoints, /必巡点 3 个/);
+  assert.doesNotMatch(checkpoints, /米/);
+  assert.match(suggestionLabel({ rank: 1, gain: 1234.4 }, 'roads'), /1,234 米/);
+  setLanguage('en');
+  assert.equal(suggestionLabel({ rank: 2, gain: 3 }, 'checkpoints'), '#2 adds 3 checkpoint(s) meeting it');
+  assert.equal(suggestionLabel({ rank: 1, gain: 1234.4 }, 'roads'), '#1 adds 1,234 m');
+});
+
+test('audit actions are said in words, in both languages; an unknown one as written', async () => {
+  const { setLanguage } = await table();
+  const { auditAction } = await import('../format.js');
+  setLanguage('zh-CN');
+  assert.equal(auditAction('user_add'), '添加用户');
+  setLanguage('en');
+  assert.equal(auditAction('save'), 'Saved a version');
+  assert.equal(auditAction('something_new'), 'something_new');
+});
