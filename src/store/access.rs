@@ -260,7 +260,10 @@ pub(super) fn audit_in(
     target: &str,
     detail: &str,
 ) -> Result<(), String> {
-    debug_assert!(AUDIT_ACTIONS.contains(&action), "audit action {action:?} not listed");
+    debug_assert!(
+        AUDIT_ACTIONS.contains(&action),
+        "audit action {action:?} not listed"
+    );
     tx.execute(
         "INSERT INTO audit (at, actor, action, target, detail, remote) VALUES ($1, $2, $3, $4, $5, $6)",
         &[now_s().into(), (&actor.name).into(), action.into(), target.into(), detail.into(), (&actor.remote).into()],

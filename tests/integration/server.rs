@@ -1602,10 +1602,18 @@ fn more_patrol_units_than_work_gives_idle_units_not_empty_routes() {
     let routes = plan["routes"]["features"].as_array().unwrap();
     for r in routes {
         let line = r["geometry"]["coordinates"].as_array().unwrap();
-        assert!(line.len() >= 2, "{}: {} positions", r["properties"]["unit"], line.len());
+        assert!(
+            line.len() >= 2,
+            "{}: {} positions",
+            r["properties"]["unit"],
+            line.len()
+        );
     }
     let idle = plan["idle_units"].as_array().unwrap();
-    assert!(!idle.is_empty(), "the demo city has work for fewer than 10 units");
+    assert!(
+        !idle.is_empty(),
+        "the demo city has work for fewer than 10 units"
+    );
     assert_eq!(routes.len() + idle.len(), 10);
     assert_eq!(plan["units"], 10);
 }
