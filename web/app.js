@@ -8,6 +8,7 @@ import { t, translatePage, setLanguage, language, errorText } from '/i18n.js';
 import { wirePlacement } from '/placement.js';
 import { wireVersions } from '/versions.js';
 import { ensureSession, showSession, wireAccess } from '/access.js';
+import { isWall, renderWallTiers, wireWall } from '/wall.js';
 
 const TIER_COLOURS = ['#2ecc71', '#f1c40f', '#ff8c1a'];
 const BEYOND_COLOUR = '#b3261e';
@@ -276,6 +277,7 @@ function renderStats() {
     s.tiers.forEach((tr, i) => rows.push(`<tr><td>${t('tier', { min: tr.budget_s / 60, units: tr.units })}</td><td class="num">${s.checkpoints.met[i]} / ${s.checkpoints.count}</td></tr>`));
   }
   $('stats').innerHTML = rows.join('');
+  renderWallTiers(s);
   renderChart(s);
   $('undo').disabled = state.undo.length === 0;
   $('reset').disabled = state.undo.length === 0;
@@ -731,10 +733,11 @@ async function main() {
   map.on('load', async () => {
     refreshLayers(map);
     wirePlacement({ map, state, api, status, edit: (change) => edit(map, change) });
-    wireVersions({
+    const versions = wireVersions({
       state, api, edit: (change) => edit(map, change), planFeatures, restorePlan: (routes) => restorePlan(map, routes),
     });
     wireAccess({ state, api });
+    if (isWall()) wireWall({ state, versions });
     translateAll(map);
     status('');
   });

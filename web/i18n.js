@@ -173,6 +173,10 @@ const TEXT = {
     route_edited: '路线已改道',
     patrol_undo: '撤销改道',
     // Server errors by their code (src/server/error.rs); a test checks every code is here.
+    wall_scenario: '值守方案',
+    wall_loaded: '（服务器载入的方案）',
+    wall_version: '版本 v{id} · {author} · {at}',
+    wall_checkpoints: '必巡点 {met} / {count}',
     audit_save: '保存版本',
     audit_restore: '恢复版本',
     audit_delete: '删除方案',
@@ -377,6 +381,10 @@ const TEXT = {
     route_edited: 'route rerouted',
     patrol_undo: 'Undo reroute',
     // Server errors by their code (src/server/error.rs); a test checks every code is here.
+    wall_scenario: 'Scenario on the wall',
+    wall_loaded: '(the server\'s loaded scenario)',
+    wall_version: 'version v{id} · {author} · {at}',
+    wall_checkpoints: 'checkpoints {met} / {count}',
     audit_save: 'Saved a version',
     audit_restore: 'Restored a version',
     audit_delete: 'Deleted a scenario',

@@ -15,7 +15,7 @@ export function wireVersions(app) {
   const { state } = app;
   const local = { name: null, id: null, conflict: null };
   state.versions = local; // for the browser tests and the console
-  if (state.session.role === 'public') return; // saved scenarios need a signed-in user
+  if (state.session.role === 'public') return null; // saved scenarios need a signed-in user
 
   const json = { 'content-type': 'application/json' };
   const canEdit = () => state.session.role === 'planner' || state.session.role === 'admin';
@@ -177,4 +177,12 @@ export function wireVersions(app) {
   $('conflict-overwrite').addEventListener('click', () => save(local.conflict.latest.id));
   $('save-name').addEventListener('change', showList);
   showList();
+  // The saved names to pick from (typing one is not needed).
+  const fillNames = async () => {
+    const saved = await (await app.api('/api/scenarios')).json();
+    $('saved-names').replaceChildren(...saved.map((v) => Object.assign(document.createElement('option'), { value: v.scenario })));
+    return saved;
+  };
+  fillNames().catch(() => {});
+  return { load, fillNames };
 }

@@ -185,15 +185,18 @@ pub fn run(args: ServeArgs) -> Result<()> {
         None
     };
     let store = std::sync::Arc::new(store);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    // The store is followed for /api/events by a task of this runtime.
+    let entered = runtime.enter();
     let state = AppState::new(city, base)
         .with_store(store.clone())
         .with_auth(
             Auth::new(args.public_view, tls.is_some()).with_trusted_proxies(args.trusted_proxy),
         );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    drop(entered);
     runtime
         .block_on(server::serve(
             state,

@@ -70,6 +70,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(store_api::restore))
         .routes(routes!(store_api::export))
         .routes(routes!(store_api::compare))
+        .routes(routes!(super::events::events))
         .routes(routes!(
             auth::session_get,
             auth::session_post,

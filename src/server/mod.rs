@@ -16,6 +16,7 @@ pub mod api;
 pub mod auth;
 
 pub mod error;
+pub mod events;
 pub mod optimize_api;
 pub mod patrol_api;
 pub mod revisions;
@@ -99,6 +100,8 @@ pub struct AppState {
     pub store: Option<Arc<crate::store::Store>>,
     /// Who may sign in and the tokens checked.
     pub auth: Arc<auth::Auth>,
+    /// The store's changes, for `/api/events` (with a store).
+    pub feed: Option<Arc<events::StoreFeed>>,
 }
 
 impl AppState {
@@ -120,6 +123,7 @@ impl AppState {
             heavy_pool: Arc::new(heavy_pool),
             store: None,
             auth: Arc::new(auth::Auth::new(false, false)),
+            feed: None,
         }
     }
 
@@ -129,8 +133,10 @@ impl AppState {
         self
     }
 
-    /// The same state keeping scenarios in `store`.
+    /// The same state keeping scenarios in `store` (followed for `/api/events`: call it on
+    /// the runtime).
     pub fn with_store(mut self, store: Arc<crate::store::Store>) -> AppState {
+        self.feed = Some(events::StoreFeed::follow(store.clone()));
         self.store = Some(store);
         self
     }

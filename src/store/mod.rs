@@ -524,6 +524,21 @@ impl Store {
         })
     }
 
+    /// What changes with every save, restore or deletion: the newest version's id and how many
+    /// versions there are (one small query, for following the store from every server).
+    pub fn change_mark(&self) -> Result<(i64, i64), StoreError> {
+        self.read(|tx| {
+            let rows = tx.query("SELECT coalesce(max(id), 0), count(*) FROM versions", &[])?;
+            let row = rows.first();
+            let int = |i: usize| {
+                row.and_then(|r| r.get(i))
+                    .and_then(|v| v.int())
+                    .unwrap_or(0)
+            };
+            Ok((int(0), int(1)))
+        })
+    }
+
     /// How many versions the store holds.
     pub fn versions_count(&self) -> Result<i64, StoreError> {
         self.read(|tx| {

@@ -717,3 +717,42 @@ test('issue 17: the fewest posts for the checkpoints are counted in checkpoints,
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('issue 17: the wall display lists the saved scenarios and follows another user\'s save within 2 s', async () => {
+  const json = { 'content-type': 'application/json' };
+  const made = await as(adminToken, '/api/users', { method: 'POST', headers: json, body: JSON.stringify({ name: `wall-4k-${Date.now()}`, role: 'viewer' }) });
+  const viewerToken = (await made.json()).token;
+  const scenario = await (await as(adminToken, '/api/scenario')).json();
+  const name = `duty-${Date.now()}`;
+  const first = await (await as(wangToken, `/api/scenarios/${name}?message=first`, { method: 'POST', headers: json, body: JSON.stringify(scenario) })).json();
+  const context = await browser.newContext({ viewport: { width: 3840, height: 2160 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${base}/?wall#token=${viewerToken}`);
+  await page.waitForFunction(() => window.patrolmap?.map?.loaded() && window.patrolmap.state.summary && window.patrolmap.state.wall, null, { timeout: 60000 });
+  assert.ok(await page.locator('#panel').isHidden(), 'no panel on the wall');
+  assert.ok(await page.locator('#wall-bar').isVisible());
+  // The saved scenarios are listed: picked, not typed.
+  await page.waitForFunction((n) => [...document.querySelectorAll('#wall-scenario option')].some((o) => o.value === n), name);
+  await page.locator('#wall-scenario').selectOption(name);
+  await page.waitForFunction((id) => window.patrolmap.state.wall.shown === id && !window.patrolmap.state.inFlight, first.id, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelectorAll('#wall-tiers tr').length === 3);
+  const unitsBefore = await page.evaluate(() => window.patrolmap.state.summary.units);
+  // Another user saves a new version (one unit fewer): the wall shows it within 2 s.
+  const fewer = structuredClone(scenario);
+  fewer.features.splice(fewer.features.findIndex((f) => f.properties.kind === 'unit'), 1);
+  const saved = Date.now();
+  const second = await (await as(wangToken, `/api/scenarios/${name}?base=${first.id}&message=second`, { method: 'POST', headers: json, body: JSON.stringify(fewer) })).json();
+  await page.waitForFunction((id) => window.patrolmap.state.wall.shown === id, second.id, { timeout: 2000 });
+  const followedIn = Date.now() - saved;
+  await page.waitForFunction((n) => window.patrolmap.state.summary.units === n - 1 && !window.patrolmap.state.inFlight, unitsBefore, { timeout: 10000 });
+  assert.ok(followedIn < 2000, `followed in ${followedIn} ms`);
+  // Type for a wall: the tiers are large at 3840x2160.
+  const size = await page.evaluate(() => parseFloat(getComputedStyle(document.getElementById('wall-tiers')).fontSize));
+  assert.ok(size >= 48, `tier text ${size} px`);
+  await idle(page);
+  await page.screenshot({ path: path.join(root, 'target/wall-display.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
