@@ -57,6 +57,30 @@ async function api(path, options = {}) {
   return response;
 }
 
+/** Runs long work (`work(signal)`: a plan, suggestions, an event) with `buttons` disabled
+ * until it ends, and a cancel button that aborts its request: the server stops the work
+ * when the request goes. Resolves to the work's answer, or null when cancelled. */
+async function longWork(buttons, work) {
+  const controller = new AbortController();
+  for (const b of buttons) b.disabled = true;
+  const cancel = $('cancel-work');
+  cancel.hidden = false;
+  cancel.onclick = () => controller.abort();
+  try {
+    return await work(controller.signal);
+  } catch (e) {
+    if (e.name === 'AbortError') {
+      status(t('work_cancelled'));
+      return null;
+    }
+    throw e;
+  } finally {
+    for (const b of buttons) b.disabled = false;
+    cancel.hidden = true;
+    cancel.onclick = null;
+  }
+}
+
 function tierColour(i, count) {
   return i < count ? TIER_COLOURS[Math.min(i, TIER_COLOURS.length - 1)] : BEYOND_COLOUR;
 }
@@ -428,10 +452,11 @@ async function planPatrols(map) {
   const units = Math.max(1, Math.min(100, Number($('patrol-units').value) || 1));
   const shift_s = shiftSeconds();
   try {
-    status(t('loading'));
-    const plan = await (await api(`/api/patrol/plan?units=${units}&shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario),
-    })).json();
+    status(t('computing'));
+    const plan = await longWork([$('patrol-plan')], async (signal) => (await api(`/api/patrol/plan?units=${units}&shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario), signal,
+    })).json());
+    if (!plan) return;
     state.planHistory = [];
     applyPlan(map, plan, shift_s);
     status('');
@@ -732,7 +757,7 @@ async function main() {
   wire(map);
   map.on('load', async () => {
     refreshLayers(map);
-    wirePlacement({ map, state, api, status, edit: (change) => edit(map, change) });
+    wirePlacement({ map, state, api, status, longWork, edit: (change) => edit(map, change) });
     const versions = wireVersions({
       state, api, edit: (change) => edit(map, change), planFeatures, restorePlan: (routes) => restorePlan(map, routes),
     });

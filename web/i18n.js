@@ -173,6 +173,8 @@ const TEXT = {
     route_edited: '路线已改道',
     patrol_undo: '撤销改道',
     // Server errors by their code (src/server/error.rs); a test checks every code is here.
+    cancel_work: '取消计算',
+    work_cancelled: '已取消：服务器已停止这项计算',
     wall_scenario: '值守方案',
     wall_loaded: '（服务器载入的方案）',
     wall_version: '版本 v{id} · {author} · {at}',
@@ -381,6 +383,8 @@ const TEXT = {
     route_edited: 'route rerouted',
     patrol_undo: 'Undo reroute',
     // Server errors by their code (src/server/error.rs); a test checks every code is here.
+    cancel_work: 'Cancel',
+    work_cancelled: 'Cancelled: the server stopped the work',
     wall_scenario: 'Scenario on the wall',
     wall_loaded: '(the server\'s loaded scenario)',
     wall_version: 'version v{id} · {author} · {at}',

@@ -68,9 +68,12 @@ export function wirePlacement(app) {
     const budget = Number($('suggest-budget').value);
     const units = Number($('suggest-units').value);
     $('suggest-summary').textContent = t('computing');
-    for (const id of ['suggest', 'cover-checkpoints']) $(id).disabled = true;
     try {
-      const r = await (await app.api(`/api/optimize?${query}&budget_s=${budget}&units=${units}&time_limit_s=30`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario) })).json();
+      const r = await app.longWork([$('suggest'), $('cover-checkpoints')], async (signal) => (await app.api(`/api/optimize?${query}&budget_s=${budget}&units=${units}&time_limit_s=30`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario), signal })).json());
+      if (!r) {
+        $('suggest-summary').textContent = t('work_cancelled');
+        return;
+      }
       local.suggestions = r.added;
       local.answer = r;
       $('suggest-summary').textContent = query.startsWith('cover')
@@ -89,8 +92,6 @@ export function wirePlacement(app) {
       renderSuggestions();
     } catch (e) {
       $('suggest-summary').textContent = t('error', { msg: e.message });
-    } finally {
-      for (const id of ['suggest', 'cover-checkpoints']) $(id).disabled = false;
     }
   };
   $('suggest').addEventListener('click', () => ask(`add=${Number($('suggest-count').value)}`));
@@ -135,13 +136,16 @@ export function wirePlacement(app) {
     for (const m of local.eventMarkers) m.remove();
     local.eventMarkers = [];
     $('event-result').textContent = t('computing');
-    $('event-plan').disabled = true;
     try {
       // The drawn venue carries the standard as typed now.
       const scenario = structuredClone(state.scenario);
       const venue = scenario.features.find((f) => f.properties.id === VENUE_ID);
       if (venue) { venue.properties.standard = $('event-standard').value; venue.properties.name = $('event-name').value || t('venue'); }
-      const plan = await (await app.api(`/api/event/plan?area=${VENUE_ID}&time_limit_s=30`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(scenario) })).json();
+      const plan = await app.longWork([$('event-plan')], async (signal) => (await app.api(`/api/event/plan?area=${VENUE_ID}&time_limit_s=30`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(scenario), signal })).json());
+      if (!plan) {
+        $('event-result').textContent = t('work_cancelled');
+        return;
+      }
       local.plan = plan;
       local.planVenue = venue?.geometry;
       renderPlan(plan);
@@ -154,8 +158,6 @@ export function wirePlacement(app) {
       $('event-print').disabled = false;
     } catch (e) {
       $('event-result').textContent = t('error', { msg: e.message });
-    } finally {
-      $('event-plan').disabled = false;
     }
   });
   $('event-print').addEventListener('click', () => {

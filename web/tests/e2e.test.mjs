@@ -756,3 +756,19 @@ test('issue 17: the wall display lists the saved scenarios and follows another u
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('issue 17: long work disables its buttons while it runs, and cancel stops it', async () => {
+  const { page, errors, context } = await openMap();
+  const aborted = page.waitForEvent('requestfailed', (r) => r.url().includes('/api/optimize'));
+  await page.locator('#cover-checkpoints').click();
+  // One click, one question: the buttons wait for the answer.
+  assert.equal(await page.locator('#cover-checkpoints').isDisabled(), true);
+  assert.equal(await page.locator('#suggest').isDisabled(), true);
+  await page.locator('#cancel-work').click();
+  await aborted;
+  await page.waitForFunction(() => /已取消/.test(document.getElementById('suggest-summary').textContent));
+  assert.equal(await page.locator('#cover-checkpoints').isEnabled(), true);
+  assert.ok(await page.locator('#cancel-work').isHidden());
+  assert.deepEqual(errors.filter((e) => !e.includes('/api/optimize')), []);
+  await context.close();
+});
