@@ -9,6 +9,7 @@ import { wirePlacement } from '/placement.js';
 import { wireVersions } from '/versions.js';
 import { ensureSession, showSession, wireAccess } from '/access.js';
 import { isWall, renderWallTiers, wireWall } from '/wall.js';
+import { wireSearch } from '/search.js';
 
 const TIER_COLOURS = ['#2ecc71', '#f1c40f', '#ff8c1a'];
 const BEYOND_COLOUR = '#b3261e';
@@ -762,6 +763,7 @@ async function main() {
       state, api, edit: (change) => edit(map, change), planFeatures, restorePlan: (routes) => restorePlan(map, routes),
     });
     wireAccess({ state, api });
+    wireSearch({ map, state, api, select: (index) => select(map, index) });
     if (isWall()) wireWall({ state, versions });
     translateAll(map);
     status('');

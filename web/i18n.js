@@ -175,6 +175,14 @@ const TEXT = {
     // Server errors by their code (src/server/error.rs); a test checks every code is here.
     cancel_work: '取消计算',
     work_cancelled: '已取消：服务器已停止这项计算',
+    search_placeholder: '搜索道路、警力、岗亭、必巡点…',
+    search_street: '道路',
+    search_unit: '警力',
+    search_post: '岗亭',
+    search_checkpoint: '必巡点',
+    search_key_site: '重点部位',
+    search_incident: '警情',
+    search_none: '没有找到',
     wall_scenario: '值守方案',
     wall_loaded: '（服务器载入的方案）',
     wall_version: '版本 v{id} · {author} · {at}',
@@ -385,6 +393,14 @@ const TEXT = {
     // Server errors by their code (src/server/error.rs); a test checks every code is here.
     cancel_work: 'Cancel',
     work_cancelled: 'Cancelled: the server stopped the work',
+    search_placeholder: 'Search streets, units, posts, checkpoints…',
+    search_street: 'street',
+    search_unit: 'unit',
+    search_post: 'post',
+    search_checkpoint: 'checkpoint',
+    search_key_site: 'key site',
+    search_incident: 'incident',
+    search_none: 'Nothing found',
     wall_scenario: 'Scenario on the wall',
     wall_loaded: '(the server\'s loaded scenario)',
     wall_version: 'version v{id} · {author} · {at}',
@@ -462,6 +478,9 @@ export function translatePage() {
   }
   for (const el of document.querySelectorAll('[data-i18n-title]')) {
     el.title = t(el.dataset.i18nTitle);
+  }
+  for (const el of document.querySelectorAll('[data-i18n-placeholder]')) {
+    el.placeholder = t(el.dataset.i18nPlaceholder);
   }
 }
 

@@ -53,6 +53,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(coverage_gaps))
         .routes(routes!(isochrone))
         .routes(routes!(road_at))
+        .routes(routes!(search))
         .routes(routes!(whatif))
         .routes(routes!(scenario_import))
         .routes(routes!(scenario_export))
@@ -445,6 +446,35 @@ pub async fn road_at(
         .road_at([lon, lat], max_m)
         .map(Json)
         .ok_or_else(|| ApiError::bad("lon", format!("no road within {max_m} m of the point")))
+}
+
+/// What a search found.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SearchResults {
+    /// Streets whose name holds the query (those starting with it first, then the longest).
+    pub streets: Vec<crate::network::streets::StreetHit>,
+}
+
+/// Streets by name (Chinese or Latin, letter case and accents aside); the scenario's units,
+/// posts and sites the map finds itself.
+#[utoipa::path(get, path = "/search", tag = "map",
+    extensions(("x-patrolmap-access" = json!("read"))),
+    params(("q" = String, Query, description = "What to look for: part of a street's name"),
+        ("limit" = Option<u32>, Query, description = "At most this many (10 by default, at most 50)")),
+    responses((status = 200, description = "The streets found, each with a point to show and its bounds", body = SearchResults),
+        (status = 400, description = "Bad parameter", body = ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    Query(q): Params,
+) -> Result<Json<SearchResults>, ApiError> {
+    let text = q.get("q").map(String::as_str).unwrap_or("");
+    if text.chars().count() > 100 {
+        return Err(ApiError::bad("q", "q: at most 100 characters"));
+    }
+    let limit = number(&q, "limit", Some(10.0), 1.0..=50.0)? as usize;
+    Ok(Json(SearchResults {
+        streets: state.city.streets.search(text, limit),
+    }))
 }
 
 /// Parses a scenario FeatureCollection from a request body.

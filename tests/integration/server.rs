@@ -1617,3 +1617,24 @@ fn more_patrol_units_than_work_gives_idle_units_not_empty_routes() {
     assert_eq!(routes.len() + idle.len(), 10);
     assert_eq!(plan["units"], 10);
 }
+
+/// Issue 17: streets are found by part of their name, letter case and accents aside, those
+/// starting with it first; an empty query finds nothing; the answer is typed.
+#[test]
+fn streets_are_found_by_name() {
+    let found = get("/api/search?q=afonso%20pena").json();
+    let streets = found["streets"].as_array().unwrap();
+    assert!(!streets.is_empty(), "{found}");
+    assert!(streets[0]["name"].as_str().unwrap().contains("Afonso Pena"));
+    let [w, s, e, n] = [0, 1, 2, 3].map(|i| streets[0]["bbox"][i].as_f64().unwrap());
+    let [lon, lat] = [0, 1].map(|i| streets[0]["position"][i].as_f64().unwrap());
+    assert!(w <= lon && lon <= e && s <= lat && lat <= n);
+    // Accents and case aside: "AVENIDA" finds avenues.
+    let upper = get("/api/search?q=AVENIDA&limit=3").json();
+    assert_eq!(upper["streets"].as_array().unwrap().len(), 3);
+    for hit in upper["streets"].as_array().unwrap() {
+        assert!(hit["name"].as_str().unwrap().to_lowercase().starts_with("avenida"), "{hit}");
+    }
+    assert!(get("/api/search?q=").json()["streets"].as_array().unwrap().is_empty());
+    assert_error(&get(&format!("/api/search?q={}", "x".repeat(101))), 400, Some("q"));
+}

@@ -772,3 +772,31 @@ test('issue 17: long work disables its buttons while it runs, and cancel stops i
   assert.deepEqual(errors.filter((e) => !e.includes('/api/optimize')), []);
   await context.close();
 });
+
+test('issue 17: search finds a unit and a street as you type; picking one flies there and selects it', async () => {
+  const { page, errors, context } = await openMap({ width: 1366, height: 768 });
+  const unit = await page.evaluate(() => {
+    const i = window.patrolmap.state.scenario.features.findIndex((f) => f.properties.kind === 'unit');
+    const f = window.patrolmap.state.scenario.features[i];
+    return { index: i, id: f.properties.id, at: f.geometry.coordinates };
+  });
+  await page.locator('#search').fill(unit.id);
+  await page.waitForFunction(() => !document.getElementById('search-results').hidden);
+  await page.locator('#search-results li').first().click();
+  await page.waitForFunction((i) => window.patrolmap.state.selected === i, unit.index);
+  assert.ok(await page.locator('#selection').isVisible(), 'the unit is selected, its editor shown');
+  await page.waitForFunction(() => !window.patrolmap.map.isMoving() && window.patrolmap.map.getZoom() >= 15);
+  const seen = await page.evaluate(() => window.patrolmap.map.getBounds().toArray());
+  assert.ok(seen[0][0] <= unit.at[0] && unit.at[0] <= seen[1][0] && seen[0][1] <= unit.at[1] && unit.at[1] <= seen[1][1], `${unit.at} in ${seen}`);
+  // A street, as you type part of its name (no accents needed), picked with Enter.
+  await page.locator('#search').fill('');
+  await page.locator('#search').pressSequentially('afonso pen');
+  await page.waitForFunction(() => [...document.querySelectorAll('#search-results li')].some((li) => /Afonso Pena/.test(li.textContent) && /道路/.test(li.textContent)));
+  await page.locator('#search').press('Enter');
+  await page.waitForFunction(() => window.patrolmap.state.searchPicked?.bbox && !window.patrolmap.map.isMoving());
+  const bounds = await page.evaluate(() => window.patrolmap.map.getBounds().toArray());
+  const [lon, lat] = await page.evaluate(() => window.patrolmap.state.searchPicked.position);
+  assert.ok(bounds[0][0] <= lon && lon <= bounds[1][0] && bounds[0][1] <= lat && lat <= bounds[1][1], 'the street is in view');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

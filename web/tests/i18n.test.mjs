@@ -68,3 +68,22 @@ test('audit actions are said in words, in both languages; an unknown one as writ
   assert.equal(auditAction('save'), 'Saved a version');
   assert.equal(auditAction('something_new'), 'something_new');
 });
+
+test('search finds the scenario\'s units and sites by name or id, case and accents aside, starts first', async () => {
+  await table();
+  const { findFeatures } = await import('../search.js');
+  const point = (props, at = [1, 2]) => ({ type: 'Feature', properties: props, geometry: { type: 'Point', coordinates: at } });
+  const scenario = { type: 'FeatureCollection', features: [
+    point({ kind: 'unit', id: 'car-3', name: '车3' }),
+    point({ kind: 'post', id: 'kiosk-1', name: 'São José kiosk' }),
+    point({ kind: 'checkpoint', id: 'cp-9', name: '学校门口' }),
+    point({ kind: 'unit', id: 'bike-2', name: 'scar team' }),
+    { type: 'Feature', properties: { kind: 'patrol_line', id: 'car-line' }, geometry: { type: 'LineString', coordinates: [[0, 0], [1, 1]] } },
+  ] };
+  assert.deepEqual(findFeatures(scenario, '车3').map((h) => h.id), ['car-3']);
+  assert.deepEqual(findFeatures(scenario, 'sao jose').map((h) => h.id), ['kiosk-1']);
+  assert.deepEqual(findFeatures(scenario, '学校').map((h) => [h.kind, h.index]), [['checkpoint', 2]]);
+  // "car" starts car-3 and is inside "scar team": the start first; lines are not points.
+  assert.deepEqual(findFeatures(scenario, 'CAR').map((h) => h.id), ['car-3', 'bike-2']);
+  assert.deepEqual(findFeatures(scenario, '  '), []);
+});

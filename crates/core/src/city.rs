@@ -29,6 +29,8 @@ pub struct City {
     /// Every mode of [`MODES`] prepared: graphs, snap indexes and contraction hierarchies
     /// (every what-if without closures runs on PHAST, as units move but the roads do not).
     pub modes: ModeSet,
+    /// The named streets, for search.
+    pub streets: crate::network::streets::StreetIndex,
     /// The edges indexed for vector tiles.
     pub tiles: RoadTiles,
     /// What every assessment measures.
@@ -54,6 +56,7 @@ impl City {
         };
         let modes = ModeSet::build(&network, &profiles, &MODES, &[]).with_hierarchies();
         let tiles = RoadTiles::prepare(&network);
+        let streets = crate::network::streets::StreetIndex::build(&network);
         // The roads (by their size and length), the profiles and what is measured: two servers
         // agree on a revision only when all of it is the same.
         let length_m: f64 = network.edges.iter().map(|e| e.length_m).sum();
@@ -67,6 +70,7 @@ impl City {
             network,
             profiles,
             modes,
+            streets,
             tiles,
             options,
             last_detour: Mutex::new(None),

@@ -11,6 +11,7 @@ pub mod export;
 pub mod geodesy;
 pub mod osm;
 pub mod profile;
+pub mod streets;
 pub mod progress;
 pub mod road_geojson;
 pub mod snap;
