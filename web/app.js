@@ -116,8 +116,8 @@ function makeMap(info) {
     bounds: [[w, s], [e, n]],
     fitBoundsOptions: { padding: 20 },
     attributionControl: false,
-    // Chinese labels come from the machine's own fonts: nothing is fetched.
-    localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', sans-serif",
+    // Chinese labels are drawn with the page's own font (served by patrolmap): nothing is fetched.
+    localIdeographFontFamily: "'Noto Sans SC Variable', 'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', sans-serif",
     style: {
       version: 8,
       sources: {

@@ -96,6 +96,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let web_root = args.web.clone().unwrap_or_else(|| bundled("web"));
     let web = WebFiles {
         maplibre: web_root.join("node_modules/maplibre-gl/dist"),
+        cjk_font: web_root.join("node_modules/@fontsource-variable/noto-sans-sc"),
         root: web_root.clone(),
     };
     if !web.root.join("index.html").is_file() {

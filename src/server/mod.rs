@@ -306,6 +306,9 @@ pub struct WebFiles {
     pub root: PathBuf,
     /// MapLibre GL JS's `dist/` from npm (`web/node_modules/maplibre-gl/dist`).
     pub maplibre: PathBuf,
+    /// The CJK font from npm (`web/node_modules/@fontsource-variable/noto-sans-sc`): every
+    /// label readable on a machine with no Chinese font.
+    pub cjk_font: PathBuf,
 }
 
 /// The whole application: API, tiles and web view.
@@ -332,6 +335,7 @@ pub fn router(state: AppState, web: &WebFiles) -> Router {
     let app = Router::new()
         .nest("/api", api)
         .nest_service("/vendor/maplibre-gl", ServeDir::new(&web.maplibre))
+        .nest_service("/vendor/noto-sans-sc", ServeDir::new(&web.cjk_font))
         .merge(page)
         .layer(axum::middleware::from_fn(api_errors_as_json))
         .layer(SetResponseHeaderLayer::overriding(

@@ -1633,8 +1633,22 @@ fn streets_are_found_by_name() {
     let upper = get("/api/search?q=AVENIDA&limit=3").json();
     assert_eq!(upper["streets"].as_array().unwrap().len(), 3);
     for hit in upper["streets"].as_array().unwrap() {
-        assert!(hit["name"].as_str().unwrap().to_lowercase().starts_with("avenida"), "{hit}");
+        assert!(
+            hit["name"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .starts_with("avenida"),
+            "{hit}"
+        );
     }
-    assert!(get("/api/search?q=").json()["streets"].as_array().unwrap().is_empty());
-    assert_error(&get(&format!("/api/search?q={}", "x".repeat(101))), 400, Some("q"));
+    assert!(get("/api/search?q=").json()["streets"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_error(
+        &get(&format!("/api/search?q={}", "x".repeat(101))),
+        400,
+        Some("q"),
+    );
 }

@@ -800,3 +800,20 @@ test('issue 17: search finds a unit and a street as you type; picking one flies 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('issue 17: the page brings its own Chinese font (no machine font needed), served by patrolmap', async () => {
+  const { page, errors, context } = await openMap();
+  const fontRequests = [];
+  page.on('response', (r) => { if (r.url().includes('/vendor/noto-sans-sc/')) fontRequests.push(r.status()); });
+  await page.evaluate(() => document.fonts.ready);
+  const loaded = await page.evaluate(async () => {
+    await document.fonts.load('16px "Noto Sans SC Variable"', '巡防指挥图');
+    return document.fonts.check('16px "Noto Sans SC Variable"', '巡防指挥图');
+  });
+  assert.equal(loaded, true);
+  const family = await page.evaluate(() => getComputedStyle(document.querySelector('header .brand strong')).fontFamily);
+  assert.match(family, /^"Noto Sans SC Variable"/);
+  assert.ok(fontRequests.every((s) => s === 200), `${fontRequests}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -11,10 +11,10 @@ pub mod export;
 pub mod geodesy;
 pub mod osm;
 pub mod profile;
-pub mod streets;
 pub mod progress;
 pub mod road_geojson;
 pub mod snap;
+pub mod streets;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

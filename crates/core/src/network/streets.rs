@@ -30,7 +30,9 @@ impl StreetIndex {
     pub fn build(network: &RoadNetwork) -> StreetIndex {
         let mut by_name: HashMap<&str, (StreetHit, f64)> = HashMap::new();
         for (e, edge) in network.edges.iter().enumerate() {
-            let Some(name) = network.name(e) else { continue };
+            let Some(name) = network.name(e) else {
+                continue;
+            };
             let line = network.geometry(e);
             let entry = by_name.entry(name).or_insert_with(|| {
                 (
@@ -91,12 +93,7 @@ impl StreetIndex {
                 then.push(hit);
             }
         }
-        first
-            .into_iter()
-            .chain(then)
-            .take(limit)
-            .cloned()
-            .collect()
+        first.into_iter().chain(then).take(limit).cloned().collect()
     }
 
     /// How many named streets there are.
