@@ -339,9 +339,17 @@ function renderLegend() {
 const layerVisible = { roads: true, polygons: false, units: true, checkpoints: true, key_sites: true, incidents: true, patrol_lines: true, routes: true, gaps: false };
 const TOGGLE_LAYERS = { roads: ['roads', 'roads-other', 'roads-closed'], polygons: ['polygons'], checkpoints: ['checkpoints'], key_sites: ['key_sites'], incidents: ['incidents'], patrol_lines: ['patrol_lines'], routes: ['routes', 'route-positions'], gaps: ['gaps'] };
 
+// Each layer's symbol in the legend, as the map draws it.
+const LAYER_SWATCH = {
+  roads: `linear-gradient(90deg, ${TIER_COLOURS.join(', ')}, ${BEYOND_COLOUR})`,
+  polygons: `linear-gradient(90deg, ${TIER_COLOURS.map((c) => `${c}88`).join(', ')})`,
+  units: '#1f6fd1', checkpoints: 'linear-gradient(90deg, #2ecc71 50%, #e74c3c 50%)', key_sites: '#a29bfe',
+  incidents: '#ff7675', patrol_lines: '#3ea6ff', routes: 'linear-gradient(90deg, #ffd166, #06d6a0, #ef476f)', gaps: '#ff00aa',
+};
+
 function renderToggles(map) {
   $('toggles').innerHTML = Object.keys(layerVisible)
-    .map((k) => `<label><input type="checkbox" data-layer="${k}" ${layerVisible[k] ? 'checked' : ''}> ${t('layer_' + k)}</label>`)
+    .map((k) => `<label><input type="checkbox" data-layer="${k}" ${layerVisible[k] ? 'checked' : ''}> <i class="swatch" style="background:${LAYER_SWATCH[k]}"></i>${t('layer_' + k)}</label>`)
     .join('');
   for (const box of $('toggles').querySelectorAll('input')) {
     box.addEventListener('change', () => {
@@ -379,6 +387,34 @@ function select(map, index) {
   $('selection-name').textContent = `${p.name ?? p.id} (${t(p.kind === 'post' ? 'kind_post' : 'kind_unit')})`;
   $('sel-mode').value = p.mode ?? 'car';
   $('sel-class').value = p.class ?? '';
+  placeSelection(map);
+}
+
+/** Puts the selected unit's editor beside it on the map (inside the map's area). */
+function placeSelection(map) {
+  const card = $('selection');
+  const f = state.selected == null ? null : state.scenario.features[state.selected];
+  if (!f || card.hidden) return;
+  const at = map.project(f.geometry.coordinates);
+  const box = map.getContainer().getBoundingClientRect();
+  const [w, h] = [card.offsetWidth, card.offsetHeight];
+  const x = at.x + 24 + w > box.width ? at.x - 24 - w : at.x + 24;
+  const y = Math.min(Math.max(8, at.y - h / 2), box.height - h - 8);
+  card.style.left = `${Math.max(8, x)}px`;
+  card.style.top = `${Math.max(8, y)}px`;
+}
+
+/** Shows the panel's sections of `task` (situation, whatif, patrol, posts, events, versions,
+ * admin) and hides the others: one screen per task. */
+function showTask(task) {
+  state.task = task;
+  for (const b of document.querySelectorAll('#tasks [data-task]')) {
+    b.classList.toggle('active', b.dataset.task === task);
+    b.setAttribute('aria-selected', String(b.dataset.task === task));
+  }
+  for (const section of document.querySelectorAll('#panel section[data-task]')) {
+    section.hidden = !section.dataset.task.split(' ').includes(task);
+  }
 }
 
 function setMode(mode) {
@@ -644,6 +680,9 @@ function download(name, text) {
 }
 
 function wire(map) {
+  for (const b of document.querySelectorAll('#tasks [data-task]')) b.addEventListener('click', () => showTask(b.dataset.task));
+  showTask('situation');
+  map.on('move', () => placeSelection(map));
   for (const b of document.querySelectorAll('.mode')) b.addEventListener('click', () => setMode(b.dataset.mode));
   map.on('click', (ev) => {
     // A click on a unit selects it (its own handler), whatever the tool.

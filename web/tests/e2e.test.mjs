@@ -78,6 +78,12 @@ async function openMap(viewport = { width: 1600, height: 900 }, token = adminTok
   return { page, errors, context };
 }
 
+/** Opens the panel's screen of `task` (situation, whatif, patrol, posts, events, versions,
+ * admin), as a person clicks its tab. */
+async function openTask(page, task) {
+  await page.locator(`#tasks [data-task="${task}"]`).click();
+}
+
 /** Waits until the map has drawn everything it has asked for. */
 async function idle(page) {
   await page.evaluate(() => new Promise((resolve) => {
@@ -152,6 +158,7 @@ test('dragging a unit changes the stats, and undo restores them', async () => {
 test('adding a unit by clicking, then deleting it', async () => {
   const { page, context } = await openMap();
   const count = await page.locator('.unit-marker').count();
+  await openTask(page, 'whatif');
   await page.locator('.mode[data-mode="add"]').click();
   const map = await page.locator('#map').boundingBox();
   await page.mouse.click(map.x + map.width / 2, map.y + map.height / 2);
@@ -208,6 +215,7 @@ test('closing a road by clicking it, then reopening it', async () => {
   await idle(page);
   const box = await page.locator('#map').boundingBox();
   const point = await page.evaluate((m) => window.patrolmap.map.project(m), spot.middle);
+  await openTask(page, 'whatif');
   await page.locator('.mode[data-mode="close"]').click();
   await page.mouse.click(box.x + point.x, box.y + point.y);
   await page.waitForFunction(() => !window.patrolmap.state.inFlight && window.patrolmap.state.summary.closed_edges >= 1);
@@ -237,6 +245,7 @@ test('clicking the map tells the arrival time and the nearest units', async () =
 
 test('planning patrols draws routes and replays the shift', async () => {
   const { page, errors, context } = await openMap();
+  await openTask(page, 'patrol');
   await page.locator('#patrol-units').fill('2');
   await page.locator('#patrol-plan').click();
   await page.waitForFunction(() => document.getElementById('patrol-summary').textContent.length > 0, null, { timeout: 60000 });
@@ -261,6 +270,7 @@ test('planning patrols draws routes and replays the shift', async () => {
 test('the shift coverage follows the time slider, and a route dragged onto another street is rerouted', async () => {
   const { page, errors, context } = await openMap();
   const scenarioUnits = await page.evaluate(() => window.patrolmap.state.summary.units);
+  await openTask(page, 'patrol');
   await page.locator('#patrol-units').fill('2');
   const planned = page.waitForResponse((r) => r.url().includes('/api/patrol/plan'));
   await page.locator('#patrol-plan').click();
@@ -279,6 +289,7 @@ test('the shift coverage follows the time slider, and a route dragged onto anoth
   await page.waitForFunction((rev) => window.patrolmap.state.rev !== rev, revBefore);
 
   // Reroute: press on route 0 (or a route beside it), drag to a point of route 1, release.
+  await openTask(page, 'whatif');
   await page.locator('.mode[data-mode="reroute"]').click();
   await idle(page);
   const [from, to, stepsBefore] = await page.evaluate(() => {
@@ -312,6 +323,7 @@ test('the shift coverage follows the time slider, and a route dragged onto anoth
   assert.notEqual(stepsAfter, stepsBefore, 'the dragged route now drives another street');
   assert.match(await page.locator('#patrol-summary').innerText(), /2 条路线/);
   // Undone: the routes as planned.
+  await openTask(page, 'patrol');
   await page.locator('#patrol-undo').click();
   const stepsUndone = await page.evaluate(() => JSON.stringify(window.patrolmap.state.plan.routes.features.map((f) => f.properties.steps)));
   assert.equal(stepsUndone, stepsBefore);
@@ -354,6 +366,7 @@ test('suggested posts show their gains, and one accepted becomes a post that rai
   const share180 = () => window.patrolmap.state.summary.coverage.find((c) => c.budget_s === 180).share;
   const before = await page.evaluate(share180);
   const units = await page.locator('.unit-marker').count();
+  await openTask(page, 'posts');
   await page.locator('#suggest-count').fill('3');
   await page.locator('#suggest').click();
   await page.locator('#suggestions li').nth(2).waitFor({ timeout: 60000 });
@@ -390,6 +403,7 @@ test('an event venue drawn on the map gets a security plan, and the plan prints'
   // Zoom to the middle of the city, then draw a square venue with four clicks.
   await page.evaluate(() => window.patrolmap.map.jumpTo({ center: [-54.586, -20.459], zoom: 15 }));
   await idle(page);
+  await openTask(page, 'events');
   await page.locator('#event-name').fill('体育场');
   await page.locator('#event-standard').fill('60:1,180:2');
   await page.locator('#venue-draw').click();
@@ -444,6 +458,7 @@ test('an event venue drawn on the map gets a security plan, and the plan prints'
 test('a scenario saved as versions: a save on top of someone else\'s is refused, theirs can be loaded', async () => {
   const { page, errors, context } = await openMap();
   const name = `e2e-${Date.now()}`;
+  await openTask(page, 'versions');
   await page.locator('#save-name').fill(name);
   await page.locator('#save-message').fill('初稿');
   await page.locator('#save').click();
@@ -519,6 +534,7 @@ test('signing in: a wrong token is refused, a viewer sees the map but no editing
   for (const id of ['#patrol-plan', '#save', '#suggest', '#user-add', '#import']) {
     assert.ok(await page.locator(id).isHidden(), `${id} is hidden from a viewer`);
   }
+  await openTask(page, 'versions');
   assert.ok(await page.locator('#save-name').isVisible(), 'a viewer sees the saved versions');
   // The server agrees: the page's cookie does not let a viewer save.
   const refused = await page.evaluate(async () => (await fetch('/api/scenarios/x', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"FeatureCollection","features":[]}' })).status);
@@ -532,6 +548,7 @@ test('signing in: a wrong token is refused, a viewer sees the map but no editing
 
 test('an admin adds a user from the panel, and it is in the audit log', async () => {
   const { page, errors, context } = await openMap();
+  await openTask(page, 'admin');
   await page.locator('#user-name').fill('zhao');
   await page.locator('#user-role').selectOption('viewer');
   await page.locator('#user-add').click();
@@ -550,6 +567,7 @@ test('an admin adds a user from the panel, and it is in the audit log', async ()
 test('a refused save is merged: my changes on top of theirs, then saved', async () => {
   const { page, errors, context } = await openMap();
   const name = `merge-${Date.now()}`;
+  await openTask(page, 'versions');
   await page.locator('#save-name').fill(name);
   await page.locator('#save').click();
   await page.waitForFunction(() => window.patrolmap.state.versions.id != null);
@@ -593,10 +611,12 @@ test('a refused save is merged: my changes on top of theirs, then saved', async 
 
 test('a saved version keeps its patrol plan: opened again, the routes are back and checked', async () => {
   const { page, errors, context } = await openMap();
+  await openTask(page, 'patrol');
   await page.locator('#patrol-units').fill('2');
   await page.locator('#patrol-plan').click();
   await page.waitForFunction(() => window.patrolmap.state.plan?.routes.features.length === 2, null, { timeout: 60000 });
   const name = `plan-${Date.now()}`;
+  await openTask(page, 'versions');
   await page.locator('#save-name').fill(name);
   await page.locator('#save').click();
   await page.waitForFunction(() => window.patrolmap.state.versions.id != null);
@@ -606,6 +626,7 @@ test('a saved version keeps its patrol plan: opened again, the routes are back a
   await context.close();
   // Another planner opens it on a fresh page: the plan is on the map again, re-checked.
   const other = await openMap(undefined, wangToken);
+  await openTask(other.page, 'versions');
   await other.page.locator('#save-name').fill(name);
   await other.page.locator('#save-name').dispatchEvent('change');
   await other.page.locator('#version-list li button').first().click();
@@ -648,6 +669,7 @@ test('issue 17: a turned map comes back north by its compass; a quick double cli
   await page.locator('.maplibregl-ctrl-compass').click();
   await page.waitForFunction(() => Math.abs(window.patrolmap.map.getBearing()) < 0.01);
   assert.ok(await page.locator('.maplibregl-ctrl-fullscreen').isVisible(), 'a full-screen button');
+  await openTask(page, 'whatif');
   await page.locator('.mode[data-mode="add"]').click();
   const zoom = await page.evaluate(() => window.patrolmap.map.getZoom());
   const count = await page.locator('.unit-marker').count();
@@ -663,6 +685,7 @@ test('issue 17: a turned map comes back north by its compass; a quick double cli
 
 test('issue 17: ten patrol units on the demo city: the idle ones are said, and what-ifs still work', async () => {
   const { page, errors, context } = await openMap();
+  await openTask(page, 'patrol');
   await page.locator('#patrol-units').fill('10');
   await page.locator('#patrol-plan').click();
   await page.waitForFunction(() => window.patrolmap.state.plan, null, { timeout: 60000 });
@@ -689,15 +712,18 @@ test('issue 17: a viewer opening a saved version with patrol routes sees them ch
   const made = await as(adminToken, '/api/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `wall-${Date.now()}`, role: 'viewer' }) });
   const viewerToken = (await made.json()).token;
   const { page, context } = await openMap();
+  await openTask(page, 'patrol');
   await page.locator('#patrol-units').fill('2');
   await page.locator('#patrol-plan').click();
   await page.waitForFunction(() => window.patrolmap.state.plan?.routes.features.length === 2, null, { timeout: 60000 });
   const name = `viewer-plan-${Date.now()}`;
+  await openTask(page, 'versions');
   await page.locator('#save-name').fill(name);
   await page.locator('#save').click();
   await page.waitForFunction(() => window.patrolmap.state.versions.id != null);
   await context.close();
   const wall = await openMap(undefined, viewerToken);
+  await openTask(wall.page, 'versions');
   await wall.page.locator('#save-name').fill(name);
   await wall.page.locator('#save-name').dispatchEvent('change');
   await wall.page.locator('#version-list li button').first().click();
@@ -709,6 +735,7 @@ test('issue 17: a viewer opening a saved version with patrol routes sees them ch
 
 test('issue 17: the fewest posts for the checkpoints are counted in checkpoints, not metres', async () => {
   const { page, errors, context } = await openMap();
+  await openTask(page, 'posts');
   await page.locator('#cover-checkpoints').click();
   await page.waitForFunction(() => document.querySelectorAll('#suggestions li').length > 0, null, { timeout: 90000 });
   const rows = await page.locator('#suggestions').innerText();
@@ -760,6 +787,7 @@ test('issue 17: the wall display lists the saved scenarios and follows another u
 test('issue 17: long work disables its buttons while it runs, and cancel stops it', async () => {
   const { page, errors, context } = await openMap();
   const aborted = page.waitForEvent('requestfailed', (r) => r.url().includes('/api/optimize'));
+  await openTask(page, 'posts');
   await page.locator('#cover-checkpoints').click();
   // One click, one question: the buttons wait for the answer.
   assert.equal(await page.locator('#cover-checkpoints').isDisabled(), true);
@@ -817,3 +845,37 @@ test('issue 17: the page brings its own Chinese font (no machine font needed), s
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+/** The panel's controls of the open task lying below the first screen (lists of results,
+ * which grow and scroll, aside). */
+async function controlsBelowTheFold(page) {
+  return page.evaluate(() => {
+    const height = window.innerHeight;
+    const skip = '#version-list, #suggestions, #user-list, #audit, #compare-result';
+    return [...document.querySelectorAll('#panel button, #panel input, #panel select, #panel a.button')]
+      .filter((el) => el.offsetParent !== null && !el.closest(skip))
+      .filter((el) => el.getBoundingClientRect().bottom > height)
+      .map((el) => el.id || el.dataset.i18n || el.outerHTML.slice(0, 60));
+  });
+}
+
+for (const viewport of [{ width: 1366, height: 768 }, { width: 3840, height: 2160 }]) {
+  test(`issue 17: every task's controls are on the first screen at ${viewport.width}x${viewport.height}`, async () => {
+    const { page, errors, context } = await openMap(viewport);
+    const tasks = await page.locator('#tasks [data-task]').evaluateAll((tabs) => tabs.filter((b) => b.offsetParent !== null).map((b) => b.dataset.task));
+    assert.deepEqual(tasks, ['situation', 'whatif', 'patrol', 'posts', 'events', 'versions', 'admin']);
+    for (const task of tasks) {
+      await openTask(page, task);
+      assert.deepEqual(await controlsBelowTheFold(page), [], `${task} at ${viewport.width}x${viewport.height}`);
+      await page.screenshot({ path: path.join(root, `target/task-${task}-${viewport.width}.png`) });
+    }
+    // The selected unit's editor is beside it on the map, not down the panel.
+    await page.locator('.unit-marker').first().click();
+    await page.locator('#selection').waitFor();
+    const card = await page.locator('#selection').boundingBox();
+    const map = await page.locator('#map').boundingBox();
+    assert.ok(card.x >= map.x && card.y >= map.y && card.y + card.height <= viewport.height, JSON.stringify({ card, map }));
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
