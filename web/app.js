@@ -767,6 +767,8 @@ function wire(map) {
 
 function translateAll(map) {
   translatePage();
+  // The map's attribution was written in the language of the first load.
+  for (const el of document.querySelectorAll('.maplibregl-ctrl-attrib-inner')) el.textContent = t('attribution');
   showSession(state.session);
   renderLegend();
   renderToggles(map);

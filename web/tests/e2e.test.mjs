@@ -342,7 +342,7 @@ test('switching language changes every label', async () => {
   const en = await page.locator('#panel').innerText();
   assert.notEqual(en, zh);
   // No Chinese left in the English panel but the names of places and units from the data.
-  const labels = await page.locator('#panel [data-i18n], #legend, #toggles, #stats').allInnerTexts();
+  const labels = await page.locator('#panel [data-i18n], #legend, #toggles, #stats, #tasks, .maplibregl-ctrl-attrib-inner').allInnerTexts();
   assert.ok(labels.every((t) => !/[\u4e00-\u9fff]/.test(t)), labels.join(' | '));
   // Both languages have every key.
   const keys = await page.evaluate(async () => (await import('/i18n.js')).KEYS);
