@@ -9,6 +9,7 @@ import { wirePlacement } from '/placement.js';
 import { wireVersions } from '/versions.js';
 import { ensureSession, showSession, wireAccess } from '/access.js';
 import { isWall, renderWallTiers, wireWall } from '/wall.js';
+import { gapItems, gapLabel } from '/format.js';
 import { wireSearch } from '/search.js';
 
 const TIER_COLOURS = ['#2ecc71', '#f1c40f', '#ff8c1a'];
@@ -275,7 +276,26 @@ async function loadOverlay(map, name) {
   // Gaps: the ten largest runs of road where the full-force tier (the last) is not met.
   const query = name === 'gaps' ? `&limit=10&tier=${state.info.tiers.length - 1}` : '';
   const data = await (await api(`/api/coverage/${name}?rev=${rev}${query}`)).json();
-  if (rev === state.rev) map.getSource(name).setData(data);
+  if (rev !== state.rev) return;
+  map.getSource(name).setData(data);
+  if (name === 'gaps') renderGapList(map, data);
+}
+
+/** The gaps shown as a ranked list beside the stats: click one to fly to it. */
+function renderGapList(map, data) {
+  const last = state.info.tiers[state.info.tiers.length - 1];
+  $('gap-title').textContent = t('gap_list', { tier: t('tier_row', { min: last.budget_s / 60, units: last.units }) });
+  const items = gapItems(data).map((gap) => {
+    const li = document.createElement('li');
+    const go = document.createElement('button');
+    go.className = 'link';
+    go.textContent = gapLabel(gap);
+    go.addEventListener('click', () => map.fitBounds([[gap.bbox[0], gap.bbox[1]], [gap.bbox[2], gap.bbox[3]]], { padding: 80, maxZoom: 17, duration: 600 }));
+    li.append(go);
+    return li;
+  });
+  $('gap-list').replaceChildren(...items);
+  $('gaps').hidden = false;
 }
 
 // -------------------------------------------------------------------------- stats
@@ -358,6 +378,7 @@ function renderToggles(map) {
       if (k === 'units') drawMarkers(map);
       for (const id of TOGGLE_LAYERS[k] ?? []) map.setLayoutProperty(id, 'visibility', box.checked ? 'visible' : 'none');
       if ((k === 'polygons' || k === 'gaps') && box.checked) loadOverlay(map, k).catch((e) => status(t('error', { msg: e.message })));
+      if (k === 'gaps' && !box.checked) $('gaps').hidden = true;
     });
   }
 }

@@ -19,3 +19,20 @@ export function auditAction(action) {
   const text = t(key);
   return text === key ? action : text;
 }
+
+/** The gaps of a `/api/coverage/gaps` FeatureCollection, ranked as the server ranked them,
+ * each with its length, incident weight and bounds (to fly to). */
+export function gapItems(collection) {
+  return (collection?.features ?? []).map((f) => {
+    const points = (f.geometry?.coordinates ?? []).flat();
+    const bbox = points.reduce((b, [x, y]) => [Math.min(b[0], x), Math.min(b[1], y), Math.max(b[2], x), Math.max(b[3], y)],
+      [Infinity, Infinity, -Infinity, -Infinity]);
+    return { rank: f.properties.rank, length_m: f.properties.length_m, weight: f.properties.incident_weight, bbox };
+  });
+}
+
+/** A gap's line: its rank, its length (m or km) and the incidents near it when any. */
+export function gapLabel(gap) {
+  const length = gap.length_m >= 1000 ? t('km', { km: (gap.length_m / 1000).toFixed(1) }) : t('m', { m: Math.round(gap.length_m) });
+  return t('gap_item', { rank: gap.rank, length }) + (gap.weight > 0 ? t('gap_incidents', { w: Math.round(gap.weight * 10) / 10 }) : '');
+}

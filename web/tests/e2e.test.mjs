@@ -851,7 +851,7 @@ test('issue 17: the page brings its own Chinese font (no machine font needed), s
 async function controlsBelowTheFold(page) {
   return page.evaluate(() => {
     const height = window.innerHeight;
-    const skip = '#version-list, #suggestions, #user-list, #audit, #compare-result';
+    const skip = '#version-list, #suggestions, #user-list, #audit, #compare-result, #gap-list';
     return [...document.querySelectorAll('#panel button, #panel input, #panel select, #panel a.button')]
       .filter((el) => el.offsetParent !== null && !el.closest(skip))
       .filter((el) => el.getBoundingClientRect().bottom > height)
@@ -879,3 +879,22 @@ for (const viewport of [{ width: 1366, height: 768 }, { width: 3840, height: 216
     await context.close();
   });
 }
+
+test('issue 17: the gaps come as a ranked list; one clicked is flown to', async () => {
+  const { page, errors, context } = await openMap({ width: 1366, height: 768 });
+  await page.locator('#toggles input[data-layer="gaps"]').check();
+  await page.locator('#gap-list li').first().waitFor({ timeout: 30000 });
+  const items = await page.locator('#gap-list li').allInnerTexts();
+  assert.ok(items.length >= 3 && items.length <= 10, items.join(' | '));
+  assert.match(items[0], /^盲区 1：[\d.]+ (米|公里)/);
+  const before = await page.evaluate(() => window.patrolmap.map.getCenter().toArray().join());
+  await page.locator('#gap-list li button').first().click();
+  await page.waitForFunction((c) => !window.patrolmap.map.isMoving() && window.patrolmap.map.getCenter().toArray().join() !== c, before);
+  const seen = await page.evaluate(() => window.patrolmap.map.getBounds().toArray());
+  // The largest gap as the server ranks it (the map asked for the same: rev 0, the last tier).
+  const gaps = await (await as(adminToken, '/api/coverage/gaps?limit=10&tier=2')).json();
+  const first = gaps.features[0].geometry.coordinates[0][0];
+  assert.ok(seen[0][0] <= first[0] && first[0] <= seen[1][0] && seen[0][1] <= first[1] && first[1] <= seen[1][1], `${first} in ${seen}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

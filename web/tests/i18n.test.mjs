@@ -87,3 +87,19 @@ test('search finds the scenario\'s units and sites by name or id, case and accen
   assert.deepEqual(findFeatures(scenario, 'CAR').map((h) => h.id), ['car-3', 'bike-2']);
   assert.deepEqual(findFeatures(scenario, '  '), []);
 });
+
+test('gaps are listed with their length in m or km, incidents when any, and bounds to fly to', async () => {
+  const { setLanguage } = await table();
+  const { gapItems, gapLabel } = await import('../format.js');
+  const fc = { type: 'FeatureCollection', features: [
+    { type: 'Feature', properties: { rank: 1, length_m: 2345, incident_weight: 3 }, geometry: { type: 'MultiLineString', coordinates: [[[1, 2], [3, 1]], [[0, 5], [2, 2]]] } },
+    { type: 'Feature', properties: { rank: 2, length_m: 420.4, incident_weight: 0 }, geometry: { type: 'MultiLineString', coordinates: [[[1, 1], [1.5, 1.2]]] } },
+  ] };
+  const gaps = gapItems(fc);
+  assert.deepEqual(gaps[0].bbox, [0, 1, 3, 5]);
+  setLanguage('zh-CN');
+  assert.equal(gapLabel(gaps[0]), '盲区 1：2.3 公里，附近警情权重 3');
+  assert.equal(gapLabel(gaps[1]), '盲区 2：420 米');
+  setLanguage('en');
+  assert.equal(gapLabel(gaps[1]), 'gap 2: 420 m');
+});
