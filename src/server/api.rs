@@ -356,6 +356,8 @@ pub async fn coverage_polygons(
                         budgets.len(),
                         options,
                     );
+                    // Drawn, not measured: a cell's detail is enough for the map.
+                    let tiers = polygons::simplified(&tiers, options.cell_m);
                     polygons::polygons_geojson(&tiers, &budgets, options.buffer_m)
                 })
                 .clone()

@@ -192,3 +192,58 @@ fn no_pieces_give_empty_polygons() {
     assert_eq!(none.len(), 2);
     assert!(none.iter().all(|p| p.area.0.is_empty() && p.area_m2 == 0.0));
 }
+
+/// Issue 17: the tier areas the map draws are simplified (by a cell) to at most two thirds of
+/// their vertices, still valid, their outline within a cell and a half of the traced one (less
+/// than the buffer) and their area within 2 %.
+#[test]
+fn simplified_tier_polygons_are_light_valid_and_close_to_the_traced_ones() {
+    use geo::{CoordsIter, Distance, Euclidean};
+    use patrolmap::coverage::polygons::simplified;
+    let d = demo();
+    let light = simplified(&d.polygons, d.options.cell_m);
+    let m_per_deg = 6_371_008.8 * std::f64::consts::PI / 180.0;
+    for (traced, simple) in d.polygons.iter().zip(&light) {
+        let (before, after) = (traced.area.coords_count(), simple.area.coords_count());
+        assert!(
+            after * 3 <= before * 2,
+            "tier {}: {before} -> {after} vertices",
+            traced.tier
+        );
+        if let Err(e) = simple.area.check_validation() {
+            panic!("tier {} simplified is not valid: {e}", traced.tier);
+        }
+        let (a, b) = (traced.area.unsigned_area(), simple.area.unsigned_area());
+        assert!(
+            (b / a - 1.0).abs() < 0.02,
+            "tier {}: area {a} -> {b}",
+            traced.tier
+        );
+        // Every vertex kept lies on the traced outline (Visvalingam only drops vertices), and
+        // every dropped one is near the simplified outline.
+        let outline: Vec<geo::LineString> = simple
+            .area
+            .iter()
+            .flat_map(|p| {
+                std::iter::once(p.exterior().clone()).chain(p.interiors().iter().cloned())
+            })
+            .collect();
+        let lat = traced.area.0[0].exterior().0[0].y.to_radians();
+        for (k, c) in traced.area.coords_iter().enumerate() {
+            if k % 97 != 0 {
+                continue; // a sample is enough
+            }
+            let p = geo::Point::from(c);
+            let nearest = outline
+                .iter()
+                .map(|l| Euclidean.distance(&p, l))
+                .fold(f64::INFINITY, f64::min);
+            let metres = nearest * m_per_deg * lat.cos().min(1.0).max(0.5);
+            assert!(
+                metres <= 1.5 * d.options.cell_m,
+                "tier {}: a vertex {metres:.1} m away",
+                traced.tier
+            );
+        }
+    }
+}
