@@ -238,7 +238,7 @@ fn simplified_tier_polygons_are_light_valid_and_close_to_the_traced_ones() {
                 .iter()
                 .map(|l| Euclidean.distance(&p, l))
                 .fold(f64::INFINITY, f64::min);
-            let metres = nearest * m_per_deg * lat.cos().min(1.0).max(0.5);
+            let metres = nearest * m_per_deg * lat.cos().clamp(0.5, 1.0);
             assert!(
                 metres <= 1.5 * d.options.cell_m,
                 "tier {}: a vertex {metres:.1} m away",
