@@ -656,10 +656,11 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 /// use patrolmap_core::coverage::polygons::{simplified, tier_polygons, PolygonOptions};
 /// use patrolmap_core::network::road_geojson::read_str;
 /// let net = read_str(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},
-///   "geometry":{"type":"LineString","coordinates":[[0,0],[0.01,0.004]]}}]}"#, "r.geojson".as_ref()).unwrap();
+///   "geometry":{"type":"LineString","coordinates":[[0,0],[0.01,0.004],[0.02,0.001],[0.03,0.009]]}}]}"#,
+///   "r.geojson".as_ref()).unwrap();
 /// let piece = RoadPiece { edge: 0, from: 0.0, to: 1.0, tier: 0, min_time_s: 0.0, max_time_s: 0.0 };
 /// let traced = tier_polygons(&net, &[piece], 1, PolygonOptions::default());
-/// let light = simplified(&traced, 10.0);
+/// let light = simplified(&traced, 20.0);
 /// use geo::CoordsIter;
 /// assert!(light[0].area.coords_count() < traced[0].area.coords_count());
 /// ```
