@@ -91,6 +91,7 @@ export function wireAccess(app) {
         remove.className = 'danger';
         remove.textContent = t('remove');
         remove.addEventListener('click', async () => {
+          if (!confirm(t('confirm_remove_user', { name: u.name }))) return;
           await app.api(`/api/users/${encodeURIComponent(u.name)}`, { method: 'DELETE' });
           await Promise.all([showUsers(), showAudit()]);
         });

@@ -25,6 +25,7 @@ const state = {
   original: null, // the loaded scenario, for reset
   scenario: null, // the scenario being edited (GeoJSON FeatureCollection)
   undo: [],
+  redo: [], // what undo took back, for Ctrl+Shift+Z
   summary: null,
   rev: 0,
   mode: 'inspect',
@@ -388,6 +389,7 @@ function renderToggles(map) {
 function pushUndo(snapshot) {
   state.undo.push(snapshot);
   if (state.undo.length > 200) state.undo.shift();
+  state.redo = []; // a new change: what was undone before it cannot come back
 }
 
 function edit(map, change) {
@@ -717,14 +719,39 @@ function wire(map) {
       inspect(map, ev.lngLat);
     }
   });
-  $('undo').addEventListener('click', () => {
-    const last = state.undo.pop();
-    if (!last) return;
-    state.scenario = JSON.parse(last);
+  const stepTo = (snapshot) => {
+    state.scenario = JSON.parse(snapshot);
     select(map, null);
     refreshLayers(map);
     evaluate(map);
     renderStats();
+  };
+  $('undo').addEventListener('click', () => {
+    const last = state.undo.pop();
+    if (!last) return;
+    state.redo.push(JSON.stringify(state.scenario));
+    stepTo(last);
+  });
+  const redo = () => {
+    const next = state.redo.pop();
+    if (!next) return;
+    state.undo.push(JSON.stringify(state.scenario));
+    stepTo(next);
+  };
+  // The keys a person reaches for: Ctrl+Z undo, Ctrl+Shift+Z (or Ctrl+Y) redo, Esc ends a
+  // drawing or a tool, Delete removes the selected unit. Not while typing in a field.
+  document.addEventListener('keydown', (e) => {
+    const typing = e.target.closest?.('input, select, textarea');
+    if (e.key === 'Escape') {
+      if (!state.cancelDrawing?.()) setMode('inspect');
+      select(map, null);
+      return;
+    }
+    if (typing || !canEdit()) return;
+    const mod = e.ctrlKey || e.metaKey;
+    if (mod && e.key.toLowerCase() === 'z' && !e.shiftKey) { e.preventDefault(); $('undo').click(); }
+    else if (mod && ((e.key.toLowerCase() === 'z' && e.shiftKey) || e.key.toLowerCase() === 'y')) { e.preventDefault(); redo(); }
+    else if ((e.key === 'Delete' || e.key === 'Backspace') && state.selected != null) { e.preventDefault(); $('sel-delete').click(); }
   });
   $('reset').addEventListener('click', () => {
     pushUndo(JSON.stringify(state.scenario));
@@ -765,6 +792,13 @@ function wire(map) {
     try {
       const csv = file.name.toLowerCase().endsWith('.csv');
       const r = await (await api(`/api/scenario/import${csv ? '?format=csv' : ''}`, { method: 'POST', headers: { 'content-type': csv ? 'text/csv' : 'application/json' }, body: await file.text() })).json();
+      // The file replaces what is on the map: said first (undo brings it back too).
+      const now = state.scenario.features.length;
+      if (now && !confirm(t('confirm_import', { file: file.name, n: r.scenario.features.length, now }))) {
+        status(t('import_kept'));
+        ev.target.value = '';
+        return;
+      }
       edit(map, () => { state.scenario = r.scenario; });
     } catch (e) {
       status(t('error', { msg: e.message }));

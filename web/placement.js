@@ -119,6 +119,16 @@ export function wirePlacement(app) {
     drawVenue();
   });
   state.isDrawingVenue = () => Boolean(local.drawing);
+  // Esc ends a drawing without keeping it.
+  state.cancelDrawing = () => {
+    if (!local.drawing) return false;
+    local.drawing = false;
+    local.venue = [];
+    document.body.classList.remove('drawing-venue');
+    $('venue-hint').textContent = '';
+    drawVenue();
+    return true;
+  };
   $('venue-finish').addEventListener('click', () => {
     local.drawing = false;
     document.body.classList.remove('drawing-venue');

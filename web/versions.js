@@ -59,6 +59,7 @@ export function wireVersions(app) {
     $('version-status').textContent = '';
   };
   const restore = async (name, id, latest) => {
+    if (!confirm(t('confirm_restore', { id, latest }))) return;
     const response = await fetch(`/api/versions/${id}/restore?base=${latest}`, { method: 'POST' });
     const body = await response.json();
     if (response.status === 201) {

@@ -72,6 +72,9 @@ async function openMap(viewport = { width: 1600, height: 900 }, token = adminTok
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+  // What asks before it destroys (an import replacing the map, a restore, a user removed) is
+  // answered yes unless a test says otherwise.
+  page.on('dialog', (d) => (page.declineDialogs ? d.dismiss() : d.accept()));
   await page.goto(`${base}/#token=${token}`);
   await page.waitForFunction(() => window.patrolmap?.map?.loaded() && window.patrolmap.state.summary, null, { timeout: 60000 });
   await idle(page);
@@ -895,6 +898,44 @@ test('issue 17: the gaps come as a ranked list; one clicked is flown to', async 
   const gaps = await (await as(adminToken, '/api/coverage/gaps?limit=10&tier=2')).json();
   const first = gaps.features[0].geometry.coordinates[0][0];
   assert.ok(seen[0][0] <= first[0] && first[0] <= seen[1][0] && seen[0][1] <= first[1] && first[1] <= seen[1][1], `${first} in ${seen}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+
+test('issue 17: keys: Ctrl+Z undoes, Ctrl+Shift+Z redoes, Delete removes the selected unit, Esc leaves a tool', async () => {
+  const { page, errors, context } = await openMap();
+  const count = await page.locator('.unit-marker').count();
+  await openTask(page, 'whatif');
+  await page.locator('.mode[data-mode="add"]').click();
+  const map = await page.locator('#map').boundingBox();
+  await page.mouse.click(map.x + map.width / 2 + 60, map.y + map.height / 2 - 40);
+  await page.waitForFunction((n) => document.querySelectorAll('.unit-marker').length === n + 1, count);
+  await page.keyboard.press('Escape');
+  assert.equal(await page.evaluate(() => window.patrolmap.state.mode), 'inspect');
+  await page.keyboard.press('Control+z');
+  await page.waitForFunction((n) => document.querySelectorAll('.unit-marker').length === n, count);
+  await page.keyboard.press('Control+Shift+z');
+  await page.waitForFunction((n) => document.querySelectorAll('.unit-marker').length === n + 1, count);
+  await page.locator('.unit-marker').last().click();
+  await page.locator('#selection').waitFor();
+  await page.keyboard.press('Delete');
+  await page.waitForFunction((n) => document.querySelectorAll('.unit-marker').length === n, count);
+  await page.waitForFunction(() => !window.patrolmap.state.inFlight);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('issue 17: an import asks before it replaces the map; declined, nothing changes', async () => {
+  const { page, errors, context } = await openMap();
+  const before = await page.evaluate(() => window.patrolmap.state.scenario.features.length);
+  page.declineDialogs = true;
+  const asked = page.waitForEvent('dialog');
+  await page.locator('#import').setInputFiles({ name: 'two.csv', mimeType: 'text/csv', buffer: Buffer.from('lon,lat,kind,id\n-54.6,-20.46,unit,a\n-54.61,-20.47,post,b\n') });
+  const dialog = await asked;
+  assert.match(dialog.message(), /two\.csv/);
+  await page.waitForFunction(() => /未导入/.test(document.getElementById('status').textContent));
+  assert.equal(await page.evaluate(() => window.patrolmap.state.scenario.features.length), before);
   assert.deepEqual(errors, []);
   await context.close();
 });
