@@ -95,25 +95,28 @@ fn assert_same(cli: Value, api: Value) {
     }
 }
 
+/// `patrolmap coverage` on the demo city as the server measures it (PHAST), with `args`,
+/// writing `output` (the flag writing to `file`): the document written.
+fn coverage_cli(name: &str, args: &[&str], output: &str, file: &str) -> Value {
+    let (roads, scenario) = demo();
+    let report = temp_dir(name).join(file);
+    let mut all = vec![
+        "coverage",
+        "--roads",
+        roads.to_str().unwrap(),
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--engine",
+        "phast",
+    ];
+    all.extend(args);
+    all.extend([output, report.to_str().unwrap()]);
+    cli_json(&all, &report)
+}
+
 #[test]
 fn coverage_json_is_the_body_of_api_coverage() {
-    let (roads, scenario) = demo();
-    let dir = temp_dir("same-coverage");
-    let report = dir.join("coverage.json");
-    let cli = cli_json(
-        &[
-            "coverage",
-            "--roads",
-            roads.to_str().unwrap(),
-            "--scenario",
-            scenario.to_str().unwrap(),
-            "--engine",
-            "phast",
-            "--json",
-            report.to_str().unwrap(),
-        ],
-        &report,
-    );
+    let cli = coverage_cli("same-coverage", &[], "--json", "coverage.json");
     let api = server().get("/api/coverage").json();
     assert!(api["points"].as_array().is_some_and(|p| !p.is_empty()));
     assert_same(cli, api);
@@ -121,24 +124,11 @@ fn coverage_json_is_the_body_of_api_coverage() {
 
 #[test]
 fn gaps_geojson_is_the_body_of_api_coverage_gaps() {
-    let (roads, scenario) = demo();
-    let dir = temp_dir("same-gaps");
-    let report = dir.join("gaps.geojson");
-    let cli = cli_json(
-        &[
-            "coverage",
-            "--roads",
-            roads.to_str().unwrap(),
-            "--scenario",
-            scenario.to_str().unwrap(),
-            "--engine",
-            "phast",
-            "--gaps",
-            "7",
-            "--gaps-geojson",
-            report.to_str().unwrap(),
-        ],
-        &report,
+    let cli = coverage_cli(
+        "same-gaps",
+        &["--gaps", "7"],
+        "--gaps-geojson",
+        "gaps.geojson",
     );
     let api = server().get("/api/coverage/gaps?limit=7").json();
     assert!(api["features"].as_array().is_some_and(|f| f.len() > 3));
