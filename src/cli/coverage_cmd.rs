@@ -234,10 +234,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         &options,
         NetworkSize::of(network, measure, total_m),
         closed_count,
-        match args.engine {
-            EngineArg::Dijkstra => "dijkstra",
-            EngineArg::Phast => "phast",
-        },
+        engine.name(),
         snap_s + search_s + coverage_s + tiers_s + points_s,
     );
     // The medians of the runs, and what only the command line spends.

@@ -142,36 +142,22 @@ fn demo_scenario_text() -> String {
 
 #[test]
 fn patrol_plan_json_is_the_body_of_api_patrol_plan() {
-    let (roads, scenario) = demo();
-    let dir = temp_dir("same-patrol-plan");
-    let report = dir.join("plan.json");
-    let cli = cli_json(
+    let scenario: Value = serde_json::from_str(&demo_scenario_text()).unwrap();
+    let (cli, api) = cli_and_api(
+        "same-patrol-plan",
         &[
             "patrol",
             "plan",
-            "--roads",
-            roads.to_str().unwrap(),
-            "--scenario",
-            scenario.to_str().unwrap(),
             "--units",
             "3",
             "--shift-s",
             "4h",
             "--coverage-every-s",
             "10m",
-            "--json",
-            report.to_str().unwrap(),
         ],
-        &report,
+        &scenario,
+        "/api/patrol/plan?units=3&shift_s=14400&coverage_every_s=600",
     );
-    let api = server()
-        .call(
-            "POST",
-            "/api/patrol/plan?units=3&shift_s=14400&coverage_every_s=600",
-            Some(&demo_scenario_text()),
-            Some(&server().token),
-        )
-        .json();
     assert_eq!(api["routes"]["features"].as_array().unwrap().len(), 3);
     assert_eq!(api["shift_coverage"]["samples"], 25);
     assert_same(cli, api);

@@ -174,11 +174,17 @@ impl City {
         Roads {
             network: &self.network,
             modes,
-            engine: if evaluation.detour.is_some() {
-                Engine::Dijkstra
-            } else {
-                self.modes.engine()
-            },
+            engine: self.engine(evaluation),
+        }
+    }
+
+    /// How `evaluation`'s searches run: PHAST on the prepared hierarchies, or Dijkstra on the
+    /// graphs made without its closed roads.
+    fn engine(&self, evaluation: &Evaluation) -> Engine<'_> {
+        if evaluation.detour.is_some() {
+            Engine::Dijkstra
+        } else {
+            self.modes.engine()
         }
     }
 
@@ -192,11 +198,7 @@ impl City {
             &self.options,
             NetworkSize::of(&self.network, self.measure(evaluation), assessment.total_m),
             evaluation.closed_count,
-            if evaluation.detour.is_some() {
-                "dijkstra"
-            } else {
-                "phast"
-            },
+            self.engine(evaluation).name(),
             evaluation.compute_s,
         )
     }

@@ -148,6 +148,20 @@ pub enum Engine<'a> {
     Phast(&'a [Hierarchy]),
 }
 
+impl Engine<'_> {
+    /// Its name, as reports say it: `dijkstra` or `phast`.
+    ///
+    /// ```
+    /// assert_eq!(patrolmap_core::coverage::Engine::Dijkstra.name(), "dijkstra");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Engine::Dijkstra => "dijkstra",
+            Engine::Phast(_) => "phast",
+        }
+    }
+}
+
 /// Runs one search per mode: `k` labels per node from distinct units (the nearest unit when
 /// `k == 1`), up to `cutoff_s`, with Dijkstra. The result is indexed like `graphs`.
 pub fn search(
