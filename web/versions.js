@@ -72,14 +72,21 @@ export function wireVersions(app) {
       $('version-status').textContent = t('error', { msg: errorText(body) });
     }
   };
+  // The saved scenarios' latest versions, their names offered to pick (typing one is not
+  // needed); asked again with every listing, so a name just saved is there.
+  const fillNames = async () => {
+    const saved = await (await app.api('/api/scenarios')).json();
+    $('saved-names').replaceChildren(...saved.map((v) => Object.assign(document.createElement('option'), { value: v.scenario })));
+    return saved;
+  };
   let listed = 0; // the latest listing asked for; an older one finishing late is dropped
   const showList = async () => {
     const ask = ++listed;
     const name = $('save-name').value.trim();
     const items = [];
-    // Asked only for a saved name (an unknown one is a 404).
-    const saved = name ? await (await app.api('/api/scenarios')).json() : [];
-    if (saved.some((v) => v.scenario === name)) {
+    const saved = await fillNames();
+    // Versions asked only for a saved name (an unknown one is a 404).
+    if (name && saved.some((v) => v.scenario === name)) {
       const versions = await (await app.api(`/api/scenarios/${encodeURIComponent(name)}`)).json();
       const latest = versions[versions.length - 1].id;
       for (const v of versions.slice().reverse()) {
@@ -178,12 +185,5 @@ export function wireVersions(app) {
   $('conflict-overwrite').addEventListener('click', () => save(local.conflict.latest.id));
   $('save-name').addEventListener('change', showList);
   showList();
-  // The saved names to pick from (typing one is not needed).
-  const fillNames = async () => {
-    const saved = await (await app.api('/api/scenarios')).json();
-    $('saved-names').replaceChildren(...saved.map((v) => Object.assign(document.createElement('option'), { value: v.scenario })));
-    return saved;
-  };
-  fillNames().catch(() => {});
   return { load, fillNames };
 }

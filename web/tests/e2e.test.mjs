@@ -468,6 +468,8 @@ test('a scenario saved as versions: a save on top of someone else\'s is refused,
   await page.waitForFunction(() => window.patrolmap.state.versions.id != null);
   const v1 = await page.evaluate(() => window.patrolmap.state.versions.id);
   assert.match(await page.locator('#version-status').innerText(), new RegExp(String(v1)));
+  // The name just saved is offered in the list of saved names at once.
+  await page.waitForFunction((n) => [...document.querySelectorAll('#saved-names option')].some((o) => o.value === n), name);
   await page.waitForFunction(() => document.querySelectorAll('#version-list li').length === 1);
   // Another planner saves on v1, moving the first unit.
   const v2 = await page.evaluate(async ([n, base, token]) => {
