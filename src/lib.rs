@@ -19,6 +19,7 @@
 //! println!("edge {} at {:.0} m", on_road.edge, on_road.offset_m);
 //! ```
 
+pub mod basemap;
 pub mod cli;
 pub mod server;
 pub mod store;

@@ -11,6 +11,7 @@ import { ensureSession, showSession, wireAccess } from '/access.js';
 import { isWall, renderWallTiers, wireWall } from '/wall.js';
 import { gapItems, gapLabel } from '/format.js';
 import { wireSearch } from '/search.js';
+import { basemapUnderLayers, basemapLabelLayers, labelField, LABEL_LAYERS } from '/basemap.js';
 
 const TIER_COLOURS = ['#2ecc71', '#f1c40f', '#ff8c1a'];
 const BEYOND_COLOUR = '#b3261e';
@@ -110,7 +111,7 @@ function roadColour(budgets) {
   return expr;
 }
 
-function makeMap(info) {
+function makeMap(info, basemap) {
   const budgets = info.budgets_s;
   const [w, s, e, n] = info.bbox ?? [-180, -85, 180, 85];
   const map = new maplibregl.Map({
@@ -124,6 +125,8 @@ function makeMap(info) {
       version: 8,
       sources: {
         roads: { type: 'vector', tiles: [tileUrl(0)], maxzoom: 16, attribution: t('attribution') },
+        // The basemap's TileJSON gives its zoom range; its tiles are asked of this server.
+        basemap: { type: 'vector', tiles: [`${location.origin}/api/basemap/{z}/{x}/{y}.mvt`], minzoom: basemap.minzoom, maxzoom: basemap.maxzoom, ...(basemap['patrolmap:source'] === 'osm' ? {} : { attribution: basemap.attribution }) },
         polygons: { type: 'geojson', data: EMPTY },
         gaps: { type: 'geojson', data: EMPTY },
         patrol_lines: { type: 'geojson', data: EMPTY },
@@ -134,6 +137,7 @@ function makeMap(info) {
       },
       layers: [
         { id: 'background', type: 'background', paint: { 'background-color': '#0d1620' } },
+        ...basemapUnderLayers(),
         { id: 'polygons', type: 'fill', source: 'polygons', layout: { visibility: 'none' },
           paint: { 'fill-color': ['match', ['get', 'tier'], ...budgets.flatMap((_, i) => [i, tierColour(i, budgets.length)]), BEYOND_COLOUR], 'fill-opacity': 0.18 } },
         // Gaps as a wide halo under the roads, so their arrival colours stay readable.
@@ -146,6 +150,7 @@ function makeMap(info) {
           paint: { 'line-color': roadColour(budgets), 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1, 14, 2.5, 18, 7] } },
         { id: 'roads-closed', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'closed'],
           paint: { 'line-color': '#d0d0d0', 'line-dasharray': [1, 1], 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1.5, 18, 8] } },
+        ...basemapLabelLayers(language(), isWall() ? 2 : 1),
         { id: 'routes', type: 'line', source: 'routes', layout: { 'line-join': 'round' },
           paint: { 'line-color': ['to-color', ['at', ['%', ['get', 'n'], 6], ['literal', ROUTE_COLOURS]]], 'line-width': 2.5, 'line-opacity': 0.8, 'line-offset': 2 } },
         { id: 'drag-line', type: 'line', source: 'drag-line',
@@ -357,8 +362,10 @@ function renderLegend() {
 
 // ------------------------------------------------------------------------- toggles
 
-const layerVisible = { roads: true, polygons: false, units: true, checkpoints: true, key_sites: true, incidents: true, patrol_lines: true, routes: true, gaps: false };
-const TOGGLE_LAYERS = { roads: ['roads', 'roads-other', 'roads-closed'], polygons: ['polygons'], checkpoints: ['checkpoints'], key_sites: ['key_sites'], incidents: ['incidents'], patrol_lines: ['patrol_lines'], routes: ['routes', 'route-positions'], gaps: ['gaps'] };
+const layerVisible = { roads: true, polygons: false, units: true, checkpoints: true, key_sites: true, incidents: true, patrol_lines: true, routes: true, gaps: false, basemap: true, labels: true };
+const TOGGLE_LAYERS = {
+  basemap: basemapUnderLayers().map((l) => l.id), labels: LABEL_LAYERS,
+  roads: ['roads', 'roads-other', 'roads-closed'], polygons: ['polygons'], checkpoints: ['checkpoints'], key_sites: ['key_sites'], incidents: ['incidents'], patrol_lines: ['patrol_lines'], routes: ['routes', 'route-positions'], gaps: ['gaps'] };
 
 // Each layer's symbol in the legend, as the map draws it.
 const LAYER_SWATCH = {
@@ -366,6 +373,7 @@ const LAYER_SWATCH = {
   polygons: `linear-gradient(90deg, ${TIER_COLOURS.map((c) => `${c}88`).join(', ')})`,
   units: '#1f6fd1', checkpoints: 'linear-gradient(90deg, #2ecc71 50%, #e74c3c 50%)', key_sites: '#a29bfe',
   incidents: '#ff7675', patrol_lines: '#3ea6ff', routes: 'linear-gradient(90deg, #ffd166, #06d6a0, #ef476f)', gaps: '#ff00aa',
+  basemap: 'linear-gradient(90deg, #0e3450 50%, #10291c 50%)', labels: 'linear-gradient(90deg, #c9d4de 30%, #0d1620 30%)',
 };
 
 function renderToggles(map) {
@@ -825,6 +833,7 @@ function translateAll(map) {
   // The map's attribution was written in the language of the first load.
   for (const el of document.querySelectorAll('.maplibregl-ctrl-attrib-inner')) el.textContent = t('attribution');
   showSession(state.session);
+  for (const id of LABEL_LAYERS) map.setLayoutProperty(id, 'text-field', labelField(language()));
   renderLegend();
   renderToggles(map);
   renderStats();
@@ -839,17 +848,18 @@ async function main() {
   state.session = await ensureSession();
   showSession(state.session);
   status(t('loading'));
-  const [info, scenario, summary] = await Promise.all([
+  const [info, scenario, summary, basemap] = await Promise.all([
     api('/api/info').then((r) => r.json()),
     api('/api/scenario').then((r) => r.json()),
     api('/api/coverage').then((r) => r.json()),
+    api('/api/basemap.json').then((r) => r.json()),
   ]);
   state.info = info;
   state.original = structuredClone(scenario);
   state.scenario = scenario;
   state.summary = summary;
   $('city').textContent = `· ${info.name}`;
-  const map = makeMap(info);
+  const map = makeMap(info, basemap);
   window.patrolmap = { map, state }; // for the browser tests and the console
   wire(map);
   map.on('load', async () => {

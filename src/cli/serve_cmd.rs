@@ -25,6 +25,12 @@ pub struct ServeArgs {
     /// demo city's, else an empty scenario].
     #[arg(long)]
     scenario: Option<PathBuf>,
+    /// The map's offline basemap: an .mbtiles or .pmtiles archive of vector tiles in the
+    /// OpenMapTiles schema (as planetiler, tilemaker or GDAL make them) [default: made from the
+    /// road file when it is .osm.pbf: water, green areas, land use, railways, buildings, place
+    /// and street names].
+    #[arg(long)]
+    basemap: Option<PathBuf>,
     /// Address to listen on. Loopback by default; elsewhere, use --tls-cert or a reverse proxy
     /// with TLS, or the tokens cross the network in the clear.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -114,6 +120,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
         );
     }
     // Checked before the city is prepared: a wrong file should not cost a minute.
+    let offline_basemap = match &args.basemap {
+        Some(path) => {
+            Some(crate::basemap::BasemapSource::open(path).context("cannot use the --basemap")?)
+        }
+        None => None,
+    };
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(server::tls::acceptor(cert, key)?),
         _ => None,
@@ -172,7 +184,48 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .unwrap_or_default();
     let start = Instant::now();
     eprintln!("preparing {name} for car, e-bike and foot (graphs, hierarchies, tile index)…");
-    let city = City::prepare(name, roads.network, profiles, options);
+    // The basemap is read from the OSM file while the city is prepared.
+    let (city, basemap) = std::thread::scope(|scope| {
+        let made = offline_basemap.is_none().then(|| {
+            scope.spawn(|| {
+                let pbf = roads_path.to_string_lossy().ends_with(".pbf");
+                pbf.then(|| crate::network::map_features::read_pbf(&roads_path))
+            })
+        });
+        let city = City::prepare(name, roads.network, profiles, options);
+        let made = made.map(|h| h.join().expect("the basemap reader does not panic"));
+        (city, made)
+    });
+    let basemap = match (offline_basemap, basemap) {
+        (Some(file), _) => {
+            eprintln!(
+                "basemap: {}",
+                args.basemap.as_deref().unwrap_or(Path::new("")).display()
+            );
+            file
+        }
+        (None, Some(Some(Ok(features)))) => {
+            let made = crate::tiles::basemap::Basemap::new(features);
+            let counts: Vec<String> = made
+                .counts()
+                .iter()
+                .map(|(layer, n)| format!("{} {n}", layer.name()))
+                .collect();
+            eprintln!(
+                "basemap from {}: {}",
+                roads_path.display(),
+                counts.join(", ")
+            );
+            crate::basemap::BasemapSource::Made(made)
+        }
+        (None, Some(Some(Err(e)))) => {
+            eprintln!("warning: no basemap: {e}");
+            crate::basemap::BasemapSource::Made(crate::tiles::basemap::Basemap::new(Vec::new()))
+        }
+        (None, _) => {
+            crate::basemap::BasemapSource::Made(crate::tiles::basemap::Basemap::new(Vec::new()))
+        }
+    };
     let base = city.evaluate(scenario);
     eprintln!(
         "prepared in {:.1} s; the scenario's coverage took {:.1} ms",
@@ -193,6 +246,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     // The store is followed for /api/events by a task of this runtime.
     let entered = runtime.enter();
     let state = AppState::new(city, base)
+        .with_basemap(basemap)
         .with_store(store.clone())
         .with_auth(
             Auth::new(args.public_view, tls.is_some()).with_trusted_proxies(args.trusted_proxy),

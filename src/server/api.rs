@@ -33,7 +33,7 @@ Every error is a JSON body {\"error\", \"code\", \"field\"}: code is stable (Err
     ),
     // Every other route is documented where `api_routes` lists it; the tiles alone are
     // routed without the `.mvt` their document path has (axum matches whole segments only).
-    paths(tile),
+    paths(tile, basemap_tile),
     components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;
@@ -83,7 +83,9 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(access_api::audit))
         .routes(routes!(access_api::audit_csv_download))
         .routes(routes!(openapi))
+        .routes(routes!(basemap_info))
         .route("/tiles/{z}/{x}/{y}", axum::routing::get(tile))
+        .route("/basemap/{z}/{x}/{y}", axum::routing::get(basemap_tile))
 }
 
 /// The OpenAPI document of the API: every route of [`api_routes`] under `/api`, with what
@@ -706,19 +708,7 @@ pub async fn tile(
     Path((z, x, y)): Path<(String, String, String)>,
     Query(q): Params,
 ) -> Result<Response, ApiError> {
-    let int = |field: &str, text: &str| {
-        text.parse::<u32>().map_err(|_| {
-            ApiError::bad(
-                field,
-                format!("{field} must be a whole number, got {text:?}"),
-            )
-        })
-    };
-    let y_text = y
-        .strip_suffix(".mvt")
-        .ok_or_else(|| ApiError::not_found(Some("y"), "tiles end in .mvt"))?;
-    let id = TileId::new(int("z", &z)?, int("x", &x)?, int("y", y_text)?)
-        .map_err(|e| ApiError::bad_because("z", &e))?;
+    let id = tile_address(&z, &x, &y)?;
     let (rev, evaluation) = evaluation_of(&state, &q).await?;
     let bytes = match state.tile_cache.get(rev, id) {
         Some(b) => b,
@@ -749,6 +739,79 @@ pub async fn tile(
         bytes,
     )
         .into_response())
+}
+
+/// The tile address of a `{z}/{x}/{y}.mvt` path.
+fn tile_address(z: &str, x: &str, y: &str) -> Result<TileId, ApiError> {
+    let int = |field: &str, text: &str| {
+        text.parse::<u32>().map_err(|_| {
+            ApiError::bad(
+                field,
+                format!("{field} must be a whole number, got {text:?}"),
+            )
+        })
+    };
+    let y_text = y
+        .strip_suffix(".mvt")
+        .ok_or_else(|| ApiError::not_found(Some("y"), "tiles end in .mvt"))?;
+    TileId::new(int("z", z)?, int("x", x)?, int("y", y_text)?)
+        .map_err(|e| ApiError::bad_because("z", &e))
+}
+
+/// The basemap under the coverage: made from the city's OSM file, or the operator's own
+/// `--basemap` archive.
+#[utoipa::path(get, path = "/basemap/{z}/{x}/{y}.mvt", tag = "map",
+    extensions(("x-patrolmap-access" = json!("read"))),
+    params(("z" = u32, Path, description = "Zoom, 0 to 20"), ("x" = u32, Path, description = "Column"),
+        ("y" = u32, Path, description = "Row")),
+    responses((status = 200, description = "OpenMapTiles layers (water, waterway, landcover, landuse, park, building, transportation, transportation_name, place) with `class`, `name`, `name:zh`, `name:en`", body = Vec<u8>, content_type = "application/vnd.mapbox-vector-tile"),
+        (status = 204, description = "Nothing there"),
+        (status = 400, description = "No such tile", body = ErrorBody)))]
+pub async fn basemap_tile(
+    State(state): State<AppState>,
+    Path((z, x, y)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let id = tile_address(&z, &x, &y)?;
+    let source = state.basemap.clone();
+    let found = tokio::task::spawn_blocking(move || source.tile(id))
+        .await
+        .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let cache = (
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    let Some(tile) = found else {
+        return Ok((StatusCode::NO_CONTENT, [cache]).into_response());
+    };
+    let kind = (
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
+    );
+    Ok(if tile.gzip {
+        let gzip = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        ([kind, cache, gzip], tile.bytes).into_response()
+    } else {
+        ([kind, cache], tile.bytes).into_response()
+    })
+}
+
+/// The basemap as TileJSON: its tile URL, zoom range and attribution, for the map and GIS
+/// clients.
+#[utoipa::path(get, path = "/basemap.json", tag = "map",
+    extensions(("x-patrolmap-access" = json!("read"))),
+    responses((status = 200, description = "TileJSON 3.0 of the basemap; `patrolmap:source` says where it comes from (osm, mbtiles, pmtiles)", body = Object)))]
+pub async fn basemap_info(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let info = state.basemap.info();
+    let osm = "© OpenStreetMap contributors (ODbL)";
+    Json(serde_json::json!({
+        "tilejson": "3.0.0",
+        "tiles": ["/api/basemap/{z}/{x}/{y}.mvt"],
+        "minzoom": info.min_zoom,
+        "maxzoom": info.max_zoom,
+        "attribution": info.attribution.unwrap_or_else(|| osm.to_string()),
+        "patrolmap:source": info.kind,
+    }))
 }
 
 /// This document.

@@ -102,6 +102,8 @@ pub struct AppState {
     pub auth: Arc<auth::Auth>,
     /// The store's changes, for `/api/events` (with a store).
     pub feed: Option<Arc<events::StoreFeed>>,
+    /// What the map is drawn over.
+    pub basemap: Arc<crate::basemap::BasemapSource>,
 }
 
 impl AppState {
@@ -124,7 +126,16 @@ impl AppState {
             store: None,
             auth: Arc::new(auth::Auth::new(false, false)),
             feed: None,
+            basemap: Arc::new(crate::basemap::BasemapSource::Made(
+                crate::tiles::basemap::Basemap::new(Vec::new()),
+            )),
         }
+    }
+
+    /// The same state drawing the map over `basemap`.
+    pub fn with_basemap(mut self, basemap: crate::basemap::BasemapSource) -> AppState {
+        self.basemap = Arc::new(basemap);
+        self
     }
 
     /// The same state with these access settings.

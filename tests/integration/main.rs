@@ -2,6 +2,7 @@
 
 mod access;
 mod balanced;
+mod basemap;
 mod cli;
 mod common;
 mod coverage;

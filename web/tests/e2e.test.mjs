@@ -851,6 +851,42 @@ test('issue 17: the page brings its own Chinese font (no machine font needed), s
   await context.close();
 });
 
+test('issue 17: a basemap made from the city\'s OSM file: street and place names in the page\'s language, water and parks, nothing fetched', async () => {
+  const { page, errors, context } = await openMap({ width: 1366, height: 768 });
+  const outside = [];
+  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) outside.push(r.url()); });
+  await page.evaluate(() => window.patrolmap.map.jumpTo({ zoom: 15, center: [-54.5625, -20.464] }));
+  await idle(page);
+  const drawn = await page.evaluate(() => {
+    const map = window.patrolmap.map;
+    const names = (layer) => map.queryRenderedFeatures({ layers: [layer] }).map((f) => f.properties.name);
+    return { streets: names('label-street'), places: names('label-place'), field: map.getLayoutProperty('label-street', 'text-field'), glyphs: map.getStyle().glyphs ?? null };
+  });
+  assert.ok(drawn.streets.length > 10, `${drawn.streets.length} street labels`);
+  assert.ok(drawn.streets.some((n) => /^(Rua|Avenida) /.test(n)), drawn.streets.slice(0, 5).join());
+  assert.ok(drawn.places.length > 0);
+  // Chinese first in Chinese; no glyph server: MapLibre draws the labels with the page's font.
+  assert.deepEqual(drawn.field.slice(0, 2), ['coalesce', ['get', 'name:zh']]);
+  assert.equal(drawn.glyphs, null);
+  await page.locator('#lang').click();
+  assert.deepEqual(await page.evaluate(() => window.patrolmap.map.getLayoutProperty('label-street', 'text-field')[1]), ['get', 'name:en']);
+  // Zoomed out over the centre: the lake and the parks are filled.
+  await page.evaluate(() => window.patrolmap.map.jumpTo({ zoom: 13, center: [-54.5625, -20.464] }));
+  await idle(page);
+  const areas = await page.evaluate(() => ({
+    water: window.patrolmap.map.queryRenderedFeatures({ layers: ['base-water'] }).length,
+    park: window.patrolmap.map.queryRenderedFeatures({ layers: ['base-park', 'base-landcover'] }).length,
+  }));
+  assert.ok(areas.water > 0 && areas.park > 0, JSON.stringify(areas));
+  // The basemap can be hidden like any layer.
+  await page.locator('#toggles input[data-layer="labels"]').uncheck();
+  assert.equal(await page.evaluate(() => window.patrolmap.map.getLayoutProperty('label-street', 'visibility')), 'none');
+  await page.screenshot({ path: path.join(root, 'target/basemap-1366x768.png') });
+  assert.deepEqual(outside, []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 /** The panel's controls of the open task lying below the first screen (lists of results,
  * which grow and scroll, aside). */
 async function controlsBelowTheFold(page) {

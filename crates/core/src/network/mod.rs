@@ -9,6 +9,7 @@ pub mod components;
 pub mod csr;
 pub mod export;
 pub mod geodesy;
+pub mod map_features;
 pub mod osm;
 pub mod profile;
 pub mod progress;

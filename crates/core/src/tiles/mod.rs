@@ -8,6 +8,7 @@
 //! [`DETAIL_ZOOM`], its earliest arrival `t_s`. Below that zoom the pieces of a tier are
 //! merged into one feature, which keeps a tile of a whole city small.
 
+pub mod basemap;
 pub mod mvt;
 
 use rstar::{RTree, RTreeObject, AABB};
@@ -74,6 +75,21 @@ impl TileId {
             return Err(TileError::Outside { z, x, y });
         }
         Ok(TileId { z: z as u8, x, y })
+    }
+
+    /// The tile of zoom `z` holding `[lon, lat]`.
+    ///
+    /// ```
+    /// use patrolmap_core::tiles::TileId;
+    /// let t = TileId::containing(12, [-8.61, 41.15]).unwrap();
+    /// let [w, s, e, n] = t.bounds(0.0);
+    /// assert!(w <= -8.61 && -8.61 <= e && s <= 41.15 && 41.15 <= n);
+    /// ```
+    pub fn containing(z: u32, p: [f64; 2]) -> Result<TileId, TileError> {
+        let world = TileId::new(0, 0, 0)?.project(p);
+        let n = f64::from(1u32 << z.min(u32::from(MAX_ZOOM)));
+        let cell = |c: f64| ((c / f64::from(EXTENT) * n).floor().clamp(0.0, n - 1.0)) as u32;
+        TileId::new(z, cell(world[0]), cell(world[1]))
     }
 
     /// Position of `[lon, lat]` in this tile's coordinates (0..[`EXTENT`] inside it).

@@ -1,5 +1,5 @@
-//! A minimal Mapbox Vector Tile (v2.1) encoder: line features with integer and string
-//! properties, written straight as protobuf.
+//! A minimal Mapbox Vector Tile (v2.1) encoder: point, line and polygon features with integer
+//! and string properties, written straight as protobuf.
 //!
 //! Hand-written rather than a protobuf crate: the format needs five message types, and
 //! encoding directly into one buffer keeps a tile of a whole city cheap to make.
@@ -58,6 +58,11 @@ impl Layer {
         }
     }
 
+    /// The layer's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// How many features the layer holds.
     pub fn len(&self) -> usize {
         self.feature_count
@@ -89,6 +94,95 @@ impl Layer {
                 cursor = *p;
             }
         }
+        self.push(id, 2, &geometry, properties); // LINESTRING
+    }
+
+    /// Adds a (multi)point feature in tile coordinates (nothing when `points` is empty).
+    ///
+    /// ```
+    /// use patrolmap_core::tiles::mvt::{encode_tile, Layer, PropertyValue};
+    /// let mut places = Layer::new("place", 4096);
+    /// places.add_points(None, &[[100, 200]], &[("name", PropertyValue::String("湘潭".into()))]);
+    /// assert_eq!(places.len(), 1);
+    /// ```
+    pub fn add_points(
+        &mut self,
+        id: Option<u64>,
+        points: &[[i32; 2]],
+        properties: &[(&str, PropertyValue)],
+    ) {
+        if points.is_empty() {
+            return;
+        }
+        let mut geometry = vec![command(1, points.len() as u32)];
+        let mut cursor = [0i32; 2];
+        for p in points {
+            geometry.push(zigzag(p[0] - cursor[0]));
+            geometry.push(zigzag(p[1] - cursor[1]));
+            cursor = *p;
+        }
+        self.push(id, 1, &geometry, properties); // POINT
+    }
+
+    /// Adds a (multi)polygon feature in tile coordinates: each polygon its outer ring then
+    /// its holes, closed or not. Rings are turned to the winding the format asks (outer rings
+    /// clockwise on screen, holes anticlockwise); rings of fewer than three distinct points
+    /// and polygons whose outer ring is dropped are skipped.
+    ///
+    /// ```
+    /// use patrolmap_core::tiles::mvt::{Layer, PropertyValue};
+    /// let mut water = Layer::new("water", 4096);
+    /// let square = vec![[0, 0], [0, 100], [100, 100], [100, 0]];
+    /// water.add_polygons(None, &[vec![square]], &[("class", PropertyValue::String("lake".into()))]);
+    /// assert_eq!(water.len(), 1);
+    /// ```
+    pub fn add_polygons(
+        &mut self,
+        id: Option<u64>,
+        polygons: &[Vec<Vec<[i32; 2]>>],
+        properties: &[(&str, PropertyValue)],
+    ) {
+        let mut geometry = Vec::new();
+        let mut cursor = [0i32; 2];
+        for polygon in polygons {
+            for (r, ring) in polygon.iter().enumerate() {
+                let mut ring: Vec<[i32; 2]> = ring.clone();
+                if ring.len() > 1 && ring.first() == ring.last() {
+                    ring.pop();
+                }
+                ring.dedup();
+                if ring.len() < 3 || twice_area(&ring) == 0 {
+                    if r == 0 {
+                        break; // no outer ring: the holes have nothing to be holes of
+                    }
+                    continue;
+                }
+                // Outer rings have a positive area in tile coordinates (y down), holes negative.
+                if (twice_area(&ring) > 0) != (r == 0) {
+                    ring.reverse();
+                }
+                geometry.push(command(1, 1));
+                for (i, p) in ring.iter().enumerate() {
+                    if i == 1 {
+                        geometry.push(command(2, ring.len() as u32 - 1));
+                    }
+                    geometry.push(zigzag(p[0] - cursor[0]));
+                    geometry.push(zigzag(p[1] - cursor[1]));
+                    cursor = *p;
+                }
+                geometry.push(command(7, 1));
+            }
+        }
+        self.push(id, 3, &geometry, properties); // POLYGON
+    }
+
+    fn push(
+        &mut self,
+        id: Option<u64>,
+        kind: u64,
+        geometry: &[u32],
+        properties: &[(&str, PropertyValue)],
+    ) {
         if geometry.is_empty() {
             return;
         }
@@ -102,8 +196,8 @@ impl Layer {
             write_varint_field(&mut feature, 1, id);
         }
         write_packed(&mut feature, 2, &tags);
-        write_varint_field(&mut feature, 3, 2); // LINESTRING
-        write_packed(&mut feature, 4, &geometry);
+        write_varint_field(&mut feature, 3, kind);
+        write_packed(&mut feature, 4, geometry);
         write_bytes_field(&mut self.features, 2, &feature);
         self.feature_count += 1;
     }
@@ -161,6 +255,16 @@ pub fn encode_tile(layers: &[Layer]) -> Vec<u8> {
         layer.encode(&mut out);
     }
     out
+}
+
+/// Twice the signed area of a ring (the surveyor's formula), in tile units.
+fn twice_area(ring: &[[i32; 2]]) -> i64 {
+    let mut sum = 0i64;
+    for (i, a) in ring.iter().enumerate() {
+        let b = ring[(i + 1) % ring.len()];
+        sum += i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1]);
+    }
+    sum
 }
 
 fn command(id: u32, count: u32) -> u32 {
