@@ -100,6 +100,40 @@ fn snap_100k_points_near_roads_porto(bencher: divan::Bencher) {
     });
 }
 
+/// The basemap's features read from a file (a second pass over it, made while the city is
+/// prepared): the demo city is a full extract, Porto a highway-only one (street names).
+#[divan::bench(args = ["campo-grande.osm.pbf", "porto.osm.pbf"], sample_count = 10, sample_size = 1)]
+fn basemap_read(bencher: divan::Bencher, file: &str) {
+    let path = if file == "campo-grande.osm.pbf" {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("data")
+            .join(file)
+    } else {
+        data(file)
+    };
+    bencher.bench(|| patrolmap::network::map_features::read_pbf(&path).expect("read"));
+}
+
+/// One basemap tile over the city centre (the map asks for a dozen per view; they are not
+/// cached, as they are cut from the index in about a millisecond).
+#[divan::bench(args = [("campo-grande.osm.pbf", 13), ("campo-grande.osm.pbf", 15), ("porto.osm.pbf", 13), ("porto.osm.pbf", 15)], sample_count = 20)]
+fn basemap_tile(bencher: divan::Bencher, (file, z): (&str, u32)) {
+    use patrolmap::tiles::{basemap::Basemap, TileId};
+    let (path, centre) = if file == "campo-grande.osm.pbf" {
+        (
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("data")
+                .join(file),
+            [-54.5625, -20.464],
+        )
+    } else {
+        (data(file), [-8.61, 41.15])
+    };
+    let basemap = Basemap::new(patrolmap::network::map_features::read_pbf(&path).expect("read"));
+    let id = TileId::containing(z, centre).expect("a tile");
+    bencher.bench(|| basemap.tile(id));
+}
+
 /// patrolmap and pyosmium side by side on Porto, in this run, with the ratio.
 fn side_by_side() {
     let file = data("porto.osm.pbf");
