@@ -60,16 +60,14 @@ fn matrix_for(targets: &str) -> CoverageMatrix {
         max_snap_m: 250.0,
         max_matrix_bytes: 4 << 30,
     };
-    prepare(
-        &i.network,
-        &i.graph,
-        &i.index,
-        &i.existing,
-        &question,
-        &Stop::never(),
-    )
-    .expect("instance")
-    .matrix
+    let car = [patrolmap::coverage::ModeNetwork {
+        mode: patrolmap::network::TravelMode::Car,
+        graph: &i.graph,
+        index: &i.index,
+    }];
+    prepare(&i.network, &car, &i.existing, &question, &Stop::never())
+        .expect("instance")
+        .matrix
 }
 
 fn report(name: &str, m: &CoverageMatrix, k: usize) {

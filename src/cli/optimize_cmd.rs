@@ -11,9 +11,11 @@ use clap::{Args, Subcommand};
 
 use super::network_cmd::{load_roads, ProfileArgs};
 use super::write_json;
+use crate::city::MODES;
 use crate::coverage::closures::closed_edges;
+use crate::coverage::modes::ModeSet;
 use crate::coverage::ResponseStandard;
-use crate::network::{ProfileGraph, RoadNetwork, SnapIndex};
+use crate::network::RoadNetwork;
 use crate::optimize::answer::{answer, posts_geojson, Ask};
 use crate::optimize::event::{plan_event, standard_for, EventRequest};
 use crate::optimize::exact::Limits;
@@ -119,11 +121,11 @@ pub enum EventCommand {
     },
 }
 
-/// The roads (closures left out), their snap index and the scenario.
+/// The roads, every mode's graph and snap index (closures left out; the posts' mode first,
+/// the others for the scenario's units, each measured on its own) and the scenario.
 struct Loaded {
     network: RoadNetwork,
-    graph: ProfileGraph,
-    index: SnapIndex,
+    modes: ModeSet,
     scenario: Scenario,
 }
 
@@ -148,21 +150,19 @@ fn load(place: &PlacementArgs) -> Result<Loaded> {
     }
     let network = loaded.network;
     let closed = closed_edges(&network, &scenario.closures);
-    let graph = if closed.contains(&true) {
+    if closed.contains(&true) {
         eprintln!(
             "{} closures close {} road edges",
             scenario.closures.len(),
             closed.iter().filter(|&&c| c).count()
         );
-        ProfileGraph::build_without(&network, profiles.get(place.profile.profile), &closed)
-    } else {
-        loaded.graph
-    };
-    let index = SnapIndex::build(&network, &graph);
+    }
+    let mut order = vec![place.profile.profile];
+    order.extend(MODES.iter().filter(|&&m| m != place.profile.profile));
+    let modes = ModeSet::build(&network, &profiles, &order, &closed);
     Ok(Loaded {
         network,
-        graph,
-        index,
+        modes,
         scenario,
     })
 }
@@ -240,8 +240,7 @@ pub fn run(args: OptimizeArgs) -> Result<()> {
     let stop = Stop::after(Duration::from_secs_f64(place.time_limit));
     let prepared = prepare(
         &l.network,
-        &l.graph,
-        &l.index,
+        &l.modes.networks(),
         &l.scenario,
         &question,
         &stop,
@@ -371,7 +370,13 @@ pub fn run_event(cmd: EventCommand) -> Result<()> {
         max_matrix_bytes: CLI_MATRIX_BYTES,
     };
     let start = Instant::now();
-    let plan = plan_event(&l.network, &l.graph, &l.index, &l.scenario, venue, &request)?;
+    let plan = plan_event(
+        &l.network,
+        &l.modes.networks(),
+        &l.scenario,
+        venue,
+        &request,
+    )?;
     println!(
         "event {}{}: {} temporary posts{} against {} (of {} candidate places, {:.2} s)",
         plan.area,

@@ -129,8 +129,8 @@ pub async fn optimize(
     let city = state.city.clone();
     state
         .plan(Duration::from_secs_f64(time_s), move |stop| {
-            city.with_car_roads(&scenario, |graph, index| {
-                let prepared = prepare(&city.network, graph, index, &scenario, &question, stop)
+            city.with_roads(&scenario, |modes| {
+                let prepared = prepare(&city.network, modes, &scenario, &question, stop)
                     .map_err(question_error)?;
                 let ask = if cover.is_some() {
                     Ask::Cover
@@ -211,8 +211,8 @@ pub async fn event_plan(
                 stop: stop.clone(),
                 ..request
             };
-            city.with_car_roads(&scenario, |graph, index| {
-                let plan = plan_event(&city.network, graph, index, &scenario, &venue, &request)
+            city.with_roads(&scenario, |modes| {
+                let plan = plan_event(&city.network, modes, &scenario, &venue, &request)
                     .map_err(question_error)?;
                 Ok(Json(plan))
             })

@@ -16,7 +16,8 @@ use patrolmap::optimize::exact::{lagrangian_bound, Limits};
 use patrolmap::optimize::greedy::{lazy_greedy, submodular_bound, swap_improve};
 use patrolmap::optimize::matrix::BuildError;
 use patrolmap::optimize::matrix::{
-    reached_edges, BuildLimits, CoverageMatrix, Demand, DemandPoint, Responder, Target,
+    reached_edges, BuildLimits, CoverageMatrix, Demand, DemandPoint, ExistingUnit, Responder,
+    Target,
 };
 use patrolmap::optimize::problem::{
     parse_targets, prepare, Candidates, DemandKind, Question, QuestionError,
@@ -142,15 +143,27 @@ fn whole_by_k(
         .sum()
 }
 
-fn existing_of(
+fn existing_of<'a>(
     network: &RoadNetwork,
-    graph: &ProfileGraph,
+    graph: &'a ProfileGraph,
     placements: &[Placement],
-) -> Vec<Responder> {
+) -> Vec<ExistingUnit<'a>> {
     placements
         .iter()
-        .map(|p| Responder::at(network, graph, p))
+        .map(|p| ExistingUnit {
+            graph,
+            responder: Responder::at(network, graph, p),
+        })
         .collect()
+}
+
+/// The car roads alone, as `prepare` takes them (the scenario's units then stand on them too).
+fn car<'a>(graph: &'a ProfileGraph, index: &'a SnapIndex) -> [ModeNetwork<'a>; 1] {
+    [ModeNetwork {
+        mode: TravelMode::Car,
+        graph,
+        index,
+    }]
 }
 
 proptest! {
@@ -382,7 +395,14 @@ fn suggested_posts_read_back_reach_what_the_answer_counted() {
         },
         "180",
     );
-    let prepared = prepare(&network, &graph, &index, &scenario, &q, &Stop::never()).unwrap();
+    let prepared = prepare(
+        &network,
+        &car(&graph, &index),
+        &scenario,
+        &q,
+        &Stop::never(),
+    )
+    .unwrap();
     let mut one_way_starts = 0;
     for (c, &node) in prepared.candidate_nodes.iter().enumerate() {
         let placement = post_at(&network, &index, node, 0).unwrap();
@@ -456,7 +476,13 @@ fn a_matrix_over_its_limits_is_refused() {
         max_matrix_bytes: 64 << 10,
         ..question(Candidates::Nodes, "600")
     };
-    match prepare(&network, &graph, &index, &scenario, &small, &Stop::never()) {
+    match prepare(
+        &network,
+        &car(&graph, &index),
+        &scenario,
+        &small,
+        &Stop::never(),
+    ) {
         Err(QuestionError::Matrix(BuildError::TooLarge {
             estimated_bytes,
             limit_bytes,
@@ -471,7 +497,7 @@ fn a_matrix_over_its_limits_is_refused() {
     let stop = Stop::never();
     stop.cancel();
     let q = question(Candidates::Random { count: 50, seed: 1 }, "180");
-    let stopped = prepare(&network, &graph, &index, &scenario, &q, &stop);
+    let stopped = prepare(&network, &car(&graph, &index), &scenario, &q, &stop);
     assert!(matches!(
         stopped,
         Err(QuestionError::Matrix(BuildError::Stopped(
@@ -479,7 +505,14 @@ fn a_matrix_over_its_limits_is_refused() {
         )))
     ));
     // An answer asked with no time left is still an answer: the greedy posts, unproven.
-    let prepared = prepare(&network, &graph, &index, &scenario, &q, &Stop::never()).unwrap();
+    let prepared = prepare(
+        &network,
+        &car(&graph, &index),
+        &scenario,
+        &q,
+        &Stop::never(),
+    )
+    .unwrap();
     let late = Limits {
         stop: Stop::after(std::time::Duration::ZERO),
         ..Limits::default()

@@ -10,7 +10,7 @@ use crate::coverage::modes::ModeSet;
 use crate::coverage::overlay::RoadPiece;
 use crate::coverage::summary::{CoverageSummary, NetworkSize};
 use crate::coverage::{closures, Engine, ModeNetwork};
-use crate::network::{ProfileGraph, ProfileSet, RoadNetwork, SnapIndex, TravelMode};
+use crate::network::{ProfileGraph, ProfileSet, RoadNetwork, TravelMode};
 use crate::scenario::Scenario;
 use crate::tiles::{self, Coloring, RoadTiles};
 
@@ -116,19 +116,20 @@ impl City {
         evaluation
     }
 
-    /// Runs `f` on the car graph and its snap index with `scenario`'s closures left out (the
-    /// prepared ones when it closes nothing): where posts can stand and reach.
-    pub fn with_car_roads<T>(
+    /// Runs `f` on every mode's graph and snap index, car first, with `scenario`'s closures
+    /// left out (the prepared ones when it closes nothing): where posts stand and reach (by
+    /// car), and where the scenario's units already reach (each by its own mode).
+    pub fn with_roads<T>(
         &self,
         scenario: &Scenario,
-        f: impl FnOnce(&ProfileGraph, &SnapIndex) -> T,
+        f: impl FnOnce(&[crate::coverage::ModeNetwork]) -> T,
     ) -> T {
         let closed = closures::closed_edges(&self.network, &scenario.closures);
         if closed.contains(&true) {
             let detour = self.detour(&closed);
-            f(&detour.graphs[0], &detour.indexes[0])
+            f(&detour.networks())
         } else {
-            f(&self.modes.graphs[0], &self.modes.indexes[0])
+            f(&self.modes.networks())
         }
     }
 

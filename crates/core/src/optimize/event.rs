@@ -8,8 +8,9 @@ use super::cover::fewest;
 use super::exact::Limits;
 use super::matrix::{CoverageMatrix, Target};
 use super::problem::{prepare, Candidates, DemandKind, NamedPoint, Question, QuestionError};
+use crate::coverage::ModeNetwork;
 use crate::coverage::ResponseStandard;
-use crate::network::{ProfileGraph, RoadNetwork, SnapIndex};
+use crate::network::RoadNetwork;
 use crate::scenario::{Area, Scenario};
 use crate::stop::Stop;
 
@@ -169,10 +170,11 @@ fn join(a: &CoverageMatrix, b: &CoverageMatrix, a_targets: u32) -> CoverageMatri
 }
 
 /// Plans the temporary posts of the event at `area`.
+///
+/// Posts stand on the first of `modes` (the car roads); the scenario's units on their own.
 pub fn plan_event(
     network: &RoadNetwork,
-    graph: &ProfileGraph,
-    index: &SnapIndex,
+    modes: &[ModeNetwork],
     scenario: &Scenario,
     area: &Area,
     request: &EventRequest,
@@ -197,8 +199,7 @@ pub fn plan_event(
     };
     let roads = prepare(
         network,
-        graph,
-        index,
+        modes,
         scenario,
         &question(DemandKind::Roads, 1.0),
         &request.stop,
@@ -206,8 +207,7 @@ pub fn plan_event(
     // Hot spots: the key sites and checkpoints inside; a venue may have none.
     let hot = match prepare(
         network,
-        graph,
-        index,
+        modes,
         scenario,
         &question(DemandKind::Sites, HOT_SPOT_M),
         &request.stop,

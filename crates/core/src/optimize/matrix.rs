@@ -92,6 +92,17 @@ impl Responder {
     }
 }
 
+/// A unit already on the roads: where it stands, on the graph of its own mode (a foot patrol
+/// reaches what it walks to, not what a car would), so what it already meets is counted as
+/// the coverage report counts it.
+#[derive(Clone, Debug)]
+pub struct ExistingUnit<'a> {
+    /// Its mode's graph.
+    pub graph: &'a ProfileGraph,
+    /// Where it stands on it.
+    pub responder: Responder,
+}
+
 /// How much a matrix may cost, and when its building must stop.
 #[derive(Clone, Debug)]
 pub struct BuildLimits {
@@ -244,12 +255,13 @@ pub fn road_nodes(network: &RoadNetwork, graph: &ProfileGraph) -> Vec<u32> {
 }
 
 /// The demand and targets, with what a search can reach.
+#[derive(Clone, Copy)]
 struct Measure<'a> {
     network: &'a RoadNetwork,
     graph: &'a ProfileGraph,
     demand: &'a Demand,
     /// For point demand, the points on each edge.
-    points_on: Vec<Vec<u32>>,
+    points_on: &'a [Vec<u32>],
     targets: &'a [Target],
     max_budget_s: f64,
 }
@@ -366,7 +378,7 @@ pub fn reached_edges(
         network,
         graph,
         demand: &Demand::Roads,
-        points_on: Vec::new(),
+        points_on: &[],
         targets: &targets,
         max_budget_s: budget_s,
     };
@@ -407,7 +419,7 @@ impl CoverageMatrix {
         demand: &Demand,
         targets: &[Target],
         candidates: &[Responder],
-        existing: &[Responder],
+        existing: &[ExistingUnit],
         limits: &BuildLimits,
     ) -> Result<CoverageMatrix, BuildError> {
         let mut points_on = Vec::new();
@@ -421,7 +433,7 @@ impl CoverageMatrix {
             network,
             graph,
             demand,
-            points_on,
+            points_on: &points_on,
             targets,
             max_budget_s: targets.iter().map(|t| t.budget_s).fold(0.0, f64::max),
         };
@@ -456,7 +468,21 @@ impl CoverageMatrix {
             }
         };
         let mut existing_count = vec![0u32; elements * n_targets];
-        let by_existing: Vec<Vec<(u32, u32)>> = existing.par_iter().map(reach).collect();
+        // Each existing unit searched on its own mode's graph; the demand stays the measure's
+        // (an edge its graph lacks is never reached, one the measure lacks weighs nothing).
+        let by_existing: Vec<Vec<(u32, u32)>> = existing
+            .par_iter()
+            .map(|u| {
+                if limits.stop.should_stop() {
+                    return Vec::new();
+                }
+                let own = Measure {
+                    graph: u.graph,
+                    ..measure
+                };
+                own.reached(&u.responder.sources, u.responder.on_edge)
+            })
+            .collect();
         limits.stop.check()?;
         for list in by_existing {
             for p in list {

@@ -8,10 +8,11 @@
 use geo::{Contains, Coord, LineString, Point, Polygon};
 
 use super::matrix::{
-    road_nodes, BuildError, BuildLimits, CoverageMatrix, Demand, DemandPoint, Responder, Target,
+    road_nodes, BuildError, BuildLimits, CoverageMatrix, Demand, DemandPoint, ExistingUnit,
+    Responder, Target,
 };
 use crate::coverage::{place_units, ModeNetwork, Placement};
-use crate::network::{ProfileGraph, RoadNetwork, SnapIndex};
+use crate::network::RoadNetwork;
 use crate::scenario::{AreaKind, Scenario};
 use crate::stop::Stop;
 
@@ -255,16 +256,19 @@ pub fn draw_nodes(nodes: &[u32], count: usize, seed: u64) -> Vec<u32> {
     out
 }
 
-/// Puts the question together on `graph` (closures already left out by the caller).
+/// Puts the question together: posts stand and demand is measured on the first of `modes`
+/// (the car roads, closures already left out by the caller); the scenario's units stand on
+/// their own modes' roads where `modes` has them (else on the first's), so what they already
+/// meet is what the coverage report says they meet.
 pub fn prepare(
     network: &RoadNetwork,
-    graph: &ProfileGraph,
-    index: &SnapIndex,
+    modes: &[ModeNetwork],
     scenario: &Scenario,
     question: &Question,
     stop: &Stop,
 ) -> Result<Prepared, QuestionError> {
     let started = std::time::Instant::now();
+    let (graph, index) = (modes[0].graph, modes[0].index);
     let area = question.area.as_deref().map(polygon);
     let mut skipped = Vec::new();
     let node_at = |p: [f64; 2]| -> Option<u32> {
@@ -416,29 +420,34 @@ pub fn prepare(
         }
         Demand::Points(demand_points)
     };
-    // Existing units, where they stand (all on this graph: posts are placed by car).
-    let modes = [ModeNetwork {
-        mode: graph.mode,
-        graph,
-        index,
-    }];
+    // Existing units, where they stand on their own mode's roads.
     let units: Vec<_> = scenario
         .units
         .iter()
         .map(|u| crate::scenario::Unit {
-            mode: graph.mode,
+            mode: if modes.iter().any(|m| m.mode == u.mode) {
+                u.mode
+            } else {
+                modes[0].mode
+            },
             ..u.clone()
         })
         .collect();
-    let (placed, unplaced) = place_units(&units, &modes, question.max_snap_m);
+    let (placed, unplaced) = place_units(&units, modes, question.max_snap_m);
     skipped.extend(
         unplaced
             .iter()
             .map(|u| format!("unit {}: {}", units[u.unit as usize].id, u.reason)),
     );
-    let existing: Vec<Responder> = placed
+    let existing: Vec<ExistingUnit> = placed
         .iter()
-        .map(|p| Responder::at(network, graph, p))
+        .map(|p| {
+            let own = modes[p.mode_index].graph;
+            ExistingUnit {
+                graph: own,
+                responder: Responder::at(network, own, p),
+            }
+        })
         .collect();
     // Each candidate measured where a post at its node stands once the scenario reader snaps
     // it there (at a node the first edge of the spec's tie-break, which may be a one-way road
