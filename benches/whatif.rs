@@ -109,3 +109,26 @@ fn road_tile(bencher: divan::Bencher, z: u32) {
     let id = TileId::new(z, x, y).unwrap();
     bencher.bench(|| divan::black_box(s.state.city.road_tile(&evaluation, id).len()));
 }
+
+/// The tier areas of a revision traced, simplified and indexed: what the first area tile of a
+/// revision waits for (then kept with it).
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn tier_areas_of_a_revision(bencher: divan::Bencher) {
+    let s = setup();
+    bencher.bench(|| {
+        // A fresh evaluation each time: the areas are made once per revision.
+        let evaluation = s.state.city.evaluate(s.scenario.clone());
+        divan::black_box(s.state.city.tier_areas(&evaluation).tiers().len())
+    });
+}
+
+/// One tier-area tile over the centre once the revision's areas are made (the map asks for a
+/// dozen per view).
+#[divan::bench(args = [11, 13, 15], sample_count = 20)]
+fn area_tile(bencher: divan::Bencher, z: u32) {
+    let s = setup();
+    let evaluation = s.state.revisions.base().clone();
+    s.state.city.tier_areas(&evaluation);
+    let id = TileId::containing(z, [-8.611, 41.149]).unwrap();
+    bencher.bench(|| divan::black_box(s.state.city.area_tile(&evaluation, id).len()));
+}

@@ -93,6 +93,11 @@ function tileUrl(rev) {
   return `${location.origin}/api/tiles/{z}/{x}/{y}.mvt?rev=${rev}`;
 }
 
+/** The tier areas of revision `rev`, cut per tile by the server. */
+function areaUrl(rev) {
+  return `${location.origin}/api/coverage/areas/{z}/{x}/{y}.mvt?rev=${rev}`;
+}
+
 function isUnit(f) {
   const kind = f.properties.kind ?? 'unit';
   return kind === 'unit' || kind === 'post';
@@ -127,7 +132,8 @@ function makeMap(info, basemap) {
         roads: { type: 'vector', tiles: [tileUrl(0)], maxzoom: 16, attribution: t('attribution') },
         // The basemap's TileJSON gives its zoom range; its tiles are asked of this server.
         basemap: { type: 'vector', tiles: [`${location.origin}/api/basemap/{z}/{x}/{y}.mvt`], minzoom: basemap.minzoom, maxzoom: basemap.maxzoom, ...(basemap['patrolmap:source'] === 'osm' ? {} : { attribution: basemap.attribution }) },
-        polygons: { type: 'geojson', data: EMPTY },
+        // Asked for only while the layer shows (its first tile traces the revision's areas).
+        polygons: { type: 'vector', tiles: [areaUrl(0)], maxzoom: 16 },
         gaps: { type: 'geojson', data: EMPTY },
         patrol_lines: { type: 'geojson', data: EMPTY },
         sites: { type: 'geojson', data: EMPTY },
@@ -138,7 +144,7 @@ function makeMap(info, basemap) {
       layers: [
         { id: 'background', type: 'background', paint: { 'background-color': '#0d1620' } },
         ...basemapUnderLayers(),
-        { id: 'polygons', type: 'fill', source: 'polygons', layout: { visibility: 'none' },
+        { id: 'polygons', type: 'fill', source: 'polygons', 'source-layer': 'areas', layout: { visibility: 'none' },
           paint: { 'fill-color': ['match', ['get', 'tier'], ...budgets.flatMap((_, i) => [i, tierColour(i, budgets.length)]), BEYOND_COLOUR], 'fill-opacity': 0.18 } },
         // Gaps as a wide halo under the roads, so their arrival colours stay readable.
         { id: 'gaps', type: 'line', source: 'gaps', layout: { visibility: 'none', 'line-join': 'round' },
@@ -266,7 +272,7 @@ function applySummary(map, summary) {
   state.summary = summary;
   state.rev = summary.rev;
   map.getSource('roads').setTiles([tileUrl(summary.rev)]);
-  if (layerVisible.polygons) loadOverlay(map, 'polygons').catch((e) => status(t('error', { msg: e.message })));
+  map.getSource('polygons').setTiles([areaUrl(summary.rev)]);
   if (layerVisible.gaps) loadOverlay(map, 'gaps').catch((e) => status(t('error', { msg: e.message })));
   map.getSource('sites').setData(siteLayer());
   renderStats();
@@ -276,7 +282,7 @@ function applySummary(map, summary) {
   }
 }
 
-// Polygons and gaps are asked for only while their layer shows: a what-if does not wait.
+// The gaps are asked for only while their layer shows: a what-if does not wait.
 async function loadOverlay(map, name) {
   const rev = state.rev;
   // Gaps: the ten largest runs of road where the full-force tier (the last) is not met.
@@ -386,7 +392,7 @@ function renderToggles(map) {
       layerVisible[k] = box.checked;
       if (k === 'units') drawMarkers(map);
       for (const id of TOGGLE_LAYERS[k] ?? []) map.setLayoutProperty(id, 'visibility', box.checked ? 'visible' : 'none');
-      if ((k === 'polygons' || k === 'gaps') && box.checked) loadOverlay(map, k).catch((e) => status(t('error', { msg: e.message })));
+      if (k === 'gaps' && box.checked) loadOverlay(map, k).catch((e) => status(t('error', { msg: e.message })));
       if (k === 'gaps' && !box.checked) $('gaps').hidden = true;
     });
   }

@@ -33,7 +33,7 @@ Every error is a JSON body {\"error\", \"code\", \"field\"}: code is stable (Err
     ),
     // Every other route is documented where `api_routes` lists it; the tiles alone are
     // routed without the `.mvt` their document path has (axum matches whole segments only).
-    paths(tile, basemap_tile),
+    paths(tile, basemap_tile, area_tile),
     components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;
@@ -86,6 +86,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(basemap_info))
         .route("/tiles/{z}/{x}/{y}", axum::routing::get(tile))
         .route("/basemap/{z}/{x}/{y}", axum::routing::get(basemap_tile))
+        .route("/coverage/areas/{z}/{x}/{y}", axum::routing::get(area_tile))
 }
 
 /// The OpenAPI document of the API: every route of [`api_routes`] under `/api`, with what
@@ -344,28 +345,61 @@ pub async fn coverage_polygons(
     let city = state.city.clone();
     let value = state
         .compute(move || {
-            evaluation
-                .polygons
-                .get_or_init(|| {
-                    let budgets = city.budgets();
-                    let options = polygons::PolygonOptions {
-                        buffer_m: 40.0,
-                        cell_m: 20.0,
-                    };
-                    let tiers = polygons::tier_polygons(
-                        &city.network,
-                        &evaluation.pieces,
-                        budgets.len(),
-                        options,
-                    );
-                    // Drawn, not measured: a cell's detail is enough for the map.
-                    let tiers = polygons::simplified(&tiers, options.cell_m);
-                    polygons::polygons_geojson(&tiers, &budgets, options.buffer_m)
-                })
-                .clone()
+            let areas = city.tier_areas(&evaluation);
+            polygons::polygons_geojson(
+                areas.tiers(),
+                &city.budgets(),
+                crate::city::AREA_OPTIONS.buffer_m,
+            )
         })
         .await?;
     Ok(geojson(&value))
+}
+
+/// The tier areas as vector tiles, cut per tile (what the map draws).
+#[utoipa::path(get, path = "/coverage/areas/{z}/{x}/{y}.mvt", tag = "map",
+    extensions(("x-patrolmap-access" = json!("read"))),
+    params(("z" = u32, Path, description = "Zoom, 0 to 20"), ("x" = u32, Path, description = "Column"),
+        ("y" = u32, Path, description = "Row"), ("rev" = Option<u64>, Query, description = "Revision (0 by default)")),
+    responses((status = 200, description = "An `areas` layer: one feature per tier present (`tier`, the budget index), widest first", body = Vec<u8>, content_type = "application/vnd.mapbox-vector-tile"),
+        (status = 400, description = "No such tile", body = ErrorBody),
+        (status = 404, description = "Revision not kept", body = ErrorBody),
+        (status = 503, description = "Server busy", body = ErrorBody)))]
+pub async fn area_tile(
+    State(state): State<AppState>,
+    Path((z, x, y)): Path<(String, String, String)>,
+    Query(q): Params,
+) -> Result<Response, ApiError> {
+    let id = tile_address(&z, &x, &y)?;
+    let (rev, evaluation) = evaluation_of(&state, &q).await?;
+    let bytes = match state.area_tile_cache.get(rev, id) {
+        Some(b) => b,
+        None => {
+            let city = state.city.clone();
+            // The first tile of a revision traces its areas: on a compute slot, as a what-if.
+            let bytes = Bytes::from(
+                state
+                    .compute(move || city.area_tile(&evaluation, id))
+                    .await?,
+            );
+            state.area_tile_cache.put(rev, id, bytes.clone());
+            bytes
+        }
+    };
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=3600"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// The largest gaps of each tier as lines.

@@ -90,6 +90,8 @@ pub struct AppState {
     pending: Arc<Pending>,
     /// Tiles made.
     pub tile_cache: Arc<TileCache>,
+    /// Tier area tiles made.
+    pub area_tile_cache: Arc<TileCache>,
     compute_slots: Arc<tokio::sync::Semaphore>,
     /// Slots for planning work, apart from the interactive ones.
     heavy_slots: Arc<tokio::sync::Semaphore>,
@@ -120,6 +122,7 @@ impl AppState {
             revisions: Arc::new(Revisions::new(base)),
             pending: Arc::default(),
             tile_cache: Arc::default(),
+            area_tile_cache: Arc::default(),
             compute_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
             heavy_slots: Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
             heavy_pool: Arc::new(heavy_pool),

@@ -220,6 +220,20 @@ fn the_server_serves_its_basemap_and_an_operators_archive() {
         401
     );
     assert_eq!(server.get("/api/basemap/15/1/x.mvt").status, 400);
+    // The tier areas of the loaded revision, cut per tile the same way.
+    let id = TileId::containing(14, [-54.5625, -20.464]).unwrap();
+    let areas = server.get(&format!(
+        "/api/coverage/areas/{}/{}/{}.mvt?rev=0",
+        id.z, id.x, id.y
+    ));
+    assert_eq!(areas.status, 200);
+    assert!(
+        areas.body.windows(5).any(|w| w == b"areas"),
+        "an areas layer"
+    );
+    let path = format!("/api/coverage/areas/{}/{}/{}.mvt", id.z, id.x, id.y);
+    assert_eq!(server.call("GET", &path, None, None).status, 401);
+    assert_eq!(server.get(&format!("{path}?rev=999999")).status, 404);
 
     // An operator's PMTiles: its zoom range, its tiles as they are stored (gzip).
     let Some((_, pmtiles)) = archives(&dir) else {

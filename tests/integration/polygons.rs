@@ -1,7 +1,9 @@
 //! Tier polygons on the demo city: valid, nested, wound as RFC 7946 asks, and exactly the
 //! buffer of the reached roads (checked against distances computed here, not the library's).
 
-use geo::{Area, BooleanOps, Distance, Euclidean, Intersects, Point, Validation, Winding};
+use geo::{
+    Area, BooleanOps, Distance, Euclidean, Intersects, MapCoords, Point, Validation, Winding,
+};
 use patrolmap::coverage::overlay::{road_pieces, slice_polyline, RoadPiece};
 use patrolmap::coverage::polygons::{tier_polygons, PolygonOptions, TierPolygon};
 use patrolmap::coverage::{self, reach, ModeNetwork};
@@ -246,4 +248,91 @@ fn simplified_tier_polygons_are_light_valid_and_close_to_the_traced_ones() {
             );
         }
     }
+}
+
+/// Web Mercator metres of `[lon, lat]` (EPSG:3857, what GDAL gives for vector tiles).
+fn mercator(lon: f64, lat: f64) -> (f64, f64) {
+    let r = 6_378_137.0;
+    let y = (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0)
+        .tan()
+        .ln();
+    (r * lon.to_radians(), r * y)
+}
+
+/// The tier area tiles hold, tile by tile, the tier polygons cut at the tile: read back by GDAL
+/// (`ogr2ogr`'s MVT driver into GeoJSON in EPSG:3857), each tier's area in the tile equals the
+/// area of its polygons intersected with the tile's square (computed here with geo), within
+/// what the drawing simplification moves.
+#[test]
+fn tier_area_tiles_are_the_tier_polygons_cut_per_tile() {
+    use patrolmap::tiles::{areas::AreaTiles, TileId};
+    if std::process::Command::new("ogr2ogr")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no ogr2ogr (apt-get install gdal-bin)");
+        return;
+    }
+    let d = demo();
+    let light = patrolmap::coverage::polygons::simplified(&d.polygons, d.options.cell_m);
+    let tiles = AreaTiles::new(light.clone());
+    let dir = crate::common::temp_dir("area-tiles");
+    let mut compared = 0;
+    for (z, at) in [
+        (13, [-54.5625, -20.464]),
+        (14, [-54.5625, -20.464]),
+        (15, [-54.58, -20.47]),
+    ] {
+        let id = TileId::containing(z, at).unwrap();
+        let [w, s, e, n] = id.bounds(0.0);
+        let file = dir.join(format!("{z}.mvt"));
+        std::fs::write(&file, tiles.tile(id)).unwrap();
+        let out = dir.join(format!("{z}.geojson"));
+        let status = std::process::Command::new("ogr2ogr")
+            .args(["-f", "GeoJSON"])
+            .arg(&out)
+            .arg(&file)
+            .args(["-oo", &format!("X={}", id.x), "-oo", &format!("Y={}", id.y)])
+            .args(["-oo", &format!("Z={}", id.z), "areas"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let read: geojson::FeatureCollection =
+            std::fs::read_to_string(&out).unwrap().parse().unwrap();
+        let (x0, y0) = mercator(w, s);
+        let (x1, y1) = mercator(e, n);
+        let square = geo::Rect::new((x0, y0), (x1, y1)).to_polygon();
+        for tier in &light {
+            let projected: geo::MultiPolygon = tier.area.map_coords(|c| {
+                let (x, y) = mercator(c.x, c.y);
+                geo::Coord { x, y }
+            });
+            let expected = projected.intersection(&square).unsigned_area();
+            let got: f64 = read
+                .features
+                .iter()
+                .filter(|f| f.property("tier").and_then(|t| t.as_i64()) == Some(tier.tier as i64))
+                .map(|f| {
+                    let g: geo::Geometry = f.geometry.clone().unwrap().try_into().unwrap();
+                    // GDAL keeps the tile's margin; the comparison is inside the tile.
+                    match g {
+                        geo::Geometry::Polygon(p) => p.intersection(&square).unsigned_area(),
+                        geo::Geometry::MultiPolygon(m) => m.intersection(&square).unsigned_area(),
+                        other => panic!("{other:?}"),
+                    }
+                })
+                .sum();
+            let tile_area = square.unsigned_area();
+            assert!(
+                (got - expected).abs() <= 0.01 * tile_area + 0.02 * expected,
+                "zoom {z}, tier {}: {got} m² in the tile, {expected} m² expected",
+                tier.tier
+            );
+            if expected > 0.05 * tile_area {
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 3, "only {compared} tiers had area to compare");
 }

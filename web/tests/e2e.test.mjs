@@ -892,6 +892,30 @@ test('issue 17: a basemap made from the city\'s OSM file: street and place names
   await context.close();
 });
 
+test('issue 17: the coverage areas come as vector tiles of the current revision, asked for only while shown', async () => {
+  const { page, errors, context } = await openMap({ width: 1366, height: 768 });
+  const asked = [];
+  page.on('request', (r) => { if (r.url().includes('/api/coverage/')) asked.push(new URL(r.url()).pathname.split('/').slice(0, 4).join('/')); });
+  await idle(page);
+  assert.deepEqual(asked.filter((p) => p.includes('areas')), [], 'hidden: not asked for');
+  await page.locator('#toggles input[data-layer="polygons"]').check();
+  await idle(page);
+  const drawn = await page.evaluate(() => window.patrolmap.map.queryRenderedFeatures({ layers: ['polygons'] }).map((f) => f.properties.tier));
+  assert.ok(drawn.length > 0, 'areas drawn');
+  assert.deepEqual([...new Set(drawn)].sort(), [0, 1, 2, 3].filter((t) => drawn.includes(t)));
+  assert.ok(asked.includes('/api/coverage/areas'), asked.join());
+  assert.ok(!asked.includes('/api/coverage/polygons'), 'no whole-city GeoJSON');
+  // A what-if: the areas follow the new revision.
+  const rev = await page.evaluate(() => window.patrolmap.state.rev);
+  await page.locator('.unit-marker').first().dragTo(page.locator('#map'), { targetPosition: { x: 700, y: 400 } });
+  await page.waitForFunction((r) => window.patrolmap.state.rev !== r && !window.patrolmap.state.inFlight, rev, { timeout: 30000 });
+  await idle(page);
+  const tiles = await page.evaluate(() => window.patrolmap.map.getSource('polygons').tiles[0]);
+  assert.match(tiles, new RegExp(`rev=${await page.evaluate(() => window.patrolmap.state.rev)}$`));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 /** The panel's controls of the open task lying below the first screen (lists of results,
  * which grow and scroll, aside). */
 async function controlsBelowTheFold(page) {

@@ -8,7 +8,9 @@
 //! [`DETAIL_ZOOM`], its earliest arrival `t_s`. Below that zoom the pieces of a tier are
 //! merged into one feature, which keeps a tile of a whole city small.
 
+pub mod areas;
 pub mod basemap;
+mod clip;
 pub mod mvt;
 
 use rstar::{RTree, RTreeObject, AABB};
