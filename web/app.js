@@ -9,7 +9,7 @@ import { wirePlacement } from '/placement.js';
 import { wireVersions } from '/versions.js';
 import { ensureSession, showSession, wireAccess } from '/access.js';
 import { isWall, renderWallTiers, wireWall } from '/wall.js';
-import { gapItems, gapLabel } from '/format.js';
+import { gapItems, gapLabel, workLabel, workShare } from '/format.js';
 import { wireSearch } from '/search.js';
 import { basemapUnderLayers, basemapLabelLayers, labelField, LABEL_LAYERS } from '/basemap.js';
 
@@ -61,17 +61,36 @@ async function api(path, options = {}) {
   return response;
 }
 
-/** Runs long work (`work(signal)`: a plan, suggestions, an event) with `buttons` disabled
- * until it ends, and a cancel button that aborts its request: the server stops the work
- * when the request goes. Resolves to the work's answer, or null when cancelled. */
+/** Runs long work (`work(signal, progress)`: a plan, suggestions, an event) with `buttons`
+ * disabled until it ends, its progress as the server reports it (`progress` is the query
+ * parameter to add, `&progress=ID`; `GET /api/work/ID` is asked twice a second), and a cancel
+ * button that stops it on the server and aborts its request. Resolves to the work's answer, or
+ * null when cancelled. */
 async function longWork(buttons, work) {
   const controller = new AbortController();
+  const id = `work-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   for (const b of buttons) b.disabled = true;
   const cancel = $('cancel-work');
+  const shown = $('work-progress');
   cancel.hidden = false;
-  cancel.onclick = () => controller.abort();
+  cancel.onclick = () => {
+    fetch(`/api/work/${id}`, { method: 'DELETE' }).catch(() => {});
+    controller.abort();
+  };
+  const poll = setInterval(async () => {
+    try {
+      const r = await fetch(`/api/work/${id}`);
+      if (!r.ok || controller.signal.aborted) return;
+      const p = await r.json();
+      shown.hidden = false;
+      shown.querySelector('span').textContent = workLabel(p);
+      const bar = shown.querySelector('progress');
+      const share = workShare(p);
+      if (share == null) bar.removeAttribute('value'); else bar.value = share;
+    } catch { /* the next poll tells */ }
+  }, 500);
   try {
-    return await work(controller.signal);
+    return await work(controller.signal, `&progress=${id}`);
   } catch (e) {
     if (e.name === 'AbortError') {
       status(t('work_cancelled'));
@@ -79,9 +98,11 @@ async function longWork(buttons, work) {
     }
     throw e;
   } finally {
+    clearInterval(poll);
     for (const b of buttons) b.disabled = false;
     cancel.hidden = true;
     cancel.onclick = null;
+    shown.hidden = true;
   }
 }
 
@@ -527,7 +548,7 @@ async function planPatrols(map) {
   const shift_s = shiftSeconds();
   try {
     status(t('computing'));
-    const plan = await longWork([$('patrol-plan')], async (signal) => (await api(`/api/patrol/plan?units=${units}&shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, {
+    const plan = await longWork([$('patrol-plan')], async (signal, progress) => (await api(`/api/patrol/plan?units=${units}&shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}${progress}`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario), signal,
     })).json());
     if (!plan) return;

@@ -36,3 +36,18 @@ export function gapLabel(gap) {
   const length = gap.length_m >= 1000 ? t('km', { km: (gap.length_m / 1000).toFixed(1) }) : t('m', { m: Math.round(gap.length_m) });
   return t('gap_item', { rank: gap.rank, length }) + (gap.weight > 0 ? t('gap_incidents', { w: Math.round(gap.weight * 10) / 10 }) : '');
 }
+
+/** What long work is doing, from `GET /api/work/{id}`: its stage in words, its steps when it
+ * counts them, and the seconds spent (and left, when it runs until its time). */
+export function workLabel(progress) {
+  const stage = t(`work_${progress.stage}`);
+  const spent = Math.round(progress.elapsed_s);
+  const steps = progress.total > 0 ? t('work_steps', { done: Math.min(progress.done, progress.total), total: progress.total }) : '';
+  const left = progress.time_left_s != null && progress.total === 0 ? t('work_left', { s: Math.ceil(progress.time_left_s) }) : '';
+  return t('work_line', { stage, steps, spent, left }).replace(/\s+/g, ' ').trim();
+}
+
+/** The share (0..1) of long work done, when it counts steps; null otherwise. */
+export function workShare(progress) {
+  return progress.total > 0 ? Math.min(1, progress.done / progress.total) : null;
+}

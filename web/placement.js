@@ -69,7 +69,7 @@ export function wirePlacement(app) {
     const units = Number($('suggest-units').value);
     $('suggest-summary').textContent = t('computing');
     try {
-      const r = await app.longWork([$('suggest'), $('cover-checkpoints')], async (signal) => (await app.api(`/api/optimize?${query}&budget_s=${budget}&units=${units}&time_limit_s=30`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario), signal })).json());
+      const r = await app.longWork([$('suggest'), $('cover-checkpoints')], async (signal, progress) => (await app.api(`/api/optimize?${query}&budget_s=${budget}&units=${units}&time_limit_s=30${progress}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario), signal })).json());
       if (!r) {
         $('suggest-summary').textContent = t('work_cancelled');
         return;
@@ -151,7 +151,7 @@ export function wirePlacement(app) {
       const scenario = structuredClone(state.scenario);
       const venue = scenario.features.find((f) => f.properties.id === VENUE_ID);
       if (venue) { venue.properties.standard = $('event-standard').value; venue.properties.name = $('event-name').value || t('venue'); }
-      const plan = await app.longWork([$('event-plan')], async (signal) => (await app.api(`/api/event/plan?area=${VENUE_ID}&time_limit_s=30`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(scenario), signal })).json());
+      const plan = await app.longWork([$('event-plan')], async (signal, progress) => (await app.api(`/api/event/plan?area=${VENUE_ID}&time_limit_s=30${progress}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(scenario), signal })).json());
       if (!plan) {
         $('event-result').textContent = t('work_cancelled');
         return;

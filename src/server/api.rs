@@ -84,6 +84,10 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(access_api::audit_csv_download))
         .routes(routes!(openapi))
         .routes(routes!(basemap_info))
+        .routes(routes!(
+            super::work_api::work_progress,
+            super::work_api::work_cancel
+        ))
         .route("/tiles/{z}/{x}/{y}", axum::routing::get(tile))
         .route("/basemap/{z}/{x}/{y}", axum::routing::get(basemap_tile))
         .route("/coverage/areas/{z}/{x}/{y}", axum::routing::get(area_tile))

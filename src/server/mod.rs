@@ -22,6 +22,7 @@ pub mod patrol_api;
 pub mod revisions;
 pub mod store_api;
 pub mod tls;
+pub mod work_api;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -106,6 +107,8 @@ pub struct AppState {
     pub feed: Option<Arc<events::StoreFeed>>,
     /// What the map is drawn over.
     pub basemap: Arc<crate::basemap::BasemapSource>,
+    /// Long work running, by the id its client gave (`progress=`), to be seen and stopped.
+    pub works: Arc<work_api::Works>,
 }
 
 impl AppState {
@@ -129,6 +132,7 @@ impl AppState {
             store: None,
             auth: Arc::new(auth::Auth::new(false, false)),
             feed: None,
+            works: Arc::default(),
             basemap: Arc::new(crate::basemap::BasemapSource::Made(
                 crate::tiles::basemap::Basemap::new(Vec::new()),
             )),
@@ -253,10 +257,13 @@ impl AppState {
     pub async fn plan<T: Send + 'static>(
         &self,
         limit: Duration,
+        id: Option<String>,
         work: impl FnOnce(&Stop) -> T + Send + 'static,
     ) -> Result<T, ApiError> {
         let stop = Stop::after(limit);
         let _cancel = CancelOnDrop(stop.clone());
+        // Seen (GET /api/work/{id}) from now, waiting for a slot included.
+        let _seen = self.works.register(id, &stop);
         let permit = slot(&self.heavy_slots, COMPUTE_WAIT.min(limit), "plans").await?;
         let pool = self.heavy_pool.clone();
         let out = joined(

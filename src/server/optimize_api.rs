@@ -69,7 +69,8 @@ fn question_error(e: QuestionError) -> ApiError {
 /// Where the next posts go, with each one's gain, the shares before and after, the bound.
 #[utoipa::path(post, path = "/optimize", tag = "optimize",
     extensions(("x-patrolmap-access" = json!("plan"))),
-    params(("add" = Option<u32>, Query, description = "How many posts to add for the most demand met (10 by default)"),
+    params(("progress" = Option<String>, Query, description = "An id of 8-64 letters, digits, - or _ to follow the work by at /api/work/{id} and stop it"),
+        ("add" = Option<u32>, Query, description = "How many posts to add for the most demand met (10 by default)"),
         ("cover" = Option<String>, Query, description = "Instead, the fewest posts meeting all of: roads, checkpoints, key_sites, incidents or sites"),
         ("demand" = Option<String>, Query, description = "What --add counts: roads (default), checkpoints, key_sites, incidents or sites"),
         ("budget_s" = Option<f64>, Query, description = "Budget in seconds (180 by default)"),
@@ -128,35 +129,40 @@ pub async fn optimize(
     };
     let city = state.city.clone();
     state
-        .plan(Duration::from_secs_f64(time_s), move |stop| {
-            city.with_roads(&scenario, |modes| {
-                let prepared = prepare(&city.network, modes, &scenario, &question, stop)
-                    .map_err(question_error)?;
-                let ask = if cover.is_some() {
-                    Ask::Cover
-                } else {
-                    Ask::Add(add)
-                };
-                let limits = Limits {
-                    stop: stop.clone(),
-                    ..Limits::default()
-                };
-                Ok(Json(answer(
-                    &city.network,
-                    &prepared,
-                    &targets,
-                    ask,
-                    &limits,
-                )))
-            })
-        })
+        .plan(
+            Duration::from_secs_f64(time_s),
+            super::work_api::work_id(&q)?,
+            move |stop| {
+                city.with_roads(&scenario, |modes| {
+                    let prepared = prepare(&city.network, modes, &scenario, &question, stop)
+                        .map_err(question_error)?;
+                    let ask = if cover.is_some() {
+                        Ask::Cover
+                    } else {
+                        Ask::Add(add)
+                    };
+                    let limits = Limits {
+                        stop: stop.clone(),
+                        ..Limits::default()
+                    };
+                    Ok(Json(answer(
+                        &city.network,
+                        &prepared,
+                        &targets,
+                        ask,
+                        &limits,
+                    )))
+                })
+            },
+        )
         .await?
 }
 
 /// An event-security plan for a venue of the scenario.
 #[utoipa::path(post, path = "/event/plan", tag = "optimize",
     extensions(("x-patrolmap-access" = json!("plan"))),
-    params(("area" = Option<String>, Query, description = "The event_area's id (the first when absent)"),
+    params(("progress" = Option<String>, Query, description = "An id of 8-64 letters, digits, - or _ to follow the work by at /api/work/{id} and stop it"),
+        ("area" = Option<String>, Query, description = "The event_area's id (the first when absent)"),
         ("standard" = Option<String>, Query, description = "The event's standard BUDGET_S:UNITS,… (the area's own, else 60:1,180:2,300:3)"),
         ("posts" = Option<u32>, Query, description = "Exactly this many temporary posts (default: the fewest meeting all that can be met)"),
         ("margin_m" = Option<f64>, Query, description = "How far outside the venue posts may stand (300 m by default)"),
@@ -206,16 +212,20 @@ pub async fn event_plan(
     };
     let city = state.city.clone();
     state
-        .plan(Duration::from_secs_f64(time_s), move |stop| {
-            let request = EventRequest {
-                stop: stop.clone(),
-                ..request
-            };
-            city.with_roads(&scenario, |modes| {
-                let plan = plan_event(&city.network, modes, &scenario, &venue, &request)
-                    .map_err(question_error)?;
-                Ok(Json(plan))
-            })
-        })
+        .plan(
+            Duration::from_secs_f64(time_s),
+            super::work_api::work_id(&q)?,
+            move |stop| {
+                let request = EventRequest {
+                    stop: stop.clone(),
+                    ..request
+                };
+                city.with_roads(&scenario, |modes| {
+                    let plan = plan_event(&city.network, modes, &scenario, &venue, &request)
+                        .map_err(question_error)?;
+                    Ok(Json(plan))
+                })
+            },
+        )
         .await?
 }

@@ -34,7 +34,8 @@ const PATROL_TIME: Duration = Duration::from_secs(120);
 /// checked independently, and the coverage over the shift.
 #[utoipa::path(post, path = "/patrol/plan", tag = "patrol",
     extensions(("x-patrolmap-access" = json!("plan"))),
-    params(("units" = Option<u32>, Query, description = "Patrol units, from the posts in order (1 by default, at most 100)"),
+    params(("progress" = Option<String>, Query, description = "An id of 8-64 letters, digits, - or _ to follow the work by at /api/work/{id} and stop it"),
+        ("units" = Option<u32>, Query, description = "Patrol units, from the posts in order (1 by default, at most 100)"),
         ("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default)"),
         ("coverage_every_s" = Option<f64>, Query, description = "Sample the coverage over the shift this often, in seconds (60 by default; 0 for none)")),
     request_body(content = Object, description = "The scenario FeatureCollection (patrol_line, checkpoint and post features)", content_type = "application/json"),
@@ -58,7 +59,7 @@ pub async fn patrol_plan(
     }
     let city = state.city.clone();
     state
-        .plan(PATROL_TIME, move |stop| {
+        .plan(PATROL_TIME, super::work_api::work_id(&q)?, move |stop| {
             let (network, graph, index) =
                 (&city.network, &city.modes.graphs[0], &city.modes.indexes[0]);
             let max_snap_m = city.options.max_snap_m;
@@ -88,7 +89,8 @@ pub async fn patrol_plan(
 /// it too (nothing is stored): a saved version's routes are shown to them checked and timed.
 #[utoipa::path(post, path = "/patrol/edit", tag = "patrol",
     extensions(("x-patrolmap-access" = json!("view"))),
-    params(("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default)"),
+    params(("progress" = Option<String>, Query, description = "An id of 8-64 letters, digits, - or _ to follow the work by at /api/work/{id} and stop it"),
+        ("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default)"),
         ("coverage_every_s" = Option<f64>, Query, description = "Sample the coverage over the shift this often, in seconds (60 by default; 0 for none)")),
     request_body(content = Object, description = "{scenario: the FeatureCollection, routes: [{unit, depot, steps: [[edge, 1 forward | 0 backward], ...]}] as /api/patrol/plan gave them, drag (optional): {route: index, from: [lon, lat] a point of the route, to: [lon, lat] the street to take}}", content_type = "application/json"),
     responses((status = 200, description = "As /api/patrol/plan, without the lower bounds", body = PatrolReport),
@@ -114,7 +116,7 @@ pub async fn patrol_edit(
             .map_err(|e| ApiError::bad(&e.field, e.reason))?;
     let drag = read_drag(&body, routes.len())?;
     state
-        .plan(PATROL_TIME, move |stop| {
+        .plan(PATROL_TIME, super::work_api::work_id(&q)?, move |stop| {
             let (network, graph) = (&city.network, &city.modes.graphs[0]);
             if let Some((r, from, to)) = drag {
                 let at = crate::patrol::edit::nearest_step(network, &routes[r], from)

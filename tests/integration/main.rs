@@ -18,3 +18,4 @@ mod server;
 mod snap;
 mod spec_check;
 mod store;
+mod work;

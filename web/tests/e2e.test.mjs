@@ -802,11 +802,17 @@ test('issue 17: long work disables its buttons while it runs, and cancel stops i
   // One click, one question: the buttons wait for the answer.
   assert.equal(await page.locator('#cover-checkpoints').isDisabled(), true);
   assert.equal(await page.locator('#suggest').isDisabled(), true);
+  // The server's own progress: the stage in words, with its steps counted.
+  await page.locator('#work-progress').waitFor({ timeout: 20000 });
+  assert.match(await page.locator('#work-progress').innerText(), /计算可达范围 \d+ \/ \d+|寻找最优方案|排队等待/);
+  const cancelled = page.waitForRequest((r) => r.method() === 'DELETE' && r.url().includes('/api/work/'));
   await page.locator('#cancel-work').click();
+  await cancelled;
   await aborted;
   await page.waitForFunction(() => /已取消/.test(document.getElementById('suggest-summary').textContent));
   assert.equal(await page.locator('#cover-checkpoints').isEnabled(), true);
   assert.ok(await page.locator('#cancel-work').isHidden());
+  assert.ok(await page.locator('#work-progress').isHidden());
   assert.deepEqual(errors.filter((e) => !e.includes('/api/optimize')), []);
   await context.close();
 });

@@ -103,3 +103,15 @@ test('gaps are listed with their length in m or km, incidents when any, and boun
   setLanguage('en');
   assert.equal(gapLabel(gaps[1]), 'gap 2: 420 m');
 });
+
+test('long work is said by its stage, its steps and its seconds, in both languages', async () => {
+  const { setLanguage } = await table();
+  const { workLabel, workShare } = await import('../format.js');
+  setLanguage('zh-CN');
+  assert.equal(workLabel({ stage: 'matrix', done: 340, total: 2000, elapsed_s: 2.4, time_left_s: 27.6 }), '计算可达范围 340 / 2000 · 已用 2 秒');
+  assert.equal(workLabel({ stage: 'search', done: 0, total: 0, elapsed_s: 5.2, time_left_s: 24.1 }), '寻找最优方案 · 已用 5 秒 · 最多还需 25 秒');
+  setLanguage('en');
+  assert.equal(workLabel({ stage: 'routes', done: 3, total: 10, elapsed_s: 1, time_left_s: null }), 'Planning the routes 3 / 10 · 1 s');
+  assert.equal(workShare({ done: 5, total: 10 }), 0.5);
+  assert.equal(workShare({ done: 0, total: 0 }), null);
+});

@@ -1,5 +1,7 @@
 //! When long work must stop: a deadline and a cancel flag, shared by whoever asked for the
-//! work (a request, a command) and the algorithms doing it.
+//! work (a request, a command) and the algorithms doing it; and how far the work has got
+//! ([`Stop::stage`], [`Stop::advance`], [`Stop::progress`]), so the one handle every long
+//! computation takes carries both what the asker wants (stop) and what it wants to see.
 //!
 //! The algorithms poll [`Stop::should_stop`] in their loops (between searches of the matrix
 //! build, greedy rounds, branch-and-bound nodes, subgradient steps, shift samples) and answer
@@ -7,8 +9,8 @@
 //! request's [`Stop`] when the client goes away or the request runs out of time, so its work
 //! ends and frees its compute slot instead of running on unseen. Pure: no I/O.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A deadline and a cancel flag. Clones share the flag; [`Stop::within`] makes one with an
@@ -29,6 +31,55 @@ use std::time::{Duration, Instant};
 pub struct Stop {
     cancelled: Arc<AtomicBool>,
     deadline: Option<Instant>,
+    progress: Arc<Progress>,
+}
+
+/// The stage long work is in and its steps done, shared by every clone of a [`Stop`].
+#[derive(Debug)]
+struct Progress {
+    stage: Mutex<&'static str>,
+    done: AtomicU64,
+    total: AtomicU64,
+    started: Instant,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress {
+            stage: Mutex::new("waiting"),
+            done: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+}
+
+/// How far long work has got, as the map shows it.
+///
+/// ```
+/// use std::time::Duration;
+/// use patrolmap_core::stop::Stop;
+/// let stop = Stop::after(Duration::from_secs(30));
+/// stop.stage("matrix", 2000);
+/// stop.within(Duration::from_secs(1)).advance(340); // a phase reports to the same work
+/// let p = stop.progress();
+/// assert_eq!((p.stage, p.done, p.total), ("matrix", 340, 2000));
+/// assert!(p.time_left_s.unwrap() <= 30.0);
+/// ```
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct WorkProgress {
+    /// What it is doing: `waiting` (for a free slot), `matrix` (who reaches what),
+    /// `search` (the best choice), `routes` (patrol routes), `improving` (the routes made
+    /// shorter until the time allowed ends), `done`.
+    pub stage: &'static str,
+    /// Steps of the stage done.
+    pub done: u64,
+    /// Steps of the stage in all (0 when it is not counted in steps: it runs until its time).
+    pub total: u64,
+    /// Seconds since the work began.
+    pub elapsed_s: f64,
+    /// Seconds left before its deadline, if it has one.
+    pub time_left_s: Option<f64>,
 }
 
 /// Why work stopped before it was done.
@@ -53,6 +104,7 @@ impl Stop {
         Stop {
             cancelled: Arc::default(),
             deadline: Instant::now().checked_add(time),
+            progress: Arc::default(),
         }
     }
 
@@ -67,6 +119,7 @@ impl Stop {
         Stop {
             cancelled: self.cancelled.clone(),
             deadline,
+            progress: self.progress.clone(),
         }
     }
 
@@ -107,6 +160,34 @@ impl Stop {
     /// The deadline, if there is one.
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
+    }
+
+    /// The work enters `stage`, of `total` steps (0: not counted in steps).
+    pub fn stage(&self, stage: &'static str, total: u64) {
+        *self
+            .progress
+            .stage
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = stage;
+        self.progress.done.store(0, Ordering::Relaxed);
+        self.progress.total.store(total, Ordering::Relaxed);
+    }
+
+    /// `steps` more steps of the stage are done.
+    pub fn advance(&self, steps: u64) {
+        self.progress.done.fetch_add(steps, Ordering::Relaxed);
+    }
+
+    /// How far the work has got.
+    pub fn progress(&self) -> WorkProgress {
+        let p = &self.progress;
+        WorkProgress {
+            stage: *p.stage.lock().unwrap_or_else(|e| e.into_inner()),
+            done: p.done.load(Ordering::Relaxed),
+            total: p.total.load(Ordering::Relaxed),
+            elapsed_s: p.started.elapsed().as_secs_f64(),
+            time_left_s: self.remaining().map(|d| d.as_secs_f64()),
+        }
     }
 
     /// The time left before the deadline (none: no deadline).

@@ -101,6 +101,8 @@ pub fn answer(
 ) -> Answer {
     let started = Instant::now();
     let m = &prepared.matrix;
+    // Runs until proven or out of time: not counted in steps.
+    limits.stop.stage("search", 0);
     let (selection, bound, proven, gap, lower_bound, nodes) = match ask {
         Ask::Add(k) => {
             let s = super::best_k(m, k, limits);

@@ -492,9 +492,11 @@ impl CoverageMatrix {
         // Per (element, target), the candidates reaching it in time, a chunk at a time.
         let mut by_pair: Vec<Vec<u32>> = vec![Vec::new(); elements * n_targets];
         let mut reaches = 0usize;
+        limits.stop.stage("matrix", candidates.len() as u64);
         for (chunk, responders) in candidates.chunks(CHUNK).enumerate() {
             let lists: Vec<Vec<(u32, u32)>> = responders.par_iter().map(reach).collect();
             limits.stop.check()?;
+            limits.stop.advance(responders.len() as u64);
             for (i, list) in lists.iter().enumerate() {
                 let c = (chunk * CHUNK + i) as u32;
                 for &p in list {

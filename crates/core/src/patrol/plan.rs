@@ -360,6 +360,7 @@ pub fn plan_patrols_until(
         }
     }
     let time = |s: Step| graph.edge_time_s[s.0 as usize];
+    stop.stage("routes", starts.len() as u64);
     // One tour and split per start, on all cores; the joining bound (another Prim over the
     // city) beside them.
     let (splits, joining_s) = rayon::join(
@@ -379,7 +380,7 @@ pub fn plan_patrols_until(
                         _ if depot == base.depot => base.clone(),
                         _ => postman_tour(network, graph, &arcs, depot)?,
                     };
-                    Ok(split_tour(
+                    let split = split_tour(
                         network,
                         graph,
                         &tour,
@@ -389,7 +390,9 @@ pub fn plan_patrols_until(
                         &from_depot,
                         &to_depot,
                         &mut search,
-                    ))
+                    );
+                    stop.advance(1);
+                    Ok(split)
                 })
                 .collect::<Result<Vec<(Vec<Route>, f64)>, TourError>>()
         },
@@ -410,11 +413,12 @@ pub fn plan_patrols_until(
     // Each route's own blocks reordered from its depot, where that is shorter (the cut tour's
     // order was best for the whole city, not for each piece).
     let required_edges: std::collections::HashSet<u32> = arcs.iter().map(|a| a.0).collect();
+    stop.stage("improving", routes.len() as u64);
     let routes: Vec<Route> = if units.len() > 1 {
         routes
             .into_par_iter()
             .map(|route| {
-                resequence(
+                let better = resequence(
                     network,
                     graph,
                     route,
@@ -422,7 +426,9 @@ pub fn plan_patrols_until(
                     &required_edges,
                     checkpoints,
                     stop,
-                )
+                );
+                stop.advance(1);
+                better
             })
             .collect()
     } else {
