@@ -6,7 +6,7 @@ use rstar::{RTree, RTreeObject, AABB};
 
 use super::clip::{clip_ring, extent_of, project, quantize, simplify, UNITS_PER_PX};
 use super::mvt::{self, Layer, PropertyValue};
-use super::{TileId, BUFFER, EXTENT};
+use super::{TileId, BUFFER};
 use crate::coverage::polygons::TierPolygon;
 
 /// One polygon's bounding box in the index.
@@ -40,6 +40,9 @@ impl RTreeObject for AreaBox {
 pub struct AreaTiles {
     tiers: Vec<TierPolygon>,
     tree: RTree<AreaBox>,
+    /// Per tier, per polygon, each hole's `[west, south, east, north]`: a hole away from the
+    /// tile is passed over without projecting it (a city-wide tier has thousands).
+    hole_boxes: Vec<Vec<Vec<[f64; 4]>>>,
 }
 
 impl AreaTiles {
@@ -62,9 +65,20 @@ impl AreaTiles {
                 });
             }
         }
+        let hole_boxes = tiers
+            .iter()
+            .map(|t| {
+                t.area
+                    .0
+                    .iter()
+                    .map(|p| p.interiors().iter().map(|h| degree_box(&h.0)).collect())
+                    .collect()
+            })
+            .collect();
         AreaTiles {
             tiers,
             tree: RTree::bulk_load(boxes),
+            hole_boxes,
         }
     }
 
@@ -86,14 +100,15 @@ impl AreaTiles {
         // Widest tier first, then in the polygons' order.
         found.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let tolerance = if id.z >= 14 { 1.0 } else { 2.0 };
-        let e = f64::from(EXTENT);
-        let mut layer = Layer::new("areas", EXTENT);
+        let mut layer = Layer::new("areas", super::EXTENT);
         let mut at = 0;
         while at < found.len() {
             let tier = found[at].0;
             let mut polygons = Vec::new();
             while at < found.len() && found[at].0 == tier {
-                let polygon = &self.tiers[tier as usize].area.0[found[at].1 as usize];
+                let index = found[at].1 as usize;
+                let polygon = &self.tiers[tier as usize].area.0[index];
+                let holes = &self.hole_boxes[tier as usize][index];
                 at += 1;
                 let ring = |l: &geo::LineString<f64>| -> Vec<[f64; 2]> {
                     let points: Vec<[f64; 2]> = l.0.iter().map(|c| [c.x, c.y]).collect();
@@ -107,17 +122,12 @@ impl AreaTiles {
                 if rings[0].len() < 3 {
                     continue;
                 }
-                for hole in polygon.interiors() {
-                    let hole = ring(hole);
-                    // A hole wholly outside the tile, or too small to see, is left out.
-                    let (lo, hi) = bounds(&hole);
-                    if hi[0] < -BUFFER
-                        || hi[1] < -BUFFER
-                        || lo[0] > e + BUFFER
-                        || lo[1] > e + BUFFER
-                    {
+                for (hole, hb) in polygon.interiors().iter().zip(holes) {
+                    // A hole wholly outside the tile is left out, unprojected.
+                    if hb[2] < b[0] || hb[0] > b[2] || hb[3] < b[1] || hb[1] > b[3] {
                         continue;
                     }
+                    let hole = ring(hole);
                     if extent_of(&hole) < UNITS_PER_PX {
                         continue;
                     }
@@ -135,11 +145,10 @@ impl AreaTiles {
     }
 }
 
-fn bounds(points: &[[f64; 2]]) -> ([f64; 2], [f64; 2]) {
-    let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
-    for p in points {
-        lo = [lo[0].min(p[0]), lo[1].min(p[1])];
-        hi = [hi[0].max(p[0]), hi[1].max(p[1])];
-    }
-    (lo, hi)
+fn degree_box(coords: &[geo::Coord<f64>]) -> [f64; 4] {
+    coords
+        .iter()
+        .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, c| {
+            [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)]
+        })
 }
