@@ -177,7 +177,8 @@ function makeMap(info, basemap) {
           paint: { 'line-color': roadColour(budgets), 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1, 14, 2.5, 18, 7] } },
         { id: 'roads-closed', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'closed'],
           paint: { 'line-color': '#d0d0d0', 'line-dasharray': [1, 1], 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1.5, 18, 8] } },
-        ...basemapLabelLayers(language(), isWall() ? 2 : 1),
+        // Labels grow with the page's type (larger on a big screen, larger still on the wall).
+        ...basemapLabelLayers(language(), Math.max(1, parseFloat(getComputedStyle(document.documentElement).fontSize) / 14)),
         { id: 'routes', type: 'line', source: 'routes', layout: { 'line-join': 'round' },
           paint: { 'line-color': ['to-color', ['at', ['%', ['get', 'n'], 6], ['literal', ROUTE_COLOURS]]], 'line-width': 2.5, 'line-opacity': 0.8, 'line-offset': 2 } },
         { id: 'drag-line', type: 'line', source: 'drag-line',

@@ -390,20 +390,7 @@ pub async fn area_tile(
             bytes
         }
     };
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, max-age=3600"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(revision_tile(bytes))
 }
 
 /// The largest gaps of each tier as lines.
@@ -763,7 +750,12 @@ pub async fn tile(
             bytes
         }
     };
-    Ok((
+    Ok(revision_tile(bytes))
+}
+
+/// A tile of one revision: kept an hour by the client (a revision never changes).
+fn revision_tile(bytes: Bytes) -> Response {
+    (
         [
             (
                 header::CONTENT_TYPE,
@@ -776,7 +768,7 @@ pub async fn tile(
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 /// The tile address of a `{z}/{x}/{y}.mvt` path.
@@ -834,22 +826,41 @@ pub async fn basemap_tile(
     })
 }
 
+/// The basemap as TileJSON 3.0: where its tiles are, its zoom range and attribution.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct BasemapTileJson {
+    /// `3.0.0`.
+    pub tilejson: &'static str,
+    /// The tile URL template (on this server).
+    pub tiles: Vec<&'static str>,
+    /// Shallowest zoom with tiles.
+    pub minzoom: u8,
+    /// Deepest zoom with tiles (clients overzoom beyond it).
+    pub maxzoom: u8,
+    /// Whose data it is.
+    pub attribution: String,
+    /// Where it comes from: `osm` (made from the road file), `mbtiles` or `pmtiles`.
+    #[serde(rename = "patrolmap:source")]
+    pub source: &'static str,
+}
+
 /// The basemap as TileJSON: its tile URL, zoom range and attribution, for the map and GIS
 /// clients.
 #[utoipa::path(get, path = "/basemap.json", tag = "map",
     extensions(("x-patrolmap-access" = json!("read"))),
-    responses((status = 200, description = "TileJSON 3.0 of the basemap; `patrolmap:source` says where it comes from (osm, mbtiles, pmtiles)", body = Object)))]
-pub async fn basemap_info(State(state): State<AppState>) -> Json<serde_json::Value> {
+    responses((status = 200, description = "TileJSON 3.0 of the basemap", body = BasemapTileJson)))]
+pub async fn basemap_info(State(state): State<AppState>) -> Json<BasemapTileJson> {
     let info = state.basemap.info();
-    let osm = "© OpenStreetMap contributors (ODbL)";
-    Json(serde_json::json!({
-        "tilejson": "3.0.0",
-        "tiles": ["/api/basemap/{z}/{x}/{y}.mvt"],
-        "minzoom": info.min_zoom,
-        "maxzoom": info.max_zoom,
-        "attribution": info.attribution.unwrap_or_else(|| osm.to_string()),
-        "patrolmap:source": info.kind,
-    }))
+    Json(BasemapTileJson {
+        tilejson: "3.0.0",
+        tiles: vec!["/api/basemap/{z}/{x}/{y}.mvt"],
+        minzoom: info.min_zoom,
+        maxzoom: info.max_zoom,
+        attribution: info
+            .attribution
+            .unwrap_or_else(|| "© OpenStreetMap contributors (ODbL)".to_string()),
+        source: info.kind,
+    })
 }
 
 /// This document.

@@ -727,6 +727,10 @@ fn the_openapi_document_matches_the_routes() {
         "/api/openapi.json",
         "/api/events",
         "/api/search",
+        "/api/basemap.json",
+        "/api/basemap/{z}/{x}/{y}.mvt",
+        "/api/coverage/areas/{z}/{x}/{y}.mvt",
+        "/api/work/{id}",
     ];
     let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
     documented.sort();

@@ -300,27 +300,30 @@ pub fn read_pbf(path: &Path) -> Result<Vec<MapFeature>, NetworkError> {
 fn read_block(block: &PrimitiveBlock) -> BlockFeatures {
     let mut out = BlockFeatures::default();
     for group in block.groups() {
-        for n in group.dense_nodes() {
-            out.nodes
-                .push((n.id(), n.decimicro_lon(), n.decimicro_lat()));
-            let tags: Vec<(&str, &str)> = n.tags().collect();
+        let mut node = |id: i64, lon: i32, lat: i32, tags: Vec<(&str, &str)>| {
+            out.nodes.push((id, lon, lat));
             if let Some(class) = place_class(&tags) {
                 let names = Names::from_tags(tags.iter().copied());
                 if !names.is_empty() {
-                    out.places.push((n.id(), class, names));
+                    out.places.push((id, class, names));
                 }
             }
+        };
+        for n in group.dense_nodes() {
+            node(
+                n.id(),
+                n.decimicro_lon(),
+                n.decimicro_lat(),
+                n.tags().collect(),
+            );
         }
         for n in group.nodes() {
-            out.nodes
-                .push((n.id(), n.decimicro_lon(), n.decimicro_lat()));
-            let tags: Vec<(&str, &str)> = n.tags().collect();
-            if let Some(class) = place_class(&tags) {
-                let names = Names::from_tags(tags.iter().copied());
-                if !names.is_empty() {
-                    out.places.push((n.id(), class, names));
-                }
-            }
+            node(
+                n.id(),
+                n.decimicro_lon(),
+                n.decimicro_lat(),
+                n.tags().collect(),
+            );
         }
         for way in group.ways() {
             let tags: Vec<(&str, &str)> = way.tags().collect();
