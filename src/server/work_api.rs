@@ -8,7 +8,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::Json;
 
 use super::error::{ApiError, ErrorBody};
@@ -114,16 +113,18 @@ pub async fn work_progress(
 }
 
 /// Stops a long request's work: it answers with what it has (a plan cut short) or says it was
-/// cancelled.
+/// cancelled. The answer is where the work had got when told.
 #[utoipa::path(delete, path = "/work/{id}", tag = "map",
     extensions(("x-patrolmap-access" = json!("view"))),
     params(("id" = String, Path, description = "The `progress` id the request was sent with")),
-    responses((status = 204, description = "Told to stop"),
+    responses((status = 200, description = "Told to stop: where it had got", body = WorkProgress),
         (status = 404, description = "No such work running", body = ErrorBody)))]
 pub async fn work_cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    running(&state, &id)?.cancel();
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Json<WorkProgress>, ApiError> {
+    let work = running(&state, &id)?;
+    let at = work.progress();
+    work.cancel();
+    Ok(Json(at))
 }

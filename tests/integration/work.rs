@@ -89,7 +89,8 @@ fn long_work_reports_its_stage_and_stops_when_told() {
         None,
         Some(&server.token),
     );
-    assert_eq!(stopped.status, 204);
+    assert_eq!(stopped.status, 200);
+    assert!(["matrix", "search"].contains(&stopped.json()["stage"].as_str().unwrap()));
     let (status, body, _) = request.join().unwrap();
     assert!(
         told.elapsed() < Duration::from_secs(20),
