@@ -459,29 +459,22 @@ impl CoverageMatrix {
             return Err(too_large(estimate));
         }
         limits.stop.check()?;
-        // A responder's reach, or nothing once the build is stopped (and then refused).
-        let reach = |r: &Responder| {
+        // A responder's reach on `graph`, or nothing once the build is stopped (and then
+        // refused). The demand stays the measure's: an edge `graph` lacks is never reached,
+        // one the measure lacks weighs nothing.
+        let reach_on = |graph: &ProfileGraph, r: &Responder| {
             if limits.stop.should_stop() {
                 Vec::new()
             } else {
-                measure.reached(&r.sources, r.on_edge)
+                Measure { graph, ..measure }.reached(&r.sources, r.on_edge)
             }
         };
+        let reach = |r: &Responder| reach_on(graph, r);
         let mut existing_count = vec![0u32; elements * n_targets];
-        // Each existing unit searched on its own mode's graph; the demand stays the measure's
-        // (an edge its graph lacks is never reached, one the measure lacks weighs nothing).
+        // Each existing unit searched on its own mode's graph.
         let by_existing: Vec<Vec<(u32, u32)>> = existing
             .par_iter()
-            .map(|u| {
-                if limits.stop.should_stop() {
-                    return Vec::new();
-                }
-                let own = Measure {
-                    graph: u.graph,
-                    ..measure
-                };
-                own.reached(&u.responder.sources, u.responder.on_edge)
-            })
+            .map(|u| reach_on(u.graph, &u.responder))
             .collect();
         limits.stop.check()?;
         for list in by_existing {

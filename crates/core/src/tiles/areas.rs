@@ -2,26 +2,12 @@
 //! server, so the map draws a few small pieces per view instead of triangulating a whole
 //! city's polygons with their holes (Porto's 244,000 vertices took 10 s to draw as GeoJSON).
 
-use rstar::{RTree, RTreeObject, AABB};
+use rstar::RTree;
 
 use super::clip::{clip_ring, extent_of, project, quantize, simplify, UNITS_PER_PX};
 use super::mvt::{self, Layer, PropertyValue};
-use super::{TileId, BUFFER};
+use super::{bbox, boxed, tile_query, Boxed, TileId, BUFFER};
 use crate::coverage::polygons::TierPolygon;
-
-/// One polygon's bounding box in the index.
-struct AreaBox {
-    tier: u32,
-    polygon: u32,
-    envelope: AABB<[f64; 2]>,
-}
-
-impl RTreeObject for AreaBox {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        self.envelope
-    }
-}
 
 /// The tier areas of a revision, indexed for tiles.
 ///
@@ -39,7 +25,8 @@ impl RTreeObject for AreaBox {
 /// ```
 pub struct AreaTiles {
     tiers: Vec<TierPolygon>,
-    tree: RTree<AreaBox>,
+    /// Each polygon by `(tier, polygon)`.
+    tree: RTree<Boxed<(u32, u32)>>,
     /// Per tier, per polygon, each hole's `[west, south, east, north]`: a hole away from the
     /// tile is passed over without projecting it (a city-wide tier has thousands).
     hole_boxes: Vec<Vec<Vec<[f64; 4]>>>,
@@ -48,21 +35,11 @@ pub struct AreaTiles {
 impl AreaTiles {
     /// Indexes every polygon of `tiers`.
     pub fn new(tiers: Vec<TierPolygon>) -> AreaTiles {
+        let corners = |l: &geo::LineString<f64>| l.0.iter().map(|c| [c.x, c.y]).collect::<Vec<_>>();
         let mut boxes = Vec::new();
         for (t, tier) in tiers.iter().enumerate() {
             for (i, polygon) in tier.area.0.iter().enumerate() {
-                let ring = &polygon.exterior().0;
-                let Some(first) = ring.first() else { continue };
-                let (mut lo, mut hi) = ([first.x, first.y], [first.x, first.y]);
-                for c in ring {
-                    lo = [lo[0].min(c.x), lo[1].min(c.y)];
-                    hi = [hi[0].max(c.x), hi[1].max(c.y)];
-                }
-                boxes.push(AreaBox {
-                    tier: t as u32,
-                    polygon: i as u32,
-                    envelope: AABB::from_corners(lo, hi),
-                });
+                boxes.extend(boxed(corners(polygon.exterior()), (t as u32, i as u32)));
             }
         }
         let hole_boxes = tiers
@@ -71,7 +48,12 @@ impl AreaTiles {
                 t.area
                     .0
                     .iter()
-                    .map(|p| p.interiors().iter().map(|h| degree_box(&h.0)).collect())
+                    .map(|p| {
+                        p.interiors()
+                            .iter()
+                            .map(|h| bbox(h.0.iter().map(|c| [c.x, c.y])).unwrap_or_default())
+                            .collect()
+                    })
                     .collect()
             })
             .collect();
@@ -91,11 +73,10 @@ impl AreaTiles {
     /// the widest tier first so that nearer tiers are drawn over it.
     pub fn tile(&self, id: TileId) -> Vec<u8> {
         let b = id.bounds(BUFFER);
-        let query = AABB::from_corners([b[0], b[1]], [b[2], b[3]]);
         let mut found: Vec<(u32, u32)> = self
             .tree
-            .locate_in_envelope_intersecting(&query)
-            .map(|a| (a.tier, a.polygon))
+            .locate_in_envelope_intersecting(&tile_query(&id))
+            .map(|a| a.data)
             .collect();
         // Widest tier first, then in the polygons' order.
         found.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -143,12 +124,4 @@ impl AreaTiles {
         }
         mvt::encode_tile(&[layer])
     }
-}
-
-fn degree_box(coords: &[geo::Coord<f64>]) -> [f64; 4] {
-    coords
-        .iter()
-        .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, c| {
-            [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)]
-        })
 }

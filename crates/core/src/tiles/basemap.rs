@@ -6,27 +6,12 @@
 //! resolution, clipped to the tile and its margin, features too small to see left out, and each
 //! layer only from the zoom where it helps (buildings from 14, street names from 13).
 
-use rstar::{RTree, RTreeObject, AABB};
+use rstar::RTree;
 
-use super::clip::{clip_line, clip_ring, extent_of, project, quantize, simplify};
+use super::clip::{clip_line, clip_ring, extent_of, project, quantize, simplify, UNITS_PER_PX};
 use super::mvt::{self, Layer, PropertyValue};
-use super::{TileId, BUFFER, EXTENT};
+use super::{boxed, tile_query, Boxed, TileId, EXTENT};
 use crate::network::map_features::{MapFeature, MapLayer, Shape};
-
-use super::clip::UNITS_PER_PX;
-
-/// A feature's bounding box in the index.
-struct FeatureBox {
-    index: u32,
-    envelope: AABB<[f64; 2]>,
-}
-
-impl RTreeObject for FeatureBox {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        self.envelope
-    }
-}
 
 /// The basemap features of a city, indexed for tiles.
 ///
@@ -41,7 +26,7 @@ impl RTreeObject for FeatureBox {
 /// ```
 pub struct Basemap {
     features: Vec<MapFeature>,
-    tree: RTree<FeatureBox>,
+    tree: RTree<Boxed<u32>>,
 }
 
 impl Basemap {
@@ -50,13 +35,7 @@ impl Basemap {
         let boxes = features
             .iter()
             .enumerate()
-            .filter_map(|(i, f)| {
-                let (lo, hi) = envelope(&f.shape)?;
-                Some(FeatureBox {
-                    index: i as u32,
-                    envelope: AABB::from_corners(lo, hi),
-                })
-            })
+            .filter_map(|(i, f)| boxed(points(&f.shape), i as u32))
             .collect();
         Basemap {
             features,
@@ -89,12 +68,10 @@ impl Basemap {
     /// The layers of tile `id` before encoding, one per [`MapLayer`] in its order (some may be
     /// empty): what [`Basemap::tile`] writes.
     pub fn tile_layers(&self, id: TileId) -> Vec<Layer> {
-        let b = id.bounds(BUFFER);
-        let query = AABB::from_corners([b[0], b[1]], [b[2], b[3]]);
         let mut found: Vec<u32> = self
             .tree
-            .locate_in_envelope_intersecting(&query)
-            .map(|f| f.index)
+            .locate_in_envelope_intersecting(&tile_query(&id))
+            .map(|f| f.data)
             .collect();
         found.sort_unstable();
         let mut layers: Vec<Layer> = MapLayer::ALL
@@ -182,18 +159,13 @@ fn properties(f: &MapFeature) -> Vec<(&'static str, PropertyValue)> {
     props
 }
 
-fn envelope(shape: &Shape) -> Option<([f64; 2], [f64; 2])> {
-    let points: Box<dyn Iterator<Item = &[f64; 2]>> = match shape {
-        Shape::Point(p) => Box::new(std::iter::once(p)),
-        Shape::Line(l) => Box::new(l.iter()),
-        Shape::Area(polygons) => Box::new(polygons.iter().filter_map(|p| p.first()).flatten()),
-    };
-    let mut points = points.peekable();
-    let first = **points.peek()?;
-    Some(points.fold((first, first), |(lo, hi), p| {
-        (
-            [lo[0].min(p[0]), lo[1].min(p[1])],
-            [hi[0].max(p[0]), hi[1].max(p[1])],
-        )
-    }))
+/// A shape's points that bound it (outer rings only).
+fn points(shape: &Shape) -> Box<dyn Iterator<Item = [f64; 2]> + '_> {
+    match shape {
+        Shape::Point(p) => Box::new(std::iter::once(*p)),
+        Shape::Line(l) => Box::new(l.iter().copied()),
+        Shape::Area(polygons) => {
+            Box::new(polygons.iter().filter_map(|p| p.first()).flatten().copied())
+        }
+    }
 }

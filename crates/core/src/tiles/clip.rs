@@ -3,7 +3,7 @@
 
 use geo::{LineString, Simplify};
 
-use super::{TileId, BUFFER, EXTENT};
+use super::{bbox, TileId, BUFFER, EXTENT};
 
 /// Tile units per screen pixel (tiles are drawn 512 px wide).
 pub(crate) const UNITS_PER_PX: f64 = EXTENT as f64 / 512.0;
@@ -14,12 +14,7 @@ pub(crate) fn project(id: &TileId, points: &[[f64; 2]]) -> Vec<[f64; 2]> {
 
 /// The larger side of the points' bounding box.
 pub(crate) fn extent_of(points: &[[f64; 2]]) -> f64 {
-    let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
-    for p in points {
-        lo = [lo[0].min(p[0]), lo[1].min(p[1])];
-        hi = [hi[0].max(p[0]), hi[1].max(p[1])];
-    }
-    (hi[0] - lo[0]).max(hi[1] - lo[1])
+    bbox(points.iter().copied()).map_or(0.0, |[w, s, e, n]| (e - w).max(n - s))
 }
 
 /// Douglas-Peucker at `tolerance` tile units (a closed ring stays closed).

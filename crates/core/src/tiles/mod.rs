@@ -13,7 +13,8 @@ pub mod basemap;
 mod clip;
 pub mod mvt;
 
-use rstar::{RTree, RTreeObject, AABB};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
 
 use crate::coverage::overlay::RoadPiece;
 use crate::network::{ProfileGraph, RoadNetwork};
@@ -127,17 +128,37 @@ impl TileId {
     }
 }
 
-/// An edge's bounding box in the index.
-struct EdgeBox {
-    edge: u32,
-    envelope: AABB<[f64; 2]>,
+/// Something indexed for tiles by its bounding box (an edge, a basemap feature, a polygon).
+pub(crate) type Boxed<T> = GeomWithData<Rectangle<[f64; 2]>, T>;
+
+/// `[west, south, east, north]` of `points` (none when there are none).
+pub(crate) fn bbox(points: impl IntoIterator<Item = [f64; 2]>) -> Option<[f64; 4]> {
+    points.into_iter().fold(None, |b, p| {
+        Some(match b {
+            None => [p[0], p[1], p[0], p[1]],
+            Some(b) => [
+                b[0].min(p[0]),
+                b[1].min(p[1]),
+                b[2].max(p[0]),
+                b[3].max(p[1]),
+            ],
+        })
+    })
 }
 
-impl RTreeObject for EdgeBox {
-    type Envelope = AABB<[f64; 2]>;
-    fn envelope(&self) -> Self::Envelope {
-        self.envelope
-    }
+/// `data` in the index by the bounding box of `points` (none when there are none).
+pub(crate) fn boxed<T>(points: impl IntoIterator<Item = [f64; 2]>, data: T) -> Option<Boxed<T>> {
+    let [w, s, e, n] = bbox(points)?;
+    Some(GeomWithData::new(
+        Rectangle::from_corners([w, s], [e, n]),
+        data,
+    ))
+}
+
+/// The envelope a tile's features are looked up in: the tile and its margin.
+pub(crate) fn tile_query(id: &TileId) -> AABB<[f64; 2]> {
+    let b = id.bounds(BUFFER);
+    AABB::from_corners([b[0], b[1]], [b[2], b[3]])
 }
 
 /// What a road tile shows: the pieces of the current coverage and which edges are closed.
@@ -173,26 +194,14 @@ pub fn group_pieces(pieces: &mut [RoadPiece], edge_count: usize) -> Vec<u32> {
 
 /// The edges of a city indexed for tiles.
 pub struct RoadTiles {
-    tree: RTree<EdgeBox>,
+    tree: RTree<Boxed<u32>>,
 }
 
 impl RoadTiles {
     /// Indexes every edge of `network`.
     pub fn prepare(network: &RoadNetwork) -> RoadTiles {
         let boxes = (0..network.edges.len())
-            .filter_map(|e| {
-                let g = network.geometry(e);
-                let first = *g.first()?;
-                let (mut lo, mut hi) = (first, first);
-                for p in g {
-                    lo = [lo[0].min(p[0]), lo[1].min(p[1])];
-                    hi = [hi[0].max(p[0]), hi[1].max(p[1])];
-                }
-                Some(EdgeBox {
-                    edge: e as u32,
-                    envelope: AABB::from_corners(lo, hi),
-                })
-            })
+            .filter_map(|e| boxed(network.geometry(e).iter().copied(), e as u32))
             .collect();
         RoadTiles {
             tree: RTree::bulk_load(boxes),
@@ -206,12 +215,10 @@ impl RoadTiles {
     /// and from [`DETAIL_ZOOM`] `t_s` (earliest arrival on the piece, whole seconds) and the
     /// edge index as the feature id.
     pub fn tile(&self, network: &RoadNetwork, coloring: &Coloring, id: TileId) -> Vec<u8> {
-        let b = id.bounds(BUFFER);
-        let query = AABB::from_corners([b[0], b[1]], [b[2], b[3]]);
         let mut edges: Vec<u32> = self
             .tree
-            .locate_in_envelope_intersecting(&query)
-            .map(|e| e.edge)
+            .locate_in_envelope_intersecting(&tile_query(&id))
+            .map(|e| e.data)
             .collect();
         edges.sort_unstable();
         let detail = id.z >= DETAIL_ZOOM;

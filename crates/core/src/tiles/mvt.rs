@@ -84,15 +84,7 @@ impl Layer {
         let mut geometry = Vec::new();
         let mut cursor = [0i32; 2];
         for line in lines.iter().filter(|l| l.len() >= 2) {
-            geometry.push(command(1, 1));
-            for (i, p) in line.iter().enumerate() {
-                if i == 1 {
-                    geometry.push(command(2, line.len() as u32 - 1));
-                }
-                geometry.push(zigzag(p[0] - cursor[0]));
-                geometry.push(zigzag(p[1] - cursor[1]));
-                cursor = *p;
-            }
+            path(&mut geometry, &mut cursor, line);
         }
         self.push(id, 2, &geometry, properties); // LINESTRING
     }
@@ -117,9 +109,7 @@ impl Layer {
         let mut geometry = vec![command(1, points.len() as u32)];
         let mut cursor = [0i32; 2];
         for p in points {
-            geometry.push(zigzag(p[0] - cursor[0]));
-            geometry.push(zigzag(p[1] - cursor[1]));
-            cursor = *p;
+            step(&mut geometry, &mut cursor, *p);
         }
         self.push(id, 1, &geometry, properties); // POINT
     }
@@ -161,15 +151,7 @@ impl Layer {
                 if (twice_area(&ring) > 0) != (r == 0) {
                     ring.reverse();
                 }
-                geometry.push(command(1, 1));
-                for (i, p) in ring.iter().enumerate() {
-                    if i == 1 {
-                        geometry.push(command(2, ring.len() as u32 - 1));
-                    }
-                    geometry.push(zigzag(p[0] - cursor[0]));
-                    geometry.push(zigzag(p[1] - cursor[1]));
-                    cursor = *p;
-                }
+                path(&mut geometry, &mut cursor, &ring);
                 geometry.push(command(7, 1));
             }
         }
@@ -255,6 +237,24 @@ pub fn encode_tile(layers: &[Layer]) -> Vec<u8> {
         layer.encode(&mut out);
     }
     out
+}
+
+/// A MoveTo the first point then a LineTo the others (at least two points), each relative
+/// to `cursor`.
+fn path(geometry: &mut Vec<u32>, cursor: &mut [i32; 2], points: &[[i32; 2]]) {
+    geometry.push(command(1, 1));
+    step(geometry, cursor, points[0]);
+    geometry.push(command(2, points.len() as u32 - 1));
+    for &p in &points[1..] {
+        step(geometry, cursor, p);
+    }
+}
+
+/// One point, relative to `cursor` (then moved to it).
+fn step(geometry: &mut Vec<u32>, cursor: &mut [i32; 2], p: [i32; 2]) {
+    geometry.push(zigzag(p[0] - cursor[0]));
+    geometry.push(zigzag(p[1] - cursor[1]));
+    *cursor = p;
 }
 
 /// Twice the signed area of a ring (the surveyor's formula), in tile units.
