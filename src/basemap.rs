@@ -6,10 +6,11 @@
 //! Every source answers the same question, "tile z/x/y", so the map and other clients (QGIS's
 //! XYZ vector tiles) use one endpoint whatever the operator chose.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::tiles::basemap::Basemap;
 use crate::tiles::TileId;
@@ -77,6 +78,12 @@ pub struct BasemapInfo {
 }
 
 impl BasemapSource {
+    /// No basemap: every tile empty (a road file that is not OSM, or one whose basemap could
+    /// not be read).
+    pub fn none() -> BasemapSource {
+        BasemapSource::Made(Basemap::new(Vec::new()))
+    }
+
     /// Opens an offline basemap by its extension (`.mbtiles` or `.pmtiles`).
     pub fn open(path: &Path) -> Result<BasemapSource, BasemapError> {
         match path.extension().and_then(|e| e.to_str()) {
@@ -204,9 +211,15 @@ pub struct PmTiles {
     path: PathBuf,
     file: Mutex<File>,
     header: PmHeader,
-    root: Vec<PmEntry>,
+    root: Arc<Vec<PmEntry>>,
+    /// Leaf directories read, by offset: a view's tiles share a few, each read and unzipped
+    /// once rather than per tile.
+    leaves: Mutex<HashMap<u64, Arc<Vec<PmEntry>>>>,
     info: BasemapInfo,
 }
+
+/// Leaf directories kept (each at most a few hundred kilobytes).
+const LEAVES_KEPT: usize = 64;
 
 #[derive(Clone, Copy, Debug)]
 struct PmHeader {
@@ -253,7 +266,7 @@ impl PmTiles {
         };
         if h[99] != 1 {
             return Err(format(format!(
-                "holds tiles of type {} ; the command map draws vector tiles (type 1, MVT)",
+                "holds tiles of type {}; the command map draws vector tiles (type 1, MVT)",
                 h[99]
             )));
         }
@@ -274,10 +287,11 @@ impl PmTiles {
             path: path.to_path_buf(),
             file: Mutex::new(file),
             header,
-            root: Vec::new(),
+            root: Arc::default(),
+            leaves: Mutex::default(),
             info,
         };
-        archive.root = archive.directory(u64_at(8), u64_at(16))?;
+        archive.root = Arc::new(archive.directory(u64_at(8), u64_at(16))?);
         Ok(archive)
     }
 
@@ -336,12 +350,29 @@ impl PmTiles {
                     gzip: self.header.tile_compression == 2,
                 }));
             }
-            entries = self.directory(
-                self.header.leaf_offset + entry.offset,
-                u64::from(entry.length),
-            )?;
+            entries = self.leaf(entry)?;
         }
         Ok(None)
+    }
+
+    /// The leaf directory `entry` points to, read once.
+    fn leaf(&self, entry: PmEntry) -> Result<Arc<Vec<PmEntry>>, BasemapError> {
+        let offset = self.header.leaf_offset + entry.offset;
+        if let Some(kept) = self
+            .leaves
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&offset)
+        {
+            return Ok(kept.clone());
+        }
+        let read = Arc::new(self.directory(offset, u64::from(entry.length))?);
+        let mut leaves = self.leaves.lock().unwrap_or_else(|e| e.into_inner());
+        if leaves.len() >= LEAVES_KEPT {
+            leaves.clear();
+        }
+        leaves.insert(offset, read.clone());
+        Ok(read)
     }
 }
 

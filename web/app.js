@@ -295,7 +295,7 @@ function applySummary(map, summary) {
   state.rev = summary.rev;
   map.getSource('roads').setTiles([tileUrl(summary.rev)]);
   map.getSource('polygons').setTiles([areaUrl(summary.rev)]);
-  if (layerVisible.gaps) loadOverlay(map, 'gaps').catch((e) => status(t('error', { msg: e.message })));
+  if (layerVisible.gaps) loadGaps(map).catch((e) => status(t('error', { msg: e.message })));
   map.getSource('sites').setData(siteLayer());
   renderStats();
   for (const m of state.markers) {
@@ -305,14 +305,13 @@ function applySummary(map, summary) {
 }
 
 // The gaps are asked for only while their layer shows: a what-if does not wait.
-async function loadOverlay(map, name) {
+async function loadGaps(map) {
   const rev = state.rev;
-  // Gaps: the ten largest runs of road where the full-force tier (the last) is not met.
-  const query = name === 'gaps' ? `&limit=10&tier=${state.info.tiers.length - 1}` : '';
-  const data = await (await api(`/api/coverage/${name}?rev=${rev}${query}`)).json();
+  // The ten largest runs of road where the full-force tier (the last) is not met.
+  const data = await (await api(`/api/coverage/gaps?rev=${rev}&limit=10&tier=${state.info.tiers.length - 1}`)).json();
   if (rev !== state.rev) return;
-  map.getSource(name).setData(data);
-  if (name === 'gaps') renderGapList(map, data);
+  map.getSource('gaps').setData(data);
+  renderGapList(map, data);
 }
 
 /** The gaps shown as a ranked list beside the stats: click one to fly to it. */
@@ -414,7 +413,7 @@ function renderToggles(map) {
       layerVisible[k] = box.checked;
       if (k === 'units') drawMarkers(map);
       for (const id of TOGGLE_LAYERS[k] ?? []) map.setLayoutProperty(id, 'visibility', box.checked ? 'visible' : 'none');
-      if (k === 'gaps' && box.checked) loadOverlay(map, k).catch((e) => status(t('error', { msg: e.message })));
+      if (k === 'gaps' && box.checked) loadGaps(map).catch((e) => status(t('error', { msg: e.message })));
       if (k === 'gaps' && !box.checked) $('gaps').hidden = true;
     });
   }

@@ -122,7 +122,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
     // Checked before the city is prepared: a wrong file should not cost a minute.
     let offline_basemap = match &args.basemap {
         Some(path) => {
-            Some(crate::basemap::BasemapSource::open(path).context("cannot use the --basemap")?)
+            let file =
+                crate::basemap::BasemapSource::open(path).context("cannot use the --basemap")?;
+            eprintln!("basemap: {}", path.display());
+            Some(file)
         }
         None => None,
     };
@@ -196,14 +199,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let made = made.map(|h| h.join().expect("the basemap reader does not panic"));
         (city, made)
     });
+    use crate::basemap::BasemapSource;
     let basemap = match (offline_basemap, basemap) {
-        (Some(file), _) => {
-            eprintln!(
-                "basemap: {}",
-                args.basemap.as_deref().unwrap_or(Path::new("")).display()
-            );
-            file
-        }
+        (Some(file), _) => file,
         (None, Some(Some(Ok(features)))) => {
             let made = crate::tiles::basemap::Basemap::new(features);
             let counts: Vec<String> = made
@@ -216,15 +214,13 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 roads_path.display(),
                 counts.join(", ")
             );
-            crate::basemap::BasemapSource::Made(made)
+            BasemapSource::Made(made)
         }
         (None, Some(Some(Err(e)))) => {
             eprintln!("warning: no basemap: {e}");
-            crate::basemap::BasemapSource::Made(crate::tiles::basemap::Basemap::new(Vec::new()))
+            BasemapSource::none()
         }
-        (None, _) => {
-            crate::basemap::BasemapSource::Made(crate::tiles::basemap::Basemap::new(Vec::new()))
-        }
+        (None, _) => BasemapSource::none(),
     };
     let base = city.evaluate(scenario);
     eprintln!(

@@ -376,21 +376,10 @@ pub async fn area_tile(
 ) -> Result<Response, ApiError> {
     let id = tile_address(&z, &x, &y)?;
     let (rev, evaluation) = evaluation_of(&state, &q).await?;
-    let bytes = match state.area_tile_cache.get(rev, id) {
-        Some(b) => b,
-        None => {
-            let city = state.city.clone();
-            // The first tile of a revision traces its areas: on a compute slot, as a what-if.
-            let bytes = Bytes::from(
-                state
-                    .compute(move || city.area_tile(&evaluation, id))
-                    .await?,
-            );
-            state.area_tile_cache.put(rev, id, bytes.clone());
-            bytes
-        }
-    };
-    Ok(revision_tile(bytes))
+    let city = state.city.clone();
+    // The first tile of a revision traces its areas: on a compute slot, as a what-if.
+    let make = state.compute(move || city.area_tile(&evaluation, id));
+    revision_tile(&state.area_tile_cache, rev, id, make).await
 }
 
 /// The largest gaps of each tier as lines.
@@ -735,27 +724,32 @@ pub async fn tile(
 ) -> Result<Response, ApiError> {
     let id = tile_address(&z, &x, &y)?;
     let (rev, evaluation) = evaluation_of(&state, &q).await?;
-    let bytes = match state.tile_cache.get(rev, id) {
+    let city = state.city.clone();
+    revision_tile(&state.tile_cache, rev, id, async move {
+        tokio::task::spawn_blocking(move || city.road_tile(&evaluation, id))
+            .await
+            .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    })
+    .await
+}
+
+/// Tile `id` of revision `rev` from `cache`, else made by `make` and kept there; answered as
+/// kept an hour by the client (a revision never changes).
+async fn revision_tile(
+    cache: &super::TileCache,
+    rev: u64,
+    id: TileId,
+    make: impl std::future::Future<Output = Result<Vec<u8>, ApiError>>,
+) -> Result<Response, ApiError> {
+    let bytes = match cache.get(rev, id) {
         Some(b) => b,
         None => {
-            let city = state.city.clone();
-            let bytes = Bytes::from(
-                tokio::task::spawn_blocking(move || city.road_tile(&evaluation, id))
-                    .await
-                    .map_err(|e| {
-                        ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-                    })?,
-            );
-            state.tile_cache.put(rev, id, bytes.clone());
+            let bytes = Bytes::from(make.await?);
+            cache.put(rev, id, bytes.clone());
             bytes
         }
     };
-    Ok(revision_tile(bytes))
-}
-
-/// A tile of one revision: kept an hour by the client (a revision never changes).
-fn revision_tile(bytes: Bytes) -> Response {
-    (
+    Ok((
         [
             (
                 header::CONTENT_TYPE,
@@ -768,7 +762,7 @@ fn revision_tile(bytes: Bytes) -> Response {
         ],
         bytes,
     )
-        .into_response()
+        .into_response())
 }
 
 /// The tile address of a `{z}/{x}/{y}.mvt` path.

@@ -133,9 +133,7 @@ impl AppState {
             auth: Arc::new(auth::Auth::new(false, false)),
             feed: None,
             works: Arc::default(),
-            basemap: Arc::new(crate::basemap::BasemapSource::Made(
-                crate::tiles::basemap::Basemap::new(Vec::new()),
-            )),
+            basemap: Arc::new(crate::basemap::BasemapSource::none()),
         }
     }
 
