@@ -4,17 +4,18 @@
 // (`/#token=…`, printed by the server's first start) signs in and drops the token from the
 // address bar. The page shows only what the signed-in role may do: a viewer (a wall display)
 // gets the map, a planner the editing tools, an admin also the users and the audit log.
-import { t, errorText } from '/i18n.js';
+import { t } from '/i18n.js';
 import { auditAction } from '/format.js';
-import { escapeHtml } from '/placement.js';
+import { request, getJson, sendJson } from '/api.js';
+import { h } from '/dom.js';
 
 const $ = (id) => document.getElementById(id);
-const json = { 'content-type': 'application/json' };
-
 async function postSession(token) {
-  const response = await fetch('/api/session', { method: 'POST', headers: json, body: JSON.stringify({ token }) });
-  const body = await response.json().catch(() => ({}));
-  return response.ok ? { session: body } : { error: body.error ? errorText(body) : String(response.status) };
+  try {
+    return { session: await sendJson('/api/session', { token }) };
+  } catch (e) {
+    return { error: e.message };
+  }
 }
 
 /** Shows the sign-in form until a token is accepted; the session it opened. */
@@ -54,9 +55,11 @@ export async function ensureSession() {
     if (session) return session;
     return askForToken(t('signin_refused', { msg: error }));
   }
-  const response = await fetch('/api/session');
-  if (response.ok) return response.json();
-  return askForToken();
+  try {
+    return await getJson('/api/session');
+  } catch {
+    return askForToken();
+  }
 }
 
 /** Shows who is signed in and lets only what their role may do show. */
@@ -71,7 +74,7 @@ export function showSession(session) {
 export function wireAccess(app) {
   const { state } = app;
   $('sign-out').addEventListener('click', async () => {
-    await fetch('/api/session', { method: 'DELETE' });
+    await request('/api/session', { method: 'DELETE' }).catch(() => {});
     location.reload();
   });
   $('sign-in').addEventListener('click', async () => {
@@ -80,19 +83,22 @@ export function wireAccess(app) {
   });
   if (state.session.role !== 'admin') return;
   const showUsers = async () => {
-    const users = await (await app.api('/api/users')).json();
+    const users = await getJson('/api/users');
     const list = $('user-list');
     list.replaceChildren();
     for (const u of users) {
-      const li = document.createElement('li');
-      li.innerHTML = `<span>${escapeHtml(u.name)} · ${escapeHtml(t(`role_${u.role}`))} · ${t('tokens_live', { n: u.tokens })}</span>`;
+      const li = h('li', {}, h('span', {}, `${u.name} · ${t(`role_${u.role}`)} · ${t('tokens_live', { n: u.tokens })}`));
       if (u.name !== state.session.user) {
         const remove = document.createElement('button');
         remove.className = 'danger';
         remove.textContent = t('remove');
         remove.addEventListener('click', async () => {
           if (!confirm(t('confirm_remove_user', { name: u.name }))) return;
-          await app.api(`/api/users/${encodeURIComponent(u.name)}`, { method: 'DELETE' });
+          try {
+            await request(`/api/users/${encodeURIComponent(u.name)}`, { method: 'DELETE' });
+          } catch (e) {
+            $('new-token').textContent = t('error', { msg: e.message });
+          }
           await Promise.all([showUsers(), showAudit()]);
         });
         li.append(remove);
@@ -101,7 +107,7 @@ export function wireAccess(app) {
     }
   };
   const showAudit = async () => {
-    const entries = await (await app.api('/api/audit?limit=30')).json();
+    const entries = await getJson('/api/audit?limit=30');
     const table = $('audit');
     table.replaceChildren();
     for (const e of entries) {
@@ -118,7 +124,7 @@ export function wireAccess(app) {
   $('user-add').addEventListener('click', async () => {
     $('new-token').textContent = '';
     try {
-      const r = await (await app.api('/api/users', { method: 'POST', headers: json, body: JSON.stringify({ name: $('user-name').value.trim(), role: $('user-role').value }) })).json();
+      const r = await sendJson('/api/users', { name: $('user-name').value.trim(), role: $('user-role').value });
       $('new-token').textContent = t('new_token', { user: r.user, token: r.token });
       $('user-name').value = '';
     } catch (e) {

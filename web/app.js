@@ -4,7 +4,10 @@
 // planned, replayed over the shift with its coverage, and rerouted by dragging; posts
 // suggested and events planned (web/placement.js).
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
-import { t, translatePage, setLanguage, language, errorText } from '/i18n.js';
+import { t, translatePage, setLanguage, language } from '/i18n.js';
+import { request, getJson, sendJson, workProgress, cancelWork } from '/api.js';
+import { h, svg, show } from '/dom.js';
+import { createStore } from '/store.js';
 import { wirePlacement } from '/placement.js';
 import { wireVersions } from '/versions.js';
 import { ensureSession, showSession, wireAccess } from '/access.js';
@@ -21,12 +24,13 @@ const POST_LETTER = { 'zh-CN': { kiosk: '亭', station: '所', sub_bureau: '局'
 const EMPTY = { type: 'FeatureCollection', features: [] };
 const ROUTE_COLOURS = ['#00e5ff', '#ff4dd2', '#b2ff59', '#ffd740', '#7c4dff', '#ff6e40'];
 
+// The scenario being edited lives in the store (web/store.js), changed by its named actions
+// only; `state.scenario` reads it. The rest is what the page shows now.
+const store = createStore({ type: 'FeatureCollection', features: [] });
 const state = {
+  store,
+  get scenario() { return store.scenario; },
   info: null,
-  original: null, // the loaded scenario, for reset
-  scenario: null, // the scenario being edited (GeoJSON FeatureCollection)
-  undo: [],
-  redo: [], // what undo took back, for Ctrl+Shift+Z
   summary: null,
   rev: 0,
   mode: 'inspect',
@@ -49,18 +53,6 @@ function status(text) {
   $('status').textContent = text ?? '';
 }
 
-async function api(path, options = {}) {
-  const response = await fetch(path, options);
-  if (!response.ok) {
-    let message = `${response.status}`;
-    try {
-      message = errorText(await response.json());
-    } catch { /* not JSON */ }
-    throw new Error(message);
-  }
-  return response;
-}
-
 /** Runs long work (`work(signal, progress)`: a plan, suggestions, an event) with `buttons`
  * disabled until it ends, its progress as the server reports it (`progress` is the query
  * parameter to add, `&progress=ID`; `GET /api/work/ID` is asked twice a second), and a cancel
@@ -74,20 +66,17 @@ async function longWork(buttons, work) {
   const shown = $('work-progress');
   cancel.hidden = false;
   cancel.onclick = () => {
-    fetch(`/api/work/${id}`, { method: 'DELETE' }).catch(() => {});
+    cancelWork(id);
     controller.abort();
   };
   const poll = setInterval(async () => {
-    try {
-      const r = await fetch(`/api/work/${id}`);
-      if (!r.ok || controller.signal.aborted) return;
-      const p = await r.json();
-      shown.hidden = false;
-      shown.querySelector('span').textContent = workLabel(p);
-      const bar = shown.querySelector('progress');
-      const share = workShare(p);
-      if (share == null) bar.removeAttribute('value'); else bar.value = share;
-    } catch { /* the next poll tells */ }
+    const p = await workProgress(id); // none yet: the next poll tells
+    if (!p || controller.signal.aborted) return;
+    shown.hidden = false;
+    shown.querySelector('span').textContent = workLabel(p);
+    const bar = shown.querySelector('progress');
+    const share = workShare(p);
+    if (share == null) bar.removeAttribute('value'); else bar.value = share;
   }, 500);
   try {
     return await work(controller.signal, `&progress=${id}`);
@@ -245,18 +234,15 @@ function drawMarkers(map) {
     const el = markerElement(f, index);
     if (refused.has(f.properties.id)) el.classList.add('refused');
     const marker = new maplibregl.Marker({ element: el, draggable: canEdit() }).setLngLat(f.geometry.coordinates).addTo(map);
-    let before = null;
-    marker.on('dragstart', () => { before = JSON.stringify(state.scenario); });
+    // Each step of a drag is evaluated (latest wins: at most one request in flight); the drag
+    // is one change for undo.
     marker.on('drag', () => {
       const { lng, lat } = marker.getLngLat();
-      f.geometry.coordinates = [lng, lat];
-      evaluate(map); // latest wins: at most one request in flight
+      store.preview('moveFeature', index, [lng, lat]);
     });
     marker.on('dragend', () => {
       const { lng, lat } = marker.getLngLat();
-      f.geometry.coordinates = [lng, lat];
-      if (before) pushUndo(before);
-      evaluate(map);
+      store.perform('moveFeature', index, [lng, lat]);
     });
     el.addEventListener('click', (ev) => {
       ev.stopPropagation();
@@ -277,10 +263,7 @@ async function evaluate(map) {
   try {
     do {
       state.pending = false;
-      const body = JSON.stringify(scenarioForEvaluation());
-      const response = await api('/api/whatif', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      const summary = await response.json();
-      applySummary(map, summary);
+      applySummary(map, await sendJson('/api/whatif', scenarioForEvaluation()));
     } while (state.pending);
     status('');
   } catch (e) {
@@ -308,7 +291,7 @@ function applySummary(map, summary) {
 async function loadGaps(map) {
   const rev = state.rev;
   // The ten largest runs of road where the full-force tier (the last) is not met.
-  const data = await (await api(`/api/coverage/gaps?rev=${rev}&limit=10&tier=${state.info.tiers.length - 1}`)).json();
+  const data = await getJson(`/api/coverage/gaps?rev=${rev}&limit=10&tier=${state.info.tiers.length - 1}`);
   if (rev !== state.rev) return;
   map.getSource('gaps').setData(data);
   renderGapList(map, data);
@@ -345,37 +328,45 @@ function renderStats() {
   $('stats-line').textContent = [t('units_count', { n: s.units }), moment, refused ? t('refused', { n: refused }) : null,
     s.closed_edges ? t('closed_n', { n: s.closed_edges }) : null, t('compute_ms', { ms: s.timings_ms.total.toFixed(1) })]
     .filter(Boolean).join(' · ');
-  const rows = [];
-  rows.push(`<tr><td colspan="2"><b>${t('first_response')}</b> (${t('road_share')})</td></tr>`);
-  for (const r of s.coverage) rows.push(`<tr><td>${t('within', { min: r.budget_s / 60 })}</td><td class="num">${pct(r.share)}</td></tr>`);
-  rows.push(`<tr><td colspan="2"><b>${t('reinforcement')}</b></td></tr>`);
-  for (const tr of s.tiers) rows.push(`<tr><td>${t('tier_row', { min: tr.budget_s / 60, units: tr.units })}</td><td class="num" data-tier="${tr.budget_s}">${pct(tr.share)}</td></tr>`);
-  if (s.checkpoints.count > 0) {
-    rows.push(`<tr><td colspan="2"><b>${t('checkpoints_met')}</b></td></tr>`);
-    s.tiers.forEach((tr, i) => rows.push(`<tr><td>${t('tier', { min: tr.budget_s / 60, units: tr.units })}</td><td class="num">${s.checkpoints.met[i]} / ${s.checkpoints.count}</td></tr>`));
-  }
-  $('stats').innerHTML = rows.join('');
+  const heading = (...text) => h('tr', {}, h('td', { colspan: 2 }, ...text));
+  const row = (label, value, data) => h('tr', {}, h('td', {}, label), h('td', { class: 'num', dataset: data }, value));
+  show($('stats'),
+    heading(h('b', {}, t('first_response')), ` (${t('road_share')})`),
+    s.coverage.map((r) => row(t('within', { min: r.budget_s / 60 }), pct(r.share))),
+    heading(h('b', {}, t('reinforcement'))),
+    s.tiers.map((tr) => row(t('tier_row', { min: tr.budget_s / 60, units: tr.units }), pct(tr.share), { tier: tr.budget_s })),
+    s.checkpoints.count > 0 && [
+      heading(h('b', {}, t('checkpoints_met'))),
+      s.tiers.map((tr, i) => row(t('tier', { min: tr.budget_s / 60, units: tr.units }), `${s.checkpoints.met[i]} / ${s.checkpoints.count}`)),
+    ]);
   renderWallTiers(s);
   renderChart(s);
-  $('undo').disabled = state.undo.length === 0;
-  $('reset').disabled = state.undo.length === 0;
-  $('edits').textContent = state.undo.length ? t('edits', { n: state.undo.length }) : '';
+  $('undo').disabled = store.undoCount === 0;
+  $('reset').disabled = store.undoCount === 0;
+  $('edits').textContent = store.undoCount ? t('edits', { n: store.undoCount }) : '';
 }
 
 function renderChart(s) {
   // Bars: share of road length meeting each tier of the standard, coloured like the map.
-  const svg = $('chart');
+  const chart = $('chart');
   const bar = 22;
   const parts = s.tiers.map((tr, i) => {
     const y = 8 + i * (bar + 10);
     const w = Math.max(1, 190 * tr.share);
-    return `<text x="0" y="${y + bar * 0.7}">${tr.budget_s / 60}′ × ${tr.units}</text>` +
-      `<rect x="60" y="${y}" width="190" height="${bar}" fill="#22384c"></rect>` +
-      `<rect class="bar" x="60" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${tierColour(i, s.tiers.length)}"></rect>` +
-      `<text x="${Math.min(255, 64 + w)}" y="${y + bar * 0.7}">${pct(tr.share)}</text>`;
+    return [
+      chartText(0, y + bar * 0.7, `${tr.budget_s / 60}′ × ${tr.units}`),
+      svg('rect', { x: 60, y, width: 190, height: bar, fill: '#22384c' }),
+      svg('rect', { class: 'bar', x: 60, y, width: w.toFixed(1), height: bar, fill: tierColour(i, s.tiers.length) }),
+      chartText(Math.min(255, 64 + w), y + bar * 0.7, pct(tr.share)),
+    ];
   });
-  svg.setAttribute('viewBox', `0 0 300 ${16 + s.tiers.length * (bar + 10)}`);
-  svg.innerHTML = parts.join('');
+  chart.setAttribute('viewBox', `0 0 300 ${16 + s.tiers.length * (bar + 10)}`);
+  show(chart, parts);
+}
+
+/** A label in a chart, in the chart's own units (it scales with the chart). */
+function chartText(x, y, text, props = {}) {
+  return svg('text', { x, y, 'font-size': 11, ...props }, text);
 }
 
 function renderLegend() {
@@ -384,7 +375,7 @@ function renderLegend() {
   items.push([BEYOND_COLOUR, t('beyond', { min: budgets[budgets.length - 1] / 60 })]);
   items.push(['repeating-linear-gradient(90deg,#d0d0d0 0 4px,transparent 4px 8px)', t('closed')]);
   items.push(['#4b5d6e', t('other_roads')]);
-  $('legend').innerHTML = items.map(([c, label]) => `<li><i style="background:${c}"></i>${label}</li>`).join('');
+  show($('legend'), items.map(([c, label]) => h('li', {}, h('i', { style: { background: c } }), label)));
 }
 
 // ------------------------------------------------------------------------- toggles
@@ -404,35 +395,29 @@ const LAYER_SWATCH = {
 };
 
 function renderToggles(map) {
-  $('toggles').innerHTML = Object.keys(layerVisible)
-    .map((k) => `<label><input type="checkbox" data-layer="${k}" ${layerVisible[k] ? 'checked' : ''}> <i class="swatch" style="background:${LAYER_SWATCH[k]}"></i>${t('layer_' + k)}</label>`)
-    .join('');
-  for (const box of $('toggles').querySelectorAll('input')) {
-    box.addEventListener('change', () => {
-      const k = box.dataset.layer;
-      layerVisible[k] = box.checked;
-      if (k === 'units') drawMarkers(map);
-      for (const id of TOGGLE_LAYERS[k] ?? []) map.setLayoutProperty(id, 'visibility', box.checked ? 'visible' : 'none');
-      if (k === 'gaps' && box.checked) loadGaps(map).catch((e) => status(t('error', { msg: e.message })));
-      if (k === 'gaps' && !box.checked) $('gaps').hidden = true;
-    });
-  }
+  const toggled = (k, box) => {
+    layerVisible[k] = box.checked;
+    if (k === 'units') drawMarkers(map);
+    for (const id of TOGGLE_LAYERS[k] ?? []) map.setLayoutProperty(id, 'visibility', box.checked ? 'visible' : 'none');
+    if (k === 'gaps' && box.checked) loadGaps(map).catch((e) => status(t('error', { msg: e.message })));
+    if (k === 'gaps' && !box.checked) $('gaps').hidden = true;
+  };
+  show($('toggles'), Object.keys(layerVisible).map((k) => h('label', {},
+    h('input', { type: 'checkbox', dataset: { layer: k }, checked: layerVisible[k], on: { change: (e) => toggled(k, e.target) } }),
+    ' ', h('i', { class: 'swatch', style: { background: LAYER_SWATCH[k] } }), t('layer_' + k))));
 }
 
 // ------------------------------------------------------------------------- editing
 
-function pushUndo(snapshot) {
-  state.undo.push(snapshot);
-  if (state.undo.length > 200) state.undo.shift();
-  state.redo = []; // a new change: what was undone before it cannot come back
-}
-
-function edit(map, change) {
-  pushUndo(JSON.stringify(state.scenario));
-  change();
-  refreshLayers(map);
-  evaluate(map);
-  renderStats();
+/** Every change of the scenario redrawn and evaluated: a drag's steps are only evaluated
+ * (the marker is already where it is dragged), and what replaces features ends a selection. */
+function followStore(map) {
+  store.subscribe(({ action, preview }) => {
+    if (['undo', 'redo', 'replaceAll', 'load'].includes(action)) select(map, null);
+    if (!preview && action !== 'moveFeature') refreshLayers(map);
+    evaluate(map);
+    renderStats();
+  });
 }
 
 function select(map, index) {
@@ -490,16 +475,22 @@ function setMode(mode) {
 
 async function inspect(map, lngLat) {
   try {
-    const r = await (await api(`/api/isochrone?lon=${lngLat.lng}&lat=${lngLat.lat}&rev=${state.rev}`)).json();
+    const r = await getJson(`/api/isochrone?lon=${lngLat.lng}&lat=${lngLat.lat}&rev=${state.rev}`);
     const budgets = state.info.budgets_s;
     const last = budgets[budgets.length - 1];
     const time = r.nearest_s == null ? t('no_unit', { min: last / 60 }) : t('seconds', { s: Math.round(r.nearest_s) });
-    const rows = r.units.map((u) => `<tr><td>${u.rank}</td><td>${u.name ?? u.id}</td><td>${t(u.mode)}</td><td>${t('seconds', { s: Math.round(u.time_s) })}</td><td>${u.within_s ? '≤' + u.within_s / 60 + '′' : '—'}</td></tr>`).join('');
     const tiers = state.info.tiers.map((tr, i) => `${tr.budget_s / 60}′×${tr.units}: ${r.tiers_met[i] ? t('met') : t('not_met')}`).join(' · ');
-    const html = `<div><b>${t('road')}</b>: ${r.road.name ?? t('unnamed')}</div><div><b>${t('arrival')}</b>: ${time}</div>` +
-      `<div><b>${t('tiers_met')}</b>: ${tiers}</div><div><b>${t('nearest_units')}</b></div><table>${rows}</table>`;
-    $('info').innerHTML = html;
-    new maplibregl.Popup({ maxWidth: '340px' }).setLngLat(r.position).setHTML(html).addTo(map);
+    // Names come from scenario files: built as text, never as markup.
+    const card = () => [
+      h('div', {}, h('b', {}, t('road')), `: ${r.road.name ?? t('unnamed')}`),
+      h('div', {}, h('b', {}, t('arrival')), `: ${time}`),
+      h('div', {}, h('b', {}, t('tiers_met')), `: ${tiers}`),
+      h('div', {}, h('b', {}, t('nearest_units'))),
+      h('table', {}, r.units.map((u) => h('tr', {}, h('td', {}, u.rank), h('td', {}, u.name ?? u.id), h('td', {}, t(u.mode)),
+        h('td', {}, t('seconds', { s: Math.round(u.time_s) })), h('td', {}, u.within_s ? `≤${u.within_s / 60}′` : '—')))),
+    ];
+    show($('info'), card());
+    new maplibregl.Popup({ maxWidth: '24rem' }).setLngLat(r.position).setDOMContent(h('div', {}, card())).addTo(map);
   } catch (e) {
     $('info').textContent = t('error', { msg: e.message });
   }
@@ -507,13 +498,9 @@ async function inspect(map, lngLat) {
 
 async function toggleClosure(map, lngLat) {
   try {
-    const road = await (await api(`/api/roads/at?lon=${lngLat.lng}&lat=${lngLat.lat}`)).json();
-    const id = `closure-edge-${road.properties.edge}`;
-    edit(map, () => {
-      const at = state.scenario.features.findIndex((f) => f.properties.kind === 'closure' && f.properties.id === id);
-      if (at >= 0) state.scenario.features.splice(at, 1);
-      else state.scenario.features.push({ type: 'Feature', properties: { kind: 'closure', id, name: road.properties.name }, geometry: road.geometry });
-    });
+    const road = await getJson(`/api/roads/at?lon=${lngLat.lng}&lat=${lngLat.lat}`);
+    store.perform('toggleClosure', { type: 'Feature',
+      properties: { kind: 'closure', id: `closure-edge-${road.properties.edge}`, name: road.properties.name }, geometry: road.geometry });
   } catch (e) {
     status(t('error', { msg: e.message }));
   }
@@ -522,11 +509,9 @@ async function toggleClosure(map, lngLat) {
 function addUnit(map, lngLat) {
   state.added += 1;
   const mode = $('new-mode').value;
-  edit(map, () => {
-    state.scenario.features.push({ type: 'Feature',
-      properties: { kind: 'unit', id: `new-${Date.now().toString(36)}-${state.added}`, name: t('new_unit', { n: state.added }), mode, class: 'patrol', turnout_s: 0 },
-      geometry: { type: 'Point', coordinates: [lngLat.lng, lngLat.lat] } });
-  });
+  store.perform('addFeature', { type: 'Feature',
+    properties: { kind: 'unit', id: `new-${Date.now().toString(36)}-${state.added}`, name: t('new_unit', { n: state.added }), mode, class: 'patrol', turnout_s: 0 },
+    geometry: { type: 'Point', coordinates: [lngLat.lng, lngLat.lat] } });
 }
 
 // ------------------------------------------------------------------------- patrols
@@ -548,9 +533,8 @@ async function planPatrols(map) {
   const shift_s = shiftSeconds();
   try {
     status(t('computing'));
-    const plan = await longWork([$('patrol-plan')], async (signal, progress) => (await api(`/api/patrol/plan?units=${units}&shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}${progress}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario), signal,
-    })).json());
+    const plan = await longWork([$('patrol-plan')], (signal, progress) => sendJson(
+      `/api/patrol/plan?units=${units}&shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}${progress}`, state.scenario, { signal }));
     if (!plan) return;
     state.planHistory = [];
     applyPlan(map, plan, shift_s);
@@ -567,9 +551,7 @@ async function editPlan(map, drag) {
   const routes = state.plan.routes.features.map((f) => ({ unit: f.properties.unit, depot: f.properties.depot, steps: f.properties.steps }));
   try {
     status(t('loading'));
-    const plan = await (await api(`/api/patrol/edit?shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scenario: state.scenario, routes, drag }),
-    })).json();
+    const plan = await sendJson(`/api/patrol/edit?shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, { scenario: state.scenario, routes, drag });
     state.planHistory.push(state.plan);
     applyPlan(map, plan, shift_s);
     status(t('route_edited'));
@@ -604,9 +586,7 @@ async function restorePlan(map, routeFeatures) {
   const shift_s = routeFeatures[0].properties.shift_s ?? shiftSeconds();
   const routes = routeFeatures.map((f) => ({ unit: f.properties.unit, depot: f.properties.depot, steps: f.properties.steps }));
   try {
-    const plan = await (await api(`/api/patrol/edit?shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scenario: state.scenario, routes }),
-    })).json();
+    const plan = await sendJson(`/api/patrol/edit?shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, { scenario: state.scenario, routes });
     applyPlan(map, plan, shift_s);
   } catch (e) {
     // The routes as saved, unchecked, rather than nothing.
@@ -676,28 +656,28 @@ function scenarioForEvaluation() {
 /** The city's share of road within each tier at every sample of the shift, with the slider's
  * moment marked, and each tier's mean and worst moment. */
 function renderShift() {
-  const svg = $('shift-chart');
+  const chart = $('shift-chart');
   const over = state.plan?.shift_coverage;
   if (!over) {
-    svg.hidden = true;
-    $('shift-stats').innerHTML = '';
+    chart.hidden = true;
+    show($('shift-stats'));
     return;
   }
-  svg.hidden = false;
+  chart.hidden = false;
   const [W, H] = [300, 90];
   const top = Math.max(0.01, ...over.tiers.flatMap((tier) => tier.share_by_sample)) * 1.1;
   const x = (i) => (i / Math.max(1, over.samples - 1)) * W;
   const y = (share) => 4 + (H - 4) * (1 - share / top);
-  const lines = over.tiers.map((tier, k) => `<polyline class="shift-line" fill="none" stroke="${tierColour(k, over.tiers.length)}" stroke-width="1.5" points="${
-    tier.share_by_sample.map((share, i) => `${x(i).toFixed(1)},${y(share).toFixed(1)}`).join(' ')}"></polyline>`);
-  const now = (Number($('patrol-time').value) / state.plan.shift_s) * W;
-  svg.innerHTML = `<rect x="0" y="0" width="${W}" height="${H}" fill="#14212e"></rect>${lines.join('')}` +
-    `<line x1="${now.toFixed(1)}" y1="0" x2="${now.toFixed(1)}" y2="${H}" stroke="#fff" stroke-dasharray="3 2"></line>` +
-    `<text x="2" y="12">${pct(top / 1.1)}</text><text x="0" y="${H + 14}">0</text>` +
-    `<text x="${W}" y="${H + 14}" text-anchor="end">${duration(state.plan.shift_s)}</text>`;
-  svg.setAttribute('viewBox', `0 0 ${W} ${H + 20}`);
-  $('shift-stats').innerHTML = `<tr><td><b>${t('shift_title', { s: over.every_s })}</b></td></tr>` +
-    over.tiers.map((tier) => `<tr><td>${t('shift_tier', { min: tier.budget_s / 60, units: tier.units, mean: pct(tier.mean_share), worst: pct(tier.worst_share), at: duration(tier.worst_time_s) })}</td></tr>`).join('');
+  const lines = over.tiers.map((tier, k) => svg('polyline', { class: 'shift-line', fill: 'none', stroke: tierColour(k, over.tiers.length), 'stroke-width': 1.5,
+    points: tier.share_by_sample.map((share, i) => `${x(i).toFixed(1)},${y(share).toFixed(1)}`).join(' ') }));
+  const now = ((Number($('patrol-time').value) / state.plan.shift_s) * W).toFixed(1);
+  show(chart, svg('rect', { x: 0, y: 0, width: W, height: H, fill: '#14212e' }), lines,
+    svg('line', { x1: now, y1: 0, x2: now, y2: H, stroke: '#fff', 'stroke-dasharray': '3 2' }),
+    chartText(2, 12, pct(top / 1.1)), chartText(0, H + 14, '0'),
+    chartText(W, H + 14, duration(state.plan.shift_s), { 'text-anchor': 'end' }));
+  chart.setAttribute('viewBox', `0 0 ${W} ${H + 20}`);
+  show($('shift-stats'), h('tr', {}, h('td', {}, h('b', {}, t('shift_title', { s: over.every_s })))),
+    over.tiers.map((tier) => h('tr', {}, h('td', {}, t('shift_tier', { min: tier.budget_s / 60, units: tier.units, mean: pct(tier.mean_share), worst: pct(tier.worst_share), at: duration(tier.worst_time_s) })))));
 }
 
 /** Reroute mode: press on a route, drag onto another street, release. */
@@ -754,25 +734,8 @@ function wire(map) {
       inspect(map, ev.lngLat);
     }
   });
-  const stepTo = (snapshot) => {
-    state.scenario = JSON.parse(snapshot);
-    select(map, null);
-    refreshLayers(map);
-    evaluate(map);
-    renderStats();
-  };
-  $('undo').addEventListener('click', () => {
-    const last = state.undo.pop();
-    if (!last) return;
-    state.redo.push(JSON.stringify(state.scenario));
-    stepTo(last);
-  });
-  const redo = () => {
-    const next = state.redo.pop();
-    if (!next) return;
-    state.undo.push(JSON.stringify(state.scenario));
-    stepTo(next);
-  };
+  $('undo').addEventListener('click', () => store.undo());
+  const redo = () => store.redo();
   // The keys a person reaches for: Ctrl+Z undo, Ctrl+Shift+Z (or Ctrl+Y) redo, Esc ends a
   // drawing or a tool, Delete removes the selected unit. Not while typing in a field.
   document.addEventListener('keydown', (e) => {
@@ -788,34 +751,22 @@ function wire(map) {
     else if (mod && ((e.key.toLowerCase() === 'z' && e.shiftKey) || e.key.toLowerCase() === 'y')) { e.preventDefault(); redo(); }
     else if ((e.key === 'Delete' || e.key === 'Backspace') && state.selected != null) { e.preventDefault(); $('sel-delete').click(); }
   });
-  $('reset').addEventListener('click', () => {
-    pushUndo(JSON.stringify(state.scenario));
-    state.scenario = structuredClone(state.original);
-    select(map, null);
-    refreshLayers(map);
-    evaluate(map);
-  });
+  $('reset').addEventListener('click', () => store.reset());
   $('sel-mode').addEventListener('change', () => {
-    const i = state.selected;
-    if (i != null) edit(map, () => { state.scenario.features[i].properties.mode = $('sel-mode').value; });
+    if (state.selected != null) store.perform('setProperty', state.selected, 'mode', $('sel-mode').value);
   });
   $('sel-class').addEventListener('change', () => {
-    const i = state.selected;
-    const value = $('sel-class').value.trim();
-    if (i != null) edit(map, () => {
-      if (value) state.scenario.features[i].properties.class = value;
-      else delete state.scenario.features[i].properties.class;
-    });
+    if (state.selected != null) store.perform('setProperty', state.selected, 'class', $('sel-class').value.trim());
   });
   $('sel-delete').addEventListener('click', () => {
     const i = state.selected;
     if (i == null) return;
     select(map, null);
-    edit(map, () => state.scenario.features.splice(i, 1));
+    store.perform('removeFeature', i);
   });
   $('export').addEventListener('click', async () => {
     try {
-      const response = await api('/api/scenario/export', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario) });
+      const response = await request('/api/scenario/export', { method: 'POST', json: state.scenario });
       download('scenario.geojson', await response.text());
     } catch (e) {
       status(t('error', { msg: e.message }));
@@ -826,7 +777,7 @@ function wire(map) {
     if (!file) return;
     try {
       const csv = file.name.toLowerCase().endsWith('.csv');
-      const r = await (await api(`/api/scenario/import${csv ? '?format=csv' : ''}`, { method: 'POST', headers: { 'content-type': csv ? 'text/csv' : 'application/json' }, body: await file.text() })).json();
+      const r = await (await request(`/api/scenario/import${csv ? '?format=csv' : ''}`, { method: 'POST', contentType: csv ? 'text/csv' : 'application/json', body: await file.text() })).json();
       // The file replaces what is on the map: said first (undo brings it back too).
       const now = state.scenario.features.length;
       if (now && !confirm(t('confirm_import', { file: file.name, n: r.scenario.features.length, now }))) {
@@ -834,7 +785,7 @@ function wire(map) {
         ev.target.value = '';
         return;
       }
-      edit(map, () => { state.scenario = r.scenario; });
+      store.perform('replaceAll', r.scenario);
     } catch (e) {
       status(t('error', { msg: e.message }));
     }
@@ -876,27 +827,24 @@ async function main() {
   showSession(state.session);
   status(t('loading'));
   const [info, scenario, summary, basemap] = await Promise.all([
-    api('/api/info').then((r) => r.json()),
-    api('/api/scenario').then((r) => r.json()),
-    api('/api/coverage').then((r) => r.json()),
-    api('/api/basemap.json').then((r) => r.json()),
+    getJson('/api/info'), getJson('/api/scenario'), getJson('/api/coverage'), getJson('/api/basemap.json'),
   ]);
   state.info = info;
-  state.original = structuredClone(scenario);
-  state.scenario = scenario;
+  store.load(scenario);
   state.summary = summary;
   $('city').textContent = `· ${info.name}`;
   const map = makeMap(info, basemap);
   window.patrolmap = { map, state }; // for the browser tests and the console
   wire(map);
   map.on('load', async () => {
+    followStore(map);
     refreshLayers(map);
-    wirePlacement({ map, state, api, status, longWork, edit: (change) => edit(map, change) });
+    wirePlacement({ map, state, status, longWork });
     const versions = wireVersions({
-      state, api, edit: (change) => edit(map, change), planFeatures, restorePlan: (routes) => restorePlan(map, routes),
+      state, planFeatures, restorePlan: (routes) => restorePlan(map, routes),
     });
-    wireAccess({ state, api });
-    wireSearch({ map, state, api, select: (index) => select(map, index) });
+    wireAccess({ state });
+    wireSearch({ map, state, select: (index) => select(map, index) });
     if (isWall()) wireWall({ state, versions });
     translateAll(map);
     status('');

@@ -51,3 +51,8 @@ export function workLabel(progress) {
 export function workShare(progress) {
   return progress.total > 0 ? Math.min(1, progress.done / progress.total) : null;
 }
+
+/** `part` of `whole` as a percentage with one decimal; a dash when there is no whole. */
+export function pctOf(part, whole) {
+  return whole > 0 ? `${(100 * part / whole).toFixed(1)}%` : '—';
+}

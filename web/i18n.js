@@ -230,6 +230,7 @@ const TEXT = {
     err_scenario_too_large: "方案要素或折点过多，请简化后再提交：{field}",
     err_unsupported_media_type: "提交格式不对：须为 JSON（导入 CSV 时为 CSV）",
     err_not_found: "未找到：{field}",
+    err_no_road_near: "此处附近没有道路：请点在道路上或道路旁",
     err_revision_gone: "该推演版本已失效，请重新推演",
     err_method_not_allowed: "此接口不支持该操作",
     err_sign_in_required: "请先登录",
@@ -244,6 +245,26 @@ const TEXT = {
     err_busy: "服务器繁忙或计算超时，请稍后再试",
     err_store_failed: "方案库出错，请联系管理员（详情见服务器日志）",
     err_internal: "服务器内部错误",
+    err_network: "无法连接服务器：请检查网络，稍后再试",
+    err_status: "服务器返回错误（{status}）",
+    field_body: "提交的内容",
+    field_name: "名称",
+    field_scenario: "方案",
+    field_role: "角色",
+    field_lon: "经度",
+    field_lat: "纬度",
+    field_units: "警力数",
+    field_token: "令牌",
+    field_q: "搜索词",
+    field_id: "编号",
+    field_base: "基准版本",
+    field_area: "区域",
+    field_rev: "推演版本",
+    field_budget_s: "时限",
+    field_time_limit_s: "计算时限",
+    field_shift_s: "班次时长",
+    field_drag_to: "拖到的位置",
+    field_drag_route: "拖动的路线",
   },
   en: {
     title: 'Patrol command map',
@@ -473,6 +494,7 @@ const TEXT = {
     err_scenario_too_large: "The scenario has too many features or vertices; simplify it: {field}",
     err_unsupported_media_type: "Wrong format: send JSON (or CSV for a CSV import)",
     err_not_found: "Not found: {field}",
+    err_no_road_near: "No road near this point: click on or beside a road",
     err_revision_gone: "This what-if is not kept any more; evaluate it again",
     err_method_not_allowed: "This endpoint does not take that request",
     err_sign_in_required: "Sign in first",
@@ -487,6 +509,26 @@ const TEXT = {
     err_busy: "The server is busy or the work took too long; try again",
     err_store_failed: "The scenario store failed; ask an admin (the server log says why)",
     err_internal: "Internal server error",
+    err_network: "The server cannot be reached: check the network and try again",
+    err_status: "The server answered with an error ({status})",
+    field_body: "the content sent",
+    field_name: "name",
+    field_scenario: "scenario",
+    field_role: "role",
+    field_lon: "longitude",
+    field_lat: "latitude",
+    field_units: "units",
+    field_token: "token",
+    field_q: "search text",
+    field_id: "id",
+    field_base: "base version",
+    field_area: "area",
+    field_rev: "what-if revision",
+    field_budget_s: "time budget",
+    field_time_limit_s: "time limit",
+    field_shift_s: "shift length",
+    field_drag_to: "where the route was dragged",
+    field_drag_route: "the route dragged",
   },
 };
 
@@ -513,11 +555,22 @@ export function t(key, vars = {}) {
 
 /** A server error body (`{error, code, field}`) in the current language: in English the
  * server's own words (they say the most), in another language the text of its code with the
- * field it names (a code without a text here: the server's words). */
-export function errorText(body) {
+ * field it names in that language; never the server's English there. `status`: the HTTP
+ * status, said when there is no body or its code has no text here. */
+export function errorText(body, status) {
   const key = `err_${body?.code}`;
-  if (current === 'en' || !body?.code || !(key in TEXT[current])) return body?.error ?? String(body);
-  return t(key, { field: body.field ?? '' }).replace(/[:：]\s*$/, '');
+  // The server writes its messages in English, for a person: shown as they are in English.
+  if (current === 'en' && typeof body?.error === 'string') return body.error;
+  if (body?.code && key in TEXT[current]) return t(key, { field: fieldName(body.field) }).replace(/[:：]\s*$/, '');
+  // A code this page does not know (a newer server) is still said in the user's language.
+  return t('err_status', { status: status ?? '?' });
+}
+
+/** A request field (`lon`, `drag.to`) as the user's language names it; unknown ones as sent. */
+export function fieldName(field) {
+  if (!field) return '';
+  const key = `field_${String(field).replace(/\./g, '_')}`;
+  return key in TEXT[current] ? TEXT[current][key] : String(field);
 }
 
 /** Fills every element with a `data-i18n` attribute. */

@@ -4,16 +4,19 @@
 // temporary posts against its own standard, see the compliance, print the plan).
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t } from '/i18n.js';
-import { suggestionLabel } from '/format.js';
+import { suggestionLabel, pctOf } from '/format.js';
+import { sendJson } from '/api.js';
+import { h, show } from '/dom.js';
 
 const $ = (id) => document.getElementById(id);
 const EMPTY = { type: 'FeatureCollection', features: [] };
 const VENUE_ID = 'venue-drawn';
 
-/** Wires the placement and event sections. `app` gives the map's state and its edit hooks:
- * { map, state, api, edit(change), status(text) }. */
+/** Wires the placement and event sections. `app`: { map, state (its `store` takes the
+ * edits), status(text), longWork }. */
 export function wirePlacement(app) {
   const { map, state } = app;
+  const { store } = state;
   const local = { suggestions: [], markers: [], venue: [], eventMarkers: [], plan: null };
   state.placement = local; // for the browser tests and the console
 
@@ -55,11 +58,9 @@ export function wirePlacement(app) {
     local.suggestions.splice(i, 1);
     renderSuggestions();
     if (accepted) {
-      app.edit(() => {
-        state.scenario.features.push({ type: 'Feature',
-          properties: { kind: 'post', id: `suggested-${Date.now().toString(36)}-${s.rank}`, name: t('suggested_post', { n: s.rank }), class: 'kiosk', mode: 'car', turnout_s: 0 },
-          geometry: { type: 'Point', coordinates: s.position } });
-      });
+      store.perform('addFeature', { type: 'Feature',
+        properties: { kind: 'post', id: `suggested-${Date.now().toString(36)}-${s.rank}`, name: t('suggested_post', { n: s.rank }), class: 'kiosk', mode: 'car', turnout_s: 0 },
+        geometry: { type: 'Point', coordinates: s.position } });
     }
   };
   // Asks the server where posts go (`query`: add=N or cover=checkpoints) and shows the answer.
@@ -69,7 +70,7 @@ export function wirePlacement(app) {
     const units = Number($('suggest-units').value);
     $('suggest-summary').textContent = t('computing');
     try {
-      const r = await app.longWork([$('suggest'), $('cover-checkpoints')], async (signal, progress) => (await app.api(`/api/optimize?${query}&budget_s=${budget}&units=${units}&time_limit_s=30${progress}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(state.scenario), signal })).json());
+      const r = await app.longWork([$('suggest'), $('cover-checkpoints')], async (signal, progress) => sendJson(`/api/optimize?${query}&budget_s=${budget}&units=${units}&time_limit_s=30${progress}`, state.scenario, { signal }));
       if (!r) {
         $('suggest-summary').textContent = t('work_cancelled');
         return;
@@ -134,12 +135,9 @@ export function wirePlacement(app) {
     document.body.classList.remove('drawing-venue');
     $('venue-hint').textContent = '';
     const ring = [...local.venue, local.venue[0]];
-    app.edit(() => {
-      state.scenario.features = state.scenario.features.filter((f) => f.properties.id !== VENUE_ID);
-      state.scenario.features.push({ type: 'Feature',
-        properties: { kind: 'event_area', id: VENUE_ID, name: $('event-name').value || t('venue'), standard: $('event-standard').value },
-        geometry: { type: 'Polygon', coordinates: [ring] } });
-    });
+    store.perform('putFeature', { type: 'Feature',
+      properties: { kind: 'event_area', id: VENUE_ID, name: $('event-name').value || t('venue'), standard: $('event-standard').value },
+      geometry: { type: 'Polygon', coordinates: [ring] } });
     $('event-plan').disabled = false;
   });
   $('event-plan').addEventListener('click', async () => {
@@ -151,7 +149,7 @@ export function wirePlacement(app) {
       const scenario = structuredClone(state.scenario);
       const venue = scenario.features.find((f) => f.properties.id === VENUE_ID);
       if (venue) { venue.properties.standard = $('event-standard').value; venue.properties.name = $('event-name').value || t('venue'); }
-      const plan = await app.longWork([$('event-plan')], async (signal, progress) => (await app.api(`/api/event/plan?area=${VENUE_ID}&time_limit_s=30${progress}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(scenario), signal })).json());
+      const plan = await app.longWork([$('event-plan')], async (signal, progress) => sendJson(`/api/event/plan?area=${VENUE_ID}&time_limit_s=30${progress}`, scenario, { signal }));
       if (!plan) {
         $('event-result').textContent = t('work_cancelled');
         return;
@@ -178,20 +176,13 @@ export function wirePlacement(app) {
 
 /** The plan's compliance table and its post count in the event panel. */
 function renderPlan(plan) {
-  const rows = plan.compliance.map((c) => `<tr><td>${c.budget_s / 60}′×${c.units}</td>` +
-    `<td class="num">${pctOf(c.road_met_before_m, c.road_m)} → ${pctOf(c.road_met_after_m, c.road_m)}</td>` +
-    `<td class="num">${c.hot_spots_met_before}/${c.hot_spots} → ${c.hot_spots_met_after}/${c.hot_spots}</td></tr>`).join('');
-  const failing = plan.compliance.flatMap((c) => c.failing_hot_spots.map((id) => `${c.budget_s / 60}′: ${escapeHtml(id)}`));
-  $('event-result').innerHTML = `<div>${t('event_posts', { n: plan.posts.length })}${plan.minimal ? ' · ' + t('fewest') : ''}</div>` +
-    `<table id="compliance"><tr><th>${t('tier_header')}</th><th>${t('venue_roads')}</th><th>${t('hot_spots')}</th></tr>${rows}</table>` +
-    (failing.length ? `<div class="failing">${t('still_failing')}: ${failing.join(', ')}</div>` : `<div>${t('all_met')}</div>`);
-}
-
-export function pctOf(part, whole) {
-  return whole > 0 ? `${(100 * part / whole).toFixed(1)}%` : '—';
-}
-
-/** `text` safe inside HTML (ids and names come from scenario files). */
-export function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  const failing = plan.compliance.flatMap((c) => c.failing_hot_spots.map((id) => `${c.budget_s / 60}′: ${id}`));
+  show($('event-result'),
+    h('div', {}, t('event_posts', { n: plan.posts.length }), plan.minimal && ` · ${t('fewest')}`),
+    h('table', { id: 'compliance' },
+      h('tr', {}, h('th', {}, t('tier_header')), h('th', {}, t('venue_roads')), h('th', {}, t('hot_spots'))),
+      plan.compliance.map((c) => h('tr', {}, h('td', {}, `${c.budget_s / 60}′×${c.units}`),
+        h('td', { class: 'num' }, `${pctOf(c.road_met_before_m, c.road_m)} → ${pctOf(c.road_met_after_m, c.road_m)}`),
+        h('td', { class: 'num' }, `${c.hot_spots_met_before}/${c.hot_spots} → ${c.hot_spots_met_after}/${c.hot_spots}`)))),
+    failing.length ? h('div', { class: 'failing' }, `${t('still_failing')}: ${failing.join(', ')}`) : h('div', {}, t('all_met')));
 }

@@ -3,7 +3,8 @@
 // map stored in localStorage. The browser prints it (to paper or PDF).
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, translatePage } from '/i18n.js';
-import { escapeHtml, pctOf } from '/placement.js';
+import { pctOf } from '/format.js';
+import { h, show } from '/dom.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -24,15 +25,16 @@ function main() {
     [t('event_posts', { n: plan.posts.length }), plan.minimal ? t('fewest') : ''],
     [t('print_printed'), new Date(printed).toLocaleString()],
   ];
-  $('print-facts').innerHTML = facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v ?? '')}</dd>`).join('');
-  $('print-posts').innerHTML = `<tr><th>#</th><th>${t('print_position')}</th><th>${t('print_class')}</th><th>${t('print_road')}</th><th>${t('hot_spots')}</th></tr>` +
-    plan.posts.map((p) => `<tr><td>${p.rank}</td><td>${p.position[0].toFixed(6)}, ${p.position[1].toFixed(6)}</td><td>${t('print_temporary')}</td>` +
-      `<td class="num">${Math.round(p.road_m).toLocaleString()}</td><td>${p.hot_spots.map(escapeHtml).join(', ') || '—'}</td></tr>`).join('');
-  $('print-compliance').innerHTML = `<tr><th>${t('tier_header')}</th><th>${t('venue_roads')}</th><th>${t('hot_spots')}</th><th>${t('still_failing')}</th></tr>` +
-    plan.compliance.map((c) => `<tr><td>${c.budget_s / 60}′ × ${c.units}</td>` +
-      `<td class="num">${pctOf(c.road_met_before_m, c.road_m)} → ${pctOf(c.road_met_after_m, c.road_m)}</td>` +
-      `<td class="num">${c.hot_spots_met_before}/${c.hot_spots} → ${c.hot_spots_met_after}/${c.hot_spots}</td>` +
-      `<td class="failing">${c.failing_hot_spots.map(escapeHtml).join(', ')}</td></tr>`).join('');
+  show($('print-facts'), facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '')]));
+  const header = (...names) => h('tr', {}, names.map((n) => h('th', {}, n)));
+  show($('print-posts'), header('#', t('print_position'), t('print_class'), t('print_road'), t('hot_spots')),
+    plan.posts.map((p) => h('tr', {}, h('td', {}, p.rank), h('td', {}, `${p.position[0].toFixed(6)}, ${p.position[1].toFixed(6)}`),
+      h('td', {}, t('print_temporary')), h('td', { class: 'num' }, Math.round(p.road_m).toLocaleString()), h('td', {}, p.hot_spots.join(', ') || '—'))));
+  show($('print-compliance'), header(t('tier_header'), t('venue_roads'), t('hot_spots'), t('still_failing')),
+    plan.compliance.map((c) => h('tr', {}, h('td', {}, `${c.budget_s / 60}′ × ${c.units}`),
+      h('td', { class: 'num' }, `${pctOf(c.road_met_before_m, c.road_m)} → ${pctOf(c.road_met_after_m, c.road_m)}`),
+      h('td', { class: 'num' }, `${c.hot_spots_met_before}/${c.hot_spots} → ${c.hot_spots_met_after}/${c.hot_spots}`),
+      h('td', { class: 'failing' }, c.failing_hot_spots.join(', ')))));
   const ring = venue?.coordinates?.[0] ?? plan.posts.map((p) => p.position);
   const lons = [...ring, ...plan.posts.map((p) => p.position)].map((p) => p[0]);
   const lats = [...ring, ...plan.posts.map((p) => p.position)].map((p) => p[1]);

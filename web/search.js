@@ -2,6 +2,7 @@
 // incidents by name or id (found here), and streets by name (found by the server), as you
 // type; picking one flies there and selects it.
 import { t } from './i18n.js';
+import { getJson } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const KINDS = ['unit', 'post', 'checkpoint', 'key_site', 'incident'];
@@ -28,7 +29,7 @@ export function findFeatures(scenario, query, limit = 8) {
   return hits.sort((a, b) => a.rank - b.rank).slice(0, limit);
 }
 
-/** Wires the search box. `app`: { map, state, api, select(index) }. */
+/** Wires the search box. `app`: { map, state, select(index) }. */
 export function wireSearch(app) {
   const { map, state } = app;
   const box = $('search');
@@ -77,7 +78,7 @@ export function wireSearch(app) {
       const features = findFeatures(state.scenario, query);
       let streets = [];
       try {
-        streets = (await (await app.api(`/api/search?q=${encodeURIComponent(query)}&limit=8`)).json()).streets;
+        streets = (await getJson(`/api/search?q=${encodeURIComponent(query)}&limit=8`)).streets;
       } catch { /* the scenario's own finds are still shown */ }
       if (ask === asked) show([...features, ...streets]);
     }, 150);

@@ -4,20 +4,22 @@
 // an old one as the newest, download one as GeoJSON. When someone saved since the version
 // being edited, the server refuses (409) and the panel says what changed, to reload theirs
 // or to save this one on top of it knowingly. Nothing is overwritten silently.
-import { t, errorText } from '/i18n.js';
-import { escapeHtml } from '/placement.js';
+import { t } from '/i18n.js';
+import { request, getJson, sendJson } from '/api.js';
+import { h } from '/dom.js';
 
 const $ = (id) => document.getElementById(id);
 const isRoute = (f) => f.properties?.kind === 'patrol_route';
 
-/** Wires the versions section. `app`: { state, api, edit(change) }. */
+/** Wires the versions section. `app`: { state (its `store` takes the scenarios opened),
+ * planFeatures(), restorePlan(routes) }. */
 export function wireVersions(app) {
   const { state } = app;
+  const { store } = state;
   const local = { name: null, id: null, conflict: null };
   state.versions = local; // for the browser tests and the console
   if (state.session.role === 'public') return null; // saved scenarios need a signed-in user
 
-  const json = { 'content-type': 'application/json' };
   const canEdit = () => state.session.role === 'planner' || state.session.role === 'admin';
   const button = (label, onClick) => {
     const b = document.createElement('button');
@@ -33,18 +35,16 @@ export function wireVersions(app) {
     const table = $('compare-table');
     table.replaceChildren();
     r.difference.forEach((d, i) => {
-      const tr = document.createElement('tr');
       const pct = (x) => `${(100 * x).toFixed(1)}%`;
       const sign = d.share >= 0 ? '+' : '−';
-      tr.innerHTML = `<td>${escapeHtml(t('tier_row', { min: d.budget_s / 60, units: d.units }))}</td>`
-        + `<td class="num">${pct(r.from.coverage.tiers[i].share)}</td><td class="num">${pct(r.to.coverage.tiers[i].share)}</td>`
-        + `<td class="num">${sign}${pct(Math.abs(d.share))}</td>`;
-      table.append(tr);
+      table.append(h('tr', {}, h('td', {}, t('tier_row', { min: d.budget_s / 60, units: d.units })),
+        h('td', { class: 'num' }, pct(r.from.coverage.tiers[i].share)), h('td', { class: 'num' }, pct(r.to.coverage.tiers[i].share)),
+        h('td', { class: 'num' }, `${sign}${pct(Math.abs(d.share))}`)));
     });
     $('compare-result').hidden = false;
   };
   const compare = async (from, to) => {
-    const r = await (await app.api(`/api/compare?from=${from}&to=${to}`)).json();
+    const r = await getJson(`/api/compare?from=${from}&to=${to}`);
     local.compared = r;
     showCompare(r);
   };
@@ -60,22 +60,22 @@ export function wireVersions(app) {
   };
   const restore = async (name, id, latest) => {
     if (!confirm(t('confirm_restore', { id, latest }))) return;
-    const response = await fetch(`/api/versions/${id}/restore?base=${latest}`, { method: 'POST' });
-    const body = await response.json();
-    if (response.status === 201) {
-      await load(name, body.id);
-      $('version-status').textContent = t('restored_version', { id, as: body.id });
-      await showList();
-    } else if (response.status === 409) {
-      showConflict(body);
-    } else {
-      $('version-status').textContent = t('error', { msg: errorText(body) });
+    let body;
+    try {
+      body = await (await request(`/api/versions/${id}/restore?base=${latest}`, { method: 'POST' })).json();
+    } catch (e) {
+      if (e.status === 409 && e.body?.latest) showConflict(e.body);
+      else $('version-status').textContent = t('error', { msg: e.message });
+      return;
     }
+    await load(name, body.id);
+    $('version-status').textContent = t('restored_version', { id, as: body.id });
+    await showList();
   };
   // The saved scenarios' latest versions, their names offered to pick (typing one is not
   // needed); asked again with every listing, so a name just saved is there.
   const fillNames = async () => {
-    const saved = await (await app.api('/api/scenarios')).json();
+    const saved = await getJson('/api/scenarios');
     $('saved-names').replaceChildren(...saved.map((v) => Object.assign(document.createElement('option'), { value: v.scenario })));
     return saved;
   };
@@ -87,12 +87,11 @@ export function wireVersions(app) {
     const saved = await fillNames();
     // Versions asked only for a saved name (an unknown one is a 404).
     if (name && saved.some((v) => v.scenario === name)) {
-      const versions = await (await app.api(`/api/scenarios/${encodeURIComponent(name)}`)).json();
+      const versions = await getJson(`/api/scenarios/${encodeURIComponent(name)}`);
       const latest = versions[versions.length - 1].id;
       for (const v of versions.slice().reverse()) {
-        const li = document.createElement('li');
         const when = new Date(v.saved_at * 1000).toLocaleString();
-        li.innerHTML = `<span>v${v.id} · ${escapeHtml(v.author)} · ${escapeHtml(v.message || '—')} · ${when}</span>`;
+        const li = h('li', {}, h('span', {}, `v${v.id} · ${v.author} · ${v.message || '—'} · ${when}`));
         li.append(button(t('open'), () => load(name, v.id)));
         if (v.id !== latest) {
           li.append(button(t('compare_latest'), () => compare(v.id, latest)));
@@ -109,10 +108,10 @@ export function wireVersions(app) {
     if (ask === listed) $('version-list').replaceChildren(...items);
   };
   const load = async (name, id) => {
-    const r = await (await app.api(`/api/versions/${id}`)).json();
+    const r = await getJson(`/api/versions/${id}`);
     // The saved patrol plan comes back as the plan on the map, not as scenario features.
     const routes = r.scenario.features.filter(isRoute);
-    app.edit(() => { state.scenario = { ...r.scenario, features: r.scenario.features.filter((f) => !isRoute(f)) }; });
+    store.perform('replaceAll', { ...r.scenario, features: r.scenario.features.filter((f) => !isRoute(f)) });
     await app.restorePlan(routes);
     Object.assign(local, { name, id, conflict: null });
     $('version-conflict').hidden = true;
@@ -123,7 +122,7 @@ export function wireVersions(app) {
   // same feature, mine is kept and counted. Shown on the map to check before saving.
   const merge = async () => {
     const latest = local.conflict.latest;
-    const version = async (id) => (await (await app.api(`/api/versions/${id}`)).json()).scenario;
+    const version = async (id) => (await getJson(`/api/versions/${id}`)).scenario;
     const withoutRoutes = (fc) => ({ ...fc, features: fc.features.filter((f) => !isRoute(f)) });
     const [base, theirsSaved] = await Promise.all([
       local.id != null ? version(local.id).then(withoutRoutes) : { features: [] },
@@ -146,7 +145,7 @@ export function wireVersions(app) {
     const merged = theirs.features
       .filter((f) => idOf(f) == null || !mine.has(idOf(f)))
       .concat([...mine.values()].filter(Boolean), mineWithoutId);
-    app.edit(() => { state.scenario = { ...theirs, features: merged }; });
+    store.perform('replaceAll', { ...theirs, features: merged });
     // Patrol plans are not merged: mine stays; with none of mine, theirs is shown.
     if (!app.planFeatures().length) await app.restorePlan(theirsSaved.features.filter(isRoute));
     Object.assign(local, { name: latest.scenario, id: latest.id, conflict: null });
@@ -166,18 +165,19 @@ export function wireVersions(app) {
     }
     const query = new URLSearchParams({ message: $('save-message').value });
     if (base != null) query.set('base', String(base));
-    const response = await fetch(`/api/scenarios/${encodeURIComponent(name)}?${query}`, { method: 'POST', headers: json, body: JSON.stringify(withPlan()) });
-    const body = await response.json();
-    if (response.status === 201) {
-      Object.assign(local, { name, id: body.id, conflict: null });
-      $('version-conflict').hidden = true;
-      $('version-status').textContent = t('saved_version', { id: body.id });
-      await showList();
-    } else if (response.status === 409) {
-      showConflict(body);
-    } else {
-      $('version-status').textContent = t('error', { msg: errorText(body) });
+    let body;
+    try {
+      body = await sendJson(`/api/scenarios/${encodeURIComponent(name)}?${query}`, withPlan());
+    } catch (e) {
+      // Someone saved first: what changed is said, to merge, reload or overwrite knowingly.
+      if (e.status === 409 && e.body?.latest) showConflict(e.body);
+      else $('version-status').textContent = t('error', { msg: e.message });
+      return;
     }
+    Object.assign(local, { name, id: body.id, conflict: null });
+    $('version-conflict').hidden = true;
+    $('version-status').textContent = t('saved_version', { id: body.id });
+    await showList();
   };
   $('save').addEventListener('click', () => save(local.name === $('save-name').value.trim() ? local.id : null));
   $('conflict-merge').addEventListener('click', merge);

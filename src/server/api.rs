@@ -440,7 +440,10 @@ pub async fn isochrone(
                 rev,
             )
             .map(Json)
-            .map_err(|e| ApiError::bad("lon", format!("no car road near the point: {e}")))
+            .map_err(|e| {
+                ApiError::bad("lon", format!("no car road near the point: {e}"))
+                    .with_code(ErrorCode::NoRoadNear)
+            })
         })
         .await?
 }
@@ -463,7 +466,10 @@ pub async fn road_at(
         .city
         .road_at([lon, lat], max_m)
         .map(Json)
-        .ok_or_else(|| ApiError::bad("lon", format!("no road within {max_m} m of the point")))
+        .ok_or_else(|| {
+            ApiError::bad("lon", format!("no road within {max_m} m of the point"))
+                .with_code(ErrorCode::NoRoadNear)
+        })
 }
 
 /// What a search found.

@@ -26,6 +26,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// No such endpoint, file, scenario, version or user.
     NotFound,
+    /// No road (of the mode asked) near the point given: a click off the roads.
+    NoRoadNear,
     /// The revision is not kept any more: post the scenario again.
     RevisionGone,
     /// The method is not allowed on this endpoint.
@@ -58,7 +60,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for the map's message table and its test.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::InvalidParameter,
         ErrorCode::MissingParameter,
         ErrorCode::InvalidBody,
@@ -67,6 +69,7 @@ impl ErrorCode {
         ErrorCode::ScenarioTooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::NotFound,
+        ErrorCode::NoRoadNear,
         ErrorCode::RevisionGone,
         ErrorCode::MethodNotAllowed,
         ErrorCode::SignInRequired,
@@ -99,6 +102,7 @@ impl ErrorCode {
             ErrorCode::ScenarioTooLarge => "scenario_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::NoRoadNear => "no_road_near",
             ErrorCode::RevisionGone => "revision_gone",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::SignInRequired => "sign_in_required",

@@ -510,7 +510,10 @@ fn closing_a_road_turns_it_closed_in_the_tiles() {
     assert!(!mvt::decode(&open.body)
         .iter()
         .any(|f| f.props.get("kind") == Some(&mvt::Val::S("closed".into()))));
-    assert_error(&get("/api/roads/at?lon=0&lat=0"), 400, Some("lon"));
+    let off_road = get("/api/roads/at?lon=0&lat=0");
+    assert_error(&off_road, 400, Some("lon"));
+    // Its own code, so the map can say "no road near here" in the user's language.
+    assert_eq!(off_road.json()["code"], "no_road_near");
 }
 
 /// The XYZ tile holding a point.
@@ -627,7 +630,13 @@ fn isochrone_ranks_the_units_that_reach_a_point() {
     assert_error(&get("/api/isochrone?lat=-20.4"), 400, Some("lon"));
     assert_error(&get("/api/isochrone?lon=abc&lat=-20.4"), 400, Some("lon"));
     assert_error(&get("/api/isochrone?lon=-54.6&lat=95"), 400, Some("lat"));
-    assert_error(&get("/api/isochrone?lon=10&lat=10"), 400, Some("lon"));
+    let off_road = get("/api/isochrone?lon=10&lat=10");
+    assert_error(&off_road, 400, Some("lon"));
+    assert_eq!(off_road.json()["code"], "no_road_near");
+    assert_eq!(
+        get("/api/isochrone?lon=abc&lat=-20.4").json()["code"],
+        "invalid_parameter"
+    );
     assert_error(
         &get(&format!(
             "/api/isochrone?lon={}&lat={}&rev=123456",

@@ -1012,3 +1012,44 @@ test('issue 17: an import asks before it replaces the map; declined, nothing cha
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('issue 17: server errors are said in Chinese, never in the server\'s English; a name with markup stays text', async () => {
+  const { page, errors, context } = await openMap({ width: 1366, height: 768 });
+  // Every error the server answers, as it wrote it.
+  const said = [];
+  page.on('response', async (r) => {
+    if (r.status() >= 400 && r.url().includes('/api/')) said.push((await r.json().catch(() => ({}))).error);
+  });
+  // A file that is not a scenario, and a version name the store refuses.
+  await page.locator('#import').setInputFiles({ name: 'broken.geojson', mimeType: 'application/geo+json', buffer: Buffer.from('{"type":"FeatureCollection","features":[{"type":"Feature"') });
+  await page.waitForFunction(() => /错误|出错|无法|有误/.test(document.getElementById('status').textContent), null, { timeout: 20000 });
+  const importSaid = await page.locator('#status').innerText();
+  await openTask(page, 'versions');
+  await page.locator('#save-name').fill('..');
+  await page.locator('#save').click();
+  await page.waitForFunction(() => document.getElementById('version-status').textContent.length > 0);
+  const saveSaid = await page.locator('#version-status').innerText();
+  assert.ok(said.filter(Boolean).length >= 2, JSON.stringify(said));
+  const text = await page.evaluate(() => document.body.innerText);
+  for (const message of said.filter(Boolean)) assert.ok(!text.includes(message), `shown raw: ${message}`);
+  // Format names (GeoJSON, CSV) are words of both languages; no other Latin word is.
+  for (const shown of [importSaid, saveSaid]) assert.doesNotMatch(shown.replace(/GeoJSON|JSON|CSV/g, ''), /[A-Za-z]{4,}/, shown);
+  // A unit named with markup: the click card shows the name, nothing runs.
+  const name = '<img src=x onerror="window.__ran=1">';
+  const at = await page.evaluate((n) => {
+    const { state, map } = window.patrolmap;
+    const unit = state.scenario.features.find((f) => f.properties.kind === 'unit' && f.geometry?.type === 'Point');
+    const i = state.scenario.features.indexOf(unit);
+    state.store.perform('setProperty', i, 'name', n);
+    const p = map.project(unit.geometry.coordinates);
+    return [p.x, p.y];
+  }, name);
+  await openTask(page, 'situation');
+  const box = await page.locator('#map').boundingBox();
+  await page.mouse.click(box.x + at[0] + 25, box.y + at[1] + 25);
+  await page.waitForFunction((n) => document.querySelector('.maplibregl-popup')?.textContent.includes(n), name, { timeout: 20000 });
+  assert.equal(await page.evaluate(() => window.__ran), undefined);
+  assert.equal(await page.locator('.maplibregl-popup img').count(), 0);
+  assert.deepEqual(errors.filter((e) => !/the server responded with a status of 4\d\d/.test(e)), []);
+  await context.close();
+});

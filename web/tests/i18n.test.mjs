@@ -115,3 +115,51 @@ test('long work is said by its stage, its steps and its seconds, in both languag
   assert.equal(workShare({ done: 5, total: 10 }), 0.5);
   assert.equal(workShare({ done: 0, total: 0 }), null);
 });
+
+test('a server error is never shown in the server\'s English in the Chinese map', async () => {
+  const { setLanguage, errorText, fieldName } = await table();
+  const english = 'lon must be a number between -180 and 180 (lon)';
+  setLanguage('zh-CN');
+  for (const body of [
+    { error: english, code: 'invalid_parameter', field: 'lon' },
+    { error: english, code: 'a_code_from_a_newer_server', field: 'lon' },
+    { error: english },
+    null,
+  ]) {
+    const text = errorText(body, 400);
+    assert.doesNotMatch(text, /must|between|\(lon\)|[A-Za-z]{4,}/, `${JSON.stringify(body)} → ${text}`);
+    assert.ok(text.length > 2, text);
+  }
+  assert.equal(errorText({ error: english, code: 'invalid_parameter', field: 'lon' }), '参数有误：经度');
+  assert.equal(errorText({ code: 'invalid_parameter', field: 'drag.to' }), '参数有误：拖到的位置');
+  assert.match(errorText(null, 502), /502/);
+  assert.equal(fieldName('something_new'), 'something_new');
+  setLanguage('en');
+  assert.equal(errorText({ error: english, code: 'invalid_parameter', field: 'lon' }), english);
+  assert.equal(errorText({ code: 'not_found', field: 'scenario' }), 'Not found: scenario');
+  assert.match(errorText(null, 502), /error \(502\)/);
+});
+
+test('the API client says a failure in the user\'s language: the server\'s code, or a lost connection', async () => {
+  const { setLanguage } = await table();
+  const { request, ApiError } = await import('../api.js');
+  const answers = [];
+  globalThis.fetch = async (path, options) => {
+    answers.push([path, options]);
+    if (path === '/down') throw new TypeError('Failed to fetch');
+    if (path === '/abort') throw Object.assign(new Error('aborted'), { name: 'AbortError' });
+    return new Response(JSON.stringify({ error: 'no such scenario (name)', code: 'not_found', field: 'name' }), { status: 404 });
+  };
+  setLanguage('zh-CN');
+  await assert.rejects(request('/api/scenarios/x'), (e) => e instanceof ApiError && e.status === 404 && e.code === 'not_found'
+    && e.message === '未找到：名称' && e.body.field === 'name');
+  await assert.rejects(request('/down'), (e) => e instanceof ApiError && e.status === 0 && /无法连接服务器/.test(e.message) && !/Failed/.test(e.message));
+  await assert.rejects(request('/abort'), (e) => e.name === 'AbortError');
+  globalThis.fetch = async (path, options) => { answers.push([path, options]); return new Response('{"ok":true}'); };
+  const { sendJson } = await import('../api.js');
+  assert.deepEqual(await sendJson('/api/whatif', { a: 1 }), { ok: true });
+  const [, sent] = answers[answers.length - 1];
+  assert.equal(sent.method, 'POST');
+  assert.equal(sent.headers['content-type'], 'application/json');
+  assert.equal(sent.body, '{"a":1}');
+});
