@@ -12,17 +12,14 @@ import { wirePlacement } from '/placement.js';
 import { wireVersions } from '/versions.js';
 import { ensureSession, showSession, wireAccess } from '/access.js';
 import { isWall, renderWallTiers, wireWall } from '/wall.js';
-import { gapItems, gapLabel, workLabel, workShare } from '/format.js';
+import { duration, gapItems, gapLabel, pct, workLabel, workShare } from '/format.js';
 import { wireSearch } from '/search.js';
-import { basemapUnderLayers, basemapLabelLayers, labelField, LABEL_LAYERS } from '/basemap.js';
+import { labelField, LABEL_LAYERS } from '/basemap.js';
+import { BEYOND_COLOUR, EMPTY, LAYER_SWATCH, TOGGLE_LAYERS, areaUrl, mapStyle, tierColour, tileUrl } from '/layers.js';
 
-const TIER_COLOURS = ['#2ecc71', '#f1c40f', '#ff8c1a'];
-const BEYOND_COLOUR = '#b3261e';
 // One character on each marker: a post by its class, a patrol unit by its mode.
 const MODE_LETTER = { 'zh-CN': { car: '车', ebike: '电', foot: '步' }, en: { car: 'C', ebike: 'E', foot: 'F' } };
 const POST_LETTER = { 'zh-CN': { kiosk: '亭', station: '所', sub_bureau: '局', armed: '武' }, en: { kiosk: 'K', station: 'S', sub_bureau: 'B', armed: 'A' } };
-const EMPTY = { type: 'FeatureCollection', features: [] };
-const ROUTE_COLOURS = ['#00e5ff', '#ff4dd2', '#b2ff59', '#ffd740', '#7c4dff', '#ff6e40'];
 
 // The scenario being edited lives in the store (web/store.js), changed by its named actions
 // only; `state.scenario` reads it. The rest is what the page shows now.
@@ -95,19 +92,6 @@ async function longWork(buttons, work) {
   }
 }
 
-function tierColour(i, count) {
-  return i < count ? TIER_COLOURS[Math.min(i, TIER_COLOURS.length - 1)] : BEYOND_COLOUR;
-}
-
-function tileUrl(rev) {
-  return `${location.origin}/api/tiles/{z}/{x}/{y}.mvt?rev=${rev}`;
-}
-
-/** The tier areas of revision `rev`, cut per tile by the server. */
-function areaUrl(rev) {
-  return `${location.origin}/api/coverage/areas/{z}/{x}/{y}.mvt?rev=${rev}`;
-}
-
 function isUnit(f) {
   const kind = f.properties.kind ?? 'unit';
   return kind === 'unit' || kind === 'post';
@@ -119,13 +103,6 @@ function layerOf(kind) {
 
 // ---------------------------------------------------------------------------- the map
 
-function roadColour(budgets) {
-  const expr = ['match', ['get', 'tier']];
-  budgets.forEach((_, i) => expr.push(i, tierColour(i, budgets.length)));
-  expr.push(BEYOND_COLOUR);
-  return expr;
-}
-
 function makeMap(info, basemap) {
   const budgets = info.budgets_s;
   const [w, s, e, n] = info.bbox ?? [-180, -85, 180, 85];
@@ -136,54 +113,11 @@ function makeMap(info, basemap) {
     attributionControl: false,
     // Chinese labels are drawn with the page's own font (served by patrolmap): nothing is fetched.
     localIdeographFontFamily: "'Noto Sans SC Variable', 'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', sans-serif",
-    style: {
-      version: 8,
-      sources: {
-        roads: { type: 'vector', tiles: [tileUrl(0)], maxzoom: 16, attribution: t('attribution') },
-        // The basemap's TileJSON gives its zoom range; its tiles are asked of this server.
-        basemap: { type: 'vector', tiles: [`${location.origin}/api/basemap/{z}/{x}/{y}.mvt`], minzoom: basemap.minzoom, maxzoom: basemap.maxzoom, ...(basemap['patrolmap:source'] === 'osm' ? {} : { attribution: basemap.attribution }) },
-        // Asked for only while the layer shows (its first tile traces the revision's areas).
-        polygons: { type: 'vector', tiles: [areaUrl(0)], maxzoom: 16 },
-        gaps: { type: 'geojson', data: EMPTY },
-        patrol_lines: { type: 'geojson', data: EMPTY },
-        sites: { type: 'geojson', data: EMPTY },
-        routes: { type: 'geojson', data: EMPTY },
-        'route-positions': { type: 'geojson', data: EMPTY },
-        'drag-line': { type: 'geojson', data: EMPTY },
-      },
-      layers: [
-        { id: 'background', type: 'background', paint: { 'background-color': '#0d1620' } },
-        ...basemapUnderLayers(),
-        { id: 'polygons', type: 'fill', source: 'polygons', 'source-layer': 'areas', layout: { visibility: 'none' },
-          paint: { 'fill-color': ['match', ['get', 'tier'], ...budgets.flatMap((_, i) => [i, tierColour(i, budgets.length)]), BEYOND_COLOUR], 'fill-opacity': 0.18 } },
-        // Gaps as a wide halo under the roads, so their arrival colours stay readable.
-        { id: 'gaps', type: 'line', source: 'gaps', layout: { visibility: 'none', 'line-join': 'round' },
-          paint: { 'line-color': '#ff00aa', 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 5, 16, 16], 'line-opacity': 0.35 } },
-        { id: 'roads-other', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'other'],
-          paint: { 'line-color': '#4b5d6e', 'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.5, 17, 2] } },
-        { id: 'roads', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'car'],
-          layout: { 'line-cap': 'round', 'line-join': 'round' },
-          paint: { 'line-color': roadColour(budgets), 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1, 14, 2.5, 18, 7] } },
-        { id: 'roads-closed', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'closed'],
-          paint: { 'line-color': '#d0d0d0', 'line-dasharray': [1, 1], 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1.5, 18, 8] } },
-        // Labels grow with the page's type (larger on a big screen, larger still on the wall).
-        ...basemapLabelLayers(language(), Math.max(1, parseFloat(getComputedStyle(document.documentElement).fontSize) / 14)),
-        { id: 'routes', type: 'line', source: 'routes', layout: { 'line-join': 'round' },
-          paint: { 'line-color': ['to-color', ['at', ['%', ['get', 'n'], 6], ['literal', ROUTE_COLOURS]]], 'line-width': 2.5, 'line-opacity': 0.8, 'line-offset': 2 } },
-        { id: 'drag-line', type: 'line', source: 'drag-line',
-          paint: { 'line-color': '#ffffff', 'line-width': 2, 'line-dasharray': [2, 2] } },
-        { id: 'route-positions', type: 'circle', source: 'route-positions',
-          paint: { 'circle-radius': 7, 'circle-color': ['to-color', ['at', ['%', ['get', 'n'], 6], ['literal', ROUTE_COLOURS]]], 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
-        { id: 'patrol_lines', type: 'line', source: 'patrol_lines',
-          paint: { 'line-color': '#3ea6ff', 'line-width': 3, 'line-dasharray': [2, 1] } },
-        { id: 'incidents', type: 'circle', source: 'sites', filter: ['==', ['get', 'kind'], 'incident'],
-          paint: { 'circle-radius': 3, 'circle-color': '#ff7675' } },
-        { id: 'key_sites', type: 'circle', source: 'sites', filter: ['==', ['get', 'kind'], 'key_site'],
-          paint: { 'circle-radius': 6, 'circle-color': '#a29bfe', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } },
-        { id: 'checkpoints', type: 'circle', source: 'sites', filter: ['==', ['get', 'kind'], 'checkpoint'],
-          paint: { 'circle-radius': 5, 'circle-color': ['case', ['get', 'met'], '#2ecc71', '#e74c3c'], 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } },
-      ],
-    },
+    style: mapStyle({
+      budgets, basemap, origin: location.origin, attribution: t('attribution'), lang: language(),
+      // Labels grow with the page's type (larger on a big screen, larger still on the wall).
+      labelScale: Math.max(1, parseFloat(getComputedStyle(document.documentElement).fontSize) / 14),
+    }),
   });
   // The compass shows when the map is turned (a right-drag turns it) and turns it back north.
   map.addControl(new maplibregl.NavigationControl({ showCompass: true, visualizePitch: true }), 'top-right');
@@ -276,8 +210,8 @@ async function evaluate(map) {
 function applySummary(map, summary) {
   state.summary = summary;
   state.rev = summary.rev;
-  map.getSource('roads').setTiles([tileUrl(summary.rev)]);
-  map.getSource('polygons').setTiles([areaUrl(summary.rev)]);
+  map.getSource('roads').setTiles([tileUrl(location.origin, summary.rev)]);
+  map.getSource('polygons').setTiles([areaUrl(location.origin, summary.rev)]);
   if (layerVisible.gaps) loadGaps(map).catch((e) => status(t('error', { msg: e.message })));
   map.getSource('sites').setData(siteLayer());
   renderStats();
@@ -315,10 +249,6 @@ function renderGapList(map, data) {
 }
 
 // -------------------------------------------------------------------------- stats
-
-function pct(share) {
-  return `${(100 * share).toFixed(1)}%`;
-}
 
 function renderStats() {
   const s = state.summary;
@@ -381,19 +311,6 @@ function renderLegend() {
 // ------------------------------------------------------------------------- toggles
 
 const layerVisible = { roads: true, polygons: false, units: true, checkpoints: true, key_sites: true, incidents: true, patrol_lines: true, routes: true, gaps: false, basemap: true, labels: true };
-const TOGGLE_LAYERS = {
-  basemap: basemapUnderLayers().map((l) => l.id), labels: LABEL_LAYERS,
-  roads: ['roads', 'roads-other', 'roads-closed'], polygons: ['polygons'], checkpoints: ['checkpoints'], key_sites: ['key_sites'], incidents: ['incidents'], patrol_lines: ['patrol_lines'], routes: ['routes', 'route-positions'], gaps: ['gaps'] };
-
-// Each layer's symbol in the legend, as the map draws it.
-const LAYER_SWATCH = {
-  roads: `linear-gradient(90deg, ${TIER_COLOURS.join(', ')}, ${BEYOND_COLOUR})`,
-  polygons: `linear-gradient(90deg, ${TIER_COLOURS.map((c) => `${c}88`).join(', ')})`,
-  units: '#1f6fd1', checkpoints: 'linear-gradient(90deg, #2ecc71 50%, #e74c3c 50%)', key_sites: '#a29bfe',
-  incidents: '#ff7675', patrol_lines: '#3ea6ff', routes: 'linear-gradient(90deg, #ffd166, #06d6a0, #ef476f)', gaps: '#ff00aa',
-  basemap: 'linear-gradient(90deg, #0e3450 50%, #10291c 50%)', labels: 'linear-gradient(90deg, #c9d4de 30%, #0d1620 30%)',
-};
-
 function renderToggles(map) {
   const toggled = (k, box) => {
     layerVisible[k] = box.checked;
@@ -515,11 +432,6 @@ function addUnit(map, lngLat) {
 }
 
 // ------------------------------------------------------------------------- patrols
-
-function duration(seconds) {
-  const m = Math.round(seconds / 60);
-  return t('duration', { h: Math.floor(m / 60), m: m % 60 });
-}
 
 // How often the server samples the coverage over the shift, in seconds.
 const COVERAGE_EVERY_S = 60;

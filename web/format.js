@@ -56,3 +56,14 @@ export function workShare(progress) {
 export function pctOf(part, whole) {
   return whole > 0 ? `${(100 * part / whole).toFixed(1)}%` : '—';
 }
+
+/** A share (0..1) as a percentage with one decimal: `0.398` is `39.8%`. */
+export function pct(share) {
+  return `${(100 * share).toFixed(1)}%`;
+}
+
+/** A length of time in hours and minutes, to the minute (`1 h 36 min`, `1 小时 36 分`). */
+export function duration(seconds) {
+  const m = Math.round(seconds / 60);
+  return t('duration', { h: Math.floor(m / 60), m: m % 60 });
+}

@@ -7,6 +7,7 @@
 import { t } from '/i18n.js';
 import { request, getJson, sendJson } from '/api.js';
 import { h } from '/dom.js';
+import { mergeScenarios } from '/merge.js';
 
 const $ = (id) => document.getElementById(id);
 const isRoute = (f) => f.properties?.kind === 'patrol_route';
@@ -117,9 +118,7 @@ export function wireVersions(app) {
     $('version-conflict').hidden = true;
     $('version-status').textContent = t('opened_version', { id });
   };
-  // A three-way merge by feature id: what I changed since the version I started from (added,
-  // moved or edited, removed) applied onto the latest version; where both of us changed the
-  // same feature, mine is kept and counted. Shown on the map to check before saving.
+  // Mine merged onto the latest version (web/merge.js), shown on the map to check before saving.
   const merge = async () => {
     const latest = local.conflict.latest;
     const version = async (id) => (await getJson(`/api/versions/${id}`)).scenario;
@@ -129,30 +128,15 @@ export function wireVersions(app) {
       version(latest.id),
     ]);
     const theirs = withoutRoutes(theirsSaved);
-    const idOf = (f) => f.properties?.id;
-    const byId = (fc) => new Map(fc.features.filter(idOf).map((f) => [idOf(f), f]));
-    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-    const [b, th] = [byId(base), byId(theirs)];
-    const mine = new Map(); // id -> my feature, or null where I removed it
-    for (const f of state.scenario.features) {
-      const id = idOf(f);
-      if (id != null && (!b.has(id) || !same(b.get(id), f))) mine.set(id, f);
-    }
-    for (const id of b.keys()) if (!state.scenario.features.some((f) => idOf(f) === id)) mine.set(id, null);
-    const clashes = [...mine.keys()].filter((id) => !same(b.get(id), th.get(id))).length;
-    // Features without an id cannot be matched: mine that are new are added.
-    const mineWithoutId = state.scenario.features.filter((f) => idOf(f) == null && !base.features.some((g) => same(f, g)));
-    const merged = theirs.features
-      .filter((f) => idOf(f) == null || !mine.has(idOf(f)))
-      .concat([...mine.values()].filter(Boolean), mineWithoutId);
-    store.perform('replaceAll', { ...theirs, features: merged });
+    const { scenario, mine, clashes } = mergeScenarios(base, state.scenario, theirs);
+    store.perform('replaceAll', scenario);
     // Patrol plans are not merged: mine stays; with none of mine, theirs is shown.
     if (!app.planFeatures().length) await app.restorePlan(theirsSaved.features.filter(isRoute));
     Object.assign(local, { name: latest.scenario, id: latest.id, conflict: null });
-    local.merged = { mine: mine.size, clashes };
+    local.merged = { mine, clashes };
     $('version-conflict').hidden = true;
     $('version-status').textContent = t('merged', {
-      mine: mine.size, id: latest.id, clash: clashes ? t('merge_clash', { n: clashes }) : '',
+      mine, id: latest.id, clash: clashes ? t('merge_clash', { n: clashes }) : '',
     });
   };
   // What a version holds: the scenario and the patrol plan on the map (its routes as features).

@@ -20,7 +20,9 @@ use crate::city::{CityInfo, Evaluation, RoadFeature};
 use crate::coverage::summary::CoverageSummary;
 use crate::coverage::who_reaches::{who_reaches, WhoReaches};
 use crate::coverage::{overlay, polygons};
-use crate::scenario::{self, write::to_geojson, FeatureProblem, LayerCounts, Scenario};
+use crate::scenario::{
+    self, write::to_geojson, FeatureProblem, LayerCounts, Scenario, TextEncoding,
+};
 use crate::tiles::TileId;
 
 /// The OpenAPI document of the API.
@@ -505,6 +507,19 @@ pub async fn search(
 pub(super) fn scenario_from_body(body: &[u8], csv: bool) -> Result<Scenario, ApiError> {
     let text = std::str::from_utf8(body)
         .map_err(|e| ApiError::bad("body", format!("the body is not UTF-8: {e}")))?;
+    scenario_from_text(text, csv)
+}
+
+/// A scenario file sent to be imported: its text in whatever encoding it was saved in (UTF-8,
+/// UTF-8 with BOM, UTF-16, GBK/GB18030: Chinese Excel's CSVs), read as [`scenario_from_body`]
+/// reads a body, with the encoding found.
+fn scenario_from_file(body: &[u8], csv: bool) -> Result<(Scenario, TextEncoding), ApiError> {
+    let (text, found) =
+        scenario::decode_text(body).map_err(|e| ApiError::bad_because("body", &e))?;
+    Ok((scenario_from_text(&text, csv)?, found))
+}
+
+fn scenario_from_text(text: &str, csv: bool) -> Result<Scenario, ApiError> {
     if text.trim().is_empty() {
         return Err(ApiError::bad(
             "body",
@@ -626,6 +641,9 @@ pub struct ScenarioImport {
     pub problems: Vec<FeatureProblem>,
     /// How many features of each layer were read.
     pub counts: LayerCounts,
+    /// The text encoding the file was found in (`utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be`,
+    /// `gb18030`).
+    pub encoding: TextEncoding,
 }
 
 /// What the GeoJSON bodies are, for the document (they are written by the library's
@@ -664,11 +682,12 @@ pub async fn scenario_import(
             ))
         }
     };
-    let scenario = scenario_from_body(&body?, csv)?;
+    let (scenario, encoding) = scenario_from_file(&body?, csv)?;
     Ok(Json(ScenarioImport {
         scenario: to_geojson(&scenario),
         counts: scenario.counts(),
         problems: scenario.problems,
+        encoding,
     }))
 }
 

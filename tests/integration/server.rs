@@ -698,6 +698,84 @@ fn import_and_export_round_trip() {
     assert_error(&post("/api/scenario/export", "[]"), 400, Some("body"));
 }
 
+/// `text` as `encoding` (GBK, UTF-8 with BOM, …), encoded by the system's iconv: an
+/// independent encoder, not the decoder under test.
+fn encoded(text: &str, encoding: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut iconv = std::process::Command::new("iconv")
+        .args(["-f", "UTF-8", "-t", encoding])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("iconv (libc-bin)");
+    iconv
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = iconv.wait_with_output().unwrap();
+    assert!(out.status.success(), "iconv -t {encoding}");
+    out.stdout
+}
+
+/// A CSV as Chinese Excel saves it (GBK, Chinese headers and kinds), and as UTF-8 with a BOM:
+/// read with the right text and coordinates, the encoding said.
+#[test]
+fn a_chinese_excel_csv_imports_in_gbk_and_with_a_bom() {
+    let csv = "类型,编号,名称,经度,纬度,方式\n岗亭,k1,岳塘区一号岗亭,-54.62,-20.46,car\n必巡点,c1,学校门口,-54.61,-20.45,\n警力,u1,车巡一组,-54.60,-20.44,foot\n";
+    for (encoding, said) in [("GBK", "gb18030"), ("UTF-8", "utf-8")] {
+        let mut bytes = encoded(csv, encoding);
+        if encoding == "UTF-8" {
+            bytes.splice(0..0, [0xef, 0xbb, 0xbf]);
+        }
+        let reply = read(
+            signed(agent().post(format!("{}/api/scenario/import?format=csv", server().base)))
+                .header("content-type", "text/csv")
+                .send(&bytes[..])
+                .unwrap(),
+        );
+        assert_eq!(
+            reply.status,
+            200,
+            "{encoding}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let imported = reply.json();
+        let said = if encoding == "UTF-8" {
+            "utf-8-bom"
+        } else {
+            said
+        };
+        assert_eq!(imported["encoding"], said);
+        assert_eq!(imported["problems"], json!([]), "{imported}");
+        assert_eq!(imported["counts"]["units"], 2);
+        assert_eq!(imported["counts"]["checkpoints"], 1);
+        let features = imported["scenario"]["features"].as_array().unwrap();
+        let post = features
+            .iter()
+            .find(|f| f["properties"]["id"] == "k1")
+            .unwrap();
+        assert_eq!(post["properties"]["name"], "岳塘区一号岗亭");
+        assert_eq!(post["properties"]["kind"], "post");
+        assert_eq!(post["geometry"]["coordinates"], json!([-54.62, -20.46]));
+        let gate = features
+            .iter()
+            .find(|f| f["properties"]["id"] == "c1")
+            .unwrap();
+        assert_eq!(gate["properties"]["name"], "学校门口");
+    }
+    // Bytes that are no text at all: refused, saying so.
+    let reply = read(
+        signed(agent().post(format!("{}/api/scenario/import?format=csv", server().base)))
+            .header("content-type", "text/csv")
+            .send(&b"lon,lat\n\xff\xff\xff"[..])
+            .unwrap(),
+    );
+    assert_error(&reply, 400, Some("body"));
+    assert!(reply.json()["error"].as_str().unwrap().contains("GBK"));
+}
+
 #[test]
 fn the_openapi_document_matches_the_routes() {
     let doc = get("/api/openapi.json").json();

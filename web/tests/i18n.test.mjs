@@ -163,3 +163,16 @@ test('the API client says a failure in the user\'s language: the server\'s code,
   assert.equal(sent.headers['content-type'], 'application/json');
   assert.equal(sent.body, '{"a":1}');
 });
+
+test('shares, parts and lengths of time carry their units in both languages', async () => {
+  const { setLanguage } = await table();
+  const { pct, pctOf, duration } = await import('../format.js');
+  assert.equal(pct(0.3981), '39.8%');
+  assert.equal(pctOf(1, 4), '25.0%');
+  assert.equal(pctOf(1, 0), '—');
+  setLanguage('en');
+  assert.equal(duration(5760), '1 h 36 min');
+  assert.equal(duration(29), '0 h 0 min');
+  setLanguage('zh-CN');
+  assert.match(duration(5760), /^1\D+36\D+$/);
+});

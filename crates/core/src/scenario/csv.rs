@@ -1,5 +1,6 @@
 //! Scenario points from CSV: a header with `lon` and `lat`, optionally `kind`, `id`, `name`,
-//! `class`, `mode`, `turnout_s`, `weight`, `dwell_s`. Plain comma-separated values; a field
+//! `class`, `mode`, `turnout_s`, `weight`, `dwell_s`, each also by its Chinese name (`经度`,
+//! `纬度`, `类型`, `编号`, `名称`, …; [`column_name`]). Plain comma-separated values; a field
 //! may be double-quoted (with `""` for a quote).
 
 use super::{FeatureProblem, PointFields, Scenario};
@@ -15,7 +16,7 @@ pub fn read_csv_str(text: &str) -> Result<Scenario, super::ReadError> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let header: Vec<String> = split_row(lines.next().ok_or(super::ReadError::EmptyCsv)?)
         .into_iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .map(|h| column_name(&h.trim().trim_start_matches('\u{feff}').to_lowercase()).to_string())
         .collect();
     let col = |name: &str| header.iter().position(|h| h == name);
     let (Some(lon), Some(lat)) = (col("lon"), col("lat")) else {
@@ -72,6 +73,30 @@ pub fn read_csv_str(text: &str) -> Result<Scenario, super::ReadError> {
         );
     }
     Ok(scenario)
+}
+
+/// A column name as patrolmap's field it holds: the field's own name, an English synonym, or
+/// the Chinese a police GIS table or an Excel sheet uses; anything else as written.
+///
+/// ```
+/// use patrolmap_core::scenario::column_name;
+/// assert_eq!(column_name("经度"), "lon");
+/// assert_eq!(column_name("名称"), "name");
+/// ```
+pub fn column_name(header: &str) -> &str {
+    match header {
+        "lng" | "long" | "longitude" | "经度" => "lon",
+        "latitude" | "纬度" => "lat",
+        "type" | "类型" | "要素类型" => "kind",
+        "编号" | "编码" | "代码" => "id",
+        "名称" | "名字" => "name",
+        "类别" | "级别" | "等级" => "class",
+        "方式" | "出行方式" | "交通方式" => "mode",
+        "出警准备时间" | "准备时间" => "turnout_s",
+        "权重" => "weight",
+        "停留时间" | "驻留时间" => "dwell_s",
+        other => other,
+    }
 }
 
 fn split_row(line: &str) -> Vec<String> {

@@ -8,14 +8,16 @@ pub mod changes;
 mod csv;
 pub mod generate;
 mod geojson_reader;
+mod text;
 pub mod write;
 
 use std::path::{Path, PathBuf};
 
 use crate::network::TravelMode;
 
-pub use csv::read_csv_str;
+pub use csv::{column_name, read_csv_str};
 pub use geojson_reader::read_geojson_str;
+pub use text::{decode_text, EncodingError, TextEncoding};
 
 /// Whether a responder moves (a patrol) or stands (a fixed post).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -225,6 +227,9 @@ pub enum ReadError {
     /// Not GeoJSON, or not a FeatureCollection.
     #[error("invalid GeoJSON (a scenario must be a FeatureCollection)")]
     NotGeoJson(#[source] serde_json::Error),
+    /// Bytes that are not text in any encoding tried.
+    #[error(transparent)]
+    Encoding(#[from] EncodingError),
     /// A CSV with no header.
     #[error("empty CSV: expected a header with lon and lat")]
     EmptyCsv,
@@ -236,24 +241,49 @@ pub enum ReadError {
     },
 }
 
-/// Reads a scenario from GeoJSON (`.geojson`, `.json`) or CSV (`.csv`).
+/// Reads a scenario from GeoJSON (`.geojson`, `.json`) or CSV (`.csv`), in UTF-8 (with or
+/// without a byte-order mark), UTF-16 with its mark, or GBK/GB18030 ([`decode_text`]).
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Io {
         path: path.to_path_buf(),
         source,
     })?;
     let is_csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let result = if is_csv {
-        read_csv_str(&text)
-    } else {
-        read_geojson_str(&text)
-    };
+    let result = decode_text(&bytes)
+        .map_err(ReadError::from)
+        .and_then(|(text, _)| {
+            if is_csv {
+                read_csv_str(&text)
+            } else {
+                read_geojson_str(&text)
+            }
+        });
     result.map_err(|source| ScenarioError::Format {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// A feature kind as written in a file, in English or in the Chinese a police GIS table uses
+/// (`岗亭` is `post`, `必巡点` is `checkpoint`, …); anything else as written.
+///
+/// ```
+/// use patrolmap_core::scenario::kind_name;
+/// assert_eq!(kind_name("必巡点"), "checkpoint");
+/// assert_eq!(kind_name("post"), "post");
+/// ```
+pub fn kind_name(kind: &str) -> &str {
+    match kind.trim() {
+        "警力" | "巡逻警力" | "警车" | "巡逻车" => "unit",
+        "岗亭" | "岗位" | "警务站" | "执勤点" | "派出所" => "post",
+        "必巡点" | "必到点" | "打卡点" => "checkpoint",
+        "重点部位" | "重点单位" => "key_site",
+        "警情" | "案件" | "事件" => "incident",
+        "候选点" | "候选点位" => "candidate",
+        other => other,
+    }
 }
 
 /// The fields a point feature or CSV row may carry, before they are given a kind.
@@ -283,7 +313,7 @@ impl Scenario {
             Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
             Some(v) => Err(format!("{what} must be a number ≥ 0, got {v}")),
         };
-        match f.kind.unwrap_or("unit") {
+        match f.kind.map_or("unit", kind_name) {
             kind @ ("unit" | "post") => {
                 let mode = match f.mode.map(str::parse::<TravelMode>).transpose() {
                     Ok(m) => m.unwrap_or(TravelMode::Car),
