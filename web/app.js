@@ -14,6 +14,7 @@ import { ensureSession, showSession, wireAccess } from '/access.js';
 import { isWall, renderWallTiers, wireWall } from '/wall.js';
 import { duration, gapItems, gapLabel, pct, workLabel, workShare } from '/format.js';
 import { wireSearch } from '/search.js';
+import { wireImport } from '/importer.js';
 import { labelField, LABEL_LAYERS } from '/basemap.js';
 import { BEYOND_COLOUR, EMPTY, LAYER_SWATCH, TOGGLE_LAYERS, areaUrl, mapStyle, tierColour, tileUrl } from '/layers.js';
 
@@ -684,25 +685,6 @@ function wire(map) {
       status(t('error', { msg: e.message }));
     }
   });
-  $('import').addEventListener('change', async (ev) => {
-    const file = ev.target.files[0];
-    if (!file) return;
-    try {
-      const csv = file.name.toLowerCase().endsWith('.csv');
-      const r = await (await request(`/api/scenario/import${csv ? '?format=csv' : ''}`, { method: 'POST', contentType: csv ? 'text/csv' : 'application/json', body: await file.text() })).json();
-      // The file replaces what is on the map: said first (undo brings it back too).
-      const now = state.scenario.features.length;
-      if (now && !confirm(t('confirm_import', { file: file.name, n: r.scenario.features.length, now }))) {
-        status(t('import_kept'));
-        ev.target.value = '';
-        return;
-      }
-      store.perform('replaceAll', r.scenario);
-    } catch (e) {
-      status(t('error', { msg: e.message }));
-    }
-    ev.target.value = '';
-  });
   $('patrol-plan').addEventListener('click', () => planPatrols(map));
   $('patrol-undo').addEventListener('click', () => {
     const previous = state.planHistory.pop();
@@ -757,6 +739,7 @@ async function main() {
     });
     wireAccess({ state });
     wireSearch({ map, state, select: (index) => select(map, index) });
+    wireImport({ state, status });
     if (isWall()) wireWall({ state, versions });
     translateAll(map);
     status('');

@@ -199,6 +199,28 @@ const TEXT = {
     m: '{m} 米',
     confirm_import: '用文件 {file} 的 {n} 个要素替换地图上现有的 {now} 个要素？（可撤销）',
     import_kept: '未导入：地图上的方案保持不变',
+    cancel: '取消',
+    import_title: '导入预览：{file}',
+    import_counts: '文本编码 {encoding} · 警力与岗亭 {units} · 必巡点 {checkpoints} · 重点部位 {key_sites} · 警情 {incidents} · 必巡线 {patrol_lines} · 封闭道路 {closures}',
+    import_plan: '添加到当前方案：新增 {added} 个要素，替换 {replaced} 个同编号要素{ids}',
+    import_none: '文件中没有可导入的要素：地图上的方案不会改变',
+    import_problems: '{n} 个要素未能读取（地图上的方案不受影响）：',
+    import_problem: '第 {n} 个要素：{reason}',
+    import_more: '……另有 {n} 个',
+    problem_no_geometry: '没有几何图形（坐标）',
+    problem_invalid_position: '坐标无效：经度须在 -180 至 180、纬度须在 -90 至 90 之间（经纬度是否写反？）',
+    problem_not_a_number: '{field} 须为数字',
+    problem_negative: '{field} 须为不小于 0 的数字',
+    problem_unknown_mode: '出行方式无法识别：须为 car（车巡）、ebike（电动车）或 foot（步巡）',
+    problem_unknown_kind: '要素类型无法识别，或与其几何类型不符（警力、岗亭、必巡点等为点；必巡线为线）',
+    problem_short_line: '线至少需要两个有效坐标点',
+    problem_bad_polygon: '面至少需要由 4 个有效坐标点组成的闭合环',
+    problem_start_without_end: '开始与结束时间须同时给出，或都不给',
+    problem_other: '无法读取此要素',
+    import_add: '添加到当前方案',
+    import_replace: '替换当前方案',
+    import_added: '已从 {file} 添加 {added} 个、替换 {replaced} 个要素（可撤销）',
+    import_replaced: '已用 {file} 替换方案（可撤销）',
     confirm_restore: '把版本 v{id} 恢复为最新版本？（v{latest} 仍然保留）',
     confirm_remove_user: '删除用户 {name}？其所有令牌将立即失效。',
     task_situation: '态势',
@@ -265,6 +287,12 @@ const TEXT = {
     field_shift_s: "班次时长",
     field_drag_to: "拖到的位置",
     field_drag_route: "拖动的路线",
+    field_mode: "出行方式",
+    field_kind: "要素类型",
+    field_turnout_s: "出警准备时间",
+    field_weight: "权重",
+    field_dwell_s: "停留时间",
+    field_start: "开始时间",
   },
   en: {
     title: 'Patrol command map',
@@ -463,6 +491,28 @@ const TEXT = {
     m: '{m} m',
     confirm_import: 'Replace the {now} features on the map with the {n} of {file}? (Undo brings them back.)',
     import_kept: 'Not imported: the scenario on the map is unchanged',
+    cancel: 'Cancel',
+    import_title: 'Import preview: {file}',
+    import_counts: 'Text encoding {encoding} · units and posts {units} · checkpoints {checkpoints} · key sites {key_sites} · incidents {incidents} · patrol lines {patrol_lines} · closures {closures}',
+    import_plan: 'Adding to the scenario: {added} new feature(s), {replaced} replaced by id{ids}',
+    import_none: 'Nothing in the file can be imported: the scenario on the map stays as it is',
+    import_problems: '{n} feature(s) could not be read (the scenario on the map is not affected):',
+    import_problem: 'Feature {n}: {reason}',
+    import_more: '… and {n} more',
+    problem_no_geometry: 'no geometry (no coordinates)',
+    problem_invalid_position: 'invalid position: longitude must be within -180 to 180, latitude -90 to 90 (swapped?)',
+    problem_not_a_number: '{field} must be a number',
+    problem_negative: '{field} must be a number of 0 or more',
+    problem_unknown_mode: 'unknown travel mode: car, ebike or foot',
+    problem_unknown_kind: 'unknown kind, or not for its geometry (units, posts, checkpoints are Points; patrol lines LineStrings)',
+    problem_short_line: 'a line needs two or more valid positions',
+    problem_bad_polygon: 'a polygon needs a closed ring of 4 or more valid positions',
+    problem_start_without_end: 'give both start and end, or neither',
+    problem_other: 'this feature cannot be read',
+    import_add: 'Add to the scenario',
+    import_replace: 'Replace the scenario',
+    import_added: 'Added {added} and replaced {replaced} feature(s) from {file} (undo takes it back)',
+    import_replaced: 'Scenario replaced by {file} (undo takes it back)',
     confirm_restore: 'Restore version v{id} as the newest? (v{latest} is kept.)',
     confirm_remove_user: 'Remove user {name}? Every token of theirs stops working at once.',
     task_situation: 'Situation',
@@ -529,6 +579,12 @@ const TEXT = {
     field_shift_s: "shift length",
     field_drag_to: "where the route was dragged",
     field_drag_route: "the route dragged",
+    field_mode: "mode",
+    field_kind: "kind",
+    field_turnout_s: "turnout_s",
+    field_weight: "weight",
+    field_dwell_s: "dwell_s",
+    field_start: "start",
   },
 };
 
@@ -564,6 +620,15 @@ export function errorText(body, status) {
   if (body?.code && key in TEXT[current]) return t(key, { field: fieldName(body.field) }).replace(/[:：]\s*$/, '');
   // A code this page does not know (a newer server) is still said in the user's language.
   return t('err_status', { status: status ?? '?' });
+}
+
+/** Why a feature of an imported file was not read (`{feature, code, field, reason}`), in the
+ * current language: in English the reader's own words (with the value found), in another the
+ * text of its code; never the reader's English there. */
+export function problemText(problem) {
+  if (current === 'en' && problem?.reason) return problem.reason;
+  const key = `problem_${problem?.code}`;
+  return t(key in TEXT[current] ? key : 'problem_other', { field: fieldName(problem?.field) });
 }
 
 /** A request field (`lon`, `drag.to`) as the user's language names it; unknown ones as sent. */

@@ -47,6 +47,15 @@ export const actions = {
       ? withFeatures(scenario, scenario.features.filter((f) => !same(f)))
       : withFeatures(scenario, [...scenario.features, closure]);
   },
+  /** `incoming`'s features added to the scenario by id: one with the id of a feature there
+   * replaces it, in its place; the others (and those without an id) are added at the end. */
+  addById(scenario, incoming) {
+    const byId = new Map(incoming.features.filter((f) => f.properties?.id != null).map((f) => [f.properties.id, f]));
+    const kept = scenario.features.map((f) => byId.get(f.properties?.id) ?? f);
+    const there = new Set(scenario.features.map((f) => f.properties?.id).filter((id) => id != null));
+    const added = incoming.features.filter((f) => f.properties?.id == null || !there.has(f.properties.id));
+    return withFeatures(scenario, [...kept, ...added]);
+  },
   /** Everything replaced by `next` (an import, a version opened, a merge, a reset). */
   replaceAll(_scenario, next) {
     return next;
@@ -148,4 +157,17 @@ export function createStore(scenario) {
       return () => listeners.delete(listener);
     },
   };
+}
+
+/** What adding `incoming` by id ([`actions.addById`]) would do to `scenario`: the ids it adds
+ * and those it replaces (features without an id are counted as added). */
+export function importPlan(scenario, incoming) {
+  const there = new Set(scenario.features.map((f) => f.properties?.id).filter((id) => id != null));
+  const replaced = [];
+  let added = 0;
+  for (const f of incoming.features) {
+    if (f.properties?.id != null && there.has(f.properties.id)) replaced.push(String(f.properties.id));
+    else added += 1;
+  }
+  return { added, replaced };
 }

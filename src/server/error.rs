@@ -247,6 +247,18 @@ mod tests {
 
     /// The map has a Chinese and an English text for every code (`err_CODE` in web/i18n.js,
     /// once in each language's table).
+    /// Every reason an imported feature is refused for has its text too (`problem_CODE`).
+    #[test]
+    fn the_map_has_a_text_for_every_feature_problem_in_both_languages() {
+        let i18n = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/web/i18n.js"))
+            .expect("web/i18n.js");
+        for code in crate::scenario::ProblemCode::ALL {
+            let name = serde_json::to_value(code).unwrap();
+            let key = format!("problem_{}:", name.as_str().unwrap());
+            assert_eq!(i18n.matches(&key).count(), 2, "{key} in web/i18n.js");
+        }
+    }
+
     #[test]
     fn the_map_has_a_text_for_every_code_in_both_languages() {
         let i18n = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/web/i18n.js"))

@@ -652,12 +652,14 @@ test('a CSV and a GeoJSON file are imported from the panel (sent as their own co
   const csv = 'kind,id,lon,lat,mode\nunit,imported-1,-54.60,-20.46,car\nunit,imported-2,-54.59,-20.47,foot\ncheckpoint,gate,-54.61,-20.45,\n';
   const before = await page.evaluate(() => window.patrolmap.state.summary.units);
   await page.locator('#import').setInputFiles({ name: 'units.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.locator('#import-replace').click();
   await page.waitForFunction(() => window.patrolmap.state.scenario.features.some((f) => f.properties.id === 'imported-2'));
   await page.waitForFunction((n) => window.patrolmap.state.summary.units !== n, before);
   assert.equal(await page.evaluate(() => window.patrolmap.state.summary.units), 2);
   const geojson = JSON.stringify({ type: 'FeatureCollection', features: [
     { type: 'Feature', properties: { kind: 'post', id: 'kiosk-9', class: 'kiosk' }, geometry: { type: 'Point', coordinates: [-54.58, -20.46] } }] });
   await page.locator('#import').setInputFiles({ name: 'posts.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(geojson) });
+  await page.locator('#import-replace').click();
   await page.waitForFunction(() => window.patrolmap.state.scenario.features.some((f) => f.properties.id === 'kiosk-9'));
   await page.waitForFunction(() => window.patrolmap.state.summary.units === 1);
   assert.deepEqual(errors, []);
@@ -1003,11 +1005,15 @@ test('issue 17: an import asks before it replaces the map; declined, nothing cha
   const { page, errors, context } = await openMap();
   const before = await page.evaluate(() => window.patrolmap.state.scenario.features.length);
   page.declineDialogs = true;
-  const asked = page.waitForEvent('dialog');
   await page.locator('#import').setInputFiles({ name: 'two.csv', mimeType: 'text/csv', buffer: Buffer.from('lon,lat,kind,id\n-54.6,-20.46,unit,a\n-54.61,-20.47,post,b\n') });
+  const asked = page.waitForEvent('dialog');
+  await page.locator('#import-replace').click();
   const dialog = await asked;
   assert.match(dialog.message(), /two\.csv/);
+  assert.equal(await page.evaluate(() => window.patrolmap.state.scenario.features.length), before);
+  await page.locator('#import-cancel').click();
   await page.waitForFunction(() => /未导入/.test(document.getElementById('status').textContent));
+  assert.ok(await page.locator('#import-preview').isHidden());
   assert.equal(await page.evaluate(() => window.patrolmap.state.scenario.features.length), before);
   assert.deepEqual(errors, []);
   await context.close();
@@ -1033,7 +1039,9 @@ test('issue 17: server errors are said in Chinese, never in the server\'s Englis
   const text = await page.evaluate(() => document.body.innerText);
   for (const message of said.filter(Boolean)) assert.ok(!text.includes(message), `shown raw: ${message}`);
   // Format names (GeoJSON, CSV) are words of both languages; no other Latin word is.
-  for (const shown of [importSaid, saveSaid]) assert.doesNotMatch(shown.replace(/GeoJSON|JSON|CSV/g, ''), /[A-Za-z]{4,}/, shown);
+  // The file's own name is said too: it is the planner's, not the server's.
+  for (const shown of [importSaid, saveSaid]) assert.doesNotMatch(shown.replace('broken.geojson', '').replace(/GeoJSON|JSON|CSV/g, ''), /[A-Za-z]{4,}/, shown);
+  assert.match(importSaid, /broken\.geojson/, 'the error names the file');
   // A unit named with markup: the click card shows the name, nothing runs.
   const name = '<img src=x onerror="window.__ran=1">';
   const at = await page.evaluate((n) => {
@@ -1051,5 +1059,70 @@ test('issue 17: server errors are said in Chinese, never in the server\'s Englis
   assert.equal(await page.evaluate(() => window.__ran), undefined);
   assert.equal(await page.locator('.maplibregl-popup img').count(), 0);
   assert.deepEqual(errors.filter((e) => !/the server responded with a status of 4\d\d/.test(e)), []);
+  await context.close();
+});
+
+test('issue 18: an import is previewed with every bad feature and its reason; added by id, nothing lost; undo takes it back', async () => {
+  const { page, errors, context } = await openMap({ width: 1366, height: 768 });
+  const before = await page.evaluate(() => window.patrolmap.state.scenario);
+  const unit = before.features.find((f) => f.properties.kind === 'unit');
+  // 8 features, 6 bad: the file a tired planner sends. One good one has the id of a unit on the map.
+  const good = [
+    { type: 'Feature', properties: { kind: 'unit', id: unit.properties.id, mode: 'foot' }, geometry: { type: 'Point', coordinates: [-54.6, -20.46] } },
+    { type: 'Feature', properties: { kind: 'post', id: 'file-kiosk', class: 'kiosk' }, geometry: { type: 'Point', coordinates: [-54.61, -20.47] } },
+  ];
+  const bad = [
+    { type: 'Feature', properties: { kind: 'unit', id: 'b1' }, geometry: { type: 'Point', coordinates: [500, 20] } },
+    { type: 'Feature', properties: { kind: 'unit', id: 'b2', mode: 'helicopter' }, geometry: { type: 'Point', coordinates: [-54.6, -20.46] } },
+    { type: 'Feature', properties: { kind: 'unit', id: 'b3', turnout_s: -5 }, geometry: { type: 'Point', coordinates: [-54.6, -20.46] } },
+    { type: 'Feature', properties: { kind: 'spaceship', id: 'b4' }, geometry: { type: 'Point', coordinates: [-54.6, -20.46] } },
+    { type: 'Feature', properties: { kind: 'unit', id: 'b5' }, geometry: null },
+    { type: 'Feature', properties: { kind: 'checkpoint', id: 'b6', weight: -1 }, geometry: { type: 'Point', coordinates: [-54.6, -20.46] } },
+  ];
+  const file = { type: 'FeatureCollection', features: [good[0], ...bad.slice(0, 3), good[1], ...bad.slice(3)] };
+  await page.locator('#import').setInputFiles({ name: 'tired.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(file)) });
+  await page.locator('#import-preview').waitFor({ state: 'visible' });
+  // Nothing on the map has changed yet.
+  assert.deepEqual(await page.evaluate(() => window.patrolmap.state.scenario), before);
+  const problems = await page.locator('#import-problems li').allInnerTexts();
+  assert.match(problems[0], /6 个要素未能读取/);
+  assert.equal(problems.length, 7, problems.join('\n'));
+  for (const n of [2, 3, 4, 6, 7, 8]) assert.ok(problems.some((p) => p.startsWith(`第 ${n} 个要素`)), `feature ${n}: ${problems.join(' | ')}`);
+  // Each reason in Chinese, not the reader's English (the mode names are the values to type).
+  for (const p of problems) assert.doesNotMatch(p.replace(/car|ebike|foot/g, ''), /[A-Za-z]{4,}/, p);
+  assert.ok(problems.some((p) => /坐标无效/.test(p)) && problems.some((p) => /出行方式无法识别/.test(p)), problems.join(' | '));
+  assert.match(await page.locator('#import-plan').innerText(), new RegExp(`新增 1 个.*替换 1 个.*${unit.properties.id}`));
+  assert.match(await page.locator('#import-counts').innerText(), /utf-8/);
+  // The preview is on the first screen at 1366x768.
+  const box = await page.locator('#import-add').boundingBox();
+  assert.ok(box && box.y + box.height <= 768, JSON.stringify(box));
+  await page.locator('#import-add').click();
+  await page.waitForFunction(() => window.patrolmap.state.scenario.features.some((f) => f.properties.id === 'file-kiosk'));
+  const after = await page.evaluate(() => window.patrolmap.state.scenario.features);
+  assert.equal(after.length, before.features.length + 1, 'nothing lost: one added, one replaced');
+  assert.equal(after.find((f) => f.properties.id === unit.properties.id).properties.mode, 'foot');
+  for (const f of before.features) if (f.properties.id !== unit.properties.id) assert.ok(after.some((g) => JSON.stringify(g) === JSON.stringify(f)), f.properties.id);
+  await page.locator('#undo').click();
+  await page.waitForFunction((n) => window.patrolmap.state.scenario.features.length === n, before.features.length);
+  assert.deepEqual(await page.evaluate(() => window.patrolmap.state.scenario), before);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('issue 18: a CSV saved by Chinese Excel (GBK) imports with its Chinese text intact', async () => {
+  const { page, errors, context } = await openMap();
+  // GBK bytes, written by Python's codec (an encoder independent of the server's decoder).
+  const { execFileSync } = await import('node:child_process');
+  const gbk = execFileSync('python3', ['-c', 'import sys; sys.stdout.buffer.write("类型,编号,名称,经度,纬度\\n岗亭,gbk-1,岳塘区一号岗亭,-54.6,-20.46\\n".encode("gbk"))']);
+  assert.ok(!gbk.toString('utf8').includes('岗亭'), 'the file is GBK, not UTF-8');
+  await page.locator('#import').setInputFiles({ name: '岗亭.csv', mimeType: 'text/csv', buffer: gbk });
+  await page.locator('#import-preview').waitFor({ state: 'visible' });
+  assert.match(await page.locator('#import-counts').innerText(), /gb18030/);
+  await page.locator('#import-add').click();
+  await page.waitForFunction(() => window.patrolmap.state.scenario.features.some((f) => f.properties.id === 'gbk-1'));
+  const post = await page.evaluate(() => window.patrolmap.state.scenario.features.find((f) => f.properties.id === 'gbk-1'));
+  assert.equal(post.properties.name, '岳塘区一号岗亭');
+  assert.equal(post.properties.kind, 'post');
+  assert.deepEqual(errors, []);
   await context.close();
 });

@@ -176,3 +176,13 @@ test('shares, parts and lengths of time carry their units in both languages', as
   setLanguage('zh-CN');
   assert.match(duration(5760), /^1\D+36\D+$/);
 });
+
+test('a feature an import refused is said in the user\'s language, by its code', async () => {
+  const { setLanguage, problemText } = await table();
+  const refused = { feature: 3, code: 'negative', field: 'turnout_s', reason: 'turnout_s must be a number ≥ 0, got -5' };
+  setLanguage('zh-CN');
+  assert.equal(problemText(refused), '出警准备时间 须为不小于 0 的数字');
+  assert.equal(problemText({ code: 'from_a_newer_server', reason: 'something new' }), '无法读取此要素');
+  setLanguage('en');
+  assert.equal(problemText(refused), refused.reason);
+});

@@ -2,7 +2,7 @@
 // performs and drags, the history bounded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actions, createStore, UNDO_LIMIT } from '../store.js';
+import { actions, createStore, importPlan, UNDO_LIMIT } from '../store.js';
 
 const point = (id, at = [1, 2], props = {}) => ({ type: 'Feature', properties: { kind: 'unit', id, ...props }, geometry: { type: 'Point', coordinates: at } });
 const scenarioOf = (...features) => ({ type: 'FeatureCollection', features });
@@ -17,6 +17,7 @@ test('every action leaves the scenario it was given as it was', () => {
     setProperty: [0, 'mode', 'foot'],
     putFeature: [point('a', [9, 9])],
     toggleClosure: [closure],
+    addById: [scenarioOf(point('a', [3, 3]), point('z'))],
     replaceAll: [scenarioOf()],
   };
   assert.deepEqual(Object.keys(calls).sort(), Object.keys(actions).sort(), 'a new action needs its case here');
@@ -92,4 +93,17 @@ test('the history keeps the last UNDO_LIMIT changes', () => {
   assert.equal(store.undoCount, UNDO_LIMIT);
   while (store.undo());
   assert.equal(store.scenario.features.length, 20);
+});
+
+test('a file added by id: same ids replaced in place, new ones added, nothing else lost', () => {
+  const mine = scenarioOf(point('a'), point('b'), point('c'));
+  const file = scenarioOf(point('b', [9, 9]), point('new'), { type: 'Feature', properties: { kind: 'closure' }, geometry: null });
+  assert.deepEqual(importPlan(mine, file), { added: 2, replaced: ['b'] });
+  const merged = actions.addById(mine, file);
+  assert.deepEqual(merged.features.map((f) => f.properties.id ?? '-'), ['a', 'b', 'c', 'new', '-']);
+  assert.deepEqual(merged.features[1].geometry.coordinates, [9, 9]);
+  const store = createStore(mine);
+  store.perform('addById', file);
+  store.undo();
+  assert.deepEqual(store.scenario, mine, 'undo takes the whole import back');
 });

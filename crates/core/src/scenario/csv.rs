@@ -3,7 +3,7 @@
 //! `纬度`, `类型`, `编号`, `名称`, …; [`column_name`]). Plain comma-separated values; a field
 //! may be double-quoted (with `""` for a quote).
 
-use super::{FeatureProblem, PointFields, Scenario};
+use super::{FeatureProblem, PointFields, ProblemCode, Scenario};
 
 /// Reads scenario CSV text; rows are numbered from 0 (the first data row) in problems.
 ///
@@ -38,7 +38,7 @@ pub fn read_csv_str(text: &str) -> Result<Scenario, super::ReadError> {
             Some(s) => match s.parse::<f64>() {
                 Ok(v) => Some(v),
                 Err(_) => {
-                    bad.get_or_insert(format!("{name}: not a number: {s:?}"));
+                    bad.get_or_insert((name.to_string(), format!("{name}: not a number: {s:?}")));
                     None
                 }
             },
@@ -48,11 +48,13 @@ pub fn read_csv_str(text: &str) -> Result<Scenario, super::ReadError> {
             num("lat").unwrap_or(f64::NAN),
         ];
         let (turnout_s, weight, dwell_s) = (num("turnout_s"), num("weight"), num("dwell_s"));
-        if let Some(reason) = bad {
-            scenario.problems.push(FeatureProblem {
-                feature: row,
+        if let Some((field, reason)) = bad {
+            scenario.problems.push(FeatureProblem::new(
+                row,
+                ProblemCode::NotANumber,
+                Some(&field),
                 reason,
-            });
+            ));
             continue;
         }
         let _ = (lon, lat);

@@ -2,7 +2,9 @@
 
 use geojson::{FeatureCollection, GeometryValue, JsonObject, JsonValue};
 
-use super::{Area, AreaKind, Closure, FeatureProblem, PatrolLine, PointFields, Scenario};
+use super::{
+    Area, AreaKind, Closure, FeatureProblem, PatrolLine, PointFields, ProblemCode, Scenario,
+};
 use crate::network::geodesy::is_valid_lon_lat;
 
 /// `[lon, lat]` of a GeoJSON position (NaN where missing, so it is refused as invalid).
@@ -37,13 +39,14 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, super::ReadError> {
             _ => None,
         };
         let number = |key: &str| props.get(key).and_then(JsonValue::as_f64);
-        let problem = |reason: String| FeatureProblem {
-            feature: index,
-            reason,
+        let problem = |code: ProblemCode, field: Option<&str>, reason: String| {
+            FeatureProblem::new(index, code, field, reason)
         };
         let kind = text("kind");
         let Some(geometry) = feature.geometry.as_ref() else {
-            scenario.problems.push(problem("no geometry".into()));
+            scenario
+                .problems
+                .push(problem(ProblemCode::NoGeometry, None, "no geometry".into()));
             continue;
         };
         match (&geometry.value, kind) {
@@ -53,7 +56,7 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, super::ReadError> {
                     .into_iter()
                     .find(|k| props.get(*k).is_some_and(|v| !v.is_number() && !v.is_null()));
                 if let Some(key) = bad_number {
-                    scenario.problems.push(problem(format!("{key} must be a number")));
+                    scenario.problems.push(problem(ProblemCode::NotANumber, Some(key), format!("{key} must be a number")));
                     continue;
                 }
                 scenario.add_point(
@@ -76,7 +79,7 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, super::ReadError> {
                 if line.len() < 2 || !line.iter().all(|&p| is_valid_lon_lat(p)) {
                     scenario
                         .problems
-                        .push(problem(format!("{kind}: needs two or more valid positions")));
+                        .push(problem(ProblemCode::ShortLine, None, format!("{kind}: needs two or more valid positions")));
                     continue;
                 }
                 let id = owned("id");
@@ -104,7 +107,7 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, super::ReadError> {
                     .map(|r| r.iter().map(|p| lon_lat(p.as_slice())).collect())
                     .unwrap_or_default();
                 if ring.len() < 4 || !ring.iter().all(|&p| is_valid_lon_lat(p)) {
-                    scenario.problems.push(problem(format!("{kind}: a polygon needs a ring of 4+ valid positions")));
+                    scenario.problems.push(problem(ProblemCode::BadPolygon, None, format!("{kind}: a polygon needs a ring of 4+ valid positions")));
                     continue;
                 }
                 if kind == "closure" {
@@ -121,7 +124,7 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, super::ReadError> {
                     (Some(start), Some(end)) => Some((start, end)),
                     (None, None) => None,
                     _ => {
-                        scenario.problems.push(problem(format!("{kind}: give both start and end, or neither")));
+                        scenario.problems.push(problem(ProblemCode::StartWithoutEnd, Some("start"), format!("{kind}: give both start and end, or neither")));
                         continue;
                     }
                 };
@@ -139,7 +142,7 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, super::ReadError> {
             // A saved patrol plan's route (the map saves its plan with a version): kept in the
             // saved GeoJSON for the map to plan again, no part of the coverage.
             (GeometryValue::LineString { .. }, Some("patrol_route")) => {}
-            (value, kind) => scenario.problems.push(problem(format!(
+            (value, kind) => scenario.problems.push(problem(ProblemCode::UnknownKind, Some("kind"), format!(
                 "a {} with kind {} is not a scenario feature (units, posts, checkpoints, key sites and incidents are Points; candidates are Points; patrol lines LineStrings; closures LineStrings or Polygons; event_area and no_go Polygons)",
                 value.type_name(),
                 kind.map_or("(none)".to_string(), |k| format!("{k:?}"))

@@ -138,8 +138,68 @@ pub struct Area {
 pub struct FeatureProblem {
     /// Index of the feature (or CSV data row, from 0) in the file.
     pub feature: usize,
-    /// What is wrong with it.
+    /// What kind of problem it is: a stable name the map says in the user's language.
+    pub code: ProblemCode,
+    /// The property or column at fault, when one is.
+    pub field: Option<String>,
+    /// What is wrong with it, in English, with the value found.
     pub reason: String,
+}
+
+impl FeatureProblem {
+    /// Feature `feature`'s problem `code` with `field` (the property at fault) and `reason`.
+    pub fn new(
+        feature: usize,
+        code: ProblemCode,
+        field: Option<&str>,
+        reason: impl Into<String>,
+    ) -> Self {
+        FeatureProblem {
+            feature,
+            code,
+            field: field.map(str::to_string),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// What is wrong with a feature that was not loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemCode {
+    /// The feature has no geometry.
+    NoGeometry,
+    /// A position that is no longitude/latitude (out of range, not a number, or swapped).
+    InvalidPosition,
+    /// A property that must be a number is not one.
+    NotANumber,
+    /// A number that must be zero or more is negative (or not finite).
+    Negative,
+    /// A travel mode patrolmap does not know.
+    UnknownMode,
+    /// A kind patrolmap does not know, for this geometry.
+    UnknownKind,
+    /// A line with fewer than two valid positions.
+    ShortLine,
+    /// A polygon without a ring of four valid positions.
+    BadPolygon,
+    /// An event area with a start and no end, or the reverse.
+    StartWithoutEnd,
+}
+
+impl ProblemCode {
+    /// Every code, for the map's message table and its test.
+    pub const ALL: [ProblemCode; 9] = [
+        ProblemCode::NoGeometry,
+        ProblemCode::InvalidPosition,
+        ProblemCode::NotANumber,
+        ProblemCode::Negative,
+        ProblemCode::UnknownMode,
+        ProblemCode::UnknownKind,
+        ProblemCode::ShortLine,
+        ProblemCode::BadPolygon,
+        ProblemCode::StartWithoutEnd,
+    ];
 }
 
 /// Everything a scenario file holds.
@@ -302,26 +362,41 @@ pub(crate) struct PointFields<'a> {
 impl Scenario {
     /// Adds a point feature of any kind, or a problem for it.
     pub(crate) fn add_point(&mut self, feature: usize, position: [f64; 2], f: PointFields) {
-        let problem = |reason: String| FeatureProblem { feature, reason };
         if !crate::network::geodesy::is_valid_lon_lat(position) {
-            self.problems
-                .push(problem(format!("invalid position {position:?}")));
+            self.problems.push(FeatureProblem::new(
+                feature,
+                ProblemCode::InvalidPosition,
+                None,
+                format!("invalid position {position:?}"),
+            ));
             return;
         }
         let check = |what: &str, v: Option<f64>, default: f64| match v {
             None => Ok(default),
             Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
-            Some(v) => Err(format!("{what} must be a number ≥ 0, got {v}")),
+            Some(v) => Err(FeatureProblem::new(
+                feature,
+                ProblemCode::Negative,
+                Some(what),
+                format!("{what} must be a number ≥ 0, got {v}"),
+            )),
         };
         match f.kind.map_or("unit", kind_name) {
             kind @ ("unit" | "post") => {
                 let mode = match f.mode.map(str::parse::<TravelMode>).transpose() {
                     Ok(m) => m.unwrap_or(TravelMode::Car),
-                    Err(e) => return self.problems.push(problem(format!("mode: {e}"))),
+                    Err(e) => {
+                        return self.problems.push(FeatureProblem::new(
+                            feature,
+                            ProblemCode::UnknownMode,
+                            Some("mode"),
+                            format!("mode: {e}"),
+                        ))
+                    }
                 };
                 let turnout_s = match check("turnout_s", f.turnout_s, 0.0) {
                     Ok(v) => v,
-                    Err(e) => return self.problems.push(problem(e)),
+                    Err(e) => return self.problems.push(e),
                 };
                 let index = self.units.len();
                 self.units.push(Unit {
@@ -338,7 +413,7 @@ impl Scenario {
             kind @ ("checkpoint" | "key_site" | "incident" | "candidate") => {
                 let (weight, dwell_s) = match (check("weight", f.weight, 1.0), check("dwell_s", f.dwell_s, 300.0)) {
                     (Ok(w), Ok(d)) => (w, d),
-                    (Err(e), _) | (_, Err(e)) => return self.problems.push(problem(e)),
+                    (Err(e), _) | (_, Err(e)) => return self.problems.push(e),
                 };
                 let list = match kind {
                     "checkpoint" => &mut self.checkpoints,
@@ -356,9 +431,12 @@ impl Scenario {
                     feature,
                 });
             }
-            other => self.problems.push(problem(format!(
-                "unknown kind {other:?} for a Point (expected unit, post, checkpoint, key_site, incident or candidate)"
-            ))),
+            other => self.problems.push(FeatureProblem::new(
+                feature,
+                ProblemCode::UnknownKind,
+                Some("kind"),
+                format!("unknown kind {other:?} for a Point (expected unit, post, checkpoint, key_site, incident or candidate)"),
+            )),
         }
     }
 }

@@ -1,0 +1,85 @@
+// Importing a scenario file from the map: the file is read by the server (GeoJSON or CSV, in
+// whatever encoding it was saved in: its bytes are sent as they are) and shown first, with what
+// it holds, the features that could not be read and why, and what adding it would change. Only
+// then, as the planner says: add it to the scenario by id (same ids replaced, the rest added),
+// or replace the scenario (asked again), both undone by undo. Nothing changes on cancel.
+import { t, problemText } from './i18n.js';
+import { request } from './api.js';
+import { h, show } from './dom.js';
+import { importPlan } from './store.js';
+
+const $ = (id) => document.getElementById(id);
+/** At most this many unreadable features are listed (the count says the rest). */
+const PROBLEMS_SHOWN = 50;
+
+/** Wires the import button. `app`: { state (its `store` takes the file), status(text) }. */
+export function wireImport(app) {
+  const { state, status } = app;
+  const { store } = state;
+  const card = $('import-preview');
+  let pending = null; // { file, answer }
+  const close = () => {
+    card.hidden = true;
+    pending = null;
+  };
+  const preview = (name, answer) => {
+    const c = answer.counts;
+    const plan = importPlan(state.scenario, answer.scenario);
+    const count = answer.scenario.features.length;
+    $('import-title').textContent = t('import_title', { file: name });
+    $('import-counts').textContent = t('import_counts', { encoding: answer.encoding, ...c });
+    const ids = plan.replaced.length ? ` (${plan.replaced.slice(0, 8).join(', ')}${plan.replaced.length > 8 ? ', …' : ''})` : '';
+    $('import-plan').textContent = count ? t('import_plan', { added: plan.added, replaced: plan.replaced.length, ids }) : t('import_none');
+    const problems = answer.problems ?? [];
+    show($('import-problems'),
+      problems.length > 0 && h('li', { class: 'muted' }, t('import_problems', { n: problems.length })),
+      problems.slice(0, PROBLEMS_SHOWN).map((p) => h('li', {}, t('import_problem', { n: p.feature + 1, reason: problemText(p) }))),
+      problems.length > PROBLEMS_SHOWN && h('li', {}, t('import_more', { n: problems.length - PROBLEMS_SHOWN })));
+    $('import-add').disabled = count === 0;
+    $('import-replace').disabled = count === 0;
+    card.hidden = false;
+    $('import-cancel').focus();
+  };
+  $('import').addEventListener('change', async (ev) => {
+    const file = ev.target.files[0];
+    ev.target.value = ''; // the same file chosen again is read again
+    if (!file) return;
+    const csv = file.name.toLowerCase().endsWith('.csv');
+    try {
+      status(t('loading'));
+      const answer = await (await request(`/api/scenario/import${csv ? '?format=csv' : ''}`, {
+        method: 'POST', contentType: csv ? 'text/csv' : 'application/json', body: file,
+      })).json();
+      status('');
+      pending = { name: file.name, answer };
+      preview(file.name, answer);
+    } catch (e) {
+      status(t('error', { msg: `${file.name}: ${e.message}` }));
+    }
+  });
+  $('import-add').addEventListener('click', () => {
+    if (!pending) return;
+    const { name, answer } = pending;
+    const plan = importPlan(state.scenario, answer.scenario);
+    store.perform('addById', answer.scenario);
+    close();
+    status(t('import_added', { file: name, added: plan.added, replaced: plan.replaced.length }));
+  });
+  $('import-replace').addEventListener('click', () => {
+    if (!pending) return;
+    const { name, answer } = pending;
+    const now = state.scenario.features.length;
+    if (now && !confirm(t('confirm_import', { file: name, n: answer.scenario.features.length, now }))) return;
+    store.perform('replaceAll', answer.scenario);
+    close();
+    status(t('import_replaced', { file: name }));
+  });
+  $('import-cancel').addEventListener('click', () => {
+    close();
+    status(t('import_kept'));
+  });
+  // Esc closes the preview, as it ends a tool.
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && !card.hidden) $('import-cancel').click();
+  });
+}
