@@ -778,6 +778,8 @@ test('issue 17: the wall display lists the saved scenarios and follows another u
   await page.waitForFunction((id) => window.patrolmap.state.wall.shown === id && !window.patrolmap.state.inFlight, first.id, { timeout: 30000 });
   await page.waitForFunction(() => document.querySelectorAll('#wall-tiers tr').length === 3);
   const unitsBefore = await page.evaluate(() => window.patrolmap.state.summary.units);
+  // The wall at rest (the first version drawn), as it hangs between saves.
+  await idle(page);
   // Another user saves a new version (one unit fewer): the wall shows it within 2 s.
   const fewer = structuredClone(scenario);
   fewer.features.splice(fewer.features.findIndex((f) => f.properties.kind === 'unit'), 1);
