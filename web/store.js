@@ -50,11 +50,9 @@ export const actions = {
   /** `incoming`'s features added to the scenario by id: one with the id of a feature there
    * replaces it, in its place; the others (and those without an id) are added at the end. */
   addById(scenario, incoming) {
-    const byId = new Map(incoming.features.filter((f) => f.properties?.id != null).map((f) => [f.properties.id, f]));
-    const kept = scenario.features.map((f) => byId.get(f.properties?.id) ?? f);
-    const there = new Set(scenario.features.map((f) => f.properties?.id).filter((id) => id != null));
-    const added = incoming.features.filter((f) => f.properties?.id == null || !there.has(f.properties.id));
-    return withFeatures(scenario, [...kept, ...added]);
+    const { replacing, adding } = splitById(scenario, incoming);
+    const byId = new Map(replacing.map((f) => [f.properties.id, f]));
+    return withFeatures(scenario, [...scenario.features.map((f) => byId.get(f.properties?.id) ?? f), ...adding]);
   },
   /** Everything replaced by `next` (an import, a version opened, a merge, a reset). */
   replaceAll(_scenario, next) {
@@ -159,15 +157,17 @@ export function createStore(scenario) {
   };
 }
 
+/** `incoming`'s features split by whether `scenario` has a feature of their id: `replacing`
+ * those it has, `adding` the others (and those without an id). */
+function splitById(scenario, incoming) {
+  const there = new Set(scenario.features.map((f) => f.properties?.id).filter((id) => id != null));
+  const has = (f) => f.properties?.id != null && there.has(f.properties.id);
+  return { replacing: incoming.features.filter(has), adding: incoming.features.filter((f) => !has(f)) };
+}
+
 /** What adding `incoming` by id ([`actions.addById`]) would do to `scenario`: the ids it adds
  * and those it replaces (features without an id are counted as added). */
 export function importPlan(scenario, incoming) {
-  const there = new Set(scenario.features.map((f) => f.properties?.id).filter((id) => id != null));
-  const replaced = [];
-  let added = 0;
-  for (const f of incoming.features) {
-    if (f.properties?.id != null && there.has(f.properties.id)) replaced.push(String(f.properties.id));
-    else added += 1;
-  }
-  return { added, replaced };
+  const { replacing, adding } = splitById(scenario, incoming);
+  return { added: adding.length, replaced: replacing.map((f) => String(f.properties.id)) };
 }
