@@ -6,6 +6,7 @@ mod basemap;
 mod cli;
 mod common;
 mod coverage;
+mod crs;
 mod limits;
 mod optimize;
 mod osm_real;
