@@ -21,6 +21,7 @@
 
 pub mod basemap;
 pub mod cli;
+pub mod files;
 pub mod server;
 pub mod store;
 

@@ -59,7 +59,8 @@ enum Command {
     User(user_cmd::UserCommand),
     /// The audit log: who changed what, when, from where; as CSV with --csv.
     Audit(user_cmd::AuditArgs),
-    /// Scenarios: generate seeded random ones.
+    /// Scenario files: check what one holds, convert it (formats, coordinate systems), or
+    /// generate seeded random ones.
     #[command(subcommand)]
     Scenario(scenario_cmd::ScenarioCommand),
 }

@@ -1,15 +1,105 @@
-//! `patrolmap scenario random|patrol`: seeded random scenarios for benchmarks and demos.
+//! `patrolmap scenario check|export|random|patrol`: what a file holds before it is used, a
+//! file in another format or coordinate system, and seeded random scenarios for benchmarks.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use clap::Subcommand;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+
+use crate::files::{self, ExportFormat};
+use crate::scenario::{FileFormat, ReadOptions};
+use patrolmap_core::crs::Crs;
+use patrolmap_core::formats::dbf::DbfEncoding;
 
 use super::network_cmd::{load_roads, ProfileArgs};
 use crate::scenario::{generate, write};
 
+/// How to read a scenario file, when the file does not say.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// The format, when the extension does not say: geojson, csv, shapefile, geopackage, kml,
+    /// kmz.
+    #[arg(long)]
+    format: Option<FileFormat>,
+    /// The coordinate system of the positions, overriding the file's: EPSG:4547 (CGCS2000
+    /// Gauss-Krüger, 4491-4554), EPSG:4490, EPSG:32649 (UTM), EPSG:3857, gcj02 (Amap,
+    /// Tencent), bd09 (Baidu), wgs84. Without it: the file's .prj or table, else WGS 84 when
+    /// the positions are degrees, else the Gauss-Krüger zone the eastings start with.
+    #[arg(long, value_parser = parse_crs)]
+    crs: Option<Crs>,
+    /// A column (or attribute) and the patrolmap field it holds, e.g. `--column 单位类别=class`
+    /// (repeat for more). Fields: kind, id, name, class, mode, turnout_s, weight, dwell_s,
+    /// lon, lat, wkt. Chinese and English names patrolmap knows need none (类型, 名称, 编号, 经度…).
+    #[arg(long = "column", value_parser = parse_column)]
+    columns: Vec<(String, String)>,
+}
+
+impl ReadArgs {
+    fn options(&self) -> ReadOptions {
+        ReadOptions {
+            crs: self.crs.clone(),
+            columns: self.columns.clone(),
+        }
+    }
+}
+
+fn parse_crs(text: &str) -> Result<Crs, String> {
+    Crs::parse(text).map_err(|e| e.to_string())
+}
+
+fn parse_column(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((from, to)) if !from.trim().is_empty() && !to.trim().is_empty() => {
+            Ok((from.trim().to_string(), to.trim().to_string()))
+        }
+        _ => Err(format!(
+            "expected COLUMN=FIELD (e.g. 单位类别=class), got {text:?}"
+        )),
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ScenarioCommand {
+    /// Read a scenario file and report what it holds, changing nothing: the format, text
+    /// encoding and coordinate system found, the features of each kind, and every feature
+    /// that would be refused with why. Exits non-zero when nothing would load.
+    #[command(
+        after_help = "Examples:\n  patrolmap scenario check 岗亭.shp\n  patrolmap scenario check posts.csv --crs gcj02\n  patrolmap scenario check 点位.xlsx.csv --column 单位类别=class --json report.json"
+    )]
+    Check {
+        /// The file: .geojson, .csv, .shp (with its .dbf, .prj, .cpg beside it), a .zip of a
+        /// Shapefile, .gpkg, .kml or .kmz.
+        file: PathBuf,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Also write the report as JSON to this file (`-` for standard output).
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Write a scenario file in another format or coordinate system (GeoJSON, Shapefile,
+    /// GeoPackage, KML, CSV; positions in WGS 84, CGCS2000, a Gauss-Krüger zone or GCJ-02).
+    #[command(
+        after_help = "Examples:\n  patrolmap scenario export data/demo-scenario.geojson -o 岗亭.shp --crs EPSG:4547\n  patrolmap scenario export plan.geojson -o amap.csv --crs gcj02\n  patrolmap scenario export 岗亭.shp -o 岗亭.gpkg"
+    )]
+    Export {
+        /// The scenario file to read (any format `scenario check` reads).
+        file: PathBuf,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Where to write: its extension says the format unless --to does (.geojson, .shp
+        /// writes name_points.shp and so on beside it, .zip, .gpkg, .kml, .csv, .gpx).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The format to write.
+        #[arg(long, value_enum)]
+        to: Option<ExportFormat>,
+        /// The coordinate system to write in (default WGS 84).
+        #[arg(long = "to-crs", value_parser = parse_crs, default_value = "wgs84")]
+        to_crs: Crs,
+        /// The text encoding of a Shapefile's table: utf-8 or gbk (for older Chinese GIS tools).
+        #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+        encoding: DbfEncoding,
+    },
     /// Place units and checkpoints at random (seeded, uniform over road length) on the roads.
     Random {
         /// Road file: .osm.pbf or GeoJSON roads.
@@ -56,8 +146,153 @@ pub enum ScenarioCommand {
     },
 }
 
+fn parse_encoding(text: &str) -> Result<DbfEncoding, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "utf-8" | "utf8" => Ok(DbfEncoding::Utf8),
+        "gbk" | "cp936" | "936" => Ok(DbfEncoding::Gbk),
+        other => Err(format!("{other:?}: the table's encoding is utf-8 or gbk")),
+    }
+}
+
+/// The export format an output path's extension says.
+fn format_of(path: &std::path::Path) -> Option<ExportFormat> {
+    let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "geojson" | "json" => ExportFormat::Geojson,
+        "shp" | "zip" => ExportFormat::Shapefile,
+        "gpkg" => ExportFormat::Geopackage,
+        "kml" => ExportFormat::Kml,
+        "csv" => ExportFormat::Csv,
+        "gpx" => ExportFormat::Gpx,
+        _ => return None,
+    })
+}
+
+/// The report `scenario check` prints and writes.
+#[derive(serde::Serialize)]
+struct CheckReport<'a> {
+    file: String,
+    #[serde(flatten)]
+    report: &'a files::FileReport,
+    counts: crate::scenario::LayerCounts,
+    problems: &'a [crate::scenario::FeatureProblem],
+}
+
+fn check(file: PathBuf, read: ReadArgs, json: Option<PathBuf>) -> Result<()> {
+    let got = files::read_path(&file, read.format, &read.options())?;
+    let (s, r) = (&got.scenario, &got.report);
+    let crs = &r.crs;
+    let how = match crs.found {
+        crate::scenario::CrsFound::Given => "as given",
+        crate::scenario::CrsFound::File => "named by the file",
+        crate::scenario::CrsFound::ZonePrefix => "told by the zone number in front of the eastings",
+        crate::scenario::CrsFound::Degrees => "the positions are degrees and the file names none",
+    };
+    println!("{}: {}", file.display(), r.format.as_str());
+    if let Some(e) = r.encoding {
+        println!("  text:        {}", e.as_str());
+    }
+    println!(
+        "  coordinates: {} ({}; {how}){}",
+        crs.name,
+        crs.code,
+        if crs.converted {
+            ", converted to WGS 84"
+        } else {
+            ""
+        }
+    );
+    if r.files.len() > 1 {
+        println!("  files read:  {}", r.files.join(", "));
+    }
+    let c = s.counts();
+    let read_count = c.units
+        + c.checkpoints
+        + c.key_sites
+        + c.incidents
+        + c.patrol_lines
+        + c.closures
+        + s.candidates.len()
+        + s.areas.len();
+    println!(
+        "  read:        {} units and posts, {} checkpoints, {} key sites, {} incidents, {} patrol lines, {} closures, {} candidates, {} areas",
+        c.units, c.checkpoints, c.key_sites, c.incidents, c.patrol_lines, c.closures, s.candidates.len(), s.areas.len()
+    );
+    if s.problems.is_empty() {
+        println!("  refused:     none");
+    } else {
+        println!("  refused:     {} features", s.problems.len());
+        for p in &s.problems {
+            println!("    feature {}: {}", p.feature, p.reason);
+        }
+    }
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&CheckReport {
+            file: file.display().to_string(),
+            report: r,
+            counts: c,
+            problems: &s.problems,
+        })?;
+        if path.as_os_str() == "-" {
+            println!("{text}");
+        } else {
+            std::fs::write(&path, text)
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+        }
+    }
+    if read_count == 0 {
+        bail!(
+            "{}: nothing would load ({} features refused)",
+            file.display(),
+            s.problems.len()
+        );
+    }
+    Ok(())
+}
+
 pub fn run(cmd: ScenarioCommand) -> Result<()> {
     match cmd {
+        ScenarioCommand::Check { file, read, json } => check(file, read, json),
+        ScenarioCommand::Export {
+            file,
+            read,
+            output,
+            to,
+            to_crs,
+            encoding,
+        } => {
+            let format = to.or_else(|| format_of(&output)).with_context(|| {
+                format!("{}: which format? give --to or an extension (.geojson, .shp, .zip, .gpkg, .kml, .csv, .gpx)", output.display())
+            })?;
+            let got = files::read_path(&file, read.format, &read.options())?;
+            for p in &got.scenario.problems {
+                eprintln!(
+                    "warning: {}: feature {} left out: {}",
+                    file.display(),
+                    p.feature,
+                    p.reason
+                );
+            }
+            let collection = write::to_geojson(&got.scenario);
+            let features: Vec<geojson::Feature> =
+                serde_json::from_value(collection["features"].clone())?;
+            let stem = output
+                .file_stem()
+                .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+            let export = files::export(&features, format, &to_crs, &stem, encoding)?;
+            let written = files::write_export(&export, &output)?;
+            eprintln!(
+                "wrote {} features in {} to {}",
+                features.len(),
+                to_crs.name(),
+                written
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(())
+        }
         ScenarioCommand::Patrol {
             roads,
             lines,

@@ -118,7 +118,7 @@ fn csv_points_load_with_quotes_and_report_bad_rows() {
     assert_eq!(s.problems.len(), 1);
     assert_eq!(s.problems[0].feature, 2);
     assert!(s.problems[0].reason.contains("lon: not a number"));
-    assert!(read_csv_str("x,y\n1,2\n")
+    assert!(read_csv_str("a,b\n1,2\n")
         .unwrap_err()
         .to_string()
         .contains("lon and lat"));

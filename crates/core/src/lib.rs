@@ -43,6 +43,7 @@ pub fn describe(error: &dyn std::error::Error) -> String {
 pub mod city;
 pub mod coverage;
 pub mod crs;
+pub mod formats;
 pub mod network;
 pub mod optimize;
 pub mod patrol;

@@ -161,6 +161,39 @@ impl Crs {
         }
     }
 
+    /// The EPSG system with the same projection, when there is one (a `.prj` in Esri's
+    /// dialect names no code: `CGCS2000_3_Degree_GK_CM_114E` is EPSG:4547); else itself.
+    ///
+    /// ```
+    /// use patrolmap_core::crs::Crs;
+    /// let prj = r#"PROJCS["CGCS2000_3_Degree_GK_CM_114E",GEOGCS["GCS_China_Geodetic_Coordinate_System_2000",DATUM["D_China_2000",SPHEROID["CGCS2000",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",114.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
+    /// assert_eq!(Crs::parse(prj).unwrap().code(), "EPSG:4547");
+    /// ```
+    pub fn identified(self) -> Crs {
+        let Crs::TransverseMercator {
+            projection: p,
+            epsg: None,
+            ..
+        } = &self
+        else {
+            return self;
+        };
+        let candidates = (4491..=4554).chain(32601..=32660).chain(32701..=32760);
+        let same = |q: &TransverseMercator| {
+            (q.lon0_deg - p.lon0_deg).abs() < 1e-9
+                && q.lat0_deg == p.lat0_deg
+                && (q.k0 - p.k0).abs() < 1e-12
+                && (q.false_easting_m - p.false_easting_m).abs() < 1e-6
+                && (q.false_northing_m - p.false_northing_m).abs() < 1e-6
+                && (q.ellipsoid.a_m - p.ellipsoid.a_m).abs() < 1e-6
+                && (q.ellipsoid.inverse_flattening - p.ellipsoid.inverse_flattening).abs() < 1e-6
+        };
+        candidates
+            .filter_map(|code| Crs::from_epsg(code).ok())
+            .find(|c| matches!(c, Crs::TransverseMercator { projection: q, .. } if same(q)))
+            .unwrap_or(self)
+    }
+
     /// Its EPSG code, when it has one.
     ///
     /// ```

@@ -218,7 +218,8 @@ pub(super) fn parse(text: &str) -> Result<Crs, CrsError> {
                 },
                 epsg: None,
                 name,
-            })
+            }
+            .identified())
         }
         other => Err(bad(format!(
             "{other} is not a coordinate system patrolmap reads"

@@ -1,10 +1,14 @@
 //! Scenario features from a GeoJSON FeatureCollection; `properties.kind` says what each is.
 
-use geojson::{FeatureCollection, GeometryValue, JsonObject, JsonValue};
+use std::collections::HashSet;
+
+use geojson::{Feature, FeatureCollection, GeometryValue, JsonObject, JsonValue};
 
 use super::{
-    Area, AreaKind, Closure, FeatureProblem, PatrolLine, PointFields, ProblemCode, Scenario,
+    kind_name, Area, AreaKind, Closure, FeatureProblem, FeatureSet, PatrolLine, PointFields,
+    ProblemCode, ReadOptions, Scenario,
 };
+use crate::crs::Crs;
 use crate::network::geodesy::is_valid_lon_lat;
 
 /// `[lon, lat]` of a GeoJSON position (NaN where missing, so it is refused as invalid).
@@ -26,11 +30,47 @@ fn lon_lat(p: &[f64]) -> [f64; 2] {
 /// assert_eq!(s.problems[0].feature, 1);
 /// ```
 pub fn read_geojson_str(text: &str) -> Result<Scenario, super::ReadError> {
+    Ok(super::read_features(read_geojson_set(text)?, &ReadOptions::default())?.0)
+}
+
+/// The features of GeoJSON text, with the coordinate system its `crs` member names (GeoJSON
+/// 2008, as GDAL writes it for a file not in WGS 84).
+///
+/// ```
+/// let set = patrolmap_core::scenario::read_geojson_set(r#"{"type":"FeatureCollection",
+///   "crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4547"}},"features":[]}"#).unwrap();
+/// assert_eq!(set.crs.unwrap().code(), "EPSG:4547");
+/// ```
+pub fn read_geojson_set(text: &str) -> Result<FeatureSet, super::ReadError> {
     let collection: FeatureCollection =
         serde_json::from_str(text).map_err(super::ReadError::NotGeoJson)?;
+    let named = collection
+        .foreign_members
+        .as_ref()
+        .and_then(|m| m.get("crs"))
+        .and_then(|c| c.pointer("/properties/name"))
+        .and_then(JsonValue::as_str);
+    let crs = match named.map(Crs::parse) {
+        None => None,
+        Some(Ok(crs)) => Some(crs),
+        Some(Err(e)) => return Err(super::ReadError::Crs(e)),
+    };
+    Ok(FeatureSet {
+        features: collection.features,
+        crs,
+        ..FeatureSet::default()
+    })
+}
+
+/// Reads features whose properties carry patrolmap's field names and whose positions are WGS
+/// 84 (what [`super::read_features`] makes of any file); those in `refused` are skipped.
+pub(super) fn read_collection(features: &[Feature], refused: &HashSet<usize>) -> Scenario {
     let mut scenario = Scenario::default();
     let empty = JsonObject::new();
-    for (index, feature) in collection.features.iter().enumerate() {
+    for (index, feature) in features.iter().enumerate() {
+        if refused.contains(&index) {
+            continue;
+        }
         let props = feature.properties.as_ref().unwrap_or(&empty);
         let text = |key: &str| props.get(key).and_then(JsonValue::as_str);
         let owned = |key: &str| match props.get(key) {
@@ -42,7 +82,7 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, super::ReadError> {
         let problem = |code: ProblemCode, field: Option<&str>, reason: String| {
             FeatureProblem::new(index, code, field, reason)
         };
-        let kind = text("kind");
+        let kind = text("kind").map(kind_name);
         let Some(geometry) = feature.geometry.as_ref() else {
             scenario
                 .problems
@@ -149,5 +189,5 @@ pub fn read_geojson_str(text: &str) -> Result<Scenario, super::ReadError> {
             ))),
         }
     }
-    Ok(scenario)
+    scenario
 }

@@ -6,6 +6,7 @@
 
 pub mod changes;
 mod csv;
+mod features;
 pub mod generate;
 mod geojson_reader;
 mod text;
@@ -15,8 +16,9 @@ use std::path::{Path, PathBuf};
 
 use crate::network::TravelMode;
 
-pub use csv::{column_name, read_csv_str};
-pub use geojson_reader::read_geojson_str;
+pub use csv::{column_name, read_csv_set, read_csv_str};
+pub use features::{read_features, CrsFound, CrsReport, FeatureSet, FileFormat, ReadOptions};
+pub use geojson_reader::{read_geojson_set, read_geojson_str};
 pub use text::{decode_text, EncodingError, TextEncoding};
 
 /// Whether a responder moves (a patrol) or stands (a fixed post).
@@ -290,6 +292,15 @@ pub enum ReadError {
     /// Bytes that are not text in any encoding tried.
     #[error(transparent)]
     Encoding(#[from] EncodingError),
+    /// A coordinate system that cannot be used.
+    #[error(transparent)]
+    Crs(#[from] crate::crs::CrsError),
+    /// Positions in metres (or anything not degrees) and nothing to say which system.
+    #[error("the positions are not longitudes and latitudes (e.g. {example:?}) and the file names no coordinate system: give it (--crs EPSG:NNNN, a .prj beside a Shapefile)")]
+    NoCrs {
+        /// A position found.
+        example: [f64; 2],
+    },
     /// A CSV with no header.
     #[error("empty CSV: expected a header with lon and lat")]
     EmptyCsv,
@@ -342,6 +353,10 @@ pub fn kind_name(kind: &str) -> &str {
         "重点部位" | "重点单位" => "key_site",
         "警情" | "案件" | "事件" => "incident",
         "候选点" | "候选点位" => "candidate",
+        "巡逻线路" | "必巡线路" | "巡逻路线" | "巡线" => "patrol_line",
+        "封控" | "封闭" | "管制" | "交通管制" => "closure",
+        "活动区域" | "安保区域" | "活动场地" => "event_area",
+        "禁区" | "禁入区域" => "no_go",
         other => other,
     }
 }
