@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod coverage;
 mod crs;
+mod formats;
 mod limits;
 mod optimize;
 mod osm_real;

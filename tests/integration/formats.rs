@@ -1,0 +1,404 @@
+//! Files written by GDAL (`ogr2ogr`: Shapefile in GBK and in Gauss-Krüger zones, GeoPackage,
+//! KML, CSV) import with GDAL's own coordinates (within 0.01 m) and text; every export reads
+//! back as the same scenario, and GDAL opens each of them.
+
+use std::path::Path;
+use std::process::Command;
+
+use patrolmap::files::{self, ExportFormat};
+use patrolmap::scenario::{write::to_geojson, CrsFound, FileFormat, ReadOptions, Scenario};
+use patrolmap_core::crs::Crs;
+use patrolmap_core::formats::dbf::DbfEncoding;
+use patrolmap_core::network::geodesy::haversine_m;
+
+use crate::common::temp_dir;
+use crate::crs::have_gdal;
+
+/// A deployment in Xiangtan: posts and units named in Chinese, checkpoints, a patrol line and
+/// a closure polygon, seeded.
+fn xiangtan() -> serde_json::Value {
+    let mut features = Vec::new();
+    let mut state = 11u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for i in 0..12 {
+        let p = [112.85 + 0.15 * next(), 27.78 + 0.1 * next()];
+        let (kind, name) = if i % 3 == 0 {
+            ("post", format!("岳塘岗亭{i}号"))
+        } else {
+            ("unit", format!("巡逻车 湘C·{i:03}"))
+        };
+        features.push(serde_json::json!({"type": "Feature", "properties": {"kind": kind, "id": format!("u{i}"), "name": name, "turnout_s": 30 + i},
+            "geometry": {"type": "Point", "coordinates": p}}));
+    }
+    for i in 0..6 {
+        let p = [112.85 + 0.15 * next(), 27.78 + 0.1 * next()];
+        features.push(serde_json::json!({"type": "Feature", "properties": {"kind": "checkpoint", "id": format!("c{i}"), "name": format!("必巡点·{i}（学校）"), "dwell_s": 600},
+            "geometry": {"type": "Point", "coordinates": p}}));
+    }
+    let line: Vec<[f64; 2]> = (0..8)
+        .map(|i| [112.90 + 0.004 * i as f64, 27.83 + 0.001 * (i % 3) as f64])
+        .collect();
+    features.push(serde_json::json!({"type": "Feature", "properties": {"kind": "patrol_line", "id": "l1", "name": "建设路巡线"},
+        "geometry": {"type": "LineString", "coordinates": line}}));
+    let ring = [
+        [112.93, 27.84],
+        [112.94, 27.84],
+        [112.94, 27.85],
+        [112.93, 27.85],
+        [112.93, 27.84],
+    ];
+    features.push(
+        serde_json::json!({"type": "Feature", "properties": {"kind": "closure", "id": "z1"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]}}),
+    );
+    serde_json::json!({"type": "FeatureCollection", "features": features})
+}
+
+fn ogr2ogr(args: &[&str]) {
+    let out = Command::new("ogr2ogr")
+        .args(args)
+        .output()
+        .expect("ogr2ogr runs");
+    assert!(
+        out.status.success(),
+        "ogr2ogr {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Points of a scenario by id.
+fn points(s: &Scenario) -> Vec<(String, Option<String>, [f64; 2])> {
+    let mut v: Vec<_> = s
+        .units
+        .iter()
+        .map(|u| (u.id.clone(), u.name.clone(), u.position))
+        .collect();
+    v.extend(
+        s.checkpoints
+            .iter()
+            .map(|c| (c.id.clone(), c.name.clone(), c.position)),
+    );
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// `read`'s points are `reference`'s (same ids and names) within `tolerance_m`; the worst.
+fn same_points(read: &Scenario, reference: &Scenario, tolerance_m: f64, what: &str) -> f64 {
+    let (a, b) = (points(read), points(reference));
+    assert_eq!(a.len(), b.len(), "{what}: point count");
+    let mut worst = 0.0f64;
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((&x.0, &x.1), (&y.0, &y.1), "{what}: id and name");
+        let d = haversine_m(x.2, y.2);
+        worst = worst.max(d);
+        assert!(
+            d < tolerance_m,
+            "{what}: {} is {d} m from the reference",
+            x.0
+        );
+    }
+    worst
+}
+
+fn read(path: &Path) -> files::ReadFile {
+    files::read_path(path, None, &ReadOptions::default())
+        .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()))
+}
+
+#[test]
+fn files_written_by_gdal_import_with_gdals_coordinates_and_text() {
+    if !have_gdal("ogr2ogr") {
+        return;
+    }
+    let dir = temp_dir("formats-gdal");
+    let source = dir.join("xiangtan.geojson");
+    std::fs::write(&source, xiangtan().to_string()).unwrap();
+    let original = read(&source).scenario;
+    assert_eq!(
+        (
+            original.units.len(),
+            original.checkpoints.len(),
+            original.patrol_lines.len()
+        ),
+        (12, 6, 1)
+    );
+    let p = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let src = source.to_string_lossy().into_owned();
+    // Shapefile points in GBK, in the 3° zone of CM 114E (EPSG:4547), and the same zone with
+    // the zone number in front (EPSG:4526) with no .cpg and no .prj.
+    ogr2ogr(&[
+        "-f",
+        "ESRI Shapefile",
+        "-lco",
+        "ENCODING=GBK",
+        "-t_srs",
+        "EPSG:4547",
+        "-where",
+        "kind <> 'patrol_line' AND kind <> 'closure'",
+        &p("gk114.shp"),
+        &src,
+    ]);
+    ogr2ogr(&[
+        "-f",
+        "ESRI Shapefile",
+        "-lco",
+        "ENCODING=GBK",
+        "-t_srs",
+        "EPSG:4526",
+        "-where",
+        "kind <> 'patrol_line' AND kind <> 'closure'",
+        &p("zone38.shp"),
+        &src,
+    ]);
+    std::fs::remove_file(dir.join("zone38.cpg")).unwrap();
+    std::fs::remove_file(dir.join("zone38.prj")).unwrap();
+    ogr2ogr(&[
+        "-f",
+        "GPKG",
+        "-t_srs",
+        "EPSG:4547",
+        "-nlt",
+        "GEOMETRY",
+        &p("gk114.gpkg"),
+        &src,
+    ]);
+    ogr2ogr(&["-f", "KML", &p("posts.kml"), &src]);
+    ogr2ogr(&[
+        "-f",
+        "CSV",
+        "-lco",
+        "GEOMETRY=AS_XY",
+        "-where",
+        "kind <> 'patrol_line' AND kind <> 'closure'",
+        &p("posts-utf8.csv"),
+        &src,
+    ]);
+    // Chinese Excel's two ways of saving: GBK, and UTF-8 with a byte-order mark.
+    let csv = std::fs::read_to_string(dir.join("posts-utf8.csv")).unwrap();
+    let gbk = Command::new("iconv")
+        .args(["-f", "UTF-8", "-t", "GBK", &p("posts-utf8.csv")])
+        .output()
+        .unwrap();
+    assert!(gbk.status.success());
+    std::fs::write(dir.join("posts-gbk.csv"), &gbk.stdout).unwrap();
+    std::fs::write(dir.join("posts-bom.csv"), format!("\u{feff}{csv}")).unwrap();
+
+    // GDAL's own reading of its projected files back to WGS 84: the reference positions.
+    ogr2ogr(&[
+        "-f",
+        "GeoJSON",
+        "-t_srs",
+        "EPSG:4326",
+        &p("gk114-gdal.geojson"),
+        &p("gk114.shp"),
+    ]);
+    ogr2ogr(&[
+        "-f",
+        "GeoJSON",
+        "-s_srs",
+        "EPSG:4526",
+        "-t_srs",
+        "EPSG:4326",
+        &p("zone38-gdal.geojson"),
+        &p("zone38.shp"),
+    ]);
+    let gdal_gk = read(&dir.join("gk114-gdal.geojson")).scenario;
+    let gdal_zone = read(&dir.join("zone38-gdal.geojson")).scenario;
+
+    let shp = read(&dir.join("gk114.shp"));
+    assert_eq!(shp.report.format, FileFormat::Shapefile);
+    assert_eq!(
+        (
+            shp.report.crs.code.as_str(),
+            shp.report.crs.found,
+            shp.report.crs.converted
+        ),
+        ("EPSG:4547", CrsFound::File, true)
+    );
+    let worst_shp = same_points(&shp.scenario, &gdal_gk, 0.01, "Shapefile EPSG:4547 GBK");
+    assert_eq!(shp.scenario.units[1].turnout_s, 31.0);
+
+    let zone = read(&dir.join("zone38.shp"));
+    assert_eq!(
+        (zone.report.crs.code.as_str(), zone.report.crs.found),
+        ("EPSG:4526", CrsFound::ZonePrefix)
+    );
+    assert_eq!(
+        zone.report.encoding,
+        Some(patrolmap::scenario::TextEncoding::Gb18030),
+        "GBK found without a .cpg"
+    );
+    let worst_zone = same_points(
+        &zone.scenario,
+        &gdal_zone,
+        0.01,
+        "Shapefile zone 38, no .cpg, no .prj",
+    );
+
+    let gpkg = read(&dir.join("gk114.gpkg"));
+    assert_eq!(gpkg.report.crs.code, "EPSG:4547");
+    let worst_gpkg = same_points(&gpkg.scenario, &original, 0.01, "GeoPackage EPSG:4547");
+    assert_eq!(
+        gpkg.scenario.patrol_lines[0].name.as_deref(),
+        Some("建设路巡线")
+    );
+    assert_eq!(gpkg.scenario.closures.len(), 1);
+
+    let kml = read(&dir.join("posts.kml"));
+    same_points(&kml.scenario, &original, 0.01, "KML");
+    assert_eq!(
+        (kml.scenario.patrol_lines.len(), kml.scenario.closures.len()),
+        (1, 1)
+    );
+
+    for (name, encoding) in [
+        ("posts-gbk.csv", "gb18030"),
+        ("posts-bom.csv", "utf-8-bom"),
+        ("posts-utf8.csv", "utf-8"),
+    ] {
+        let got = read(&dir.join(name));
+        assert_eq!(
+            got.report.encoding.map(|e| e.as_str()),
+            Some(encoding),
+            "{name}"
+        );
+        same_points(&got.scenario, &original, 0.01, name);
+    }
+    eprintln!("worst from GDAL: Shapefile {worst_shp:.1e} m, zone-prefixed {worst_zone:.1e} m, GeoPackage {worst_gpkg:.1e} m");
+}
+
+#[test]
+fn every_export_reads_back_as_the_same_scenario_and_gdal_opens_it() {
+    let dir = temp_dir("formats-export");
+    let source = dir.join("xiangtan.geojson");
+    std::fs::write(&source, xiangtan().to_string()).unwrap();
+    let original = read(&source).scenario;
+    let features: Vec<geojson::Feature> =
+        serde_json::from_value(to_geojson(&original)["features"].clone()).unwrap();
+    let gdal = have_gdal("ogrinfo");
+    let systems = [
+        Crs::Wgs84,
+        Crs::from_epsg(4547).unwrap(),
+        Crs::from_epsg(4526).unwrap(),
+        Crs::Gcj02,
+    ];
+    for format in [
+        ExportFormat::Geojson,
+        ExportFormat::Shapefile,
+        ExportFormat::Geopackage,
+        ExportFormat::Kml,
+        ExportFormat::Csv,
+    ] {
+        for crs in &systems {
+            for encoding in [DbfEncoding::Utf8, DbfEncoding::Gbk] {
+                if encoding == DbfEncoding::Gbk && format != ExportFormat::Shapefile {
+                    continue;
+                }
+                let what = format!("{format:?} in {} ({encoding:?})", crs.name());
+                let export = files::export(&features, format, crs, "岗亭", encoding).unwrap();
+                let path = dir.join(format!(
+                    "{}-{}",
+                    crs.code().replace(':', ""),
+                    export.file_name
+                ));
+                std::fs::write(&path, &export.bytes).unwrap();
+                // GCJ-02 has no code a file can carry, and a CSV carries none: it is said when
+                // reading, as a planner would.
+                let told = (*crs == Crs::Gcj02 && format != ExportFormat::Kml)
+                    || (format == ExportFormat::Csv && *crs != Crs::Wgs84);
+                let options = ReadOptions {
+                    crs: told.then(|| crs.clone()),
+                    ..Default::default()
+                };
+                let back = files::read_path(&path, None, &options)
+                    .unwrap_or_else(|e| panic!("{what}: {e:#}"));
+                assert!(
+                    back.scenario.problems.is_empty(),
+                    "{what}: {:?}",
+                    back.scenario.problems
+                );
+                same_points(&back.scenario, &original, 1e-3, &what);
+                let mut a = back.scenario.clone();
+                let mut b = original.clone();
+                // Positions were checked to a millimetre; the rest must be equal.
+                for s in [&mut a, &mut b] {
+                    s.units.iter_mut().for_each(|u| u.position = [0.0; 2]);
+                    s.checkpoints.iter_mut().for_each(|c| c.position = [0.0; 2]);
+                    s.patrol_lines.iter_mut().for_each(|l| {
+                        l.line
+                            .iter_mut()
+                            .for_each(|p| *p = [(p[0] * 1e7).round(), (p[1] * 1e7).round()])
+                    });
+                    s.closures.iter_mut().for_each(|c| {
+                        c.ring
+                            .iter_mut()
+                            .for_each(|p| *p = [(p[0] * 1e7).round(), (p[1] * 1e7).round()])
+                    });
+                    for u in &mut s.units {
+                        u.feature = 0;
+                    }
+                    for c in &mut s.checkpoints {
+                        c.feature = 0;
+                    }
+                    for l in &mut s.patrol_lines {
+                        l.feature = 0;
+                    }
+                    for c in &mut s.closures {
+                        c.feature = 0;
+                    }
+                }
+                assert_eq!(a, b, "{what}: read back differs");
+                if gdal && format != ExportFormat::Csv {
+                    let target = if format == ExportFormat::Shapefile {
+                        format!("/vsizip/{}", path.display())
+                    } else {
+                        path.display().to_string()
+                    };
+                    let out = Command::new("ogrinfo")
+                        .args(["-ro", "-al", "-so", &target])
+                        .output()
+                        .unwrap();
+                    let text = String::from_utf8_lossy(&out.stdout);
+                    assert!(
+                        out.status.success() && text.contains("Feature Count"),
+                        "{what}: GDAL cannot open it: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                    if let Some(code) = crs.epsg().filter(|_| format != ExportFormat::Kml) {
+                        assert!(
+                            text.contains(&format!("ID[\"EPSG\",{code}]")) || code == 4326,
+                            "{what}: GDAL does not see EPSG:{code}:\n{text}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // GPX: the line features as tracks, read by GDAL.
+    let gpx = files::export(
+        &features,
+        ExportFormat::Gpx,
+        &Crs::Wgs84,
+        "routes",
+        DbfEncoding::Utf8,
+    )
+    .unwrap();
+    let path = dir.join("routes.gpx");
+    std::fs::write(&path, &gpx.bytes).unwrap();
+    if gdal {
+        let out = Command::new("ogrinfo")
+            .args(["-ro", "-so", &path.display().to_string(), "tracks"])
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Feature Count: 1"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
