@@ -59,6 +59,12 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(whatif))
         .routes(routes!(scenario_import))
         .routes(routes!(scenario_export))
+        .routes(routes!(super::ogc_api::landing))
+        .routes(routes!(super::ogc_api::conformance))
+        .routes(routes!(super::ogc_api::collections))
+        .routes(routes!(super::ogc_api::one_collection))
+        .routes(routes!(super::ogc_api::items))
+        .routes(routes!(super::ogc_api::item))
         .routes(routes!(patrol_api::patrol_plan))
         .routes(routes!(patrol_api::patrol_edit))
         .routes(routes!(optimize_api::optimize))
@@ -256,7 +262,7 @@ pub async fn scenario_get(State(state): State<AppState>) -> Result<Response, Api
 }
 
 /// The layers by name, and the `kind` of their features.
-const LAYERS: [(&str, &str); 7] = [
+pub(super) const LAYERS: [(&str, &str); 7] = [
     ("units", "unit"),
     ("posts", "post"),
     ("checkpoints", "checkpoint"),
@@ -510,15 +516,7 @@ pub(super) fn scenario_from_body(body: &[u8], csv: bool) -> Result<Scenario, Api
     scenario_from_text(text, csv)
 }
 
-/// A scenario file sent to be imported: its text in whatever encoding it was saved in (UTF-8,
-/// UTF-8 with BOM, UTF-16, GBK/GB18030: Chinese Excel's CSVs), read as [`scenario_from_body`]
-/// reads a body, with the encoding found.
-fn scenario_from_file(body: &[u8], csv: bool) -> Result<(Scenario, TextEncoding), ApiError> {
-    let (text, found) =
-        scenario::decode_text(body).map_err(|e| ApiError::bad_because("body", &e))?;
-    Ok((scenario_from_text(&text, csv)?, found))
-}
-
+/// A scenario body's text, read and held to the limits a what-if has.
 fn scenario_from_text(text: &str, csv: bool) -> Result<Scenario, ApiError> {
     if text.trim().is_empty() {
         return Err(ApiError::bad(
@@ -532,6 +530,12 @@ fn scenario_from_text(text: &str, csv: bool) -> Result<Scenario, ApiError> {
         scenario::read_geojson_str(text)
     };
     let scenario = parsed.map_err(|e| ApiError::bad_because("body", &e))?;
+    scenario_within_limits(&scenario)?;
+    Ok(scenario)
+}
+
+/// Refuses a scenario with more features or vertices than a what-if takes.
+fn scenario_within_limits(scenario: &Scenario) -> Result<(), ApiError> {
     let limit = 20_000;
     let count = scenario.units.len()
         + scenario.checkpoints.len()
@@ -545,8 +549,7 @@ fn scenario_from_text(text: &str, csv: bool) -> Result<Scenario, ApiError> {
             format!("the scenario has {count} features, more than the {limit} a what-if takes"),
         ));
     }
-    check_vertices(&scenario)?;
-    Ok(scenario)
+    check_vertices(scenario)
 }
 
 /// The most vertices one line or polygon of a scenario may have (a district perimeter drawn
@@ -644,6 +647,8 @@ pub struct ScenarioImport {
     /// The text encoding the file was found in (`utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be`,
     /// `gb18030`).
     pub encoding: TextEncoding,
+    /// The format, coordinate system (and how it was decided) and files read.
+    pub file: crate::files::FileReport,
 }
 
 /// What the GeoJSON bodies are, for the document (they are written by the library's
@@ -659,56 +664,121 @@ pub struct FeatureCollection {
     features: Vec<Value>,
 }
 
-/// Reads a scenario file's text (GeoJSON, or CSV with `?format=csv`) and returns it as the
-/// GeoJSON the map edits, with the features that could not be read.
+/// Reads a scenario file (GeoJSON, CSV, a zipped Shapefile, GeoPackage, KML, KMZ) and returns
+/// it as the GeoJSON the map edits, with what was found and the features that could not be
+/// read. Nothing is changed: the map shows it first.
 #[utoipa::path(post, path = "/scenario/import", tag = "layers",
     extensions(("x-patrolmap-access" = json!("plan"))),
-    params(("format" = Option<String>, Query, description = "geojson (default) or csv")),
-    request_body(content = String, description = "The scenario file's text: GeoJSON (as application/json) or CSV (as text/csv)", content_type = "text/csv"),
-    responses((status = 200, description = "The scenario as the map edits it, the features that could not be read, and how many of each layer", body = ScenarioImport),
+    params(("name" = Option<String>, Query, description = "The file's name: its extension says the format (.geojson, .csv, .zip of a Shapefile, .shp, .gpkg, .kml, .kmz)"),
+        ("format" = Option<String>, Query, description = "The format, overriding the name: geojson (default), csv, shapefile, geopackage, kml, kmz"),
+        ("crs" = Option<String>, Query, description = "The coordinate system, overriding the file's: EPSG:NNNN, gcj02, bd09, wgs84, cgcs2000")),
+    request_body(content = Vec<u8>, description = "The file's bytes, as they are (any text encoding)", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The scenario as the map edits it, the features that could not be read, how many of each layer, and the file's format, encoding and coordinate system", body = ScenarioImport),
         (status = 400, description = "Not a scenario", body = ErrorBody),
         (status = 413, description = "Too large", body = ErrorBody)))]
 pub async fn scenario_import(
+    State(state): State<AppState>,
     Query(q): Params,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ScenarioImport>, ApiError> {
-    let csv = match q.get("format").map(String::as_str) {
-        None | Some("geojson") => false,
-        Some("csv") => true,
-        Some(other) => {
-            return Err(ApiError::bad(
-                "format",
-                format!("format must be geojson or csv, got {other:?}"),
-            ))
-        }
-    };
-    let (scenario, encoding) = scenario_from_file(&body?, csv)?;
+    let body = body?;
+    let format = q
+        .get("format")
+        .map(|f| f.parse::<scenario::FileFormat>())
+        .transpose()
+        .map_err(|e| ApiError::bad("format", e))?;
+    let crs = q
+        .get("crs")
+        .filter(|c| !c.is_empty())
+        .map(|c| patrolmap_core::crs::Crs::parse(c))
+        .transpose()
+        .map_err(|e| ApiError::bad_because("crs", &e))?;
+    let name = q
+        .get("name")
+        .cloned()
+        .unwrap_or_else(|| "scenario.geojson".into());
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad(
+            "body",
+            "the body is empty; send a scenario file",
+        ));
+    }
+    let read = state
+        .compute(move || {
+            let options = scenario::ReadOptions {
+                crs,
+                columns: Vec::new(),
+            };
+            crate::files::read_bytes(&name, format, &body, &options)
+                .map_err(|e| ApiError::bad("body", format!("{e:#}")))
+        })
+        .await??;
+    let scenario = read.scenario;
+    scenario_within_limits(&scenario)?;
     Ok(Json(ScenarioImport {
         scenario: to_geojson(&scenario),
         counts: scenario.counts(),
         problems: scenario.problems,
-        encoding,
+        encoding: read.report.encoding.unwrap_or(TextEncoding::Utf8),
+        file: read.report,
     }))
 }
 
-/// Returns an edited scenario as a GeoJSON file to save (normalised: every feature read back
-/// as the scenario reader reads it).
+/// Returns an edited scenario as a file to save: GeoJSON (default), a zip of Shapefiles,
+/// GeoPackage, KML or CSV, in WGS 84 (default), CGCS2000, a Gauss-Krüger zone or GCJ-02
+/// (normalised: every feature read back as the scenario reader reads it).
 #[utoipa::path(post, path = "/scenario/export", tag = "layers",
     extensions(("x-patrolmap-access" = json!("view"))),
+    params(("format" = Option<String>, Query, description = "geojson (default), shapefile (a zip), geopackage, kml, csv, gpx (line features)"),
+        ("crs" = Option<String>, Query, description = "The coordinate system to write in: wgs84 (default), EPSG:4490, EPSG:4491-4554, EPSG:3857, EPSG:326NN, gcj02"),
+        ("encoding" = Option<String>, Query, description = "A Shapefile table's text: utf-8 (default) or gbk")),
     request_body(content = Object, description = "The scenario FeatureCollection", content_type = "application/json"),
-    responses((status = 200, description = "The scenario as a GeoJSON attachment", body = FeatureCollection, content_type = "application/geo+json"),
-        (status = 400, description = "Not a scenario", body = ErrorBody)))]
+    responses((status = 200, description = "The scenario as an attachment in the format asked", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, description = "Not a scenario, or an unknown format or system", body = ErrorBody)))]
 pub async fn scenario_export(
+    Query(q): Params,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let format = match q.get("format") {
+        None => crate::files::ExportFormat::Geojson,
+        Some(f) => f.parse().map_err(|e: String| ApiError::bad("format", e))?,
+    };
+    let crs = match q.get("crs").filter(|c| !c.is_empty()) {
+        None => patrolmap_core::crs::Crs::Wgs84,
+        Some(c) => {
+            patrolmap_core::crs::Crs::parse(c).map_err(|e| ApiError::bad_because("crs", &e))?
+        }
+    };
+    let encoding = match q.get("encoding").map(|e| e.to_ascii_lowercase()).as_deref() {
+        None | Some("utf-8") | Some("utf8") => patrolmap_core::formats::dbf::DbfEncoding::Utf8,
+        Some("gbk") => patrolmap_core::formats::dbf::DbfEncoding::Gbk,
+        Some(other) => {
+            return Err(ApiError::bad(
+                "encoding",
+                format!("encoding is utf-8 or gbk, got {other:?}"),
+            ))
+        }
+    };
     let scenario = scenario_from_body(&body?, false)?;
-    let text = serde_json::to_string_pretty(&to_geojson(&scenario)).unwrap_or_default();
-    Ok(download("application/geo+json", "scenario.geojson", text))
+    let features: Vec<geojson::Feature> =
+        serde_json::from_value(to_geojson(&scenario)["features"].take())
+            .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let export = crate::files::export(&features, format, &crs, "scenario", encoding)
+        .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?;
+    Ok(download(
+        export.content_type,
+        &export.file_name,
+        export.bytes,
+    ))
 }
 
 /// A file to download: `body` as `content_type`, saved as `file_name` (kept to safe
 /// characters, as it goes into a header).
-pub(super) fn download(content_type: &'static str, file_name: &str, body: String) -> Response {
+pub(super) fn download(
+    content_type: &'static str,
+    file_name: &str,
+    body: impl Into<axum::body::Body>,
+) -> Response {
     let file: String = file_name
         .chars()
         .map(|c| {
@@ -729,7 +799,7 @@ pub(super) fn download(content_type: &'static str, file_name: &str, body: String
                     .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
             ),
         ],
-        body,
+        body.into(),
     )
         .into_response()
 }

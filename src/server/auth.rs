@@ -549,7 +549,17 @@ fn remote_of(auth: &Auth, request: &Request) -> String {
 
 /// Content types a change may be sent in: none of them can be sent by another site's page
 /// without the browser asking first (CORS), which this server never allows.
-const BODY_TYPES: [&str; 3] = ["application/json", "application/geo+json", "text/csv"];
+/// (Scenario files in other formats come as their own types or as bytes.)
+const BODY_TYPES: [&str; 8] = [
+    "application/json",
+    "application/geo+json",
+    "text/csv",
+    "application/octet-stream",
+    "application/zip",
+    "application/geopackage+sqlite3",
+    "application/vnd.google-earth.kml+xml",
+    "application/vnd.google-earth.kmz",
+];
 
 /// Refuses what another site's page could make the browser send with the sign-in cookie:
 /// a change whose body is of a type a plain form can send, or that the browser says comes

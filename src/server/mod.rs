@@ -17,6 +17,7 @@ pub mod auth;
 
 pub mod error;
 pub mod events;
+pub mod ogc_api;
 pub mod optimize_api;
 pub mod patrol_api;
 pub mod revisions;

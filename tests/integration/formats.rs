@@ -10,6 +10,7 @@ use patrolmap::scenario::{write::to_geojson, CrsFound, FileFormat, ReadOptions, 
 use patrolmap_core::crs::Crs;
 use patrolmap_core::formats::dbf::DbfEncoding;
 use patrolmap_core::network::geodesy::haversine_m;
+use serde_json::Value;
 
 use crate::common::temp_dir;
 use crate::crs::have_gdal;
@@ -401,4 +402,221 @@ fn every_export_reads_back_as_the_same_scenario_and_gdal_opens_it() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
+}
+
+/// `ogrinfo`/`ogr2ogr` with the server's sign-in (GDAL sends the header on every request).
+fn gdal_signed(tool: &str, args: &[&str], token: &str) -> std::process::Output {
+    Command::new(tool)
+        .env(
+            "GDAL_HTTP_HEADERS",
+            format!("Authorization: Bearer {token}"),
+        )
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn gdal_reads_the_ogc_api_features_endpoint_behind_the_sign_in() {
+    if !have_gdal("ogrinfo") {
+        return;
+    }
+    let server = crate::server::server();
+    let url = format!("OAPIF:{}/api/ogc", server.base);
+    let list = gdal_signed("ogrinfo", &["-ro", "-q", &url], &server.token);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    for layer in [
+        "units",
+        "posts",
+        "checkpoints",
+        "incidents",
+        "patrol_lines",
+        "gaps",
+    ] {
+        assert!(
+            text.contains(&format!(": {layer} ")),
+            "GDAL does not list {layer}:\n{text}"
+        );
+    }
+    // Every incident, read in pages of 7 (GDAL follows the next links), as the layer API has them.
+    let dir = temp_dir("ogc");
+    let out = dir.join("incidents.geojson");
+    let copy = gdal_signed(
+        "ogr2ogr",
+        &[
+            "-f",
+            "GeoJSON",
+            "-oo",
+            "PAGE_SIZE=7",
+            &out.display().to_string(),
+            &url,
+            "incidents",
+        ],
+        &server.token,
+    );
+    assert!(
+        copy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&copy.stderr)
+    );
+    let theirs: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let ours = server.get("/api/layers/incidents").json();
+    let positions = |v: &Value| -> Vec<(String, Value)> {
+        let mut p: Vec<_> = v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["properties"]["id"].as_str().unwrap().to_string(),
+                    f["geometry"]["coordinates"].clone(),
+                )
+            })
+            .collect();
+        p.sort_by(|a, b| a.0.cmp(&b.0));
+        p
+    };
+    assert!(
+        ours["features"].as_array().unwrap().len() > 7,
+        "paging is exercised"
+    );
+    assert_eq!(positions(&theirs), positions(&ours));
+    // A bounding box: only what lies in it.
+    let b = "-54.6,-20.5,-54.55,-20.45";
+    let some = server
+        .get(&format!(
+            "/api/ogc/collections/incidents/items?bbox={b}&limit=2"
+        ))
+        .json();
+    let matched = some["numberMatched"].as_u64().unwrap() as usize;
+    let inside = ours["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            let c = &f["geometry"]["coordinates"];
+            let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+            (-54.6..=-54.55).contains(&x) && (-20.5..=-20.45).contains(&y)
+        })
+        .count();
+    assert_eq!(matched, inside);
+    assert!(some["features"].as_array().unwrap().len() <= 2);
+    // Without the sign-in GDAL gets nothing.
+    let refused = Command::new("ogrinfo")
+        .args(["-ro", "-q", &url])
+        .output()
+        .unwrap();
+    assert!(
+        !refused.status.success()
+            || !String::from_utf8_lossy(&refused.stdout).contains("incidents")
+    );
+    let bad = server.get("/api/ogc/collections/incidents/items?bbox=1,2,3");
+    assert_eq!(bad.status, 400);
+    assert_eq!(server.get("/api/ogc/collections/nothing/items").status, 404);
+}
+
+#[test]
+fn a_zipped_shapefile_imports_over_http_and_exports_come_back_in_the_asked_system() {
+    if !have_gdal("ogr2ogr") {
+        return;
+    }
+    let server = crate::server::server();
+    let dir = temp_dir("http-formats");
+    let source = dir.join("xiangtan.geojson");
+    std::fs::write(&source, xiangtan().to_string()).unwrap();
+    let shp = dir.join("岗亭.shp");
+    ogr2ogr(&[
+        "-f",
+        "ESRI Shapefile",
+        "-lco",
+        "ENCODING=GBK",
+        "-t_srs",
+        "EPSG:4547",
+        "-where",
+        "kind <> 'patrol_line' AND kind <> 'closure'",
+        &shp.display().to_string(),
+        &source.display().to_string(),
+    ]);
+    // Zipped by Python's zipfile, as a planner's archiver would.
+    let zip = dir.join("岗亭.zip");
+    let zipped = Command::new("python3")
+        .args(["-c", "import sys, zipfile, pathlib\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n    [z.write(p, p.name) for p in pathlib.Path(sys.argv[2]).glob('岗亭.*')]", &zip.display().to_string(), &dir.display().to_string()])
+        .status()
+        .unwrap();
+    assert!(zipped.success());
+    let bytes = std::fs::read(&zip).unwrap();
+    let reply = crate::server::read(
+        crate::server::signed(crate::server::agent().post(format!(
+            "{}/api/scenario/import?name=%E5%B2%97%E4%BA%AD.zip",
+            server.base
+        )))
+        .header("content-type", "application/zip")
+        .send(&bytes[..])
+        .unwrap(),
+    );
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let answer = reply.json();
+    assert_eq!(answer["file"]["format"], "shapefile");
+    assert_eq!(answer["file"]["crs"]["code"], "EPSG:4547");
+    assert_eq!(answer["file"]["crs"]["converted"], true);
+    assert_eq!(answer["counts"]["units"], 12);
+    let names: Vec<&str> = answer["scenario"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["properties"]["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"岳塘岗亭0号") && names.contains(&"必巡点·3（学校）"),
+        "{names:?}"
+    );
+    // Exported as a GeoPackage in Gauss-Krüger: GDAL sees EPSG:4547 and the same positions as
+    // its own reprojection of the original.
+    let exported = crate::server::post(
+        "/api/scenario/export?format=geopackage&crs=EPSG:4547",
+        &answer["scenario"].to_string(),
+    );
+    assert_eq!(exported.status, 200);
+    let gpkg = dir.join("export.gpkg");
+    std::fs::write(&gpkg, &exported.body).unwrap();
+    let info = Command::new("ogrinfo")
+        .args(["-ro", "-so", &gpkg.display().to_string(), "points"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&info.stdout).contains("ID[\"EPSG\",4547]"),
+        "{}",
+        String::from_utf8_lossy(&info.stdout)
+    );
+    let back = dir.join("back.geojson");
+    ogr2ogr(&[
+        "-f",
+        "GeoJSON",
+        "-t_srs",
+        "EPSG:4326",
+        &back.display().to_string(),
+        &gpkg.display().to_string(),
+        "points",
+    ]);
+    same_points(
+        &read(&back).scenario,
+        &read(&source).scenario,
+        0.01,
+        "exported GeoPackage read by GDAL",
+    );
+    let unknown = crate::server::post(
+        "/api/scenario/export?crs=EPSG:1234",
+        &answer["scenario"].to_string(),
+    );
+    assert_eq!(unknown.status, 400);
 }
