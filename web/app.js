@@ -619,8 +619,8 @@ function wireReroute(map) {
   });
 }
 
-function download(name, text) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/geo+json' }));
+function download(name, data, type = 'application/geo+json') {
+  const url = URL.createObjectURL(data instanceof Blob ? data : new Blob([data], { type }));
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
@@ -679,8 +679,11 @@ function wire(map) {
   });
   $('export').addEventListener('click', async () => {
     try {
-      const response = await request('/api/scenario/export', { method: 'POST', json: state.scenario });
-      download('scenario.geojson', await response.text());
+      const format = $('export-format').value;
+      const crs = $('export-crs').value;
+      const response = await request(`/api/scenario/export?format=${format}&crs=${encodeURIComponent(crs)}`, { method: 'POST', json: state.scenario });
+      const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? 'scenario.geojson';
+      download(name, await response.blob());
     } catch (e) {
       status(t('error', { msg: e.message }));
     }
@@ -700,6 +703,17 @@ function wire(map) {
   });
 }
 
+/** The export's Gauss-Krüger choice: the CGCS2000 3° zone of the city's centre (EPSG:4534-4554
+ * cover 75°E-135°E, all of China); hidden for a city outside them. */
+function labelZoneOption() {
+  const option = $('export-crs-gk');
+  const b = state.info?.bbox;
+  const cm = b ? Math.round((b[0] + b[2]) / 2 / 3) * 3 : NaN;
+  option.hidden = !(cm >= 75 && cm <= 135);
+  option.value = option.hidden ? '' : `EPSG:${4534 + (cm - 75) / 3}`;
+  option.textContent = option.hidden ? '' : t('crs_gk', { cm });
+}
+
 function translateAll(map) {
   translatePage();
   // The map's attribution was written in the language of the first load.
@@ -713,6 +727,7 @@ function translateAll(map) {
   drawMarkers(map);
   renderShift();
   document.title = `${t('title')} · ${state.info.name}`;
+  labelZoneOption();
 }
 
 async function main() {

@@ -1,5 +1,6 @@
-// Importing a scenario file from the map: the file is read by the server (GeoJSON or CSV, in
-// whatever encoding it was saved in: its bytes are sent as they are) and shown first, with what
+// Importing a scenario file from the map: the file is read by the server (GeoJSON, CSV, a
+// zipped Shapefile, GeoPackage, KML or KMZ, in whatever encoding and coordinate system it was
+// saved in: its bytes are sent as they are) and shown first, with what
 // it holds, the features that could not be read and why, and what adding it would change. Only
 // then, as the planner says: add it to the scenario by id (same ids replaced, the rest added),
 // or replace the scenario (asked again), both undone by undo. Nothing changes on cancel.
@@ -27,7 +28,9 @@ export function wireImport(app) {
     const plan = importPlan(state.scenario, answer.scenario);
     const count = answer.scenario.features.length;
     $('import-title').textContent = t('import_title', { file: name });
-    $('import-counts').textContent = t('import_counts', { encoding: answer.encoding, ...c });
+    const crs = answer.file?.crs;
+    const where = crs ? ` · ${t('import_crs', { name: crs.name, code: crs.code, converted: crs.converted ? t('import_converted') : '' })}` : '';
+    $('import-counts').textContent = t('import_counts', { encoding: answer.encoding, ...c }) + where;
     const ids = plan.replaced.length ? ` (${plan.replaced.slice(0, 8).join(', ')}${plan.replaced.length > 8 ? ', …' : ''})` : '';
     $('import-plan').textContent = count ? t('import_plan', { added: plan.added, replaced: plan.replaced.length, ids }) : t('import_none');
     const problems = answer.problems ?? [];
@@ -44,11 +47,11 @@ export function wireImport(app) {
     const file = ev.target.files[0];
     ev.target.value = ''; // the same file chosen again is read again
     if (!file) return;
-    const csv = file.name.toLowerCase().endsWith('.csv');
     try {
       status(t('loading'));
-      const answer = await (await request(`/api/scenario/import${csv ? '?format=csv' : ''}`, {
-        method: 'POST', contentType: csv ? 'text/csv' : 'application/json', body: file,
+      // The server reads the format from the name (a Shapefile as its .zip).
+      const answer = await (await request(`/api/scenario/import?name=${encodeURIComponent(file.name)}`, {
+        method: 'POST', contentType: 'application/octet-stream', body: file,
       })).json();
       status('');
       pending = { name: file.name, answer };

@@ -620,3 +620,54 @@ fn a_zipped_shapefile_imports_over_http_and_exports_come_back_in_the_asked_syste
     );
     assert_eq!(unknown.status, 400);
 }
+
+#[test]
+fn scenario_check_reports_a_file_and_fails_when_nothing_would_load() {
+    let dir = temp_dir("scenario-check");
+    let bin = env!("CARGO_BIN_EXE_patrolmap");
+    let good = dir.join("岗亭.csv");
+    std::fs::write(&good, "类型,编号,名称,东坐标,北坐标\n岗亭,k1,一号岗亭,38401544.6,3087761.9\n岗亭,k2,二号岗亭,abc,3087761.9\n").unwrap();
+    let out = Command::new(bin)
+        .args(["scenario", "check", good.to_str().unwrap(), "--json", "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("EPSG:4526") && text.contains("zone number"),
+        "{text}"
+    );
+    assert!(text.contains("feature 1: lon: not a number"), "{text}");
+    let json: Value = serde_json::from_str(&text[text.find("{\n").unwrap()..]).unwrap();
+    assert_eq!(json["counts"]["units"], 1);
+    assert_eq!(json["crs"]["found"], "zone_prefix");
+    // Every row bad: nothing would load, and the exit says so.
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "kind,lon,lat\nufo,1,2\n").unwrap();
+    let out = Command::new(bin)
+        .args(["scenario", "check", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nothing would load"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Metres with no system: a clear error naming the file.
+    let metres = dir.join("metres.csv");
+    std::fs::write(&metres, "lon,lat\n401544.6,3087761.9\n").unwrap();
+    let out = Command::new(bin)
+        .args(["scenario", "check", metres.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("metres.csv") && err.contains("--crs"),
+        "{err}"
+    );
+}

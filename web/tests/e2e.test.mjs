@@ -647,7 +647,7 @@ test('a saved version keeps its patrol plan: opened again, the routes are back a
   await other.context.close();
 });
 
-test('a CSV and a GeoJSON file are imported from the panel (sent as their own content types)', async () => {
+test('a CSV and a GeoJSON file are imported from the panel (sent as their bytes, the format told by the name)', async () => {
   const { page, errors, context } = await openMap();
   const csv = 'kind,id,lon,lat,mode\nunit,imported-1,-54.60,-20.46,car\nunit,imported-2,-54.59,-20.47,foot\ncheckpoint,gate,-54.61,-20.45,\n';
   const before = await page.evaluate(() => window.patrolmap.state.summary.units);
@@ -1125,6 +1125,42 @@ test('issue 18: a CSV saved by Chinese Excel (GBK) imports with its Chinese text
   const post = await page.evaluate(() => window.patrolmap.state.scenario.features.find((f) => f.properties.id === 'gbk-1'));
   assert.equal(post.properties.name, '岳塘区一号岗亭');
   assert.equal(post.properties.kind, 'post');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('issue 18: a GeoPackage in Gauss-Krüger imports with its system said; the scenario exports as a zipped Shapefile in CGCS2000', async () => {
+  const { page, errors, context } = await openMap();
+  // Written by GDAL from a WGS 84 point: the map must show it back at the same place.
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/patrolmap-e2e-gpkg-');
+  writeFileSync(`${dir}/p.geojson`, JSON.stringify({ type: 'FeatureCollection', features: [
+    { type: 'Feature', properties: { 类型: '岗亭', 编号: 'gk-1', 名称: '测试岗亭' }, geometry: { type: 'Point', coordinates: [-54.6, -20.46] } }] }));
+  try {
+    execFileSync('ogr2ogr', ['-f', 'GPKG', '-t_srs', 'EPSG:32721', `${dir}/p.gpkg`, `${dir}/p.geojson`]);
+  } catch {
+    if (process.env.CI === 'true') throw new Error('ogr2ogr is missing on CI');
+    await context.close();
+    return; // no GDAL here
+  }
+  await page.locator('#import').setInputFiles({ name: '岗亭.gpkg', mimeType: 'application/octet-stream', buffer: readFileSync(`${dir}/p.gpkg`) });
+  await page.locator('#import-preview').waitFor({ state: 'visible' });
+  assert.match(await page.locator('#import-counts').innerText(), /EPSG:32721.*已转换为 WGS 84/);
+  await page.locator('#import-add').click();
+  await page.waitForFunction(() => window.patrolmap.state.scenario.features.some((f) => f.properties.id === 'gk-1'));
+  const post = await page.evaluate(() => window.patrolmap.state.scenario.features.find((f) => f.properties.id === 'gk-1'));
+  assert.equal(post.properties.name, '测试岗亭');
+  assert.ok(Math.abs(post.geometry.coordinates[0] + 54.6) < 1e-7 && Math.abs(post.geometry.coordinates[1] + 20.46) < 1e-7, `${post.geometry.coordinates}`);
+  await page.locator('#export-format').selectOption('shapefile');
+  await page.locator('#export-crs').selectOption('EPSG:4490');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export').click()]);
+  assert.equal(download.suggestedFilename(), 'scenario.zip');
+  const bytes = await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks));
+  writeFileSync(`${dir}/out.zip`, bytes);
+  const info = execFileSync('ogrinfo', ['-ro', '-so', `/vsizip/${dir}/out.zip/scenario_points.shp`, 'scenario_points']).toString();
+  assert.match(info, /ID\["EPSG",4490\]/);
+  assert.match(info, /Feature Count: \d+/);
   assert.deepEqual(errors, []);
   await context.close();
 });
