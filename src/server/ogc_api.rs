@@ -13,6 +13,90 @@ use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::scenario::write::to_geojson;
 
+/// What the documents are, for the OpenAPI document (they are written as JSON here, not
+/// from these types).
+#[allow(dead_code)]
+mod schema {
+    /// A link.
+    #[derive(utoipa::ToSchema)]
+    pub struct OgcLink {
+        /// Where.
+        href: String,
+        /// What it is to this document (`self`, `data`, `items`, `next`…).
+        rel: String,
+        /// Its media type.
+        #[schema(rename = "type")]
+        kind: String,
+    }
+    /// The landing page.
+    #[derive(utoipa::ToSchema)]
+    pub struct OgcLanding {
+        /// The service's title.
+        title: String,
+        /// Links to the conformance classes and the collections.
+        links: Vec<OgcLink>,
+    }
+    /// The conformance classes.
+    #[derive(utoipa::ToSchema)]
+    pub struct OgcConformance {
+        /// Their URIs.
+        #[schema(rename = "conformsTo")]
+        conforms_to: Vec<String>,
+    }
+    /// A collection.
+    #[derive(utoipa::ToSchema)]
+    pub struct OgcCollection {
+        /// Its id (the path segment).
+        id: String,
+        /// What it holds.
+        description: String,
+        /// Its links (`items`).
+        links: Vec<OgcLink>,
+    }
+    /// The collections.
+    #[derive(utoipa::ToSchema)]
+    pub struct OgcCollections {
+        /// Each collection.
+        collections: Vec<OgcCollection>,
+        /// This document.
+        links: Vec<OgcLink>,
+    }
+    /// A page of features.
+    #[derive(utoipa::ToSchema)]
+    pub struct OgcItems {
+        /// `FeatureCollection`.
+        #[schema(rename = "type")]
+        kind: String,
+        /// How many features match (all pages).
+        #[schema(rename = "numberMatched")]
+        number_matched: usize,
+        /// How many are on this page.
+        #[schema(rename = "numberReturned")]
+        number_returned: usize,
+        /// `self`, and `next` while more remain.
+        links: Vec<OgcLink>,
+        /// The features, each with its `id`.
+        #[schema(value_type = Vec<Object>)]
+        features: Vec<serde_json::Value>,
+    }
+    /// One feature.
+    #[derive(utoipa::ToSchema)]
+    pub struct OgcFeature {
+        /// `Feature`.
+        #[schema(rename = "type")]
+        kind: String,
+        /// Its id in the collection.
+        id: usize,
+        /// Its properties.
+        #[schema(value_type = Object)]
+        properties: serde_json::Value,
+        /// Its geometry (WGS 84).
+        #[schema(value_type = Object)]
+        geometry: serde_json::Value,
+    }
+}
+use schema::{OgcCollection, OgcCollections, OgcConformance, OgcFeature, OgcItems, OgcLanding};
+
 /// The largest page a client may ask for.
 const MAX_LIMIT: usize = 10_000;
 /// The page a client gets when it does not say.
@@ -54,7 +138,7 @@ fn collection_ids() -> Vec<(&'static str, &'static str)> {
 /// The landing page.
 #[utoipa::path(get, path = "/ogc", tag = "ogc",
     extensions(("x-patrolmap-access" = json!("read"))),
-    responses((status = 200, description = "Links to the conformance classes and the collections", body = Object)))]
+    responses((status = 200, description = "Links to the conformance classes and the collections", body = OgcLanding)))]
 pub async fn landing(headers: HeaderMap) -> Response {
     let b = base(&headers);
     json_response(
@@ -74,7 +158,7 @@ pub async fn landing(headers: HeaderMap) -> Response {
 /// The conformance classes.
 #[utoipa::path(get, path = "/ogc/conformance", tag = "ogc",
     extensions(("x-patrolmap-access" = json!("read"))),
-    responses((status = 200, description = "Core and GeoJSON", body = Object)))]
+    responses((status = 200, description = "Core and GeoJSON", body = OgcConformance)))]
 pub async fn conformance() -> Response {
     json_response(
         &json!({"conformsTo": [
@@ -106,7 +190,7 @@ fn collection(b: &str, id: &str, title: &str, bbox: Option<[f64; 4]>) -> Value {
 /// The collections.
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
     extensions(("x-patrolmap-access" = json!("read"))),
-    responses((status = 200, description = "Every collection with its extent and items link", body = Object)))]
+    responses((status = 200, description = "Every collection with its extent and items link", body = OgcCollections)))]
 pub async fn collections(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let b = base(&headers);
     let bbox = state.city.network.bbox();
@@ -138,7 +222,7 @@ fn unknown(id: &str) -> ApiError {
 #[utoipa::path(get, path = "/ogc/collections/{collection}", tag = "ogc",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("collection" = String, Path, description = "units, posts, checkpoints, key_sites, incidents, patrol_lines, closures, areas or gaps")),
-    responses((status = 200, description = "The collection", body = Object), (status = 404, description = "No such collection", body = ErrorBody)))]
+    responses((status = 200, description = "The collection", body = OgcCollection), (status = 404, description = "No such collection", body = ErrorBody)))]
 pub async fn one_collection(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -236,7 +320,7 @@ fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
         ("bbox" = Option<String>, Query, description = "minlon,minlat,maxlon,maxlat: only features whose extent meets it"),
         ("limit" = Option<usize>, Query, description = "Features per page (1-10000, default 1000)"),
         ("offset" = Option<usize>, Query, description = "Features to skip (the `next` link carries it)")),
-    responses((status = 200, description = "A GeoJSON FeatureCollection with numberMatched, numberReturned and a next link while more remain", body = Object, content_type = "application/geo+json"),
+    responses((status = 200, description = "A GeoJSON FeatureCollection with numberMatched, numberReturned and a next link while more remain", body = OgcItems, content_type = "application/geo+json"),
         (status = 400, description = "A bad bbox, limit or offset", body = ErrorBody), (status = 404, description = "No such collection", body = ErrorBody)))]
 pub async fn items(
     State(state): State<AppState>,
@@ -303,7 +387,7 @@ pub async fn items(
 #[utoipa::path(get, path = "/ogc/collections/{collection}/items/{feature}", tag = "ogc",
     extensions(("x-patrolmap-access" = json!("read"))),
     params(("collection" = String, Path, description = "A collection id"), ("feature" = usize, Path, description = "The feature's id")),
-    responses((status = 200, description = "The feature", body = Object, content_type = "application/geo+json"), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
+    responses((status = 200, description = "The feature", body = OgcFeature, content_type = "application/geo+json"), (status = 404, description = "No such collection or feature", body = ErrorBody)))]
 pub async fn item(
     State(state): State<AppState>,
     Path((id, feature)): Path<(String, String)>,

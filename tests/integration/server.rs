@@ -818,6 +818,12 @@ fn the_openapi_document_matches_the_routes() {
         "/api/basemap/{z}/{x}/{y}.mvt",
         "/api/coverage/areas/{z}/{x}/{y}.mvt",
         "/api/work/{id}",
+        "/api/ogc",
+        "/api/ogc/conformance",
+        "/api/ogc/collections",
+        "/api/ogc/collections/{collection}",
+        "/api/ogc/collections/{collection}/items",
+        "/api/ogc/collections/{collection}/items/{feature}",
     ];
     let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
     documented.sort();
