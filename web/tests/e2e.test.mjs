@@ -148,7 +148,7 @@ test('dragging a unit changes the stats, and undo restores them', async () => {
   await page.mouse.down();
   for (let i = 1; i <= 10; i += 1) await page.mouse.move(x + 25 * i, y + 18 * i);
   await page.mouse.up();
-  await page.waitForFunction((rev) => window.patrolmap.state.rev > rev && !window.patrolmap.state.inFlight, revBefore);
+  await page.waitForFunction((rev) => window.patrolmap.state.rev !== rev && !window.patrolmap.state.inFlight, revBefore);
   await page.waitForFunction((text) => document.getElementById('stats').innerText !== text, statsBefore);
   assert.notEqual(await page.locator('#stats').innerText(), statsBefore);
   assert.equal(await page.locator('#undo').isEnabled(), true);
@@ -191,7 +191,7 @@ test('changing a unit\'s mode re-evaluates, and the export carries the change', 
   await marker.dispatchEvent('click');
   await page.locator('#selection').waitFor();
   await page.locator('#sel-mode').selectOption('foot');
-  await page.waitForFunction((rev) => window.patrolmap.state.rev > rev && !window.patrolmap.state.inFlight, revBefore);
+  await page.waitForFunction((rev) => window.patrolmap.state.rev !== rev && !window.patrolmap.state.inFlight, revBefore);
   assert.equal(await page.locator(`.unit-marker[data-id="${id}"]`).getAttribute('class').then((c) => c.includes('foot')), true);
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export').click()]);
   const text = await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString('utf8'));
@@ -712,7 +712,7 @@ test('issue 17: ten patrol units on the demo city: the idle ones are said, and w
   await page.mouse.down();
   for (let i = 1; i <= 8; i += 1) await page.mouse.move(x + 25 * i, y + 18 * i);
   await page.mouse.up();
-  await page.waitForFunction((rev) => window.patrolmap.state.rev > rev && !window.patrolmap.state.inFlight, revBefore);
+  await page.waitForFunction((rev) => window.patrolmap.state.rev !== rev && !window.patrolmap.state.inFlight, revBefore);
   assert.notEqual(await page.locator('#stats').innerText(), statsBefore);
   assert.equal(await page.locator('#undo').isEnabled(), true);
   assert.doesNotMatch(await page.locator('#status').innerText(), /GeoJSON|错误|error/i);
