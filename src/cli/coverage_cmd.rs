@@ -15,7 +15,6 @@ use crate::coverage::polygons::{self, PolygonOptions};
 use crate::coverage::summary::{CoverageSummary, NetworkSize};
 use crate::coverage::{overlay, ResponseStandard};
 use crate::network::{geodesy::node_key, ProfileGraph, TravelMode};
-use crate::scenario;
 
 /// Arguments of `patrolmap coverage`.
 #[derive(Debug, Args)]
@@ -122,7 +121,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
     };
     let profiles = profile_args.profiles()?;
     let roads = load_roads(&args.roads, &profiles, TravelMode::Car)?;
-    let scenario = scenario::load(&args.scenario)?;
+    let scenario = crate::files::load_scenario(&args.scenario)?;
     for p in &scenario.problems {
         eprintln!(
             "warning: {}: feature {}: {}",

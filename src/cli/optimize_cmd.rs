@@ -139,7 +139,7 @@ fn load(place: &PlacementArgs) -> Result<Loaded> {
     }
     let profiles = place.profile.profiles()?;
     let loaded = load_roads(&place.roads, &profiles, place.profile.profile)?;
-    let scenario = crate::scenario::load(&place.scenario)?;
+    let scenario = crate::files::load_scenario(&place.scenario)?;
     for p in &scenario.problems {
         eprintln!(
             "warning: {}: feature {}: {}",

@@ -645,7 +645,7 @@ fn load(
     SnapIndex,
 )> {
     let loaded = load_roads(roads, &profile.profiles()?, profile.profile)?;
-    let scenario = scenario::load(scenario_path)?;
+    let scenario = crate::files::load_scenario(scenario_path)?;
     for p in &scenario.problems {
         eprintln!(
             "warning: {}: feature {}: {}",

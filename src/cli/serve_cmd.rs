@@ -162,7 +162,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .clone()
         .or_else(|| demo.then(|| bundled("data/demo-scenario.geojson")));
     let scenario = match &scenario_path {
-        Some(path) => scenario::load(path)?,
+        Some(path) => crate::files::load_scenario(path)?,
         None => scenario::Scenario::default(),
     };
     for p in &scenario.problems {

@@ -300,6 +300,11 @@ pub fn read_path(
     read.with_context(|| path.display().to_string())
 }
 
+/// The scenario in a file of any format, as every command that takes `--scenario` reads it.
+pub fn load_scenario(path: &Path) -> Result<Scenario> {
+    Ok(read_path(path, None, &ReadOptions::default())?.scenario)
+}
+
 /// The formats patrolmap exports to.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema, clap::ValueEnum,
