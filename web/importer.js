@@ -10,6 +10,9 @@ import { h, show } from './dom.js';
 import { importPlan } from './store.js';
 
 const $ = (id) => document.getElementById(id);
+/** What reading again fixes, for the warnings that have a fix: the query to add. */
+const FIXES = { lon_lat_swapped: '&swap=true', likely_gcj02: '&crs=gcj02', likely_bd09: '&crs=bd09' };
+
 /** At most this many unreadable features are listed (the count says the rest). */
 const PROBLEMS_SHOWN = 50;
 
@@ -33,6 +36,10 @@ export function wireImport(app) {
     $('import-counts').textContent = t('import_counts', { encoding: answer.encoding, ...c }) + where;
     const ids = plan.replaced.length ? ` (${plan.replaced.slice(0, 8).join(', ')}${plan.replaced.length > 8 ? ', …' : ''})` : '';
     $('import-plan').textContent = count ? t('import_plan', { added: plan.added, replaced: plan.replaced.length, ids }) : t('import_none');
+    const metres = (m) => (m == null ? t('beyond_search') : t('metres_n', { n: Math.round(m).toLocaleString() }));
+    show($('import-warnings'), (answer.warnings ?? []).map((w) => h('li', { class: 'warning', 'data-code': w.code },
+      t(`warning_${w.code}`, { count: w.count, median: metres(w.median_m), fixed: metres(w.fixed_median_m), features: w.features.map((i) => i + 1).join(', ') }),
+      FIXES[w.code] && h('button', { class: 'fix', on: { click: () => read(pending.file, FIXES[w.code]) } }, t(`import_fix_${w.code}`)))));
     const problems = answer.problems ?? [];
     show($('import-problems'),
       problems.length > 0 && h('li', { class: 'muted' }, t('import_problems', { n: problems.length })),
@@ -43,22 +50,25 @@ export function wireImport(app) {
     card.hidden = false;
     $('import-cancel').focus();
   };
-  $('import').addEventListener('change', async (ev) => {
-    const file = ev.target.files[0];
-    ev.target.value = ''; // the same file chosen again is read again
-    if (!file) return;
+  // `extra`: what a warning's fix adds to the query (read again as GCJ-02, swapped…).
+  const read = async (file, extra = '') => {
     try {
       status(t('loading'));
       // The server reads the format from the name (a Shapefile as its .zip).
-      const answer = await (await request(`/api/scenario/import?name=${encodeURIComponent(file.name)}`, {
+      const answer = await (await request(`/api/scenario/import?name=${encodeURIComponent(file.name)}${extra}`, {
         method: 'POST', contentType: 'application/octet-stream', body: file,
       })).json();
       status('');
-      pending = { name: file.name, answer };
+      pending = { name: file.name, file, answer };
       preview(file.name, answer);
     } catch (e) {
       status(t('error', { msg: `${file.name}: ${e.message}` }));
     }
+  };
+  $('import').addEventListener('change', async (ev) => {
+    const file = ev.target.files[0];
+    ev.target.value = ''; // the same file chosen again is read again
+    if (file) await read(file);
   });
   $('import-add').addEventListener('click', () => {
     if (!pending) return;

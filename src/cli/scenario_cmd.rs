@@ -32,6 +32,9 @@ pub struct ReadArgs {
     /// lon, lat, wkt. Chinese and English names patrolmap knows need none (类型, 名称, 编号, 经度…).
     #[arg(long = "column", value_parser = parse_column)]
     columns: Vec<(String, String)>,
+    /// Read every position latitude first (a file whose columns were swapped).
+    #[arg(long)]
+    swap: bool,
 }
 
 impl ReadArgs {
@@ -39,6 +42,7 @@ impl ReadArgs {
         ReadOptions {
             crs: self.crs.clone(),
             columns: self.columns.clone(),
+            swap_lon_lat: self.swap,
         }
     }
 }
@@ -75,6 +79,10 @@ pub enum ScenarioCommand {
         /// Also write the report as JSON to this file (`-` for standard output).
         #[arg(long)]
         json: Option<PathBuf>,
+        /// A road file (.osm.pbf or GeoJSON roads): also warn of points far from every road,
+        /// swapped longitude and latitude, and GCJ-02 or BD-09 positions read as WGS 84.
+        #[arg(long)]
+        roads: Option<PathBuf>,
     },
     /// Write a scenario file in another format or coordinate system (GeoJSON, Shapefile,
     /// GeoPackage, KML, CSV; positions in WGS 84, CGCS2000, a Gauss-Krüger zone or GCJ-02).
@@ -176,10 +184,38 @@ struct CheckReport<'a> {
     report: &'a files::FileReport,
     counts: crate::scenario::LayerCounts,
     problems: &'a [crate::scenario::FeatureProblem],
+    warnings: &'a [crate::scenario::ImportWarning],
 }
 
-fn check(file: PathBuf, read: ReadArgs, json: Option<PathBuf>) -> Result<()> {
+fn check(
+    file: PathBuf,
+    read: ReadArgs,
+    json: Option<PathBuf>,
+    roads: Option<PathBuf>,
+) -> Result<()> {
     let got = files::read_path(&file, read.format, &read.options())?;
+    let warnings = match &roads {
+        None => Vec::new(),
+        Some(path) => {
+            let network = crate::network::load(path, &crate::network::NoProgress)
+                .with_context(|| path.display().to_string())?;
+            let profiles = crate::network::ProfileSet::default();
+            let modes = patrolmap_core::coverage::modes::ModeSet::build(
+                &network,
+                &profiles,
+                &patrolmap_core::city::MODES,
+                &[],
+            );
+            crate::scenario::position_warnings(&got.scenario, |p| {
+                modes
+                    .indexes
+                    .iter()
+                    .filter_map(|i| i.snap(p, 5_000.0).ok())
+                    .map(|s| s.dist_m)
+                    .min_by(f64::total_cmp)
+            })
+        }
+    };
     let (s, r) = (&got.scenario, &got.report);
     let crs = &r.crs;
     let how = match crs.found {
@@ -226,12 +262,36 @@ fn check(file: PathBuf, read: ReadArgs, json: Option<PathBuf>) -> Result<()> {
             println!("    feature {}: {}", p.feature, p.reason);
         }
     }
+    for w in &warnings {
+        let fixed = w
+            .fixed_median_m
+            .map(|m| format!(", {m:.0} m after the fix"))
+            .unwrap_or_default();
+        let what = match w.code {
+            crate::scenario::WarningCode::FarFromRoads => format!("farther than {:.0} m from every road", crate::scenario::FAR_M),
+            crate::scenario::WarningCode::LonLatSwapped => "on the roads with longitude and latitude swapped (read again with --swap)".into(),
+            crate::scenario::WarningCode::LikelyGcj02 => "nearer the roads read as GCJ-02, Amap's and Tencent's offset (read again with --crs gcj02)".into(),
+            crate::scenario::WarningCode::LikelyBd09 => "nearer the roads read as BD-09, Baidu's offset (read again with --crs bd09)".into(),
+        };
+        println!(
+            "  warning:     {} points {what} (median {}{fixed}; features {})",
+            w.count,
+            w.median_m
+                .map_or("over 5 km".into(), |m| format!("{m:.0} m")),
+            w.features
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&CheckReport {
             file: file.display().to_string(),
             report: r,
             counts: c,
             problems: &s.problems,
+            warnings: &warnings,
         })?;
         if path.as_os_str() == "-" {
             println!("{text}");
@@ -252,7 +312,12 @@ fn check(file: PathBuf, read: ReadArgs, json: Option<PathBuf>) -> Result<()> {
 
 pub fn run(cmd: ScenarioCommand) -> Result<()> {
     match cmd {
-        ScenarioCommand::Check { file, read, json } => check(file, read, json),
+        ScenarioCommand::Check {
+            file,
+            read,
+            json,
+            roads,
+        } => check(file, read, json, roads),
         ScenarioCommand::Export {
             file,
             read,

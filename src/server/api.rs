@@ -649,6 +649,10 @@ pub struct ScenarioImport {
     pub encoding: TextEncoding,
     /// The format, coordinate system (and how it was decided) and files read.
     pub file: crate::files::FileReport,
+    /// What looks wrong on these roads: points far from every road, swapped longitude and
+    /// latitude, a Chinese map's offset (GCJ-02, BD-09); with how far the points are before
+    /// and after the fix.
+    pub warnings: Vec<scenario::ImportWarning>,
 }
 
 /// What the GeoJSON bodies are, for the document (they are written by the library's
@@ -671,7 +675,8 @@ pub struct FeatureCollection {
     extensions(("x-patrolmap-access" = json!("plan"))),
     params(("name" = Option<String>, Query, description = "The file's name: its extension says the format (.geojson, .csv, .zip of a Shapefile, .shp, .gpkg, .kml, .kmz)"),
         ("format" = Option<String>, Query, description = "The format, overriding the name: geojson (default), csv, shapefile, geopackage, kml, kmz"),
-        ("crs" = Option<String>, Query, description = "The coordinate system, overriding the file's: EPSG:NNNN, gcj02, bd09, wgs84, cgcs2000")),
+        ("crs" = Option<String>, Query, description = "The coordinate system, overriding the file's: EPSG:NNNN, gcj02, bd09, wgs84, cgcs2000"),
+        ("swap" = Option<bool>, Query, description = "true: every position is latitude first (as a warning may say)")),
     request_body(content = Vec<u8>, description = "The file's bytes, as they are (any text encoding)", content_type = "application/octet-stream"),
     responses((status = 200, description = "The scenario as the map edits it, the features that could not be read, how many of each layer, and the file's format, encoding and coordinate system", body = ScenarioImport),
         (status = 400, description = "Not a scenario", body = ErrorBody),
@@ -697,30 +702,45 @@ pub async fn scenario_import(
         .get("name")
         .cloned()
         .unwrap_or_else(|| "scenario.geojson".into());
+    let swap_lon_lat = match q.get("swap").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad(
+                "swap",
+                format!("swap is true or false, got {other:?}"),
+            ))
+        }
+    };
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad(
             "body",
             "the body is empty; send a scenario file",
         ));
     }
-    let read = state
+    let city = state.city.clone();
+    let (read, warnings) = state
         .compute(move || {
             let options = scenario::ReadOptions {
                 crs,
                 columns: Vec::new(),
+                swap_lon_lat,
             };
-            crate::files::read_bytes(&name, format, &body, &options)
-                .map_err(|e| ApiError::bad("body", format!("{e:#}")))
+            let read = crate::files::read_bytes(&name, format, &body, &options)
+                .map_err(|e| ApiError::bad("body", format!("{e:#}")))?;
+            scenario_within_limits(&read.scenario)?;
+            let warnings = city.position_warnings(&read.scenario);
+            Ok::<_, ApiError>((read, warnings))
         })
         .await??;
     let scenario = read.scenario;
-    scenario_within_limits(&scenario)?;
     Ok(Json(ScenarioImport {
         scenario: to_geojson(&scenario),
         counts: scenario.counts(),
         problems: scenario.problems,
         encoding: read.report.encoding.unwrap_or(TextEncoding::Utf8),
         file: read.report,
+        warnings,
     }))
 }
 

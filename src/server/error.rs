@@ -257,6 +257,11 @@ mod tests {
             let key = format!("problem_{}:", name.as_str().unwrap());
             assert_eq!(i18n.matches(&key).count(), 2, "{key} in web/i18n.js");
         }
+        for code in crate::scenario::WarningCode::ALL {
+            let name = serde_json::to_value(code).unwrap();
+            let key = format!("warning_{}:", name.as_str().unwrap());
+            assert_eq!(i18n.matches(&key).count(), 2, "{key} in web/i18n.js");
+        }
     }
 
     #[test]

@@ -671,3 +671,136 @@ fn scenario_check_reports_a_file_and_fails_when_nothing_would_load() {
         "{err}"
     );
 }
+
+/// Distance in metres from `p` to the nearest line of a grid of roads every `step_deg` (both
+/// ways), near `p` (a flat approximation, metres exact enough at these sizes).
+fn grid_road_m(p: [f64; 2], step_deg: f64) -> Option<f64> {
+    let off = |v: f64| {
+        let r = v.rem_euclid(step_deg);
+        r.min(step_deg - r)
+    };
+    let m_lat = 111_195.0;
+    let m_lon = m_lat * p[1].to_radians().cos();
+    Some((off(p[0]) * m_lon).min(off(p[1]) * m_lat))
+}
+
+#[test]
+fn points_in_a_chinese_maps_offset_are_told_and_fixed_by_reading_them_as_such() {
+    use patrolmap::scenario::{position_warnings, WarningCode};
+    use patrolmap_core::crs::{gcj02_to_bd09, wgs84_to_gcj02};
+    // Roads every 0.02° (about 2 km) around Xiangtan; posts on them.
+    let step = 0.02;
+    let on_roads: Vec<[f64; 2]> = (0..40)
+        .map(|i| {
+            let t = i as f64 * 0.0037;
+            if i % 2 == 0 {
+                [112.84 + t, 27.80]
+            } else {
+                [112.88, 27.78 + t]
+            }
+        })
+        .collect();
+    let csv = |points: &[[f64; 2]]| {
+        let mut text = String::from("lon,lat,kind\n");
+        for p in points {
+            text.push_str(&format!("{},{},post\n", p[0], p[1]));
+        }
+        text
+    };
+    let road = |p| grid_road_m(p, step);
+    let plain = patrolmap::scenario::read_csv_str(&csv(&on_roads)).unwrap();
+    assert_eq!(
+        position_warnings(&plain, road),
+        vec![],
+        "points on the roads: nothing to say"
+    );
+    // Picked on Amap (GCJ-02) and on Baidu (BD-09), read as WGS 84.
+    for (code, shift, crs) in [
+        (
+            WarningCode::LikelyGcj02,
+            wgs84_to_gcj02 as fn([f64; 2]) -> [f64; 2],
+            Crs::Gcj02,
+        ),
+        (
+            WarningCode::LikelyBd09,
+            |p| gcj02_to_bd09(wgs84_to_gcj02(p)),
+            Crs::Bd09,
+        ),
+    ] {
+        let shifted: Vec<[f64; 2]> = on_roads.iter().map(|&p| shift(p)).collect();
+        let read = patrolmap::scenario::read_csv_str(&csv(&shifted)).unwrap();
+        let w = position_warnings(&read, road);
+        assert_eq!(w.len(), 1, "{code:?}: {w:?}");
+        assert_eq!((w[0].code, w[0].count), (code, 40));
+        assert!(
+            w[0].median_m.unwrap() > 200.0 && w[0].fixed_median_m.unwrap() < 0.01,
+            "{w:?}"
+        );
+        // Read again as the warning says: on the roads, nothing to say.
+        let set = patrolmap::scenario::read_csv_set(&csv(&shifted), &[]).unwrap();
+        let (fixed, report) = patrolmap::scenario::read_features(
+            set,
+            &ReadOptions {
+                crs: Some(crs),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(report.converted);
+        assert_eq!(position_warnings(&fixed, road), vec![]);
+    }
+}
+
+#[test]
+fn swapped_and_far_points_are_warned_of_over_http_and_swap_reads_them_right() {
+    let server = crate::server::server();
+    // Two of the demo city's posts with latitude and longitude swapped, and a point at sea.
+    let csv = "lon,lat,kind,id\n-20.46395093462792,-54.56249193033872,post,s1\n-20.403918975505658,-54.59064966428649,post,s2\n-30.0,-40.0,post,sea\n";
+    let import = |query: &str| {
+        crate::server::read(
+            crate::server::signed(crate::server::agent().post(format!(
+                "{}/api/scenario/import?name=p.csv{query}",
+                server.base
+            )))
+            .header("content-type", "text/csv")
+            .send(csv)
+            .unwrap(),
+        )
+        .json()
+    };
+    let answer = import("");
+    let warnings = answer["warnings"].as_array().unwrap();
+    let swapped = warnings
+        .iter()
+        .find(|w| w["code"] == "lon_lat_swapped")
+        .expect("a swap warning");
+    assert_eq!(swapped["count"], 2);
+    assert_eq!(swapped["features"], json_list(&[0, 1]));
+    assert!(swapped["fixed_median_m"].as_f64().unwrap() < 500.0);
+    let far = warnings
+        .iter()
+        .find(|w| w["code"] == "far_from_roads")
+        .expect("a far warning");
+    assert_eq!(far["features"], json_list(&[2]));
+    let again = import("&swap=true");
+    let codes: Vec<&str> = again["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        vec!["far_from_roads"],
+        "swapped back, only the point in the sea is far"
+    );
+    let s1 = &again["scenario"]["features"][0]["geometry"]["coordinates"];
+    assert_eq!(
+        (s1[0].as_f64(), s1[1].as_f64()),
+        (Some(-54.56249193033872), Some(-20.46395093462792))
+    );
+}
+
+fn json_list(v: &[usize]) -> Value {
+    serde_json::json!(v)
+}

@@ -1164,3 +1164,20 @@ test('issue 18: a GeoPackage in Gauss-Krüger imports with its system said; the 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('issue 18: points with longitude and latitude swapped are warned of in the preview, and read again swapped at a click', async () => {
+  const { page, errors, context } = await openMap();
+  const csv = 'lon,lat,kind,id\n-20.46395093462792,-54.56249193033872,post,sw-1\n-20.403918975505658,-54.59064966428649,post,sw-2\n';
+  await page.locator('#import').setInputFiles({ name: 'swapped.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  const warning = page.locator('#import-warnings li[data-code="lon_lat_swapped"]');
+  await warning.waitFor();
+  assert.match(await warning.innerText(), /经纬度似乎写反了/);
+  await warning.locator('button.fix').click();
+  await page.waitForFunction(() => !document.querySelector('#import-warnings li[data-code="lon_lat_swapped"]'));
+  await page.locator('#import-add').click();
+  await page.waitForFunction(() => window.patrolmap.state.scenario.features.some((f) => f.properties.id === 'sw-1'));
+  const post = await page.evaluate(() => window.patrolmap.state.scenario.features.find((f) => f.properties.id === 'sw-1'));
+  assert.deepEqual(post.geometry.coordinates, [-54.56249193033872, -20.46395093462792]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -236,6 +236,22 @@ impl City {
         }
     }
 
+    /// How far `point` is from the nearest road of any mode, when one is within `max_m`.
+    pub fn nearest_road_m(&self, point: [f64; 2], max_m: f64) -> Option<f64> {
+        self.modes
+            .indexes
+            .iter()
+            .filter_map(|i| i.snap(point, max_m).ok())
+            .map(|s| s.dist_m)
+            .min_by(f64::total_cmp)
+    }
+
+    /// The warnings for a file's points on these roads (far, swapped, in a Chinese map's
+    /// offset): see [`crate::scenario::position_warnings`].
+    pub fn position_warnings(&self, scenario: &Scenario) -> Vec<crate::scenario::ImportWarning> {
+        crate::scenario::position_warnings(scenario, |p| self.nearest_road_m(p, 5_000.0))
+    }
+
     /// The road of any mode nearest `point` within `max_m` (the foot graph holds the most
     /// roads; the car graph the rest of what is drivable).
     pub fn road_at(&self, point: [f64; 2], max_m: f64) -> Option<RoadFeature> {

@@ -91,6 +91,9 @@ pub struct ReadOptions {
     /// The file's column (or attribute) names and the patrolmap field each holds
     /// (`--column 类别=kind`), before the names patrolmap knows.
     pub columns: Vec<(String, String)>,
+    /// Whether every position's two numbers are read the other way round (a file with
+    /// latitude first: the import's warning offers it).
+    pub swap_lon_lat: bool,
 }
 
 /// The features of a file, as its format reader found them.
@@ -256,6 +259,9 @@ pub fn read_features(
                 &mut g.value,
                 GeometryValue::GeometryCollection { geometries: vec![] },
             ));
+            if options.swap_lon_lat {
+                crate::formats::transform(&mut g.value, |[x, y]| [y, x]);
+            }
             if converted {
                 crate::formats::transform(&mut g.value, |p| crs.to_wgs84(p));
             }

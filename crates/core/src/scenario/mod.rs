@@ -10,6 +10,7 @@ mod features;
 pub mod generate;
 mod geojson_reader;
 mod text;
+mod warnings;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ pub use csv::{column_name, read_csv_set, read_csv_str};
 pub use features::{read_features, CrsFound, CrsReport, FeatureSet, FileFormat, ReadOptions};
 pub use geojson_reader::{read_geojson_set, read_geojson_str};
 pub use text::{decode_text, EncodingError, TextEncoding};
+pub use warnings::{position_warnings, ImportWarning, WarningCode, FAR_M};
 
 /// Whether a responder moves (a patrol) or stands (a fixed post).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
