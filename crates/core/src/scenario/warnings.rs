@@ -50,6 +50,9 @@ pub struct ImportWarning {
     pub fixed_median_m: Option<f64>,
 }
 
+/// A conversion a warning suggests.
+type Fix = fn([f64; 2]) -> [f64; 2];
+
 fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return f64::NAN;
@@ -107,7 +110,7 @@ pub fn position_warnings(
     // markedly so (the offset is hundreds of metres; a post is metres from its road).
     let all: Vec<usize> = (0..points.len()).collect();
     let median_read = median(as_read.clone());
-    let fixes: [(WarningCode, fn([f64; 2]) -> [f64; 2]); 2] = [
+    let fixes: [(WarningCode, Fix); 2] = [
         (WarningCode::LikelyGcj02, gcj02_to_wgs84),
         (WarningCode::LikelyBd09, |p| {
             gcj02_to_wgs84(bd09_to_gcj02(p))
