@@ -69,7 +69,16 @@ pub struct LoadedRoads {
 /// Loads `file` and builds the graph of `mode`, failing when the mode keeps no edge.
 pub fn load_roads(file: &Path, profiles: &ProfileSet, mode: TravelMode) -> Result<LoadedRoads> {
     let start = Instant::now();
-    let network = network::load(file, &TerminalProgress::new())?;
+    let network = if crate::files::is_road_layer(file) {
+        let (network, r) = crate::files::load_road_layer(file, &profiles.road_layer, None)?;
+        eprintln!(
+            "{}: {} roads one way along the drawing, {} against it, {} both ways, {} closed (left out); {} with a speed of their own",
+            file.display(), r.forward, r.backward, r.both, r.prohibited, r.with_speed
+        );
+        network
+    } else {
+        network::load(file, &TerminalProgress::new())?
+    };
     let load_s = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let graph = ProfileGraph::build(&network, profiles.get(mode));

@@ -162,6 +162,18 @@ pub fn read_bytes(
     bytes: &[u8],
     options: &ReadOptions,
 ) -> Result<ReadFile> {
+    let (set, format, files) = set_from_bytes(name, format, bytes, options)?;
+    finish(set, format, files, options)
+}
+
+/// The features of a file's bytes as its format reader found them, with the format and the
+/// files read.
+fn set_from_bytes(
+    name: &str,
+    format: Option<FileFormat>,
+    bytes: &[u8],
+    options: &ReadOptions,
+) -> Result<(FeatureSet, FileFormat, Vec<String>)> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         bail!("{name}: larger than {} MB", MAX_FILE_BYTES >> 20);
     }
@@ -221,7 +233,7 @@ pub fn read_bytes(
             read?
         }
     };
-    finish(set, format, files, options)
+    Ok((set, format, files))
 }
 
 fn unique() -> u64 {
@@ -264,6 +276,16 @@ pub fn read_path(
     format: Option<FileFormat>,
     options: &ReadOptions,
 ) -> Result<ReadFile> {
+    let (set, format, files) = set_from_path(path, format, options)?;
+    finish(set, format, files, options).with_context(|| path.display().to_string())
+}
+
+/// The features of the file at `path` as its format reader found them.
+fn set_from_path(
+    path: &Path,
+    format: Option<FileFormat>,
+    options: &ReadOptions,
+) -> Result<(FeatureSet, FileFormat, Vec<String>)> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -279,8 +301,9 @@ pub fn read_path(
         );
     }
     let read = match format {
-        Some(FileFormat::Geopackage) => gpkg::read(path)
-            .and_then(|set| finish(set, FileFormat::Geopackage, vec![name.clone()], options)),
+        Some(FileFormat::Geopackage) => {
+            gpkg::read(path).map(|set| (set, FileFormat::Geopackage, vec![name.clone()]))
+        }
         Some(FileFormat::Shapefile) if lower_ext(&name) == "shp" => {
             let mut members = vec![(name.clone(), std::fs::read(path)?)];
             for ext in ["dbf", "prj", "cpg"] {
@@ -288,16 +311,51 @@ pub fn read_path(
                     members.push((format!("{}.{ext}", stem(&name)), std::fs::read(p)?));
                 }
             }
-            shapefiles(&members)
-                .and_then(|(set, files)| finish(set, FileFormat::Shapefile, files, options))
+            shapefiles(&members).map(|(set, files)| (set, FileFormat::Shapefile, files))
         }
         _ => {
             let bytes =
                 std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-            read_bytes(&name, format, &bytes, options)
+            set_from_bytes(&name, format, &bytes, options)
         }
     };
     read.with_context(|| path.display().to_string())
+}
+
+/// Whether `path` is a road layer of a GIS format (a Shapefile, its zip, a GeoPackage) rather
+/// than OpenStreetMap or GeoJSON roads.
+pub fn is_road_layer(path: &Path) -> bool {
+    matches!(
+        lower_ext(&path.to_string_lossy()).as_str(),
+        "shp" | "zip" | "gpkg"
+    )
+}
+
+/// Loads a Shapefile or GeoPackage road layer through its fields (`[road_layer]` of the
+/// profile config), in the coordinate system the file names (or `crs`): the network, and how
+/// its directions were read.
+pub fn load_road_layer(
+    path: &Path,
+    fields: &crate::network::road_layer::RoadLayerFields,
+    crs: Option<Crs>,
+) -> Result<(
+    crate::network::RoadNetwork,
+    crate::network::road_layer::RoadLayerReport,
+)> {
+    let options = ReadOptions {
+        crs,
+        ..Default::default()
+    };
+    let (mut set, _, _) = set_from_path(path, None, &options)?;
+    scenario::into_wgs84(&mut set, &options).with_context(|| path.display().to_string())?;
+    let (features, report) = crate::network::road_layer::road_features(&set.features, fields);
+    let collection = geojson::FeatureCollection {
+        bbox: None,
+        features,
+        foreign_members: None,
+    };
+    let network = crate::network::road_geojson::read_collection(&collection, path)?;
+    Ok((network, report))
 }
 
 /// The scenario in a file of any format, as every command that takes `--scenario` reads it.

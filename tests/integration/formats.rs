@@ -804,3 +804,71 @@ fn swapped_and_far_points_are_warned_of_over_http_and_swap_reads_them_right() {
 fn json_list(v: &[usize]) -> Value {
     serde_json::json!(v)
 }
+
+#[test]
+fn a_road_layer_in_utm_with_ft_tf_directions_loads_as_the_same_roads() {
+    if !have_gdal("ogr2ogr") {
+        return;
+    }
+    let dir = temp_dir("road-layer");
+    let bin = env!("CARGO_BIN_EXE_patrolmap");
+    let geojson = dir.join("roads.geojson");
+    let out = Command::new(bin)
+        .args([
+            "network",
+            "export",
+            "data/campo-grande.osm.pbf",
+            "-o",
+            geojson.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A GIS road layer as an ArcGIS network dataset keeps it: FT / TF / B directions (every
+    // 50th road closed: N), speed and class in fields of their own names, in UTM 21S, GBK.
+    let shp = dir.join("道路.shp");
+    ogr2ogr(&[
+        "-f", "ESRI Shapefile", "-t_srs", "EPSG:32721", "-lco", "ENCODING=GBK", "-dialect", "SQLite",
+        "-sql", "SELECT geometry, speed_kph AS SPEED, CASE WHEN (ROWID % 50) = 7 THEN 'N' WHEN oneway = 'yes' THEN 'FT' WHEN oneway = '-1' THEN 'TF' ELSE 'B' END AS ONEWAY, highway AS FCLASS FROM roads",
+        shp.to_str().unwrap(), geojson.to_str().unwrap(),
+    ]);
+    let original = patrolmap::network::load(&geojson, &patrolmap::network::NoProgress).unwrap();
+    let fields = patrolmap::network::road_layer::RoadLayerFields::default();
+    let (layer, report) = files::load_road_layer(&shp, &fields, None).unwrap();
+    assert_eq!(
+        report.prohibited,
+        original.edges.len().div_ceil(50) - usize::from(original.edges.len() % 50 <= 7)
+    );
+    assert_eq!(layer.edges.len() + report.prohibited, original.edges.len());
+    let kept: Vec<_> = original
+        .edges
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 50 != 7)
+        .map(|(_, e)| e)
+        .collect();
+    for (i, (a, b)) in kept.iter().zip(&layer.edges).enumerate() {
+        assert_eq!(a.oneway, b.oneway, "road {i}: direction");
+        assert_eq!(a.tagged_speed_kph, b.tagged_speed_kph, "road {i}: speed");
+        assert_eq!(
+            original.class_name(a.class),
+            layer.class_name(b.class),
+            "road {i}: class"
+        );
+        assert!(
+            (a.length_m - b.length_m).abs() < 1e-6 * a.length_m.max(1.0),
+            "road {i}: {} m vs {} m",
+            a.length_m,
+            b.length_m
+        );
+    }
+    assert_eq!(
+        report.forward + report.backward + report.both,
+        layer.edges.len()
+    );
+    assert!(report.forward > 0 && report.backward > 0, "{report:?}");
+}

@@ -14,6 +14,7 @@ pub mod osm;
 pub mod profile;
 pub mod progress;
 pub mod road_geojson;
+pub mod road_layer;
 pub mod snap;
 pub mod streets;
 

@@ -252,6 +252,8 @@ impl Profile {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProfileSet {
     profiles: BTreeMap<TravelMode, Profile>,
+    /// How a Shapefile or GeoPackage road layer's fields are read (`[road_layer]`).
+    pub road_layer: super::road_layer::RoadLayerFields,
 }
 
 impl Default for ProfileSet {
@@ -261,6 +263,7 @@ impl Default for ProfileSet {
                 .iter()
                 .map(|&m| (m, Profile::default_for(m)))
                 .collect(),
+            road_layer: Default::default(),
         }
     }
 }
@@ -273,6 +276,8 @@ struct ConfigFile {
     /// The response standard, read by the coverage command (`coverage::ResponseStandard`).
     #[allow(dead_code)]
     standard: Option<String>,
+    /// Which fields of a road layer hold speed, direction, class and name.
+    road_layer: Option<super::road_layer::RoadLayerFields>,
 }
 
 #[derive(Deserialize)]
@@ -315,6 +320,9 @@ impl ProfileSet {
     pub fn from_toml_str(text: &str) -> Result<ProfileSet, ConfigError> {
         let config: ConfigFile = toml::from_str(text).map_err(ConfigError::Toml)?;
         let mut set = ProfileSet::default();
+        if let Some(fields) = config.road_layer {
+            set.road_layer = fields;
+        }
         let valid = |what: &str, v: f64| {
             if v.is_finite() && v > 0.0 {
                 Ok(v)

@@ -42,7 +42,15 @@ pub fn read_str(text: &str, path: &Path) -> Result<RoadNetwork, NetworkError> {
             "{e} (a road file must be a GeoJSON FeatureCollection)"
         ))
     })?;
+    read_collection(&collection, path)
+}
 
+/// Reads road features (WGS 84, the properties of §1); `path` only names the source in
+/// errors. A road layer of another format comes here through [`super::road_layer`].
+pub fn read_collection(
+    collection: &FeatureCollection,
+    path: &Path,
+) -> Result<RoadNetwork, NetworkError> {
     let mut builder = NetworkBuilder::new(NetworkSource::RoadGeoJson);
     let mut node_ids: HashMap<String, u32> = HashMap::new();
     let mut skipped = 0;

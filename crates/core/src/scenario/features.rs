@@ -249,10 +249,36 @@ pub fn read_features(
     mut set: FeatureSet,
     options: &ReadOptions,
 ) -> Result<(Scenario, CrsReport), ReadError> {
-    let (crs, found) = decide_crs(&set, options)?;
-    let converted = !matches!(crs, Crs::Wgs84 | Crs::Cgcs2000);
+    let report = into_wgs84(&mut set, options)?;
     let refused: std::collections::HashSet<usize> =
         set.problems.iter().map(|p| p.feature).collect();
+    for feature in &mut set.features {
+        let properties = normalise(
+            feature.properties.as_ref().unwrap_or(&JsonObject::new()),
+            &options.columns,
+        );
+        feature.properties = Some(properties);
+    }
+    let mut scenario = super::geojson_reader::read_collection(&set.features, &refused);
+    scenario.problems.extend(set.problems);
+    scenario.problems.sort_by_key(|p| p.feature);
+    Ok((scenario, report))
+}
+
+/// Every position of `set` in WGS 84: the coordinate system decided (the planner's, the
+/// file's, or told by the coordinates), positions swapped first when asked, one-member
+/// multi-geometries unwrapped.
+///
+/// ```
+/// use patrolmap_core::scenario::{into_wgs84, read_geojson_set, ReadOptions};
+/// let mut set = read_geojson_set(r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},
+///   "geometry":{"type":"Point","coordinates":[38500000,0]}}]}"#).unwrap();
+/// let crs = into_wgs84(&mut set, &ReadOptions::default()).unwrap();
+/// assert_eq!(crs.code, "EPSG:4526");
+/// ```
+pub fn into_wgs84(set: &mut FeatureSet, options: &ReadOptions) -> Result<CrsReport, ReadError> {
+    let (crs, found) = decide_crs(set, options)?;
+    let converted = !matches!(crs, Crs::Wgs84 | Crs::Cgcs2000);
     for feature in &mut set.features {
         if let Some(g) = feature.geometry.as_mut() {
             g.value = unwrap_single(std::mem::replace(
@@ -266,22 +292,13 @@ pub fn read_features(
                 crate::formats::transform(&mut g.value, |p| crs.to_wgs84(p));
             }
         }
-        let properties = normalise(
-            feature.properties.as_ref().unwrap_or(&JsonObject::new()),
-            &options.columns,
-        );
-        feature.properties = Some(properties);
     }
-    let mut scenario = super::geojson_reader::read_collection(&set.features, &refused);
-    scenario.problems.extend(set.problems);
-    scenario.problems.sort_by_key(|p| p.feature);
-    let report = CrsReport {
+    Ok(CrsReport {
         code: crs.code(),
         name: crs.name(),
         found,
         converted,
-    };
-    Ok((scenario, report))
+    })
 }
 
 /// A problem for feature `index` of a format reader.

@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 use crate::network::TravelMode;
 
 pub use csv::{column_name, read_csv_set, read_csv_str};
-pub use features::{read_features, CrsFound, CrsReport, FeatureSet, FileFormat, ReadOptions};
+pub use features::{
+    into_wgs84, read_features, CrsFound, CrsReport, FeatureSet, FileFormat, ReadOptions,
+};
 pub use geojson_reader::{read_geojson_set, read_geojson_str};
 pub use text::{decode_text, EncodingError, TextEncoding};
 pub use warnings::{position_warnings, ImportWarning, WarningCode, FAR_M};
