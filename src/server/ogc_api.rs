@@ -1,5 +1,5 @@
-//! OGC API - Features (Part 1: Core, GeoJSON), read-only: the loaded scenario's layers and the
-//! coverage gaps of its revision, so that QGIS, ArcGIS Pro and GDAL (`OAPIF:`) read
+//! OGC API - Features (Part 1: Core, GeoJSON), read-only: the loaded scenario's layers and its
+//! coverage (gaps, roads by tier, tier areas), so that QGIS, ArcGIS Pro and GDAL (`OAPIF:`) read
 //! patrolmap directly, behind the same sign-in as the rest of the API. Paths are below
 //! `/api/ogc`; items are paged (`limit`, `offset`, a `next` link) and filtered by `bbox`.
 
@@ -132,6 +132,11 @@ fn collection_ids() -> Vec<(&'static str, &'static str)> {
         "gaps",
         "coverage gaps of the loaded scenario: road stretches beyond a tier, by tier",
     ));
+    ids.push(("roads_by_tier", "the loaded scenario's roads cut where the first unit's time crosses each budget, with tier and times"));
+    ids.push((
+        "tier_areas",
+        "the area within each budget of the loaded scenario, widest first",
+    ));
     ids
 }
 
@@ -221,7 +226,7 @@ fn unknown(id: &str) -> ApiError {
 /// One collection.
 #[utoipa::path(get, path = "/ogc/collections/{collection}", tag = "ogc",
     extensions(("x-patrolmap-access" = json!("read"))),
-    params(("collection" = String, Path, description = "units, posts, checkpoints, key_sites, incidents, patrol_lines, closures, areas or gaps")),
+    params(("collection" = String, Path, description = "units, posts, checkpoints, key_sites, incidents, patrol_lines, closures, areas, gaps, roads_by_tier or tier_areas")),
     responses((status = 200, description = "The collection", body = OgcCollection), (status = 404, description = "No such collection", body = ErrorBody)))]
 pub async fn one_collection(
     State(state): State<AppState>,
@@ -249,16 +254,26 @@ async fn features_of(state: &AppState, id: &str) -> Result<Vec<Value>, ApiError>
         .map(|(_, kind)| *kind);
     state
         .compute(move || {
-            let mut all = if id == "gaps" {
-                city.gaps_geojson(&evaluation, usize::MAX, None)
-            } else {
-                to_geojson(&evaluation.scenario)
+            let coverage = ["gaps", "roads_by_tier", "tier_areas"].contains(&id.as_str());
+            let mut all = match id.as_str() {
+                "gaps" => city.gaps_geojson(&evaluation, usize::MAX, None),
+                "roads_by_tier" => crate::coverage::overlay::pieces_geojson(
+                    &city.network,
+                    &evaluation.pieces,
+                    &city.budgets(),
+                ),
+                "tier_areas" => crate::coverage::polygons::polygons_geojson(
+                    city.tier_areas(&evaluation).tiers(),
+                    &city.budgets(),
+                    crate::city::AREA_OPTIONS.buffer_m,
+                ),
+                _ => to_geojson(&evaluation.scenario),
             };
             let mut features: Vec<Value> = all["features"]
                 .as_array_mut()
                 .map(std::mem::take)
                 .unwrap_or_default();
-            if id != "gaps" {
+            if !coverage {
                 let keep = |k: &Value| match kind {
                     Some(kind) => k == kind,
                     None => k == "event_area" || k == "no_go",

@@ -515,6 +515,21 @@ fn gdal_reads_the_ogc_api_features_endpoint_behind_the_sign_in() {
         !refused.status.success()
             || !String::from_utf8_lossy(&refused.stdout).contains("incidents")
     );
+    // The coverage layers as GDAL reads them: the tier areas, one per budget.
+    let areas = gdal_signed(
+        "ogrinfo",
+        &["-ro", "-so", &url, "tier_areas"],
+        &server.token,
+    );
+    let budgets = server.get("/api/info").json()["budgets_s"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(
+        String::from_utf8_lossy(&areas.stdout).contains(&format!("Feature Count: {budgets}")),
+        "{}",
+        String::from_utf8_lossy(&areas.stdout)
+    );
     let bad = server.get("/api/ogc/collections/incidents/items?bbox=1,2,3");
     assert_eq!(bad.status, 400);
     assert_eq!(server.get("/api/ogc/collections/nothing/items").status, 404);
