@@ -493,6 +493,7 @@ async function restorePlan(map, routeFeatures) {
     $('patrol-summary').textContent = '';
     $('patrol-time').disabled = true;
     $('patrol-undo').disabled = true;
+    $('patrol-export').disabled = true;
     renderShift();
     return;
   }
@@ -526,6 +527,7 @@ function applyPlan(map, plan, shift_s) {
     n: plan.routes.features.length, longest: duration(plan.longest_s), total: duration(plan.total_s), check,
   }) + idle;
   $('patrol-undo').disabled = !state.planHistory?.length;
+  $('patrol-export').disabled = false;
   const slider = $('patrol-time');
   slider.max = String(shift_s);
   slider.value = String(Math.min(Number(slider.value), shift_s));
@@ -689,6 +691,16 @@ function wire(map) {
     }
   });
   $('patrol-plan').addEventListener('click', () => planPatrols(map));
+  // The routes for the in-car terminals and handhelds: GPX tracks, one per unit.
+  $('patrol-export').addEventListener('click', async () => {
+    if (!state.plan) return;
+    try {
+      const response = await request('/api/convert?format=gpx&name=patrol-routes', { method: 'POST', json: state.plan.routes });
+      download('patrol-routes.gpx', await response.blob());
+    } catch (e) {
+      status(t('error', { msg: e.message }));
+    }
+  });
   $('patrol-undo').addEventListener('click', () => {
     const previous = state.planHistory.pop();
     if (previous) applyPlan(map, previous, previous.shift_s);

@@ -179,6 +179,7 @@ const TEXT = {
     moment_note: '含 {n} 支巡逻警力在{t}的位置',
     route_edited: '路线已改道',
     patrol_undo: '撤销改道',
+    patrol_export: '导出路线（GPX）',
     // Server errors by their code (src/server/error.rs); a test checks every code is here.
     cancel_work: '取消计算',
     work_cancelled: '已取消：服务器已停止这项计算',
@@ -488,6 +489,7 @@ const TEXT = {
     moment_note: 'with {n} patrol(s) where they are {t}',
     route_edited: 'route rerouted',
     patrol_undo: 'Undo reroute',
+    patrol_export: 'Export routes (GPX)',
     // Server errors by their code (src/server/error.rs); a test checks every code is here.
     cancel_work: 'Cancel',
     work_cancelled: 'Cancelled: the server stopped the work',

@@ -63,6 +63,10 @@ enum Command {
     /// generate seeded random ones.
     #[command(subcommand)]
     Scenario(scenario_cmd::ScenarioCommand),
+    /// Any layer file (coverage layers, patrol routes, roads) in another format or coordinate
+    /// system: GeoJSON, Shapefile, GeoPackage, KML, CSV, GPX; WGS 84, CGCS2000, Gauss-Krüger,
+    /// GCJ-02.
+    Convert(scenario_cmd::ConvertArgs),
 }
 
 /// Flags renamed so that the command line, the API and the JSON say the same (`budget_s`,
@@ -119,6 +123,7 @@ pub fn main() -> ExitCode {
         Command::Network(cmd) => network_cmd::run(cmd),
         Command::Coverage(args) => coverage_cmd::run(args),
         Command::Scenario(cmd) => scenario_cmd::run(cmd),
+        Command::Convert(args) => scenario_cmd::convert(args),
         Command::Patrol(cmd) => patrol_cmd::run(cmd),
         Command::Optimize(args) => optimize_cmd::run(args),
         Command::Event(cmd) => optimize_cmd::run_event(cmd),

@@ -154,6 +154,60 @@ pub enum ScenarioCommand {
     },
 }
 
+/// `patrolmap convert`: any layer file (a coverage layer written by `coverage --geojson`,
+/// `--polygons` or `--gaps-geojson`, the routes of `patrol plan --geojson`, roads) in another
+/// format or coordinate system, its features as they are.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  patrolmap coverage --roads city.osm.pbf --scenario s.geojson --polygons tiers.geojson && patrolmap convert tiers.geojson -o tiers.shp --to-crs EPSG:4547\n  patrolmap patrol plan ... --geojson routes.geojson && patrolmap convert routes.geojson -o routes.gpx\n  patrolmap convert gaps.geojson -o gaps.kml"
+)]
+pub struct ConvertArgs {
+    /// The file to read (GeoJSON, CSV, Shapefile, GeoPackage, KML, KMZ).
+    file: PathBuf,
+    #[command(flatten)]
+    read: ReadArgs,
+    /// Where to write: its extension says the format unless --to does (.geojson, .shp, .zip,
+    /// .gpkg, .kml, .csv, .gpx).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// The format to write.
+    #[arg(long, value_enum)]
+    to: Option<ExportFormat>,
+    /// The coordinate system to write in (default WGS 84).
+    #[arg(long = "to-crs", value_parser = parse_crs, default_value = "wgs84")]
+    to_crs: Crs,
+    /// The text encoding of a Shapefile's table: utf-8 or gbk.
+    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+    encoding: DbfEncoding,
+}
+
+/// Runs `patrolmap convert`.
+pub fn convert(args: ConvertArgs) -> Result<()> {
+    let format = args.to.or_else(|| format_of(&args.output)).with_context(|| {
+        format!("{}: which format? give --to or an extension (.geojson, .shp, .zip, .gpkg, .kml, .csv, .gpx)", args.output.display())
+    })?;
+    let (features, crs) = files::read_features_any(&args.file, &args.read.options())?;
+    let stem = args
+        .output
+        .file_stem()
+        .map_or("layer".into(), |s| s.to_string_lossy().into_owned());
+    let export = files::export(&features, format, &args.to_crs, &stem, args.encoding)?;
+    let written = files::write_export(&export, &args.output)?;
+    eprintln!(
+        "wrote {} features from {} ({}) in {} to {}",
+        features.len(),
+        args.file.display(),
+        crs.code,
+        args.to_crs.name(),
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
 fn parse_encoding(text: &str) -> Result<DbfEncoding, String> {
     match text.to_ascii_lowercase().as_str() {
         "utf-8" | "utf8" => Ok(DbfEncoding::Utf8),

@@ -322,6 +322,15 @@ fn set_from_path(
     read.with_context(|| path.display().to_string())
 }
 
+/// Any file's features in WGS 84 (a coverage layer, patrol routes, roads), read by its
+/// format's reader without taking them as a scenario, with the coordinate system found.
+pub fn read_features_any(path: &Path, options: &ReadOptions) -> Result<(Vec<Feature>, CrsReport)> {
+    let (mut set, _, _) = set_from_path(path, None, options)?;
+    let crs =
+        scenario::into_wgs84(&mut set, options).with_context(|| path.display().to_string())?;
+    Ok((set.features, crs))
+}
+
 /// Whether `path` is a road layer of a GIS format (a Shapefile, its zip, a GeoPackage) rather
 /// than OpenStreetMap or GeoJSON roads.
 pub fn is_road_layer(path: &Path) -> bool {

@@ -59,6 +59,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(whatif))
         .routes(routes!(scenario_import))
         .routes(routes!(scenario_export))
+        .routes(routes!(convert))
         .routes(routes!(super::ogc_api::landing))
         .routes(routes!(super::ogc_api::conformance))
         .routes(routes!(super::ogc_api::collections))
@@ -785,6 +786,71 @@ pub async fn scenario_export(
             .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let export = crate::files::export(&features, format, &crs, "scenario", encoding)
         .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?;
+    Ok(download(
+        export.content_type,
+        &export.file_name,
+        export.bytes,
+    ))
+}
+
+/// Any layer the map holds (the patrol routes, the gaps, a coverage layer: a GeoJSON
+/// FeatureCollection in WGS 84) as a file in another format and coordinate system.
+#[utoipa::path(post, path = "/convert", tag = "layers",
+    extensions(("x-patrolmap-access" = json!("view"))),
+    params(("format" = String, Query, description = "geojson, shapefile (a zip), geopackage, kml, csv, gpx (line features)"),
+        ("crs" = Option<String>, Query, description = "The coordinate system to write in: wgs84 (default), EPSG:4490, EPSG:4491-4554, EPSG:3857, EPSG:326NN, gcj02"),
+        ("name" = Option<String>, Query, description = "The file's name without extension (default layer)")),
+    request_body(content = Object, description = "A GeoJSON FeatureCollection", content_type = "application/json"),
+    responses((status = 200, description = "The layer as an attachment in the format asked", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, description = "Not a FeatureCollection, or an unknown format or system", body = ErrorBody)))]
+pub async fn convert(
+    Query(q): Params,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let format: crate::files::ExportFormat = q
+        .get("format")
+        .ok_or_else(|| {
+            ApiError::bad(
+                "format",
+                "give format: geojson, shapefile, geopackage, kml, csv or gpx",
+            )
+        })?
+        .parse()
+        .map_err(|e: String| ApiError::bad("format", e))?;
+    let crs = match q.get("crs").filter(|c| !c.is_empty()) {
+        None => patrolmap_core::crs::Crs::Wgs84,
+        Some(c) => {
+            patrolmap_core::crs::Crs::parse(c).map_err(|e| ApiError::bad_because("crs", &e))?
+        }
+    };
+    let stem: String = q
+        .get("name")
+        .map_or("layer", String::as_str)
+        .chars()
+        .filter(|c| c.is_alphanumeric() || "-_".contains(*c))
+        .take(60)
+        .collect();
+    let stem = if stem.is_empty() {
+        "layer".to_string()
+    } else {
+        stem
+    };
+    let collection: geojson::FeatureCollection = serde_json::from_slice(&body?)
+        .map_err(|e| ApiError::bad("body", format!("not a GeoJSON FeatureCollection: {e}")))?;
+    if collection.features.len() > 200_000 {
+        return Err(ApiError::status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "more than 200000 features",
+        ));
+    }
+    let export = crate::files::export(
+        &collection.features,
+        format,
+        &crs,
+        &stem,
+        patrolmap_core::formats::dbf::DbfEncoding::Utf8,
+    )
+    .map_err(|e| ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?;
     Ok(download(
         export.content_type,
         &export.file_name,

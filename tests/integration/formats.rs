@@ -887,3 +887,73 @@ fn a_road_layer_in_utm_with_ft_tf_directions_loads_as_the_same_roads() {
     );
     assert!(report.forward > 0 && report.backward > 0, "{report:?}");
 }
+
+#[test]
+fn coverage_layers_convert_to_gis_formats_that_gdal_reads() {
+    let dir = temp_dir("convert");
+    let bin = env!("CARGO_BIN_EXE_patrolmap");
+    let tiers = dir.join("tiers.geojson");
+    let gaps = dir.join("gaps.geojson");
+    let out = Command::new(bin)
+        .args([
+            "coverage",
+            "--roads",
+            "data/campo-grande.osm.pbf",
+            "--scenario",
+            "data/demo-scenario.geojson",
+            "--polygons",
+            tiers.to_str().unwrap(),
+            "--gaps-geojson",
+            gaps.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let count = |path: &Path| -> usize {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        v["features"].as_array().unwrap().len()
+    };
+    for (input, output) in [
+        (&tiers, "tiers.gpkg"),
+        (&gaps, "gaps.shp"),
+        (&gaps, "gaps.kml"),
+    ] {
+        let target = dir.join(output);
+        let out = Command::new(bin)
+            .args([
+                "convert",
+                input.to_str().unwrap(),
+                "-o",
+                target.to_str().unwrap(),
+                "--to-crs",
+                "EPSG:32721",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{output}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Read back by patrolmap: as many features (a Shapefile is written per geometry type).
+        let path = if output.ends_with(".shp") {
+            dir.join("gaps_lines.shp")
+        } else {
+            target.clone()
+        };
+        let (back, _) = files::read_features_any(&path, &ReadOptions::default()).unwrap();
+        assert_eq!(back.len(), count(input), "{output}");
+        if have_gdal("ogrinfo") {
+            let info = Command::new("ogrinfo")
+                .args(["-ro", "-al", "-so", path.to_str().unwrap()])
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&info.stdout);
+            assert!(text.contains("Feature Count"), "{output}: {text}");
+        }
+    }
+}

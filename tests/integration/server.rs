@@ -818,6 +818,7 @@ fn the_openapi_document_matches_the_routes() {
         "/api/basemap/{z}/{x}/{y}.mvt",
         "/api/coverage/areas/{z}/{x}/{y}.mvt",
         "/api/work/{id}",
+        "/api/convert",
         "/api/ogc",
         "/api/ogc/conformance",
         "/api/ogc/collections",

@@ -1181,3 +1181,27 @@ test('issue 18: points with longitude and latitude swapped are warned of in the 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('issue 18: a patrol plan\'s routes download as GPX tracks, one per unit, that GDAL reads', async () => {
+  const { page, errors, context } = await openMap();
+  await openTask(page, 'patrol');
+  await page.locator('#patrol-units').fill('2');
+  await page.locator('#patrol-plan').click();
+  await page.waitForFunction(() => window.patrolmap.state.plan?.routes.features.length === 2, null, { timeout: 60000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#patrol-export').click()]);
+  assert.equal(download.suggestedFilename(), 'patrol-routes.gpx');
+  const text = await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString('utf8'));
+  assert.equal((text.match(/<trk>/g) ?? []).length, 2);
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/patrolmap-e2e-gpx-');
+  writeFileSync(`${dir}/r.gpx`, text);
+  try {
+    const info = execFileSync('ogrinfo', ['-ro', '-so', `${dir}/r.gpx`, 'tracks']).toString();
+    assert.match(info, /Feature Count: 2/);
+  } catch (e) {
+    if (e.code !== 'ENOENT' || process.env.CI === 'true') throw e;
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
