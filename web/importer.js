@@ -62,6 +62,9 @@ export function wireImport(app) {
       pending = { name: file.name, file, answer };
       preview(file.name, answer);
     } catch (e) {
+      // A file in metres naming no system: the planner says which, and it is read again.
+      const crs = e.code === 'unknown_crs' ? prompt(t('ask_crs', { file: file.name }))?.trim() : null;
+      if (crs) return read(file, `${extra}&crs=${encodeURIComponent(crs)}`);
       status(t('error', { msg: `${file.name}: ${e.message}` }));
     }
   };

@@ -727,8 +727,20 @@ pub async fn scenario_import(
                 columns: Vec::new(),
                 swap_lon_lat,
             };
-            let read = crate::files::read_bytes(&name, format, &body, &options)
-                .map_err(|e| ApiError::bad("body", format!("{e:#}")))?;
+            let read = crate::files::read_bytes(&name, format, &body, &options).map_err(|e| {
+                let no_crs = e.chain().any(|c| {
+                    matches!(
+                        c.downcast_ref::<scenario::ReadError>(),
+                        Some(scenario::ReadError::NoCrs { .. })
+                    )
+                });
+                let error = ApiError::bad(if no_crs { "crs" } else { "body" }, format!("{e:#}"));
+                if no_crs {
+                    error.with_code(ErrorCode::UnknownCrs)
+                } else {
+                    error
+                }
+            })?;
             scenario_within_limits(&read.scenario)?;
             let warnings = city.position_warnings(&read.scenario);
             Ok::<_, ApiError>((read, warnings))

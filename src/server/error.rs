@@ -28,6 +28,8 @@ pub enum ErrorCode {
     NotFound,
     /// No road (of the mode asked) near the point given: a click off the roads.
     NoRoadNear,
+    /// A file in metres that names no coordinate system: give it (`crs`).
+    UnknownCrs,
     /// The revision is not kept any more: post the scenario again.
     RevisionGone,
     /// The method is not allowed on this endpoint.
@@ -60,7 +62,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for the map's message table and its test.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::InvalidParameter,
         ErrorCode::MissingParameter,
         ErrorCode::InvalidBody,
@@ -70,6 +72,7 @@ impl ErrorCode {
         ErrorCode::UnsupportedMediaType,
         ErrorCode::NotFound,
         ErrorCode::NoRoadNear,
+        ErrorCode::UnknownCrs,
         ErrorCode::RevisionGone,
         ErrorCode::MethodNotAllowed,
         ErrorCode::SignInRequired,
@@ -103,6 +106,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::NotFound => "not_found",
             ErrorCode::NoRoadNear => "no_road_near",
+            ErrorCode::UnknownCrs => "unknown_crs",
             ErrorCode::RevisionGone => "revision_gone",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::SignInRequired => "sign_in_required",

@@ -809,6 +809,23 @@ fn swapped_and_far_points_are_warned_of_over_http_and_swap_reads_them_right() {
         vec!["far_from_roads"],
         "swapped back, only the point in the sea is far"
     );
+    // Metres naming no system: a code the map asks on (and the field to give).
+    let metres = crate::server::read(
+        crate::server::signed(
+            crate::server::agent().post(format!("{}/api/scenario/import?name=m.csv", server.base)),
+        )
+        .header("content-type", "text/csv")
+        .send("lon,lat\n401544.6,3087761.9\n")
+        .unwrap(),
+    );
+    assert_eq!(metres.status, 400);
+    assert_eq!(
+        (
+            metres.json()["code"].as_str(),
+            metres.json()["field"].as_str()
+        ),
+        (Some("unknown_crs"), Some("crs"))
+    );
     let s1 = &again["scenario"]["features"][0]["geometry"]["coordinates"];
     assert_eq!(
         (s1[0].as_f64(), s1[1].as_f64()),

@@ -74,7 +74,8 @@ async function openMap(viewport = { width: 1600, height: 900 }, token = adminTok
   page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
   // What asks before it destroys (an import replacing the map, a restore, a user removed) is
   // answered yes unless a test says otherwise.
-  page.on('dialog', (d) => (page.declineDialogs ? d.dismiss() : d.accept()));
+  // Confirmations are accepted (or declined when a test says); a prompt gets `dialogAnswer`.
+  page.on('dialog', (d) => (page.declineDialogs ? d.dismiss() : d.accept(page.dialogAnswer)));
   await page.goto(`${base}/#token=${token}`);
   await page.waitForFunction(() => window.patrolmap?.map?.loaded() && window.patrolmap.state.summary, null, { timeout: 60000 });
   await idle(page);
@@ -1203,5 +1204,33 @@ test('issue 18: a patrol plan\'s routes download as GPX tracks, one per unit, th
     if (e.code !== 'ENOENT' || process.env.CI === 'true') throw e;
   }
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('issue 18: a CSV in UTM metres that names no system asks for it, then imports at the right place', async () => {
+  const { page, errors, context } = await openMap();
+  const { execFileSync } = await import('node:child_process');
+  let xy;
+  try {
+    xy = execFileSync('gdaltransform', ['-s_srs', '+proj=longlat +datum=WGS84', '-t_srs', 'EPSG:32721', '-output_xy'], { input: '-54.6 -20.46\n' }).toString().trim().split(/\s+/);
+  } catch (e) {
+    if (e.code !== 'ENOENT' || process.env.CI === 'true') throw e;
+    await context.close();
+    return;
+  }
+  const asked = [];
+  page.dialogAnswer = 'EPSG:32721';
+  page.on('dialog', (d) => asked.push(d.message()));
+  await page.locator('#import').setInputFiles({ name: 'utm.csv', mimeType: 'text/csv', buffer: Buffer.from(`x,y,kind,id\n${xy[0]},${xy[1]},post,utm-1\n`) });
+  await page.locator('#import-preview').waitFor({ state: 'visible' });
+  assert.equal(asked.length, 1);
+  assert.match(asked[0], /未注明坐标系/);
+  assert.match(await page.locator('#import-counts').innerText(), /EPSG:32721/);
+  await page.locator('#import-add').click();
+  await page.waitForFunction(() => window.patrolmap.state.scenario.features.some((f) => f.properties.id === 'utm-1'));
+  const post = await page.evaluate(() => window.patrolmap.state.scenario.features.find((f) => f.properties.id === 'utm-1'));
+  assert.ok(Math.abs(post.geometry.coordinates[0] + 54.6) < 1e-7 && Math.abs(post.geometry.coordinates[1] + 20.46) < 1e-7, `${post.geometry.coordinates}`);
+  // The first reading's 400 (the system asked for) is logged by the browser; nothing else.
+  assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), []);
   await context.close();
 });
