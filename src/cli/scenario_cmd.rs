@@ -87,26 +87,15 @@ pub enum ScenarioCommand {
     /// Write a scenario file in another format or coordinate system (GeoJSON, Shapefile,
     /// GeoPackage, KML, CSV; positions in WGS 84, CGCS2000, a Gauss-Krüger zone or GCJ-02).
     #[command(
-        after_help = "Examples:\n  patrolmap scenario export data/demo-scenario.geojson -o 岗亭.shp --crs EPSG:4547\n  patrolmap scenario export plan.geojson -o amap.csv --crs gcj02\n  patrolmap scenario export 岗亭.shp -o 岗亭.gpkg"
+        after_help = "Examples:\n  patrolmap scenario export data/demo-scenario.geojson -o 岗亭.shp --to-crs EPSG:4547\n  patrolmap scenario export plan.geojson -o amap.csv --to-crs gcj02\n  patrolmap scenario export 岗亭.shp -o 岗亭.gpkg"
     )]
     Export {
         /// The scenario file to read (any format `scenario check` reads).
         file: PathBuf,
         #[command(flatten)]
         read: ReadArgs,
-        /// Where to write: its extension says the format unless --to does (.geojson, .shp
-        /// writes name_points.shp and so on beside it, .zip, .gpkg, .kml, .csv, .gpx).
-        #[arg(short, long)]
-        output: PathBuf,
-        /// The format to write.
-        #[arg(long, value_enum)]
-        to: Option<ExportFormat>,
-        /// The coordinate system to write in (default WGS 84).
-        #[arg(long = "to-crs", value_parser = parse_crs, default_value = "wgs84")]
-        to_crs: Crs,
-        /// The text encoding of a Shapefile's table: utf-8 or gbk (for older Chinese GIS tools).
-        #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
-        encoding: DbfEncoding,
+        #[command(flatten)]
+        write: WriteArgs,
     },
     /// Place units and checkpoints at random (seeded, uniform over road length) on the roads.
     Random {
@@ -154,6 +143,39 @@ pub enum ScenarioCommand {
     },
 }
 
+/// Where and how to write a file: the output, its format, coordinate system and encoding.
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// Where to write: its extension says the format unless --to does (.geojson, .shp
+    /// writes name_points.shp and so on beside it, .zip, .gpkg, .kml, .csv, .gpx).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// The format to write.
+    #[arg(long, value_enum)]
+    to: Option<ExportFormat>,
+    /// The coordinate system to write in (default WGS 84).
+    #[arg(long = "to-crs", value_parser = parse_crs, default_value = "wgs84")]
+    to_crs: Crs,
+    /// The text encoding of a Shapefile's table: utf-8 or gbk (for older Chinese GIS tools).
+    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+    encoding: DbfEncoding,
+}
+
+impl WriteArgs {
+    /// Writes `features` (WGS 84) as asked: the files written.
+    fn write(&self, features: &[geojson::Feature]) -> Result<Vec<PathBuf>> {
+        let format = self.to.or_else(|| format_of(&self.output)).with_context(|| {
+            format!("{}: which format? give --to or an extension (.geojson, .shp, .zip, .gpkg, .kml, .csv, .gpx)", self.output.display())
+        })?;
+        let stem = self
+            .output
+            .file_stem()
+            .map_or("layer".into(), |s| s.to_string_lossy().into_owned());
+        let export = files::export(features, format, &self.to_crs, &stem, self.encoding)?;
+        files::write_export(&export, &self.output)
+    }
+}
+
 /// `patrolmap convert`: any layer file (a coverage layer written by `coverage --geojson`,
 /// `--polygons` or `--gaps-geojson`, the routes of `patrol plan --geojson`, roads) in another
 /// format or coordinate system, its features as they are.
@@ -166,46 +188,32 @@ pub struct ConvertArgs {
     file: PathBuf,
     #[command(flatten)]
     read: ReadArgs,
-    /// Where to write: its extension says the format unless --to does (.geojson, .shp, .zip,
-    /// .gpkg, .kml, .csv, .gpx).
-    #[arg(short, long)]
-    output: PathBuf,
-    /// The format to write.
-    #[arg(long, value_enum)]
-    to: Option<ExportFormat>,
-    /// The coordinate system to write in (default WGS 84).
-    #[arg(long = "to-crs", value_parser = parse_crs, default_value = "wgs84")]
-    to_crs: Crs,
-    /// The text encoding of a Shapefile's table: utf-8 or gbk.
-    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
-    encoding: DbfEncoding,
+    #[command(flatten)]
+    write: WriteArgs,
 }
 
 /// Runs `patrolmap convert`.
 pub fn convert(args: ConvertArgs) -> Result<()> {
-    let format = args.to.or_else(|| format_of(&args.output)).with_context(|| {
-        format!("{}: which format? give --to or an extension (.geojson, .shp, .zip, .gpkg, .kml, .csv, .gpx)", args.output.display())
-    })?;
     let (features, crs) = files::read_features_any(&args.file, &args.read.options())?;
-    let stem = args
-        .output
-        .file_stem()
-        .map_or("layer".into(), |s| s.to_string_lossy().into_owned());
-    let export = files::export(&features, format, &args.to_crs, &stem, args.encoding)?;
-    let written = files::write_export(&export, &args.output)?;
+    let written = args.write.write(&features)?;
     eprintln!(
         "wrote {} features from {} ({}) in {} to {}",
         features.len(),
         args.file.display(),
         crs.code,
-        args.to_crs.name(),
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        args.write.to_crs.name(),
+        paths(&written)
     );
     Ok(())
+}
+
+/// Paths as a list for a message.
+fn paths(written: &[PathBuf]) -> String {
+    written
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_encoding(text: &str) -> Result<DbfEncoding, String> {
@@ -372,17 +380,7 @@ pub fn run(cmd: ScenarioCommand) -> Result<()> {
             json,
             roads,
         } => check(file, read, json, roads),
-        ScenarioCommand::Export {
-            file,
-            read,
-            output,
-            to,
-            to_crs,
-            encoding,
-        } => {
-            let format = to.or_else(|| format_of(&output)).with_context(|| {
-                format!("{}: which format? give --to or an extension (.geojson, .shp, .zip, .gpkg, .kml, .csv, .gpx)", output.display())
-            })?;
+        ScenarioCommand::Export { file, read, write } => {
             let got = files::read_path(&file, read.format, &read.options())?;
             for p in &got.scenario.problems {
                 eprintln!(
@@ -395,20 +393,12 @@ pub fn run(cmd: ScenarioCommand) -> Result<()> {
             let collection = write::to_geojson(&got.scenario);
             let features: Vec<geojson::Feature> =
                 serde_json::from_value(collection["features"].clone())?;
-            let stem = output
-                .file_stem()
-                .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
-            let export = files::export(&features, format, &to_crs, &stem, encoding)?;
-            let written = files::write_export(&export, &output)?;
+            let written = write.write(&features)?;
             eprintln!(
                 "wrote {} features in {} to {}",
                 features.len(),
-                to_crs.name(),
-                written
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                write.to_crs.name(),
+                paths(&written)
             );
             Ok(())
         }

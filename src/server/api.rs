@@ -776,12 +776,7 @@ pub async fn scenario_export(
         None => crate::files::ExportFormat::Geojson,
         Some(f) => f.parse().map_err(|e: String| ApiError::bad("format", e))?,
     };
-    let crs = match q.get("crs").filter(|c| !c.is_empty()) {
-        None => patrolmap_core::crs::Crs::Wgs84,
-        Some(c) => {
-            patrolmap_core::crs::Crs::parse(c).map_err(|e| ApiError::bad_because("crs", &e))?
-        }
-    };
+    let crs = output_crs(&q)?;
     let encoding = match q.get("encoding").map(|e| e.to_ascii_lowercase()).as_deref() {
         None | Some("utf-8") | Some("utf8") => patrolmap_core::formats::dbf::DbfEncoding::Utf8,
         Some("gbk") => patrolmap_core::formats::dbf::DbfEncoding::Gbk,
@@ -829,12 +824,7 @@ pub async fn convert(
         })?
         .parse()
         .map_err(|e: String| ApiError::bad("format", e))?;
-    let crs = match q.get("crs").filter(|c| !c.is_empty()) {
-        None => patrolmap_core::crs::Crs::Wgs84,
-        Some(c) => {
-            patrolmap_core::crs::Crs::parse(c).map_err(|e| ApiError::bad_because("crs", &e))?
-        }
-    };
+    let crs = output_crs(&q)?;
     let stem: String = q
         .get("name")
         .map_or("layer", String::as_str)
@@ -868,6 +858,14 @@ pub async fn convert(
         &export.file_name,
         export.bytes,
     ))
+}
+
+/// The coordinate system an export is asked in (`crs`, WGS 84 by default).
+fn output_crs(q: &HashMap<String, String>) -> Result<patrolmap_core::crs::Crs, ApiError> {
+    match q.get("crs").filter(|c| !c.is_empty()) {
+        None => Ok(patrolmap_core::crs::Crs::Wgs84),
+        Some(c) => patrolmap_core::crs::Crs::parse(c).map_err(|e| ApiError::bad_because("crs", &e)),
+    }
 }
 
 /// A file to download: `body` as `content_type`, saved as `file_name` (kept to safe
