@@ -259,9 +259,9 @@ fn check(
     let warnings = match &roads {
         None => Vec::new(),
         Some(path) => {
-            let network = crate::network::load(path, &crate::network::NoProgress)
-                .with_context(|| path.display().to_string())?;
+            // The roads as every --roads reads them (OSM, GeoJSON or a GIS road layer).
             let profiles = crate::network::ProfileSet::default();
+            let network = load_roads(path, &profiles, crate::network::TravelMode::Car)?.network;
             let modes = patrolmap_core::coverage::modes::ModeSet::build(
                 &network,
                 &profiles,
@@ -270,11 +270,8 @@ fn check(
             );
             crate::scenario::position_warnings(&got.scenario, |p| {
                 modes
-                    .indexes
-                    .iter()
-                    .filter_map(|i| i.snap(p, 5_000.0).ok())
+                    .nearest_road(p, crate::scenario::SEARCH_M)
                     .map(|s| s.dist_m)
-                    .min_by(f64::total_cmp)
             })
         }
     };

@@ -199,14 +199,14 @@ pub fn write(path: &Path, features: &[Feature], crs: &Crs) -> Result<()> {
                 .value
                 .clone();
             patrolmap_core::formats::transform(&mut value, |p| crs.from_wgs84(p));
-            patrolmap_core::formats::each_position(&value, &mut |p| {
+            if let Some(e) = patrolmap_core::formats::bbox(&value) {
                 b = [
-                    b[0].min(p[0]),
-                    b[1].min(p[1]),
-                    b[2].max(p[0]),
-                    b[3].max(p[1]),
+                    b[0].min(e[0]),
+                    b[1].min(e[1]),
+                    b[2].max(e[2]),
+                    b[3].max(e[3]),
                 ];
-            });
+            }
             let mut params: Vec<rusqlite::types::Value> = vec![rusqlite::types::Value::Blob(
                 wkb::write_gpkg(&value, srs_id as i32),
             )];

@@ -219,27 +219,26 @@ fn set_from_bytes(
         })?,
         FileFormat::Geopackage => {
             // SQLite reads files: the upload goes to a private temporary file, removed after.
-            let dir = std::env::temp_dir().join(format!(
-                "patrolmap-upload-{}-{}",
-                std::process::id(),
-                unique()
-            ));
-            std::fs::create_dir(&dir)?;
-            let path = dir.join("upload.gpkg");
-            let read = std::fs::write(&path, bytes)
-                .map_err(anyhow::Error::from)
-                .and_then(|()| gpkg::read(&path));
-            let _ = std::fs::remove_dir_all(&dir);
-            read?
+            with_temp_gpkg("upload", |path| {
+                std::fs::write(path, bytes)?;
+                gpkg::read(path)
+            })?
         }
     };
     Ok((set, format, files))
 }
 
-fn unique() -> u64 {
+/// `f` of a GeoPackage path in a private temporary folder of its own, removed after
+/// whatever `f` did (SQLite works on files, uploads and exports are bytes).
+fn with_temp_gpkg<T>(what: &str, f: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("patrolmap-{what}-{}-{n}", std::process::id()));
+    std::fs::create_dir(&dir)?;
+    let result = f(&dir.join(format!("{what}.gpkg")));
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 fn finish(
@@ -448,16 +447,10 @@ pub fn export(
             bytes: zip_of(&formats::shapefile::write(features, crs, encoding, stem))?,
         },
         ExportFormat::Geopackage => {
-            let dir = std::env::temp_dir().join(format!(
-                "patrolmap-export-{}-{}",
-                std::process::id(),
-                unique()
-            ));
-            std::fs::create_dir(&dir)?;
-            let path = dir.join("export.gpkg");
-            let written =
-                gpkg::write(&path, features, crs).and_then(|()| Ok(std::fs::read(&path)?));
-            let _ = std::fs::remove_dir_all(&dir);
+            let written = with_temp_gpkg("export", |path| {
+                gpkg::write(path, features, crs)?;
+                Ok(std::fs::read(path)?)
+            });
             Export {
                 file_name: format!("{stem}.gpkg"),
                 content_type: "application/geopackage+sqlite3",

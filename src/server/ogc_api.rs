@@ -291,21 +291,7 @@ async fn features_of(state: &AppState, id: &str) -> Result<Vec<Value>, ApiError>
 /// The bounding box of a GeoJSON geometry's positions.
 fn bbox_of(geometry: &Value) -> Option<[f64; 4]> {
     let geometry: geojson::Geometry = serde_json::from_value(geometry.clone()).ok()?;
-    let mut b = [
-        f64::INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NEG_INFINITY,
-    ];
-    patrolmap_core::formats::each_position(&geometry.value, &mut |p| {
-        b = [
-            b[0].min(p[0]),
-            b[1].min(p[1]),
-            b[2].max(p[0]),
-            b[3].max(p[1]),
-        ];
-    });
-    b[0].is_finite().then_some(b)
+    patrolmap_core::formats::bbox(&geometry.value)
 }
 
 fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {

@@ -236,31 +236,20 @@ impl City {
         }
     }
 
-    /// How far `point` is from the nearest road of any mode, when one is within `max_m`.
-    pub fn nearest_road_m(&self, point: [f64; 2], max_m: f64) -> Option<f64> {
-        self.modes
-            .indexes
-            .iter()
-            .filter_map(|i| i.snap(point, max_m).ok())
-            .map(|s| s.dist_m)
-            .min_by(f64::total_cmp)
-    }
-
     /// The warnings for a file's points on these roads (far, swapped, in a Chinese map's
     /// offset): see [`crate::scenario::position_warnings`].
     pub fn position_warnings(&self, scenario: &Scenario) -> Vec<crate::scenario::ImportWarning> {
-        crate::scenario::position_warnings(scenario, |p| self.nearest_road_m(p, 5_000.0))
+        crate::scenario::position_warnings(scenario, |p| {
+            self.modes
+                .nearest_road(p, crate::scenario::SEARCH_M)
+                .map(|s| s.dist_m)
+        })
     }
 
     /// The road of any mode nearest `point` within `max_m` (the foot graph holds the most
     /// roads; the car graph the rest of what is drivable).
     pub fn road_at(&self, point: [f64; 2], max_m: f64) -> Option<RoadFeature> {
-        let snapped = self
-            .modes
-            .indexes
-            .iter()
-            .filter_map(|i| i.snap(point, max_m).ok())
-            .min_by(|a, b| a.dist_m.total_cmp(&b.dist_m))?;
+        let snapped = self.modes.nearest_road(point, max_m)?;
         let e = snapped.edge as usize;
         let edge = &self.network.edges[e];
         let line = self.network.geometry(e);

@@ -22,6 +22,15 @@ pub struct ModeSet {
 }
 
 impl ModeSet {
+    /// The nearest road of any mode to `point` within `max_m` (the foot graph holds the most
+    /// roads; the car graph the rest of what is drivable).
+    pub fn nearest_road(&self, point: [f64; 2], max_m: f64) -> Option<crate::network::Snapped> {
+        self.indexes
+            .iter()
+            .filter_map(|i| i.snap(point, max_m).ok())
+            .min_by(|a, b| a.dist_m.total_cmp(&b.dist_m))
+    }
+
     /// The graphs and snap indexes of `modes` on `network` with `profiles`, without the
     /// `closed` edges (none when empty), made in parallel.
     ///

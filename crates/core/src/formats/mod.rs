@@ -54,6 +54,31 @@ pub fn each_position(value: &GeometryValue, f: &mut impl FnMut(&Position)) {
     }
 }
 
+/// The bounding box `[min_x, min_y, max_x, max_y]` of a geometry's positions (none for an
+/// empty one).
+///
+/// ```
+/// let g = geojson::GeometryValue::new_line_string([[1.0, 4.0], [3.0, 2.0]]);
+/// assert_eq!(patrolmap_core::formats::bbox(&g), Some([1.0, 2.0, 3.0, 4.0]));
+/// ```
+pub fn bbox(value: &GeometryValue) -> Option<[f64; 4]> {
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    each_position(value, &mut |p| {
+        b = [
+            b[0].min(p[0]),
+            b[1].min(p[1]),
+            b[2].max(p[0]),
+            b[3].max(p[1]),
+        ];
+    });
+    b[0].is_finite().then_some(b)
+}
+
 /// Replaces every position of a geometry by `f` of it (a change of coordinate system).
 ///
 /// ```

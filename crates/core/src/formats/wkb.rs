@@ -263,20 +263,7 @@ fn write_into(value: &GeometryValue, out: &mut Vec<u8>) {
 
 /// A GeoPackage geometry blob: the `GP` header with `srs_id` and the xy envelope, then WKB.
 pub fn write_gpkg(value: &GeometryValue, srs_id: i32) -> Vec<u8> {
-    let mut b = [
-        f64::INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NEG_INFINITY,
-    ];
-    super::each_position(value, &mut |p| {
-        b = [
-            b[0].min(p[0]),
-            b[1].min(p[1]),
-            b[2].max(p[0]),
-            b[3].max(p[1]),
-        ];
-    });
+    let b = super::bbox(value).unwrap_or([0.0; 4]);
     let mut out = vec![b'G', b'P', 0, 0b0000_0011];
     out.extend_from_slice(&srs_id.to_le_bytes());
     for v in [b[0], b[2], b[1], b[3]] {

@@ -6,7 +6,7 @@
 
 use geojson::{Feature, GeometryValue, JsonObject, JsonValue};
 
-use super::{column_name, FeatureProblem, ProblemCode, ReadError, Scenario, TextEncoding};
+use super::{column_name, FeatureProblem, ReadError, Scenario, TextEncoding};
 use crate::crs::{zone_from_eastings, Crs};
 use crate::formats::each_position;
 
@@ -299,14 +299,4 @@ pub fn into_wgs84(set: &mut FeatureSet, options: &ReadOptions) -> Result<CrsRepo
         found,
         converted,
     })
-}
-
-/// A problem for feature `index` of a format reader.
-#[allow(dead_code)]
-pub(crate) fn refused(
-    index: usize,
-    code: ProblemCode,
-    reason: impl Into<String>,
-) -> FeatureProblem {
-    FeatureProblem::new(index, code, None, reason)
 }

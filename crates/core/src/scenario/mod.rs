@@ -23,7 +23,7 @@ pub use features::{
 };
 pub use geojson_reader::{read_geojson_set, read_geojson_str};
 pub use text::{decode_text, EncodingError, TextEncoding};
-pub use warnings::{position_warnings, ImportWarning, WarningCode, FAR_M};
+pub use warnings::{position_warnings, ImportWarning, WarningCode, FAR_M, SEARCH_M};
 
 /// Whether a responder moves (a patrol) or stands (a fixed post).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -10,6 +10,9 @@ use super::Scenario;
 /// Farther than this from every road, a point is far (a post stands on or beside a road).
 pub const FAR_M: f64 = 500.0;
 
+/// How far the warnings look for a road: a point farther has no distance (`None`).
+pub const SEARCH_M: f64 = 5_000.0;
+
 /// What kind of warning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -44,7 +47,7 @@ pub struct ImportWarning {
     /// The first of their features (indexes in the file), at most 20.
     pub features: Vec<usize>,
     /// The points' median distance to the nearest road as read, metres (none: farther than
-    /// the search went, 5 km on the map).
+    /// the search went, [`SEARCH_M`]).
     pub median_m: Option<f64>,
     /// The same after the fix the warning suggests (none for far points), metres.
     pub fixed_median_m: Option<f64>,
