@@ -126,6 +126,43 @@ pub enum PatrolCommand {
         #[command(flatten)]
         profile: ProfileArgs,
     },
+    /// Solve a public routing benchmark instance with the planner's core: the min-max
+    /// K-vehicles windy rural postman problem (MM-kWRPP, Benavent et al. 2009), K vehicles
+    /// from vertex 1 traversing every required edge, the longest route minimised.
+    #[command(
+        after_help = "Example:\n  patrolmap patrol solve ../shared/bench/mmkwrpp/P0315 --format mmkwrpp --units 3 --json out.json\n\n\
+The JSON written: {\"longest\", \"total\", \"routes\": [[1, ..., 1], ...], \"costs\", \"idle\", \"seconds\"}, \
+routes in the file's vertex numbering (vehicles with nothing to do left out and counted in idle)."
+    )]
+    Solve {
+        /// The instance file.
+        file: PathBuf,
+        /// Its format.
+        #[arg(long, value_enum, default_value = "mmkwrpp")]
+        format: SolveFormat,
+        /// Number of vehicles (units).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        units: u32,
+        /// Stop searching after this long (30s, 2m or seconds) and answer the best found.
+        #[arg(long, value_name = "DURATION", value_parser = super::duration_s)]
+        time_limit: Option<f64>,
+        /// Ruin-and-recreate rounds per run (default: from the instance's size).
+        #[arg(long)]
+        iterations: Option<usize>,
+        /// Seed of the search (the same seed gives the same answer).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write the answer here as JSON (`-` for standard output).
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+/// The benchmark formats `patrol solve` reads.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum SolveFormat {
+    /// Benavent et al.'s MM-kWRPP text files (NOMBRE, VERTICES, LISTA_ARISTAS_REQ, ...).
+    Mmkwrpp,
 }
 
 /// Parses a shift length: `8h`, `90m`, `3600s` or plain seconds.
@@ -140,6 +177,15 @@ fn parse_duration(flag: &str, text: &str) -> Result<f64> {
 
 pub fn run(cmd: PatrolCommand) -> Result<()> {
     match cmd {
+        PatrolCommand::Solve {
+            file,
+            format: SolveFormat::Mmkwrpp,
+            units,
+            time_limit,
+            iterations,
+            seed,
+            json,
+        } => solve(&file, units as usize, time_limit, iterations, seed, json),
         PatrolCommand::Check {
             roads,
             scenario,
@@ -656,4 +702,70 @@ fn load(
     }
     let index = SnapIndex::build(&loaded.network, &loaded.graph);
     Ok((loaded, scenario, index))
+}
+
+/// `patrol solve`: one benchmark instance, solved and printed (and written as JSON).
+fn solve(
+    file: &std::path::Path,
+    units: usize,
+    time_limit_s: Option<f64>,
+    iterations: Option<usize>,
+    seed: u64,
+    json: Option<PathBuf>,
+) -> Result<()> {
+    use crate::patrol::{minmax::Options, mmkwrpp};
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("{}: cannot read", file.display()))?;
+    let problem = mmkwrpp::parse(&text).with_context(|| format!("{}", file.display()))?;
+    let started = Instant::now();
+    let mut options = Options::for_tasks(problem.required.len());
+    options.seed = seed;
+    if let Some(i) = iterations {
+        options.iterations = i;
+    }
+    let stop = match time_limit_s {
+        Some(s) => crate::stop::Stop::after(std::time::Duration::from_secs_f64(s)),
+        None => crate::stop::Stop::never(),
+    };
+    let answer = mmkwrpp::solve(&problem, units, &options, &stop)
+        .with_context(|| format!("{}", file.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    #[derive(serde::Serialize)]
+    struct Written<'a> {
+        #[serde(flatten)]
+        answer: &'a mmkwrpp::Answer,
+        instance: &'a str,
+        units: usize,
+        seconds: f64,
+    }
+    let written = Written {
+        answer: &answer,
+        instance: &problem.name,
+        units,
+        seconds,
+    };
+    match json.as_deref() {
+        Some(p) if p == std::path::Path::new("-") => {
+            println!("{}", serde_json::to_string_pretty(&written)?);
+            return Ok(());
+        }
+        Some(p) => write_json(p, &written)?,
+        None => {}
+    }
+    println!(
+        "{}: {} vertices, {} required edges, {} units: longest route {}, total {} ({} idle) in {:.3} s",
+        file.display(),
+        problem.vertices,
+        problem.required.len(),
+        units,
+        answer.longest,
+        answer.total,
+        answer.idle,
+        seconds
+    );
+    for (r, (route, cost)) in answer.routes.iter().zip(&answer.costs).enumerate() {
+        let path: Vec<String> = route.iter().map(u32::to_string).collect();
+        println!("  route {} (cost {cost}): {}", r + 1, path.join(" "));
+    }
+    Ok(())
 }

@@ -12,6 +12,8 @@
 pub mod check;
 pub mod edit;
 pub mod matching;
+pub mod minmax;
+pub mod mmkwrpp;
 pub mod paths;
 pub mod plan;
 pub mod postman;
