@@ -61,7 +61,7 @@ fn lower_bound(problem: &mmkwrpp::Problem) -> f64 {
 
 #[test]
 fn patrol_solve_answers_the_benchmark_instances_with_checked_routes() {
-    let dir = tempfile_dir();
+    let dir = crate::common::temp_dir("mmkwrpp-solve");
     for (name, k) in [
         ("P0115", 2),
         ("P1118", 3),
@@ -111,7 +111,7 @@ fn patrol_solve_answers_the_benchmark_instances_with_checked_routes() {
 
 #[test]
 fn patrol_solve_names_the_line_of_a_broken_file() {
-    let dir = tempfile_dir();
+    let dir = crate::common::temp_dir("mmkwrpp-broken");
     let text = std::fs::read_to_string(bench_dir().join("mmkwrpp/P0115")).unwrap();
     let broken = dir.join("broken");
     std::fs::write(&broken, text.replacen("coste", "coste x", 1)).unwrap();
@@ -124,14 +124,4 @@ fn patrol_solve_names_the_line_of_a_broken_file() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken") && err.contains("line 7"), "{err}");
-}
-
-fn tempfile_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "patrolmap-mmkwrpp-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

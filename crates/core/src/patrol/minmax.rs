@@ -363,6 +363,14 @@ impl RouteState {
         }
     }
 
+    /// The cost of this route with its tasks at `range` replaced by `middle` (an empty range:
+    /// `middle` inserted there).
+    fn cost_with(&self, inst: &Instance, range: std::ops::Range<usize>, middle: &[u32]) -> f64 {
+        let left = self.left(inst, range.start.checked_sub(1));
+        let right = self.right(inst, (range.end < self.tasks.len()).then_some(range.end));
+        join(inst, &left, middle, &right)
+    }
+
     /// The ends of the part up to and including position `i` (`None`: nothing, at the depot).
     fn left(&self, inst: &Instance, i: Option<usize>) -> Ends {
         match i {
@@ -462,6 +470,12 @@ impl Plan {
         }
     }
 
+    /// The route and position of `task`.
+    fn at(&self, task: u32) -> (usize, usize) {
+        let (r, p) = self.place[task as usize];
+        (r as usize, p as usize)
+    }
+
     fn refresh_route(&mut self, inst: &Instance, r: usize) {
         self.routes[r].refresh(inst);
         for (i, &t) in self.routes[r].tasks.iter().enumerate() {
@@ -493,9 +507,7 @@ impl Plan {
                 if best.0 < INF && blink > 0.0 && rng.next_f64() < blink {
                     continue;
                 }
-                let left = route.left(inst, i.checked_sub(1));
-                let right = route.right(inst, (i < n).then_some(i));
-                let c = join(inst, &left, &[task], &right);
+                let c = route.cost_with(inst, i..i, &[task]);
                 let key = (longest.max(c), c - route.cost);
                 if key.0 < best.0 - 1e-9 || (key.0 <= best.0 + 1e-9 && key.1 < best.1) {
                     best = (key.0, key.1, r, i);
@@ -581,8 +593,7 @@ fn shuffle<T>(v: &mut [T], rng: &mut SplitMix64) {
 /// Moves the string of one to three tasks starting at `x` (as is or reversed) next to one of
 /// x's close tasks, or into an empty route; the first move that improves.
 fn relocate(inst: &Instance, plan: &mut Plan, x: u32) -> bool {
-    let (r, p) = plan.place[x as usize];
-    let (r, p) = (r as usize, p as usize);
+    let (r, p) = plan.at(x);
     for len in 1..=3usize {
         if p + len > plan.routes[r].tasks.len() {
             break;
@@ -598,8 +609,7 @@ fn relocate(inst: &Instance, plan: &mut Plan, x: u32) -> bool {
         // start of every empty route.
         let mut spots: Vec<(usize, usize)> = Vec::new();
         for &y in &inst.neighbours[x as usize] {
-            let (s, q) = plan.place[y as usize];
-            let (s, mut q) = (s as usize, q as usize);
+            let (s, mut q) = plan.at(y);
             if s == r {
                 if (p..p + len).contains(&q) {
                     continue;
@@ -658,27 +668,15 @@ fn relocate(inst: &Instance, plan: &mut Plan, x: u32) -> bool {
 
 /// Swaps `x` with a close task of another route; the first swap that improves.
 fn swap(inst: &Instance, plan: &mut Plan, x: u32) -> bool {
-    let (r, p) = plan.place[x as usize];
-    let (r, p) = (r as usize, p as usize);
+    let (r, p) = plan.at(x);
     for &y in &inst.neighbours[x as usize] {
-        let (s, q) = plan.place[y as usize];
-        let (s, q) = (s as usize, q as usize);
+        let (s, q) = plan.at(y);
         if s == r {
             continue;
         }
         let (a, b) = (&plan.routes[r], &plan.routes[s]);
-        let ca = join(
-            inst,
-            &a.left(inst, p.checked_sub(1)),
-            &[y],
-            &a.right(inst, (p + 1 < a.tasks.len()).then_some(p + 1)),
-        );
-        let cb = join(
-            inst,
-            &b.left(inst, q.checked_sub(1)),
-            &[x],
-            &b.right(inst, (q + 1 < b.tasks.len()).then_some(q + 1)),
-        );
+        let ca = a.cost_with(inst, p..p + 1, &[y]);
+        let cb = b.cost_with(inst, q..q + 1, &[x]);
         if improves(&[a.cost, b.cost], &[ca, cb]) {
             plan.routes[r].tasks[p] = y;
             plan.routes[s].tasks[q] = x;
@@ -693,11 +691,9 @@ fn swap(inst: &Instance, plan: &mut Plan, x: u32) -> bool {
 /// Exchanges the tails after `x` and after (or from) a close task of another route with the
 /// same depot (2-opt*).
 fn tails(inst: &Instance, plan: &mut Plan, x: u32) -> bool {
-    let (r, p) = plan.place[x as usize];
-    let (r, p) = (r as usize, p as usize);
+    let (r, p) = plan.at(x);
     for &y in &inst.neighbours[x as usize] {
-        let (s, q) = plan.place[y as usize];
-        let (s, q) = (s as usize, q as usize);
+        let (s, q) = plan.at(y);
         if s == r || plan.routes[s].depot != plan.routes[r].depot {
             continue;
         }
