@@ -524,3 +524,30 @@ fn a_matrix_over_its_limits_is_refused() {
     assert!(a.upper_bound_share.is_finite() && a.upper_bound_share <= 1.0 + 1e-12);
     assert!(a.upper_bound_share >= a.share && a.gap.is_finite());
 }
+
+/// A pass of swaps polls its stop at every slot, not only between passes: on a big matrix one
+/// pass took longer than the request's whole time (a 30 s ask answered after 73 s).
+#[test]
+fn swaps_stop_within_a_pass() {
+    use patrolmap::optimize::greedy::{swap_improve_until, Selection};
+    let m = CoverageMatrix {
+        weights: vec![5.0, 1.0, 3.0],
+        need: vec![1, 1, 1],
+        covers: vec![vec![0], vec![1], vec![2]],
+        ..Default::default()
+    };
+    // The only swap that helps is in the last slot: 1 out, 2 in.
+    let start = Selection {
+        value: 6.0,
+        chosen: vec![0, 1],
+        gains: vec![5.0, 1.0],
+    };
+    assert_eq!(
+        swap_improve_until(&m, &start, &Stop::never()).chosen,
+        vec![0, 2]
+    );
+    // Told to stop after the pass has begun: the pass ends there, before that slot.
+    let stopped = swap_improve_until(&m, &start, &Stop::after_polls(1));
+    assert_eq!(stopped.chosen, vec![0, 1]);
+    assert_eq!(stopped.value, 6.0);
+}

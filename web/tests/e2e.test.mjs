@@ -801,9 +801,14 @@ test('issue 17: the wall display lists the saved scenarios and follows another u
 
 test('issue 17: long work disables its buttons while it runs, and cancel stops it', async () => {
   const { page, errors, context } = await openMap();
-  const aborted = page.waitForEvent('requestfailed', (r) => r.url().includes('/api/optimize'));
   await openTask(page, 'posts');
+  // A question that takes its whole time (30 s): three units at every checkpoint within a
+  // minute has no proven answer on the demo city, so the search runs until it is stopped.
+  await page.locator('#suggest-budget').selectOption('60');
+  await page.locator('#suggest-units').selectOption('3');
+  const asked = page.waitForRequest((r) => r.url().includes('/api/optimize'));
   await page.locator('#cover-checkpoints').click();
+  assert.match((await asked).url(), /cover=checkpoints&budget_s=60&units=3/);
   // One click, one question: the buttons wait for the answer.
   assert.equal(await page.locator('#cover-checkpoints').isDisabled(), true);
   assert.equal(await page.locator('#suggest').isDisabled(), true);
@@ -811,9 +816,19 @@ test('issue 17: long work disables its buttons while it runs, and cancel stops i
   await page.locator('#work-progress').waitFor({ timeout: 20000 });
   assert.match(await page.locator('#work-progress').innerText(), /计算可达范围 \d+ \/ \d+|寻找最优方案|排队等待/);
   const cancelled = page.waitForRequest((r) => r.method() === 'DELETE' && r.url().includes('/api/work/'));
+  const aborted = page.waitForEvent('requestfailed', (r) => r.url().includes('/api/optimize'));
   await page.locator('#cancel-work').click();
-  await cancelled;
-  await aborted;
+  const [request] = await Promise.all([cancelled, aborted]);
+  // The server's work ends too (not only the page's wait): /api/work says it is done.
+  const work = new URL(request.url()).pathname;
+  const stage = async () => {
+    const r = await as(adminToken, work);
+    return r.status === 404 ? 'gone' : (await r.json()).stage;
+  };
+  for (let tries = 0; !['done', 'gone'].includes(await stage()); tries++) {
+    assert.ok(tries < 100, `${work} still running 10 s after cancel`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   await page.waitForFunction(() => /已取消/.test(document.getElementById('suggest-summary').textContent));
   assert.equal(await page.locator('#cover-checkpoints').isEnabled(), true);
   assert.ok(await page.locator('#cancel-work').isHidden());

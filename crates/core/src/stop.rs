@@ -32,6 +32,8 @@ pub struct Stop {
     cancelled: Arc<AtomicBool>,
     deadline: Option<Instant>,
     progress: Arc<Progress>,
+    /// Polls left before it says stop ([`Stop::after_polls`]); `None` in real work.
+    polls_left: Option<Arc<AtomicU64>>,
 }
 
 /// The stage long work is in and its steps done, shared by every clone of a [`Stop`].
@@ -105,6 +107,25 @@ impl Stop {
             cancelled: Arc::default(),
             deadline: Instant::now().checked_add(time),
             progress: Arc::default(),
+            polls_left: None,
+        }
+    }
+
+    /// Says go on to its first `polls` polls of [`Stop::should_stop`] and stop from then on,
+    /// whatever the clock: for tests of where long work polls, which must not depend on the
+    /// speed of the machine. Clones share the count.
+    ///
+    /// ```
+    /// use patrolmap_core::stop::Stop;
+    /// let stop = Stop::after_polls(2);
+    /// let clone = stop.clone();
+    /// assert!(!stop.should_stop() && !clone.should_stop());
+    /// assert!(stop.should_stop() && clone.should_stop());
+    /// ```
+    pub fn after_polls(polls: u64) -> Stop {
+        Stop {
+            polls_left: Some(Arc::new(AtomicU64::new(polls))),
+            ..Stop::default()
         }
     }
 
@@ -120,6 +141,7 @@ impl Stop {
             cancelled: self.cancelled.clone(),
             deadline,
             progress: self.progress.clone(),
+            polls_left: self.polls_left.clone(),
         }
     }
 
@@ -143,7 +165,11 @@ impl Stop {
 
     /// Whether the work should stop now: cancelled, or past the deadline.
     pub fn should_stop(&self) -> bool {
-        self.is_cancelled() || self.deadline.is_some_and(|d| Instant::now() >= d)
+        let out_of_polls = self.polls_left.as_ref().is_some_and(|left| {
+            left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_err()
+        });
+        out_of_polls || self.is_cancelled() || self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
     /// `Err` with the reason when the work should stop.

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use crate::stop::Stop;
 
-use super::greedy::{selection_of, swap_improve, Selection};
+use super::greedy::{selection_of, swap_improve_until, Selection};
 use super::matrix::CoverageMatrix;
 
 /// When to stop searching.
@@ -340,7 +340,8 @@ pub fn solve(m: &CoverageMatrix, k: usize, start: &Selection, limits: &Limits) -
         let (mut chosen, mut value) = (top.clone(), node.m.value(&top));
         if nodes == 1 || nodes % 50 == 0 {
             // The relaxation's choice improved by swaps: a Lagrangian heuristic.
-            let improved = swap_improve(&node.m, &selection_of(&node.m, top.clone()));
+            let improved =
+                swap_improve_until(&node.m, &selection_of(&node.m, top.clone()), &limits.stop);
             if improved.value > value {
                 (chosen, value) = (improved.chosen, improved.value);
             }

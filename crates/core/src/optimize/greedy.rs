@@ -222,6 +222,11 @@ pub fn swap_improve_until(m: &CoverageMatrix, selection: &Selection, stop: &Stop
     while !stop.should_stop() {
         let mut improved = false;
         'search: for slot in 0..chosen.len() {
+            // A pass over a big matrix takes seconds (8,725 candidates, 50 chosen): polled
+            // per slot, not per pass, so the request ends at its time limit.
+            if slot > 0 && stop.should_stop() {
+                break;
+            }
             let out = chosen[slot];
             // What is lost when `out` leaves: items met exactly.
             let mut loss = 0.0;
