@@ -12,7 +12,7 @@ import { wirePlacement } from '/placement.js';
 import { wireVersions } from '/versions.js';
 import { ensureSession, showSession, wireAccess } from '/access.js';
 import { isWall, renderWallTiers, wireWall } from '/wall.js';
-import { duration, gapItems, gapLabel, pct, workLabel, workShare } from '/format.js';
+import { duration, gapItems, gapLabel, leftOutOf, pct, workLabel, workShare } from '/format.js';
 import { wireSearch } from '/search.js';
 import { wireImport } from '/importer.js';
 import { labelField, LABEL_LAYERS } from '/basemap.js';
@@ -515,17 +515,22 @@ function applyPlan(map, plan, shift_s) {
   plan.shift_s = shift_s;
   state.plan = plan;
   map.getSource('routes').setData(plan.routes);
-  // Lines and checkpoints on road no patrol from the posts can reach are reported apart.
-  const cutOff = new Set([...(plan.lines_cut_off ?? []), ...(plan.checkpoints_cut_off ?? [])]);
-  const onUnreachable = (f) => (f.kind === 'checkpoint_missed' || f.kind === 'line_missed') && cutOff.has(f.id);
-  const problems = plan.check.findings.filter((f) => !onUnreachable(f)).length;
-  const away = plan.check.findings.length - problems;
-  let check = problems ? t('check_failed', { n: problems }) : t('check_ok');
-  if (away) check += t('unreachable_note', { n: away });
+  // What no plan could cover is said first, each with its reason (never a quiet omission);
+  // the check counts it as missed, and only the other findings are problems of the plan.
+  const leftOut = leftOutOf(plan);
+  const excused = new Set(leftOut.map((l) => l.id));
+  const problems = plan.check.findings.filter((f) => !((f.kind === 'checkpoint_missed' || f.kind === 'line_missed') && excused.has(f.id))).length;
+  const c = plan.check;
+  const counts = { lines: c.lines_covered, lines_total: c.lines_total, cps: c.checkpoints_visited, cps_total: c.checkpoints_total };
+  const check = problems ? t('check_failed', { n: problems, ...counts }) : t('check_ok', counts);
   const idle = plan.idle_units?.length ? t('idle_units', { n: plan.idle_units.length, ids: plan.idle_units.join(', ') }) : '';
-  $('patrol-summary').textContent = t('patrol_summary', {
+  const summary = h('div', {}, t('patrol_summary', {
     n: plan.routes.features.length, longest: duration(plan.longest_s), total: duration(plan.total_s), check,
-  }) + idle;
+  }) + idle);
+  const warning = leftOut.length
+    ? [h('div', { id: 'patrol-left-out', class: 'warning' }, t('left_out', { n: leftOut.length, list: leftOut.map((l) => l.text).join(t('list_sep')) }))]
+    : [];
+  show($('patrol-summary'), warning, summary);
   $('patrol-undo').disabled = !state.planHistory?.length;
   $('patrol-export').disabled = false;
   const slider = $('patrol-time');

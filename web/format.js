@@ -67,3 +67,16 @@ export function duration(seconds) {
   const m = Math.round(seconds / 60);
   return t('duration', { h: Math.floor(m / 60), m: m % 60 });
 }
+
+/** The lines and checkpoints a plan could not cover, each `{id, text}` with its reason in the
+ * page's language: not matched to the roads, not on a road, or on road no patrol can reach. */
+export function leftOutOf(plan) {
+  const line = (id, why) => ({ id, text: t('left_line', { id, why }) });
+  const checkpoint = (id, why) => ({ id, text: t('left_checkpoint', { id, why }) });
+  return [
+    ...(plan.lines_not_matched ?? []).map((l) => line(l.id, t(`left_${l.code}`))),
+    ...(plan.lines_cut_off ?? []).map((id) => line(id, t('left_cut_off'))),
+    ...(plan.checkpoints_not_placed ?? []).map((p) => checkpoint(p.id, t(`left_${p.code}`))),
+    ...(plan.checkpoints_cut_off ?? []).map((id) => checkpoint(id, t('left_cut_off'))),
+  ];
+}

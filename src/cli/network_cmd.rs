@@ -154,9 +154,21 @@ struct NetworkInfo<'a> {
     file_length_m: f64,
     bbox: Option<[f64; 4]>,
     connectivity: ConnectivityInfo,
+    access: AccessInfo,
     report: &'a crate::network::LoadReport,
     peak_memory_mb: Option<f64>,
     timings_ms: InfoTimings,
+}
+
+/// Which roads the profile's access rule lets it use.
+#[derive(serde::Serialize)]
+struct AccessInfo {
+    /// `police` (every road kept) or `public` (general traffic's roads).
+    rule: crate::network::profile::AccessRule,
+    /// Edges of the mode's classes general traffic may not use (private, destination,
+    /// delivery, emergency-only), and how many of them the profile uses.
+    restricted_edges: usize,
+    restricted_used: usize,
 }
 
 /// How the mode's graph hangs together.
@@ -191,6 +203,22 @@ fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
         Some(NetworkSource::Osm) => "OpenStreetMap PBF",
         _ => "GeoJSON roads",
     };
+    let profiles = args.profiles()?;
+    let rule = profiles.get(args.profile).access;
+    // The same profile with every road allowed: which of its roads are restricted.
+    let mut open = profiles.get(args.profile).clone();
+    open.access = crate::network::profile::AccessRule::Police;
+    let restricted: Vec<usize> = (0..network.edges.len())
+        .filter(|&e| {
+            let edge = &network.edges[e];
+            edge.access != crate::network::Access::Public && open.speed_kph(network, edge).is_some()
+        })
+        .collect();
+    let access = AccessInfo {
+        rule,
+        restricted_edges: restricted.len(),
+        restricted_used: restricted.iter().filter(|&&e| graph.is_usable(e)).count(),
+    };
     if json {
         let out = NetworkInfo {
             file,
@@ -204,6 +232,7 @@ fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
             file_edges: network.edges.len(),
             file_length_m: network.length_m(),
             bbox: network.bbox(),
+            access,
             connectivity: ConnectivityInfo {
                 components: conn.components,
                 largest_nodes: conn.largest_nodes,
@@ -241,6 +270,12 @@ fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
         network.length_m() / 1e3
     );
     println!(
+        "access      {}: {} of the {} edges general traffic may not use (private, destination, delivery, emergency only) are used",
+        access.rule.as_str(),
+        access.restricted_used,
+        access.restricted_edges
+    );
+    println!(
         "components  {} strongly connected; the largest holds {:.1}% of nodes ({} islands, {} nodes)",
         conn.components,
         100.0 * conn.largest_share(),
@@ -250,8 +285,8 @@ fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
     let r = &network.report;
     if network.source == Some(NetworkSource::Osm) {
         println!(
-            "osm         {} highway ways kept, {} excluded, {} node references missing (cut at the extract's edge), {} duplicate nodes merged",
-            r.ways_kept, r.ways_excluded, r.missing_node_refs, r.merged_duplicate_nodes
+            "osm         {} highway ways kept ({} of them restricted), {} excluded, {} node references missing (cut at the extract's edge), {} duplicate nodes merged",
+            r.ways_kept, r.ways_restricted, r.ways_excluded, r.missing_node_refs, r.merged_duplicate_nodes
         );
     } else if r.skipped_features > 0 {
         println!(

@@ -401,7 +401,7 @@ fn plan(
         plan_s,
         match_s
     );
-    for r in &plan.routes {
+    for r in plan.routes.iter().filter(|r| !r.steps.is_empty()) {
         println!(
             "  {:<16} {:>7.0} s ({:.0} s driving, {:.0} s at {} checkpoints)",
             units[r.unit].id,
@@ -411,13 +411,26 @@ fn plan(
             r.visits.len()
         );
     }
+    if !report.idle_units.is_empty() {
+        println!(
+            "  idle (nothing left to patrol, they stay at their posts): {}",
+            report.idle_units.join(", ")
+        );
+    }
     let check = &report.check;
     if check.is_ok() {
         println!(
             "check: every route continuous, legal and closed; {} of {} lines and {} of {} checkpoints covered; all within the {shift_s:.0} s shift",
-            check.lines_covered, check.lines_matched, check.checkpoints_visited, check.checkpoints_placed
+            check.lines_covered, check.lines_total, check.checkpoints_visited, check.checkpoints_total
         );
     } else {
+        println!(
+            "check: {} of {} lines and {} of {} checkpoints covered",
+            check.lines_covered,
+            check.lines_total,
+            check.checkpoints_visited,
+            check.checkpoints_total
+        );
         print_findings(check);
     }
     if let Some(path) = &output {
@@ -504,9 +517,9 @@ fn check(
         "{} routes ({rematched} matched to the roads anew): {} of {} lines and {} of {} checkpoints covered",
         patrol_units.len(),
         check.lines_covered,
-        check.lines_matched,
+        check.lines_total,
         check.checkpoints_visited,
-        check.checkpoints_placed
+        check.checkpoints_total
     );
     for (unit, d) in patrol_units.iter().zip(&check.durations_s) {
         println!("  {:<16} {d:>7.0} s", unit.id);
@@ -524,6 +537,18 @@ fn check(
 
 /// Warns of the lines and checkpoints no patrol from the posts can reach and leave.
 fn warn_cut_off(report: &PatrolReport) {
+    for l in &report.lines_not_matched {
+        eprintln!(
+            "warning: line {} is not matched to the roads ({}): left out, counted as missed",
+            l.id, l.reason
+        );
+    }
+    for c in &report.checkpoints_not_placed {
+        eprintln!(
+            "warning: checkpoint {} is not on a road ({}): left out, counted as missed",
+            c.id, c.reason
+        );
+    }
     for id in &report.lines_cut_off {
         eprintln!("warning: line {id} runs on road no patrol from the posts can reach and leave: left out");
     }

@@ -616,7 +616,7 @@ fn the_check_finds_what_is_wrong() {
             .iter()
             .filter(|f| f.kind == FindingKind::LineMissed)
             .count()
-            == none.lines_matched
+            == none.lines_total
     );
 }
 
@@ -943,4 +943,263 @@ fn a_stopped_plan_is_still_whole() {
         assert_eq!(report.lines_covered, report.lines_matched);
     }
     assert!(searched.longest_s <= hurried.longest_s + 1e-6);
+}
+
+/// The min-max core's routes for the demo city, turned back into road, pass the independent
+/// check for every number of units, within their lower bounds, and leave idle units empty.
+#[test]
+fn balanced_routes_pass_the_independent_check() {
+    use patrolmap::patrol::balance::balanced_routes;
+    use patrolmap::patrol::plan::{unreachable_from, work_arcs};
+    let d = demo();
+    let (mut arcs, checkpoint_arc) = work_arcs(&d.graph, &d.req.required_edges(), &d.checkpoints);
+    let cut = unreachable_from(&d.network, &d.graph, d.depots[0], &arcs);
+    arcs.retain(|a| !cut.contains(a));
+    let (checkpoints, checkpoint_arc): (Vec<CheckpointTask>, Vec<(u32, bool)>) = d
+        .checkpoints
+        .iter()
+        .cloned()
+        .zip(checkpoint_arc)
+        .filter(|(_, a)| !cut.contains(a))
+        .unzip();
+    let work_s: f64 = arcs
+        .iter()
+        .map(|a| d.graph.edge_time_s[a.0 as usize])
+        .sum::<f64>()
+        + checkpoints.iter().map(|c| c.dwell_s).sum::<f64>();
+    for k in [1, 3, 40] {
+        let units: Vec<PatrolUnit> = (0..k)
+            .map(|i| PatrolUnit {
+                id: format!("u{i}"),
+                depot: d.depots[i % d.depots.len()],
+            })
+            .collect();
+        let routes = balanced_routes(
+            &d.network,
+            &d.graph,
+            &arcs,
+            &checkpoints,
+            &checkpoint_arc,
+            &units,
+            &Stop::never(),
+            std::time::Duration::from_secs(3600),
+        )
+        .expect("every task reachable");
+        assert_eq!(routes.len(), k);
+        let to_check: Vec<RouteToCheck> = routes
+            .iter()
+            .map(|r| RouteToCheck {
+                unit: &units[r.unit].id,
+                depot: units[r.unit].depot,
+                steps: &r.steps,
+            })
+            .collect();
+        let report = check_plan(&d.network, &d.graph, &d.req, &to_check, 24.0 * 3600.0);
+        for f in &report.findings {
+            // Only the cut-off checkpoints may be missed.
+            assert_eq!(f.kind, FindingKind::CheckpointMissed, "{f:?}");
+        }
+        assert_eq!(report.checkpoints_visited, checkpoints.len());
+        let total: f64 = routes.iter().map(|r| r.duration_s).sum();
+        assert!(total >= work_s - 1e-6, "{total} < {work_s}");
+        // Forty units for 22 checkpoints: some have nothing to do, and drive nothing.
+        let busy = routes.iter().filter(|r| !r.steps.is_empty()).count();
+        assert!(busy <= checkpoints.len() + d.req.lines.len());
+        for r in routes.iter().filter(|r| r.steps.is_empty()) {
+            assert_eq!((r.duration_s, r.visits.len()), (0.0, 0));
+        }
+    }
+}
+
+/// A line that cannot be matched is counted as missed ("2 of 3 lines", not "2 of 2"), with
+/// its reason, and the plan still passes: nothing could have driven it.
+#[test]
+fn an_unmatched_line_counts_as_missed() {
+    use patrolmap::patrol::plan::units_from_posts;
+    use patrolmap::patrol::report::{PatrolReport, PlanMade};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let network = patrolmap::network::load(
+        &root.join("data/campo-grande.osm.pbf"),
+        &patrolmap::network::NoProgress,
+    )
+    .unwrap();
+    let (graph, index) = car(&network);
+    let mut s = scenario::load(&root.join("data/demo-scenario.geojson")).unwrap();
+    let mut far = s.patrol_lines[0].clone();
+    far.id = "line-far-away".into();
+    far.line = vec![[10.0, 10.0], [10.01, 10.0]];
+    s.patrol_lines.push(far);
+    let req = Requirements::gather(
+        &network,
+        &graph,
+        &index,
+        &s,
+        &MatchOptions::default(),
+        250.0,
+    );
+    let units = units_from_posts(&s, 2, &network, &index, 250.0).unwrap();
+    let checkpoints = CheckpointTask::placed(&req);
+    let plan = plan_patrols(
+        &network,
+        &graph,
+        &req.required_edges(),
+        &checkpoints,
+        &units,
+    )
+    .unwrap();
+    let made = PlanMade {
+        network: &network,
+        graph: &graph,
+        scenario: &s,
+        requirements: &req,
+        units: &units,
+        plan: &plan,
+        planned: true,
+    };
+    let report = PatrolReport::of(&made, 24.0 * 3600.0, None);
+    let check = &report.check;
+    assert_eq!(check.lines_total, s.patrol_lines.len());
+    assert_eq!(check.lines_covered, s.patrol_lines.len() - 1);
+    let missed: Vec<_> = check
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::LineMissed)
+        .collect();
+    assert_eq!(missed.len(), 1);
+    assert_eq!(missed[0].id.as_deref(), Some("line-far-away"));
+    assert!(
+        missed[0].detail.contains("not matched"),
+        "{}",
+        missed[0].detail
+    );
+    assert_eq!(report.lines_not_matched[0].id, "line-far-away");
+    assert!(report.passes());
+}
+
+/// A line that cannot be matched says the true reason: on a private road a profile of
+/// general traffic may not use, "the line runs on road edge … access=restricted", and a
+/// police profile (the default) matches it; drawn against a one-way, "against the one-way".
+#[test]
+fn an_unmatched_line_says_the_true_reason() {
+    use patrolmap::network::profile::AccessRule;
+    let d = 200.0 / DEG_M;
+    // West to east: a public street, a private compound road, a public street; and north of
+    // them a one-way street running west to east.
+    let features = vec![
+        (vec![[0.0, 0.0], [d, 0.0]], json!({"speed_kph": 36})),
+        (
+            vec![[d, 0.0], [2.0 * d, 0.0]],
+            json!({"speed_kph": 36, "access": "private"}),
+        ),
+        (
+            vec![[2.0 * d, 0.0], [3.0 * d, 0.0]],
+            json!({"speed_kph": 36}),
+        ),
+        (
+            vec![[0.0, d], [3.0 * d, d]],
+            json!({"speed_kph": 36, "oneway": "yes"}),
+        ),
+    ];
+    let network = read_str(
+        &crate::common::roads_geojson(&features),
+        "r.geojson".as_ref(),
+    )
+    .unwrap();
+    let scenario_with = |line: Vec<[f64; 2]>| {
+        let text = json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+            "properties": {"kind": "patrol_line", "id": "l"},
+            "geometry": {"type": "LineString", "coordinates": line}}]});
+        scenario::read_geojson_str(&text.to_string()).unwrap()
+    };
+    let gather = |profile: &Profile, line: Vec<[f64; 2]>| {
+        let graph = ProfileGraph::build(&network, profile);
+        let index = SnapIndex::build(&network, &graph);
+        let s = scenario_with(line);
+        Requirements::gather(
+            &network,
+            &graph,
+            &index,
+            &s,
+            &MatchOptions::default(),
+            250.0,
+        )
+        .lines[0]
+            .matched
+            .clone()
+    };
+    let through = vec![[0.1 * d, 0.0], [2.9 * d, 0.0]];
+    let mut public = Profile::default_for(TravelMode::Car);
+    public.access = AccessRule::Public;
+    let e = gather(&public, through.clone()).unwrap_err();
+    assert_eq!(e.code(), "line_on_excluded_road", "{e}");
+    assert!(e.to_string().contains("access=restricted"), "{e}");
+    assert!(gather(&Profile::default_for(TravelMode::Car), through).is_ok());
+    let against = vec![[2.9 * d, d], [0.1 * d, d]];
+    let e = gather(&Profile::default_for(TravelMode::Car), against).unwrap_err();
+    assert_eq!(e.code(), "line_against_one_way", "{e}");
+}
+
+/// Porto's private and destination roads are kept: the police profile drives them, the
+/// public one leaves out exactly those.
+#[test]
+fn police_profiles_use_restricted_roads() {
+    use patrolmap::network::{profile::AccessRule, Access};
+    let porto = crate::common::shared_data("porto.osm.pbf");
+    let network = patrolmap::network::load(&porto, &patrolmap::network::NoProgress).unwrap();
+    assert!(network.report.ways_restricted > 0);
+    let police = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
+    let mut public_profile = Profile::default_for(TravelMode::Car);
+    public_profile.access = AccessRule::Public;
+    let public = ProfileGraph::build(&network, &public_profile);
+    let mut restricted_used = 0;
+    for (e, edge) in network.edges.iter().enumerate() {
+        let (p, q) = (
+            police.edge_direction[e].is_some(),
+            public.edge_direction[e].is_some(),
+        );
+        match edge.access {
+            Access::Public | Access::Destination => assert_eq!(p, q, "edge {e}"),
+            Access::Restricted | Access::EmergencyOnly => {
+                assert!(!q, "edge {e}");
+                restricted_used += usize::from(p);
+            }
+        }
+    }
+    assert!(restricted_used > 0);
+}
+
+/// A line that turns back at the tip of a short dead end (a route's U-turn) is matched up to
+/// the tip and back: evenly spaced samples straddled the 6 m stub and cut it off, so a plan
+/// read back from its drawn line missed a line's last edge.
+#[test]
+fn a_line_turning_back_at_a_short_stub_reaches_its_tip() {
+    let d = 1.0 / DEG_M;
+    let features = vec![
+        (vec![[0.0, 0.0], [200.0 * d, 0.0]], json!({"speed_kph": 36})),
+        (
+            vec![[200.0 * d, 0.0], [206.0 * d, 0.0]],
+            json!({"speed_kph": 36}),
+        ),
+        (vec![[0.0, 0.0], [0.0, 200.0 * d]], json!({"speed_kph": 36})),
+    ];
+    let network = read_str(
+        &crate::common::roads_geojson(&features),
+        "r.geojson".as_ref(),
+    )
+    .unwrap();
+    let (graph, index) = car(&network);
+    // Out to the stub's tip and back, every vertex 2 m off the road.
+    let line = vec![
+        [10.0 * d, 2.0 * d],
+        [206.0 * d, 2.0 * d],
+        [10.0 * d, 2.0 * d],
+    ];
+    let m = match_line(&network, &graph, &index, &line, &MatchOptions::default()).unwrap();
+    let stub: Vec<bool> = m
+        .traversals
+        .iter()
+        .filter(|t| t.edge == 1)
+        .map(|t| t.forward)
+        .collect();
+    assert_eq!(stub, vec![true, false], "{:?}", m.traversals);
 }

@@ -1708,7 +1708,7 @@ fn every_success_body_is_typed_and_real_answers_match_the_document() {
 #[test]
 fn more_patrol_units_than_work_gives_idle_units_not_empty_routes() {
     let plan = post(
-        "/api/patrol/plan?units=10&coverage_every_s=0",
+        "/api/patrol/plan?units=40&coverage_every_s=0",
         &demo_scenario().to_string(),
     )
     .json();
@@ -1725,10 +1725,10 @@ fn more_patrol_units_than_work_gives_idle_units_not_empty_routes() {
     let idle = plan["idle_units"].as_array().unwrap();
     assert!(
         !idle.is_empty(),
-        "the demo city has work for fewer than 10 units"
+        "the demo city has work for fewer than 40 units"
     );
-    assert_eq!(routes.len() + idle.len(), 10);
-    assert_eq!(plan["units"], 10);
+    assert_eq!(routes.len() + idle.len(), 40);
+    assert_eq!(plan["units"], 40);
 }
 
 /// Issue 17: streets are found by part of their name, letter case and accents aside, those

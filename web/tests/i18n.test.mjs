@@ -186,3 +186,31 @@ test('a feature an import refused is said in the user\'s language, by its code',
   setLanguage('en');
   assert.equal(problemText(refused), refused.reason);
 });
+
+test('what a plan left out is said first, with its reason in words, in both languages', async () => {
+  const { setLanguage } = await table();
+  const { leftOutOf } = await import('../format.js');
+  const plan = {
+    lines_not_matched: [{ id: 'line-9', code: 'line_far_from_roads', reason: 'no road within 30 m …' }],
+    lines_cut_off: ['line-2'],
+    checkpoints_not_placed: [{ id: 'cp-4', code: 'far_from_roads', reason: 'nearest road is 400 m away' }],
+    checkpoints_cut_off: ['cp-7'],
+  };
+  setLanguage('zh-CN');
+  const zh = leftOutOf(plan);
+  assert.deepEqual(zh.map((l) => l.id), ['line-9', 'line-2', 'cp-4', 'cp-7']);
+  assert.equal(zh[0].text, '巡逻线 line-9（有一段远离可通行道路）');
+  assert.equal(zh[3].text, '必巡点 cp-7（所在道路巡逻警力无法往返）');
+  setLanguage('en');
+  assert.equal(leftOutOf(plan)[2].text, 'checkpoint cp-4 (too far from every usable road)');
+  // Every reason the server gives has words in both languages (the codes of MatchError and
+  // SnapRefusal), never its code shown raw.
+  for (const code of ['line_too_short', 'line_far_from_roads', 'line_broken', 'line_on_excluded_road', 'line_against_one_way', 'far_from_roads', 'bad_position', 'no_roads']) {
+    for (const lang of ['zh-CN', 'en']) {
+      setLanguage(lang);
+      const [l] = leftOutOf({ lines_not_matched: [{ id: 'x', code }] });
+      assert.doesNotMatch(l.text, /left_|_/, `${lang} ${code}`);
+    }
+  }
+  assert.deepEqual(leftOutOf({}), []);
+});

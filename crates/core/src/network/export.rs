@@ -8,7 +8,8 @@ use serde_json::{json, Map, Value};
 use super::{Direction, ProfileGraph, RoadNetwork};
 
 /// Writes every edge `graph` may use as a `LineString` feature with `highway`, `speed_kph`,
-/// `oneway` (`"yes"` or `"-1"` when one-way for this mode), `name`, `ref`, `osm_way_id` and
+/// `oneway` (`"yes"` or `"-1"` when one-way for this mode), `name`, `ref`, `osm_way_id`,
+/// `access` (when not public: `destination`, `restricted`, `emergency_only`) and
 /// `length_m`.
 ///
 /// ```
@@ -59,6 +60,9 @@ pub fn write_geojson(
         }
         if edge.osm_way_id != 0 {
             props.insert("osm_way_id".into(), json!(edge.osm_way_id));
+        }
+        if edge.access != crate::network::Access::Public {
+            props.insert("access".into(), json!(edge.access.as_str()));
         }
         props.insert("length_m".into(), json!(edge.length_m));
         let feature = json!({

@@ -53,6 +53,68 @@ impl Direction {
     }
 }
 
+/// Who may drive a road, from its OSM `access`, `emergency` and `police` tags (or a GeoJSON
+/// road's `access`). Police vehicles may use roads general traffic may not: a profile's
+/// [`AccessRule`](profile::AccessRule) says which it follows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Anyone (no `access` tag, `yes`, `permissive`).
+    #[default]
+    Public,
+    /// Only to reach a place on it (`access=destination`).
+    Destination,
+    /// Not open to the public (`private`, `delivery`, `customers`, `permit`, `residents`):
+    /// a residential compound's service road.
+    Restricted,
+    /// Closed to all but emergency services (`access=no` with `emergency=yes` or `police=yes`).
+    EmergencyOnly,
+}
+
+impl Access {
+    /// The access of a road from its tag values; `None` for one nobody may drive
+    /// (`access=no` without `emergency` or `police` allowed).
+    ///
+    /// ```
+    /// use patrolmap_core::network::Access;
+    /// assert_eq!(Access::from_tags(None, None, None), Some(Access::Public));
+    /// assert_eq!(Access::from_tags(Some("private"), None, None), Some(Access::Restricted));
+    /// assert_eq!(Access::from_tags(Some("no"), Some("yes"), None), Some(Access::EmergencyOnly));
+    /// assert_eq!(Access::from_tags(Some("no"), None, Some("designated")), Some(Access::EmergencyOnly));
+    /// assert_eq!(Access::from_tags(Some("no"), None, None), None);
+    /// ```
+    pub fn from_tags(
+        access: Option<&str>,
+        emergency: Option<&str>,
+        police: Option<&str>,
+    ) -> Option<Access> {
+        let allows = |v: Option<&str>| matches!(v, Some("yes" | "designated" | "permissive"));
+        match access.map(str::trim) {
+            None | Some("" | "yes" | "permissive" | "public") => Some(Access::Public),
+            Some("destination") => Some(Access::Destination),
+            Some("private" | "delivery" | "customers" | "permit" | "residents" | "restricted") => {
+                Some(Access::Restricted)
+            }
+            Some("emergency" | "emergency_only") => Some(Access::EmergencyOnly),
+            _ if allows(emergency) || allows(police) => Some(Access::EmergencyOnly),
+            Some("no") => None,
+            // Other values (`agricultural`, `forestry`, `unknown`, ...) are read as they were
+            // before access was kept: open.
+            Some(_) => Some(Access::Public),
+        }
+    }
+
+    /// Its name in files (`public`, `destination`, `restricted`, `emergency_only`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Public => "public",
+            Access::Destination => "destination",
+            Access::Restricted => "restricted",
+            Access::EmergencyOnly => "emergency_only",
+        }
+    }
+}
+
 /// Where a road network came from; it decides how profiles read it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -85,6 +147,8 @@ pub struct RoadEdge {
     pub road_ref: u32,
     /// The OSM way this edge was cut from (0 for GeoJSON roads).
     pub osm_way_id: i64,
+    /// Who may drive it.
+    pub access: Access,
     geometry_start: u32,
     geometry_end: u32,
 }
@@ -96,8 +160,12 @@ pub struct LoadReport {
     pub skipped_features: usize,
     /// OSM ways with a road `highway` tag that were kept.
     pub ways_kept: usize,
-    /// OSM ways left out (`area=yes`, `access=no/private`, non-road highway values).
+    /// OSM ways left out (`area=yes`, `access=no` without emergency or police allowed,
+    /// non-road highway values).
     pub ways_excluded: usize,
+    /// Kept OSM ways general traffic may not use (`access` private, destination, delivery,
+    /// ...; `access=no` with `emergency` or `police` allowed): the police profiles use them.
+    pub ways_restricted: usize,
     /// References of kept ways to nodes that are not in the file (cut at the extract's edge).
     pub missing_node_refs: usize,
     /// Distinct OSM nodes at an identical position, merged into one graph node.
@@ -138,6 +206,11 @@ impl RoadNetwork {
     pub fn geometry(&self, e: usize) -> &[[f64; 2]] {
         let edge = &self.edges[e];
         &self.points[edge.geometry_start as usize..edge.geometry_end as usize]
+    }
+
+    /// Every `highway` class of its roads.
+    pub fn class_names(&self) -> &[String] {
+        &self.classes
     }
 
     /// The `highway` value of class index `class`.
@@ -247,6 +320,7 @@ pub(crate) struct EdgeAttributes<'a> {
     pub name: Option<&'a str>,
     pub road_ref: Option<&'a str>,
     pub osm_way_id: i64,
+    pub access: Access,
 }
 
 impl NetworkBuilder {
@@ -304,6 +378,7 @@ impl NetworkBuilder {
             name: self.string_id(attrs.name),
             road_ref: self.string_id(attrs.road_ref),
             osm_way_id: attrs.osm_way_id,
+            access: attrs.access,
             geometry_start,
             geometry_end: self.network.points.len() as u32,
         };

@@ -14,7 +14,7 @@ use osmpbf::{BlobDecode, BlobReader, PrimitiveBlock};
 use rayon::prelude::*;
 
 use super::{
-    Direction, EdgeAttributes, LoadProgress, NetworkBuilder, NetworkError, NetworkSource,
+    Access, Direction, EdgeAttributes, LoadProgress, NetworkBuilder, NetworkError, NetworkSource,
     RoadNetwork,
 };
 
@@ -45,6 +45,7 @@ struct WayRecord {
     maxspeed_kph: Option<f64>,
     name: Option<String>,
     road_ref: Option<String>,
+    access: Access,
 }
 
 /// What one decoded block yields.
@@ -199,6 +200,7 @@ fn way_record(way: &osmpbf::Way) -> Option<Result<WayRecord, ()>> {
     let mut highway = None;
     let (mut oneway, mut junction, mut maxspeed, mut name, mut road_ref) =
         (None, None, None, None, None);
+    let (mut access, mut emergency, mut police) = (None, None, None);
     let mut excluded = false;
     for (k, v) in way.tags() {
         match k {
@@ -209,14 +211,17 @@ fn way_record(way: &osmpbf::Way) -> Option<Result<WayRecord, ()>> {
             "name" => name = Some(v),
             "ref" => road_ref = Some(v),
             "area" => excluded |= v == "yes",
-            "access" => excluded |= v == "no" || v == "private",
+            "access" => access = Some(v),
+            "emergency" => emergency = Some(v),
+            "police" => police = Some(v),
             _ => {}
         }
     }
     let class = highway?;
-    if excluded || NOT_ROADS.contains(&class) {
+    let access = Access::from_tags(access, emergency, police);
+    let Some(access) = access.filter(|_| !excluded && !NOT_ROADS.contains(&class)) else {
         return Some(Err(()));
-    }
+    };
     Some(Ok(WayRecord {
         id: way.id(),
         refs: way.refs().collect(),
@@ -225,6 +230,7 @@ fn way_record(way: &osmpbf::Way) -> Option<Result<WayRecord, ()>> {
         maxspeed_kph: maxspeed.and_then(parse_maxspeed_kph),
         name: name.map(str::to_string),
         road_ref: road_ref.map(str::to_string),
+        access,
     }))
 }
 
@@ -337,6 +343,7 @@ fn split_ways(nodes: &[(i64, i32, i32)], ways: &[WayRecord], excluded: usize) ->
             name: way.name.as_deref(),
             road_ref: way.road_ref.as_deref(),
             osm_way_id: way.id,
+            access: way.access,
         };
         for run in refs.split(|&i| i == MISSING).filter(|r| r.len() >= 2) {
             let mut start = node_id(&mut builder, run[0]);
@@ -357,6 +364,7 @@ fn split_ways(nodes: &[(i64, i32, i32)], ways: &[WayRecord], excluded: usize) ->
     let report = builder.report_mut();
     report.ways_kept = ways.len();
     report.ways_excluded = excluded;
+    report.ways_restricted = ways.iter().filter(|w| w.access != Access::Public).count();
     report.missing_node_refs = missing;
     report.merged_duplicate_nodes = merged;
     builder.finish()
@@ -378,6 +386,7 @@ mod tests {
             maxspeed_kph: None,
             name: None,
             road_ref: None,
+            access: Access::Public,
         }
     }
 

@@ -9,6 +9,8 @@
 //! [profiles.ebike]
 //! max_speed_kph = 20.0
 //! osm_classes = ["primary", "secondary", "tertiary", "residential", "cycleway"]
+//! access = "public"   # general traffic's roads only; the default "police" also uses private,
+//!                     # destination, delivery and emergency-only roads
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,7 +20,7 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
-use super::{Direction, NetworkError, NetworkSource, RoadEdge, RoadNetwork};
+use super::{Access, Direction, NetworkError, NetworkSource, RoadEdge, RoadNetwork};
 
 /// How a unit travels; each mode has its own profile and graph.
 #[derive(
@@ -105,6 +107,46 @@ pub struct Profile {
     pub uses_tagged_speed: bool,
     /// Whether one-way roads bind this mode.
     pub respects_oneway: bool,
+    /// Which roads' [`Access`] this mode may use.
+    pub access: AccessRule,
+}
+
+/// Which roads a profile may use by their [`Access`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessRule {
+    /// A police vehicle's: every road kept, private, destination, delivery and
+    /// emergency-only ones too (`access=no` without emergency or police allowed is not kept).
+    /// The default for patrols and responses.
+    #[default]
+    Police,
+    /// General traffic's: public and destination roads only.
+    Public,
+}
+
+impl AccessRule {
+    /// Whether a road of `access` may be used.
+    ///
+    /// ```
+    /// use patrolmap_core::network::{profile::AccessRule, Access};
+    /// assert!(AccessRule::Police.allows(Access::Restricted));
+    /// assert!(!AccessRule::Public.allows(Access::Restricted));
+    /// assert!(AccessRule::Public.allows(Access::Destination));
+    /// ```
+    pub fn allows(self, access: Access) -> bool {
+        match self {
+            AccessRule::Police => true,
+            AccessRule::Public => matches!(access, Access::Public | Access::Destination),
+        }
+    }
+
+    /// Its name in files and on screen (`police`, `public`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessRule::Police => "police",
+            AccessRule::Public => "public",
+        }
+    }
 }
 
 const CAR_SPEEDS_KPH: [(&str, f64); 9] = [
@@ -172,6 +214,7 @@ impl Profile {
                 max_speed_kph: None,
                 uses_tagged_speed: true,
                 respects_oneway: true,
+                access: AccessRule::Police,
             },
             TravelMode::Ebike => {
                 let mut classes = set(&DRIVABLE);
@@ -200,6 +243,7 @@ impl Profile {
                     max_speed_kph: Some(25.0),
                     uses_tagged_speed: true,
                     respects_oneway: true,
+                    access: AccessRule::Police,
                 }
             }
             TravelMode::Foot => {
@@ -216,6 +260,7 @@ impl Profile {
                     max_speed_kph: None,
                     uses_tagged_speed: false,
                     respects_oneway: false,
+                    access: AccessRule::Police,
                 }
             }
         }
@@ -225,6 +270,9 @@ impl Profile {
     pub fn speed_kph(&self, network: &RoadNetwork, edge: &RoadEdge) -> Option<f64> {
         let class = network.class_name(edge.class);
         if network.source == Some(NetworkSource::Osm) && !self.osm_classes.contains(class) {
+            return None;
+        }
+        if !self.access.allows(edge.access) {
             return None;
         }
         let speed = match edge.tagged_speed_kph {
@@ -289,6 +337,7 @@ struct ProfileOverride {
     max_speed_kph: Option<f64>,
     uses_tagged_speed: Option<bool>,
     respects_oneway: Option<bool>,
+    access: Option<AccessRule>,
 }
 
 impl ProfileSet {
@@ -356,6 +405,9 @@ impl ProfileSet {
             }
             if let Some(v) = o.respects_oneway {
                 p.respects_oneway = v;
+            }
+            if let Some(v) = o.access {
+                p.access = v;
             }
         }
         Ok(set)

@@ -10,7 +10,9 @@ use std::path::Path;
 use geojson::{FeatureCollection, GeometryValue, JsonObject, JsonValue};
 
 use super::geodesy::{is_valid_lon_lat, node_key};
-use super::{Direction, EdgeAttributes, NetworkBuilder, NetworkError, NetworkSource, RoadNetwork};
+use super::{
+    Access, Direction, EdgeAttributes, NetworkBuilder, NetworkError, NetworkSource, RoadNetwork,
+};
 
 /// Reads a GeoJSON road file.
 pub fn read_path(path: &Path) -> Result<RoadNetwork, NetworkError> {
@@ -102,6 +104,15 @@ pub fn read_collection(
                 .get("osm_way_id")
                 .and_then(JsonValue::as_i64)
                 .unwrap_or(0),
+            // As OSM tags it, or as patrolmap's export names it (`restricted`, ...). A file's
+            // feature is a road of its network: `access=no` there is read as closed to all
+            // but emergency services, not dropped.
+            access: match text("access") {
+                Some("restricted") => Access::Restricted,
+                Some("emergency_only") => Access::EmergencyOnly,
+                a => Access::from_tags(a, text("emergency"), text("police"))
+                    .unwrap_or(Access::EmergencyOnly),
+            },
         };
         builder.add_edge(from, to, &geometry, &attrs);
     }

@@ -48,6 +48,22 @@ pub enum SnapRefusal {
     NoRoads,
 }
 
+impl SnapRefusal {
+    /// A stable name of what went wrong, for the map's own words.
+    ///
+    /// ```
+    /// use patrolmap_core::network::SnapRefusal;
+    /// assert_eq!(SnapRefusal::NoRoads.code(), "no_roads");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            SnapRefusal::TooFar { .. } => "far_from_roads",
+            SnapRefusal::BadPosition(..) => "bad_position",
+            SnapRefusal::NoRoads => "no_roads",
+        }
+    }
+}
+
 /// One road segment in projected coordinates. Kept to 40 bytes: the bulk load moves every
 /// element many times, and halving the element halved its time on Porto.
 #[derive(Clone, Copy, Debug)]

@@ -2,7 +2,8 @@
 //! person editing them), each must be continuous, legal (one-ways respected), closed at its
 //! depot and within the shift, and together they must travel every road edge of every
 //! mandatory line (either way the edge allows: legality is the one-way check's job) and pass
-//! every checkpoint. Uses only the graph and the requirements.
+//! every checkpoint. A line that could not be matched, or a checkpoint not placed on a road,
+//! is missed like any other. Uses only the graph and the requirements.
 
 use super::paths::{ends, Step};
 use super::requirements::Requirements;
@@ -81,14 +82,19 @@ pub struct Finding {
 pub struct CheckReport {
     /// Everything wrong; empty for a good plan.
     pub findings: Vec<Finding>,
-    /// Lines whose every required arc is travelled, of those matched.
+    /// Lines whose every required arc is travelled.
     pub lines_covered: usize,
-    /// Lines matched to the roads (the others are reported by the matching, not here).
+    /// Lines matched to the roads.
     pub lines_matched: usize,
-    /// Checkpoints passed, of those placed on a road.
+    /// Every mandatory line, matched or not: a line that could not be matched is missed
+    /// ("19 of 20 lines"), never quietly out of the count.
+    pub lines_total: usize,
+    /// Checkpoints passed.
     pub checkpoints_visited: usize,
     /// Checkpoints placed on a road.
     pub checkpoints_placed: usize,
+    /// Every mandatory checkpoint, placed or not.
+    pub checkpoints_total: usize,
     /// Each route's driving plus dwell as the check counts it (a checkpoint's dwell goes to
     /// the first route that passes it), in seconds.
     pub durations_s: Vec<f64>,
@@ -177,7 +183,15 @@ pub fn check_plan(
     let mut lines_covered = 0;
     let mut lines_matched = 0;
     for line in &requirements.lines {
-        if line.matched.is_err() {
+        if let Err(e) = &line.matched {
+            findings.push(Finding {
+                id: Some(line.id.clone()),
+                ..finding(
+                    FindingKind::LineMissed,
+                    None,
+                    format!("line {}: not matched to the roads: {e}", line.id),
+                )
+            });
             continue;
         }
         lines_matched += 1;
@@ -215,7 +229,20 @@ pub fn check_plan(
     let mut checkpoints_placed = 0;
     let mut durations_s = driving_s;
     for c in &requirements.checkpoints {
-        let Ok(place) = &c.place else { continue };
+        let place = match &c.place {
+            Ok(place) => place,
+            Err(e) => {
+                findings.push(Finding {
+                    id: Some(c.id.clone()),
+                    ..finding(
+                        FindingKind::CheckpointMissed,
+                        None,
+                        format!("checkpoint {}: not placed on a road: {e}", c.id),
+                    )
+                });
+                continue;
+            }
+        };
         checkpoints_placed += 1;
         match routes
             .iter()
@@ -251,8 +278,10 @@ pub fn check_plan(
         findings,
         lines_covered,
         lines_matched,
+        lines_total: requirements.lines.len(),
         checkpoints_visited,
         checkpoints_placed,
+        checkpoints_total: requirements.checkpoints.len(),
         durations_s,
     }
 }

@@ -168,6 +168,47 @@ pub enum MatchError {
         /// Where, `[lon, lat]`.
         at: [f64; 2],
     },
+    /// The line follows a road the travel profile may not use (its class, or its access:
+    /// a private service road in a residential compound).
+    #[error("the line runs on road edge {edge} at {at:?} (highway={class}, access={access}), which the {mode} profile does not use")]
+    ExcludedRoad {
+        /// Where that road starts, `[lon, lat]`.
+        at: [f64; 2],
+        /// The road edge.
+        edge: u32,
+        /// Its `highway` class.
+        class: String,
+        /// Its access.
+        access: &'static str,
+        /// The profile's mode.
+        mode: crate::network::TravelMode,
+    },
+    /// The line is drawn against a one-way road.
+    #[error("the line is drawn against the one-way road edge {edge} at {at:?}")]
+    AgainstOneWay {
+        /// Where that road starts, `[lon, lat]`.
+        at: [f64; 2],
+        /// The road edge.
+        edge: u32,
+    },
+}
+
+impl MatchError {
+    /// A stable name of what went wrong, for the map's own words (`left_CODE` in its i18n).
+    ///
+    /// ```
+    /// use patrolmap_core::patrol::matching::MatchError;
+    /// assert_eq!(MatchError::TooShort.code(), "line_too_short");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            MatchError::TooShort => "line_too_short",
+            MatchError::NoRoadNear { .. } => "line_far_from_roads",
+            MatchError::Broken { .. } => "line_broken",
+            MatchError::ExcludedRoad { .. } => "line_on_excluded_road",
+            MatchError::AgainstOneWay { .. } => "line_against_one_way",
+        }
+    }
 }
 
 /// A hidden state: a point on an edge, travelling one way.
@@ -245,11 +286,29 @@ pub fn match_line(
     // Samples along the line, with their states; samples with no road near are skipped, as
     // long as the skipped stretch stays short.
     let count = (drawn_length_m / options.step_m).ceil().max(1.0) as usize;
+    let mut alongs_m: Vec<f64> = (0..=count)
+        .map(|i| drawn_length_m * i as f64 / count as f64)
+        .collect();
+    // Where the line turns back (a U-turn at a dead end's tip) a sample too: evenly spaced
+    // samples may straddle a short stub, and the match would cut its tip off.
+    let mut at_vertex_m = 0.0;
+    for i in 1..line.len().saturating_sub(1) {
+        at_vertex_m += lengths[i - 1];
+        let (a, b, c) = (line[i - 1], line[i], line[i + 1]);
+        let (u, v) = ([b[0] - a[0], b[1] - a[1]], [c[0] - b[0], c[1] - b[1]]);
+        let dot = u[0] * v[0] + u[1] * v[1];
+        let norms = (u[0].hypot(u[1])) * (v[0].hypot(v[1]));
+        if norms > 0.0 && dot < -0.5 * norms {
+            alongs_m.push(at_vertex_m);
+        }
+    }
+    alongs_m.sort_by(f64::total_cmp);
+    alongs_m.dedup_by(|b, a| *b - *a < 0.5);
+    let last = alongs_m.len() - 1;
     let mut samples: Vec<([f64; 2], Vec<State>)> = Vec::new();
     let bound = |a: [f64; 2], b: [f64; 2]| 3.0 * haversine_m(a, b) + 2.0 * options.radius_m + 100.0;
     let mut gap_from: Option<(f64, [f64; 2])> = None;
-    for i in 0..=count {
-        let along_m = drawn_length_m * i as f64 / count as f64;
+    for (i, &along_m) in alongs_m.iter().enumerate() {
         let p = point_along_lengths(line, lengths.iter().copied(), along_m / drawn_length_m);
         let states: Vec<State> = index
             .candidates(p, options.radius_m, options.max_candidates)
@@ -273,7 +332,7 @@ pub fn match_line(
                 })
             })
             .collect();
-        let end = i == count;
+        let end = i == last;
         if states.is_empty() {
             gap_from.get_or_insert((along_m, p));
         }

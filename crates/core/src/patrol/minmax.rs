@@ -456,6 +456,13 @@ struct Plan {
     routes: Vec<RouteState>,
     /// `place[task] = (route, position)`.
     place: Vec<(u32, u32)>,
+    /// A counter of changes, and when each route last changed: the local search's "don't
+    /// look bits" (a task is tried again only when a route its moves depend on has changed).
+    clock: u64,
+    changed: Vec<u64>,
+    /// When each task's moves were last tried, and each route's reversals.
+    tried: Vec<u64>,
+    reversed: Vec<u64>,
 }
 
 impl Plan {
@@ -467,7 +474,26 @@ impl Plan {
                 .map(|&d| RouteState::new(d, Vec::new()))
                 .collect(),
             place: vec![(u32::MAX, u32::MAX); inst.tasks.len()],
+            clock: 0,
+            changed: vec![0; inst.depots.len()],
+            tried: vec![0; inst.tasks.len()],
+            reversed: vec![0; inst.depots.len()],
         }
+    }
+
+    /// Whether `x`'s moves may find something new: its route, a close task's route, or an
+    /// empty route (a relocation's target) changed since they were last tried. The moves
+    /// depend on nothing else, so skipping the others loses no improvement.
+    fn worth_trying(&self, inst: &Instance, x: u32) -> bool {
+        let since = self.tried[x as usize];
+        let newer = |t: u32| self.changed[self.place[t as usize].0 as usize] > since;
+        newer(x)
+            || inst.neighbours[x as usize].iter().any(|&y| newer(y))
+            || self
+                .routes
+                .iter()
+                .zip(&self.changed)
+                .any(|(r, &c)| r.tasks.is_empty() && c > since)
     }
 
     /// The route and position of `task`.
@@ -477,6 +503,8 @@ impl Plan {
     }
 
     fn refresh_route(&mut self, inst: &Instance, r: usize) {
+        self.clock += 1;
+        self.changed[r] = self.clock;
         self.routes[r].refresh(inst);
         for (i, &t) in self.routes[r].tasks.iter().enumerate() {
             self.place[t as usize] = (r as u32, i as u32);
@@ -560,7 +588,9 @@ impl Plan {
 
 /// Local search to a local optimum: strings of one to three tasks moved (maybe reversed)
 /// next to a close task in any route, two tasks swapped, tails exchanged between routes of
-/// the same depot, a run reversed within a route. First improvement, in random order.
+/// the same depot, a run reversed within a route. First improvement, in random order; a task
+/// whose moves found nothing is tried again only once a route they depend on has changed
+/// (after a ruin and recreate, mostly the tasks near the rebuilt region).
 fn local_search(inst: &Instance, plan: &mut Plan, rng: &mut SplitMix64, stop: &Stop) {
     let n = inst.tasks.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
@@ -571,11 +601,19 @@ fn local_search(inst: &Instance, plan: &mut Plan, rng: &mut SplitMix64, stop: &S
         rounds += 1;
         shuffle(&mut order, rng);
         for &x in &order {
+            if !plan.worth_trying(inst, x) {
+                continue;
+            }
+            plan.tried[x as usize] = plan.clock;
             if relocate(inst, plan, x) || swap(inst, plan, x) || tails(inst, plan, x) {
                 improved = true;
             }
         }
         for r in 0..plan.routes.len() {
+            if plan.changed[r] <= plan.reversed[r] {
+                continue;
+            }
+            plan.reversed[r] = plan.clock;
             if reverse_runs(inst, plan, r) {
                 improved = true;
             }

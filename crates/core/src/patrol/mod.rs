@@ -4,11 +4,13 @@
 //! must travel; [`requirements`] gathers what a plan must cover: every matched line and every
 //! checkpoint placed on its road, with what could not be placed and why; [`postman`] makes
 //! one closed tour through all of it and [`plan`] cuts that tour into balanced routes for
-//! several units; [`edit`] reroutes a route through a street a planner drags it to;
+//! several units, and [`balance`] plans them again with the min-max core of [`minmax`]
+//! (the shorter kept); [`edit`] reroutes a route through a street a planner drags it to;
 //! [`check`] verifies any plan, however it was made; [`timeline`] says where
 //! each unit is at any moment of the shift; [`report`] is the one answer both edges give.
 //! Pure: no files.
 
+pub mod balance;
 pub mod check;
 pub mod edit;
 pub mod matching;

@@ -69,8 +69,10 @@ pub struct PatrolReport {
 pub struct LeftOut {
     /// Its id.
     pub id: String,
-    /// Why it is left out.
+    /// Why it is left out, in English.
     pub reason: String,
+    /// Why, as a stable name (`line_far_from_roads`, `far_from_roads`, ...) the map words.
+    pub code: String,
 }
 
 /// Where a plan's time went, in milliseconds.
@@ -218,6 +220,7 @@ impl PatrolReport {
                     l.matched.as_ref().err().map(|e| LeftOut {
                         id: l.id.clone(),
                         reason: e.to_string(),
+                        code: e.code().to_string(),
                     })
                 })
                 .collect(),
@@ -228,6 +231,7 @@ impl PatrolReport {
                     c.place.as_ref().err().map(|e| LeftOut {
                         id: c.id.clone(),
                         reason: e.to_string(),
+                        code: e.code().to_string(),
                     })
                 })
                 .collect(),
@@ -251,15 +255,22 @@ impl PatrolReport {
         }
     }
 
-    /// Whether the check found nothing but what no plan from these posts could do: lines and
-    /// checkpoints on cut-off road.
+    /// Whether the check found nothing but what no plan could do: lines and checkpoints on
+    /// cut-off road, lines not matched, checkpoints not placed (each said first, and counted
+    /// as missed by the check).
     pub fn passes(&self) -> bool {
         use super::check::FindingKind;
-        let among =
-            |ids: &[String], id: &Option<String>| id.as_ref().is_some_and(|i| ids.contains(i));
+        let among = |ids: &[String], left: &[LeftOut], id: &Option<String>| {
+            id.as_ref()
+                .is_some_and(|i| ids.contains(i) || left.iter().any(|l| &l.id == i))
+        };
         self.check.findings.iter().all(|f| match f.kind {
-            FindingKind::LineMissed => among(&self.lines_cut_off, &f.id),
-            FindingKind::CheckpointMissed => among(&self.checkpoints_cut_off, &f.id),
+            FindingKind::LineMissed => among(&self.lines_cut_off, &self.lines_not_matched, &f.id),
+            FindingKind::CheckpointMissed => among(
+                &self.checkpoints_cut_off,
+                &self.checkpoints_not_placed,
+                &f.id,
+            ),
             _ => false,
         })
     }

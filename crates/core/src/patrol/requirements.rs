@@ -4,7 +4,10 @@
 use rayon::prelude::*;
 
 use super::matching::{match_line, MatchError, MatchOptions, MatchedLine};
-use crate::network::{ProfileGraph, RoadNetwork, SnapIndex, SnapRefusal, Snapped};
+use crate::network::profile::AccessRule;
+use crate::network::{
+    Profile, ProfileGraph, RoadNetwork, SnapIndex, SnapRefusal, Snapped, TravelMode,
+};
 use crate::scenario::Scenario;
 
 /// A mandatory patrol line as matched.
@@ -55,6 +58,66 @@ pub struct Requirements {
     pub checkpoints: Vec<CheckpointPlace>,
 }
 
+/// Every road of `network` for `mode`, whatever its class or access, either way: the graph
+/// a failed line is matched on again to find the true reason.
+fn open_roads(network: &RoadNetwork, mode: TravelMode) -> (ProfileGraph, SnapIndex) {
+    let mut profile = Profile::default_for(mode);
+    profile.osm_classes = network.class_names().iter().cloned().collect();
+    profile.access = AccessRule::Police;
+    profile.respects_oneway = false;
+    let graph = ProfileGraph::build(network, &profile);
+    let index = SnapIndex::build(network, &graph);
+    (graph, index)
+}
+
+/// The true reason a line did not match on `graph`: matched on every road either way, the
+/// first road it follows that `graph` may not use, or the first one-way it runs against;
+/// else the matcher's own reason (the roads do not join, or none is near).
+fn why_not_matched(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    open_graph: &ProfileGraph,
+    open_index: &SnapIndex,
+    line: &[[f64; 2]],
+    options: &MatchOptions,
+    error: MatchError,
+) -> MatchError {
+    if matches!(error, MatchError::TooShort) {
+        return error;
+    }
+    let Ok(matched) = match_line(network, open_graph, open_index, line, options) else {
+        return error;
+    };
+    let required = matched.required(network, MIN_REQUIRED_M);
+    let at = |e: u32| network.geometry(e as usize)[0];
+    if let Some(&(e, _)) = required
+        .iter()
+        .find(|(e, _)| graph.edge_direction[*e as usize].is_none())
+    {
+        let edge = &network.edges[e as usize];
+        return MatchError::ExcludedRoad {
+            at: at(e),
+            edge: e,
+            class: network.class_name(edge.class).to_string(),
+            access: edge.access.as_str(),
+            mode: graph.mode,
+        };
+    }
+    let against = required.iter().find(|&&(e, forward)| {
+        graph.edge_direction[e as usize].is_some_and(|d| {
+            if forward {
+                !d.allows_forward()
+            } else {
+                !d.allows_backward()
+            }
+        })
+    });
+    match against {
+        Some(&(e, _)) => MatchError::AgainstOneWay { at: at(e), edge: e },
+        None => error,
+    }
+}
+
 /// Shortest part of an edge a line must follow for the edge to be required, in metres (see
 /// [`MatchedLine::required`]).
 pub const MIN_REQUIRED_M: f64 = 20.0;
@@ -70,12 +133,18 @@ impl Requirements {
         options: &MatchOptions,
         max_snap_m: f64,
     ) -> Requirements {
+        // Built only when a line fails: every road, either way, to tell why.
+        let open = std::sync::OnceLock::new();
         let lines = scenario
             .patrol_lines
             .par_iter()
             .enumerate()
             .map(|(i, l)| {
-                let matched = match_line(network, graph, index, &l.line, options);
+                let matched = match_line(network, graph, index, &l.line, options).map_err(|e| {
+                    let (open_graph, open_index) =
+                        open.get_or_init(|| open_roads(network, graph.mode));
+                    why_not_matched(network, graph, open_graph, open_index, &l.line, options, e)
+                });
                 let required = matched
                     .as_ref()
                     .map(|m| m.required(network, MIN_REQUIRED_M))

@@ -12,11 +12,9 @@
 //! The shortest times between block ends come from one search per end ([`Sequencer::new`]),
 //! after which any number of depots can be tried cheaply ([`Sequencer::tour_from`]).
 
-use rayon::prelude::*;
-
 use crate::stop::Stop;
 
-use super::paths::{ends, PathSearch, Step, Weight};
+use super::paths::{ends, time_matrix, PathSearch, Step};
 use super::postman::Tour;
 use crate::network::{ProfileGraph, RoadNetwork};
 
@@ -95,35 +93,10 @@ impl Sequencer {
                 reversible,
             });
         }
-        let n = nodes.len();
-        let is_node: std::collections::HashMap<u32, usize> =
-            nodes.iter().enumerate().map(|(i, &v)| (v, i)).collect();
-        let rows: Vec<Vec<f32>> = nodes
-            .par_iter()
-            .map_init(
-                || PathSearch::new(network.nodes.len()),
-                |search, &source| {
-                    search.run(
-                        network,
-                        graph,
-                        Weight::Time,
-                        true,
-                        &[(source, 0.0)],
-                        f64::INFINITY,
-                        |v| is_node.contains_key(&v),
-                        n,
-                    );
-                    nodes
-                        .iter()
-                        .map(|&t| search.cost[t as usize] as f32)
-                        .collect()
-                },
-            )
-            .collect();
         Sequencer {
             blocks,
+            time_s: time_matrix(network, graph, &nodes),
             nodes,
-            time_s: rows.concat(),
             stop: Stop::never(),
         }
     }
