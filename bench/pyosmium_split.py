@@ -3,7 +3,7 @@
 loader does, written with pyosmium.
 
 Reads a .osm.pbf, keeps the car profile's highway ways (as patrolmap does: drivable classes,
-no area=yes, no access=no/private), splits them at every node shared with another kept way or
+no area=yes, no access=no unless emergency or police may), splits them at every node shared with another kept way or
 at way ends, and computes each edge's haversine length. Prints one JSON line with the counts
 and the time taken inside Python (after interpreter start).
 """
@@ -35,7 +35,9 @@ def main(path):
         if not way.is_way():
             continue
         tags = way.tags
-        if tags.get("highway") not in DRIVABLE or tags.get("area") == "yes" or tags.get("access") in ("no", "private"):
+        closed = tags.get("access") == "no" and not any(
+            tags.get(k) in ("yes", "designated", "permissive") for k in ("emergency", "police"))
+        if tags.get("highway") not in DRIVABLE or tags.get("area") == "yes" or closed:
             continue
         refs, coords = [], []
         for n in way.nodes:

@@ -50,9 +50,16 @@ fn independent_count(name: &str) -> Expected {
                 let Some(highway) = tags.get("highway") else {
                     return;
                 };
-                let excluded = tags.get("area") == Some(&"yes")
-                    || matches!(tags.get("access"), Some(&"no") | Some(&"private"))
-                    || NOT_ROADS.contains(highway);
+                // Private, destination and delivery roads are kept (police may drive them);
+                // `access=no` only when neither emergency services nor police may.
+                let allowed = |key: &str| {
+                    matches!(tags.get(key), Some(&"yes" | &"designated" | &"permissive"))
+                };
+                let closed = tags.get("access") == Some(&"no")
+                    && !allowed("emergency")
+                    && !allowed("police");
+                let excluded =
+                    tags.get("area") == Some(&"yes") || closed || NOT_ROADS.contains(highway);
                 if !excluded {
                     ways.push(w.refs().collect());
                 }
