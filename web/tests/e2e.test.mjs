@@ -255,7 +255,10 @@ test('planning patrols draws routes and replays the shift', async () => {
   await page.waitForFunction(() => document.getElementById('patrol-summary').textContent.length > 0, null, { timeout: 60000 });
   assert.match(await page.locator('#patrol-summary').innerText(), /2 条路线/);
   // The demo's two checkpoints on road no patrol can leave are told apart; the rest passes.
-  assert.match(await page.locator('#patrol-summary').innerText(), /校验通过.*无法往返/);
+  // What no patrol can reach is said first, with its reason; then the check, counting all.
+  const summary = await page.locator('#patrol-summary').innerText();
+  assert.match(summary, /^未纳入计划 2 项（计为未覆盖）：必巡点 checkpoint-\d+（所在道路巡逻警力无法往返）/);
+  assert.match(summary, /校验通过：必巡线 6\/6 条、必巡点 22\/24 个已覆盖/);
   await idle(page);
   const drawn = await page.evaluate(() => window.patrolmap.map.queryRenderedFeatures({ layers: ['routes'] }).length);
   assert.ok(drawn > 0, 'routes are drawn');
@@ -696,10 +699,11 @@ test('issue 17: a turned map comes back north by its compass; a quick double cli
   await context.close();
 });
 
-test('issue 17: ten patrol units on the demo city: the idle ones are said, and what-ifs still work', async () => {
+test('issue 17: forty patrol units on the demo city: the idle ones are said, and what-ifs still work', async () => {
   const { page, errors, context } = await openMap();
   await openTask(page, 'patrol');
-  await page.locator('#patrol-units').fill('10');
+  // More units than tasks (22 checkpoints and a few runs of line): some have nothing to do.
+  await page.locator('#patrol-units').fill('40');
   await page.locator('#patrol-plan').click();
   await page.waitForFunction(() => window.patrolmap.state.plan, null, { timeout: 60000 });
   await page.waitForFunction(() => !window.patrolmap.state.inFlight);
