@@ -180,10 +180,8 @@ fn what_cannot_be_matched_says_why() {
     );
 }
 
-/// The demo city's patrol lines: exact when drawn on the road, and nearly the same streets
-/// when every vertex is moved up to 5 m as a hand would.
-#[test]
-fn demo_patrol_lines_match_exactly_and_survive_hand_drawing() {
+/// The demo city's roads, the car's graph and snap index, and the demo scenario.
+fn demo_city() -> (RoadNetwork, ProfileGraph, SnapIndex, scenario::Scenario) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let network = patrolmap::network::load(
         &root.join("data/campo-grande.osm.pbf"),
@@ -191,7 +189,15 @@ fn demo_patrol_lines_match_exactly_and_survive_hand_drawing() {
     )
     .unwrap();
     let (graph, index) = car(&network);
-    let mut s = scenario::load(&root.join("data/demo-scenario.geojson")).unwrap();
+    let s = scenario::load(&root.join("data/demo-scenario.geojson")).unwrap();
+    (network, graph, index, s)
+}
+
+/// The demo city's patrol lines: exact when drawn on the road, and nearly the same streets
+/// when every vertex is moved up to 5 m as a hand would.
+#[test]
+fn demo_patrol_lines_match_exactly_and_survive_hand_drawing() {
+    let (network, graph, index, mut s) = demo_city();
     assert!(s.patrol_lines.len() >= 5);
     let options = MatchOptions::default();
     let exact = Requirements::gather(&network, &graph, &index, &s, &options, 250.0);
@@ -1017,14 +1023,7 @@ fn balanced_routes_pass_the_independent_check() {
 fn an_unmatched_line_counts_as_missed() {
     use patrolmap::patrol::plan::units_from_posts;
     use patrolmap::patrol::report::{PatrolReport, PlanMade};
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let network = patrolmap::network::load(
-        &root.join("data/campo-grande.osm.pbf"),
-        &patrolmap::network::NoProgress,
-    )
-    .unwrap();
-    let (graph, index) = car(&network);
-    let mut s = scenario::load(&root.join("data/demo-scenario.geojson")).unwrap();
+    let (network, graph, index, mut s) = demo_city();
     let mut far = s.patrol_lines[0].clone();
     far.id = "line-far-away".into();
     far.line = vec![[10.0, 10.0], [10.01, 10.0]];

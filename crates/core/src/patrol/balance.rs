@@ -72,7 +72,8 @@ pub fn runs(network: &RoadNetwork, graph: &ProfileGraph, arcs: &[Step]) -> Vec<R
 
 /// Routes for `units` through every arc of `arcs` and every checkpoint (`checkpoint_arc[i]`
 /// the arc checkpoint i is on), by the min-max core, searching for `search` once its time
-/// matrix is made (or until `stop`, when that comes first). `None` when some task or depot cannot reach another (route-first then plans).
+/// matrix is made (or until `stop`, when that comes first). `None` when some task or depot
+/// cannot reach another (route-first then plans).
 #[allow(clippy::too_many_arguments)]
 pub fn balanced_routes(
     network: &RoadNetwork,
