@@ -956,7 +956,7 @@ fn a_stopped_plan_is_still_whole() {
 #[test]
 fn balanced_routes_pass_the_independent_check() {
     use patrolmap::patrol::balance::balanced_routes;
-    use patrolmap::patrol::plan::{unreachable_from, work_arcs};
+    use patrolmap::patrol::plan::{unreachable_from, work_arcs, Work};
     let d = demo();
     let (mut arcs, checkpoint_arc) = work_arcs(&d.graph, &d.req.required_edges(), &d.checkpoints);
     let cut = unreachable_from(&d.network, &d.graph, d.depots[0], &arcs);
@@ -980,13 +980,16 @@ fn balanced_routes_pass_the_independent_check() {
                 depot: d.depots[i % d.depots.len()],
             })
             .collect();
+        let work = Work {
+            arcs: &arcs,
+            checkpoints: &checkpoints,
+            checkpoint_arc: &checkpoint_arc,
+            units: &units,
+        };
         let routes = balanced_routes(
             &d.network,
             &d.graph,
-            &arcs,
-            &checkpoints,
-            &checkpoint_arc,
-            &units,
+            &work,
             &Stop::never(),
             std::time::Duration::from_secs(3600),
         )

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::minmax::{self, Instance, Options, Task, Way};
 use super::paths::{ends, time_matrix, PathSearch, Step};
-use super::plan::{finish_route, CheckpointTask, PatrolUnit, Route};
+use super::plan::{finish_route, CheckpointTask, Route, Work};
 use crate::network::{ProfileGraph, RoadNetwork};
 use crate::stop::Stop;
 
@@ -70,21 +70,22 @@ pub fn runs(network: &RoadNetwork, graph: &ProfileGraph, arcs: &[Step]) -> Vec<R
     out
 }
 
-/// Routes for `units` through every arc of `arcs` and every checkpoint (`checkpoint_arc[i]`
-/// the arc checkpoint i is on), by the min-max core, searching for `search` once its time
+/// Routes for the units of `work` through its every arc and checkpoint, by the min-max core, searching for `search` once its time
 /// matrix is made (or until `stop`, when that comes first). `None` when some task or depot
 /// cannot reach another (route-first then plans).
-#[allow(clippy::too_many_arguments)]
 pub fn balanced_routes(
     network: &RoadNetwork,
     graph: &ProfileGraph,
-    arcs: &[Step],
-    checkpoints: &[CheckpointTask],
-    checkpoint_arc: &[Step],
-    units: &[PatrolUnit],
+    work: &Work,
     stop: &Stop,
     search: std::time::Duration,
 ) -> Option<Vec<Route>> {
+    let Work {
+        arcs,
+        checkpoints,
+        checkpoint_arc,
+        units,
+    } = *work;
     let runs = runs(network, graph, arcs);
     if runs.is_empty() {
         return None;

@@ -319,39 +319,22 @@ pub fn plan_patrols_until(
     // core in its time, and faster. Several: the min-max core (on Porto with 10 units 3.8 %
     // shorter than route-first's best in a third of its time), route-first when the core
     // cannot (a depot that cannot reach every task). The joining bound beside either.
+    let work = Work {
+        arcs: &arcs,
+        checkpoints,
+        checkpoint_arc: &checkpoint_arc,
+        units,
+    };
     let (made, joining_s) = rayon::join(
         || -> Result<(Vec<Route>, f64), TourError> {
             if units.len() > 1 {
-                if let Some(made) = super::balance::balanced_routes(
-                    network,
-                    graph,
-                    &arcs,
-                    checkpoints,
-                    &checkpoint_arc,
-                    units,
-                    stop,
-                    BALANCE_TIME,
-                ) {
-                    let single = longest_single_s(
-                        network,
-                        graph,
-                        &arcs,
-                        checkpoints,
-                        &checkpoint_arc,
-                        units,
-                    );
-                    return Ok((made, single));
+                if let Some(made) =
+                    super::balance::balanced_routes(network, graph, &work, stop, BALANCE_TIME)
+                {
+                    return Ok((made, longest_single_s(network, graph, &work)));
                 }
             }
-            route_first(
-                network,
-                graph,
-                &arcs,
-                checkpoints,
-                &checkpoint_arc,
-                units,
-                stop,
-            )
+            route_first(network, graph, &work, stop)
         },
         || joining_lower_bound(network, graph, &arcs, units),
     );
@@ -381,17 +364,29 @@ pub fn plan_patrols_until(
 /// takes about 3 s, and the whole plan answers within 10 s.
 pub const BALANCE_TIME: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// What a plan must drive and who drives it.
+#[derive(Clone, Copy, Debug)]
+pub struct Work<'a> {
+    /// The arcs to drive ([`work_arcs`], those no route can reach left out).
+    pub arcs: &'a [Step],
+    /// The checkpoints to stop at.
+    pub checkpoints: &'a [CheckpointTask],
+    /// The arc each checkpoint is on.
+    pub checkpoint_arc: &'a [Step],
+    /// The units, each from its depot.
+    pub units: &'a [PatrolUnit],
+}
+
 /// The longest of the round trips to a single required arc (with its checkpoints' dwell)
 /// from its nearest depot, in seconds: whichever unit drives that arc, its route is at least
 /// this long, so no plan's longest route is shorter.
-fn longest_single_s(
-    network: &RoadNetwork,
-    graph: &ProfileGraph,
-    arcs: &[Step],
-    checkpoints: &[CheckpointTask],
-    checkpoint_arc: &[Step],
-    units: &[PatrolUnit],
-) -> f64 {
+fn longest_single_s(network: &RoadNetwork, graph: &ProfileGraph, work: &Work) -> f64 {
+    let Work {
+        arcs,
+        checkpoints,
+        checkpoint_arc,
+        units,
+    } = *work;
     let mut depots: Vec<u32> = units.iter().map(|u| u.depot).collect();
     depots.sort_unstable();
     depots.dedup();
@@ -454,12 +449,15 @@ fn longest_single_s(
 fn route_first(
     network: &RoadNetwork,
     graph: &ProfileGraph,
-    arcs: &[Step],
-    checkpoints: &[CheckpointTask],
-    checkpoint_arc: &[Step],
-    units: &[PatrolUnit],
+    work: &Work,
     stop: &Stop,
 ) -> Result<(Vec<Route>, f64), TourError> {
+    let Work {
+        arcs,
+        checkpoints,
+        checkpoint_arc,
+        units,
+    } = *work;
     let n = network.nodes.len();
     let mut search = PathSearch::new(n);
     // Times from each depot to every node and from every node back to it.
