@@ -97,19 +97,7 @@ fn deprecation_notes(args: &[String]) -> Vec<String> {
 
 /// Parses a duration in seconds: `8h`, `90m`, `3600s` or plain seconds, positive and finite.
 pub(crate) fn duration_s(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let (number, scale) = match t.chars().last() {
-        Some('h') => (&t[..t.len() - 1], 3600.0),
-        Some('m') => (&t[..t.len() - 1], 60.0),
-        Some('s') => (&t[..t.len() - 1], 1.0),
-        _ => (t, 1.0),
-    };
-    match number.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v * scale),
-        _ => Err(format!(
-            "expected a duration like 8h, 90m, 30s or a number of seconds, got {text:?}"
-        )),
-    }
+    crate::scenario::schedule::duration_s(text)
 }
 
 /// Runs the command line and returns the process exit code.

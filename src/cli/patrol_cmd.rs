@@ -97,6 +97,12 @@ pub enum PatrolCommand {
             default_value = "8h"
         )]
         shift: String,
+        /// When the shift starts by the clock (07:30). The plan is then a timetable for the
+        /// whole shift: every line and checkpoint as often and when its `every`, `passes` and
+        /// `windows` say, each unit within its `shift` and taking its `break`s at its post. A
+        /// scenario with any of those is planned so anyway, from 08:00 unless given.
+        #[arg(long, value_name = "HH:MM")]
+        shift_start: Option<String>,
         /// Write the routes here as GeoJSON (LineStrings in travel order, with timetables).
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -200,6 +206,7 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
             scenario,
             units,
             shift,
+            shift_start,
             output,
             json,
             max_snap_m,
@@ -212,6 +219,7 @@ pub fn run(cmd: PatrolCommand) -> Result<()> {
             scenario,
             units,
             &shift,
+            shift_start.as_deref(),
             output,
             json,
             max_snap_m,
@@ -322,6 +330,7 @@ fn plan(
     scenario_path: PathBuf,
     unit_count: usize,
     shift: &str,
+    shift_start: Option<&str>,
     output: Option<PathBuf>,
     json_path: Option<PathBuf>,
     max_snap_m: f64,
@@ -344,6 +353,36 @@ fn plan(
     let start = Instant::now();
     let req = gather(network, graph, &index, &scenario, max_snap_m);
     let match_s = start.elapsed().as_secs_f64();
+    if shift_start.is_some() || crate::patrol::shift_report::wants_timetable(&scenario) {
+        if coverage.is_some() || instance.is_some() {
+            bail!(
+                "--coverage-every-s and --instance are for a one-pass plan, not a shift timetable"
+            );
+        }
+        let start_s = match shift_start {
+            Some(t) => crate::scenario::schedule::clock_s(t)
+                .map_err(|e| anyhow::anyhow!("--shift-start: {e}"))?,
+            None => {
+                eprintln!("note: the scenario has schedules or duty hours: planning the shift as a timetable from 08:00 (--shift-start to change)");
+                8.0 * 3600.0
+            }
+        };
+        if shift_s > crate::scenario::schedule::DAY_S {
+            bail!("--shift-s: a timetable covers at most 24 hours");
+        }
+        let ask = crate::patrol::shift_report::ShiftAsk {
+            network,
+            graph,
+            index: &index,
+            scenario: &scenario,
+            requirements: &req,
+            units: unit_count,
+            shift_start_s: start_s,
+            shift_s,
+            max_snap_m,
+        };
+        return timetable(&ask, &scenario_path, output, json_path);
+    }
     for l in &req.lines {
         if let Err(e) = &l.matched {
             eprintln!(
@@ -455,6 +494,120 @@ fn plan(
     }
     if !report.passes() {
         bail!("the plan does not pass the check (listed above)");
+    }
+    Ok(())
+}
+
+/// Plans the shift of `ask` as a timetable, prints it and writes what was asked for.
+fn timetable(
+    ask: &crate::patrol::shift_report::ShiftAsk,
+    scenario_path: &std::path::Path,
+    output: Option<PathBuf>,
+    json_path: Option<PathBuf>,
+) -> Result<()> {
+    let start = Instant::now();
+    let report = crate::patrol::shift_report::plan_shift_for(ask, &crate::stop::Stop::never())
+        .with_context(|| scenario_path.display().to_string())?;
+    let plan_s = start.elapsed().as_secs_f64();
+    for l in &report.lines_not_matched {
+        println!(
+            "line {}: NOT MATCHED, every pass missed: {}",
+            l.id, l.reason
+        );
+    }
+    for c in &report.checkpoints_not_placed {
+        println!(
+            "checkpoint {}: NOT PLACED, every visit missed: {}",
+            c.id, c.reason
+        );
+    }
+    let check = &report.check;
+    println!(
+        "shift {} for {:.1} h, {} units: {} of {} passes made, {} of {} breaks; longest working time {:.0} s, driving {:.0} s in all; planned in {plan_s:.2} s",
+        report.shift_start,
+        report.shift_s / 3600.0,
+        report.units,
+        check.passes_made,
+        check.passes_required,
+        check.breaks_taken,
+        check.breaks_required,
+        report.longest_working_s,
+        report.total_driving_s,
+    );
+    for t in &report.timetables {
+        if t.entries.is_empty() {
+            continue;
+        }
+        println!(
+            "  {} leaves {} back {}, working {:.0} s ({:.0} s driving):",
+            t.unit, t.leaves, t.back, t.working_s, t.driving_s
+        );
+        for e in &t.entries {
+            println!(
+                "    {}-{} {} {}",
+                e.start,
+                e.end,
+                e.kind,
+                e.id.as_deref().unwrap_or("")
+            );
+        }
+    }
+    if !report.idle_units.is_empty() {
+        println!(
+            "  idle (nothing to patrol, they stay at their posts): {}",
+            report.idle_units.join(", ")
+        );
+    }
+    if !report.missed.is_empty() {
+        println!("missed ({}):", report.missed.len());
+        for m in &report.missed {
+            let late = m
+                .late_by_s
+                .map(|s| format!(", {s:.0} s late at best"))
+                .unwrap_or_default();
+            println!(
+                "  {} {} due {}-{}: {}{late}",
+                m.kind,
+                m.id,
+                m.from,
+                m.to,
+                serde_json::to_value(m.reason)?.as_str().unwrap_or("")
+            );
+        }
+        match report.units_needed {
+            Some(n) => println!("{n} units would make every pass that more units can make"),
+            None if report
+                .missed
+                .iter()
+                .any(|m| m.reason == crate::patrol::shift::MissReason::NoUnitFree) =>
+            {
+                println!("no number of units up to four times as many makes every pass")
+            }
+            None => {}
+        }
+    }
+    if report.check.is_ok() {
+        println!("check: every route continuous, legal, closed and within duty hours; every pass and break made");
+    } else if report.confirmed() {
+        println!("check: every route continuous, legal, closed and within duty hours; missed exactly what is listed");
+    } else {
+        for f in &report.check.findings {
+            println!(
+                "check: {:?} {}: {}",
+                f.kind,
+                f.unit.as_deref().unwrap_or(""),
+                f.detail
+            );
+        }
+    }
+    if let Some(path) = &output {
+        write_json(path, &report.routes)?;
+    }
+    if let Some(path) = &json_path {
+        write_json(path, &report)?;
+    }
+    if !report.confirmed() {
+        bail!("the timetable does not pass the check (listed above)");
     }
     Ok(())
 }

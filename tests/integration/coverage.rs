@@ -73,6 +73,7 @@ fn build_case(
             turnout_s: turnouts[i % turnouts.len()],
             position,
             feature: i,
+            duty: Default::default(),
         })
         .collect();
     let modes = [ModeNetwork {

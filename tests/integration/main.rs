@@ -18,6 +18,7 @@ mod road_geojson;
 mod same_answer;
 mod scenario;
 mod server;
+mod shift;
 mod snap;
 mod spec_check;
 mod store;

@@ -23,4 +23,7 @@ pub mod report;
 pub mod requirements;
 pub mod routes_read;
 pub mod sequence;
+pub mod shift;
+pub mod shift_check;
+pub mod shift_report;
 pub mod timeline;

@@ -181,6 +181,7 @@ pub fn moving_units(
                     turnout_s: 0.0,
                     position: *node,
                     feature: usize::MAX,
+                    duty: Default::default(),
                 },
                 mode_index,
                 positions: times_s.iter().map(|&t| timeline.position_at(t)).collect(),

@@ -136,6 +136,11 @@ pub fn column_name(header: &str) -> &str {
         "出警准备时间" | "准备时间" => "turnout_s",
         "权重" => "weight",
         "停留时间" | "驻留时间" => "dwell_s",
+        "巡逻间隔" | "间隔" | "频次" => "every",
+        "巡逻次数" | "次数" | "遍数" => "passes",
+        "时段" | "时间窗" | "巡逻时段" => "windows",
+        "班次" | "值班时间" | "勤务时间" => "shift",
+        "休息" | "休息时间" | "breaks" => "break",
         other => other,
     }
 }

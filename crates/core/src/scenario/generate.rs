@@ -111,6 +111,7 @@ pub fn random_scenario(
                 turnout_s: 0.0,
                 position,
                 feature: i,
+                duty: Default::default(),
             })
             .collect(),
         checkpoints: checkpoint_points
@@ -123,6 +124,7 @@ pub fn random_scenario(
                 dwell_s: 300.0,
                 position,
                 feature: units + i,
+                schedule: Default::default(),
             })
             .collect(),
         ..Scenario::default()
@@ -242,6 +244,7 @@ pub fn patrol_instance(
             name: None,
             line: drawn,
             feature: i,
+            schedule: Default::default(),
         });
     }
     let sites = random_points_on(network, in_core, checkpoints, seed ^ 0xC0FFEE);
@@ -259,6 +262,7 @@ pub fn patrol_instance(
                 turnout_s: 0.0,
                 position,
                 feature: i,
+                duty: Default::default(),
             })
             .collect(),
         checkpoints: sites
@@ -271,6 +275,7 @@ pub fn patrol_instance(
                 dwell_s: 120.0,
                 position,
                 feature: i,
+                schedule: Default::default(),
             })
             .collect(),
         patrol_lines,

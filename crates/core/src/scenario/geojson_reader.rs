@@ -99,10 +99,26 @@ pub(super) fn read_collection(features: &[Feature], refused: &HashSet<usize>) ->
                     scenario.problems.push(problem(ProblemCode::NotANumber, Some(key), format!("{key} must be a number")));
                     continue;
                 }
+                let schedule = match super::schedule::schedule_from(props) {
+                    Ok(s) => s,
+                    Err((field, reason)) => {
+                        scenario.problems.push(problem(ProblemCode::BadSchedule, Some(field), reason));
+                        continue;
+                    }
+                };
+                let duty = match super::schedule::duty_from(props) {
+                    Ok(d) => d,
+                    Err((field, reason)) => {
+                        scenario.problems.push(problem(ProblemCode::BadSchedule, Some(field), reason));
+                        continue;
+                    }
+                };
                 scenario.add_point(
                     index,
                     position,
                     PointFields {
+                        schedule,
+                        duty,
                         kind,
                         id: owned("id"),
                         name: owned("name"),
@@ -124,12 +140,20 @@ pub(super) fn read_collection(features: &[Feature], refused: &HashSet<usize>) ->
                 }
                 let id = owned("id");
                 if kind == "patrol_line" {
+                    let schedule = match super::schedule::schedule_from(props) {
+                        Ok(s) => s,
+                        Err((field, reason)) => {
+                            scenario.problems.push(problem(ProblemCode::BadSchedule, Some(field), reason));
+                            continue;
+                        }
+                    };
                     let id = id.unwrap_or_else(|| format!("line-{}", scenario.patrol_lines.len()));
                     scenario.patrol_lines.push(PatrolLine {
                         id,
                         name: owned("name"),
                         line,
                         feature: index,
+                        schedule,
                     });
                 } else {
                     let id = id.unwrap_or_else(|| format!("closure-{}", scenario.closures.len()));

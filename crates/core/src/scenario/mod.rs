@@ -9,6 +9,7 @@ mod csv;
 mod features;
 pub mod generate;
 mod geojson_reader;
+pub mod schedule;
 mod text;
 mod warnings;
 pub mod write;
@@ -54,6 +55,8 @@ pub struct Unit {
     pub position: [f64; 2],
     /// Index of its feature (or CSV row) in the file.
     pub feature: usize,
+    /// A patrol unit's duty hours and breaks (`shift`, `break`).
+    pub duty: schedule::Duty,
 }
 
 /// A place that must be reached: a checkpoint, key site or incident.
@@ -71,6 +74,8 @@ pub struct Site {
     pub position: [f64; 2],
     /// Index of its feature in the file.
     pub feature: usize,
+    /// For a checkpoint: how often and when it is visited (`every`, `passes`, `windows`).
+    pub schedule: schedule::Schedule,
 }
 
 /// A mandatory patrol line as drawn by a planner.
@@ -84,6 +89,8 @@ pub struct PatrolLine {
     pub line: Vec<[f64; 2]>,
     /// Index of its feature in the file.
     pub feature: usize,
+    /// How often and when it is patrolled (`every`, `passes`, `windows`).
+    pub schedule: schedule::Schedule,
 }
 
 /// A closed road stretch (event perimeter, works): a line or a polygon.
@@ -191,11 +198,13 @@ pub enum ProblemCode {
     BadPolygon,
     /// An event area with a start and no end, or the reverse.
     StartWithoutEnd,
+    /// A schedule field (`every`, `passes`, `windows`, `shift`, `break`) that does not read.
+    BadSchedule,
 }
 
 impl ProblemCode {
     /// Every code, for the map's message table and its test.
-    pub const ALL: [ProblemCode; 9] = [
+    pub const ALL: [ProblemCode; 10] = [
         ProblemCode::NoGeometry,
         ProblemCode::InvalidPosition,
         ProblemCode::NotANumber,
@@ -205,6 +214,7 @@ impl ProblemCode {
         ProblemCode::ShortLine,
         ProblemCode::BadPolygon,
         ProblemCode::StartWithoutEnd,
+        ProblemCode::BadSchedule,
     ];
 }
 
@@ -376,6 +386,8 @@ pub(crate) struct PointFields<'a> {
     pub turnout_s: Option<f64>,
     pub weight: Option<f64>,
     pub dwell_s: Option<f64>,
+    pub schedule: schedule::Schedule,
+    pub duty: schedule::Duty,
 }
 
 impl Scenario {
@@ -427,6 +439,7 @@ impl Scenario {
                     turnout_s,
                     position,
                     feature,
+                    duty: f.duty,
                 });
             }
             kind @ ("checkpoint" | "key_site" | "incident" | "candidate") => {
@@ -448,6 +461,7 @@ impl Scenario {
                     dwell_s,
                     position,
                     feature,
+                    schedule: if kind == "checkpoint" { f.schedule } else { Default::default() },
                 });
             }
             other => self.problems.push(FeatureProblem::new(

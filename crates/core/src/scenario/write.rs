@@ -28,6 +28,7 @@ pub fn to_geojson(scenario: &Scenario) -> Value {
         if let Some(c) = &u.class {
             props["class"] = json!(c);
         }
+        duty_props(&u.duty, &mut props);
         features.push(point(u.position, props));
     }
     let site = |kind: &str, s: &Site| {
@@ -35,6 +36,7 @@ pub fn to_geojson(scenario: &Scenario) -> Value {
         if let Some(n) = &s.name {
             props["name"] = json!(n);
         }
+        schedule_props(&s.schedule, &mut props);
         point(s.position, props)
     };
     features.extend(scenario.checkpoints.iter().map(|s| site("checkpoint", s)));
@@ -42,7 +44,9 @@ pub fn to_geojson(scenario: &Scenario) -> Value {
     features.extend(scenario.incidents.iter().map(|s| site("incident", s)));
     features.extend(scenario.candidates.iter().map(|s| site("candidate", s)));
     for l in &scenario.patrol_lines {
-        features.push(json!({"type": "Feature", "properties": {"kind": "patrol_line", "id": l.id, "name": l.name},
+        let mut props = json!({"kind": "patrol_line", "id": l.id, "name": l.name});
+        schedule_props(&l.schedule, &mut props);
+        features.push(json!({"type": "Feature", "properties": props,
             "geometry": {"type": "LineString", "coordinates": l.line}}));
     }
     for c in &scenario.closures {
@@ -72,4 +76,62 @@ pub fn to_geojson(scenario: &Scenario) -> Value {
         features.push(json!({"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [a.ring]}}));
     }
     json!({"type": "FeatureCollection", "features": features})
+}
+
+/// `HH:MM` (with seconds when it has them) of seconds after midnight.
+fn clock(s: f64) -> String {
+    let s = s.round() as u64 % 86_400;
+    if s % 60 == 0 {
+        format!("{:02}:{:02}", s / 3600, s / 60 % 60)
+    } else {
+        format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    }
+}
+
+fn span(w: &super::schedule::ClockWindow) -> String {
+    format!("{}-{}", clock(w.start_s), clock(w.end_s))
+}
+
+/// A line's or checkpoint's `every`, `passes` and `windows`, as the reader reads them.
+fn schedule_props(s: &super::schedule::Schedule, props: &mut serde_json::Value) {
+    if let Some(every) = s.every_s {
+        props["every"] = json!(format!("{every}s"));
+    }
+    if let Some(passes) = s.passes {
+        props["passes"] = json!(passes);
+    }
+    if !s.windows.is_empty() {
+        props["windows"] = json!(s.windows.iter().map(span).collect::<Vec<_>>());
+    }
+}
+
+/// A unit's `shift` and `break`, as the reader reads them.
+fn duty_props(d: &super::schedule::Duty, props: &mut serde_json::Value) {
+    if let Some(w) = &d.shift {
+        props["shift"] = json!(span(w));
+    }
+    if !d.breaks.is_empty() {
+        let breaks: Vec<String> = d
+            .breaks
+            .iter()
+            .map(|b| {
+                if b.earliest_s == b.latest_s {
+                    span(&super::schedule::ClockWindow {
+                        start_s: b.earliest_s,
+                        end_s: b.earliest_s + b.length_s,
+                    })
+                } else {
+                    format!(
+                        "{}s in {}",
+                        b.length_s,
+                        span(&super::schedule::ClockWindow {
+                            start_s: b.earliest_s,
+                            end_s: b.latest_s + b.length_s,
+                        })
+                    )
+                }
+            })
+            .collect();
+        props["break"] = json!(breaks);
+    }
 }
