@@ -12,7 +12,7 @@ import { wirePlacement } from '/placement.js';
 import { wireVersions } from '/versions.js';
 import { ensureSession, showSession, wireAccess } from '/access.js';
 import { isWall, renderWallTiers, wireWall } from '/wall.js';
-import { duration, gapItems, gapLabel, leftOutOf, pct, workLabel, workShare } from '/format.js';
+import { duration, gapItems, gapLabel, leftOutOf, missedOf, pct, timetableSummary, workLabel, workShare } from '/format.js';
 import { wireSearch } from '/search.js';
 import { wireImport } from '/importer.js';
 import { labelField, LABEL_LAYERS } from '/basemap.js';
@@ -449,12 +449,68 @@ async function planPatrols(map) {
     const plan = await longWork([$('patrol-plan')], (signal, progress) => sendJson(
       `/api/patrol/plan?units=${units}&shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}${progress}`, state.scenario, { signal }));
     if (!plan) return;
-    state.planHistory = [];
+    state.planHistory = state.plan ? [...(state.planHistory ?? []), state.plan] : [];
     applyPlan(map, plan, shift_s);
     status('');
   } catch (e) {
     status(t('error', { msg: e.message }));
   }
+}
+
+/** The whole shift as a timetable (every line and checkpoint as often and when its schedule
+ * says, breaks at the posts): its routes replace the plan's on the map and in the replay. */
+async function planTimetable(map) {
+  const units = Math.max(1, Math.min(100, Number($('patrol-units').value) || 1));
+  const shift_s = shiftSeconds();
+  const start = $('patrol-start').value || '08:00';
+  try {
+    status(t('computing'));
+    const report = await longWork([$('patrol-timetable'), $('patrol-plan')], (signal, progress) => sendJson(
+      `/api/patrol/timetable?units=${units}&shift_s=${shift_s}&shift_start=${encodeURIComponent(start)}${progress}`, state.scenario, { signal }));
+    if (!report) return;
+    // The plan it replaces stays one undo away.
+    state.planHistory = state.plan ? [...(state.planHistory ?? []), state.plan] : [];
+    applyTimetable(map, report);
+    status('');
+  } catch (e) {
+    status(t('error', { msg: e.message }));
+  }
+}
+
+/** Shows a shift timetable: what it misses first, the summary, each unit's timetable, its
+ * routes on the map and in the shift replay (by the clock). */
+function applyTimetable(map, report) {
+  report.routes.features.forEach((f, n) => { f.properties.n = n; });
+  state.plan = { timetable: report, routes: report.routes, shift_s: report.shift_s, shift_start: report.shift_start };
+  map.getSource('routes').setData(report.routes);
+  renderTimetable();
+  $('patrol-undo').disabled = !state.planHistory?.length;
+  $('patrol-export').disabled = false;
+  $('patrol-cards').disabled = false;
+  const slider = $('patrol-time');
+  slider.max = String(report.shift_s);
+  slider.value = String(Math.min(Number(slider.value), report.shift_s));
+  slider.disabled = false;
+  showPatrolsAt(map, Number(slider.value));
+  evaluate(map);
+}
+
+/** The timetable's text in the page's language (again when the language changes). */
+function renderTimetable() {
+  const report = state.plan?.timetable;
+  if (!report) {
+    show($('patrol-timetables'));
+    return;
+  }
+  const missed = missedOf(report);
+  const warning = missed.length
+    ? [h('div', { id: 'patrol-missed', class: 'warning' }, t('timetable_missed', { n: missed.length }) + missed.map((m) => m.text).join(t('list_sep')))]
+    : [];
+  show($('patrol-summary'), warning, h('div', { id: 'timetable-summary' }, timetableSummary(report)));
+  const entry = (e) => (e.kind === 'break' ? t('entry_break') : t(`entry_${e.kind}`, { id: e.id }));
+  show($('patrol-timetables'), report.timetables.filter((u) => u.entries.length).map((u) => h('details', { class: 'timetable' },
+    h('summary', {}, t('timetable_unit', { unit: u.unit, leaves: u.leaves, back: u.back, working: duration(u.working_s) })),
+    h('table', {}, u.entries.map((e) => h('tr', {}, h('td', { class: 'num' }, `${e.start}–${e.end}`), h('td', {}, entry(e))))))));
 }
 
 /** A route dragged onto another street: the server reroutes it, checks the plan again and
@@ -475,7 +531,9 @@ async function editPlan(map, drag) {
 
 /** The plan's routes as scenario features (`kind: patrol_route`), saved with a version. */
 function planFeatures() {
-  if (!state.plan) return [];
+  // A timetable is made again from the scenario's schedules; only a one-pass plan's routes
+  // (with their road steps) are kept with a version.
+  if (!state.plan || state.plan.timetable) return [];
   return state.plan.routes.features.map((f) => ({
     type: 'Feature',
     geometry: f.geometry,
@@ -531,6 +589,8 @@ function applyPlan(map, plan, shift_s) {
     ? [h('div', { id: 'patrol-left-out', class: 'warning' }, t('left_out', { n: leftOut.length, list: leftOut.map((l) => l.text).join(t('list_sep')) }))]
     : [];
   show($('patrol-summary'), warning, summary);
+  show($('patrol-timetables'));
+  $('patrol-cards').disabled = true;
   $('patrol-undo').disabled = !state.planHistory?.length;
   $('patrol-export').disabled = false;
   const slider = $('patrol-time');
@@ -559,8 +619,17 @@ function showPatrolsAt(map, time_s) {
   });
   state.patrolPoints = points;
   map.getSource('route-positions').setData({ type: 'FeatureCollection', features: points });
-  $('patrol-clock').textContent = t('clock', { t: duration(time_s) });
+  $('patrol-clock').textContent = state.plan.shift_start
+    ? t('clock', { t: clockAt(state.plan.shift_start, time_s) })
+    : t('clock', { t: duration(time_s) });
   renderShift();
+}
+
+/** `HH:MM` of `time_s` seconds after the clock time `start`. */
+function clockAt(start, time_s) {
+  const [hh, mm] = start.split(':').map(Number);
+  const m = Math.floor((hh * 60 + mm + time_s / 60) % 1440);
+  return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 }
 
 /** The scenario the what-if measures: the edited one, plus the patrols where the time
@@ -604,7 +673,7 @@ function renderShift() {
 function wireReroute(map) {
   let drag = null;
   map.on('mousedown', (ev) => {
-    if (state.mode !== 'reroute' || !state.plan) return;
+    if (state.mode !== 'reroute' || !state.plan || state.plan.timetable) return;
     // A route is thin: grab it within a few pixels.
     const { x, y } = ev.point;
     const hits = map.queryRenderedFeatures([[x - 6, y - 6], [x + 6, y + 6]], { layers: ['routes'] });
@@ -696,6 +765,13 @@ function wire(map) {
     }
   });
   $('patrol-plan').addEventListener('click', () => planPatrols(map));
+  $('patrol-timetable').addEventListener('click', () => planTimetable(map));
+  // One A4 card per unit: its route on the map, the streets in order, its timetable.
+  $('patrol-cards').addEventListener('click', () => {
+    if (!state.plan?.timetable) return;
+    localStorage.setItem('patrolmap.cards', JSON.stringify({ report: state.plan.timetable, city: state.info.name, rev: state.rev, printed: new Date().toISOString() }));
+    window.open('/cards.html', '_blank');
+  });
   // The routes for the in-car terminals and handhelds: GPX tracks, one per unit.
   $('patrol-export').addEventListener('click', async () => {
     if (!state.plan) return;
@@ -708,7 +784,8 @@ function wire(map) {
   });
   $('patrol-undo').addEventListener('click', () => {
     const previous = state.planHistory.pop();
-    if (previous) applyPlan(map, previous, previous.shift_s);
+    if (previous?.timetable) applyTimetable(map, previous.timetable);
+    else if (previous) applyPlan(map, previous, previous.shift_s);
   });
   $('patrol-time').addEventListener('input', () => showPatrolsAt(map, Number($('patrol-time').value)));
   // Released: the roads show the coverage at that moment, patrols where they are.
@@ -743,6 +820,7 @@ function translateAll(map) {
   setMode(state.mode);
   drawMarkers(map);
   renderShift();
+  if (state.plan?.timetable) renderTimetable();
   document.title = `${t('title')} · ${state.info.name}`;
   labelZoneOption();
 }

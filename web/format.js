@@ -80,3 +80,28 @@ export function leftOutOf(plan) {
     ...(plan.checkpoints_cut_off ?? []).map((id) => checkpoint(id, t('left_cut_off'))),
   ];
 }
+
+/** What a shift timetable misses, each `{kind, id, text}` in the page's language: what and
+ * when it was due, and why (with how late at best when no unit was free); the lines and
+ * checkpoints no unit can ever make first, as the server orders them. */
+export function missedOf(report) {
+  return (report.missed ?? []).map((m) => {
+    const what = t(`kind_${m.kind}`, { id: m.id });
+    const why = m.reason === 'no_unit_free' && m.late_by_s != null
+      ? t('reason_no_unit_free_late', { late: duration(m.late_by_s) })
+      : t(`reason_${m.reason}`);
+    return { kind: m.kind, id: m.id, text: t('missed_item', { what, from: m.from, to: m.to, why }) };
+  });
+}
+
+/** The one-line summary of a shift timetable: passes made of those due, breaks, the longest
+ * working time; and how many units would make every pass when some are missed for want of
+ * a free unit. */
+export function timetableSummary(report) {
+  const c = report.check;
+  const line = t('timetable_summary', {
+    units: report.units, start: report.shift_start, made: c.passes_made, due: c.passes_required,
+    breaks: c.breaks_taken, breaks_due: c.breaks_required, longest: duration(report.longest_working_s),
+  });
+  return report.units_needed ? `${line}${t('units_needed', { n: report.units_needed })}` : line;
+}

@@ -581,7 +581,7 @@ fn timetable(
                 .iter()
                 .any(|m| m.reason == crate::patrol::shift::MissReason::NoUnitFree) =>
             {
-                println!("no number of units up to four times as many makes every pass")
+                println!("no number of units up to sixteen times as many makes every pass (or none was found in 5 s)")
             }
             None => {}
         }

@@ -68,6 +68,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(super::ogc_api::item))
         .routes(routes!(patrol_api::patrol_plan))
         .routes(routes!(patrol_api::patrol_edit))
+        .routes(routes!(patrol_api::patrol_timetable))
         .routes(routes!(optimize_api::optimize))
         .routes(routes!(optimize_api::event_plan))
         .routes(routes!(store_api::list))

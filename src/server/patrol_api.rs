@@ -84,6 +84,62 @@ pub async fn patrol_plan(
         .await?
 }
 
+/// The shift as a timetable: every line and checkpoint as often and when its `every`,
+/// `passes` and `windows` say, each unit from the posts in turn within its `shift`, taking
+/// its `break`s at its post; what is missed and why, the units that would make it all, and
+/// the independent check. What `patrolmap patrol plan --shift-start` answers.
+#[utoipa::path(post, path = "/patrol/timetable", tag = "patrol",
+    extensions(("x-patrolmap-access" = json!("plan"))),
+    params(("progress" = Option<String>, Query, description = "An id of 8-64 letters, digits, - or _ to follow the work by at /api/work/{id} and stop it"),
+        ("units" = Option<u32>, Query, description = "Patrol units, from the posts in order (1 by default, at most 100)"),
+        ("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default, at most 24 h)"),
+        ("shift_start" = Option<String>, Query, description = "When the shift starts by the clock, HH:MM (08:00 by default)")),
+    request_body(content = Object, description = "The scenario FeatureCollection (patrol_line, checkpoint and post features, with every, passes, windows, shift and break)", content_type = "application/json"),
+    responses((status = 200, description = "The timetables by unit, the passes missed (with why and how late), units_needed, the routes (LineStrings with times_s) and the independent check", body = Object),
+        (status = 400, description = "Not a scenario, bad parameter or no post", body = ErrorBody),
+        (status = 503, description = "Server busy", body = ErrorBody)))]
+pub async fn patrol_timetable(
+    State(state): State<AppState>,
+    Query(q): Params,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<crate::patrol::shift_report::ShiftReport>, ApiError> {
+    let units = number(&q, "units", Some(1.0), 1.0..=100.0)? as usize;
+    let shift_s = number(&q, "shift_s", Some(8.0 * 3600.0), 60.0..=86_400.0)?;
+    let shift_start_s = match q.get("shift_start").filter(|t| !t.is_empty()) {
+        None => 8.0 * 3600.0,
+        Some(t) => {
+            crate::scenario::schedule::clock_s(t).map_err(|e| ApiError::bad("shift_start", e))?
+        }
+    };
+    let scenario = scenario_from_body(&body?, false)?;
+    if scenario.patrol_lines.is_empty() && scenario.checkpoints.is_empty() {
+        return Err(ApiError::bad(
+            "body",
+            "the scenario has no patrol lines or checkpoints",
+        ));
+    }
+    let city = state.city.clone();
+    state
+        .plan(PATROL_TIME, super::work_api::work_id(&q)?, move |stop| {
+            let req = requirements(&city, &scenario);
+            let ask = crate::patrol::shift_report::ShiftAsk {
+                network: &city.network,
+                graph: &city.modes.graphs[0],
+                index: &city.modes.indexes[0],
+                scenario: &scenario,
+                requirements: &req,
+                units,
+                shift_start_s,
+                shift_s,
+                max_snap_m: city.options.max_snap_m,
+            };
+            let report = crate::patrol::shift_report::plan_shift_for(&ask, stop)
+                .map_err(|e| ApiError::bad_because("body", &e))?;
+            Ok(Json(report))
+        })
+        .await?
+}
+
 /// A plan as edited: the routes as they stand, one of them optionally dragged onto another
 /// street; re-timed, checked and its coverage over the shift measured again. Viewers may ask
 /// it too (nothing is stored): a saved version's routes are shown to them checked and timed.

@@ -818,6 +818,7 @@ fn the_openapi_document_matches_the_routes() {
         "/api/basemap/{z}/{x}/{y}.mvt",
         "/api/coverage/areas/{z}/{x}/{y}.mvt",
         "/api/work/{id}",
+        "/api/patrol/timetable",
         "/api/convert",
         "/api/ogc",
         "/api/ogc/conformance",
@@ -1112,6 +1113,73 @@ fn patrol_plans_over_http_pass_their_check() {
         ),
         400,
         Some("body"),
+    );
+}
+
+/// The shift timetable over HTTP: the same answer as the command line gives (the same
+/// library call), checked, with what it misses said; bad parameters named.
+#[test]
+fn a_shift_timetable_over_http_is_confirmed_by_its_check() {
+    let mut scenario = demo_scenario();
+    for f in scenario["features"].as_array_mut().unwrap() {
+        let p = &mut f["properties"];
+        match p["kind"].as_str() {
+            Some("patrol_line") => p["every"] = json!("2h"),
+            Some("checkpoint") => p["windows"] = json!("09:00-10:00, 14:00-15:00"),
+            Some("post") => p["break"] = json!("30m in 11:30-13:30"),
+            _ => {}
+        }
+    }
+    let reply = post(
+        "/api/patrol/timetable?units=3&shift_s=28800&shift_start=08:00",
+        &scenario.to_string(),
+    );
+    reply.assert_status(200);
+    let t = reply.json();
+    assert_eq!(t["shift_start"], "08:00");
+    assert_eq!(t["timetables"].as_array().unwrap().len(), 3);
+    let check = &t["check"];
+    assert_eq!(check["breaks_taken"], 3, "{check}");
+    // Every pass the check finds missed is in the plan's list of what it misses.
+    let missed_passes = t["missed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] != "break")
+        .count() as u64;
+    assert_eq!(
+        check["passes_required"].as_u64().unwrap() - check["passes_made"].as_u64().unwrap(),
+        missed_passes,
+        "{}",
+        t["missed"]
+    );
+    for f in check["findings"].as_array().unwrap() {
+        assert!(
+            f["kind"] == "line_pass_missed" || f["kind"] == "checkpoint_visit_missed",
+            "{f}"
+        );
+    }
+    for r in t["routes"]["features"].as_array().unwrap() {
+        let times: Vec<f64> = serde_json::from_value(r["properties"]["times_s"].clone()).unwrap();
+        assert_eq!(
+            times.len(),
+            r["geometry"]["coordinates"].as_array().unwrap().len()
+        );
+        assert!(times.windows(2).all(|w| w[0] <= w[1] + 1e-9));
+        assert!(times[times.len() - 1] <= 28800.0 + 1e-6);
+    }
+    assert_error(
+        &post(
+            "/api/patrol/timetable?shift_start=25:00",
+            &scenario.to_string(),
+        ),
+        400,
+        Some("shift_start"),
+    );
+    assert_error(
+        &post("/api/patrol/timetable?shift_s=90000", &scenario.to_string()),
+        400,
+        Some("shift_s"),
     );
 }
 

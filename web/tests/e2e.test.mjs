@@ -1226,6 +1226,72 @@ test('issue 18: a patrol plan\'s routes download as GPX tracks, one per unit, th
   await context.close();
 });
 
+test('issue 19: a shift timetable with frequencies, hours and breaks: missed said first, replayed by the clock, printed as route cards', async () => {
+  const { page, errors, context } = await openMap();
+  await openTask(page, 'patrol');
+  await page.locator('#patrol-units').fill('2');
+  // The planner's schedules, as an imported file would carry them.
+  await page.evaluate(() => {
+    let i = 0;
+    for (const f of window.patrolmap.state.scenario.features) {
+      const p = f.properties;
+      if (p.kind === 'patrol_line') p.every = '2h';
+      if (p.kind === 'checkpoint') p.windows = (i++ % 2) ? '09:00-10:00' : '14:00-15:30';
+      if (p.kind === 'post') p.break = '30m in 11:30-13:30';
+    }
+  });
+  await page.locator('#patrol-timetable').click();
+  await page.waitForFunction(() => window.patrolmap.state.plan?.timetable, null, { timeout: 60000 });
+  const report = await page.evaluate(() => window.patrolmap.state.plan.timetable);
+  assert.equal(report.timetables.length, 2);
+  assert.equal(report.check.breaks_taken, 2);
+  // What no unit can ever make is said first, with its reason; then the summary.
+  const summary = await page.locator('#patrol-summary').innerText();
+  assert.match(summary, /^未完成 \d+ 项：必巡点 checkpoint-\d+ \d\d:\d\d–\d\d:\d\d（巡组无法往返）/);
+  assert.match(summary, new RegExp(`完成 ${report.check.passes_made}/${report.check.passes_required} 次巡逻，休息 2/2`));
+  assert.equal(await page.locator('details.timetable').count(), 2);
+  // Replayed by the clock: an hour and a half in is 09:30.
+  await page.locator('#patrol-time').fill('5400');
+  await idle(page);
+  assert.match(await page.locator('#patrol-clock').innerText(), /09:30/);
+  const units = await page.evaluate(() => window.patrolmap.map.queryRenderedFeatures({ layers: ['route-positions'] }).length);
+  assert.ok(units >= 1, `units drawn: ${units}`);
+  // In English too.
+  await page.locator('#lang').click();
+  assert.match(await page.locator('#patrol-summary').innerText(), /passes made, 2 of 2 breaks/);
+  await page.locator('#lang').click();
+  assert.deepEqual(errors, []);
+  // The route cards: one A4 page per unit, its route drawn, its timetable and streets.
+  const [cards] = await Promise.all([context.waitForEvent('page'), page.locator('#patrol-cards').click()]);
+  assert.match(cards.url(), /\/cards\.html$/);
+  await page.close(); // headless chromium draws WebGL in one page of the context only
+  const cardErrors = [];
+  cards.on('pageerror', (e) => cardErrors.push(e.message));
+  await cards.reload();
+  await cards.waitForFunction(() => window.patrolmapCards?.ready, null, { timeout: 60000 });
+  assert.equal(await cards.locator('.card').count(), 2);
+  assert.equal(await cards.locator('.card').first().locator('.card-timetable li').count(), report.timetables[0].entries.length);
+  assert.ok(await cards.locator('.card-streets li').count() > 4);
+  assert.match(await cards.locator('.card').first().innerText(), /巡逻卡 · kiosk-1[\s\S]*时间表[\s\S]*行驶道路（按顺序）/);
+  const png = PNG.sync.read(await cards.locator('.card-map').first().screenshot());
+  let blue = 0;
+  for (let i = 0; i < png.data.length; i += 4) if (png.data[i + 2] > 150 && png.data[i] < 100) blue += 1;
+  assert.ok(blue > 500, `${blue} route pixels`);
+  // Printed to PDF; each card starts a page of its own: the pages of both together are those
+  // of each alone, added.
+  const pagesOf = async (shown) => {
+    await cards.evaluate((shown) => document.querySelectorAll('.card').forEach((c, i) => { c.hidden = !shown.includes(i); }), shown);
+    const pdf = await cards.pdf({ format: 'A4', printBackground: true });
+    assert.equal(pdf.subarray(0, 4).toString(), '%PDF');
+    return (pdf.toString('latin1').match(/\/Type\s*\/Page\b/g) ?? []).length;
+  };
+  const [first, second, both] = [await pagesOf([0]), await pagesOf([1]), await pagesOf([0, 1])];
+  assert.ok(first >= 1 && second >= 1, `${first} ${second}`);
+  assert.equal(both, first + second);
+  assert.deepEqual(cardErrors, []);
+  await context.close();
+});
+
 test('issue 18: a CSV in UTM metres that names no system asks for it, then imports at the right place', async () => {
   const { page, errors, context } = await openMap();
   const { execFileSync } = await import('node:child_process');

@@ -214,3 +214,33 @@ test('what a plan left out is said first, with its reason in words, in both lang
   }
   assert.deepEqual(leftOutOf({}), []);
 });
+
+test('what a shift timetable misses is said with when and why, and how many units would make it', async () => {
+  const { setLanguage } = await table();
+  const { missedOf, timetableSummary } = await import('../format.js');
+  const report = {
+    units: 2, shift_start: '08:00', longest_working_s: 5400, units_needed: 4,
+    check: { passes_made: 10, passes_required: 12, breaks_taken: 2, breaks_required: 2 },
+    missed: [
+      { kind: 'line', id: 'line-3', from: '08:00', to: '10:00', reason: 'not_matched', late_by_s: null },
+      { kind: 'checkpoint', id: 'gate', from: '16:30', to: '17:30', reason: 'no_unit_free', late_by_s: 420 },
+    ],
+  };
+  setLanguage('zh-CN');
+  const zh = missedOf(report);
+  assert.deepEqual(zh.map((m) => m.id), ['line-3', 'gate']);
+  assert.equal(zh[0].text, '巡逻线 line-3 08:00–10:00（线路未匹配到道路）');
+  assert.equal(zh[1].text, '必巡点 gate 16:30–17:30（无空闲巡组，最少迟到 0 小时 7 分）');
+  assert.match(timetableSummary(report), /完成 10\/12 次巡逻.*需 4 个巡组/);
+  setLanguage('en');
+  assert.equal(missedOf(report)[1].text, 'checkpoint gate 16:30–17:30 (no unit free, 0 h 7 min late at best)');
+  assert.doesNotMatch(timetableSummary({ ...report, units_needed: null }), /would make/);
+  // Every reason the planner gives has words in both languages.
+  for (const reason of ['no_unit_free', 'slot_too_short', 'unreachable', 'not_matched', 'not_placed', 'outside_duty']) {
+    for (const lang of ['zh-CN', 'en']) {
+      setLanguage(lang);
+      const [m] = missedOf({ missed: [{ kind: 'break', id: 'u1', from: '12:00', to: '13:00', reason }] });
+      assert.doesNotMatch(m.text, /reason_|kind_/, `${lang} ${reason}`);
+    }
+  }
+});

@@ -186,7 +186,7 @@ pub struct ShiftPlan {
     pub total_driving_s: f64,
     /// When passes are missed that more units could make: how many units (copies of the
     /// given ones in turn) the planner needs to make every pass it can, if it found a number
-    /// up to four times as many (or 16 more).
+    /// up to sixteen times as many (or 16 more) within [`UNITS_NEEDED_TIME`].
     pub units_needed: Option<usize>,
 }
 
@@ -200,6 +200,9 @@ pub struct PassMade {
     /// The unit that makes it (all of a line's runs), if one does.
     pub unit: Option<usize>,
 }
+
+/// The most time spent finding how many units would make every pass.
+pub const UNITS_NEEDED_TIME: Duration = Duration::from_secs(5);
 
 /// Keeps planned times this far inside every limit, in seconds: the planner times its
 /// choices by a matrix of f32, the routes then by their exact steps.
@@ -599,7 +602,15 @@ pub fn plan_shift(
     );
     let more_could = left.iter().any(|(_, r, _)| *r == MissReason::NoUnitFree);
     let units_needed = more_could
-        .then(|| units_needed(&jobs.model, k, &jobs.depots, &spans, stop))
+        .then(|| {
+            units_needed(
+                &jobs.model,
+                k,
+                &jobs.depots,
+                &spans,
+                &stop.within(UNITS_NEEDED_TIME),
+            )
+        })
         .flatten();
     let mut missed = jobs.missed.clone();
     let model = &jobs.model;
@@ -874,7 +885,8 @@ fn eject_for(model: &Model, tours: &mut [Tour], job: u32) -> bool {
 /// How many units, the first `k` of `depots` and then the rest in order (the given ones in
 /// turn when there is no rest), leave no pass missed for want of a free unit, by
 /// construction alone (the plan's improvement can only make more): doubling, then halving
-/// the gap; `None` past four times as many (or 16 more).
+/// the gap; `None` past sixteen times as many (or 16 more), or when [`UNITS_NEEDED_TIME`]
+/// runs out first.
 fn units_needed(
     model: &Model,
     k: usize,

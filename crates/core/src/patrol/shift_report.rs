@@ -44,6 +44,67 @@ pub struct UnitTimetable {
     pub driving_s: f64,
     /// What it does, in order.
     pub entries: Vec<TimetableEntry>,
+    /// The streets it drives, in order, for its route card.
+    pub streets: Vec<StreetLeg>,
+}
+
+/// A stretch of one street on a route.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct StreetLeg {
+    /// The street's name (none for an unnamed road).
+    pub name: Option<String>,
+    /// Its road class (`residential`, ...), for an unnamed one.
+    pub class: String,
+    /// When the unit turns into it, by the clock.
+    pub start: String,
+    /// How far along it, in metres.
+    pub length_m: f64,
+}
+
+/// When each step of `r` is entered, seconds into the shift.
+fn step_entries(graph: &ProfileGraph, r: &super::shift::ShiftRoute) -> Vec<f64> {
+    let mut clock = r.start_s;
+    let mut holds = r.holds.iter().peekable();
+    let mut out = Vec::with_capacity(r.steps.len());
+    for (i, &(e, _)) in r.steps.iter().enumerate() {
+        while let Some(h) = holds.next_if(|h| h.step == i && h.along <= 0.0) {
+            clock += h.length_s;
+        }
+        out.push(clock);
+        while let Some(h) = holds.next_if(|h| h.step == i) {
+            clock += h.length_s;
+        }
+        clock += graph.edge_time_s[e as usize];
+    }
+    out
+}
+
+/// The streets of `r` in order: its steps joined while the name stays the same.
+fn streets_of(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    r: &super::shift::ShiftRoute,
+    shift_start_s: f64,
+) -> Vec<StreetLeg> {
+    let entries = step_entries(graph, r);
+    let mut out: Vec<StreetLeg> = Vec::new();
+    for (&(e, _), &at) in r.steps.iter().zip(&entries) {
+        let edge = &network.edges[e as usize];
+        let name = network.name(e as usize).map(str::to_string);
+        let class = network.class_name(edge.class).to_string();
+        match out.last_mut() {
+            Some(last) if last.name == name && (name.is_some() || last.class == class) => {
+                last.length_m += edge.length_m;
+            }
+            _ => out.push(StreetLeg {
+                name,
+                class,
+                start: clock(shift_start_s + at),
+                length_m: edge.length_m,
+            }),
+        }
+    }
+    out
 }
 
 /// A pass or break not made.
@@ -188,7 +249,7 @@ pub fn plan_shift_for(ask: &ShiftAsk, stop: &Stop) -> Result<ShiftReport, UnitsE
     // every pass.
     let next = units_from_posts(
         scenario,
-        (4 * count).max(count + 16).min(500),
+        (16 * count).max(count + 16).min(500),
         network,
         index,
         max_snap_m,
@@ -296,6 +357,7 @@ pub fn plan_shift_for(ask: &ShiftAsk, stop: &Stop) -> Result<ShiftReport, UnitsE
                     }
                 })
                 .collect(),
+            streets: streets_of(network, graph, r, shift_start_s),
         })
         .collect();
     let mut missed: Vec<MissedEntry> = plan
