@@ -10,6 +10,12 @@ Peers:
   either direction when all its edges are two-way; a disjunction picks one), service time
   inside the arc cost, guided local search for --seconds; for K > 1 units the longest route
   is minimised (global span cost) before the total.
+- PyVRP (hybrid genetic search for vehicle routing): the GVRP transform its docs describe,
+  each line and each checkpoint a group of one client per direction it may be driven (a
+  required, mutually exclusive group: exactly one is visited), the pass's own time as the
+  client's service duration. PyVRP minimises the total; for K > 1 units the longest route
+  is found by bisecting a shift limit on every vehicle (its `shift_duration`): a first solve
+  without a limit, then rounds that keep the shortest limit PyVRP meets, --seconds in all.
 - postman_problems (rural postman, undirected, networkx): the required graph is made
   connected with shortest paths first (its RPP needs it), the package's own odd-node
   matching and Euler circuit run, and then the route is repaired for one-ways: every edge
@@ -22,7 +28,7 @@ table and writes JSON with --json.
     target/release/patrolmap scenario patrol --roads ../shared/data/porto.osm.pbf --seed 5 -o /tmp/porto-patrol.geojson
     target/release/patrolmap patrol plan --roads ../shared/data/porto.osm.pbf \\
         --scenario /tmp/porto-patrol.geojson --units 1 --shift-s 48h --instance /tmp/inst1.json
-    python3 bench/patrol_peers.py /tmp/inst1.json --seconds 300
+    python3 bench/patrol_peers.py /tmp/inst1.json --seconds 300 --peers ortools,pyvrp
 """
 
 import argparse
@@ -189,6 +195,76 @@ def ortools_plan(inst, edge, costs, seconds):
     return {"peer": "OR-tools GLS", "longest_s": max(routes), "total_s": sum(routes), "seconds": elapsed}
 
 
+def pyvrp_plan(inst, edge, costs, seconds):
+    from pyvrp import Model
+    from pyvrp.stop import MaxRuntime
+
+    depots = inst["depots"]
+    k = len(depots)
+    tasks = tasks_of(inst, edge)
+    nodes = []  # (task, steps, dwell) per client, in the order added
+    for t, (_, variants, dwell) in enumerate(tasks):
+        for steps in variants:
+            nodes.append((t, steps, dwell))
+    entry = list(depots) + [step_ends(edge, *s[0])[0] for _, s, _ in nodes]
+    exit_ = list(depots) + [step_ends(edge, *s[-1])[1] for _, s, _ in nodes]
+    costs.prime(exit_)
+    inner = [0.0] * k + [variant_cost(costs, edge, s) + dw for _, s, dw in nodes]
+    scale = 10  # deciseconds: PyVRP takes integers
+    travel = np.zeros((len(entry), len(entry)), dtype=np.int64)
+    for i in range(len(entry)):
+        travel[i, :] = np.round(costs.rows[exit_[i]][entry] * scale).astype(np.int64)
+        travel[i, i] = 0
+    service = [int(round(x * scale)) for x in inner]
+
+    def solve(limit, budget):
+        m = Model()
+        locations = [m.add_location(0, 0) for _ in entry]
+        for v in range(k):
+            d = m.add_depot(locations[v])
+            m.add_vehicle_type(num_available=1, start_depot=d, end_depot=d,
+                               **({} if limit is None else {"shift_duration": int(limit)}))
+        groups = {}
+        for n, (t, _, _) in enumerate(nodes):
+            if t not in groups:
+                groups[t] = m.add_client_group(required=True)
+            m.add_client(locations[k + n], service_duration=service[k + n], required=False, group=groups[t])
+        for i, a in enumerate(locations):
+            row = travel[i]
+            for j, b in enumerate(locations):
+                # The cost of going to j includes j's own pass: the objective is the time.
+                if i != j:
+                    m.add_edge(a, b, distance=int(row[j]) + service[j], duration=int(row[j]))
+        result = m.solve(stop=MaxRuntime(budget), display=False)
+        if not result.best.is_feasible():
+            return None
+        routes = [0.0] * k
+        for route in result.best.routes():
+            visits = [(nodes[a.idx][1], nodes[a.idx][2]) for a in route if a.is_client()]
+            routes[route.vehicle_type()] = route_time(costs, edge, depots[route.vehicle_type()], visits)
+        return routes
+
+    start = time.time()
+    rounds = 1 if k == 1 else 6
+    best = solve(None, seconds / rounds)
+    if best is None:
+        return None
+    low = inst["patrolmap"]["longest_lower_bound_s"]
+    high = max(best)
+    for _ in range(rounds - 1):
+        left = seconds - (time.time() - start)
+        if left <= 1:
+            break
+        limit = (low + high) / 2
+        routes = solve(limit * scale, left / max(1, rounds - 1))
+        if routes is not None and max(routes) < high:
+            best, high = routes, max(routes)
+        else:
+            low = limit
+    elapsed = time.time() - start
+    return {"peer": "PyVRP HGS (GVRP)", "longest_s": max(best), "total_s": sum(best), "seconds": elapsed}
+
+
 def postman_plan(inst, edge, costs, graph):
     """postman_problems' rural postman, one unit, repaired for one-ways."""
     import networkx as nx
@@ -288,8 +364,9 @@ def postman_plan(inst, edge, costs, graph):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("instance", help="JSON from patrolmap patrol plan --instance")
-    parser.add_argument("--seconds", type=float, default=300, help="OR-tools time limit")
+    parser.add_argument("--seconds", type=float, default=300, help="each peer's time limit")
     parser.add_argument("--skip-postman", action="store_true")
+    parser.add_argument("--peers", default="ortools,pyvrp", help="which of ortools, pyvrp to run")
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
     inst, edge, graph = load(args.instance)
@@ -298,9 +375,15 @@ def main():
     results = [{"peer": "patrolmap", "longest_s": ours["longest_s"], "total_s": ours["total_s"], "seconds": ours["seconds"]}]
     if len(inst["depots"]) == 1 and not args.skip_postman:
         results.append(postman_plan(inst, edge, costs, graph))
-    r = ortools_plan(inst, edge, costs, args.seconds)
-    if r:
-        results.append(r)
+    peers = args.peers.split(",")
+    if "ortools" in peers:
+        r = ortools_plan(inst, edge, costs, args.seconds)
+        if r:
+            results.append(r)
+    if "pyvrp" in peers:
+        r = pyvrp_plan(inst, edge, costs, args.seconds)
+        if r:
+            results.append(r)
     total_lb, longest_lb = ours["total_lower_bound_s"], ours["longest_lower_bound_s"]
     print(f"{len(inst['depots'])} unit(s); lower bounds: total {total_lb:.0f} s, longest {longest_lb:.0f} s")
     print(f"{'planner':<34} {'longest s':>10} {'total s':>10} {'time s':>8} {'gap longest':>12} {'vs patrolmap':>13}")

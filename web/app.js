@@ -776,7 +776,10 @@ function wire(map) {
   $('patrol-export').addEventListener('click', async () => {
     if (!state.plan) return;
     try {
-      const response = await request('/api/convert?format=gpx&name=patrol-routes', { method: 'POST', json: state.plan.routes });
+      // A timetable's checkpoint stays go with its tracks, as waypoints.
+      const stops = state.plan.timetable?.stops.features ?? [];
+      const json = { type: 'FeatureCollection', features: [...state.plan.routes.features, ...stops] };
+      const response = await request('/api/convert?format=gpx&name=patrol-routes', { method: 'POST', json });
       download('patrol-routes.gpx', await response.blob());
     } catch (e) {
       status(t('error', { msg: e.message }));

@@ -103,7 +103,9 @@ pub enum PatrolCommand {
         /// scenario with any of those is planned so anyway, from 08:00 unless given.
         #[arg(long, value_name = "HH:MM")]
         shift_start: Option<String>,
-        /// Write the routes here as GeoJSON (LineStrings in travel order, with timetables).
+        /// Write the routes here as GeoJSON (LineStrings in travel order, with timetables); for a
+        /// shift timetable also as GPX or KML by the file's extension (`.gpx`, `.kml`), with
+        /// each checkpoint stay as a waypoint.
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// Write the report here as JSON.
@@ -601,7 +603,7 @@ fn timetable(
         }
     }
     if let Some(path) = &output {
-        write_json(path, &report.routes)?;
+        write_routes(path, &report)?;
     }
     if let Some(path) = &json_path {
         write_json(path, &report)?;
@@ -610,6 +612,43 @@ fn timetable(
         bail!("the timetable does not pass the check (listed above)");
     }
     Ok(())
+}
+
+/// Writes the timetable's routes (and its checkpoint stays as points) at `path`: GPX for the
+/// in-car terminals and KML by its extension, else GeoJSON of the routes.
+fn write_routes(
+    path: &std::path::Path,
+    report: &crate::patrol::shift_report::ShiftReport,
+) -> Result<()> {
+    use crate::files::{export, ExportFormat};
+    use patrolmap_core::formats::dbf::DbfEncoding;
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let format = match ext.as_str() {
+        "gpx" => ExportFormat::Gpx,
+        "kml" => ExportFormat::Kml,
+        _ => return write_json(path, &report.routes),
+    };
+    let features: Vec<geojson::Feature> = [&report.routes, &report.stops]
+        .iter()
+        .flat_map(|c| c["features"].as_array().cloned().unwrap_or_default())
+        .map(serde_json::from_value)
+        .collect::<Result<_, _>>()
+        .context("the routes as GeoJSON")?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "patrol-routes".into());
+    let file = export(
+        &features,
+        format,
+        &patrolmap_core::crs::Crs::Wgs84,
+        &stem,
+        DbfEncoding::Utf8,
+    )?;
+    std::fs::write(path, file.bytes).with_context(|| format!("{}: cannot write", path.display()))
 }
 
 /// Prints what the check found, one line each.

@@ -899,3 +899,117 @@ fn a_missing_file_is_reported_with_its_cause_once() {
         );
     }
 }
+
+/// Issue 19: a scenario with schedules is planned as a shift timetable; its routes are
+/// written as GPX that GDAL reads (tracks and the checkpoint stays as waypoints); a bad
+/// schedule field is named with its feature; a bad clock time is refused.
+#[test]
+fn a_shift_timetable_from_the_command_line() {
+    let (roads, scenario) = demo_files();
+    let dir = temp_dir("timetable");
+    let mut collection: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&scenario).unwrap()).unwrap();
+    let mut bad_feature = None;
+    for (i, f) in collection["features"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        let p = &mut f["properties"];
+        match p["kind"].as_str() {
+            Some("patrol_line") => p["every"] = json!("2h"),
+            Some("checkpoint") if bad_feature.is_none() => {
+                p["every"] = json!("often");
+                bad_feature = Some(i);
+            }
+            Some("checkpoint") => p["windows"] = json!("10:00-11:00"),
+            Some("post") => p["break"] = json!("12:00-12:30"),
+            _ => {}
+        }
+    }
+    let path = dir.join("shift.geojson");
+    std::fs::write(&path, collection.to_string()).unwrap();
+    let (report, gpx) = (dir.join("t.json"), dir.join("routes.gpx"));
+    let out = patrolmap(&[
+        "patrol",
+        "plan",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&path),
+        "--units",
+        "3",
+        "--shift-start",
+        "08:00",
+        "--json",
+        s(&report),
+        "-o",
+        s(&gpx),
+    ]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("feature {}: every:", bad_feature.unwrap()))
+            && stderr.contains("often"),
+        "{stderr}"
+    );
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let check = &t["check"];
+    assert!(
+        stdout.contains(&format!(
+            "{} of {} passes made, 3 of 3 breaks",
+            check["passes_made"], check["passes_required"]
+        )),
+        "{stdout}"
+    );
+    // 6 lines every 2 hours over 8 hours, 23 checkpoints once in their hour.
+    assert_eq!(check["passes_required"], 6 * 4 + 23);
+    assert!(
+        stdout.contains("check: every route continuous, legal, closed and within duty hours"),
+        "{stdout}"
+    );
+    let stays = t["timetables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|u| u["entries"].as_array().unwrap().clone())
+        .filter(|e| e["kind"] == "checkpoint")
+        .count();
+    let text = std::fs::read_to_string(&gpx).unwrap();
+    assert_eq!(text.matches("<wpt ").count(), stays);
+    if let Ok(info) = Command::new("ogrinfo")
+        .args(["-ro", "-so", s(&gpx), "waypoints"])
+        .output()
+    {
+        let info = String::from_utf8_lossy(&info.stdout);
+        assert!(info.contains(&format!("Feature Count: {stays}")), "{info}");
+        let tracks = Command::new("ogrinfo")
+            .args(["-ro", "-so", s(&gpx), "tracks"])
+            .output()
+            .unwrap();
+        let routes = t["routes"]["features"].as_array().unwrap().len();
+        assert!(
+            String::from_utf8_lossy(&tracks.stdout).contains(&format!("Feature Count: {routes}"))
+        );
+    } else if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("GDAL's ogrinfo is not installed");
+    }
+    let out = patrolmap(&[
+        "patrol",
+        "plan",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&path),
+        "--shift-start",
+        "25:00",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("--shift-start: expected a clock time like 07:30, got \"25:00\""));
+}

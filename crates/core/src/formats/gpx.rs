@@ -7,7 +7,8 @@ fn escape(s: &str) -> String {
 }
 
 /// A GPX document with one track per line feature (named by its `unit`, `name` or `id`
-/// property); other features are left out.
+/// property) and a waypoint per point feature (named by its `name` or `id`, described by its
+/// `desc`: a checkpoint and when it is visited, say); other features are left out.
 ///
 /// ```
 /// let fc: geojson::FeatureCollection = r#"{"type":"FeatureCollection","features":[{"type":"Feature",
@@ -17,6 +18,23 @@ fn escape(s: &str) -> String {
 /// ```
 pub fn write(features: &[Feature]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx version=\"1.1\" creator=\"patrolmap\" xmlns=\"http://www.topografix.com/GPX/1/1\">\n");
+    // GPX 1.1 lists the waypoints before the tracks.
+    for f in features {
+        let Some(GeometryValue::Point { coordinates: p }) = f.geometry.as_ref().map(|g| &g.value)
+        else {
+            continue;
+        };
+        let props = f.properties.as_ref();
+        let text = |k: &str| props.and_then(|p| p.get(k)).and_then(JsonValue::as_str);
+        out.push_str(&format!("<wpt lat=\"{}\" lon=\"{}\">", p[1], p[0]));
+        if let Some(name) = text("name").or(text("id")) {
+            out.push_str(&format!("<name>{}</name>", escape(name)));
+        }
+        if let Some(desc) = text("desc") {
+            out.push_str(&format!("<desc>{}</desc>", escape(desc)));
+        }
+        out.push_str("</wpt>\n");
+    }
     for f in features {
         let lines = match f.geometry.as_ref().map(|g| &g.value) {
             Some(GeometryValue::LineString { coordinates }) => vec![coordinates.clone()],

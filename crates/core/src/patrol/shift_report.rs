@@ -157,6 +157,10 @@ pub struct ShiftReport {
     /// entries) and `times_s` (seconds into the shift at each vertex; a stop is its point
     /// twice, on arriving and leaving).
     pub routes: serde_json::Value,
+    /// Every checkpoint stay of the timetable: a GeoJSON FeatureCollection of Points on the
+    /// road, with `unit`, `checkpoint`, `start`, `end` (by the clock), a `name` and a `desc`
+    /// (what GPX waypoints and KML placemarks show).
+    pub stops: serde_json::Value,
     /// The plan itself (each unit's steps and stops), for the map and the route cards.
     pub plan: ShiftPlan,
 }
@@ -404,6 +408,20 @@ pub fn plan_shift_for(ask: &ShiftAsk, stop: &Stop) -> Result<ShiftReport, UnitsE
                 "geometry": {"type": "LineString", "coordinates": line}})
         })
         .collect::<Vec<_>>()});
+    let stops = serde_json::json!({"type": "FeatureCollection", "features": timetables
+        .iter()
+        .flat_map(|t| t.entries.iter().map(move |e| (t, e)))
+        .filter(|(_, e)| e.kind == "checkpoint")
+        .filter_map(|(t, e)| {
+            let id = e.id.as_deref()?;
+            let place = req.checkpoints.iter().find(|c| c.id == id)?.place.as_ref().ok()?;
+            Some(serde_json::json!({"type": "Feature",
+                "properties": {"kind": "checkpoint_visit", "unit": t.unit, "checkpoint": id,
+                    "start": e.start, "end": e.end, "name": format!("{id} {}-{}", e.start, e.end),
+                    "desc": t.unit},
+                "geometry": {"type": "Point", "coordinates": place.position}}))
+        })
+        .collect::<Vec<_>>()});
     Ok(ShiftReport {
         shift_start: clock(shift_start_s),
         shift_s,
@@ -435,6 +453,7 @@ pub fn plan_shift_for(ask: &ShiftAsk, stop: &Stop) -> Result<ShiftReport, UnitsE
             .collect(),
         check,
         routes,
+        stops,
         plan,
     })
 }
