@@ -348,6 +348,8 @@ function select(map, index) {
   $('selection-name').textContent = `${p.name ?? p.id} (${t(p.kind === 'post' ? 'kind_post' : 'kind_unit')})`;
   $('sel-mode').value = p.mode ?? 'car';
   $('sel-class').value = p.class ?? '';
+  $('sel-shift').value = p.shift ?? '';
+  $('sel-break').value = Array.isArray(p.break) ? p.break.join('; ') : (p.break ?? '');
   placeSelection(map);
 }
 
@@ -747,6 +749,14 @@ function wire(map) {
   $('sel-class').addEventListener('change', () => {
     if (state.selected != null) store.perform('setProperty', state.selected, 'class', $('sel-class').value.trim());
   });
+  // A unit's duty hours and breaks, for the shift timetable (empty: the plan's shift, no break).
+  for (const [id, key] of [['sel-shift', 'shift'], ['sel-break', 'break']]) {
+    $(id).addEventListener('change', () => {
+      if (state.selected == null) return;
+      const value = $(id).value.trim();
+      store.perform('setProperty', state.selected, key, value === '' ? undefined : value);
+    });
+  }
   $('sel-delete').addEventListener('click', () => {
     const i = state.selected;
     if (i == null) return;

@@ -118,6 +118,18 @@ pub async fn patrol_timetable(
             "the scenario has no patrol lines or checkpoints",
         ));
     }
+    // A schedule that does not read would leave its feature out of the timetable: said, not
+    // planned around.
+    if let Some(p) = scenario
+        .problems
+        .iter()
+        .find(|p| p.code == crate::scenario::ProblemCode::BadSchedule)
+    {
+        return Err(ApiError::bad(
+            p.field.as_deref().unwrap_or("body"),
+            format!("feature {}: {}", p.feature, p.reason),
+        ));
+    }
     let city = state.city.clone();
     state
         .plan(PATROL_TIME, super::work_api::work_id(&q)?, move |stop| {

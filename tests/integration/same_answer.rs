@@ -163,6 +163,39 @@ fn patrol_plan_json_is_the_body_of_api_patrol_plan() {
     assert_same(cli, api);
 }
 
+/// Issue 19: the shift timetable, from the command line and from the map's endpoint.
+#[test]
+fn patrol_timetable_json_is_the_body_of_api_patrol_timetable() {
+    let mut scenario: Value = serde_json::from_str(&demo_scenario_text()).unwrap();
+    for f in scenario["features"].as_array_mut().unwrap() {
+        let p = &mut f["properties"];
+        match p["kind"].as_str() {
+            Some("patrol_line") => p["passes"] = serde_json::json!(2),
+            Some("checkpoint") => p["windows"] = serde_json::json!("19:00-20:00"),
+            Some("post") => p["break"] = serde_json::json!("30m in 21:00-22:00"),
+            _ => {}
+        }
+    }
+    let (cli, api) = cli_and_api(
+        "same-patrol-timetable",
+        &[
+            "patrol",
+            "plan",
+            "--units",
+            "2",
+            "--shift-s",
+            "6h",
+            "--shift-start",
+            "18:00",
+        ],
+        &scenario,
+        "/api/patrol/timetable?units=2&shift_s=21600&shift_start=18:00",
+    );
+    assert_eq!(api["shift_start"], "18:00");
+    assert_eq!(api["check"]["breaks_taken"], 2, "{}", api["check"]);
+    assert_same(cli, api);
+}
+
 /// `patrol check` of a plan file and the map's edit of the same routes (no drag) are one
 /// question: these routes, re-timed and checked.
 #[test]

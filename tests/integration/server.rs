@@ -1181,6 +1181,21 @@ fn a_shift_timetable_over_http_is_confirmed_by_its_check() {
         400,
         Some("shift_s"),
     );
+    // A post whose break does not read is named, not quietly left out of the timetable.
+    let at = scenario["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|f| f["properties"]["kind"] == "post")
+        .unwrap();
+    scenario["features"][at]["properties"]["break"] = json!("lunch");
+    let refused = post("/api/patrol/timetable", &scenario.to_string());
+    assert_error(&refused, 400, Some("break"));
+    let message = refused.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        message.contains(&format!("feature {at}:")) && message.contains("lunch"),
+        "{message}"
+    );
 }
 
 /// A plan sent back unchanged gives the same routes; dragged onto another street, the route
