@@ -93,6 +93,31 @@ pub struct ProfileGraph {
 }
 
 impl ProfileGraph {
+    /// Whether this mode may drive road edge `edge` forward (from its first node) or
+    /// backward: the edge is in the graph and its one-way allows it.
+    ///
+    /// ```
+    /// use patrolmap_core::network::{road_geojson::read_str, Profile, ProfileGraph, TravelMode};
+    /// let net = read_str(r#"{"type":"FeatureCollection","features":[
+    ///   {"type":"Feature","properties":{"oneway":"yes"},"geometry":{"type":"LineString","coordinates":[[0,0],[0.001,0]]}}]}"#,
+    ///   "r.geojson".as_ref()).unwrap();
+    /// let g = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+    /// assert!(g.allows(0, true) && !g.allows(0, false) && !g.allows(7, true));
+    /// ```
+    pub fn allows(&self, edge: u32, forward: bool) -> bool {
+        self.edge_direction
+            .get(edge as usize)
+            .copied()
+            .flatten()
+            .is_some_and(|d| {
+                if forward {
+                    d.allows_forward()
+                } else {
+                    d.allows_backward()
+                }
+            })
+    }
+
     /// Builds the graph of `profile` over `network`.
     pub fn build(network: &RoadNetwork, profile: &Profile) -> ProfileGraph {
         Self::build_without(network, profile, &[])

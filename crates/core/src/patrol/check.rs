@@ -128,18 +128,7 @@ pub fn check_plan(
         let mut at = route.depot;
         for (i, &step) in route.steps.iter().enumerate() {
             let (edge, forward) = step;
-            let allowed = graph
-                .edge_direction
-                .get(edge as usize)
-                .copied()
-                .flatten()
-                .is_some_and(|d| {
-                    if forward {
-                        d.allows_forward()
-                    } else {
-                        d.allows_backward()
-                    }
-                });
+            let allowed = graph.allows(edge, forward);
             if !allowed {
                 findings.push(finding(
                     FindingKind::OneWay,

@@ -8,6 +8,9 @@
 //! (the shorter kept); [`edit`] reroutes a route through a street a planner drags it to;
 //! [`check`] verifies any plan, however it was made; [`timeline`] says where
 //! each unit is at any moment of the shift; [`report`] is the one answer both edges give.
+//! For a whole shift, [`shift`] makes a timetable per unit from the schedules of
+//! [`crate::scenario::schedule`] (how often, in which hours, breaks at the post),
+//! [`shift_check`] verifies one independently and [`shift_report`] is its answer.
 //! Pure: no files.
 
 pub mod balance;

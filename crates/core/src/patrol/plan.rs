@@ -143,6 +143,22 @@ pub enum UnitsError {
     },
 }
 
+/// Where patrols start from, in order: the scenario's posts, or its other units when it has
+/// no post. Unit `i` of a plan starts from the `i % len`-th.
+pub fn posts_of(scenario: &crate::scenario::Scenario) -> Vec<&crate::scenario::Unit> {
+    use crate::scenario::UnitKind;
+    let posts: Vec<_> = scenario
+        .units
+        .iter()
+        .filter(|u| u.kind == UnitKind::Post)
+        .collect();
+    if posts.is_empty() {
+        scenario.units.iter().collect()
+    } else {
+        posts
+    }
+}
+
 /// `count` patrol units from the scenario's posts in order (from its other units when it has
 /// no post), going round again when there are more units than posts (ids `post-2`, …).
 pub fn units_from_posts(
@@ -152,17 +168,7 @@ pub fn units_from_posts(
     index: &crate::network::SnapIndex,
     max_snap_m: f64,
 ) -> Result<Vec<PatrolUnit>, UnitsError> {
-    use crate::scenario::UnitKind;
-    let posts: Vec<_> = scenario
-        .units
-        .iter()
-        .filter(|u| u.kind == UnitKind::Post)
-        .collect();
-    let posts = if posts.is_empty() {
-        scenario.units.iter().collect()
-    } else {
-        posts
-    };
+    let posts = posts_of(scenario);
     if posts.is_empty() {
         return Err(UnitsError::NoPost);
     }

@@ -461,18 +461,10 @@ fn build_jobs(network: &RoadNetwork, graph: &ProfileGraph, request: &ShiftReques
                 missed.push(miss(activity, slot, MissReason::NotPlaced));
                 continue;
             };
-            let direction = graph.edge_direction[p.edge as usize];
             let t = graph.edge_time_s[p.edge as usize];
             let mut ways = Vec::new();
             for forward in [true, false] {
-                let allowed = direction.is_some_and(|d| {
-                    if forward {
-                        d.allows_forward()
-                    } else {
-                        d.allows_backward()
-                    }
-                });
-                if !allowed {
+                if !graph.allows(p.edge, forward) {
                     continue;
                 }
                 let along = if forward {

@@ -370,18 +370,7 @@ fn drive(
             break;
         };
         let (edge, forward) = step;
-        let allowed = graph
-            .edge_direction
-            .get(edge as usize)
-            .copied()
-            .flatten()
-            .is_some_and(|d| {
-                if forward {
-                    d.allows_forward()
-                } else {
-                    d.allows_backward()
-                }
-            });
+        let allowed = graph.allows(edge, forward);
         if !allowed {
             return Err((
                 ShiftFindingKind::OneWay,

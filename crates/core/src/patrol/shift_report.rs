@@ -9,7 +9,7 @@ use super::shift::{plan_shift, Activity, MissReason, ShiftPlan, ShiftRequest, Sh
 use super::shift_check::{check_shift, ShiftCheckReport, ShiftRouteToCheck};
 use crate::network::{ProfileGraph, RoadNetwork, SnapIndex};
 use crate::scenario::schedule::{Schedule, DAY_S};
-use crate::scenario::{Scenario, UnitKind};
+use crate::scenario::Scenario;
 use crate::stop::Stop;
 
 /// One entry of a unit's timetable.
@@ -258,16 +258,7 @@ pub fn plan_shift_for(ask: &ShiftAsk, stop: &Stop) -> Result<ShiftReport, UnitsE
         index,
         max_snap_m,
     )?;
-    let posts: Vec<_> = scenario
-        .units
-        .iter()
-        .filter(|u| u.kind == UnitKind::Post)
-        .collect();
-    let posts = if posts.is_empty() {
-        scenario.units.iter().collect()
-    } else {
-        posts
-    };
+    let posts = super::plan::posts_of(scenario);
     let shift_units: Vec<ShiftUnit> = units
         .iter()
         .enumerate()
