@@ -95,7 +95,7 @@ pub async fn patrol_plan(
         ("shift_s" = Option<f64>, Query, description = "Shift length in seconds (8 h by default, at most 24 h)"),
         ("shift_start" = Option<String>, Query, description = "When the shift starts by the clock, HH:MM (08:00 by default)")),
     request_body(content = Object, description = "The scenario FeatureCollection (patrol_line, checkpoint and post features, with every, passes, windows, shift and break)", content_type = "application/json"),
-    responses((status = 200, description = "The timetables by unit, the passes missed (with why and how late), units_needed, the routes (LineStrings with times_s) and the independent check", body = Object),
+    responses((status = 200, description = "The timetables by unit, the passes missed (with why and how late), units_needed, the routes (LineStrings with times_s) and the independent check", body = crate::patrol::shift_report::ShiftReport),
         (status = 400, description = "Not a scenario, bad parameter or no post", body = ErrorBody),
         (status = 503, description = "Server busy", body = ErrorBody)))]
 pub async fn patrol_timetable(

@@ -77,7 +77,7 @@ pub enum Activity {
 }
 
 /// Why a pass is missed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MissReason {
     /// Every unit is busy or too far away then: more units would make it.

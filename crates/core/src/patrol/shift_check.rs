@@ -31,7 +31,7 @@ pub struct ShiftRouteToCheck<'a> {
 }
 
 /// What is wrong with a shift plan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ShiftFindingKind {
     /// A route leaves a road where the next one does not start.
@@ -53,7 +53,7 @@ pub enum ShiftFindingKind {
 }
 
 /// Something wrong with a shift plan.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ShiftFinding {
     /// What.
     pub kind: ShiftFindingKind,
@@ -68,7 +68,7 @@ pub struct ShiftFinding {
 }
 
 /// How many of a line's or checkpoint's passes the check found.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct PassCount {
     /// `line` or `checkpoint`.
     pub kind: &'static str,
@@ -81,7 +81,7 @@ pub struct PassCount {
 }
 
 /// What the check found.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ShiftCheckReport {
     /// Everything wrong; empty for a good plan.
     pub findings: Vec<ShiftFinding>,

@@ -13,7 +13,7 @@ use crate::scenario::Scenario;
 use crate::stop::Stop;
 
 /// One entry of a unit's timetable.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct TimetableEntry {
     /// `line`, `checkpoint` or `break`.
     pub kind: &'static str,
@@ -30,7 +30,7 @@ pub struct TimetableEntry {
 }
 
 /// A unit's shift.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct UnitTimetable {
     /// The unit's id.
     pub unit: String,
@@ -49,7 +49,7 @@ pub struct UnitTimetable {
 }
 
 /// A stretch of one street on a route.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct StreetLeg {
     /// The street's name (none for an unnamed road).
     pub name: Option<String>,
@@ -108,7 +108,7 @@ fn streets_of(
 }
 
 /// A pass or break not made.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct MissedEntry {
     /// `line`, `checkpoint` or `break`.
     pub kind: &'static str,
@@ -126,7 +126,7 @@ pub struct MissedEntry {
 }
 
 /// The shift plan, checked.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ShiftReport {
     /// When the shift starts, by the clock.
     pub shift_start: String,
@@ -156,12 +156,15 @@ pub struct ShiftReport {
     /// that leaves its post, with `unit`, `working_s`, `driving_s`, `timetable` (its
     /// entries) and `times_s` (seconds into the shift at each vertex; a stop is its point
     /// twice, on arriving and leaving).
+    #[schema(value_type = Object)]
     pub routes: serde_json::Value,
     /// Every checkpoint stay of the timetable: a GeoJSON FeatureCollection of Points on the
     /// road, with `unit`, `checkpoint`, `start`, `end` (by the clock), a `name` and a `desc`
     /// (what GPX waypoints and KML placemarks show).
+    #[schema(value_type = Object)]
     pub stops: serde_json::Value,
     /// The plan itself (each unit's steps and stops), for the map and the route cards.
+    #[schema(value_type = Object)]
     pub plan: ShiftPlan,
 }
 

@@ -60,7 +60,7 @@ pub struct Duty {
 
 /// A time a pass must fall in, in seconds from the shift's start: the pass (driving the
 /// whole line, or the checkpoint's stay) starts at or after `start_s` and is over by `end_s`.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Slot {
     /// Earliest start, seconds into the shift.
     pub start_s: f64,
