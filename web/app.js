@@ -335,7 +335,33 @@ function followStore(map) {
     if (!preview && action !== 'moveFeature') refreshLayers(map);
     evaluate(map);
     renderStats();
+    renderSchedules();
   });
+}
+
+/** The lines' and checkpoints' `every` and `windows`, one row each, edited in place (each
+ * change one undoable step of the scenario). Drawn when the list is opened, and again when
+ * the scenario changes while it is open. */
+function renderSchedules() {
+  if (!$('patrol-schedules').open || state.editingSchedule) return;
+  const rows = state.scenario.features
+    .map((f, index) => ({ f, index }))
+    .filter(({ f }) => f.properties.kind === 'patrol_line' || f.properties.kind === 'checkpoint');
+  const cell = (index, key, value, placeholder) => {
+    const kind = state.scenario.features[index].properties.kind;
+    const input = h('input', { value: value ?? '', placeholder, 'data-index': index, 'data-key': key, 'data-kind': kind, size: 9 });
+    // Not drawn again for its own change: the next field keeps the focus a Tab gave it.
+    input.addEventListener('change', () => {
+      state.editingSchedule = true;
+      try { store.perform('setProperty', index, key, input.value.trim() || undefined); } finally { state.editingSchedule = false; }
+    });
+    return h('td', {}, input);
+  };
+  show($('schedule-rows'), h('tr', {}, h('th', {}, ''), h('th', {}, t('field_every')), h('th', {}, t('field_windows'))),
+    rows.map(({ f, index }) => h('tr', {},
+      h('td', {}, f.properties.name ?? t(f.properties.kind === 'patrol_line' ? 'entry_line' : 'entry_checkpoint', { id: f.properties.id })),
+      cell(index, 'every', f.properties.every, '2h'),
+      cell(index, 'windows', Array.isArray(f.properties.windows) ? f.properties.windows.join(', ') : f.properties.windows, '07:00-08:00'))));
 }
 
 function select(map, index) {
@@ -776,6 +802,7 @@ function wire(map) {
   });
   $('patrol-plan').addEventListener('click', () => planPatrols(map));
   $('patrol-timetable').addEventListener('click', () => planTimetable(map));
+  $('patrol-schedules').addEventListener('toggle', renderSchedules);
   // One A4 card per unit: its route on the map, the streets in order, its timetable.
   $('patrol-cards').addEventListener('click', () => {
     if (!state.plan?.timetable) return;
@@ -834,6 +861,7 @@ function translateAll(map) {
   drawMarkers(map);
   renderShift();
   if (state.plan?.timetable) renderTimetable();
+  renderSchedules();
   document.title = `${t('title')} · ${state.info.name}`;
   labelZoneOption();
 }

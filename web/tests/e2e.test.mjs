@@ -1241,6 +1241,16 @@ test('issue 19: a shift timetable with frequencies, hours and breaks: missed sai
   await page.locator('#sel-break').press('Tab');
   const typed = await page.evaluate(() => window.patrolmap.state.scenario.features.filter((f) => f.properties.break).map((f) => f.properties.break));
   assert.deepEqual(typed, ['45m in 12:00-14:00']);
+  // A line's frequency set in the panel's list: one undoable change of the scenario.
+  await page.locator('#patrol-schedules summary').click();
+  const every = page.locator('#schedule-rows input[data-key="every"][data-kind="patrol_line"]').first();
+  await every.fill('90m');
+  await every.press('Tab');
+  const line = async () => page.evaluate(() => window.patrolmap.state.scenario.features.find((f) => f.properties.kind === 'patrol_line').properties.every);
+  assert.equal(await line(), '90m');
+  await page.locator('#undo').click();
+  assert.equal(await line(), undefined);
+  assert.equal(await every.inputValue(), '');
   // The rest of the planner's schedules, as an imported file would carry them.
   await page.evaluate(() => {
     let i = 0;
