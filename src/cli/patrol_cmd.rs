@@ -372,6 +372,20 @@ fn plan(
         if shift_s > crate::scenario::schedule::DAY_S {
             bail!("--shift-s: a timetable covers at most 24 hours");
         }
+        // A schedule that does not read would leave its pass or break out: said, not planned
+        // around.
+        if let Some(p) = scenario
+            .problems
+            .iter()
+            .find(|p| p.code == crate::scenario::ProblemCode::BadSchedule)
+        {
+            bail!(
+                "{}: feature {}: {} (a timetable needs every schedule to read)",
+                scenario_path.display(),
+                p.feature,
+                p.reason
+            );
+        }
         let ask = crate::patrol::shift_report::ShiftAsk {
             network,
             graph,

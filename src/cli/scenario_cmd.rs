@@ -313,11 +313,25 @@ fn check(
         "  read:        {} units and posts, {} checkpoints, {} key sites, {} incidents, {} patrol lines, {} closures, {} candidates, {} areas",
         c.units, c.checkpoints, c.key_sites, c.incidents, c.patrol_lines, c.closures, s.candidates.len(), s.areas.len()
     );
-    if s.problems.is_empty() {
+    // A schedule that does not read leaves its feature loaded without it: said apart.
+    let (schedules, refused): (Vec<_>, Vec<_>) = s
+        .problems
+        .iter()
+        .partition(|p| p.code == crate::scenario::ProblemCode::BadSchedule);
+    if refused.is_empty() {
         println!("  refused:     none");
     } else {
-        println!("  refused:     {} features", s.problems.len());
-        for p in &s.problems {
+        println!("  refused:     {} features", refused.len());
+        for p in &refused {
+            println!("    feature {}: {}", p.feature, p.reason);
+        }
+    }
+    if !schedules.is_empty() {
+        println!(
+            "  schedules:   {} not read (the features are kept without them; a timetable refuses them)",
+            schedules.len()
+        );
+        for p in &schedules {
             println!("    feature {}: {}", p.feature, p.reason);
         }
     }

@@ -99,20 +99,16 @@ pub(super) fn read_collection(features: &[Feature], refused: &HashSet<usize>) ->
                     scenario.problems.push(problem(ProblemCode::NotANumber, Some(key), format!("{key} must be a number")));
                     continue;
                 }
-                let schedule = match super::schedule::schedule_from(props) {
-                    Ok(s) => s,
-                    Err((field, reason)) => {
-                        scenario.problems.push(problem(ProblemCode::BadSchedule, Some(field), reason));
-                        continue;
-                    }
-                };
-                let duty = match super::schedule::duty_from(props) {
-                    Ok(d) => d,
-                    Err((field, reason)) => {
-                        scenario.problems.push(problem(ProblemCode::BadSchedule, Some(field), reason));
-                        continue;
-                    }
-                };
+                // A schedule that does not read is said, and its feature kept without it: a
+                // post's coverage does not hang on its break (the timetable refuses it).
+                let schedule = super::schedule::schedule_from(props).unwrap_or_else(|(field, reason)| {
+                    scenario.problems.push(problem(ProblemCode::BadSchedule, Some(field), reason));
+                    Default::default()
+                });
+                let duty = super::schedule::duty_from(props).unwrap_or_else(|(field, reason)| {
+                    scenario.problems.push(problem(ProblemCode::BadSchedule, Some(field), reason));
+                    Default::default()
+                });
                 scenario.add_point(
                     index,
                     position,
@@ -140,13 +136,10 @@ pub(super) fn read_collection(features: &[Feature], refused: &HashSet<usize>) ->
                 }
                 let id = owned("id");
                 if kind == "patrol_line" {
-                    let schedule = match super::schedule::schedule_from(props) {
-                        Ok(s) => s,
-                        Err((field, reason)) => {
-                            scenario.problems.push(problem(ProblemCode::BadSchedule, Some(field), reason));
-                            continue;
-                        }
-                    };
+                    let schedule = super::schedule::schedule_from(props).unwrap_or_else(|(field, reason)| {
+                        scenario.problems.push(problem(ProblemCode::BadSchedule, Some(field), reason));
+                        Default::default()
+                    });
                     let id = id.unwrap_or_else(|| format!("line-{}", scenario.patrol_lines.len()));
                     scenario.patrol_lines.push(PatrolLine {
                         id,

@@ -146,7 +146,8 @@ pub struct Area {
     pub feature: usize,
 }
 
-/// A feature that was not loaded, and why.
+/// A feature that was not loaded, and why; or, for [`ProblemCode::BadSchedule`], one loaded
+/// without the schedule field that did not read (what a timetable then refuses).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct FeatureProblem {
     /// Index of the feature (or CSV data row, from 0) in the file.
@@ -198,7 +199,8 @@ pub enum ProblemCode {
     BadPolygon,
     /// An event area with a start and no end, or the reverse.
     StartWithoutEnd,
-    /// A schedule field (`every`, `passes`, `windows`, `shift`, `break`) that does not read.
+    /// A schedule field (`every`, `passes`, `windows`, `shift`, `break`) that does not read:
+    /// the feature is loaded without it, and a shift timetable is refused until it reads.
     BadSchedule,
 }
 
