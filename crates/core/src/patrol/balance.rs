@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::minmax::{self, Instance, Options, Task, Way};
-use super::paths::{ends, time_matrix, PathSearch, Step};
+use super::paths::{ends, time_matrix, PathSearch, Places, Step};
 use super::plan::{finish_route, CheckpointTask, Route, Work};
 use crate::network::{ProfileGraph, RoadNetwork};
 use crate::stop::Stop;
@@ -104,14 +104,8 @@ pub fn balanced_routes(
         }
     }
     // Places: the depots, then the runs' ends.
-    let mut place_of: HashMap<u32, u32> = HashMap::new();
-    let mut nodes: Vec<u32> = Vec::new();
-    let mut place = |v: u32| -> u32 {
-        *place_of.entry(v).or_insert_with(|| {
-            nodes.push(v);
-            nodes.len() as u32 - 1
-        })
-    };
+    let mut places = Places::default();
+    let mut place = |v: u32| places.place(v);
     let depots: Vec<u32> = units.iter().map(|u| place(u.depot)).collect();
     let tasks: Vec<Task> = runs
         .iter()
@@ -139,6 +133,7 @@ pub fn balanced_routes(
             }
         })
         .collect();
+    let nodes = places.nodes;
     let matrix: Vec<f64> = time_matrix(network, graph, &nodes)
         .into_iter()
         .map(f64::from)

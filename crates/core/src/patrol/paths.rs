@@ -242,6 +242,33 @@ pub fn time_matrix(network: &RoadNetwork, graph: &ProfileGraph, nodes: &[u32]) -
     rows.concat()
 }
 
+/// Road nodes numbered in the order first asked for: the places of a time matrix
+/// ([`time_matrix`] over [`Places::nodes`]).
+///
+/// ```
+/// use patrolmap_core::patrol::paths::Places;
+/// let mut places = Places::default();
+/// assert_eq!((places.place(40), places.place(7), places.place(40)), (0, 1, 0));
+/// assert_eq!(places.nodes, vec![40, 7]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Places {
+    index: std::collections::HashMap<u32, u32>,
+    /// The nodes, by place number.
+    pub nodes: Vec<u32>,
+}
+
+impl Places {
+    /// The place number of `node`, a new one the first time.
+    pub fn place(&mut self, node: u32) -> u32 {
+        let nodes = &mut self.nodes;
+        *self.index.entry(node).or_insert_with(|| {
+            nodes.push(node);
+            nodes.len() as u32 - 1
+        })
+    }
+}
+
 /// The node a step leaves from and the node it arrives at.
 #[inline]
 pub fn ends(network: &RoadNetwork, step: Step) -> (u32, u32) {

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::balance::runs;
-use super::paths::{ends, time_matrix, PathSearch, Step};
+use super::paths::{ends, time_matrix, PathSearch, Places, Step};
 use super::plan::PatrolUnit;
 use super::requirements::Requirements;
 use crate::network::{ProfileGraph, RoadNetwork};
@@ -389,14 +389,8 @@ struct Jobs {
 
 fn build_jobs(network: &RoadNetwork, graph: &ProfileGraph, request: &ShiftRequest) -> Jobs {
     let time = |s: Step| graph.edge_time_s[s.0 as usize];
-    let mut place_of: HashMap<u32, u32> = HashMap::new();
-    let mut nodes: Vec<u32> = Vec::new();
-    let mut place = |v: u32| -> u32 {
-        *place_of.entry(v).or_insert_with(|| {
-            nodes.push(v);
-            nodes.len() as u32 - 1
-        })
-    };
+    let mut places = Places::default();
+    let mut place = |v: u32| places.place(v);
     let all_units: Vec<&ShiftUnit> = request.units.iter().chain(request.more_units).collect();
     let depots: Vec<u32> = all_units.iter().map(|u| place(u.unit.depot)).collect();
     let mut jobs = Vec::new();
@@ -543,6 +537,7 @@ fn build_jobs(network: &RoadNetwork, graph: &ProfileGraph, request: &ShiftReques
             });
         }
     }
+    let nodes = places.nodes;
     let matrix = std::sync::Arc::new(
         time_matrix(network, graph, &nodes)
             .into_iter()
@@ -629,21 +624,23 @@ pub fn plan_shift(
         .map(|(u, tour)| materialise(network, graph, model, &jobs.nodes, u, tour))
         .collect();
     // A pass is made by the unit doing its every run in its slot.
+    let mut unit_of_job: Vec<Option<usize>> = vec![None; model.jobs.len()];
+    for (u, t) in tours.iter().enumerate() {
+        for item in &t.items {
+            unit_of_job[item.0 as usize] = Some(u);
+        }
+    }
+    let mut runs_of: HashMap<(Activity, usize), Vec<usize>> = HashMap::new();
+    for (j, job) in model.jobs.iter().enumerate() {
+        runs_of.entry((job.activity, job.slot)).or_default().push(j);
+    }
     let passes = jobs
         .passes
         .iter()
         .map(|&(activity, s, slot)| {
-            let runs: Vec<usize> = (0..model.jobs.len())
-                .filter(|&j| model.jobs[j].activity == activity && model.jobs[j].slot == s)
-                .collect();
-            let unit_of = |j: usize| {
-                tours
-                    .iter()
-                    .position(|t| t.items.iter().any(|it| it.0 as usize == j))
-            };
-            let units: Vec<Option<usize>> = runs.iter().map(|&j| unit_of(j)).collect();
-            let unit = if !units.is_empty() && units.iter().all(Option::is_some) {
-                units[0]
+            let runs = runs_of.get(&(activity, s)).map_or(&[][..], Vec::as_slice);
+            let unit = if !runs.is_empty() && runs.iter().all(|&j| unit_of_job[j].is_some()) {
+                unit_of_job[runs[0]]
             } else {
                 None
             };
@@ -892,37 +889,41 @@ fn units_needed(
     } else {
         (4 * k).max(k + 16)
     };
-    let enough = |n: usize| -> bool {
-        let d: Vec<u32> = (0..n)
-            .map(|i| depots[if extra { i } else { i % k }])
-            .collect();
-        let s: Vec<Slot> = (0..n)
-            .map(|i| spans[if extra { i } else { i % k }])
-            .collect();
-        // Copies of the given units take their breaks too.
-        let mut m = Model {
-            jobs: model.jobs.clone(),
-            places: model.places,
-            matrix: model.matrix.clone(),
-        };
-        if !extra {
-            for copy in k..n {
-                m.jobs.extend(
+    let enough =
+        |n: usize| -> bool {
+            let d: Vec<u32> = (0..n)
+                .map(|i| depots[if extra { i } else { i % k }])
+                .collect();
+            let s: Vec<Slot> = (0..n)
+                .map(|i| spans[if extra { i } else { i % k }])
+                .collect();
+            // Copies of the given units take their breaks too (spare units from the request
+            // have theirs among the jobs already).
+            let with_copies;
+            let m =
+                if extra {
                     model
-                        .jobs
-                        .iter()
-                        .filter(|j| j.owner == Some(copy % k))
-                        .map(|j| {
-                            let mut j = j.clone();
-                            j.owner = Some(copy);
-                            j
-                        }),
-                );
-            }
-        }
-        let (_, left) = solve(&m, &d, &s, stop, None);
-        !left.iter().any(|(_, r, _)| *r == MissReason::NoUnitFree)
-    };
+                } else {
+                    let mut jobs = model.jobs.clone();
+                    for copy in k..n {
+                        jobs.extend(model.jobs.iter().filter(|j| j.owner == Some(copy % k)).map(
+                            |j| {
+                                let mut j = j.clone();
+                                j.owner = Some(copy);
+                                j
+                            },
+                        ));
+                    }
+                    with_copies = Model {
+                        jobs,
+                        places: model.places,
+                        matrix: model.matrix.clone(),
+                    };
+                    &with_copies
+                };
+            let (_, left) = solve(m, &d, &s, stop, None);
+            !left.iter().any(|(_, r, _)| *r == MissReason::NoUnitFree)
+        };
     let mut low = k;
     let mut high = loop {
         let next = (low * 2).min(most);

@@ -8,7 +8,7 @@ use super::requirements::Requirements;
 use super::shift::{plan_shift, Activity, MissReason, ShiftPlan, ShiftRequest, ShiftUnit};
 use super::shift_check::{check_shift, ShiftCheckReport, ShiftRouteToCheck};
 use crate::network::{ProfileGraph, RoadNetwork, SnapIndex};
-use crate::scenario::schedule::{Schedule, DAY_S};
+use crate::scenario::schedule::{Schedule, Slot, DAY_S};
 use crate::scenario::Scenario;
 use crate::stop::Stop;
 
@@ -118,6 +118,8 @@ pub struct MissedEntry {
     pub from: String,
     /// Due by, by the clock.
     pub to: String,
+    /// When it was due, seconds into the shift (what the check's findings name).
+    pub slot: Slot,
     /// Why (`no_unit_free`, `slot_too_short`, `unreachable`, `not_matched`, `not_placed`,
     /// `outside_duty`).
     pub reason: MissReason,
@@ -185,13 +187,9 @@ impl ShiftReport {
                 m.kind == kind
                     && Some(m.id.as_str()) == who
                     && f.slot
-                        .is_some_and(|s| clock(self.start_s() + s.start_s) == m.from)
+                        .is_some_and(|s| (s.start_s - m.slot.start_s).abs() < 1e-6)
             })
         })
-    }
-
-    fn start_s(&self) -> f64 {
-        crate::scenario::schedule::clock_s(&self.shift_start).unwrap_or(0.0)
     }
 }
 
@@ -372,6 +370,7 @@ pub fn plan_shift_for(ask: &ShiftAsk, stop: &Stop) -> Result<ShiftReport, UnitsE
                 }),
                 from: at(m.slot.start_s),
                 to: at(m.slot.end_s),
+                slot: m.slot,
                 reason: m.reason,
                 late_by_s: m.late_by_s,
             }
@@ -402,17 +401,20 @@ pub fn plan_shift_for(ask: &ShiftAsk, stop: &Stop) -> Result<ShiftReport, UnitsE
                 "geometry": {"type": "LineString", "coordinates": line}})
         })
         .collect::<Vec<_>>()});
-    let stops = serde_json::json!({"type": "FeatureCollection", "features": timetables
+    let stops = serde_json::json!({"type": "FeatureCollection", "features": plan
+        .routes
         .iter()
-        .flat_map(|t| t.entries.iter().map(move |e| (t, e)))
-        .filter(|(_, e)| e.kind == "checkpoint")
-        .filter_map(|(t, e)| {
-            let id = e.id.as_deref()?;
-            let place = req.checkpoints.iter().find(|c| c.id == id)?.place.as_ref().ok()?;
+        .flat_map(|r| r.events.iter().map(move |e| (r.unit, e)))
+        .filter_map(|(u, e)| {
+            let Activity::CheckpointVisit { checkpoint } = e.activity else {
+                return None;
+            };
+            let c = &req.checkpoints[checkpoint];
+            let place = c.place.as_ref().ok()?;
+            let (id, unit, start, end) = (&c.id, &shift_units[u].unit.id, at(e.start_s), at(e.end_s));
             Some(serde_json::json!({"type": "Feature",
-                "properties": {"kind": "checkpoint_visit", "unit": t.unit, "checkpoint": id,
-                    "start": e.start, "end": e.end, "name": format!("{id} {}-{}", e.start, e.end),
-                    "desc": t.unit},
+                "properties": {"kind": "checkpoint_visit", "unit": unit, "checkpoint": id,
+                    "start": start, "end": end, "name": format!("{id} {start}-{end}"), "desc": unit},
                 "geometry": {"type": "Point", "coordinates": place.position}}))
         })
         .collect::<Vec<_>>()});

@@ -32,7 +32,8 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// Whether it asks for more than one pass at any time (the plain single-pass plan).
+    /// Whether it asks for no more than one pass, at any time of the shift (what a plan
+    /// without a timetable makes).
     pub fn is_once(&self) -> bool {
         self.every_s.is_none() && self.passes.is_none() && self.windows.is_empty()
     }
