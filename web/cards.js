@@ -7,6 +7,7 @@ import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { language, t, translatePage } from '/i18n.js';
 import { duration } from '/format.js';
 import { h, show } from '/dom.js';
+import { paperStyle } from '/layers.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -40,7 +41,6 @@ async function drawRoute(route, rev) {
   const lons = coords.map((p) => p[0]);
   const lats = coords.map((p) => p[1]);
   const bounds = [[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]];
-  const stops = (route.properties.timetable ?? []).length;
   const map = new maplibregl.Map({
     container: 'cards-map',
     bounds,
@@ -48,25 +48,18 @@ async function drawRoute(route, rev) {
     attributionControl: false,
     interactive: false,
     canvasContextAttributes: { preserveDrawingBuffer: true },
-    style: {
-      version: 8,
-      sources: {
-        roads: { type: 'vector', tiles: [`${location.origin}/api/tiles/{z}/{x}/{y}.mvt?rev=${rev ?? 0}`], maxzoom: 16 },
-        route: { type: 'geojson', data: route },
-        ends: { type: 'geojson', data: { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: coords[0] } } },
-      },
-      layers: [
-        { id: 'background', type: 'background', paint: { 'background-color': '#ffffff' } },
-        { id: 'roads', type: 'line', source: 'roads', 'source-layer': 'roads', paint: { 'line-color': '#999', 'line-width': 1 } },
-        { id: 'route', type: 'line', source: 'route', paint: { 'line-color': '#0b57d0', 'line-width': 3, 'line-opacity': 0.8 } },
-        { id: 'post', type: 'circle', source: 'ends', paint: { 'circle-radius': 6, 'circle-color': '#000', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
-      ],
-    },
+    style: paperStyle(location.origin, rev, {
+      route: { type: 'geojson', data: route },
+      ends: { type: 'geojson', data: { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: coords[0] } } },
+    }, [
+      { id: 'route', type: 'line', source: 'route', paint: { 'line-color': '#0b57d0', 'line-width': 3, 'line-opacity': 0.8 } },
+      { id: 'post', type: 'circle', source: 'ends', paint: { 'circle-radius': 6, 'circle-color': '#000', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
+    ], { 'line-color': '#999', 'line-width': 1 }),
   });
   await new Promise((resolve) => map.once('idle', resolve));
   const picture = map.getCanvas().toDataURL('image/png');
   map.remove();
-  return { picture, stops };
+  return picture;
 }
 
 async function main() {
@@ -86,8 +79,7 @@ async function main() {
   for (const [i, u] of units.entries()) {
     const route = routes.get(u.unit);
     if (!route) continue;
-    const { picture } = await drawRoute(route, rev);
-    cards[i].querySelector('.card-map').src = picture;
+    cards[i].querySelector('.card-map').src = await drawRoute(route, rev);
   }
   window.patrolmapCards = { ready: true, cards: cards.length };
   $('cards-print').addEventListener('click', () => window.print());

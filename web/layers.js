@@ -26,6 +26,20 @@ export function areaUrl(origin, rev) {
   return `${origin}/api/coverage/areas/{z}/{x}/{y}.mvt?rev=${rev}`;
 }
 
+/** The style of a printed page's map: the roads of revision `rev` (painted `roads`, dark grey
+ * by default) on white, under the page's own `sources` and `layers` (a venue, a route). */
+export function paperStyle(origin, rev, sources, layers, roads = { 'line-color': '#666', 'line-width': 1.2 }) {
+  return {
+    version: 8,
+    sources: { roads: { type: 'vector', tiles: [tileUrl(origin, rev ?? 0)], maxzoom: 16 }, ...sources },
+    layers: [
+      { id: 'background', type: 'background', paint: { 'background-color': '#ffffff' } },
+      { id: 'roads', type: 'line', source: 'roads', 'source-layer': 'roads', paint: roads },
+      ...layers,
+    ],
+  };
+}
+
 /** A MapLibre expression: a road's colour by its `tier` property, for tiers of `budgets`. */
 export function roadColour(budgets) {
   return ['match', ['get', 'tier'], ...budgets.flatMap((_, i) => [i, tierColour(i, budgets.length)]), BEYOND_COLOUR];

@@ -5,6 +5,7 @@ import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, translatePage } from '/i18n.js';
 import { pctOf } from '/format.js';
 import { h, show } from '/dom.js';
+import { paperStyle } from '/layers.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -47,19 +48,12 @@ function main() {
     interactive: false,
     // Kept so that the printed page shows the drawn map.
     canvasContextAttributes: { preserveDrawingBuffer: true },
-    style: {
-      version: 8,
-      sources: {
-        roads: { type: 'vector', tiles: [`${location.origin}/api/tiles/{z}/{x}/{y}.mvt?rev=${rev ?? 0}`], maxzoom: 16 },
-        venue: { type: 'geojson', data: venue ? { type: 'Feature', properties: {}, geometry: venue } : { type: 'FeatureCollection', features: [] } },
-      },
-      layers: [
-        { id: 'background', type: 'background', paint: { 'background-color': '#ffffff' } },
-        { id: 'roads', type: 'line', source: 'roads', 'source-layer': 'roads', paint: { 'line-color': '#666', 'line-width': 1.2 } },
-        { id: 'venue-fill', type: 'fill', source: 'venue', paint: { 'fill-color': '#ff9800', 'fill-opacity': 0.15 } },
-        { id: 'venue-line', type: 'line', source: 'venue', paint: { 'line-color': '#000', 'line-width': 2, 'line-dasharray': [3, 2] } },
-      ],
-    },
+    style: paperStyle(location.origin, rev, {
+      venue: { type: 'geojson', data: venue ? { type: 'Feature', properties: {}, geometry: venue } : { type: 'FeatureCollection', features: [] } },
+    }, [
+      { id: 'venue-fill', type: 'fill', source: 'venue', paint: { 'fill-color': '#ff9800', 'fill-opacity': 0.15 } },
+      { id: 'venue-line', type: 'line', source: 'venue', paint: { 'line-color': '#000', 'line-width': 2, 'line-dasharray': [3, 2] } },
+    ]),
   });
   for (const p of plan.posts) {
     const el = document.createElement('div');
