@@ -47,12 +47,12 @@ def load(path):
     n = inst["nodes"]
     rows, cols, times = [], [], []
     edge = {}
-    for e, a, b, t, fwd, bwd in inst["edges"]:
-        edge[e] = (a, b, t, fwd, bwd)
+    for e, a, b, t, fwd, bwd, t_back in inst["edges"]:
+        edge[e] = (a, b, t, fwd, bwd, t_back)
         if fwd:
             rows.append(a), cols.append(b), times.append(t)
         if bwd:
-            rows.append(b), cols.append(a), times.append(t)
+            rows.append(b), cols.append(a), times.append(t_back)
     # Parallel arcs: keep the quickest (csr_matrix would add them up).
     best = {}
     for a, b, t in zip(rows, cols, times):
@@ -72,6 +72,11 @@ def step_ends(edge, e, forward):
 
 def allowed(edge, e, forward):
     return edge[e][3] if forward else edge[e][4]
+
+
+def step_time(edge, e, forward):
+    """Each direction its own time (OSM maxspeed:forward/backward)."""
+    return edge[e][2] if forward else edge[e][5]
 
 
 class Costs:
@@ -120,7 +125,7 @@ def variant_cost(costs, edge, steps):
     """Driving through a variant's steps in order (joining gaps by shortest paths)."""
     total = 0.0
     for i, (e, f) in enumerate(steps):
-        total += edge[e][2]
+        total += step_time(edge, e, f)
         if i + 1 < len(steps):
             total += costs(step_ends(edge, e, f)[1], step_ends(edge, *steps[i + 1])[0])
     return total
@@ -350,7 +355,7 @@ def postman_plan(inst, edge, costs, graph):
         ea, eb = edge[e][0], edge[e][1]
         forward = (ea, eb) == (a, b)
         if allowed(edge, e, forward):
-            driving += edge[e][2]
+            driving += step_time(edge, e, forward)
         else:
             driving += costs(a, b)
             repaired += 1

@@ -63,13 +63,16 @@ def load_roads(path):
         length = 0.0
         for s in seglens:
             length += s
-        sp = props.get("speed_kph")
-        if not (isinstance(sp, (int, float)) and not isinstance(sp, bool) and math.isfinite(sp) and sp > 0):
-            sp = SPEEDS.get(props.get("highway"), 25)
+        def speed(v):
+            return v if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 else None
+        sp = speed(props.get("speed_kph")) or SPEEDS.get(props.get("highway"), 25)
+        # patrolmap's own extension: a speed per direction (none in a §1 file: both are sp).
+        sp_f = speed(props.get("forward_speed_kph")) or sp
+        sp_b = speed(props.get("backward_speed_kph")) or sp
         ow = props.get("oneway")
         fwd = not (ow == "-1" or (isinstance(ow, (int, float)) and not isinstance(ow, bool) and ow == -1))
         bwd = not (ow == "yes" or ow is True)
-        edges.append(dict(u=u, v=v, line=line, seglens=seglens, L=length, T=length / (sp / 3.6), fwd=fwd, bwd=bwd))
+        edges.append(dict(u=u, v=v, line=line, seglens=seglens, L=length, Tf=length / (sp_f / 3.6), Tb=length / (sp_b / 3.6), fwd=fwd, bwd=bwd))
     return coords, edges, skipped, nodes
 
 
@@ -119,15 +122,15 @@ def build_graph(n, edges, placed):
     rows, cols, w = [], [], []
     for e in edges:
         if e["fwd"]:
-            rows.append(e["u"]); cols.append(e["v"]); w.append(e["T"])
+            rows.append(e["u"]); cols.append(e["v"]); w.append(e["Tf"])
         if e["bwd"]:
-            rows.append(e["v"]); cols.append(e["u"]); w.append(e["T"])
+            rows.append(e["v"]); cols.append(e["u"]); w.append(e["Tb"])
     for i, (ei, f) in enumerate(placed):
         e = edges[ei]
         if e["fwd"]:
-            rows.append(n + i); cols.append(e["v"]); w.append((1 - f) * e["T"])
+            rows.append(n + i); cols.append(e["v"]); w.append((1 - f) * e["Tf"])
         if e["bwd"]:
-            rows.append(n + i); cols.append(e["u"]); w.append(f * e["T"])
+            rows.append(n + i); cols.append(e["u"]); w.append(f * e["Tb"])
     rows, cols, w = np.array(rows), np.array(cols), np.array(w, dtype=float)
     w = np.where(w == 0, EPS, w)
     # Parallel arcs: keep the cheapest (a csr_matrix would add them up).
@@ -140,16 +143,15 @@ def build_graph(n, edges, placed):
 
 
 def intervals(e, tu, tv, onedge, B):
-    T, out = e["T"], []
-    r = lambda spare: spare / T if T > 0 else math.inf
+    out = []
+    r = lambda spare, T: spare / T if T > 0 else math.inf
     if e["fwd"] and tu <= B:
-        out.append((0.0, min(1.0, r(B - tu))))
+        out.append((0.0, min(1.0, r(B - tu, e["Tf"]))))
     if e["bwd"] and tv <= B:
-        out.append((max(0.0, 1 - r(B - tv)), 1.0))
+        out.append((max(0.0, 1 - r(B - tv, e["Tb"])), 1.0))
     for g in onedge:
         g = min(max(g, 0.0), 1.0)
-        d = r(B)
-        out.append((max(0.0, g - d) if e["bwd"] else g, min(1.0, g + d) if e["fwd"] else g))
+        out.append((max(0.0, g - r(B, e["Tb"])) if e["bwd"] else g, min(1.0, g + r(B, e["Tf"])) if e["fwd"] else g))
     return out
 
 

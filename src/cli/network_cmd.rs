@@ -72,8 +72,8 @@ pub fn load_roads(file: &Path, profiles: &ProfileSet, mode: TravelMode) -> Resul
     let network = if crate::files::is_road_layer(file) {
         let (network, r) = crate::files::load_road_layer(file, &profiles.road_layer, None)?;
         eprintln!(
-            "{}: {} roads one way along the drawing, {} against it, {} both ways, {} closed (left out); {} with a speed of their own",
-            file.display(), r.forward, r.backward, r.both, r.prohibited, r.with_speed
+            "{}: {} roads one way along the drawing, {} against it, {} both ways, {} closed (left out); {} with a speed of their own, {} with a speed per direction",
+            file.display(), r.forward, r.backward, r.both, r.prohibited, r.with_speed, r.with_speed_per_direction
         );
         network
     } else {
@@ -148,6 +148,8 @@ struct NetworkInfo<'a> {
     edges: usize,
     arcs: usize,
     length_m: f64,
+    /// Usable edges with a speed per direction (each way its own time).
+    directed_speed_edges: usize,
     /// All of the file's roads, of any mode.
     file_nodes: usize,
     file_edges: usize,
@@ -211,7 +213,8 @@ fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
     let restricted: Vec<usize> = (0..network.edges.len())
         .filter(|&e| {
             let edge = &network.edges[e];
-            edge.access != crate::network::Access::Public && open.speed_kph(network, edge).is_some()
+            edge.access != crate::network::Access::Public
+                && open.speeds_kph(network, edge).is_some()
         })
         .collect();
     let access = AccessInfo {
@@ -228,6 +231,7 @@ fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
             edges: graph.usable_edge_count(),
             arcs: graph.arc_count(),
             length_m: usable_length_m,
+            directed_speed_edges: graph.directed_speed_edge_count(),
             file_nodes: network.nodes.len(),
             file_edges: network.edges.len(),
             file_length_m: network.length_m(),
@@ -268,6 +272,10 @@ fn info(file: &Path, args: &ProfileArgs, json: bool) -> Result<()> {
         "length      {:.1} km (of {:.1} km in the file)",
         usable_length_m / 1e3,
         network.length_m() / 1e3
+    );
+    println!(
+        "speeds      {} edges with a speed per direction (maxspeed:forward/backward)",
+        graph.directed_speed_edge_count()
     );
     println!(
         "access      {}: {} of the {} edges general traffic may not use (private, destination, delivery, emergency only) are used",

@@ -103,56 +103,72 @@ fn brute_times_per_unit(c: &Case) -> Vec<Vec<f64>> {
     let n = c.net.nodes.len();
     let mut arcs = Vec::new();
     for (e, edge) in c.net.edges.iter().enumerate() {
-        let (d, t) = (c.graph.edge_direction[e].unwrap(), c.graph.edge_time_s[e]);
+        let (d, tf, tb) = edge_times(c, e);
         if d.allows_forward() {
-            arcs.push((edge.from as usize, edge.to as usize, t));
+            arcs.push((edge.from as usize, edge.to as usize, tf));
         }
         if d.allows_backward() {
-            arcs.push((edge.to as usize, edge.from as usize, t));
+            arcs.push((edge.to as usize, edge.from as usize, tb));
         }
     }
     let mut all = Vec::new();
     for p in &c.placements {
         let edge = &c.net.edges[p.edge as usize];
-        let (d, t) = (
-            c.graph.edge_direction[p.edge as usize].unwrap(),
-            c.graph.edge_time_s[p.edge as usize],
-        );
+        let (d, tf, tb) = edge_times(c, p.edge as usize);
         let mut starts = Vec::new();
         if d.allows_forward() {
-            starts.push((edge.to as usize, p.start_s + (1.0 - p.fraction) * t));
+            starts.push((edge.to as usize, p.start_s + (1.0 - p.fraction) * tf));
         }
         if d.allows_backward() {
-            starts.push((edge.from as usize, p.start_s + p.fraction * t));
+            starts.push((edge.from as usize, p.start_s + p.fraction * tb));
         }
         all.push(dijkstra(n, &arcs, &starts));
     }
     all
 }
 
+/// Edge `e`'s directions and its times forward and backward, as spec §1 reads a road (each
+/// direction at its own speed where the file gives one).
+fn edge_times(c: &Case, e: usize) -> (patrolmap::network::Direction, f64, f64) {
+    let edge = &c.net.edges[e];
+    let d = c.graph.edge_direction[e].unwrap();
+    // Spec §1's speed of the classes the cases use.
+    let class_kph = match c.net.class_name(edge.class) {
+        "residential" => 30.0,
+        _ => 25.0,
+    };
+    let default = edge.length_m / (class_kph / 3.6);
+    let time = |kph: Option<f64>| kph.map_or(default, |v| edge.length_m / (v / 3.6));
+    (
+        d,
+        time(edge.tagged_speed_kph),
+        time(edge.tagged_backward_speed_kph),
+    )
+}
+
 /// Arrival of each unit at fraction `f` of edge `e` (spec §3), from per-unit node times.
 fn brute_arrivals(c: &Case, e: usize, f: f64) -> Vec<f64> {
     let per_unit = brute_times_per_unit(c);
     let edge = &c.net.edges[e];
-    let (d, t) = (c.graph.edge_direction[e].unwrap(), c.graph.edge_time_s[e]);
+    let (d, tf, tb) = edge_times(c, e);
     let mut out: Vec<f64> = per_unit
         .iter()
         .zip(&c.placements)
         .map(|(times, p)| {
             let mut a = f64::INFINITY;
             if d.allows_forward() {
-                a = a.min(times[edge.from as usize] + f * t);
+                a = a.min(times[edge.from as usize] + f * tf);
             }
             if d.allows_backward() {
-                a = a.min(times[edge.to as usize] + (1.0 - f) * t);
+                a = a.min(times[edge.to as usize] + (1.0 - f) * tb);
             }
             if p.edge as usize == e {
                 let g = p.fraction.clamp(0.0, 1.0);
                 if d.allows_forward() && f >= g {
-                    a = a.min(p.start_s + (f - g) * t);
+                    a = a.min(p.start_s + (f - g) * tf);
                 }
                 if d.allows_backward() && f <= g {
-                    a = a.min(p.start_s + (g - f) * t);
+                    a = a.min(p.start_s + (g - f) * tb);
                 }
             }
             a
@@ -192,14 +208,14 @@ fn brute_coverage(c: &Case, budgets: &[f64], k: usize, pieces: usize) -> (Vec<Ve
             let f = c.placements[i].fraction.clamp(0.0, 1.0);
             unit_node[i] = list[1..list.len() - 1].iter().find(|x| x.0 == f).unwrap().1;
         }
-        let (d, t) = (c.graph.edge_direction[e].unwrap(), c.graph.edge_time_s[e]);
+        let (d, tf, tb) = edge_times(c, e);
         for w in list.windows(2) {
-            let dt = (w[1].0 - w[0].0) * t;
+            let share = w[1].0 - w[0].0;
             if d.allows_forward() {
-                arcs.push((w[0].1, w[1].1, dt));
+                arcs.push((w[0].1, w[1].1, share * tf));
             }
             if d.allows_backward() {
-                arcs.push((w[1].1, w[0].1, dt));
+                arcs.push((w[1].1, w[0].1, share * tb));
             }
         }
         // Each unit's reached set changes at most 4 times inside an edge; a piece holding a
@@ -216,20 +232,20 @@ fn brute_coverage(c: &Case, budgets: &[f64], k: usize, pieces: usize) -> (Vec<Ve
         .collect();
     let mut covered = vec![vec![0.0; k]; budgets.len()];
     for (e, edge) in c.net.edges.iter().enumerate() {
-        let (d, t) = (c.graph.edge_direction[e].unwrap(), c.graph.edge_time_s[e]);
+        let (d, tf, tb) = edge_times(c, e);
         for w in cuts[e].windows(2) {
-            let half = (w[1].0 - w[0].0) * t / 2.0;
+            let (half_f, half_b) = ((w[1].0 - w[0].0) * tf / 2.0, (w[1].0 - w[0].0) * tb / 2.0);
             for (b, &budget) in budgets.iter().enumerate() {
                 let count = times
                     .iter()
                     .filter(|tu| {
                         let via_a = if d.allows_forward() {
-                            tu[w[0].1] + half
+                            tu[w[0].1] + half_f
                         } else {
                             f64::INFINITY
                         };
                         let via_b = if d.allows_backward() {
-                            tu[w[1].1] + half
+                            tu[w[1].1] + half_b
                         } else {
                             f64::INFINITY
                         };
@@ -270,6 +286,8 @@ fn network_strategy() -> impl Strategy<Value = Vec<(Vec<[f64; 2]>, serde_json::V
         0usize..4,
         prop::option::of(10.0f64..80.0),
         prop::bool::ANY,
+        // A speed of its own the other way (`maxspeed:backward`), on some edges.
+        prop::option::weighted(0.3, 5.0f64..80.0),
     );
     prop::collection::vec(edge, 3..12).prop_map(|edges| {
         let node = |i: usize| {
@@ -280,7 +298,7 @@ fn network_strategy() -> impl Strategy<Value = Vec<(Vec<[f64; 2]>, serde_json::V
         };
         let mut lines: Vec<(Vec<[f64; 2]>, serde_json::Value)> = edges
             .into_iter()
-            .map(|(a, b, oneway, speed, bend)| {
+            .map(|(a, b, oneway, speed, bend, back)| {
                 let (pa, pb) = (node(a), node(b));
                 let mut line = vec![pa];
                 if bend || a == b {
@@ -294,6 +312,9 @@ fn network_strategy() -> impl Strategy<Value = Vec<(Vec<[f64; 2]>, serde_json::V
                 let mut props = json!({"oneway": oneway, "highway": "residential"});
                 if let Some(s) = speed {
                     props["speed_kph"] = json!(s);
+                }
+                if let Some(s) = back {
+                    props["backward_speed_kph"] = json!(s);
                 }
                 (line, props)
             })
@@ -526,7 +547,7 @@ fn exact_intervals_on_one_edge() {
     let length = case.net.edges[0].length_m;
     let f = case.placements[0].fraction;
     assert!((f - 0.25).abs() < 1e-6);
-    let t = case.graph.edge_time_s[0];
+    let t = case.graph.edge_forward_time_s[0];
     assert!((t - 100.0).abs() < 1e-3);
     let (covered, _) = engine(&case, &[10.0, 30.0], 2);
     // 10 s is a tenth of the edge: unit 0 covers [f - 0.1, f + 0.1], unit 1 [0.9, 1].
@@ -561,9 +582,9 @@ fn an_edge_reached_from_both_ends_keeps_its_middle_gap() {
         &[0.0],
     );
     let (t_u, t_v, t_uv) = (
-        case.graph.edge_time_s[0],
-        case.graph.edge_time_s[1],
-        case.graph.edge_time_s[2],
+        case.graph.edge_forward_time_s[0],
+        case.graph.edge_forward_time_s[1],
+        case.graph.edge_forward_time_s[2],
     );
     // From U the unit reaches a fraction (B - t_u) / t_uv of the slow road, from V
     // (B - t_v) / t_uv: 0.95 of it in all, a gap of 0.05 in the middle.
@@ -590,7 +611,7 @@ fn one_way_edges_are_covered_only_downstream() {
     );
     let (covered, times) = engine(&case, &[20.0], 1);
     let length = case.net.edges[0].length_m;
-    let t = case.graph.edge_time_s[0];
+    let t = case.graph.edge_forward_time_s[0];
     assert!(
         (covered[0][0] - 20.0 / t * length).abs() < 1e-6,
         "{covered:?}"

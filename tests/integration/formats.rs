@@ -861,11 +861,12 @@ fn a_road_layer_in_utm_with_ft_tf_directions_loads_as_the_same_roads() {
         String::from_utf8_lossy(&out.stderr)
     );
     // A GIS road layer as an ArcGIS network dataset keeps it: FT / TF / B directions (every
-    // 50th road closed: N), speed and class in fields of their own names, in UTM 21S, GBK.
+    // 50th road closed: N), speed and class in fields of their own names, every fifth road
+    // half as fast against its drawing (a TF speed), in UTM 21S, GBK.
     let shp = dir.join("道路.shp");
     ogr2ogr(&[
         "-f", "ESRI Shapefile", "-t_srs", "EPSG:32721", "-lco", "ENCODING=GBK", "-dialect", "SQLite",
-        "-sql", "SELECT geometry, speed_kph AS SPEED, CASE WHEN (ROWID % 50) = 7 THEN 'N' WHEN oneway = 'yes' THEN 'FT' WHEN oneway = '-1' THEN 'TF' ELSE 'B' END AS ONEWAY, highway AS FCLASS FROM roads",
+        "-sql", "SELECT geometry, speed_kph AS SPEED, CASE WHEN (ROWID % 5) = 1 THEN speed_kph * 0.5 END AS TF_SPEED, CASE WHEN (ROWID % 50) = 7 THEN 'N' WHEN oneway = 'yes' THEN 'FT' WHEN oneway = '-1' THEN 'TF' ELSE 'B' END AS ONEWAY, highway AS FCLASS FROM roads",
         shp.to_str().unwrap(), geojson.to_str().unwrap(),
     ]);
     let original = patrolmap::network::load(&geojson, &patrolmap::network::NoProgress).unwrap();
@@ -881,11 +882,16 @@ fn a_road_layer_in_utm_with_ft_tf_directions_loads_as_the_same_roads() {
         .iter()
         .enumerate()
         .filter(|(i, _)| i % 50 != 7)
-        .map(|(_, e)| e)
         .collect();
-    for (i, (a, b)) in kept.iter().zip(&layer.edges).enumerate() {
+    for (&(i, a), b) in kept.iter().zip(&layer.edges) {
         assert_eq!(a.oneway, b.oneway, "road {i}: direction");
         assert_eq!(a.tagged_speed_kph, b.tagged_speed_kph, "road {i}: speed");
+        let back = if i % 5 == 1 {
+            a.tagged_speed_kph.map(|v| v * 0.5)
+        } else {
+            a.tagged_speed_kph
+        };
+        assert_eq!(b.tagged_backward_speed_kph, back, "road {i}: speed back");
         assert_eq!(
             original.class_name(a.class),
             layer.class_name(b.class),
@@ -903,6 +909,10 @@ fn a_road_layer_in_utm_with_ft_tf_directions_loads_as_the_same_roads() {
         layer.edges.len()
     );
     assert!(report.forward > 0 && report.backward > 0, "{report:?}");
+    assert_eq!(
+        report.with_speed_per_direction,
+        kept.iter().filter(|(i, _)| i % 5 == 1).count()
+    );
 }
 
 #[test]

@@ -27,7 +27,7 @@ use patrolmap::stop::{Stop, Stopped};
 use proptest::prelude::*;
 use serde_json::json;
 
-/// A 4 x 4 grid, 150 m spacing, some streets one-way, speeds varied.
+/// A 4 x 4 grid, 150 m spacing, some streets one-way, speeds varied (each way its own).
 fn grid(one_way: &[u8], speeds: &[f64]) -> RoadNetwork {
     let d = 150.0 / 111_195.0;
     let mut features = Vec::new();
@@ -40,9 +40,11 @@ fn grid(one_way: &[u8], speeds: &[f64]) -> RoadNetwork {
                     continue;
                 }
                 let oneway = ["no", "yes", "-1", "no"][one_way[k % one_way.len()] as usize % 4];
+                // Each way its own speed where the list has another (`maxspeed:backward`).
                 features.push((
                     vec![p, q],
-                    json!({"oneway": oneway, "speed_kph": speeds[k % speeds.len()]}),
+                    json!({"oneway": oneway, "speed_kph": speeds[k % speeds.len()],
+                        "backward_speed_kph": speeds[(k + 1) % speeds.len()]}),
                 ));
                 k += 1;
             }

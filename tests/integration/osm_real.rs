@@ -162,8 +162,12 @@ fn check_round_trip(name: &str, mode: TravelMode) {
         assert_eq!(net.geometry(e), back.geometry(b));
         assert_eq!(orig.length_m, new.length_m);
         assert_eq!(
-            graph.edge_time_s[e], back_graph.edge_time_s[b],
+            graph.edge_forward_time_s[e], back_graph.edge_forward_time_s[b],
             "edge {e} time"
+        );
+        assert_eq!(
+            graph.edge_backward_time_s[e], back_graph.edge_backward_time_s[b],
+            "edge {e} time back"
         );
         assert_eq!(graph.edge_direction[e], back_graph.edge_direction[b]);
         assert_eq!(net.nodes[orig.from as usize], back.nodes[new.from as usize]);
@@ -205,7 +209,69 @@ fn profiles_differ_in_roads_and_one_ways() {
     // Walking is slower than driving on every edge both may use.
     for e in 0..net.edges.len() {
         if car.is_usable(e) && foot.is_usable(e) && net.edges[e].length_m > 0.0 {
-            assert!(foot.edge_time_s[e] > car.edge_time_s[e]);
+            assert!(foot.edge_forward_time_s[e] > car.edge_forward_time_s[e]);
         }
     }
+}
+
+/// Porto's ways with `maxspeed:forward`/`:backward`, read straight from the file's elements:
+/// each of their edges takes its length at the forward speed along the drawing and at the
+/// backward speed against it, and its GeoJSON export reads back with both.
+#[test]
+fn porto_speeds_per_direction_time_each_way() {
+    let name = "porto.osm.pbf";
+    let mut tagged: HashMap<i64, (f64, f64)> = HashMap::new();
+    ElementReader::from_path(shared_data(name))
+        .unwrap()
+        .for_each(|element| {
+            if let Element::Way(w) = element {
+                let tags: HashMap<&str, &str> = w.tags().collect();
+                let kph = |key: &str| tags.get(key).and_then(|v| v.trim().parse::<f64>().ok());
+                let both = kph("maxspeed");
+                if let (Some(f), Some(b)) = (
+                    kph("maxspeed:forward").or(both),
+                    kph("maxspeed:backward").or(both),
+                ) {
+                    if f != b {
+                        tagged.insert(w.id(), (f, b));
+                    }
+                }
+            }
+        })
+        .unwrap();
+    assert!(
+        !tagged.is_empty(),
+        "Porto has ways with a speed per direction"
+    );
+    let net = network::load(&shared_data(name), &NoProgress).unwrap();
+    let graph = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+    let mut checked = Vec::new();
+    for (e, edge) in net.edges.iter().enumerate() {
+        let Some(&(f, b)) = tagged.get(&edge.osm_way_id) else {
+            continue;
+        };
+        if !graph.is_usable(e) {
+            continue;
+        }
+        assert_eq!(
+            graph.time_s(e as u32, true),
+            edge.length_m / (f / 3.6),
+            "edge {e}"
+        );
+        assert_eq!(
+            graph.time_s(e as u32, false),
+            edge.length_m / (b / 3.6),
+            "edge {e}"
+        );
+        checked.push(e);
+    }
+    assert!(checked.len() >= tagged.len(), "{checked:?} for {tagged:?}");
+    assert_eq!(graph.directed_speed_edge_count(), checked.len());
+    // The export keeps each direction's speed.
+    let mut out = Vec::new();
+    export::write_geojson(&net, &graph, &mut out).unwrap();
+    let back = road_geojson::read_str(std::str::from_utf8(&out).unwrap(), "back.geojson".as_ref())
+        .unwrap();
+    let back_graph = ProfileGraph::build(&back, &Profile::default_for(TravelMode::Car));
+    assert_eq!(back_graph.directed_speed_edge_count(), checked.len());
 }

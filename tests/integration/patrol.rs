@@ -268,13 +268,16 @@ fn random_one_way(
         .iter()
         .enumerate()
         .map(|(k, &(a, b))| {
-            (
-                vec![pos(a), pos(b)],
-                json!({
-                    "oneway": if k >= nodes && two_way.get(k - nodes) == Some(&true) { "no" } else { "yes" },
-                    "speed_kph": speeds[k % speeds.len()]
-                }),
-            )
+            let both = k >= nodes && two_way.get(k - nodes) == Some(&true);
+            let mut props = json!({
+                "oneway": if both { "no" } else { "yes" },
+                "speed_kph": speeds[k % speeds.len()]
+            });
+            if both {
+                // Each way its own time (`maxspeed:backward`).
+                props["backward_speed_kph"] = json!(speeds[(k + 2) % speeds.len()]);
+            }
+            (vec![pos(a), pos(b)], props)
         })
         .collect();
     read_str(
@@ -405,7 +408,7 @@ proptest! {
         // to the depot) is never above the optimum.
         let depot = [patrolmap::patrol::plan::PatrolUnit { id: "u".into(), depot: 0 }];
         let joining = patrolmap::patrol::plan::joining_lower_bound(&network, &graph, &required, &depot);
-        let bound = required.iter().map(|r| graph.edge_time_s[r.0 as usize]).sum::<f64>() + joining;
+        let bound = required.iter().map(|r| graph.quickest_time_s(r.0)).sum::<f64>() + joining;
         prop_assert!(bound <= optimum + 1e-6, "bound {} above the optimum {}", bound, optimum);
         // The tour's blocks reordered: still closed, legal and complete, never below the
         // optimum.
@@ -416,9 +419,113 @@ proptest! {
         prop_assert!(required.iter().all(|r| served.contains(&r.0)));
         prop_assert_eq!(reordered.serves.iter().filter(|&&s| s).count(), required.len());
         prop_assert!(reordered.time_s >= optimum - 1e-6, "reordered {} below the optimum {}", reordered.time_s, optimum);
-        let driven: f64 = reordered.steps.iter().map(|s| graph.edge_time_s[s.0 as usize]).sum();
+        let driven: f64 = reordered.steps.iter().map(|s| graph.time_s(s.0, s.1)).sum();
         prop_assert!((driven - reordered.time_s).abs() < 1e-6);
     }
+}
+
+/// A two-way ring drawn clockwise, each street quick that way (36 km/h) and slow back
+/// (9 km/h, a `maxspeed:backward`): one unit patrols it clockwise, its plan and the check
+/// count each street at the time of the way it is driven, and the lower bound counts the
+/// quicker way.
+#[test]
+fn a_ring_quick_one_way_round_is_patrolled_that_way() {
+    let d = 300.0 / DEG_M;
+    let corners = [[0.0, 0.0], [0.0, d], [d, d], [d, 0.0]];
+    let features: Vec<_> = (0..4)
+        .map(|i| {
+            (
+                vec![corners[i], corners[(i + 1) % 4]],
+                json!({"speed_kph": 36, "backward_speed_kph": 9}),
+            )
+        })
+        .collect();
+    let network = read_str(
+        &crate::common::roads_geojson(&features),
+        "ring.geojson".as_ref(),
+    )
+    .unwrap();
+    let (graph, _) = car(&network);
+    let required: Vec<(u32, bool)> = (0..4).map(|e| (e, true)).collect();
+    let units = [PatrolUnit {
+        id: "u".into(),
+        depot: network.edges[0].from,
+    }];
+    let plan = plan_patrols(&network, &graph, &required, &[], &units).unwrap();
+    let quick: f64 = (0..4).map(|e| graph.time_s(e, true)).sum();
+    let slow: f64 = (0..4).map(|e| graph.time_s(e, false)).sum();
+    assert!((slow - 4.0 * quick).abs() < 1e-6, "{slow} vs {quick}");
+    assert_eq!(plan.routes[0].steps, required, "clockwise, as drawn");
+    assert!(
+        (plan.longest_s - quick).abs() < 1e-6,
+        "{} vs {quick}",
+        plan.longest_s
+    );
+    assert!((plan.longest_lower_bound_s - quick).abs() < 1e-6);
+    // Drawn the other way round (each street from its last corner), the same ring is
+    // patrolled against its drawing, at the quick times.
+    let reversed: Vec<_> = features
+        .iter()
+        .map(|(line, _)| {
+            (
+                line.iter().rev().copied().collect::<Vec<_>>(),
+                json!({"speed_kph": 9, "backward_speed_kph": 36}),
+            )
+        })
+        .collect();
+    let network = read_str(
+        &crate::common::roads_geojson(&reversed),
+        "ring-back.geojson".as_ref(),
+    )
+    .unwrap();
+    let (graph, _) = car(&network);
+    let required: Vec<(u32, bool)> = (0..4).map(|e| (e, true)).collect();
+    let units = [PatrolUnit {
+        id: "u".into(),
+        depot: network.edges[0].to,
+    }];
+    let plan = plan_patrols(&network, &graph, &required, &[], &units).unwrap();
+    assert!(
+        plan.routes[0].steps.iter().all(|s| !s.1),
+        "{:?}",
+        plan.routes[0].steps
+    );
+    assert!(
+        (plan.longest_s - quick).abs() < 1e-6,
+        "{} vs {quick}",
+        plan.longest_s
+    );
+    let req = Requirements {
+        lines: vec![patrolmap::patrol::requirements::LineRequirement {
+            line: 0,
+            id: "ring".into(),
+            matched: Ok(patrolmap::patrol::matching::MatchedLine {
+                traversals: vec![],
+                mean_dist_m: 0.0,
+                max_dist_m: 0.0,
+                drawn_length_m: 0.0,
+                matched_length_m: 0.0,
+            }),
+            required,
+        }],
+        checkpoints: vec![],
+    };
+    let routes = [RouteToCheck {
+        unit: "u",
+        depot: units[0].depot,
+        steps: &plan.routes[0].steps,
+    }];
+    let report = check_plan(&network, &graph, &req, &routes, quick + 1.0);
+    assert!(report.is_ok(), "{:?}", report.findings);
+    // A shift as long as the quick lap, not the slow one: the slow way round overruns it.
+    let slow_steps: Vec<(u32, bool)> = (0..4).rev().map(|e| (e, true)).collect();
+    let slow_way = [RouteToCheck {
+        unit: "u",
+        depot: units[0].depot,
+        steps: &slow_steps,
+    }];
+    let report = check_plan(&network, &graph, &req, &slow_way, quick + 1.0);
+    assert!(!report.is_ok(), "the slow lap fits a quick lap's shift");
 }
 
 /// Two parallel two-way streets drawn the same way, joined at both ends: the tour drives one
@@ -447,7 +554,7 @@ fn two_way_lines_drawn_the_same_way_make_a_loop() {
     let tour =
         patrolmap::patrol::postman::postman_tour(&network, &graph, &required, depot).unwrap();
     assert_closed_walk(&network, &graph, &tour.steps, depot);
-    let lap: f64 = graph.edge_time_s.iter().sum();
+    let lap: f64 = graph.edge_forward_time_s.iter().sum();
     assert_eq!(tour.steps.len(), 4, "{:?}", tour.steps);
     assert!(
         (tour.time_s - lap).abs() < 1e-9,
@@ -651,14 +758,14 @@ proptest! {
                     let east = j % 2 == 0;
                     let (a, b) = if east { (p, [p[0] + d, p[1]]) } else { ([p[0] + d, p[1]], p) };
                     let ring = j == 0 || j == n - 1;
-                    features.push((vec![a, b], json!({"speed_kph": 36, "oneway": if one_way[k % 60] && !ring { "yes" } else { "no" }})));
+                    features.push((vec![a, b], json!({"speed_kph": 36, "backward_speed_kph": ([36, 12, 60][k % 3]), "oneway": if one_way[k % 60] && !ring { "yes" } else { "no" }})));
                 }
                 let k = features.len();
                 if j + 1 < n {
                     let north = i % 2 == 0;
                     let (a, b) = if north { (p, [p[0], p[1] + d]) } else { ([p[0], p[1] + d], p) };
                     let ring = i == 0 || i == n - 1;
-                    features.push((vec![a, b], json!({"speed_kph": 36, "oneway": if one_way[k % 60] && !ring { "yes" } else { "no" }})));
+                    features.push((vec![a, b], json!({"speed_kph": 36, "backward_speed_kph": ([36, 12, 60][k % 3]), "oneway": if one_way[k % 60] && !ring { "yes" } else { "no" }})));
                 }
             }
         }
@@ -970,7 +1077,7 @@ fn balanced_routes_pass_the_independent_check() {
         .unzip();
     let work_s: f64 = arcs
         .iter()
-        .map(|a| d.graph.edge_time_s[a.0 as usize])
+        .map(|a| d.graph.quickest_time_s(a.0))
         .sum::<f64>()
         + checkpoints.iter().map(|c| c.dwell_s).sum::<f64>();
     for k in [1, 3, 40] {

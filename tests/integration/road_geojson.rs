@@ -77,7 +77,16 @@ fn speeds_follow_the_spec_table_and_speed_kph() {
     let length = haversine(line[0], line[1]);
     for (e, (props, speed)) in cases.iter().enumerate() {
         assert_eq!(net.edges[e].length_m, length);
-        assert_eq!(graph.edge_time_s[e], length / (speed / 3.6), "{props}");
+        assert_eq!(
+            graph.time_s(e as u32, true),
+            length / (speed / 3.6),
+            "{props}"
+        );
+        assert_eq!(
+            graph.time_s(e as u32, false),
+            length / (speed / 3.6),
+            "{props}"
+        );
     }
 }
 
@@ -184,7 +193,8 @@ fn a_config_file_overrides_speeds() {
     ]);
     let net = read_str(&text, "r.geojson".as_ref()).unwrap();
     let graph = ProfileGraph::build(&net, set.get(TravelMode::Car));
-    assert_eq!(graph.edge_speed_kph, vec![20.0, 50.0]);
+    assert_eq!(graph.edge_forward_speed_kph, vec![20.0, 50.0]);
+    assert_eq!(graph.edge_backward_speed_kph, vec![20.0, 50.0]);
     assert!(ProfileSet::from_toml_str("[profiles.boat]\n").is_err());
     assert!(ProfileSet::from_toml_str("[profiles.car]\nspeed = 3").is_err());
 }

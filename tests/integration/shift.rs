@@ -170,16 +170,33 @@ fn a_demo_day_shift_passes_the_check_and_says_what_more_units_would_make() {
 
 /// A grid of two-way streets, `n` x `n`, 100 m apart.
 fn grid(n: usize) -> RoadNetwork {
+    grid_with(n, false)
+}
+
+/// The grid with each direction its own time on half the streets: westward on even rows
+/// and southward on odd columns at a crawl (4 and 6 km/h against 18), as a
+/// `maxspeed:backward` gives.
+fn directed_grid(n: usize) -> RoadNetwork {
+    grid_with(n, true)
+}
+
+fn grid_with(n: usize, directed: bool) -> RoadNetwork {
     let d = 100.0 / DEG_M;
     let mut features = Vec::new();
+    let street = |back_kph: Option<f64>| match back_kph.filter(|_| directed) {
+        Some(b) => json!({"speed_kph": 18, "backward_speed_kph": b}),
+        None => json!({"speed_kph": 18}),
+    };
     for j in 0..n {
         for i in 0..n {
             let p = [i as f64 * d, j as f64 * d];
             if i + 1 < n {
-                features.push((vec![p, [p[0] + d, p[1]]], json!({"speed_kph": 18})));
+                let back = (j % 2 == 0).then_some(4.0);
+                features.push((vec![p, [p[0] + d, p[1]]], street(back)));
             }
             if j + 1 < n {
-                features.push((vec![p, [p[0], p[1] + d]], json!({"speed_kph": 18})));
+                let back = (i % 2 == 1).then_some(6.0);
+                features.push((vec![p, [p[0], p[1] + d]], street(back)));
             }
         }
     }
@@ -333,7 +350,7 @@ proptest! {
         walks in proptest::collection::vec((0usize..16, proptest::collection::vec(0u8..4, 1..5), 0u8..3), 0..4),
         depots in proptest::collection::vec((0usize..16, any::<bool>()), 1..4),
     ) {
-        let network = grid(4);
+        let network = directed_grid(4);
         let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
         let index = SnapIndex::build(&network, &graph);
         let positions: Vec<(usize, f64)> = stops.iter().map(|s| (s.0, s.1)).collect();
@@ -458,10 +475,10 @@ fn brute_force_visits(
         .iter()
         .map(|(p, _)| {
             let e = &network.edges[p.edge as usize];
-            let t = graph.edge_time_s[p.edge as usize];
+            let (tf, tb) = (graph.time_s(p.edge, true), graph.time_s(p.edge, false));
             [
-                (e.from, e.to, p.fraction * t, t),
-                (e.to, e.from, (1.0 - p.fraction) * t, t),
+                (e.from, e.to, p.fraction * tf, tf),
+                (e.to, e.from, (1.0 - p.fraction) * tb, tb),
             ]
         })
         .collect();
@@ -504,7 +521,7 @@ proptest! {
         stops in proptest::collection::vec((0usize..24, 0.05f64..0.95, 0.0f64..1.0), 1..7),
         depot in 0u32..9,
     ) {
-        let network = grid(3);
+        let network = directed_grid(3);
         let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
         let index = SnapIndex::build(&network, &graph);
         let positions: Vec<(usize, f64)> = stops.iter().map(|s| (s.0, s.1)).collect();

@@ -49,10 +49,25 @@ fn random_scenario(roads: &Path, units: usize, seed: u64, out: &Path) {
 /// Exports `city`, places `units` at random, runs both implementations (patrolmap on
 /// `engine`), compares.
 fn compare(city: &str, units: usize, seed: u64, k: usize, engine: &str) {
+    compare_edited(city, units, seed, k, engine, |_| {});
+}
+
+/// [`compare`] with the exported roads changed by `edit` first.
+fn compare_edited(
+    city: &str,
+    units: usize,
+    seed: u64,
+    k: usize,
+    engine: &str,
+    edit: impl Fn(&mut Value),
+) {
     let dir = temp_dir(&format!("spec-{city}-{seed}-{engine}"));
     let roads = dir.join("roads.geojson");
     let scenario = dir.join("scenario.geojson");
     run(patrolmap().args(["network", "export", s(&shared_data(city)), "-o", s(&roads)]));
+    let mut fc = read(&roads);
+    edit(&mut fc);
+    std::fs::write(&roads, fc.to_string()).unwrap();
     random_scenario(&roads, units, seed, &scenario);
     let k_s = k.to_string();
     let common = ["--budgets", "60,180,300", "--k", &k_s];
@@ -137,6 +152,31 @@ fn demo_city_matches_the_independent_implementation() {
 #[test]
 fn demo_city_with_phast_matches_the_independent_implementation() {
     compare("campo-grande.osm.pbf", 25, 4, 3, "phast");
+}
+
+/// Each direction at its own speed (`forward_speed_kph`/`backward_speed_kph`, as an OSM
+/// `maxspeed:forward`/`:backward` exports) on a third of the roads, slower or faster: node
+/// times and covered metres still match, on both engines.
+#[test]
+fn speeds_per_direction_match_the_independent_implementation() {
+    let edit = |fc: &mut Value| {
+        let features = fc["features"].as_array_mut().unwrap();
+        let mut edited = 0;
+        for (i, f) in features.iter_mut().enumerate() {
+            let props = f["properties"].as_object_mut().unwrap();
+            let kph = props["speed_kph"].as_f64().unwrap();
+            match i % 6 {
+                0 => props.insert("backward_speed_kph".into(), (kph * 0.4).into()),
+                2 => props.insert("backward_speed_kph".into(), (kph * 1.7).into()),
+                4 => props.insert("forward_speed_kph".into(), (kph * 0.5).into()),
+                _ => continue,
+            };
+            edited += 1;
+        }
+        assert!(edited > 1000, "{edited} roads given a speed per direction");
+    };
+    compare_edited("campo-grande.osm.pbf", 20, 5, 3, "dijkstra", edit);
+    compare_edited("campo-grande.osm.pbf", 20, 6, 2, "phast", edit);
 }
 
 #[test]

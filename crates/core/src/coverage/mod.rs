@@ -117,21 +117,21 @@ pub fn sources_of(
     out: &mut Vec<Source>,
 ) {
     let e = p.edge as usize;
-    let (Some(direction), time_s) = (graph.edge_direction[e], graph.edge_time_s[e]) else {
+    let Some(direction) = graph.edge_direction[e] else {
         return;
     };
     let edge = &network.edges[e];
     if direction.allows_forward() {
         out.push(Source {
             node: edge.to,
-            time_s: p.start_s + (1.0 - p.fraction) * time_s,
+            time_s: p.start_s + (1.0 - p.fraction) * graph.edge_forward_time_s[e],
             unit: p.unit,
         });
     }
     if direction.allows_backward() {
         out.push(Source {
             node: edge.from,
-            time_s: p.start_s + p.fraction * time_s,
+            time_s: p.start_s + p.fraction * graph.edge_backward_time_s[e],
             unit: p.unit,
         });
     }

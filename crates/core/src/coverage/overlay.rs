@@ -74,7 +74,10 @@ pub fn road_pieces(
                     let Some(direction) = mode.graph.edge_direction[e] else {
                         continue;
                     };
-                    let time_s = mode.graph.edge_time_s[e];
+                    let (forward_s, backward_s) = (
+                        mode.graph.edge_forward_time_s[e],
+                        mode.graph.edge_backward_time_s[e],
+                    );
                     let (tu, tv) = (
                         mode.labels.nearest_s(edge.from),
                         mode.labels.nearest_s(edge.to),
@@ -82,15 +85,15 @@ pub fn road_pieces(
                     if direction.allows_forward() && tu <= max_budget_s {
                         lines.push(Line {
                             start_s: tu,
-                            slope_s: time_s,
+                            slope_s: forward_s,
                             lo: 0.0,
                             hi: 1.0,
                         });
                     }
                     if direction.allows_backward() && tv <= max_budget_s {
                         lines.push(Line {
-                            start_s: tv + time_s,
-                            slope_s: -time_s,
+                            start_s: tv + backward_s,
+                            slope_s: -backward_s,
                             lo: 0.0,
                             hi: 1.0,
                         });
@@ -103,16 +106,16 @@ pub fn road_pieces(
                         let g = p.fraction.clamp(0.0, 1.0);
                         if direction.allows_forward() {
                             lines.push(Line {
-                                start_s: p.start_s - g * time_s,
-                                slope_s: time_s,
+                                start_s: p.start_s - g * forward_s,
+                                slope_s: forward_s,
                                 lo: g,
                                 hi: 1.0,
                             });
                         }
                         if direction.allows_backward() {
                             lines.push(Line {
-                                start_s: p.start_s + g * time_s,
-                                slope_s: -time_s,
+                                start_s: p.start_s + g * backward_s,
+                                slope_s: -backward_s,
                                 lo: 0.0,
                                 hi: g,
                             });

@@ -43,13 +43,14 @@ struct Candidate {
 #[inline]
 fn reached_intervals(
     c: &Candidate,
-    time_s: f64,
+    (forward_s, backward_s): (f64, f64),
     direction: Direction,
     budget_s: f64,
     out: &mut Vec<(f64, f64)>,
 ) {
     out.clear();
-    let reach = |spare_s: f64| {
+    // The share of the edge driven in `spare_s`, each direction at its own time.
+    let reach = |spare_s: f64, time_s: f64| {
         if time_s > 0.0 {
             spare_s / time_s
         } else {
@@ -57,22 +58,24 @@ fn reached_intervals(
         }
     };
     if direction.allows_forward() && c.from_u_s <= budget_s {
-        out.push((0.0, reach(budget_s - c.from_u_s).min(1.0)));
+        out.push((0.0, reach(budget_s - c.from_u_s, forward_s).min(1.0)));
     }
     if direction.allows_backward() && c.from_v_s <= budget_s {
-        out.push(((1.0 - reach(budget_s - c.from_v_s)).max(0.0), 1.0));
+        out.push((
+            (1.0 - reach(budget_s - c.from_v_s, backward_s)).max(0.0),
+            1.0,
+        ));
     }
     if let Some((g, start_s)) = c.on_edge {
         if start_s <= budget_s {
             let g = g.clamp(0.0, 1.0);
-            let d = reach(budget_s - start_s);
             let lo = if direction.allows_backward() {
-                (g - d).max(0.0)
+                (g - reach(budget_s - start_s, backward_s)).max(0.0)
             } else {
                 g
             };
             let hi = if direction.allows_forward() {
-                (g + d).min(1.0)
+                (g + reach(budget_s - start_s, forward_s)).min(1.0)
             } else {
                 g
             };
@@ -195,8 +198,7 @@ fn covered_in(
                     let Some(direction) = mode.graph.edge_direction[e] else {
                         continue;
                     };
-                    let time_s = mode.graph.edge_time_s[e];
-                    let reach = |spare_s: f64| {
+                    let reach = |spare_s: f64, time_s: f64| {
                         if time_s > 0.0 {
                             (spare_s / time_s).min(1.0)
                         } else {
@@ -208,10 +210,12 @@ fn covered_in(
                         mode.labels.nearest_s(edge.to),
                     );
                     if direction.allows_forward() && tu <= budget_s {
-                        from_u = from_u.max(reach(budget_s - tu));
+                        from_u =
+                            from_u.max(reach(budget_s - tu, mode.graph.edge_forward_time_s[e]));
                     }
                     if direction.allows_backward() && tv <= budget_s {
-                        from_v = from_v.max(reach(budget_s - tv));
+                        from_v =
+                            from_v.max(reach(budget_s - tv, mode.graph.edge_backward_time_s[e]));
                     }
                 }
                 covered[b][0] += edge.length_m * (from_u + from_v).min(1.0);
@@ -223,7 +227,10 @@ fn covered_in(
             // [1 − b, 1] from the last, and the k best labels at each end decide the edge.
             let mode = &modes[0];
             if let Some(direction) = mode.graph.edge_direction[e] {
-                let time_s = mode.graph.edge_time_s[e];
+                let times_s = (
+                    mode.graph.edge_forward_time_s[e],
+                    mode.graph.edge_backward_time_s[e],
+                );
                 let mut units = [(u32::MAX, f64::INFINITY, f64::INFINITY); 16];
                 let mut n = 0;
                 for (t, u) in mode.labels.at(edge.from) {
@@ -240,7 +247,7 @@ fn covered_in(
                     }
                 }
                 for (b, &budget_s) in budgets_s.iter().enumerate() {
-                    let fractions = two_ended_measure(&units[..n], time_s, direction, budget_s, k);
+                    let fractions = two_ended_measure(&units[..n], times_s, direction, budget_s, k);
                     for (j, f) in fractions.iter().enumerate().take(k) {
                         covered[b][j] += edge.length_m * f;
                     }
@@ -305,7 +312,8 @@ fn reached_events(
         let Some(direction) = graph.edge_direction[e] else {
             continue;
         };
-        reached_intervals(c, graph.edge_time_s[e], direction, budget_s, intervals);
+        let times_s = (graph.edge_forward_time_s[e], graph.edge_backward_time_s[e]);
+        reached_intervals(c, times_s, direction, budget_s, intervals);
         push_union(intervals, events);
     }
 }
@@ -407,7 +415,7 @@ pub fn covered_intervals(
 /// last node)`: the fractions of the edge reached within `budget_s` by at least 1..=k of them.
 fn two_ended_measure(
     units: &[(u32, f64, f64)],
-    time_s: f64,
+    (forward_s, backward_s): (f64, f64),
     direction: Direction,
     budget_s: f64,
     k: usize,
@@ -419,9 +427,9 @@ fn two_ended_measure(
     let mut n = 0;
     for &(_, tu, tv) in units {
         let a = (direction.allows_forward() && tu <= budget_s)
-            .then(|| ((budget_s - tu) / time_s).min(1.0));
+            .then(|| ((budget_s - tu) / forward_s).min(1.0));
         let b = (direction.allows_backward() && tv <= budget_s)
-            .then(|| ((budget_s - tv) / time_s).min(1.0));
+            .then(|| ((budget_s - tv) / backward_s).min(1.0));
         match (a, b) {
             (Some(a), Some(b)) if a + b >= 1.0 => whole += 1,
             _ => {
@@ -494,21 +502,22 @@ pub fn arrivals_at(
         .filter_map(|c| {
             let graph = modes[c.mode].graph;
             let direction = graph.edge_direction[e]?;
-            let time_s = graph.edge_time_s[e];
+            let (forward_s, backward_s) =
+                (graph.edge_forward_time_s[e], graph.edge_backward_time_s[e]);
             let mut t = f64::INFINITY;
             if direction.allows_forward() {
-                t = t.min(c.from_u_s + f * time_s);
+                t = t.min(c.from_u_s + f * forward_s);
             }
             if direction.allows_backward() {
-                t = t.min(c.from_v_s + (1.0 - f) * time_s);
+                t = t.min(c.from_v_s + (1.0 - f) * backward_s);
             }
             if let Some((g, start_s)) = c.on_edge {
                 let g = g.clamp(0.0, 1.0);
                 if direction.allows_forward() && f >= g {
-                    t = t.min(start_s + (f - g) * time_s);
+                    t = t.min(start_s + (f - g) * forward_s);
                 }
                 if direction.allows_backward() && f <= g {
-                    t = t.min(start_s + (g - f) * time_s);
+                    t = t.min(start_s + (g - f) * backward_s);
                 }
             }
             t.is_finite().then_some((c.unit, t))

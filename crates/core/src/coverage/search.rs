@@ -72,7 +72,7 @@ fn key(t: f64) -> u64 {
 /// let (start, end) = (net.edges[0].from, net.edges[1].to);
 /// let labels = nearest(&g, &[Source { node: start, time_s: 5.0, unit: 0 }], 300.0);
 /// assert_eq!(labels.nearest_s(start), 5.0);
-/// assert!((labels.nearest_s(end) - (5.0 + 2.0 * g.edge_time_s[0])).abs() < 1e-6);
+/// assert!((labels.nearest_s(end) - (5.0 + 2.0 * g.edge_forward_time_s[0])).abs() < 1e-6);
 /// ```
 pub fn nearest(graph: &ProfileGraph, sources: &[Source], cutoff_s: f64) -> Labels {
     let n = graph.node_count();

@@ -74,7 +74,7 @@ impl Adjacency {
 /// let g = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
 /// assert_eq!(g.forward.arcs(0).count(), 1);
 /// assert_eq!(g.forward.arcs(1).count(), 0);
-/// assert!((g.edge_time_s[0] - net.edges[0].length_m / 10.0).abs() < 1e-12);
+/// assert!((g.edge_forward_time_s[0] - net.edges[0].length_m / 10.0).abs() < 1e-12);
 /// ```
 #[derive(Clone, Debug)]
 pub struct ProfileGraph {
@@ -86,10 +86,17 @@ pub struct ProfileGraph {
     pub backward: Adjacency,
     /// Per road edge: the directions this mode may travel it, `None` when it may not use it.
     pub edge_direction: Vec<Option<Direction>>,
-    /// Per road edge: the time to travel it end to end, in seconds (infinite when unusable).
-    pub edge_time_s: Vec<f64>,
-    /// Per road edge: the speed used, in km/h (0 when unusable).
-    pub edge_speed_kph: Vec<f64>,
+    /// Per road edge: the time to travel it end to end from its first node to its last, in
+    /// seconds (infinite when unusable; defined even where a one-way forbids it).
+    pub edge_forward_time_s: Vec<f64>,
+    /// Per road edge: the time from its last node to its first (equal to the forward time
+    /// unless the edge has a speed per direction).
+    pub edge_backward_time_s: Vec<f64>,
+    /// Per road edge: the speed used from its first node to its last, in km/h (0 when
+    /// unusable).
+    pub edge_forward_speed_kph: Vec<f64>,
+    /// Per road edge: the speed used from its last node to its first, in km/h.
+    pub edge_backward_speed_kph: Vec<f64>,
 }
 
 impl ProfileGraph {
@@ -118,6 +125,49 @@ impl ProfileGraph {
             })
     }
 
+    /// The time to travel road edge `edge` end to end, in seconds: from its first node to its
+    /// last when `forward`, else back. Infinite when the mode may not use the edge (whatever
+    /// its one-way: see [`ProfileGraph::allows`]).
+    ///
+    /// ```
+    /// use patrolmap_core::network::{road_geojson::read_str, Profile, ProfileGraph, TravelMode};
+    /// let net = read_str(r#"{"type":"FeatureCollection","features":[{"type":"Feature",
+    ///   "properties":{"forward_speed_kph":36,"backward_speed_kph":18},
+    ///   "geometry":{"type":"LineString","coordinates":[[0,0],[0,0.001]]}}]}"#, "r.geojson".as_ref()).unwrap();
+    /// let g = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+    /// assert!((2.0 * g.time_s(0, true) - g.time_s(0, false)).abs() < 1e-9);
+    /// assert_eq!(g.forward.arcs(1).next().unwrap().1, g.time_s(0, false));
+    /// ```
+    #[inline]
+    pub fn time_s(&self, edge: u32, forward: bool) -> f64 {
+        if forward {
+            self.edge_forward_time_s[edge as usize]
+        } else {
+            self.edge_backward_time_s[edge as usize]
+        }
+    }
+
+    /// The shorter time of the directions this mode may drive road edge `edge` (infinite when
+    /// none): what serving it costs at least when a plan may choose the way (lower bounds).
+    ///
+    /// ```
+    /// use patrolmap_core::network::{road_geojson::read_str, Profile, ProfileGraph, TravelMode};
+    /// let net = read_str(r#"{"type":"FeatureCollection","features":[{"type":"Feature",
+    ///   "properties":{"forward_speed_kph":18,"backward_speed_kph":36},
+    ///   "geometry":{"type":"LineString","coordinates":[[0,0],[0,0.001]]}}]}"#, "r.geojson".as_ref()).unwrap();
+    /// let g = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+    /// assert_eq!(g.quickest_time_s(0), g.time_s(0, false));
+    /// ```
+    pub fn quickest_time_s(&self, edge: u32) -> f64 {
+        let mut best = f64::INFINITY;
+        for forward in [true, false] {
+            if self.allows(edge, forward) {
+                best = best.min(self.time_s(edge, forward));
+            }
+        }
+        best
+    }
+
     /// Builds the graph of `profile` over `network`.
     pub fn build(network: &RoadNetwork, profile: &Profile) -> ProfileGraph {
         Self::build_without(network, profile, &[])
@@ -132,27 +182,32 @@ impl ProfileGraph {
     ) -> ProfileGraph {
         let m = network.edges.len();
         let mut edge_direction = vec![None; m];
-        let mut edge_time_s = vec![f64::INFINITY; m];
-        let mut edge_speed_kph = vec![0.0; m];
+        let mut edge_forward_time_s = vec![f64::INFINITY; m];
+        let mut edge_backward_time_s = vec![f64::INFINITY; m];
+        let mut edge_forward_speed_kph = vec![0.0; m];
+        let mut edge_backward_speed_kph = vec![0.0; m];
         let mut arcs = Vec::with_capacity(2 * m);
         for (e, edge) in network.edges.iter().enumerate() {
             if closed.get(e).copied().unwrap_or(false) {
                 continue;
             }
-            let Some(speed_kph) = profile.speed_kph(network, edge) else {
+            let Some(speeds) = profile.speeds_kph(network, edge) else {
                 continue;
             };
             // The spec's formula, written the same way so times agree to the last bit.
-            let time_s = edge.length_m / (speed_kph / 3.6);
+            let forward_s = edge.length_m / (speeds.forward_kph / 3.6);
+            let backward_s = edge.length_m / (speeds.backward_kph / 3.6);
             let direction = profile.direction(edge);
             edge_direction[e] = Some(direction);
-            edge_time_s[e] = time_s;
-            edge_speed_kph[e] = speed_kph;
+            edge_forward_time_s[e] = forward_s;
+            edge_backward_time_s[e] = backward_s;
+            edge_forward_speed_kph[e] = speeds.forward_kph;
+            edge_backward_speed_kph[e] = speeds.backward_kph;
             if direction.allows_forward() {
-                arcs.push((edge.from, edge.to, time_s, e as u32));
+                arcs.push((edge.from, edge.to, forward_s, e as u32));
             }
             if direction.allows_backward() {
-                arcs.push((edge.to, edge.from, time_s, e as u32));
+                arcs.push((edge.to, edge.from, backward_s, e as u32));
             }
         }
         let n = network.nodes.len();
@@ -164,8 +219,10 @@ impl ProfileGraph {
             forward,
             backward,
             edge_direction,
-            edge_time_s,
-            edge_speed_kph,
+            edge_forward_time_s,
+            edge_backward_time_s,
+            edge_forward_speed_kph,
+            edge_backward_speed_kph,
         }
     }
 
@@ -188,6 +245,16 @@ impl ProfileGraph {
     /// Number of road edges this mode may use.
     pub fn usable_edge_count(&self) -> usize {
         self.edge_direction.iter().filter(|d| d.is_some()).count()
+    }
+
+    /// Number of usable road edges whose two directions take different times (a speed per
+    /// direction: OSM `maxspeed:forward`/`:backward`).
+    pub fn directed_speed_edge_count(&self) -> usize {
+        (0..self.edge_direction.len())
+            .filter(|&e| {
+                self.is_usable(e) && self.edge_forward_time_s[e] != self.edge_backward_time_s[e]
+            })
+            .count()
     }
 
     /// Whether node `v` touches a usable edge.

@@ -7,8 +7,9 @@ use serde_json::{json, Map, Value};
 
 use super::{Direction, ProfileGraph, RoadNetwork};
 
-/// Writes every edge `graph` may use as a `LineString` feature with `highway`, `speed_kph`,
-/// `oneway` (`"yes"` or `"-1"` when one-way for this mode), `name`, `ref`, `osm_way_id`,
+/// Writes every edge `graph` may use as a `LineString` feature with `highway`, `speed_kph`
+/// (along the drawing), `backward_speed_kph` (only where the way back differs: a tool that
+/// reads §1 alone then times that direction as the forward one), `oneway` (`"yes"` or `"-1"` when one-way for this mode), `name`, `ref`, `osm_way_id`,
 /// `access` (when not public: `destination`, `restricted`, `emergency_only`) and
 /// `length_m`.
 ///
@@ -42,7 +43,13 @@ pub fn write_geojson(
         if !class.is_empty() {
             props.insert("highway".into(), json!(class));
         }
-        props.insert("speed_kph".into(), json!(graph.edge_speed_kph[e]));
+        props.insert("speed_kph".into(), json!(graph.edge_forward_speed_kph[e]));
+        if graph.edge_backward_speed_kph[e] != graph.edge_forward_speed_kph[e] {
+            props.insert(
+                "backward_speed_kph".into(),
+                json!(graph.edge_backward_speed_kph[e]),
+            );
+        }
         match direction {
             Direction::Forward => {
                 props.insert("oneway".into(), json!("yes"));

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 pub use components::Connectivity;
 pub use csr::ProfileGraph;
-pub use profile::{Profile, ProfileSet, TravelMode};
+pub use profile::{EdgeSpeeds, Profile, ProfileSet, TravelMode};
 pub use progress::{LoadProgress, NoProgress};
 pub use snap::{SnapIndex, SnapRefusal, Snapped};
 
@@ -139,8 +139,12 @@ pub struct RoadEdge {
     pub class: u16,
     /// Direction for vehicles, as tagged (OSM one-way rules already applied).
     pub oneway: Direction,
-    /// Posted speed (OSM `maxspeed`) or explicit `speed_kph` (GeoJSON), when given and valid.
+    /// Posted speed from the first node to the last (OSM `maxspeed:forward`, else `maxspeed`;
+    /// GeoJSON `forward_speed_kph`, else `speed_kph`), when given and valid.
     pub tagged_speed_kph: Option<f64>,
+    /// Posted speed from the last node to the first (OSM `maxspeed:backward`, else
+    /// `maxspeed`; GeoJSON `backward_speed_kph`, else `speed_kph`), when given and valid.
+    pub tagged_backward_speed_kph: Option<f64>,
     /// Street name, an index into the network's strings (0 = none).
     pub name: u32,
     /// Road reference number (`ref`), an index into the network's strings (0 = none).
@@ -317,6 +321,7 @@ pub(crate) struct EdgeAttributes<'a> {
     pub class: &'a str,
     pub oneway: Option<Direction>,
     pub tagged_speed_kph: Option<f64>,
+    pub tagged_backward_speed_kph: Option<f64>,
     pub name: Option<&'a str>,
     pub road_ref: Option<&'a str>,
     pub osm_way_id: i64,
@@ -375,6 +380,7 @@ impl NetworkBuilder {
             class: self.class_id(attrs.class),
             oneway: attrs.oneway.unwrap_or(Direction::Both),
             tagged_speed_kph: attrs.tagged_speed_kph,
+            tagged_backward_speed_kph: attrs.tagged_backward_speed_kph,
             name: self.string_id(attrs.name),
             road_ref: self.string_id(attrs.road_ref),
             osm_way_id: attrs.osm_way_id,

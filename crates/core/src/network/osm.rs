@@ -42,7 +42,8 @@ struct WayRecord {
     refs: Vec<i64>,
     class: String,
     oneway: Direction,
-    maxspeed_kph: Option<f64>,
+    /// The posted speed along the way's drawing and against it.
+    maxspeed_kph: [Option<f64>; 2],
     name: Option<String>,
     road_ref: Option<String>,
     access: Access,
@@ -200,6 +201,7 @@ fn way_record(way: &osmpbf::Way) -> Option<Result<WayRecord, ()>> {
     let mut highway = None;
     let (mut oneway, mut junction, mut maxspeed, mut name, mut road_ref) =
         (None, None, None, None, None);
+    let (mut maxspeed_forward, mut maxspeed_backward) = (None, None);
     let (mut access, mut emergency, mut police) = (None, None, None);
     let mut excluded = false;
     for (k, v) in way.tags() {
@@ -208,6 +210,8 @@ fn way_record(way: &osmpbf::Way) -> Option<Result<WayRecord, ()>> {
             "oneway" => oneway = Some(v),
             "junction" => junction = Some(v),
             "maxspeed" => maxspeed = Some(v),
+            "maxspeed:forward" => maxspeed_forward = Some(v),
+            "maxspeed:backward" => maxspeed_backward = Some(v),
             "name" => name = Some(v),
             "ref" => road_ref = Some(v),
             "area" => excluded |= v == "yes",
@@ -227,7 +231,7 @@ fn way_record(way: &osmpbf::Way) -> Option<Result<WayRecord, ()>> {
         refs: way.refs().collect(),
         class: class.to_string(),
         oneway: parse_oneway(oneway, junction, class),
-        maxspeed_kph: maxspeed.and_then(parse_maxspeed_kph),
+        maxspeed_kph: directed_maxspeed_kph(maxspeed, maxspeed_forward, maxspeed_backward),
         name: name.map(str::to_string),
         road_ref: road_ref.map(str::to_string),
         access,
@@ -253,6 +257,27 @@ pub fn parse_oneway(oneway: Option<&str>, junction: Option<&str>, highway: &str)
         _ if matches!(highway, "motorway" | "motorway_link") => Direction::Forward,
         _ => Direction::Both,
     }
+}
+
+/// The posted speed of a way along its drawing and against it: `maxspeed:forward` and
+/// `maxspeed:backward` where they read, else `maxspeed`.
+///
+/// ```
+/// use patrolmap_core::network::osm::directed_maxspeed_kph;
+/// assert_eq!(directed_maxspeed_kph(None, Some("90"), Some("70")), [Some(90.0), Some(70.0)]);
+/// assert_eq!(directed_maxspeed_kph(Some("50"), None, Some("30")), [Some(50.0), Some(30.0)]);
+/// assert_eq!(directed_maxspeed_kph(Some("50"), Some("walk"), None), [Some(50.0), Some(50.0)]);
+/// ```
+pub fn directed_maxspeed_kph(
+    maxspeed: Option<&str>,
+    forward: Option<&str>,
+    backward: Option<&str>,
+) -> [Option<f64>; 2] {
+    let both = maxspeed.and_then(parse_maxspeed_kph);
+    [
+        forward.and_then(parse_maxspeed_kph).or(both),
+        backward.and_then(parse_maxspeed_kph).or(both),
+    ]
 }
 
 /// Parses an OSM `maxspeed` value into km/h: `50`, `50 km/h`, `50kmh`, `30 mph`. Anything else
@@ -339,7 +364,8 @@ fn split_ways(nodes: &[(i64, i32, i32)], ways: &[WayRecord], excluded: usize) ->
         let attrs = EdgeAttributes {
             class: &way.class,
             oneway: Some(way.oneway),
-            tagged_speed_kph: way.maxspeed_kph,
+            tagged_speed_kph: way.maxspeed_kph[0],
+            tagged_backward_speed_kph: way.maxspeed_kph[1],
             name: way.name.as_deref(),
             road_ref: way.road_ref.as_deref(),
             osm_way_id: way.id,
@@ -383,7 +409,7 @@ mod tests {
             refs,
             class: "residential".into(),
             oneway: Direction::Both,
-            maxspeed_kph: None,
+            maxspeed_kph: [None; 2],
             name: None,
             road_ref: None,
             access: Access::Public,

@@ -89,6 +89,16 @@ pub enum ConfigError {
     },
 }
 
+/// A mode's speeds on one road edge, in km/h: along its drawing (first node to last) and
+/// against it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EdgeSpeeds {
+    /// From the edge's first node to its last.
+    pub forward_kph: f64,
+    /// From the edge's last node to its first.
+    pub backward_kph: f64,
+}
+
 /// The roads a mode may use and its speeds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Profile {
@@ -266,8 +276,20 @@ impl Profile {
         }
     }
 
-    /// Speed on `edge` of `network`, or `None` when this mode may not use it.
-    pub fn speed_kph(&self, network: &RoadNetwork, edge: &RoadEdge) -> Option<f64> {
+    /// Speeds on `edge` of `network` along its drawing and against it, or `None` when this
+    /// mode may not use it. They differ only where the edge is tagged so
+    /// (`maxspeed:forward`/`:backward`, `forward_speed_kph`/`backward_speed_kph`).
+    ///
+    /// ```
+    /// use patrolmap_core::network::{road_geojson::read_str, Profile, TravelMode};
+    /// let net = read_str(r#"{"type":"FeatureCollection","features":[{"type":"Feature",
+    ///   "properties":{"speed_kph":50,"backward_speed_kph":30},
+    ///   "geometry":{"type":"LineString","coordinates":[[0,0],[0,0.001]]}}]}"#, "r.geojson".as_ref()).unwrap();
+    /// let car = Profile::default_for(TravelMode::Car);
+    /// let speeds = car.speeds_kph(&net, &net.edges[0]).unwrap();
+    /// assert_eq!((speeds.forward_kph, speeds.backward_kph), (50.0, 30.0));
+    /// ```
+    pub fn speeds_kph(&self, network: &RoadNetwork, edge: &RoadEdge) -> Option<EdgeSpeeds> {
         let class = network.class_name(edge.class);
         if network.source == Some(NetworkSource::Osm) && !self.osm_classes.contains(class) {
             return None;
@@ -275,15 +297,23 @@ impl Profile {
         if !self.access.allows(edge.access) {
             return None;
         }
-        let speed = match edge.tagged_speed_kph {
-            Some(v) if self.uses_tagged_speed => v,
-            _ => self
-                .speeds_kph
+        let default_kph = || {
+            self.speeds_kph
                 .get(class)
                 .copied()
-                .unwrap_or(self.fallback_speed_kph),
+                .unwrap_or(self.fallback_speed_kph)
         };
-        Some(self.max_speed_kph.map_or(speed, |cap| speed.min(cap)))
+        let speed = |tagged: Option<f64>| {
+            let speed = match tagged {
+                Some(v) if self.uses_tagged_speed => v,
+                _ => default_kph(),
+            };
+            self.max_speed_kph.map_or(speed, |cap| speed.min(cap))
+        };
+        Some(EdgeSpeeds {
+            forward_kph: speed(edge.tagged_speed_kph),
+            backward_kph: speed(edge.tagged_backward_speed_kph),
+        })
     }
 
     /// The direction this mode may travel `edge`.

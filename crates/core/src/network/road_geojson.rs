@@ -94,10 +94,15 @@ pub fn read_collection(
         let empty = JsonObject::new();
         let props = feature.properties.as_ref().unwrap_or(&empty);
         let text = |key: &str| props.get(key).and_then(JsonValue::as_str);
+        let both_kph = props.get("speed_kph").and_then(spec_speed_kph);
+        let directed_speed = |key: &str| props.get(key).and_then(spec_speed_kph).or(both_kph);
         let attrs = EdgeAttributes {
             class: text("highway").unwrap_or(""),
             oneway: Some(spec_oneway(props.get("oneway"))),
-            tagged_speed_kph: props.get("speed_kph").and_then(spec_speed_kph),
+            // `forward_speed_kph` and `backward_speed_kph` are patrolmap's own: each direction
+            // its time (a file without them reads exactly as `spec/coverage.md` says).
+            tagged_speed_kph: directed_speed("forward_speed_kph"),
+            tagged_backward_speed_kph: directed_speed("backward_speed_kph"),
             name: text("name"),
             road_ref: text("ref"),
             osm_way_id: props

@@ -13,6 +13,11 @@ use geojson::{Feature, GeometryValue, JsonObject, JsonValue};
 pub struct RoadLayerFields {
     /// Fields holding the speed in km/h (the first present is used).
     pub speed: Vec<String>,
+    /// Fields holding the speed along the drawing, when each direction has its own (a
+    /// network dataset's FT speed); it overrides `speed` that way.
+    pub forward_speed: Vec<String>,
+    /// Fields holding the speed against the drawing (the TF speed).
+    pub backward_speed: Vec<String>,
     /// Fields holding the direction.
     pub direction: Vec<String>,
     /// Direction values meaning one way along the drawing.
@@ -40,6 +45,20 @@ impl Default for RoadLayerFields {
                 "限速",
                 "设计速度",
             ]),
+            forward_speed: v(&[
+                "forward_speed_kph",
+                "ft_speed",
+                "maxspeed:forward",
+                "正向速度",
+                "正向限速",
+            ]),
+            backward_speed: v(&[
+                "backward_speed_kph",
+                "tf_speed",
+                "maxspeed:backward",
+                "反向速度",
+                "反向限速",
+            ]),
             direction: v(&["oneway", "direction", "dir", "方向", "通行方向", "单行"]),
             forward: v(&["FT", "F", "yes", "正向"]),
             backward: v(&["TF", "T", "-1", "逆向", "反向"]),
@@ -63,6 +82,8 @@ pub struct RoadLayerReport {
     pub prohibited: usize,
     /// Roads with a speed of their own.
     pub with_speed: usize,
+    /// Roads with a speed per direction (forward or backward speed fields).
+    pub with_speed_per_direction: usize,
 }
 
 fn field<'a>(props: &'a JsonObject, names: &[String]) -> Option<&'a JsonValue> {
@@ -126,17 +147,31 @@ pub fn road_features(
             report.both += 1;
             "no"
         };
-        let speed = field(props, &fields.speed).and_then(|v| match v {
-            JsonValue::Number(n) => n.as_f64(),
-            JsonValue::String(s) => s.trim().parse().ok(),
-            _ => None,
-        });
-        let speed = speed.filter(|v| v.is_finite() && *v > 0.0);
+        let speed_in = |names: &[String]| {
+            field(props, names)
+                .and_then(|v| match v {
+                    JsonValue::Number(n) => n.as_f64(),
+                    JsonValue::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                })
+                .filter(|v: &f64| v.is_finite() && *v > 0.0)
+        };
+        let speed = speed_in(&fields.speed);
+        let directed = [
+            ("forward_speed_kph", speed_in(&fields.forward_speed)),
+            ("backward_speed_kph", speed_in(&fields.backward_speed)),
+        ];
         report.with_speed += speed.is_some() as usize;
+        report.with_speed_per_direction += directed.iter().any(|d| d.1.is_some()) as usize;
         let mut p = JsonObject::new();
         p.insert("oneway".into(), oneway.into());
         if let Some(v) = speed {
             p.insert("speed_kph".into(), serde_json::json!(v));
+        }
+        for (key, v) in directed {
+            if let Some(v) = v {
+                p.insert(key.into(), serde_json::json!(v));
+            }
         }
         if let Some(c) = field(props, &fields.class)
             .map(as_text)

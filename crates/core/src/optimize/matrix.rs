@@ -187,20 +187,29 @@ pub struct CoverageMatrix {
     pub by_target: Vec<(f64, f64)>,
 }
 
-/// When the last point of an edge of `time_s` is reached, its ends being reached at `t_from`
-/// and `t_to`, travelling it the ways `direction` allows: a two-way edge is entered from
-/// both ends and its last point reached is where the two fronts meet.
+/// When the last point of an edge is reached, its ends being reached at `t_from` and `t_to`,
+/// travelling it the ways `direction` allows, `forward_s` from its first end to its last and
+/// `backward_s` back: a two-way edge is entered from both ends and its last point reached is
+/// where the two fronts meet.
 ///
 /// ```
 /// use patrolmap_core::network::Direction;
 /// use patrolmap_core::optimize::matrix::edge_last_s;
 /// // Both ends at 10 s, 20 s to cross: the middle at 20 s.
-/// assert_eq!(edge_last_s(10.0, 10.0, 20.0, Direction::Both), 20.0);
+/// assert_eq!(edge_last_s(10.0, 10.0, 20.0, 20.0, Direction::Both), 20.0);
 /// // One way: from its first end only.
-/// assert_eq!(edge_last_s(10.0, 10.0, 20.0, Direction::Forward), 30.0);
-/// assert_eq!(edge_last_s(f64::INFINITY, 0.0, 20.0, Direction::Forward), f64::INFINITY);
+/// assert_eq!(edge_last_s(10.0, 10.0, 20.0, 20.0, Direction::Forward), 30.0);
+/// assert_eq!(edge_last_s(f64::INFINITY, 0.0, 20.0, 20.0, Direction::Forward), f64::INFINITY);
+/// // Slower back (40 s): the fronts meet a third of the way from the last end, at 23.3 s.
+/// assert!((edge_last_s(10.0, 10.0, 20.0, 40.0, Direction::Both) - 70.0 / 3.0).abs() < 1e-9);
 /// ```
-pub fn edge_last_s(t_from: f64, t_to: f64, time_s: f64, direction: Direction) -> f64 {
+pub fn edge_last_s(
+    t_from: f64,
+    t_to: f64,
+    forward_s: f64,
+    backward_s: f64,
+    direction: Direction,
+) -> f64 {
     let a = if direction.allows_forward() {
         t_from
     } else {
@@ -211,29 +220,55 @@ pub fn edge_last_s(t_from: f64, t_to: f64, time_s: f64, direction: Direction) ->
     } else {
         f64::INFINITY
     };
-    if (a - b).abs() >= time_s || !(a - b).is_finite() {
-        a.min(b) + time_s
+    if !(a - b).is_finite() {
+        return (a + forward_s).min(b + backward_s);
+    }
+    if forward_s == backward_s {
+        // The common case, in the form that needs no division (and covers zero length).
+        let time_s = forward_s;
+        return if (a - b).abs() >= time_s {
+            a.min(b) + time_s
+        } else {
+            (a + b + time_s) / 2.0
+        };
+    }
+    // a + f·forward = b + (1 − f)·backward where the fronts meet; outside [0, 1] one front
+    // reaches the whole edge first and the last point is the far end.
+    let meet = (b + backward_s - a) / (forward_s + backward_s);
+    if meet <= 0.0 {
+        b + backward_s
+    } else if meet >= 1.0 {
+        a + forward_s
     } else {
-        (a + b + time_s) / 2.0
+        a + meet * forward_s
     }
 }
 
-/// When the point at `fraction` of an edge of `time_s` is reached, its ends being reached at
-/// `t_from` and `t_to` (`spec/coverage.md` §3).
+/// When the point at `fraction` of an edge is reached, its ends being reached at `t_from`
+/// and `t_to`, `forward_s` to travel it from its first end and `backward_s` from its last
+/// (`spec/coverage.md` §3).
+///
+/// ```
+/// use patrolmap_core::network::Direction;
+/// use patrolmap_core::optimize::matrix::point_time_s;
+/// assert_eq!(point_time_s(0.0, 0.0, 10.0, 30.0, Direction::Both, 0.5), 5.0);
+/// assert_eq!(point_time_s(0.0, 0.0, 10.0, 30.0, Direction::Backward, 0.5), 15.0);
+/// ```
 pub fn point_time_s(
     t_from: f64,
     t_to: f64,
-    time_s: f64,
+    forward_s: f64,
+    backward_s: f64,
     direction: Direction,
     fraction: f64,
 ) -> f64 {
     let a = if direction.allows_forward() {
-        t_from + fraction * time_s
+        t_from + fraction * forward_s
     } else {
         f64::INFINITY
     };
     let b = if direction.allows_backward() {
-        t_to + (1.0 - fraction) * time_s
+        t_to + (1.0 - fraction) * backward_s
     } else {
         f64::INFINITY
     };
@@ -302,7 +337,8 @@ impl Measure<'_> {
                 continue;
             };
             let edge = &self.network.edges[e as usize];
-            let (tu, tv, time) = (t(edge.from), t(edge.to), self.graph.edge_time_s[e as usize]);
+            let (tu, tv) = (t(edge.from), t(edge.to));
+            let (fwd, back) = (self.graph.time_s(e, true), self.graph.time_s(e, false));
             let own = on_edge.filter(|&(oe, _)| oe == e).map(|(_, f)| f);
             match self.demand {
                 Demand::Roads | Demand::SomeRoads(_) => {
@@ -313,31 +349,31 @@ impl Measure<'_> {
                         // point: reached at once.)
                         Some(f) => {
                             let behind = if f > 0.0 {
-                                edge_last_s(tu, 0.0, f * time, d)
+                                edge_last_s(tu, 0.0, f * fwd, f * back, d)
                             } else {
                                 0.0
                             };
                             let ahead = if f < 1.0 {
-                                edge_last_s(0.0, tv, (1.0 - f) * time, d)
+                                edge_last_s(0.0, tv, (1.0 - f) * fwd, (1.0 - f) * back, d)
                             } else {
                                 0.0
                             };
                             behind.max(ahead)
                         }
-                        None => edge_last_s(tu, tv, time, d),
+                        None => edge_last_s(tu, tv, fwd, back, d),
                     };
                     push(e, last);
                 }
                 Demand::Points(points) => {
                     for &p in &self.points_on[e as usize] {
                         let x = points[p as usize].fraction;
-                        let mut at = point_time_s(tu, tv, time, d, x);
+                        let mut at = point_time_s(tu, tv, fwd, back, d, x);
                         if let Some(f) = own {
                             if x >= f && d.allows_forward() {
-                                at = at.min((x - f) * time);
+                                at = at.min((x - f) * fwd);
                             }
                             if x <= f && d.allows_backward() {
-                                at = at.min((f - x) * time);
+                                at = at.min((f - x) * back);
                             }
                         }
                         push(p, at);

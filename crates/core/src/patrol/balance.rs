@@ -91,7 +91,7 @@ pub fn balanced_routes(
         return None;
     }
     stop.stage("balancing", 0);
-    let time = |s: Step| graph.edge_time_s[s.0 as usize];
+    let time = |s: Step| graph.time_s(s.0, s.1);
     let run_of: HashMap<u32, usize> = runs
         .iter()
         .enumerate()
@@ -120,12 +120,14 @@ pub fn balanced_routes(
                 cost,
             };
             if run.reversible {
+                // Driven back, each edge at its time that way (`maxspeed:backward`).
+                let back_s: f64 = run.steps.iter().map(|&(e, f)| time((e, !f))).sum();
                 Task::either(
                     forward,
                     Way {
                         from: z,
                         to: a,
-                        cost,
+                        cost: back_s + dwell,
                     },
                 )
             } else {

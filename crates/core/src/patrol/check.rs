@@ -150,7 +150,7 @@ pub fn check_plan(
                 break;
             }
             at = b;
-            driving_s[r] += graph.edge_time_s[edge as usize];
+            driving_s[r] += graph.time_s(edge, forward);
             travelled.insert(edge);
         }
         if !route.steps.is_empty()

@@ -109,7 +109,7 @@ pub fn reroute_through(
         let (Some((in_s, in_path)), Some((out_s, out_path))) = (leg(start, a), leg(b, end)) else {
             continue;
         };
-        let cost = in_s + graph.edge_time_s[through as usize] + out_s;
+        let cost = in_s + graph.time_s(through, forward) + out_s;
         if best.as_ref().is_none_or(|(c, _)| cost < *c) {
             let mut detour = in_path;
             detour.push((through, forward));

@@ -220,7 +220,7 @@ impl Plan {
                     if !forward {
                         g.reverse();
                     }
-                    let step_s = graph.edge_time_s[e as usize];
+                    let step_s = graph.time_s(e, forward);
                     let lengths: Vec<f64> = g
                         .windows(2)
                         .map(|w| crate::network::geodesy::haversine_m(w[0], w[1]))
@@ -344,8 +344,8 @@ pub fn plan_patrols_until(
     );
     let (routes, single) = made?;
     let k = units.len();
-    let time = |s: Step| graph.edge_time_s[s.0 as usize];
-    let required_s: f64 = arcs.iter().map(|&a| time(a)).sum();
+    // The planner may drive a two-way arc either way: the bound counts the quicker.
+    let required_s: f64 = arcs.iter().map(|a| graph.quickest_time_s(a.0)).sum();
     let dwell_total: f64 = checkpoints
         .iter()
         .zip(&checkpoint_arc)
@@ -428,19 +428,19 @@ fn longest_single_s(network: &RoadNetwork, graph: &ProfileGraph, work: &Work) ->
             let Some(direction) = graph.edge_direction[e as usize] else {
                 return 0.0;
             };
-            let service = graph.edge_time_s[e as usize] + dwell_s.get(&e).copied().unwrap_or(0.0);
+            let dwell = dwell_s.get(&e).copied().unwrap_or(0.0);
             let mut ways = Vec::with_capacity(2);
             if direction.allows_forward() {
-                ways.push((edge.from, edge.to));
+                ways.push((edge.from, edge.to, graph.time_s(e, true) + dwell));
             }
             if direction.allows_backward() {
-                ways.push((edge.to, edge.from));
+                ways.push((edge.to, edge.from, graph.time_s(e, false) + dwell));
             }
             times
                 .iter()
                 .flat_map(|(from, to)| {
                     ways.iter()
-                        .map(move |&(a, b)| from[a as usize] + service + to[b as usize])
+                        .map(move |&(a, b, service)| from[a as usize] + service + to[b as usize])
                 })
                 .fold(f64::INFINITY, f64::min)
         })
@@ -673,7 +673,7 @@ pub(crate) fn finish_route(
     let mut visits = Vec::new();
     let (mut clock, mut dwell_s, mut driving_s) = (0.0, 0.0, 0.0);
     for &s in &steps {
-        let t = graph.edge_time_s[s.0 as usize];
+        let t = graph.time_s(s.0, s.1);
         // Stops on this step, in the order they are passed.
         let mut here: Vec<(f64, usize)> = pending
             .iter()
@@ -736,7 +736,7 @@ fn split_tour(
     to_depot: &[Vec<f64>],
     search: &mut PathSearch,
 ) -> (Vec<Route>, f64) {
-    let time = |s: Step| graph.edge_time_s[s.0 as usize];
+    let time = |s: Step| graph.time_s(s.0, s.1);
     // Tasks: the serving steps of the tour, with the dwell of their checkpoints.
     let task_steps: Vec<usize> = (0..tour.steps.len()).filter(|&i| tour.serves[i]).collect();
     let mut task_dwell = vec![0.0; task_steps.len()];
@@ -954,7 +954,7 @@ pub fn joining_lower_bound(
 }
 
 /// The problem a plan solved, for other solvers: every usable edge of the mode's graph
-/// (`[edge, from, to, time_s, forward allowed, backward allowed]`), the required edges of each
+/// (`[edge, from, to, forward time_s, forward allowed, backward allowed, backward time_s]`), the required edges of each
 /// line in order as `[edge, drawn forward]` (those no route can reach left out), the
 /// checkpoints' edges and dwell, the units' depots, and this plan's figures.
 pub fn instance_json(
@@ -976,9 +976,10 @@ pub fn instance_json(
                 e,
                 edge.from,
                 edge.to,
-                graph.edge_time_s[e],
+                graph.time_s(e as u32, true),
                 d.allows_forward(),
-                d.allows_backward()
+                d.allows_backward(),
+                graph.time_s(e as u32, false)
             ]))
         })
         .collect();

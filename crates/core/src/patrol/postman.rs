@@ -114,7 +114,7 @@ pub fn postman_tour(
     debug_assert_eq!(steps.len(), arcs.len());
     let mut unserved = seen;
     let serves = steps.iter().map(|s| unserved.remove(&s.0)).collect();
-    let time_s = steps.iter().map(|s| graph.edge_time_s[s.0 as usize]).sum();
+    let time_s = steps.iter().map(|s| graph.time_s(s.0, s.1)).sum();
     Ok(Tour {
         depot,
         steps,
@@ -252,7 +252,7 @@ fn orient_two_way(
             .iter()
             .filter(|&&(item, _)| item < arcs.len() && !two_way[item])
             .map(|&(item, from_first)| {
-                let t = graph.edge_time_s[arcs[item].0 as usize];
+                let t = graph.time_s(arcs[item].0, arcs[item].1);
                 if from_first {
                     t
                 } else {

@@ -187,7 +187,7 @@ impl Requirements {
         let driving: f64 = self
             .required_edges()
             .iter()
-            .map(|&(e, _)| graph.edge_time_s[e as usize])
+            .map(|&(e, _)| graph.quickest_time_s(e))
             .sum();
         let dwell: f64 = self
             .checkpoints

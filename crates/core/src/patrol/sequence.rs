@@ -28,6 +28,9 @@ struct Block {
     z: usize,
     /// Every step two-way: the block may be driven backwards.
     reversible: bool,
+    /// Driving the block as drawn and backwards, in seconds: the two differ where an edge
+    /// has a speed per direction, so reversing a block counts in the moves.
+    own_s: [f64; 2],
 }
 
 /// The blocks of a tour and the shortest times between their ends.
@@ -86,11 +89,16 @@ impl Sequencer {
             let a = id(ends(network, steps[0]).0, &mut nodes);
             let z = id(ends(network, steps[steps.len() - 1]).1, &mut nodes);
             let reversible = steps.iter().all(|s| two_way(s.0));
+            let own_s = [
+                steps.iter().map(|&(e, f)| graph.time_s(e, f)).sum(),
+                steps.iter().map(|&(e, f)| graph.time_s(e, !f)).sum(),
+            ];
             blocks.push(Block {
                 steps,
                 a,
                 z,
                 reversible,
+                own_s,
             });
         }
         Sequencer {
@@ -103,6 +111,11 @@ impl Sequencer {
 
     fn t(&self, from: usize, to: usize) -> f64 {
         self.time_s[from * self.nodes.len() + to] as f64
+    }
+
+    /// Driving block `b` itself, backwards or not.
+    fn own_s(&self, (b, reversed): (usize, bool)) -> f64 {
+        self.blocks[b].own_s[reversed as usize]
     }
 
     /// Where block `b` is entered and left, driven backwards or not.
@@ -167,6 +180,8 @@ impl Sequencer {
                         // Reversed: q is driven (flipped) before p (flipped).
                         backward_inner += self.t(q.0, p.1);
                     }
+                    forward_inner += self.own_s(order[j]);
+                    backward_inner += self.own_s(flip(order[j]));
                     let after = if j + 1 == n {
                         d
                     } else {
@@ -212,10 +227,13 @@ impl Sequencer {
                     let seg_out = self.ends_of(segment[len - 1]).1;
                     let removed =
                         self.t(before, seg_in) + self.t(seg_out, after) - self.t(before, after);
+                    // The segment's joins and its blocks' own driving (which a reversal
+                    // changes where directions differ in time).
                     let inner = |s: &[(usize, bool)]| -> f64 {
                         s.windows(2)
                             .map(|w| self.t(self.ends_of(w[0]).1, self.ends_of(w[1]).0))
-                            .sum()
+                            .sum::<f64>()
+                            + s.iter().map(|&x| self.own_s(x)).sum::<f64>()
                     };
                     let inner_fwd = inner(&segment);
                     let reversed: Option<Vec<(usize, bool)>> = segment
@@ -318,7 +336,7 @@ impl Sequencer {
                 *flag = served.insert(s.0);
             }
         }
-        let time_s = steps.iter().map(|s| graph.edge_time_s[s.0 as usize]).sum();
+        let time_s = steps.iter().map(|s| graph.time_s(s.0, s.1)).sum();
         Tour {
             depot,
             steps,

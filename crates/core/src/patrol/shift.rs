@@ -219,6 +219,11 @@ struct Way {
     earliest_s: f64,
     latest_s: f64,
     stop: Option<(f64, f64)>,
+    /// How long it takes once begun (driving plus stay, or the break): per way, since each
+    /// direction of an edge has its own time.
+    service_s: f64,
+    /// Of which working time.
+    working_s: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -227,10 +232,6 @@ struct Job {
     slot: usize,
     window: Slot,
     ways: Vec<Way>,
-    /// How long it takes once begun (driving plus stay, or the break).
-    service_s: f64,
-    /// Of which working time.
-    working_s: f64,
     /// A break belongs to its unit.
     owner: Option<usize>,
 }
@@ -271,10 +272,9 @@ impl Model {
         let (mut clock, mut at, mut working) = (tour.span.start_s, tour.depot, 0.0);
         for (i, &item) in tour.items.iter().enumerate() {
             let w = self.way(item);
-            let job = &self.jobs[item.0 as usize];
             let drive = self.t(at, w.from);
-            working += drive + job.working_s;
-            clock = (clock + drive).max(w.earliest_s) + job.service_s;
+            working += drive + w.working_s;
+            clock = (clock + drive).max(w.earliest_s) + w.service_s;
             tour.finish[i] = clock;
             at = w.to;
         }
@@ -286,7 +286,7 @@ impl Model {
             let w = self.way(item);
             let l = w
                 .latest_s
-                .min(next_latest - self.t(w.to, next_from) - self.jobs[item.0 as usize].service_s);
+                .min(next_latest - self.t(w.to, next_from) - w.service_s);
             tour.latest[i] = l;
             next_latest = l;
             next_from = w.from;
@@ -318,7 +318,7 @@ impl Model {
             });
         }
         let drive_out = self.t(way.to, next_from);
-        let arrive = begin + j.service_s + drive_out;
+        let arrive = begin + way.service_s + drive_out;
         if arrive.is_nan() || arrive > next_latest {
             return Err(if arrive.is_finite() {
                 arrive - next_latest
@@ -326,7 +326,7 @@ impl Model {
                 f64::INFINITY
             });
         }
-        Ok(drive_in + j.working_s + drive_out - self.t(prev_at, next_from))
+        Ok(drive_in + way.working_s + drive_out - self.t(prev_at, next_from))
     }
 
     /// The best place for `job` over `tours` (its owner's only, for a break): (tour, gap,
@@ -388,7 +388,7 @@ struct Jobs {
 }
 
 fn build_jobs(network: &RoadNetwork, graph: &ProfileGraph, request: &ShiftRequest) -> Jobs {
-    let time = |s: Step| graph.edge_time_s[s.0 as usize];
+    let time = |s: Step| graph.time_s(s.0, s.1);
     let mut places = Places::default();
     let mut place = |v: u32| places.place(v);
     let all_units: Vec<&ShiftUnit> = request.units.iter().chain(request.more_units).collect();
@@ -415,7 +415,6 @@ fn build_jobs(network: &RoadNetwork, graph: &ProfileGraph, request: &ShiftReques
                 continue;
             }
             for run in &line_runs {
-                let service_s: f64 = run.steps.iter().map(|&st| time(st)).sum();
                 let mut ways = vec![run.steps.clone()];
                 if run.reversible {
                     ways.push(run.steps.iter().rev().map(|&(e, f)| (e, !f)).collect());
@@ -426,17 +425,20 @@ fn build_jobs(network: &RoadNetwork, graph: &ProfileGraph, request: &ShiftReques
                     window: slot,
                     ways: ways
                         .into_iter()
-                        .map(|steps| Way {
-                            from: place(ends(network, steps[0]).0),
-                            to: place(ends(network, steps[steps.len() - 1]).1),
-                            steps,
-                            earliest_s: slot.start_s,
-                            latest_s: slot.end_s - service_s - MARGIN_S,
-                            stop: None,
+                        .map(|steps| {
+                            let service_s: f64 = steps.iter().map(|&st| time(st)).sum();
+                            Way {
+                                from: place(ends(network, steps[0]).0),
+                                to: place(ends(network, steps[steps.len() - 1]).1),
+                                steps,
+                                earliest_s: slot.start_s,
+                                latest_s: slot.end_s - service_s - MARGIN_S,
+                                stop: None,
+                                service_s,
+                                working_s: service_s,
+                            }
                         })
                         .collect(),
-                    service_s,
-                    working_s: service_s,
                     owner: None,
                 });
             }
@@ -455,12 +457,12 @@ fn build_jobs(network: &RoadNetwork, graph: &ProfileGraph, request: &ShiftReques
                 missed.push(miss(activity, slot, MissReason::NotPlaced));
                 continue;
             };
-            let t = graph.edge_time_s[p.edge as usize];
             let mut ways = Vec::new();
             for forward in [true, false] {
                 if !graph.allows(p.edge, forward) {
                     continue;
                 }
+                let t = graph.time_s(p.edge, forward);
                 let along = if forward {
                     p.fraction
                 } else {
@@ -475,6 +477,8 @@ fn build_jobs(network: &RoadNetwork, graph: &ProfileGraph, request: &ShiftReques
                     earliest_s: slot.start_s - along * t,
                     latest_s: slot.end_s - c.dwell_s - along * t - MARGIN_S,
                     stop: Some((along * t, along)),
+                    service_s: t + c.dwell_s,
+                    working_s: t + c.dwell_s,
                 });
             }
             if ways.is_empty() {
@@ -486,8 +490,6 @@ fn build_jobs(network: &RoadNetwork, graph: &ProfileGraph, request: &ShiftReques
                 slot: s,
                 window: slot,
                 ways,
-                service_s: t + c.dwell_s,
-                working_s: t + c.dwell_s,
                 owner: None,
             });
         }
@@ -530,9 +532,9 @@ fn build_jobs(network: &RoadNetwork, graph: &ProfileGraph, request: &ShiftReques
                     earliest_s: window.start_s,
                     latest_s: window.end_s.min(span.end_s - brk.length_s - MARGIN_S),
                     stop: None,
+                    service_s: brk.length_s,
+                    working_s: 0.0,
                 }],
-                service_s: brk.length_s,
-                working_s: 0.0,
                 owner: Some(u),
             });
         }
@@ -958,7 +960,7 @@ fn materialise(
 ) -> ShiftRoute {
     let mut search = PathSearch::new(network.nodes.len());
     let depot = nodes[tour.depot as usize];
-    let time = |s: &Step| graph.edge_time_s[s.0 as usize];
+    let time = |s: &Step| graph.time_s(s.0, s.1);
     let mut route = ShiftRoute {
         unit,
         start_s: tour.span.start_s,
@@ -1005,10 +1007,10 @@ fn materialise(
                 route.holds.push(Hold {
                     step: route.steps.len(),
                     along: 0.0,
-                    length_s: job.service_s,
+                    length_s: way.service_s,
                     kind: HoldKind::Break,
                 });
-                clock += job.service_s;
+                clock += way.service_s;
                 route.events.push(Event {
                     activity: job.activity,
                     slot: job.slot,
@@ -1018,7 +1020,7 @@ fn materialise(
             }
             Activity::CheckpointVisit { .. } => {
                 let (after_s, along) = way.stop.unwrap_or((0.0, 0.0));
-                let dwell = job.service_s - time(&way.steps[0]);
+                let dwell = way.service_s - time(&way.steps[0]);
                 route.holds.push(Hold {
                     step: route.steps.len(),
                     along,
@@ -1034,7 +1036,7 @@ fn materialise(
                 route.steps.extend(&way.steps);
                 route.driving_s += time(&way.steps[0]);
                 route.working_s += dwell;
-                clock += job.service_s;
+                clock += way.service_s;
             }
             Activity::LinePass { .. } => {
                 route.steps.extend(&way.steps);

@@ -389,7 +389,7 @@ fn drive(
                 ),
             ));
         }
-        let t = graph.edge_time_s[edge as usize];
+        let t = graph.time_s(edge, forward);
         let entered = clock;
         let mut along_done = 0.0;
         while let Some(h) = holds.next_if(|h| h.step == i) {

@@ -66,7 +66,7 @@ fn step_entries(graph: &ProfileGraph, r: &super::shift::ShiftRoute) -> Vec<f64> 
     let mut clock = r.start_s;
     let mut holds = r.holds.iter().peekable();
     let mut out = Vec::with_capacity(r.steps.len());
-    for (i, &(e, _)) in r.steps.iter().enumerate() {
+    for (i, &(e, forward)) in r.steps.iter().enumerate() {
         while let Some(h) = holds.next_if(|h| h.step == i && h.along <= 0.0) {
             clock += h.length_s;
         }
@@ -74,7 +74,7 @@ fn step_entries(graph: &ProfileGraph, r: &super::shift::ShiftRoute) -> Vec<f64> 
         while let Some(h) = holds.next_if(|h| h.step == i) {
             clock += h.length_s;
         }
-        clock += graph.edge_time_s[e as usize];
+        clock += graph.time_s(e, forward);
     }
     out
 }
@@ -478,7 +478,7 @@ fn route_line(
         if last.is_none() {
             push(g[0], clock);
         }
-        let edge_s = graph.edge_time_s[e as usize];
+        let edge_s = graph.time_s(e, forward);
         let lengths: Vec<f64> = g.windows(2).map(|w| haversine_m(w[0], w[1])).collect();
         let total_m: f64 = lengths.iter().sum();
         let mut along_m = 0.0;

@@ -47,7 +47,7 @@ impl Timeline {
     ///   {"type":"Feature","properties":{"speed_kph":36},"geometry":{"type":"LineString","coordinates":[[0,0],[0.001,0]]}}]}"#,
     ///   "r.geojson".as_ref()).unwrap();
     /// let graph = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
-    /// let t = graph.edge_time_s[0];
+    /// let t = graph.time_s(0, true);
     /// // Out along the edge with a 60 s stop half-way, and back.
     /// let route = Route { unit: 0, steps: vec![(0, true), (0, false)],
     ///     visits: vec![Visit { checkpoint: 0, eta_s: t / 2.0, dwell_s: 60.0 }],
@@ -64,7 +64,7 @@ impl Timeline {
         let mut next_visit = 0;
         let at = |s: Step, along: f64| if s.1 { along } else { 1.0 - along };
         for &step in &route.steps {
-            let t = graph.edge_time_s[step.0 as usize];
+            let t = graph.time_s(step.0, step.1);
             // Arrival times count the dwell of earlier stops on this step.
             let mut drive_start = clock;
             let mut along = 0.0;
