@@ -1,4 +1,4 @@
-//! Coverage benchmarks on Porto (`../shared/data/porto.osm.pbf`, car), 20/50/200 seeded
+//! Coverage benchmarks on Porto (`../shared/data/porto.osm.pbf`, car), 20/50/200/500 seeded
 //! random units, budgets 60/180/300 s.
 //!
 //! `cargo bench --bench coverage` first prints a side-by-side table against scipy
@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use patrolmap::coverage::hierarchy::Hierarchy;
+use patrolmap::coverage::hierarchy::{Hierarchy, Sweep};
 use patrolmap::coverage::overlay::{road_pieces, RoadPiece};
 use patrolmap::coverage::polygons::{tier_polygons, PolygonOptions};
+use patrolmap::coverage::search::Labels;
 use patrolmap::coverage::{self, reach, Engine, ModeNetwork, Placement};
 use patrolmap::network::{
     self, NoProgress, Profile, ProfileGraph, RoadNetwork, SnapIndex, TravelMode,
@@ -52,32 +53,40 @@ fn placements(p: &Porto, units: usize) -> Vec<Placement> {
     coverage::place_units(&scenario.units, &modes, 1e9).0
 }
 
-/// The engine: Dijkstra, or PHAST on the prepared hierarchy.
-fn engine(p: &Porto, phast: bool) -> Engine<'_> {
-    if phast {
-        Engine::Phast(std::slice::from_ref(&p.hierarchy))
+/// How the labels are found: Dijkstra, or PHAST on the prepared hierarchy by a sweep.
+#[derive(Clone, Copy, PartialEq)]
+enum Search {
+    Dijkstra,
+    Phast(Sweep),
+}
+
+/// The labels of `placed` (k per node) by `search`.
+fn labels(p: &Porto, placed: &[Placement], k: usize, search: Search) -> Labels {
+    let Search::Phast(sweep) = search else {
+        return if k == 1 {
+            coverage::search_nearest_times(Engine::Dijkstra, &p.network, &[&p.graph], placed, 300.0)
+        } else {
+            coverage::search(&p.network, &[&p.graph], placed, k, 300.0)
+        }
+        .remove(0);
+    };
+    let mut sources = Vec::new();
+    for pl in placed {
+        coverage::sources_of(&p.network, &p.graph, pl, &mut sources);
+    }
+    if k == 1 {
+        p.hierarchy.nearest_times_by(sweep, &sources, 300.0)
     } else {
-        Engine::Dijkstra
+        p.hierarchy.k_nearest_by(sweep, &sources, k, 300.0)
     }
 }
 
-/// Nearest-unit search plus covered length at the three budgets.
-fn nearest_coverage(p: &Porto, placed: &[Placement], phast: bool) -> f64 {
-    let labels =
-        coverage::search_nearest_times(engine(p, phast), &p.network, &[&p.graph], placed, 300.0);
+/// Search plus covered length by 1..k units at the three budgets.
+fn coverage_by(p: &Porto, placed: &[Placement], k: usize, search: Search) -> f64 {
+    let labels = labels(p, placed, k, search);
     let modes = [reach::ModeReach {
         graph: &p.graph,
-        labels: &labels[0],
-    }];
-    reach::covered_lengths(&p.network, &p.graph, &modes, placed, &BUDGETS, 1)[2][0]
-}
-
-/// k-label search plus covered length by 1..k units at the three budgets.
-fn k_coverage(p: &Porto, placed: &[Placement], k: usize, phast: bool) -> f64 {
-    let labels = coverage::search_with(engine(p, phast), &p.network, &[&p.graph], placed, k, 300.0);
-    let modes = [reach::ModeReach {
-        graph: &p.graph,
-        labels: &labels[0],
+        labels: &labels,
     }];
     reach::covered_lengths(&p.network, &p.graph, &modes, placed, &BUDGETS, k)[2][k - 1]
 }
@@ -132,56 +141,28 @@ fn side_by_side() {
     network::export::write_geojson(&p.network, &p.graph, &mut out).unwrap();
     drop(out);
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench/spec_reference.py");
-    println!("== Porto, car, budgets 60/180/300 s; medians in ms; ratio = scipy / PHAST ==");
     println!(
-        "{:>5} | {:>9} {:>9} {:>9} {:>6} | {:>9} {:>9} {:>9} {:>6} | {:>9} {:>9}",
-        "units",
-        "dijk k=1",
-        "PHAST k=1",
-        "scipy min",
-        "ratio",
-        "dijk k=2",
-        "PHAST k=2",
-        "scipy/unit",
-        "ratio",
-        "dijk k=3",
-        "PHAST k=3"
+        "== Porto, car, budgets 60/180/300 s; search + covered length, medians in ms; \
+         PHAST full / restricted sweeps, auto = the engine's choice; ratio = scipy's search alone / auto =="
     );
-    for units in [20, 50, 200] {
+    println!(
+        "{:>5} {:>4} | {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>11} {:>6}",
+        "units",
+        "k",
+        "dijkstra",
+        "full",
+        "restricted",
+        "auto",
+        "auto srch",
+        "cover",
+        "scipy srch",
+        "ratio"
+    );
+    for units in [20, 50, 200, 500] {
         let placed = placements(&p, units);
-        // The two engines agree (up to the rounding of shortcut sums).
-        let (d, h) = (
-            coverage::search(&p.network, &[&p.graph], &placed, 2, 300.0),
-            coverage::search_with(engine(&p, true), &p.network, &[&p.graph], &placed, 2, 300.0),
-        );
-        let worst = d[0]
-            .time_s
-            .iter()
-            .zip(&h[0].time_s)
-            .map(|(a, b)| {
-                if a == b {
-                    0.0
-                } else {
-                    (a - b).abs() / a.max(1.0)
-                }
-            })
-            .fold(0.0f64, f64::max);
-        assert!(worst < 1e-9, "PHAST differs from Dijkstra by {worst}");
         let scenario = generate::random_scenario(&p.network, &p.graph, units, 0, SEED);
         let scenario_path = dir.join(format!("units-{units}.geojson"));
         std::fs::write(&scenario_path, write::to_geojson(&scenario).to_string()).unwrap();
-        let ms = |runs, k, phast| {
-            median_ms(runs, || {
-                if k == 1 {
-                    nearest_coverage(&p, &placed, phast);
-                } else {
-                    k_coverage(&p, &placed, k, phast);
-                }
-            })
-        };
-        let (d1, h1) = (ms(30, 1, false), ms(30, 1, true));
-        let (d2, h2) = (ms(20, 2, false), ms(20, 2, true));
-        let (d3, h3) = (ms(20, 3, false), ms(20, 3, true));
         let peer = Command::new("python3")
             .arg(&script)
             .args([roads.to_str().unwrap(), scenario_path.to_str().unwrap()])
@@ -190,20 +171,62 @@ fn side_by_side() {
             .ok()
             .filter(|o| o.status.success())
             .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok());
-        let (min_only, per_unit) = match &peer {
-            Some(v) => (
-                v["scipy_ms"]["multi_source_min_only"]
-                    .as_f64()
-                    .unwrap_or(f64::NAN),
-                v["scipy_ms"]["per_unit"].as_f64().unwrap_or(f64::NAN),
-            ),
-            None => (f64::NAN, f64::NAN),
+        let scipy = |key: &str| {
+            peer.as_ref()
+                .and_then(|v| v["scipy_ms"][key].as_f64())
+                .unwrap_or(f64::NAN)
         };
-        println!(
-            "{units:>5} | {d1:>9.2} {h1:>9.2} {min_only:>9.2} {:>5.1}x | {d2:>9.2} {h2:>9.2} {per_unit:>9.2} {:>5.1}x | {d3:>9.2} {h3:>9.2}   (max rel. diff {worst:.0e})",
-            min_only / h1,
-            per_unit / h2
-        );
+        for k in [1, 2, 3] {
+            // Every engine and sweep agrees with Dijkstra (up to the rounding of shortcut
+            // sums) before it is timed.
+            let reference = labels(&p, &placed, k, Search::Dijkstra);
+            let all = [Sweep::Full, Sweep::Restricted, Sweep::Auto];
+            for sweep in all {
+                let got = labels(&p, &placed, k, Search::Phast(sweep));
+                let worst = reference
+                    .time_s
+                    .iter()
+                    .zip(&got.time_s)
+                    .map(|(a, b)| {
+                        if a == b {
+                            0.0
+                        } else {
+                            (a - b).abs() / a.max(1.0)
+                        }
+                    })
+                    .fold(0.0f64, f64::max);
+                assert!(worst < 1e-9, "PHAST differs from Dijkstra by {worst}");
+            }
+            let runs = if k == 1 { 30 } else { 20 };
+            let ms = |search| {
+                median_ms(runs, || {
+                    coverage_by(&p, &placed, k, search);
+                })
+            };
+            let [full, restricted, auto] = all.map(|sweep| ms(Search::Phast(sweep)));
+            let dijkstra = ms(Search::Dijkstra);
+            let auto_search = median_ms(runs, || {
+                labels(&p, &placed, k, Search::Phast(Sweep::Auto));
+            });
+            let auto_labels = labels(&p, &placed, k, Search::Phast(Sweep::Auto));
+            let cover = median_ms(runs, || {
+                let modes = [reach::ModeReach {
+                    graph: &p.graph,
+                    labels: &auto_labels,
+                }];
+                reach::covered_lengths(&p.network, &p.graph, &modes, &placed, &BUDGETS, k);
+            });
+            // scipy's search alone: one multi-source search for k = 1, one per unit for k ≥ 2.
+            let peer_ms = match k {
+                1 => scipy("multi_source_min_only"),
+                2 => scipy("per_unit"),
+                _ => f64::NAN,
+            };
+            println!(
+                "{units:>5} {k:>4} | {dijkstra:>9.2} {full:>9.2} {restricted:>9.2} {auto:>9.2} | {auto_search:>9.2} {cover:>9.2} | {peer_ms:>11.2} {:>5.1}x",
+                peer_ms / auto
+            );
+        }
     }
     let placed = placements(&p, 200);
     let cut = pieces(&p, &placed);
@@ -233,21 +256,21 @@ fn side_by_side() {
 fn nearest_plus_coverage(bencher: divan::Bencher, units: usize) {
     let p = porto();
     let placed = placements(&p, units);
-    bencher.bench(|| nearest_coverage(&p, &placed, false));
+    bencher.bench(|| coverage_by(&p, &placed, 1, Search::Phast(Sweep::Auto)));
 }
 
 #[divan::bench(args = [20, 50, 200], sample_count = 20)]
 fn k2_coverage(bencher: divan::Bencher, units: usize) {
     let p = porto();
     let placed = placements(&p, units);
-    bencher.bench(|| k_coverage(&p, &placed, 2, false));
+    bencher.bench(|| coverage_by(&p, &placed, 2, Search::Phast(Sweep::Auto)));
 }
 
 #[divan::bench(args = [20, 50, 200], sample_count = 20)]
 fn k3_coverage(bencher: divan::Bencher, units: usize) {
     let p = porto();
     let placed = placements(&p, units);
-    bencher.bench(|| k_coverage(&p, &placed, 3, false));
+    bencher.bench(|| coverage_by(&p, &placed, 3, Search::Phast(Sweep::Auto)));
 }
 
 #[divan::bench(args = [20, 200], sample_count = 10)]

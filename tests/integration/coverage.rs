@@ -6,7 +6,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use patrolmap::coverage::hierarchy::Hierarchy;
+use patrolmap::coverage::hierarchy::{Hierarchy, Sweep};
 use patrolmap::coverage::{self, reach, Engine, ModeNetwork};
 use patrolmap::network::{
     road_geojson::read_str, Profile, ProfileGraph, RoadNetwork, SnapIndex, TravelMode,
@@ -431,9 +431,9 @@ proptest! {
 proptest! {
     #![proptest_config(Config { cases: 64, rng_seed: RngSeed::Fixed(246), failure_persistence: None, ..Config::default() })]
 
-    /// PHAST on a prepared hierarchy gives the per-unit brute force's times (up to the
-    /// rounding of shortcut sums), the k best distinct units at every node, and the covered
-    /// metres.
+    /// PHAST on a prepared hierarchy, by its full sweeps and by the restricted ones, gives
+    /// the per-unit brute force's times (up to the rounding of shortcut sums), the k best
+    /// distinct units at every node, and the covered metres.
     #[test]
     fn phast_matches_brute_force(
         lines in network_strategy(),
@@ -446,10 +446,13 @@ proptest! {
         let case = build_case(&lines, &positions, &turnouts);
         let cutoff = budgets.iter().fold(0.0f64, |a, &b| a.max(b));
         let hierarchy = Hierarchy::prepare(&case.graph);
-        let engine = Engine::Phast(std::slice::from_ref(&hierarchy));
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.max(1.0);
-
-        let nearest = coverage::search_nearest_times(engine, &case.net, &[&case.graph], &case.placements, cutoff);
+        let mut sources = Vec::new();
+        for p in &case.placements {
+            coverage::sources_of(&case.net, &case.graph, p, &mut sources);
+        }
+        for sweep in [Sweep::Full, Sweep::Restricted] {
+        let nearest = [hierarchy.nearest_times_by(sweep, &sources, cutoff)];
         for (v, &want) in brute_node_times(&case).iter().enumerate() {
             let got = nearest[0].nearest_s(v as u32);
             if got.is_finite() || want <= cutoff - 1e-9 {
@@ -457,7 +460,7 @@ proptest! {
             }
         }
 
-        let labels = &coverage::search_with(engine, &case.net, &[&case.graph], &case.placements, k, cutoff)[0];
+        let labels = &hierarchy.k_nearest_by(sweep, &sources, k, cutoff);
         let per_unit = brute_times_per_unit(&case);
         for v in 0..case.net.nodes.len() {
             let mut want: Vec<f64> = per_unit.iter().map(|t| t[v]).collect();
@@ -480,8 +483,9 @@ proptest! {
         let (brute, bound) = brute_coverage(&case, &budgets, k, 400);
         for b in 0..budgets.len() {
             for j in 0..k {
-                prop_assert!((covered[b][j] - brute[b][j]).abs() <= bound + 1e-6, "budget {} k {}", budgets[b], j + 1);
+                prop_assert!((covered[b][j] - brute[b][j]).abs() <= bound + 1e-6, "{:?}: budget {} k {}", sweep, budgets[b], j + 1);
             }
+        }
         }
     }
 }
@@ -509,12 +513,40 @@ fn phast_equals_dijkstra_on_the_demo_city() {
     let (placed, _) =
         coverage::place_units(&random_scenario(&net, &graph, 40, 0, 8).units, &modes, 1e9);
     let engine = Engine::Phast(std::slice::from_ref(&hierarchy));
-    for k in 1..=3 {
+    let mut sources = Vec::new();
+    for p in &placed {
+        coverage::sources_of(&net, &graph, p, &mut sources);
+    }
+    for (k, sweep) in (1..=3).flat_map(|k| {
+        [
+            (k, None),
+            (k, Some(Sweep::Full)),
+            (k, Some(Sweep::Restricted)),
+        ]
+    }) {
         let d = coverage::search(&net, &[&graph], &placed, k, 300.0);
-        let p = coverage::search_with(engine, &net, &[&graph], &placed, k, 300.0);
+        let p = match sweep {
+            None => coverage::search_with(engine, &net, &[&graph], &placed, k, 300.0),
+            Some(sweep) => vec![hierarchy.k_nearest_by(sweep, &sources, k, 300.0)],
+        };
+        if k == 1 {
+            // Nearest times alone, each sweep.
+            for sweep in [Sweep::Full, Sweep::Restricted] {
+                let t = hierarchy.nearest_times_by(sweep, &sources, 300.0);
+                for (a, b) in d[0].time_s.iter().zip(&t.time_s) {
+                    assert!(
+                        a == b || (a - b).abs() <= 1e-9 * a.max(1.0),
+                        "{sweep:?}: {a} vs {b}"
+                    );
+                }
+            }
+        }
         let mut reached = 0;
-        for (a, b) in d[0].time_s.iter().zip(&p[0].time_s) {
-            assert!(a == b || (a - b).abs() <= 1e-9 * a.max(1.0), "{a} vs {b}");
+        for (v, (a, b)) in d[0].time_s.iter().zip(&p[0].time_s).enumerate() {
+            assert!(
+                a == b || (a - b).abs() <= 1e-9 * a.max(1.0),
+                "{sweep:?} node {v}: {a} vs {b}"
+            );
             reached += a.is_finite() as usize;
         }
         assert!(reached > net.nodes.len() / 10, "k {k}: {reached} labels");

@@ -54,7 +54,51 @@ pub struct Hierarchy {
     /// the tail).
     down_first: Vec<u32>,
     down: Vec<RankArc>,
+    /// The same downward arcs grouped by their tail: `down_out_first[r]..` are the arcs from
+    /// rank `r` to lower ranks (`other` is the head), for the restricted sweeps.
+    down_out_first: Vec<u32>,
+    down_out: Vec<RankArc>,
+    /// `node_of[r]`: the node of rank `r`.
+    node_of: Vec<u32>,
     shortcuts: usize,
+}
+
+/// Which sweep a query runs.
+///
+/// PHAST's downward sweep reads every node's arcs however few units there are. The
+/// restricted sweep (after RPHAST, Delling, Goldberg, Werneck 2011, which restricts the
+/// sweep to a target set chosen in advance) restricts it instead to the nodes a unit reaches
+/// within the cutoff: the nodes are taken in rank order from a bit set of those labelled so
+/// far (a scan of n / 64 words), each pushing its labels down its outgoing downward arcs
+/// where they stay within the cutoff. Every node of an up-down shortest path within the
+/// cutoff is within it, so nothing is lost; the work follows the area reached, not the city.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sweep {
+    /// Over every node (PHAST): best when the units reach most of the graph.
+    Full,
+    /// Over the nodes reached within the cutoff only.
+    Restricted,
+    /// Restricted when the sources are few for the graph, else full: the measured crossing
+    /// point on Porto (`cargo bench --bench coverage`).
+    Auto,
+}
+
+/// [`Sweep::Auto`] sweeps the whole graph from this many sources per 1,000 nodes (Porto's
+/// 66k nodes: 400 sources, about 200 units).
+pub const FULL_SWEEP_SOURCES_PER_1000_NODES: usize = 6;
+
+/// A set of ranks as bits, taken out lowest or highest first while more are put in.
+struct RankBits(Vec<u64>);
+
+impl RankBits {
+    fn new(n: usize) -> RankBits {
+        RankBits(vec![0; n.div_ceil(64)])
+    }
+
+    #[inline]
+    fn insert(&mut self, r: usize) {
+        self.0[r / 64] |= 1 << (r % 64);
+    }
 }
 
 /// Witness searches stop after settling this many nodes: a missed witness only adds a
@@ -260,12 +304,20 @@ impl Hierarchy {
         };
         let (up_first, up) = csr(&up_arcs, true);
         let (down_first, down) = csr(&down_arcs, false);
+        let (down_out_first, down_out) = csr(&down_arcs, true);
+        let mut node_of = vec![0u32; n];
+        for (v, &r) in rank.iter().enumerate() {
+            node_of[r as usize] = v as u32;
+        }
         Hierarchy {
             rank,
             up_first,
             up,
             down_first,
             down,
+            down_out_first,
+            down_out,
+            node_of,
             shortcuts,
         }
     }
@@ -295,15 +347,166 @@ impl Hierarchy {
         &self.down[self.down_first[r] as usize..self.down_first[r + 1] as usize]
     }
 
+    #[inline]
+    fn down_out_of(&self, r: usize) -> &[RankArc] {
+        &self.down_out[self.down_out_first[r] as usize..self.down_out_first[r + 1] as usize]
+    }
+
+    /// Whether [`Sweep::Auto`] restricts the sweep for `sources` sources.
+    fn restricts(&self, sweep: Sweep, sources: usize) -> bool {
+        match sweep {
+            Sweep::Full => false,
+            Sweep::Restricted => true,
+            Sweep::Auto => {
+                sources * 1000 < FULL_SWEEP_SOURCES_PER_1000_NODES * self.node_count().max(1)
+            }
+        }
+    }
+
     /// Nearest-unit times and units, as [`super::search::nearest`] gives them.
     pub fn nearest(&self, sources: &[Source], cutoff_s: f64) -> Labels {
-        self.sweep_nearest::<true>(sources, cutoff_s)
+        self.nearest_by(Sweep::Auto, sources, cutoff_s)
     }
 
     /// Nearest-unit times only, as [`super::search::nearest_times`] gives them: what covered
     /// length needs, without carrying units through the sweeps.
     pub fn nearest_times(&self, sources: &[Source], cutoff_s: f64) -> Labels {
-        self.sweep_nearest::<false>(sources, cutoff_s)
+        self.nearest_times_by(Sweep::Auto, sources, cutoff_s)
+    }
+
+    /// [`Hierarchy::nearest`] by the given sweep.
+    pub fn nearest_by(&self, sweep: Sweep, sources: &[Source], cutoff_s: f64) -> Labels {
+        if self.restricts(sweep, sources.len()) {
+            self.restricted::<true>(sources, 1, cutoff_s)
+        } else {
+            self.sweep_nearest::<true>(sources, cutoff_s)
+        }
+    }
+
+    /// [`Hierarchy::nearest_times`] by the given sweep.
+    pub fn nearest_times_by(&self, sweep: Sweep, sources: &[Source], cutoff_s: f64) -> Labels {
+        if self.restricts(sweep, sources.len()) {
+            self.restricted::<false>(sources, 1, cutoff_s)
+        } else {
+            self.sweep_nearest::<false>(sources, cutoff_s)
+        }
+    }
+
+    /// [`Hierarchy::k_nearest`] by the given sweep.
+    pub fn k_nearest_by(
+        &self,
+        sweep: Sweep,
+        sources: &[Source],
+        k: usize,
+        cutoff_s: f64,
+    ) -> Labels {
+        if self.restricts(sweep, sources.len()) {
+            self.restricted::<true>(sources, k.max(1), cutoff_s)
+        } else {
+            self.sweep_k(sources, k, cutoff_s)
+        }
+    }
+
+    /// The restricted sweeps (see [`Sweep::Restricted`]) for `k` labels per node; `UNITS`:
+    /// whether to record whose they are (always when `k > 1`).
+    fn restricted<const UNITS: bool>(&self, sources: &[Source], k: usize, cutoff_s: f64) -> Labels {
+        let n = self.node_count();
+        let units = UNITS || k > 1;
+        let mut labels = Labels {
+            k,
+            time_s: vec![f64::INFINITY; n * k],
+            unit: vec![u32::MAX; if units { n * k } else { 0 }],
+        };
+        // Offers `time_s` from `unit` at rank `r`: whether it is kept.
+        let offer_at = |labels: &mut Labels, r: usize, unit: u32, time_s: f64| -> bool {
+            if time_s > cutoff_s {
+                return false;
+            }
+            if k > 1 {
+                return offer(labels, r, unit, time_s);
+            }
+            if time_s < labels.time_s[r] {
+                labels.time_s[r] = time_s;
+                if units {
+                    labels.unit[r] = unit;
+                }
+                true
+            } else {
+                false
+            }
+        };
+        let mut pending = RankBits::new(n);
+        let mut reached = RankBits::new(n);
+        for s in sources {
+            let r = self.rank[s.node as usize] as usize;
+            if offer_at(&mut labels, r, s.unit, s.time_s) {
+                pending.insert(r);
+            }
+        }
+        // Up, lowest rank first: an upward arc only sets a higher bit, taken later.
+        for w in 0..pending.0.len() {
+            while pending.0[w] != 0 {
+                let b = pending.0[w].trailing_zeros() as usize;
+                pending.0[w] &= !(1 << b);
+                let r = w * 64 + b;
+                reached.insert(r);
+                for j in 0..k {
+                    let (t, u) = (
+                        labels.time_s[r * k + j],
+                        if units { labels.unit[r * k + j] } else { 0 },
+                    );
+                    if t > cutoff_s {
+                        break;
+                    }
+                    for a in self.up_of(r) {
+                        let o = a.other as usize;
+                        if offer_at(&mut labels, o, u, t + a.time_s) {
+                            pending.insert(o);
+                        }
+                    }
+                }
+            }
+        }
+        // Down, highest rank first: a downward arc only sets a lower bit, taken later; every
+        // arc into a node comes from a higher one, so its labels are final when it is taken.
+        for w in (0..reached.0.len()).rev() {
+            while reached.0[w] != 0 {
+                let b = 63 - reached.0[w].leading_zeros() as usize;
+                reached.0[w] &= !(1 << b);
+                let r = w * 64 + b;
+                for j in 0..k {
+                    let (t, u) = (
+                        labels.time_s[r * k + j],
+                        if units { labels.unit[r * k + j] } else { 0 },
+                    );
+                    if t > cutoff_s {
+                        break;
+                    }
+                    for a in self.down_out_of(r) {
+                        let o = a.other as usize;
+                        if offer_at(&mut labels, o, u, t + a.time_s) {
+                            reached.insert(o);
+                        }
+                    }
+                }
+            }
+        }
+        // Back to node order.
+        let mut by_node = Labels {
+            k,
+            time_s: vec![f64::INFINITY; n * k],
+            unit: vec![u32::MAX; if units { n * k } else { 0 }],
+        };
+        for (r, &v) in self.node_of.iter().enumerate() {
+            let (from, to) = (r * k, v as usize * k);
+            if labels.time_s[from].is_finite() {
+                by_node.time_s[to..to + k].copy_from_slice(&labels.time_s[from..from + k]);
+                if units {
+                    by_node.unit[to..to + k].copy_from_slice(&labels.unit[from..from + k]);
+                }
+            }
+        }
+        by_node
     }
 
     /// The two sweeps for one label per node; `UNITS`: whether to record whose it is.
@@ -384,8 +587,13 @@ impl Hierarchy {
     /// among the `k` best at a node is among the `k` best at every node on its way there, so
     /// keeping `k` per node loses nothing.
     pub fn k_nearest(&self, sources: &[Source], k: usize, cutoff_s: f64) -> Labels {
+        self.k_nearest_by(Sweep::Auto, sources, k, cutoff_s)
+    }
+
+    /// PHAST's full sweeps for `k` labels.
+    fn sweep_k(&self, sources: &[Source], k: usize, cutoff_s: f64) -> Labels {
         if k <= 1 {
-            return self.nearest(sources, cutoff_s);
+            return self.sweep_nearest::<true>(sources, cutoff_s);
         }
         let n = self.node_count();
         let mut labels = Labels {
