@@ -469,11 +469,13 @@ impl Hierarchy {
         }
         // Down, highest rank first: a downward arc only sets a lower bit, taken later; every
         // arc into a node comes from a higher one, so its labels are final when it is taken.
+        let mut taken: Vec<u32> = Vec::new();
         for w in (0..reached.0.len()).rev() {
             while reached.0[w] != 0 {
                 let b = 63 - reached.0[w].leading_zeros() as usize;
                 reached.0[w] &= !(1 << b);
                 let r = w * 64 + b;
+                taken.push(r as u32);
                 for j in 0..k {
                     let (t, u) = (
                         labels.time_s[r * k + j],
@@ -491,19 +493,18 @@ impl Hierarchy {
                 }
             }
         }
-        // Back to node order.
+        // Back to node order, only the nodes labelled.
         let mut by_node = Labels {
             k,
             time_s: vec![f64::INFINITY; n * k],
             unit: vec![u32::MAX; if units { n * k } else { 0 }],
         };
-        for (r, &v) in self.node_of.iter().enumerate() {
-            let (from, to) = (r * k, v as usize * k);
-            if labels.time_s[from].is_finite() {
-                by_node.time_s[to..to + k].copy_from_slice(&labels.time_s[from..from + k]);
-                if units {
-                    by_node.unit[to..to + k].copy_from_slice(&labels.unit[from..from + k]);
-                }
+        for r in taken {
+            let r = r as usize;
+            let (from, to) = (r * k, self.node_of[r] as usize * k);
+            by_node.time_s[to..to + k].copy_from_slice(&labels.time_s[from..from + k]);
+            if units {
+                by_node.unit[to..to + k].copy_from_slice(&labels.unit[from..from + k]);
             }
         }
         by_node

@@ -104,6 +104,7 @@ pub fn covered_lengths(
         .map(|(i, p)| (p.edge, i))
         .collect();
     on_edge.sort_unstable();
+    let within = edges_within(network, modes, &on_edge, budgets_s);
     // Chunks of a fixed number of usable edges on the threads, their sums added in chunk
     // order: the same metres to the bit whatever the number of threads, and whatever other
     // modes' edges the network holds between them (an OSM file and its car export agree).
@@ -130,6 +131,7 @@ pub fn covered_lengths(
                 modes,
                 placements,
                 &on_edge,
+                &within,
                 budgets_s,
                 k,
                 start..end,
@@ -147,7 +149,41 @@ pub fn covered_lengths(
     covered
 }
 
-/// [`covered_lengths`] over the edges in `range`; `on_edge` lists `(edge, placement)` sorted.
+/// The edges some unit may reach within the largest budget, as bits: those at a node some
+/// mode labels within it (its arcs either way in that mode's graph) and those a unit stands
+/// on. Every other edge adds nothing, so [`covered_in`] skips it from one bit: with few units
+/// most of a city is out of reach, and reading a bit beats reading both ends' labels.
+fn edges_within(
+    network: &RoadNetwork,
+    modes: &[ModeReach],
+    on_edge: &[(u32, usize)],
+    budgets_s: &[f64],
+) -> Vec<u64> {
+    let max_budget_s = budgets_s.iter().fold(0.0f64, |a, &b| a.max(b));
+    let mut bits = vec![0u64; network.edges.len().div_ceil(64)];
+    let mut mark = |e: u32| bits[e as usize / 64] |= 1 << (e % 64);
+    for mode in modes {
+        let k = mode.labels.k;
+        for (v, t) in mode.labels.time_s.iter().step_by(k).enumerate() {
+            if *t <= max_budget_s {
+                let v = v as u32;
+                for a in mode.graph.forward.arcs_of(v) {
+                    mark(a.edge);
+                }
+                for a in mode.graph.backward.arcs_of(v) {
+                    mark(a.edge);
+                }
+            }
+        }
+    }
+    for &(e, _) in on_edge {
+        mark(e);
+    }
+    bits
+}
+
+/// [`covered_lengths`] over the edges in `range`; `on_edge` lists `(edge, placement)` sorted,
+/// `within` the edges that may be reached ([`edges_within`]).
 #[allow(clippy::too_many_arguments)]
 fn covered_in(
     network: &RoadNetwork,
@@ -155,6 +191,7 @@ fn covered_in(
     modes: &[ModeReach],
     placements: &[Placement],
     on_edge: &[(u32, usize)],
+    within: &[u64],
     budgets_s: &[f64],
     k: usize,
     range: std::ops::Range<usize>,
@@ -166,7 +203,10 @@ fn covered_in(
     let mut intervals = Vec::new();
     let mut events: Vec<(f64, i32)> = Vec::new();
     for e in range {
-        // Other modes' edges (footways...) first, from a byte each, without reading the edge.
+        if within[e / 64] & (1 << (e % 64)) == 0 {
+            continue;
+        }
+        // Other modes' edges (footways...) next, from a byte each, without reading the edge.
         if !measure.is_usable(e) {
             continue;
         }
