@@ -273,6 +273,21 @@ fn k3_coverage(bencher: divan::Bencher, units: usize) {
     bencher.bench(|| coverage_by(&p, &placed, 3, Search::Phast(Sweep::Auto)));
 }
 
+/// The search alone at k = 2 by each sweep: where the restricted sweep gains and loses.
+#[divan::bench(args = [20, 50, 200, 500], sample_count = 40)]
+fn search_full_k2(bencher: divan::Bencher, units: usize) {
+    let p = porto();
+    let placed = placements(&p, units);
+    bencher.bench(|| labels(&p, &placed, 2, Search::Phast(Sweep::Full)));
+}
+
+#[divan::bench(args = [20, 50, 200, 500], sample_count = 40)]
+fn search_restricted_k2(bencher: divan::Bencher, units: usize) {
+    let p = porto();
+    let placed = placements(&p, units);
+    bencher.bench(|| labels(&p, &placed, 2, Search::Phast(Sweep::Restricted)));
+}
+
 #[divan::bench(args = [20, 200], sample_count = 10)]
 fn polygons(bencher: divan::Bencher, units: usize) {
     let p = porto();
