@@ -29,7 +29,13 @@ struct Porto {
     hierarchy: Hierarchy,
 }
 
-fn porto() -> Porto {
+/// Porto, loaded and prepared once for every bench.
+fn porto() -> &'static Porto {
+    static PORTO: std::sync::OnceLock<Porto> = std::sync::OnceLock::new();
+    PORTO.get_or_init(load_porto)
+}
+
+fn load_porto() -> Porto {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/porto.osm.pbf");
     let network = network::load(&path, &NoProgress).expect("porto");
     let graph = ProfileGraph::build(&network, &Profile::default_for(TravelMode::Car));
@@ -159,7 +165,7 @@ fn side_by_side() {
         "ratio"
     );
     for units in [20, 50, 200, 500] {
-        let placed = placements(&p, units);
+        let placed = placements(p, units);
         let scenario = generate::random_scenario(&p.network, &p.graph, units, 0, SEED);
         let scenario_path = dir.join(format!("units-{units}.geojson"));
         std::fs::write(&scenario_path, write::to_geojson(&scenario).to_string()).unwrap();
@@ -179,10 +185,10 @@ fn side_by_side() {
         for k in [1, 2, 3] {
             // Every engine and sweep agrees with Dijkstra (up to the rounding of shortcut
             // sums) before it is timed.
-            let reference = labels(&p, &placed, k, Search::Dijkstra);
+            let reference = labels(p, &placed, k, Search::Dijkstra);
             let all = [Sweep::Full, Sweep::Restricted, Sweep::Auto];
             for sweep in all {
-                let got = labels(&p, &placed, k, Search::Phast(sweep));
+                let got = labels(p, &placed, k, Search::Phast(sweep));
                 let worst = reference
                     .time_s
                     .iter()
@@ -200,15 +206,15 @@ fn side_by_side() {
             let runs = if k == 1 { 30 } else { 20 };
             let ms = |search| {
                 median_ms(runs, || {
-                    coverage_by(&p, &placed, k, search);
+                    coverage_by(p, &placed, k, search);
                 })
             };
             let [full, restricted, auto] = all.map(|sweep| ms(Search::Phast(sweep)));
             let dijkstra = ms(Search::Dijkstra);
             let auto_search = median_ms(runs, || {
-                labels(&p, &placed, k, Search::Phast(Sweep::Auto));
+                labels(p, &placed, k, Search::Phast(Sweep::Auto));
             });
-            let auto_labels = labels(&p, &placed, k, Search::Phast(Sweep::Auto));
+            let auto_labels = labels(p, &placed, k, Search::Phast(Sweep::Auto));
             let cover = median_ms(runs, || {
                 let modes = [reach::ModeReach {
                     graph: &p.graph,
@@ -228,10 +234,10 @@ fn side_by_side() {
             );
         }
     }
-    let placed = placements(&p, 200);
-    let cut = pieces(&p, &placed);
+    let placed = placements(p, 200);
+    let cut = pieces(p, &placed);
     let pieces_ms = median_ms(10, || {
-        pieces(&p, &placed);
+        pieces(p, &placed);
     });
     let polygons_ms = median_ms(10, || {
         tier_polygons(&p.network, &cut, 3, PolygonOptions::default());
@@ -252,50 +258,53 @@ fn side_by_side() {
     println!();
 }
 
-#[divan::bench(args = [20, 50, 200], sample_count = 30)]
+#[divan::bench(args = [20, 50, 200, 500], sample_count = 30)]
 fn nearest_plus_coverage(bencher: divan::Bencher, units: usize) {
     let p = porto();
-    let placed = placements(&p, units);
-    bencher.bench(|| coverage_by(&p, &placed, 1, Search::Phast(Sweep::Auto)));
+    let placed = placements(p, units);
+    bencher.bench(|| coverage_by(p, &placed, 1, Search::Phast(Sweep::Auto)));
 }
 
-#[divan::bench(args = [20, 50, 200], sample_count = 20)]
+#[divan::bench(args = [20, 50, 200, 500], sample_count = 20)]
 fn k2_coverage(bencher: divan::Bencher, units: usize) {
     let p = porto();
-    let placed = placements(&p, units);
-    bencher.bench(|| coverage_by(&p, &placed, 2, Search::Phast(Sweep::Auto)));
+    let placed = placements(p, units);
+    bencher.bench(|| coverage_by(p, &placed, 2, Search::Phast(Sweep::Auto)));
 }
 
 #[divan::bench(args = [20, 50, 200], sample_count = 20)]
 fn k3_coverage(bencher: divan::Bencher, units: usize) {
     let p = porto();
-    let placed = placements(&p, units);
-    bencher.bench(|| coverage_by(&p, &placed, 3, Search::Phast(Sweep::Auto)));
+    let placed = placements(p, units);
+    bencher.bench(|| coverage_by(p, &placed, 3, Search::Phast(Sweep::Auto)));
 }
 
 /// The search alone at k = 2 by each sweep: where the restricted sweep gains and loses.
 #[divan::bench(args = [20, 50, 200, 500], sample_count = 40)]
 fn search_full_k2(bencher: divan::Bencher, units: usize) {
     let p = porto();
-    let placed = placements(&p, units);
-    bencher.bench(|| labels(&p, &placed, 2, Search::Phast(Sweep::Full)));
+    let placed = placements(p, units);
+    bencher.bench(|| labels(p, &placed, 2, Search::Phast(Sweep::Full)));
 }
 
 #[divan::bench(args = [20, 50, 200, 500], sample_count = 40)]
 fn search_restricted_k2(bencher: divan::Bencher, units: usize) {
     let p = porto();
-    let placed = placements(&p, units);
-    bencher.bench(|| labels(&p, &placed, 2, Search::Phast(Sweep::Restricted)));
+    let placed = placements(p, units);
+    bencher.bench(|| labels(p, &placed, 2, Search::Phast(Sweep::Restricted)));
 }
 
 #[divan::bench(args = [20, 200], sample_count = 10)]
 fn polygons(bencher: divan::Bencher, units: usize) {
     let p = porto();
-    let cut = pieces(&p, &placements(&p, units));
+    let cut = pieces(p, &placements(p, units));
     bencher.bench(|| tier_polygons(&p.network, &cut, 3, PolygonOptions::default()));
 }
 
 fn main() {
-    side_by_side();
+    // `SKIP_TABLE=1` runs divan's benches alone (for a profiler).
+    if std::env::var_os("SKIP_TABLE").is_none() {
+        side_by_side();
+    }
     divan::main();
 }

@@ -104,7 +104,6 @@ pub fn covered_lengths(
         .map(|(i, p)| (p.edge, i))
         .collect();
     on_edge.sort_unstable();
-    let within = edges_within(network, modes, &on_edge, budgets_s);
     // Chunks of a fixed number of usable edges on the threads, their sums added in chunk
     // order: the same metres to the bit whatever the number of threads, and whatever other
     // modes' edges the network holds between them (an OSM file and its car export agree).
@@ -131,7 +130,6 @@ pub fn covered_lengths(
                 modes,
                 placements,
                 &on_edge,
-                &within,
                 budgets_s,
                 k,
                 start..end,
@@ -149,41 +147,7 @@ pub fn covered_lengths(
     covered
 }
 
-/// The edges some unit may reach within the largest budget, as bits: those at a node some
-/// mode labels within it (its arcs either way in that mode's graph) and those a unit stands
-/// on. Every other edge adds nothing, so [`covered_in`] skips it from one bit: with few units
-/// most of a city is out of reach, and reading a bit beats reading both ends' labels.
-fn edges_within(
-    network: &RoadNetwork,
-    modes: &[ModeReach],
-    on_edge: &[(u32, usize)],
-    budgets_s: &[f64],
-) -> Vec<u64> {
-    let max_budget_s = budgets_s.iter().fold(0.0f64, |a, &b| a.max(b));
-    let mut bits = vec![0u64; network.edges.len().div_ceil(64)];
-    let mut mark = |e: u32| bits[e as usize / 64] |= 1 << (e % 64);
-    for mode in modes {
-        let k = mode.labels.k;
-        for (v, t) in mode.labels.time_s.iter().step_by(k).enumerate() {
-            if *t <= max_budget_s {
-                let v = v as u32;
-                for a in mode.graph.forward.arcs_of(v) {
-                    mark(a.edge);
-                }
-                for a in mode.graph.backward.arcs_of(v) {
-                    mark(a.edge);
-                }
-            }
-        }
-    }
-    for &(e, _) in on_edge {
-        mark(e);
-    }
-    bits
-}
-
-/// [`covered_lengths`] over the edges in `range`; `on_edge` lists `(edge, placement)` sorted,
-/// `within` the edges that may be reached ([`edges_within`]).
+/// [`covered_lengths`] over the edges in `range`; `on_edge` lists `(edge, placement)` sorted.
 #[allow(clippy::too_many_arguments)]
 fn covered_in(
     network: &RoadNetwork,
@@ -191,7 +155,6 @@ fn covered_in(
     modes: &[ModeReach],
     placements: &[Placement],
     on_edge: &[(u32, usize)],
-    within: &[u64],
     budgets_s: &[f64],
     k: usize,
     range: std::ops::Range<usize>,
@@ -202,11 +165,10 @@ fn covered_in(
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut intervals = Vec::new();
     let mut events: Vec<(f64, i32)> = Vec::new();
+    let mut two_ended_units: Vec<(u32, f64, f64)> = Vec::new();
+    let mut two_ended_events: Vec<(f64, i32)> = Vec::new();
     for e in range {
-        if within[e / 64] & (1 << (e % 64)) == 0 {
-            continue;
-        }
-        // Other modes' edges (footways...) next, from a byte each, without reading the edge.
+        // Other modes' edges (footways...) first, from a byte each, without reading the edge.
         if !measure.is_usable(e) {
             continue;
         }
@@ -271,23 +233,28 @@ fn covered_in(
                     mode.graph.edge_forward_time_s[e],
                     mode.graph.edge_backward_time_s[e],
                 );
-                let mut units = [(u32::MAX, f64::INFINITY, f64::INFINITY); 16];
-                let mut n = 0;
+                // Scratch kept between edges: a fresh array here was a memset per edge and
+                // budget, a third of the whole k = 2 query (`perf`).
+                let units = &mut two_ended_units;
+                units.clear();
                 for (t, u) in mode.labels.at(edge.from) {
-                    units[n] = (u, t, f64::INFINITY);
-                    n += 1;
+                    units.push((u, t, f64::INFINITY));
                 }
                 for (t, u) in mode.labels.at(edge.to) {
-                    match units[..n].iter_mut().find(|c| c.0 == u) {
+                    match units.iter_mut().find(|c| c.0 == u) {
                         Some(c) => c.2 = t,
-                        None => {
-                            units[n] = (u, f64::INFINITY, t);
-                            n += 1;
-                        }
+                        None => units.push((u, f64::INFINITY, t)),
                     }
                 }
                 for (b, &budget_s) in budgets_s.iter().enumerate() {
-                    let fractions = two_ended_measure(&units[..n], times_s, direction, budget_s, k);
+                    let fractions = two_ended_measure(
+                        units,
+                        times_s,
+                        direction,
+                        budget_s,
+                        k,
+                        &mut two_ended_events,
+                    );
                     for (j, f) in fractions.iter().enumerate().take(k) {
                         covered[b][j] += edge.length_m * f;
                     }
@@ -459,12 +426,12 @@ fn two_ended_measure(
     direction: Direction,
     budget_s: f64,
     k: usize,
+    events: &mut Vec<(f64, i32)>,
 ) -> [f64; 8] {
     // Everywhere-reached units, and the ends of the others' two stretches: count(x) =
     // whole + #{a ≥ x} + #{1 − b ≤ x}.
     let mut whole = 0usize;
-    let mut events = [(0.0f64, 0i32); 32];
-    let mut n = 0;
+    events.clear();
     for &(_, tu, tv) in units {
         let a = (direction.allows_forward() && tu <= budget_s)
             .then(|| ((budget_s - tu) / forward_s).min(1.0));
@@ -474,17 +441,14 @@ fn two_ended_measure(
             (Some(a), Some(b)) if a + b >= 1.0 => whole += 1,
             _ => {
                 if let Some(a) = a {
-                    events[n] = (a, -1);
-                    n += 1;
+                    events.push((a, -1));
                 }
                 if let Some(b) = b {
-                    events[n] = (1.0 - b, 1);
-                    n += 1;
+                    events.push((1.0 - b, 1));
                 }
             }
         }
     }
-    let events = &mut events[..n];
     events.sort_unstable_by(|x, y| x.0.total_cmp(&y.0));
     let mut depth = whole as i32 + events.iter().filter(|e| e.1 < 0).count() as i32;
     let mut out = [0.0; 8];
