@@ -437,6 +437,24 @@ impl Hierarchy {
                 false
             }
         };
+        // Offers rank `r`'s labels along `arcs`, marking in `bits` every rank they improve.
+        let push = |labels: &mut Labels, r: usize, arcs: &[RankArc], bits: &mut RankBits| {
+            for j in 0..k {
+                let (t, u) = (
+                    labels.time_s[r * k + j],
+                    if units { labels.unit[r * k + j] } else { 0 },
+                );
+                if t > cutoff_s {
+                    break;
+                }
+                for a in arcs {
+                    let o = a.other as usize;
+                    if offer_at(labels, o, u, t + a.time_s) {
+                        bits.insert(o);
+                    }
+                }
+            }
+        };
         let mut pending = RankBits::new(n);
         let mut reached = RankBits::new(n);
         for s in sources {
@@ -452,21 +470,7 @@ impl Hierarchy {
                 pending.0[w] &= !(1 << b);
                 let r = w * 64 + b;
                 reached.insert(r);
-                for j in 0..k {
-                    let (t, u) = (
-                        labels.time_s[r * k + j],
-                        if units { labels.unit[r * k + j] } else { 0 },
-                    );
-                    if t > cutoff_s {
-                        break;
-                    }
-                    for a in self.up_of(r) {
-                        let o = a.other as usize;
-                        if offer_at(&mut labels, o, u, t + a.time_s) {
-                            pending.insert(o);
-                        }
-                    }
-                }
+                push(&mut labels, r, self.up_of(r), &mut pending);
             }
         }
         // Down, highest rank first: a downward arc only sets a lower bit, taken later; every
@@ -478,21 +482,7 @@ impl Hierarchy {
                 reached.0[w] &= !(1 << b);
                 let r = w * 64 + b;
                 taken.push(r as u32);
-                for j in 0..k {
-                    let (t, u) = (
-                        labels.time_s[r * k + j],
-                        if units { labels.unit[r * k + j] } else { 0 },
-                    );
-                    if t > cutoff_s {
-                        break;
-                    }
-                    for a in self.down_out_of(r) {
-                        let o = a.other as usize;
-                        if offer_at(&mut labels, o, u, t + a.time_s) {
-                            reached.insert(o);
-                        }
-                    }
-                }
+                push(&mut labels, r, self.down_out_of(r), &mut reached);
             }
         }
         // Back to node order, only the nodes labelled.
