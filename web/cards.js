@@ -7,7 +7,7 @@ import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { language, t, translatePage } from '/i18n.js';
 import { duration } from '/format.js';
 import { h, show } from '/dom.js';
-import { paperStyle } from '/layers.js';
+import { paperMapOptions, paperStyle } from '/layers.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -38,24 +38,14 @@ function card(unit, report, city, printed) {
 /** The unit's route drawn on the city's roads, as a picture. */
 async function drawRoute(route, rev) {
   const coords = route.geometry.coordinates;
-  const lons = coords.map((p) => p[0]);
-  const lats = coords.map((p) => p[1]);
-  const bounds = [[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]];
-  const map = new maplibregl.Map({
-    container: 'cards-map',
-    bounds,
-    fitBoundsOptions: { padding: 30 },
-    attributionControl: false,
-    interactive: false,
-    canvasContextAttributes: { preserveDrawingBuffer: true },
-    style: paperStyle(location.origin, rev, {
-      route: { type: 'geojson', data: route },
-      ends: { type: 'geojson', data: { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: coords[0] } } },
-    }, [
-      { id: 'route', type: 'line', source: 'route', paint: { 'line-color': '#0b57d0', 'line-width': 3, 'line-opacity': 0.8 } },
-      { id: 'post', type: 'circle', source: 'ends', paint: { 'circle-radius': 6, 'circle-color': '#000', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
-    ], { 'line-color': '#999', 'line-width': 1 }),
-  });
+  const style = paperStyle(location.origin, rev, {
+    route: { type: 'geojson', data: route },
+    ends: { type: 'geojson', data: { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: coords[0] } } },
+  }, [
+    { id: 'route', type: 'line', source: 'route', paint: { 'line-color': '#0b57d0', 'line-width': 3, 'line-opacity': 0.8 } },
+    { id: 'post', type: 'circle', source: 'ends', paint: { 'circle-radius': 6, 'circle-color': '#000', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
+  ], { 'line-color': '#999', 'line-width': 1 });
+  const map = new maplibregl.Map(paperMapOptions('cards-map', coords, style));
   await new Promise((resolve) => map.once('idle', resolve));
   const picture = map.getCanvas().toDataURL('image/png');
   map.remove();

@@ -40,6 +40,22 @@ export function paperStyle(origin, rev, sources, layers, roads = { 'line-color':
   };
 }
 
+/** The options of a printed page's still map in `container`, fitted to `points` ([lon, lat]),
+ * drawn in `style` ([`paperStyle`]); its drawing buffer kept so that the page prints it. */
+export function paperMapOptions(container, points, style) {
+  const lons = points.map((p) => p[0]);
+  const lats = points.map((p) => p[1]);
+  return {
+    container,
+    bounds: [[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]],
+    fitBoundsOptions: { padding: 30 },
+    attributionControl: false,
+    interactive: false,
+    canvasContextAttributes: { preserveDrawingBuffer: true },
+    style,
+  };
+}
+
 /** A MapLibre expression: a road's colour by its `tier` property, for tiers of `budgets`. */
 export function roadColour(budgets) {
   return ['match', ['get', 'tier'], ...budgets.flatMap((_, i) => [i, tierColour(i, budgets.length)]), BEYOND_COLOUR];

@@ -5,7 +5,7 @@ import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { t, translatePage } from '/i18n.js';
 import { pctOf } from '/format.js';
 import { h, show } from '/dom.js';
-import { paperStyle } from '/layers.js';
+import { paperMapOptions, paperStyle } from '/layers.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -37,24 +37,14 @@ function main() {
       h('td', { class: 'num' }, `${c.hot_spots_met_before}/${c.hot_spots} → ${c.hot_spots_met_after}/${c.hot_spots}`),
       h('td', { class: 'failing' }, c.failing_hot_spots.join(', ')))));
   const ring = venue?.coordinates?.[0] ?? plan.posts.map((p) => p.position);
-  const lons = [...ring, ...plan.posts.map((p) => p.position)].map((p) => p[0]);
-  const lats = [...ring, ...plan.posts.map((p) => p.position)].map((p) => p[1]);
-  const bounds = [[Math.min(...lons), Math.min(...lats)], [Math.max(...lons), Math.max(...lats)]];
-  const map = new maplibregl.Map({
-    container: 'print-map',
-    bounds,
-    fitBoundsOptions: { padding: 30 },
-    attributionControl: false,
-    interactive: false,
-    // Kept so that the printed page shows the drawn map.
-    canvasContextAttributes: { preserveDrawingBuffer: true },
-    style: paperStyle(location.origin, rev, {
-      venue: { type: 'geojson', data: venue ? { type: 'Feature', properties: {}, geometry: venue } : { type: 'FeatureCollection', features: [] } },
-    }, [
-      { id: 'venue-fill', type: 'fill', source: 'venue', paint: { 'fill-color': '#ff9800', 'fill-opacity': 0.15 } },
-      { id: 'venue-line', type: 'line', source: 'venue', paint: { 'line-color': '#000', 'line-width': 2, 'line-dasharray': [3, 2] } },
-    ]),
-  });
+  const style = paperStyle(location.origin, rev, {
+    venue: { type: 'geojson', data: venue ? { type: 'Feature', properties: {}, geometry: venue } : { type: 'FeatureCollection', features: [] } },
+  }, [
+    { id: 'venue-fill', type: 'fill', source: 'venue', paint: { 'fill-color': '#ff9800', 'fill-opacity': 0.15 } },
+    { id: 'venue-line', type: 'line', source: 'venue', paint: { 'line-color': '#000', 'line-width': 2, 'line-dasharray': [3, 2] } },
+  ]);
+  const options = paperMapOptions('print-map', [...ring, ...plan.posts.map((p) => p.position)], style);
+  const map = new maplibregl.Map(options);
   for (const p of plan.posts) {
     const el = document.createElement('div');
     el.className = 'print-marker';
@@ -65,7 +55,7 @@ function main() {
   // again once it has its size.
   map.once('load', () => {
     map.resize();
-    map.fitBounds(bounds, { padding: 30, animate: false });
+    map.fitBounds(options.bounds, { padding: 30, animate: false });
   });
   window.patrolmapPrint = { map, plan }; // for the browser test
   $('print-now').addEventListener('click', () => window.print());
