@@ -188,7 +188,6 @@ pub fn check_shift(
         }
     }
     let mut passes = Vec::new();
-    let (mut required_total, mut made_total) = (0, 0);
     let missed = |kind, id: &str, slot: Slot, detail: String| ShiftFinding {
         kind,
         unit: None,
@@ -238,8 +237,6 @@ pub fn check_shift(
                 ));
             }
         }
-        required_total += due.len();
-        made_total += made;
         passes.push(PassCount {
             kind: "line",
             id: line.id.clone(),
@@ -288,8 +285,6 @@ pub fn check_shift(
                 ));
             }
         }
-        required_total += due.len();
-        made_total += made;
         passes.push(PassCount {
             kind: "checkpoint",
             id: c.id.clone(),
@@ -330,9 +325,9 @@ pub fn check_shift(
     }
     ShiftCheckReport {
         findings,
+        passes_required: passes.iter().map(|p: &PassCount| p.required).sum(),
+        passes_made: passes.iter().map(|p| p.made).sum(),
         passes,
-        passes_required: required_total,
-        passes_made: made_total,
         breaks_required,
         breaks_taken,
     }
