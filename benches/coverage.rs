@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
+use patrolmap::coverage::cch::Cch;
 use patrolmap::coverage::hierarchy::{Hierarchy, Sweep};
 use patrolmap::coverage::overlay::{road_pieces, RoadPiece};
 use patrolmap::coverage::polygons::{tier_polygons, PolygonOptions};
@@ -258,6 +259,94 @@ fn side_by_side() {
     println!();
 }
 
+/// A rush hour on `p`: every road direction at a fixed 25-100 % of its free speed.
+fn rush_hour(p: &Porto) -> ProfileGraph {
+    let g = &p.graph;
+    g.with_speeds_kph(&p.network, |e, forward| {
+        let h = (e as u64 * 2 + forward as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+        let kph = if forward {
+            g.edge_forward_speed_kph[e as usize]
+        } else {
+            g.edge_backward_speed_kph[e as usize]
+        };
+        Some(kph * (0.25 + 0.75 * (h % 1000) as f64 / 999.0))
+    })
+}
+
+/// Issue 20 item 3: how long applying a speed set takes on Porto's CCH, and what a query on
+/// the customised hierarchy costs against the contraction hierarchy prepared for free flow.
+fn time_of_day() {
+    let p = porto();
+    let s = Instant::now();
+    let cch = Cch::prepare(&p.graph, &p.network.nodes);
+    let order_s = s.elapsed().as_secs_f64();
+    let rush = rush_hour(p);
+    let retime_ms = median_ms(10, || {
+        rush_hour(p);
+    });
+    let customise_ms = median_ms(10, || {
+        cch.customise(&rush);
+    });
+    let on_rush = cch.customise(&rush);
+    println!(
+        "\n== Time of day (CCH), Porto car: order + completion {order_s:.2} s ({} edges, {} arcs up and down after customising); \
+         a speed set applied: re-timing the graph {retime_ms:.1} ms + customising {customise_ms:.1} ms ==",
+        cch.edge_count(),
+        on_rush.arc_count(),
+    );
+    let placed = placements(p, 200);
+    let mut sources = Vec::new();
+    for pl in &placed {
+        coverage::sources_of(&p.network, &rush, pl, &mut sources);
+    }
+    for k in [1, 2] {
+        let d = coverage::search(&p.network, &[&rush], &placed, k, 300.0).remove(0);
+        let c = on_rush.k_nearest_by(Sweep::Auto, &sources, k, 300.0);
+        let worst = d
+            .time_s
+            .iter()
+            .zip(&c.time_s)
+            .map(|(a, b)| {
+                if a == b {
+                    0.0
+                } else {
+                    (a - b).abs() / a.max(1.0)
+                }
+            })
+            .fold(0.0f64, f64::max);
+        assert!(
+            worst < 1e-9,
+            "CCH at rush hour differs from Dijkstra by {worst}"
+        );
+        let cch_ms = median_ms(20, || {
+            on_rush.k_nearest_by(Sweep::Auto, &sources, k, 300.0);
+        });
+        let dijkstra_ms = median_ms(20, || {
+            coverage::search(&p.network, &[&rush], &placed, k, 300.0);
+        });
+        let mut free_sources = Vec::new();
+        for pl in &placed {
+            coverage::sources_of(&p.network, &p.graph, pl, &mut free_sources);
+        }
+        let ch_ms = median_ms(20, || {
+            p.hierarchy
+                .k_nearest_by(Sweep::Auto, &free_sources, k, 300.0);
+        });
+        println!(
+            "200 units, k = {k}, search at rush hour: CCH {cch_ms:.2} ms, Dijkstra {dijkstra_ms:.2} ms \
+             (free flow on the CH: {ch_ms:.2} ms); equal to Dijkstra within {worst:.1e}"
+        );
+    }
+}
+
+#[divan::bench(sample_count = 10)]
+fn cch_customise(bencher: divan::Bencher) {
+    let p = porto();
+    let cch = Cch::prepare(&p.graph, &p.network.nodes);
+    let rush = rush_hour(p);
+    bencher.bench(|| cch.customise(&rush));
+}
+
 #[divan::bench(args = [20, 50, 200, 500], sample_count = 30)]
 fn nearest_plus_coverage(bencher: divan::Bencher, units: usize) {
     let p = porto();
@@ -304,6 +393,7 @@ fn polygons(bencher: divan::Bencher, units: usize) {
 fn main() {
     // `SKIP_TABLE=1` runs divan's benches alone (for a profiler).
     if std::env::var_os("SKIP_TABLE").is_none() {
+        time_of_day();
         side_by_side();
     }
     divan::main();

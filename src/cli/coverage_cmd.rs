@@ -14,6 +14,7 @@ use crate::coverage::modes::ModeSet;
 use crate::coverage::polygons::{self, PolygonOptions};
 use crate::coverage::summary::{CoverageSummary, NetworkSize};
 use crate::coverage::{overlay, ResponseStandard};
+use crate::network::time_of_day::{self, SpeedTable};
 use crate::network::{geodesy::node_key, ProfileGraph, TravelMode};
 
 /// Arguments of `patrolmap coverage`.
@@ -72,6 +73,20 @@ pub struct CoverageArgs {
     /// TOML file overriding profile speeds and road classes.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Speeds by time of day (CSV: osm_way_id or edge_id, direction, time HH:MM or
+    /// hour_of_day, speed_kph): the car network is timed at --at with them; roads not in
+    /// the file keep their free-flow speed.
+    #[arg(long, requires = "at")]
+    speeds: Option<PathBuf>,
+    /// Time of day for --speeds, HH:MM (e.g. 08:00 for the morning rush).
+    #[arg(long, requires = "speeds", value_parser = time_of_day_arg)]
+    at: Option<u16>,
+}
+
+/// `--at`: HH:MM as a minute of the day.
+fn time_of_day_arg(text: &str) -> Result<u16, String> {
+    time_of_day::parse_time(text)
+        .ok_or_else(|| format!("'{text}' is not a time of day HH:MM (00:00 to 23:59)"))
 }
 
 /// The `--engine` values.
@@ -148,11 +163,39 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
     }
     let closed = crate::coverage::closures::closed_edges(network, &scenario.closures);
     let closed_count = closed.iter().filter(|&&c| c).count();
+    let speeds = match (&args.speeds, args.at) {
+        (Some(path), Some(minute)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{}: cannot read", path.display()))?;
+            let table = SpeedTable::parse(&text, &path.display().to_string())?;
+            eprintln!(
+                "speeds at {:02}:{:02} from {}: {} rows, {} of {} road edges named",
+                minute / 60,
+                minute % 60,
+                path.display(),
+                table.row_count(),
+                table.matched_edge_count(network),
+                network.edges.len()
+            );
+            Some((table, minute))
+        }
+        _ => None,
+    };
     let graphs: Vec<ProfileGraph> = modes
         .iter()
-        .map(|&m| match m {
-            TravelMode::Car if closed_count == 0 => roads.graph.clone(),
-            _ => ProfileGraph::build_without(network, profiles.get(m), &closed),
+        .map(|&m| {
+            let graph = match m {
+                TravelMode::Car if closed_count == 0 => roads.graph.clone(),
+                _ => ProfileGraph::build_without(network, profiles.get(m), &closed),
+            };
+            // Measured traffic speeds are the car network's; bikes and feet keep theirs.
+            match (&speeds, m) {
+                (Some((table, minute)), TravelMode::Car) => graph
+                    .with_speeds_kph(network, |e, forward| {
+                        table.edge_speed_kph(network, e, forward, *minute)
+                    }),
+                _ => graph,
+            }
         })
         .collect();
     if !scenario.closures.is_empty() {

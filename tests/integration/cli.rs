@@ -291,6 +291,75 @@ fn the_demo_deployment_runs_clean() {
     assert!(shares.iter().all(|&s| s > 0.0 && s < 1.0), "{shares:?}");
 }
 
+/// `coverage --speeds FILE --at HH:MM`: the demo deployment at a rush hour where every road
+/// of the city crawls covers less than at free flow, another hour of the same file covers
+/// the same as free flow, and a broken speed file is refused naming its line and field.
+#[test]
+fn coverage_at_a_time_of_day_from_a_speed_file() {
+    let (roads, scenario) = demo_files();
+    let dir = temp_dir("speeds");
+    let net = patrolmap::network::load(&roads, &patrolmap::network::NoProgress).unwrap();
+    let mut ways: Vec<i64> = net.edges.iter().map(|e| e.osm_way_id).collect();
+    ways.sort_unstable();
+    ways.dedup();
+    let mut csv = String::from("osm_way_id,direction,time,speed_kph\n");
+    for w in &ways {
+        csv += &format!("{w},both,07:00,8\n");
+    }
+    let speeds = dir.join("speeds.csv");
+    std::fs::write(&speeds, &csv).unwrap();
+    let share_at = |extra: &[&str]| {
+        let json = dir.join("out.json");
+        let mut args = vec![
+            "coverage",
+            "--roads",
+            s(&roads),
+            "--scenario",
+            s(&scenario),
+            "--json",
+            s(&json),
+        ];
+        args.extend_from_slice(extra);
+        let summary = json_of_run(&args, &json);
+        summary["tiers"][2]["share"].as_f64().unwrap()
+    };
+    let free = share_at(&[]);
+    let rush = share_at(&["--speeds", s(&speeds), "--at", "08:00"]);
+    assert!(rush < free * 0.8, "rush {rush} vs free {free}");
+    // Only 07:00 is given, so it holds all day: 06:59 is the same crawl.
+    assert_eq!(share_at(&["--speeds", s(&speeds), "--at", "06:59"]), rush);
+    std::fs::write(&speeds, csv.replace(",8\n", ",80\n")).unwrap();
+    assert!(share_at(&["--speeds", s(&speeds), "--at", "08:00"]) >= free);
+
+    std::fs::write(
+        &speeds,
+        "osm_way_id,direction,time,speed_kph\n1,both,07:00,fast\n",
+    )
+    .unwrap();
+    let base = [
+        "coverage",
+        "--roads",
+        s(&roads),
+        "--scenario",
+        s(&scenario),
+        "--speeds",
+        s(&speeds),
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--at", "08:00"]);
+    assert_fails(
+        &args,
+        &speeds,
+        "line 2: field `speed_kph`: 'fast' is not a speed",
+    );
+    let mut args = base.to_vec();
+    args.extend(["--at", "8 am"]);
+    let out = patrolmap(&args);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'8 am' is not a time of day"));
+    let out = patrolmap(&base);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--at"));
+}
+
 /// `patrol match` and `patrol plan` on the demo city: reports, routes as GeoJSON with
 /// timetables, the independent check passing, and clear errors.
 #[test]

@@ -6,8 +6,10 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use patrolmap::coverage::cch::Cch;
 use patrolmap::coverage::hierarchy::{Hierarchy, Sweep};
 use patrolmap::coverage::{self, reach, Engine, ModeNetwork};
+use patrolmap::network::time_of_day::{self, SpeedTable};
 use patrolmap::network::{
     road_geojson::read_str, Profile, ProfileGraph, RoadNetwork, SnapIndex, TravelMode,
 };
@@ -51,6 +53,9 @@ struct Case {
     net: RoadNetwork,
     graph: ProfileGraph,
     placements: Vec<coverage::Placement>,
+    /// Speeds (forward, backward) in km/h that replace the file's, per edge (a time-of-day
+    /// speed set); empty for none.
+    speeds_kph: Vec<(f64, f64)>,
 }
 
 fn build_case(
@@ -87,6 +92,7 @@ fn build_case(
         net,
         graph,
         placements,
+        speeds_kph: Vec::new(),
     }
 }
 
@@ -139,6 +145,9 @@ fn edge_times(c: &Case, e: usize) -> (patrolmap::network::Direction, f64, f64) {
     };
     let default = edge.length_m / (class_kph / 3.6);
     let time = |kph: Option<f64>| kph.map_or(default, |v| edge.length_m / (v / 3.6));
+    if let Some(&(fwd, bwd)) = c.speeds_kph.get(e) {
+        return (d, time(Some(fwd)), time(Some(bwd)));
+    }
     (
         d,
         time(edge.tagged_speed_kph),
@@ -488,6 +497,142 @@ proptest! {
         }
         }
     }
+}
+
+proptest! {
+    #![proptest_config(Config { cases: 64, rng_seed: RngSeed::Fixed(135), failure_persistence: None, ..Config::default() })]
+
+    /// One CCH order, customised for the file's speeds and then for a random speed set per
+    /// edge and direction (a time of day), gives the per-unit brute force's times on each
+    /// set, the k best distinct units at every node and the covered metres.
+    #[test]
+    fn cch_customised_for_any_speeds_matches_brute_force(
+        lines in network_strategy(),
+        units in prop::collection::vec((0usize..6, 0.0f64..1.0, prop::bool::ANY), 1..6),
+        speeds in prop::collection::vec((3.0f64..90.0, 3.0f64..90.0), 12),
+        budgets in prop::collection::vec(5.0f64..150.0, 1..4),
+        k in 1usize..4,
+    ) {
+        let positions = unit_positions(&units);
+        let free = build_case(&lines, &positions, &[0.0, 12.0]);
+        let cch = Cch::prepare(&free.graph, &free.net.nodes);
+        let m = free.net.edges.len();
+        let speeds_kph: Vec<(f64, f64)> = (0..m).map(|e| speeds[e % speeds.len()]).collect();
+        let graph = free.graph.with_speeds_kph(&free.net, |e, forward| {
+            let s = speeds_kph[e as usize];
+            Some(if forward { s.0 } else { s.1 })
+        });
+        let rush = Case { net: free.net.clone(), graph, placements: free.placements.clone(), speeds_kph };
+        let cutoff = budgets.iter().fold(0.0f64, |a, &b| a.max(b));
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.max(1.0);
+        for case in [&free, &rush] {
+            let hierarchy = cch.customise(&case.graph);
+            let mut sources = Vec::new();
+            for p in &case.placements {
+                coverage::sources_of(&case.net, &case.graph, p, &mut sources);
+            }
+            let per_unit = brute_times_per_unit(case);
+            let labels = &hierarchy.k_nearest_by(Sweep::Auto, &sources, k, cutoff);
+            for v in 0..case.net.nodes.len() {
+                let mut want: Vec<f64> = per_unit.iter().map(|t| t[v]).collect();
+                want.sort_by(f64::total_cmp);
+                let got: Vec<(f64, u32)> = labels.at(v as u32).collect();
+                for j in 0..k {
+                    match got.get(j) {
+                        Some(&(t, u)) => {
+                            prop_assert!(close(t, want[j]), "node {} label {}: {} vs {}", v, j, t, want[j]);
+                            prop_assert!(close(t, per_unit[u as usize][v]), "node {}: unit {} has its own time", v, u);
+                        }
+                        None => prop_assert!(want.get(j).is_none_or(|&w| w > cutoff - 1e-9), "node {} misses label {}", v, j),
+                    }
+                }
+            }
+            let modes = [reach::ModeReach { graph: &case.graph, labels }];
+            let covered = reach::covered_lengths(&case.net, &case.graph, &modes, &case.placements, &budgets, k);
+            let (brute, bound) = brute_coverage(case, &budgets, k, 400);
+            for b in 0..budgets.len() {
+                for j in 0..k {
+                    prop_assert!((covered[b][j] - brute[b][j]).abs() <= bound + 1e-6, "budget {} k {}", budgets[b], j + 1);
+                }
+            }
+        }
+    }
+}
+
+/// On the demo city, one CCH customised for free flow and for 08:00 of a speed file (every
+/// way and direction at its own rush-hour speed) gives a Dijkstra's times on that
+/// hour's graph at every node, and the same covered metres.
+#[test]
+fn cch_equals_dijkstra_on_the_demo_city_at_rush_hour() {
+    use patrolmap::network::{self, NoProgress};
+    use patrolmap::scenario::generate::random_scenario;
+    let net = network::load(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/data/campo-grande.osm.pbf").as_ref(),
+        &NoProgress,
+    )
+    .unwrap();
+    let free = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+    let index = SnapIndex::build(&net, &free);
+    let cch = Cch::prepare(&free, &net.nodes);
+    // A speed file as a traffic feed writes it: every way, each direction, from 07:00 at
+    // 12-40 km/h (a fixed hash of the way), from 10:00 at 60 km/h.
+    let mut csv = String::from("osm_way_id,direction,time,speed_kph\n");
+    let mut ways: Vec<i64> = net.edges.iter().map(|e| e.osm_way_id).collect();
+    ways.sort_unstable();
+    ways.dedup();
+    for w in &ways {
+        for (d, salt) in [("forward", 1u64), ("backward", 2)] {
+            let h = (*w as u64 * 4 + salt).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+            csv += &format!("{w},{d},07:00,{}\n{w},{d},10:00,60\n", 12 + h % 29);
+        }
+    }
+    let table = SpeedTable::parse(&csv, "rush.csv").unwrap();
+    assert_eq!(table.matched_edge_count(&net), net.edges.len());
+    let eight = time_of_day::parse_time("08:00").unwrap();
+    let rush = free.with_speeds_kph(&net, |e, forward| {
+        table.edge_speed_kph(&net, e, forward, eight)
+    });
+    assert!((0..net.edges.len())
+        .any(|e| free.is_usable(e) && rush.edge_forward_time_s[e] > free.edge_forward_time_s[e]));
+    let modes = [ModeNetwork {
+        mode: TravelMode::Car,
+        graph: &free,
+        index: &index,
+    }];
+    let (placed, _) =
+        coverage::place_units(&random_scenario(&net, &free, 40, 0, 8).units, &modes, 1e9);
+    let mut slower = 0;
+    for graph in [&free, &rush] {
+        let hierarchy = cch.customise(graph);
+        let mut sources = Vec::new();
+        for p in &placed {
+            coverage::sources_of(&net, graph, p, &mut sources);
+        }
+        for k in 1..=2 {
+            let d = coverage::search(&net, &[graph], &placed, k, 300.0).remove(0);
+            let p = hierarchy.k_nearest_by(Sweep::Auto, &sources, k, 300.0);
+            for (v, (a, b)) in d.time_s.iter().zip(&p.time_s).enumerate() {
+                assert!(
+                    a == b || (a - b).abs() <= 1e-9 * a.max(1.0),
+                    "k {k} node {v}: {a} vs {b}"
+                );
+            }
+            let cover = |labels: &patrolmap::coverage::search::Labels| {
+                let m = [reach::ModeReach { graph, labels }];
+                reach::covered_lengths(&net, graph, &m, &placed, &[60.0, 180.0, 300.0], k)
+            };
+            let (x, y) = (cover(&d), cover(&p));
+            for (a, b) in x.iter().flatten().zip(y.iter().flatten()) {
+                assert!((a - b).abs() < 1e-6, "k {k}: {a} vs {b}");
+            }
+            if std::ptr::eq(graph, &rush) {
+                slower = (x[2][k - 1]
+                    < cover(&coverage::search(&net, &[&free], &placed, k, 300.0).remove(0))[2]
+                        [k - 1]) as usize;
+            }
+        }
+    }
+    assert_eq!(slower, 1, "rush hour covers less than free flow");
 }
 
 /// On a real city PHAST and Dijkstra give the same labels, up to rounding, and the same

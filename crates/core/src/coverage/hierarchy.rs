@@ -284,6 +284,18 @@ impl Hierarchy {
                 queue.push(Reverse((p, w)));
             }
         }
+        Hierarchy::from_arcs(rank, &up_arcs, &down_arcs, shortcuts)
+    }
+
+    /// The hierarchy of a node order (`rank[v]`) and its arcs `(from, to, time)` by node id:
+    /// up from a lower rank to a higher one, down from a higher to a lower one.
+    pub(super) fn from_arcs(
+        rank: Vec<u32>,
+        up_arcs: &[(u32, u32, f64)],
+        down_arcs: &[(u32, u32, f64)],
+        shortcuts: usize,
+    ) -> Hierarchy {
+        let n = rank.len();
         let csr = |arcs: &[(u32, u32, f64)], by_tail: bool| {
             let mut first = vec![0u32; n + 1];
             let key = |a: &(u32, u32, f64)| rank[(if by_tail { a.0 } else { a.1 }) as usize];
@@ -306,9 +318,9 @@ impl Hierarchy {
             }
             (first, out)
         };
-        let (up_first, up) = csr(&up_arcs, true);
-        let (down_first, down) = csr(&down_arcs, false);
-        let (down_out_first, down_out) = csr(&down_arcs, true);
+        let (up_first, up) = csr(up_arcs, true);
+        let (down_first, down) = csr(down_arcs, false);
+        let (down_out_first, down_out) = csr(down_arcs, true);
         let mut node_of = vec![0u32; n];
         for (v, &r) in rank.iter().enumerate() {
             node_of[r as usize] = v as u32;

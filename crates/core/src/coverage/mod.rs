@@ -7,6 +7,7 @@
 //! [`hierarchy::Hierarchy`]. The functions are pure: no files, no printing.
 
 pub mod assess;
+pub mod cch;
 pub mod closures;
 pub mod gaps;
 pub mod hierarchy;

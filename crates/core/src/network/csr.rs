@@ -226,6 +226,71 @@ impl ProfileGraph {
         }
     }
 
+    /// The same graph with other speeds: `speed_kph(edge, forward)` gives an edge's speed
+    /// in one direction (a time-of-day speed set), `None` keeps the current one. Which edges
+    /// and directions may be driven does not change, so a hierarchy customised on the result
+    /// shares this graph's structure ([`crate::coverage::cch`]).
+    ///
+    /// ```
+    /// use patrolmap_core::network::{road_geojson::read_str, Profile, ProfileGraph, TravelMode};
+    /// let net = read_str(r#"{"type":"FeatureCollection","features":[{"type":"Feature",
+    ///   "properties":{"speed_kph":36},
+    ///   "geometry":{"type":"LineString","coordinates":[[0,0],[0,0.001]]}}]}"#, "r.geojson".as_ref()).unwrap();
+    /// let g = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+    /// let rush = g.with_speeds_kph(&net, |_, forward| forward.then_some(18.0));
+    /// assert!((rush.edge_forward_time_s[0] - 2.0 * g.edge_forward_time_s[0]).abs() < 1e-9);
+    /// assert_eq!(rush.edge_backward_time_s[0], g.edge_backward_time_s[0]);
+    /// assert_eq!(rush.forward.arcs(0).next().unwrap().1, rush.edge_forward_time_s[0]);
+    /// ```
+    pub fn with_speeds_kph(
+        &self,
+        network: &RoadNetwork,
+        speed_kph: impl Fn(u32, bool) -> Option<f64>,
+    ) -> ProfileGraph {
+        let mut g = ProfileGraph {
+            mode: self.mode,
+            forward: Adjacency::default(),
+            backward: Adjacency::default(),
+            edge_direction: self.edge_direction.clone(),
+            edge_forward_time_s: self.edge_forward_time_s.clone(),
+            edge_backward_time_s: self.edge_backward_time_s.clone(),
+            edge_forward_speed_kph: self.edge_forward_speed_kph.clone(),
+            edge_backward_speed_kph: self.edge_backward_speed_kph.clone(),
+        };
+        let mut arcs = Vec::with_capacity(self.arc_count());
+        for (e, edge) in network.edges.iter().enumerate() {
+            let Some(direction) = self.edge_direction.get(e).copied().flatten() else {
+                continue;
+            };
+            let speed = |forward: bool, current: f64| {
+                speed_kph(e as u32, forward)
+                    .filter(|s| s.is_finite() && *s > 0.0)
+                    .unwrap_or(current)
+            };
+            let (fwd_kph, bwd_kph) = (
+                speed(true, self.edge_forward_speed_kph[e]),
+                speed(false, self.edge_backward_speed_kph[e]),
+            );
+            let forward_s = edge.length_m / (fwd_kph / 3.6);
+            let backward_s = edge.length_m / (bwd_kph / 3.6);
+            g.edge_forward_time_s[e] = forward_s;
+            g.edge_backward_time_s[e] = backward_s;
+            g.edge_forward_speed_kph[e] = fwd_kph;
+            g.edge_backward_speed_kph[e] = bwd_kph;
+            if direction.allows_forward() {
+                arcs.push((edge.from, edge.to, forward_s, e as u32));
+            }
+            if direction.allows_backward() {
+                arcs.push((edge.to, edge.from, backward_s, e as u32));
+            }
+        }
+        let n = self.node_count();
+        g.forward = Adjacency::build(n, &arcs);
+        let reversed: Vec<_> = arcs.iter().map(|a| (a.1, a.0, a.2, a.3)).collect();
+        g.backward = Adjacency::build(n, &reversed);
+        g
+    }
+
     /// Number of node ids (the network's node count).
     pub fn node_count(&self) -> usize {
         self.forward.first.len() - 1

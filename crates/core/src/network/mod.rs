@@ -17,6 +17,7 @@ pub mod road_geojson;
 pub mod road_layer;
 pub mod snap;
 pub mod streets;
+pub mod time_of_day;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
