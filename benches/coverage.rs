@@ -111,6 +111,22 @@ fn pieces(p: &Porto, placed: &[Placement]) -> Vec<RoadPiece> {
     road_pieces(&p.network, &p.graph, &modes, placed, &BUDGETS)
 }
 
+/// The largest relative difference between two searches' node times (0 where both are
+/// unreached).
+fn worst_relative(a: &Labels, b: &Labels) -> f64 {
+    a.time_s
+        .iter()
+        .zip(&b.time_s)
+        .map(|(x, y)| {
+            if x == y {
+                0.0
+            } else {
+                (x - y).abs() / x.max(1.0)
+            }
+        })
+        .fold(0.0f64, f64::max)
+}
+
 fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
     let mut v: Vec<f64> = (0..runs)
         .map(|_| {
@@ -190,18 +206,7 @@ fn side_by_side() {
             let all = [Sweep::Full, Sweep::Restricted, Sweep::Auto];
             for sweep in all {
                 let got = labels(p, &placed, k, Search::Phast(sweep));
-                let worst = reference
-                    .time_s
-                    .iter()
-                    .zip(&got.time_s)
-                    .map(|(a, b)| {
-                        if a == b {
-                            0.0
-                        } else {
-                            (a - b).abs() / a.max(1.0)
-                        }
-                    })
-                    .fold(0.0f64, f64::max);
+                let worst = worst_relative(&reference, &got);
                 assert!(worst < 1e-9, "PHAST differs from Dijkstra by {worst}");
             }
             let runs = if k == 1 { 30 } else { 20 };
@@ -302,18 +307,7 @@ fn time_of_day() {
     for k in [1, 2] {
         let d = coverage::search(&p.network, &[&rush], &placed, k, 300.0).remove(0);
         let c = on_rush.k_nearest_by(Sweep::Auto, &sources, k, 300.0);
-        let worst = d
-            .time_s
-            .iter()
-            .zip(&c.time_s)
-            .map(|(a, b)| {
-                if a == b {
-                    0.0
-                } else {
-                    (a - b).abs() / a.max(1.0)
-                }
-            })
-            .fold(0.0f64, f64::max);
+        let worst = worst_relative(&d, &c);
         assert!(
             worst < 1e-9,
             "CCH at rush hour differs from Dijkstra by {worst}"

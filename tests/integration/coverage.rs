@@ -559,20 +559,26 @@ proptest! {
     }
 }
 
-/// On the demo city, one CCH customised for free flow and for 08:00 of a speed file (every
-/// way and direction at its own rush-hour speed) gives a Dijkstra's times on that
-/// hour's graph at every node, and the same covered metres.
-#[test]
-fn cch_equals_dijkstra_on_the_demo_city_at_rush_hour() {
+/// The bundled demo city's roads, car graph and snap index.
+fn demo_city_car() -> (RoadNetwork, ProfileGraph, SnapIndex) {
     use patrolmap::network::{self, NoProgress};
-    use patrolmap::scenario::generate::random_scenario;
     let net = network::load(
         concat!(env!("CARGO_MANIFEST_DIR"), "/data/campo-grande.osm.pbf").as_ref(),
         &NoProgress,
     )
     .unwrap();
-    let free = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
-    let index = SnapIndex::build(&net, &free);
+    let graph = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
+    let index = SnapIndex::build(&net, &graph);
+    (net, graph, index)
+}
+
+/// On the demo city, one CCH customised for free flow and for 08:00 of a speed file (every
+/// way and direction at its own rush-hour speed) gives a Dijkstra's times on that
+/// hour's graph at every node, and the same covered metres.
+#[test]
+fn cch_equals_dijkstra_on_the_demo_city_at_rush_hour() {
+    use patrolmap::scenario::generate::random_scenario;
+    let (net, free, index) = demo_city_car();
     let cch = Cch::prepare(&free, &net.nodes);
     // A speed file as a traffic feed writes it: every way, each direction, from 07:00 at
     // 12-40 km/h (a fixed hash of the way), from 10:00 at 60 km/h.
@@ -639,15 +645,8 @@ fn cch_equals_dijkstra_on_the_demo_city_at_rush_hour() {
 /// covered metres.
 #[test]
 fn phast_equals_dijkstra_on_the_demo_city() {
-    use patrolmap::network::{self, NoProgress};
     use patrolmap::scenario::generate::random_scenario;
-    let net = network::load(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/data/campo-grande.osm.pbf").as_ref(),
-        &NoProgress,
-    )
-    .unwrap();
-    let graph = ProfileGraph::build(&net, &Profile::default_for(TravelMode::Car));
-    let index = SnapIndex::build(&net, &graph);
+    let (net, graph, index) = demo_city_car();
     let hierarchy = Hierarchy::prepare(&graph);
     assert!(hierarchy.shortcut_count() > 0);
     let modes = [ModeNetwork {
