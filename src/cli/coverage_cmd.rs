@@ -168,15 +168,22 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("{}: cannot read", path.display()))?;
             let table = SpeedTable::parse(&text, &path.display().to_string())?;
+            let named = table.matched_edge_count(network);
             eprintln!(
-                "speeds at {:02}:{:02} from {}: {} rows, {} of {} road edges named",
+                "speeds at {:02}:{:02} from {}: {} rows, {named} of {} road edges named",
                 minute / 60,
                 minute % 60,
                 path.display(),
                 table.row_count(),
-                table.matched_edge_count(network),
                 network.edges.len()
             );
+            if named == 0 {
+                eprintln!(
+                    "warning: {}: names no road of {} (another city's file?); every road keeps its free-flow speed",
+                    path.display(),
+                    args.roads.display()
+                );
+            }
             Some((table, minute))
         }
         _ => None,

@@ -331,6 +331,30 @@ fn coverage_at_a_time_of_day_from_a_speed_file() {
     std::fs::write(&speeds, csv.replace(",8\n", ",80\n")).unwrap();
     assert!(share_at(&["--speeds", s(&speeds), "--at", "08:00"]) >= free);
 
+    // Another city's file: the run goes on at free flow, with a warning saying so.
+    std::fs::write(
+        &speeds,
+        "osm_way_id,direction,time,speed_kph\n1,both,07:00,5\n",
+    )
+    .unwrap();
+    let (r, sc, sp) = (s(&roads), s(&scenario), s(&speeds));
+    let out = patrolmap(&[
+        "coverage",
+        "--roads",
+        r,
+        "--scenario",
+        sc,
+        "--speeds",
+        sp,
+        "--at",
+        "08:00",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stderr.contains("names no road of"),
+        "{stderr}"
+    );
+
     std::fs::write(
         &speeds,
         "osm_way_id,direction,time,speed_kph\n1,both,07:00,fast\n",
