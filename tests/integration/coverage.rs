@@ -288,6 +288,73 @@ fn engine(c: &Case, budgets: &[f64], k: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
 /// A random small road network around (0, 0): nodes on a jittered grid, edges between random
 /// pairs (parallel edges and self-loops included) with random one-ways and speeds, and a
 /// separate two-edge island.
+/// Checks k-nearest `labels` of `c`'s units (searched within the largest of `budgets`)
+/// against the per-unit brute force: the k best times at every node, each label its unit's
+/// own time, distinct units, and the covered metres of 1..k units at each budget.
+fn check_labels_and_cover(
+    c: &Case,
+    labels: &patrolmap::coverage::search::Labels,
+    budgets: &[f64],
+    k: usize,
+) -> Result<(), TestCaseError> {
+    let cutoff = budgets.iter().fold(0.0f64, |a, &b| a.max(b));
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.max(1.0);
+    let per_unit = brute_times_per_unit(c);
+    for v in 0..c.net.nodes.len() {
+        let mut want: Vec<f64> = per_unit.iter().map(|t| t[v]).collect();
+        want.sort_by(f64::total_cmp);
+        let got: Vec<(f64, u32)> = labels.at(v as u32).collect();
+        for j in 0..k {
+            match got.get(j) {
+                Some(&(t, u)) => {
+                    prop_assert!(
+                        close(t, want[j]),
+                        "node {} label {}: {} vs {}",
+                        v,
+                        j,
+                        t,
+                        want[j]
+                    );
+                    prop_assert!(
+                        close(t, per_unit[u as usize][v]),
+                        "node {}: unit {} has its own time",
+                        v,
+                        u
+                    );
+                    prop_assert!(
+                        got[..j].iter().all(|g| g.1 != u),
+                        "node {}: units are distinct",
+                        v
+                    );
+                }
+                None => prop_assert!(
+                    want.get(j).is_none_or(|&w| w > cutoff - 1e-9),
+                    "node {} misses label {}",
+                    v,
+                    j
+                ),
+            }
+        }
+    }
+    let modes = [reach::ModeReach {
+        graph: &c.graph,
+        labels,
+    }];
+    let covered = reach::covered_lengths(&c.net, &c.graph, &modes, &c.placements, budgets, k);
+    let (brute, bound) = brute_coverage(c, budgets, k, 400);
+    for b in 0..budgets.len() {
+        for j in 0..k {
+            prop_assert!(
+                (covered[b][j] - brute[b][j]).abs() <= bound + 1e-6,
+                "budget {} k {}",
+                budgets[b],
+                j + 1
+            );
+        }
+    }
+    Ok(())
+}
+
 fn network_strategy() -> impl Strategy<Value = Vec<(Vec<[f64; 2]>, serde_json::Value)>> {
     let edge = (
         0usize..6,
@@ -469,32 +536,8 @@ proptest! {
             }
         }
 
-        let labels = &hierarchy.k_nearest_by(sweep, &sources, k, cutoff);
-        let per_unit = brute_times_per_unit(&case);
-        for v in 0..case.net.nodes.len() {
-            let mut want: Vec<f64> = per_unit.iter().map(|t| t[v]).collect();
-            want.sort_by(f64::total_cmp);
-            let got: Vec<(f64, u32)> = labels.at(v as u32).collect();
-            for j in 0..k {
-                match got.get(j) {
-                    Some(&(t, u)) => {
-                        prop_assert!(close(t, want[j]), "node {} label {}: {} vs {}", v, j, t, want[j]);
-                        prop_assert!(close(t, per_unit[u as usize][v]), "node {}: unit {} has its own time", v, u);
-                        prop_assert!(got[..j].iter().all(|g| g.1 != u), "node {}: units are distinct", v);
-                    }
-                    None => prop_assert!(want.get(j).is_none_or(|&w| w > cutoff - 1e-9), "node {} misses label {}", v, j),
-                }
-            }
-        }
-
-        let modes = [reach::ModeReach { graph: &case.graph, labels }];
-        let covered = reach::covered_lengths(&case.net, &case.graph, &modes, &case.placements, &budgets, k);
-        let (brute, bound) = brute_coverage(&case, &budgets, k, 400);
-        for b in 0..budgets.len() {
-            for j in 0..k {
-                prop_assert!((covered[b][j] - brute[b][j]).abs() <= bound + 1e-6, "{:?}: budget {} k {}", sweep, budgets[b], j + 1);
-            }
-        }
+        let labels = hierarchy.k_nearest_by(sweep, &sources, k, cutoff);
+        check_labels_and_cover(&case, &labels, &budgets, k).map_err(|e| TestCaseError::fail(format!("{sweep:?}: {e}")))?;
         }
     }
 }
@@ -524,37 +567,14 @@ proptest! {
         });
         let rush = Case { net: free.net.clone(), graph, placements: free.placements.clone(), speeds_kph };
         let cutoff = budgets.iter().fold(0.0f64, |a, &b| a.max(b));
-        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.max(1.0);
         for case in [&free, &rush] {
             let hierarchy = cch.customise(&case.graph);
             let mut sources = Vec::new();
             for p in &case.placements {
                 coverage::sources_of(&case.net, &case.graph, p, &mut sources);
             }
-            let per_unit = brute_times_per_unit(case);
-            let labels = &hierarchy.k_nearest_by(Sweep::Auto, &sources, k, cutoff);
-            for v in 0..case.net.nodes.len() {
-                let mut want: Vec<f64> = per_unit.iter().map(|t| t[v]).collect();
-                want.sort_by(f64::total_cmp);
-                let got: Vec<(f64, u32)> = labels.at(v as u32).collect();
-                for j in 0..k {
-                    match got.get(j) {
-                        Some(&(t, u)) => {
-                            prop_assert!(close(t, want[j]), "node {} label {}: {} vs {}", v, j, t, want[j]);
-                            prop_assert!(close(t, per_unit[u as usize][v]), "node {}: unit {} has its own time", v, u);
-                        }
-                        None => prop_assert!(want.get(j).is_none_or(|&w| w > cutoff - 1e-9), "node {} misses label {}", v, j),
-                    }
-                }
-            }
-            let modes = [reach::ModeReach { graph: &case.graph, labels }];
-            let covered = reach::covered_lengths(&case.net, &case.graph, &modes, &case.placements, &budgets, k);
-            let (brute, bound) = brute_coverage(case, &budgets, k, 400);
-            for b in 0..budgets.len() {
-                for j in 0..k {
-                    prop_assert!((covered[b][j] - brute[b][j]).abs() <= bound + 1e-6, "budget {} k {}", budgets[b], j + 1);
-                }
-            }
+            let labels = hierarchy.k_nearest_by(Sweep::Auto, &sources, k, cutoff);
+            check_labels_and_cover(case, &labels, &budgets, k)?;
         }
     }
 }
