@@ -182,11 +182,8 @@ impl ProfileGraph {
     ) -> ProfileGraph {
         let m = network.edges.len();
         let mut edge_direction = vec![None; m];
-        let mut edge_forward_time_s = vec![f64::INFINITY; m];
-        let mut edge_backward_time_s = vec![f64::INFINITY; m];
-        let mut edge_forward_speed_kph = vec![0.0; m];
-        let mut edge_backward_speed_kph = vec![0.0; m];
-        let mut arcs = Vec::with_capacity(2 * m);
+        let mut forward_kph = vec![0.0; m];
+        let mut backward_kph = vec![0.0; m];
         for (e, edge) in network.edges.iter().enumerate() {
             if closed.get(e).copied().unwrap_or(false) {
                 continue;
@@ -194,15 +191,41 @@ impl ProfileGraph {
             let Some(speeds) = profile.speeds_kph(network, edge) else {
                 continue;
             };
+            edge_direction[e] = Some(profile.direction(edge));
+            forward_kph[e] = speeds.forward_kph;
+            backward_kph[e] = speeds.backward_kph;
+        }
+        Self::timed(
+            network,
+            profile.mode,
+            edge_direction,
+            forward_kph,
+            backward_kph,
+        )
+    }
+
+    /// The graph of edges usable in `edge_direction` at these speeds per edge and direction
+    /// (0 where unusable): each edge's times and its arcs.
+    fn timed(
+        network: &RoadNetwork,
+        mode: TravelMode,
+        edge_direction: Vec<Option<Direction>>,
+        edge_forward_speed_kph: Vec<f64>,
+        edge_backward_speed_kph: Vec<f64>,
+    ) -> ProfileGraph {
+        let m = network.edges.len();
+        let mut edge_forward_time_s = vec![f64::INFINITY; m];
+        let mut edge_backward_time_s = vec![f64::INFINITY; m];
+        let mut arcs = Vec::with_capacity(2 * m);
+        for (e, edge) in network.edges.iter().enumerate() {
+            let Some(direction) = edge_direction[e] else {
+                continue;
+            };
             // The spec's formula, written the same way so times agree to the last bit.
-            let forward_s = edge.length_m / (speeds.forward_kph / 3.6);
-            let backward_s = edge.length_m / (speeds.backward_kph / 3.6);
-            let direction = profile.direction(edge);
-            edge_direction[e] = Some(direction);
+            let forward_s = edge.length_m / (edge_forward_speed_kph[e] / 3.6);
+            let backward_s = edge.length_m / (edge_backward_speed_kph[e] / 3.6);
             edge_forward_time_s[e] = forward_s;
             edge_backward_time_s[e] = backward_s;
-            edge_forward_speed_kph[e] = speeds.forward_kph;
-            edge_backward_speed_kph[e] = speeds.backward_kph;
             if direction.allows_forward() {
                 arcs.push((edge.from, edge.to, forward_s, e as u32));
             }
@@ -215,7 +238,7 @@ impl ProfileGraph {
         let reversed: Vec<_> = arcs.iter().map(|a| (a.1, a.0, a.2, a.3)).collect();
         let backward = Adjacency::build(n, &reversed);
         ProfileGraph {
-            mode: profile.mode,
+            mode,
             forward,
             backward,
             edge_direction,
@@ -247,48 +270,28 @@ impl ProfileGraph {
         network: &RoadNetwork,
         speed_kph: impl Fn(u32, bool) -> Option<f64>,
     ) -> ProfileGraph {
-        let mut g = ProfileGraph {
-            mode: self.mode,
-            forward: Adjacency::default(),
-            backward: Adjacency::default(),
-            edge_direction: self.edge_direction.clone(),
-            edge_forward_time_s: self.edge_forward_time_s.clone(),
-            edge_backward_time_s: self.edge_backward_time_s.clone(),
-            edge_forward_speed_kph: self.edge_forward_speed_kph.clone(),
-            edge_backward_speed_kph: self.edge_backward_speed_kph.clone(),
-        };
-        let mut arcs = Vec::with_capacity(self.arc_count());
-        for (e, edge) in network.edges.iter().enumerate() {
-            let Some(direction) = self.edge_direction.get(e).copied().flatten() else {
+        let mut forward_kph = self.edge_forward_speed_kph.clone();
+        let mut backward_kph = self.edge_backward_speed_kph.clone();
+        for e in 0..network.edges.len() {
+            if self.edge_direction[e].is_none() {
                 continue;
-            };
-            let speed = |forward: bool, current: f64| {
-                speed_kph(e as u32, forward)
-                    .filter(|s| s.is_finite() && *s > 0.0)
-                    .unwrap_or(current)
-            };
-            let (fwd_kph, bwd_kph) = (
-                speed(true, self.edge_forward_speed_kph[e]),
-                speed(false, self.edge_backward_speed_kph[e]),
-            );
-            let forward_s = edge.length_m / (fwd_kph / 3.6);
-            let backward_s = edge.length_m / (bwd_kph / 3.6);
-            g.edge_forward_time_s[e] = forward_s;
-            g.edge_backward_time_s[e] = backward_s;
-            g.edge_forward_speed_kph[e] = fwd_kph;
-            g.edge_backward_speed_kph[e] = bwd_kph;
-            if direction.allows_forward() {
-                arcs.push((edge.from, edge.to, forward_s, e as u32));
             }
-            if direction.allows_backward() {
-                arcs.push((edge.to, edge.from, backward_s, e as u32));
+            let measured =
+                |forward: bool| speed_kph(e as u32, forward).filter(|s| s.is_finite() && *s > 0.0);
+            if let Some(kph) = measured(true) {
+                forward_kph[e] = kph;
+            }
+            if let Some(kph) = measured(false) {
+                backward_kph[e] = kph;
             }
         }
-        let n = self.node_count();
-        g.forward = Adjacency::build(n, &arcs);
-        let reversed: Vec<_> = arcs.iter().map(|a| (a.1, a.0, a.2, a.3)).collect();
-        g.backward = Adjacency::build(n, &reversed);
-        g
+        Self::timed(
+            network,
+            self.mode,
+            self.edge_direction.clone(),
+            forward_kph,
+            backward_kph,
+        )
     }
 
     /// Number of node ids (the network's node count).
