@@ -304,6 +304,10 @@ fn time_of_day() {
     for pl in &placed {
         coverage::sources_of(&p.network, &rush, pl, &mut sources);
     }
+    let mut free_sources = Vec::new();
+    for pl in &placed {
+        coverage::sources_of(&p.network, &p.graph, pl, &mut free_sources);
+    }
     for k in [1, 2] {
         let d = coverage::search(&p.network, &[&rush], &placed, k, 300.0).remove(0);
         let c = on_rush.k_nearest_by(Sweep::Auto, &sources, k, 300.0);
@@ -318,10 +322,6 @@ fn time_of_day() {
         let dijkstra_ms = median_ms(20, || {
             coverage::search(&p.network, &[&rush], &placed, k, 300.0);
         });
-        let mut free_sources = Vec::new();
-        for pl in &placed {
-            coverage::sources_of(&p.network, &p.graph, pl, &mut free_sources);
-        }
         let ch_ms = median_ms(20, || {
             p.hierarchy
                 .k_nearest_by(Sweep::Auto, &free_sources, k, 300.0);

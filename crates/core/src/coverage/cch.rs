@@ -204,23 +204,30 @@ fn dissect(
         order.extend_from_slice(&part);
         return;
     }
-    let mut best: Option<(usize, Vec<u32>, usize)> = None; // (separator size, sorted, split)
-                                                           // Diagonals unscaled: only the order along a direction matters.
-    for (cx, cy) in [(1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (1.0, -1.0)] {
+    // Diagonals unscaled: only the order along a direction matters.
+    const DIRECTIONS: [(f64, f64); 4] = [(1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (1.0, -1.0)];
+    let sorted_along = |(cx, cy): (f64, f64)| {
         let mut sorted = part.clone();
         let key = |v: &u32| {
             let p = positions[*v as usize];
             p[0] * cx + p[1] * cy
         };
         sorted.sort_unstable_by(|a, b| key(a).total_cmp(&key(b)));
+        sorted
+    };
+    // (separator size, direction, split) of the best cut.
+    let mut best: Option<(usize, usize, usize)> = None;
+    for (d, &direction) in DIRECTIONS.iter().enumerate() {
+        let sorted = sorted_along(direction);
         for split in (6..=14).map(|i| sorted.len() * i / 20) {
             let size = separator(&sorted, split, adj, side).len();
-            if best.as_ref().is_none_or(|b| size < b.0) {
-                best = Some((size, sorted.clone(), split));
+            if best.is_none_or(|b| size < b.0) {
+                best = Some((size, d, split));
             }
         }
     }
-    let (_, sorted, split) = best.expect("four directions tried");
+    let (_, d, split) = best.expect("four directions tried");
+    let sorted = sorted_along(DIRECTIONS[d]);
     let sep = separator(&sorted, split, adj, side);
     for &v in &sep {
         side[v as usize] = 3;
