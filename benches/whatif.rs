@@ -1,12 +1,14 @@
 //! The command map's what-if on Porto (`../shared/data/porto.osm.pbf`): 200 seeded random
 //! units (car) and 50 checkpoints, the 1-3-5 minute standard; one unit moved per update, as
-//! when a planner drags it. Also the road tiles the map then asks for.
+//! when a planner drags it. Also the road tiles the map then asks for, and the same at a time
+//! of day (a generated speed file: every way, each direction, a speed per hour).
 //!
 //! `cargo bench --bench whatif`
 
 use std::path::PathBuf;
 
 use patrolmap::coverage::assess;
+use patrolmap::network::time_of_day::SpeedTable;
 use patrolmap::network::{self, NoProgress, ProfileSet};
 use patrolmap::scenario::{generate, Closure, Scenario};
 use patrolmap::server::{AppState, City};
@@ -29,6 +31,8 @@ fn setup() -> &'static Setup {
             ..assess::Options::default()
         };
         let city = City::prepare("porto".into(), network, ProfileSet::default(), options);
+        let table = hourly_speeds(&city.network);
+        let city = city.with_traffic(table, "generated hourly speeds");
         let scenario =
             generate::random_scenario(&city.network, &city.modes.graphs[0], 200, 50, SEED);
         let base = city.evaluate(scenario.clone());
@@ -39,8 +43,76 @@ fn setup() -> &'static Setup {
     })
 }
 
+/// A speed file as a traffic feed writes it: every way of `network`, each direction, one row
+/// per hour at 25-100 % of a free-flow 50 km/h (a fixed hash of way, direction and hour).
+fn hourly_speeds(network: &network::RoadNetwork) -> SpeedTable {
+    let mut ways: Vec<i64> = network.edges.iter().map(|e| e.osm_way_id).collect();
+    ways.sort_unstable();
+    ways.dedup();
+    let mut csv = String::from("osm_way_id,direction,time,speed_kph\n");
+    for w in ways {
+        for (d, salt) in [("forward", 1u64), ("backward", 2)] {
+            for hour in 0..24u64 {
+                let h =
+                    ((w as u64 * 4 + salt) * 32 + hour).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+                let kph = 50.0 * (0.25 + 0.75 * (h % 1000) as f64 / 999.0);
+                csv += &format!("{w},{d},{hour:02}:00,{kph:.1}\n");
+            }
+        }
+    }
+    SpeedTable::parse(&csv, "hourly.csv").expect("a generated file reads")
+}
+
 fn main() {
     divan::main();
+}
+
+/// Issue 20: a what-if at an hour not asked for lately (the car graph re-timed and its CCH
+/// customised, then the same update as `whatif_update`); each sample a new hour of the 24.
+#[divan::bench(sample_count = 24, sample_size = 1)]
+fn whatif_at_a_new_hour(bencher: divan::Bencher) {
+    let s = setup();
+    let mut hour = 0u16;
+    bencher.bench_local(|| {
+        hour = (hour + 5) % 24;
+        let evaluation = s
+            .state
+            .city
+            .evaluate_at(s.scenario.clone(), Some(hour * 60));
+        divan::black_box(s.state.city.summary(1, &evaluation).tiers.len())
+    });
+}
+
+/// A what-if at an hour asked for lately (its customised hierarchy kept).
+#[divan::bench(sample_count = 40)]
+fn whatif_at_a_kept_hour(bencher: divan::Bencher) {
+    let s = setup();
+    let mut step = 0usize;
+    bencher.bench_local(|| {
+        step += 1;
+        let mut scenario = s.scenario.clone();
+        scenario.units[step % 200].position[0] += if step % 2 == 0 { 5e-4 } else { -5e-4 };
+        let evaluation = s.state.city.evaluate_at(scenario, Some(8 * 60));
+        divan::black_box(s.state.city.summary(1, &evaluation).tiers.len())
+    });
+}
+
+/// The day chart: each tier's share at each of the 24 hours (24 periods here: 24
+/// customisations and assessments).
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn day_chart(bencher: divan::Bencher) {
+    let s = setup();
+    let stop = patrolmap::stop::Stop::never();
+    bencher.bench(|| {
+        divan::black_box(
+            s.state
+                .city
+                .day_chart(&s.scenario, &stop)
+                .unwrap()
+                .hours
+                .len(),
+        )
+    });
 }
 
 /// One update: the moved scenario evaluated (snap, searches, covered length, tiers, points,

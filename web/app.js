@@ -15,6 +15,7 @@ import { isWall, renderWallTiers, wireWall } from '/wall.js';
 import { duration, gapItems, gapLabel, leftOutOf, missedOf, pct, timetableSummary, workLabel, workShare } from '/format.js';
 import { wireSearch } from '/search.js';
 import { wireImport } from '/importer.js';
+import { whatifPath, wireTimeOfDay } from '/timeofday.js';
 import { labelField, LABEL_LAYERS } from '/basemap.js';
 import { BEYOND_COLOUR, EMPTY, LAYER_SWATCH, TOGGLE_LAYERS, areaUrl, mapStyle, tierColour, tileUrl } from '/layers.js';
 
@@ -198,7 +199,7 @@ async function evaluate(map) {
   try {
     do {
       state.pending = false;
-      applySummary(map, await sendJson('/api/whatif', scenarioForEvaluation()));
+      applySummary(map, await sendJson(whatifPath(state.at), scenarioForEvaluation()));
     } while (state.pending);
     status('');
   } catch (e) {
@@ -216,6 +217,7 @@ function applySummary(map, summary) {
   if (layerVisible.gaps) loadGaps(map).catch((e) => status(t('error', { msg: e.message })));
   map.getSource('sites').setData(siteLayer());
   renderStats();
+  state.timeOfDay?.refresh();
   for (const m of state.markers) {
     const refused = new Set((summary.units_refused ?? []).map((u) => u.id));
     m.getElement().classList.toggle('refused', refused.has(m.getElement().dataset.id));
@@ -256,7 +258,8 @@ function renderStats() {
   if (!s) return;
   const refused = s.units_refused.length;
   const moment = state.plan ? t('moment_note', { n: state.plan.routes.features.length, t: t('clock', { t: duration(Number($('patrol-time').value)) }) }) : null;
-  $('stats-line').textContent = [t('units_count', { n: s.units }), moment, refused ? t('refused', { n: refused }) : null,
+  $('stats-line').textContent = [t('units_count', { n: s.units }), moment,
+    s.time_of_day ? t('at_time', { time: s.time_of_day }) : null, refused ? t('refused', { n: refused }) : null,
     s.closed_edges ? t('closed_n', { n: s.closed_edges }) : null, t('compute_ms', { ms: s.timings_ms.total.toFixed(1) })]
     .filter(Boolean).join(' · ');
   const heading = (...text) => h('tr', {}, h('td', { colspan: 2 }, ...text));
@@ -860,6 +863,7 @@ function translateAll(map) {
   setMode(state.mode);
   drawMarkers(map);
   renderShift();
+  state.timeOfDay?.render();
   if (state.plan?.timetable) renderTimetable();
   renderSchedules();
   document.title = `${t('title')} · ${state.info.name}`;
@@ -891,6 +895,7 @@ async function main() {
     wireAccess({ state });
     wireSearch({ map, state, select: (index) => select(map, index) });
     wireImport({ state, status });
+    state.timeOfDay = wireTimeOfDay({ state, evaluate: () => evaluate(map), status });
     if (isWall()) wireWall({ state, versions });
     translateAll(map);
     status('');

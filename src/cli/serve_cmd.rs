@@ -57,6 +57,12 @@ pub struct ServeArgs {
     /// TOML file overriding profile speeds and road classes.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Measured car speeds by time of day (CSV: osm_way_id or edge_id, direction, time,
+    /// speed_kph; see the README): the map then measures coverage at a chosen hour and
+    /// charts each tier's share by hour [default: the demo city's made-up speeds with the
+    /// demo city, else none].
+    #[arg(long)]
+    speeds: Option<PathBuf>,
     /// The scenario store, users and audit log: an SQLite file, or PostgreSQL with PostGIS
     /// (postgres://user:password@host/db) for several servers sharing one store [default:
     /// patrolmap.db next to the road file].
@@ -185,6 +191,22 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .and_then(|n| n.to_str())
         .map(|n| n.split('.').next().unwrap_or(n).to_string())
         .unwrap_or_default();
+    // Read before the long preparation, so that a bad file is told at once.
+    let speeds_path = (args.speeds.clone())
+        .or_else(|| demo.then(|| bundled("data/demo-speeds.csv")))
+        .filter(|p| args.speeds.is_some() || p.exists());
+    let speeds = match &speeds_path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{}: cannot read", path.display()))?;
+            let table =
+                crate::network::time_of_day::SpeedTable::parse(&text, &path.display().to_string())?;
+            let digest = <sha2::Sha256 as sha2::Digest>::digest(text.as_bytes());
+            let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+            Some((table, format!("{} ({hex})", path.display())))
+        }
+        None => None,
+    };
     let start = Instant::now();
     eprintln!("preparing {name} for car, e-bike and foot (graphs, hierarchies, tile index)…");
     // The basemap is read from the OSM file while the city is prepared.
@@ -196,6 +218,30 @@ pub fn run(args: ServeArgs) -> Result<()> {
             })
         });
         let city = City::prepare(name, roads.network, profiles, options);
+        let city = match speeds {
+            Some((table, source)) => {
+                let named = table.matched_edge_count(&city.network);
+                eprintln!(
+                    "speeds by time of day from {source}: {} rows, {named} of {} road edges named, periods from {}",
+                    table.row_count(),
+                    city.network.edges.len(),
+                    table
+                        .period_starts()
+                        .iter()
+                        .map(|&m| crate::city::format_minute(m))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                if named == 0 {
+                    eprintln!(
+                        "warning: {source} names no road of {} (another city's file?); every road keeps its free-flow speed",
+                        roads_path.display()
+                    );
+                }
+                city.with_traffic(table, &source)
+            }
+            None => city,
+        };
         let made = made.map(|h| h.join().expect("the basemap reader does not panic"));
         (city, made)
     });

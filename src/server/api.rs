@@ -53,6 +53,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(coverage_overlay))
         .routes(routes!(coverage_polygons))
         .routes(routes!(coverage_gaps))
+        .routes(routes!(coverage_day))
         .routes(routes!(isochrone))
         .routes(routes!(road_at))
         .routes(routes!(search))
@@ -607,6 +608,7 @@ fn check_vertices(scenario: &Scenario) -> Result<(), ApiError> {
 /// closed) and keeps it as a new revision for the tiles and overlays.
 #[utoipa::path(post, path = "/whatif", tag = "coverage",
     extensions(("x-patrolmap-access" = json!("view"))),
+    params(("at" = Option<String>, Query, description = "Time of day HH:MM whose car speeds to measure at (a server started with --speeds; free flow by default)")),
     request_body(content = Object, description = "The whole changed scenario: a GeoJSON FeatureCollection as /api/scenario returns", content_type = "application/json"),
     responses((status = 200, description = "Coverage summary of the new revision (`rev`), with `tiles` (its tile URL template)", body = CoverageSummary),
         (status = 400, description = "Not a scenario", body = ErrorBody),
@@ -614,15 +616,17 @@ fn check_vertices(scenario: &Scenario) -> Result<(), ApiError> {
         (status = 503, description = "Server busy", body = ErrorBody)))]
 pub async fn whatif(
     State(state): State<AppState>,
+    Query(q): Params,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<CoverageSummary>, ApiError> {
     let started = Instant::now();
+    let at_minute = time_of_day(&state, &q)?;
     let body = body?;
     let shared = state.clone();
     let (mut summary, text) = state
         .compute(move || {
             let scenario = scenario_from_body(&body, false)?;
-            let evaluation = Arc::new(shared.city.evaluate(scenario));
+            let evaluation = Arc::new(shared.city.evaluate_at(scenario, at_minute));
             let (rev, text) = shared.name(evaluation.clone());
             Ok::<_, ApiError>((shared.city.summary(rev, &evaluation), text))
         })
@@ -634,6 +638,65 @@ pub async fn whatif(
     ));
     summary.timings_ms.request = Some(started.elapsed().as_secs_f64() * 1e3);
     Ok(Json(summary))
+}
+
+/// The `at` parameter: a time of day `HH:MM` on a server with speeds by time of day.
+fn time_of_day(state: &AppState, q: &HashMap<String, String>) -> Result<Option<u16>, ApiError> {
+    let Some(text) = q.get("at").map(|t| t.trim()).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if state.city.traffic().is_none() {
+        return Err(ApiError::bad(
+            "at",
+            "this server has no speeds by time of day (start it with serve --speeds FILE)",
+        ));
+    }
+    patrolmap_core::network::time_of_day::parse_time(text)
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::bad(
+                "at",
+                format!("at must be a time of day HH:MM, got {text:?}"),
+            )
+        })
+}
+
+/// How long the day chart may take (24 hours of coverage, one customisation per period).
+const DAY_CHART_TIME: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Each tier's share of the road at every hour of the day, at each hour's car speeds (the
+/// day chart): for the scenario of a revision.
+#[utoipa::path(get, path = "/coverage/day", tag = "coverage",
+    extensions(("x-patrolmap-access" = json!("read"))),
+    params(("rev" = Option<u64>, Query, description = "Revision (0 by default); its scenario is measured at every hour")),
+    responses((status = 200, description = "24 hours, each with each tier's share", body = patrolmap_core::city::DayChart),
+        (status = 400, description = "The server has no speeds by time of day", body = ErrorBody),
+        (status = 404, description = "Revision not kept", body = ErrorBody),
+        (status = 503, description = "Server busy, or over the time allowed", body = ErrorBody)))]
+pub async fn coverage_day(
+    State(state): State<AppState>,
+    Query(q): Params,
+) -> Result<Json<patrolmap_core::city::DayChart>, ApiError> {
+    if state.city.traffic().is_none() {
+        return Err(ApiError::bad(
+            "rev",
+            "this server has no speeds by time of day (start it with serve --speeds FILE): every hour is free flow",
+        ));
+    }
+    let (_, evaluation) = evaluation_of(&state, &q).await?;
+    let city = state.city.clone();
+    let chart = state
+        .plan(DAY_CHART_TIME, None, move |stop| {
+            city.day_chart(&evaluation.scenario, stop)
+        })
+        .await?
+        .map_err(|e| {
+            ApiError::status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the day chart stopped: {e}"),
+            )
+        })?;
+    Ok(Json(chart))
 }
 
 /// A scenario file read for the map.

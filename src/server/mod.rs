@@ -162,7 +162,7 @@ impl AppState {
     /// on, and the inputs to keep for other servers (none when this server held it already).
     /// Cheap enough for the compute slot; [`AppState::keep`] stores the inputs after it.
     pub fn name(&self, evaluation: Arc<Evaluation>) -> (u64, Option<String>) {
-        let text = crate::scenario::write::to_geojson(&evaluation.scenario).to_string();
+        let text = revisions::inputs_text(&evaluation);
         let rev = revisions::revision_id(self.city.key(), &text);
         let known = self.revisions.get(rev).is_some();
         self.revisions.insert(rev, evaluation);
@@ -224,8 +224,9 @@ impl AppState {
         let city = self.city.clone();
         let evaluation = self
             .compute(move || {
+                let at_minute = revisions::time_of_day_of(&kept.scenario);
                 api::scenario_from_body(kept.scenario.as_bytes(), false)
-                    .map(|scenario| Arc::new(city.evaluate(scenario)))
+                    .map(|scenario| Arc::new(city.evaluate_at(scenario, at_minute)))
             })
             .await??;
         self.revisions.insert(rev, evaluation.clone());

@@ -676,7 +676,8 @@ fn phast_equals_dijkstra_on_the_demo_city() {
     }];
     let (placed, _) =
         coverage::place_units(&random_scenario(&net, &graph, 40, 0, 8).units, &modes, 1e9);
-    let engine = Engine::Phast(std::slice::from_ref(&hierarchy));
+    let hierarchies = [std::sync::Arc::new(hierarchy)];
+    let engine = Engine::Phast(&hierarchies);
     let mut sources = Vec::new();
     for p in &placed {
         coverage::sources_of(&net, &graph, p, &mut sources);
@@ -691,12 +692,12 @@ fn phast_equals_dijkstra_on_the_demo_city() {
         let d = coverage::search(&net, &[&graph], &placed, k, 300.0);
         let p = match sweep {
             None => coverage::search_with(engine, &net, &[&graph], &placed, k, 300.0),
-            Some(sweep) => vec![hierarchy.k_nearest_by(sweep, &sources, k, 300.0)],
+            Some(sweep) => vec![hierarchies[0].k_nearest_by(sweep, &sources, k, 300.0)],
         };
         if k == 1 {
             // Nearest times alone, each sweep.
             for sweep in [Sweep::Full, Sweep::Restricted] {
-                let t = hierarchy.nearest_times_by(sweep, &sources, 300.0);
+                let t = hierarchies[0].nearest_times_by(sweep, &sources, 300.0);
                 for (a, b) in d[0].time_s.iter().zip(&t.time_s) {
                     assert!(
                         a == b || (a - b).abs() <= 1e-9 * a.max(1.0),

@@ -789,6 +789,7 @@ fn the_openapi_document_matches_the_routes() {
         "/api/coverage/overlay",
         "/api/coverage/polygons",
         "/api/coverage/gaps",
+        "/api/coverage/day",
         "/api/isochrone",
         "/api/roads/at",
         "/api/whatif",
@@ -1709,6 +1710,7 @@ fn every_success_body_is_typed_and_real_answers_match_the_document() {
         "200",
         get("/api/coverage/gaps?limit=3"),
     );
+    check("/api/coverage/day", "get", "200", get("/api/coverage/day"));
     check(
         "/api/roads/at",
         "get",
@@ -1847,4 +1849,130 @@ fn streets_are_found_by_name() {
         400,
         Some("q"),
     );
+}
+
+/// issue 20: a server with car speeds by time of day (`serve --speeds`; the demo city's by
+/// default) measures a what-if at a chosen hour as the `coverage` command does at that hour
+/// (the server on a customised hierarchy, the command with Dijkstra), keeps the hour with the
+/// revision (another server evaluates it again from the store at the same hour), and charts
+/// each tier by hour, the hours of one period alike. A bad hour, or any hour on a server
+/// without speeds, is refused naming `at`.
+#[test]
+fn coverage_at_a_time_of_day_over_http() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let speeds = format!("{root}/data/demo-speeds.csv");
+    let text = std::fs::read_to_string(&speeds).unwrap();
+    let mut starts: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let dir = temp_dir("server-speeds");
+    let db = dir.join("s.db");
+    let mut a = start_server_with(&db, &["--speeds", &speeds]);
+    let info = a.get("/api/info").json();
+    assert_eq!(info["speeds"]["rows"], text.lines().count() - 1);
+    assert_eq!(info["speeds"]["period_starts"], json!(starts));
+    let scenario = a.get("/api/scenario").json().to_string();
+    let at = |server: &Server, time: &str| {
+        let reply = server.call(
+            "POST",
+            &format!("/api/whatif?at={time}"),
+            Some(&scenario),
+            Some(&server.token),
+        );
+        reply.assert_status(200);
+        reply.json()
+    };
+    let free = a.get("/api/coverage").json();
+    let rush = at(&a, "08:00");
+    assert_eq!(rush["time_of_day"], "08:00");
+    assert_eq!(rush["engine"], "phast");
+    let share = |s: &Value, k: usize| s["tiers"][k]["share"].as_f64().unwrap();
+    assert!(
+        share(&rush, 2) < share(&free, 2),
+        "{} vs {}",
+        share(&rush, 2),
+        share(&free, 2)
+    );
+
+    // The coverage command at 08:00 of the same file.
+    let out = dir.join("c.json");
+    let status = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+        .args([
+            "coverage",
+            "--roads",
+            &format!("{root}/data/campo-grande.osm.pbf"),
+        ])
+        .args(["--scenario", &format!("{root}/data/demo-scenario.geojson")])
+        .args(["--speeds", &speeds, "--at", "08:00", "--json"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cli: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    for k in 0..3 {
+        let (s, c) = (
+            &rush["tiers"][k]["covered_m"],
+            &cli["tiers"][k]["covered_m"],
+        );
+        assert!(
+            (s.as_f64().unwrap() - c.as_f64().unwrap()).abs() < 1e-6,
+            "tier {k}: {s} vs {c}"
+        );
+    }
+
+    // The day chart: 24 hours; each hour is its period's coverage (08:00 is the what-if's, and
+    // 07:00-09:00 share the 07:00 period, 18:00 the 17:00 one), and the night is another.
+    let day = a
+        .get(&format!("/api/coverage/day?rev={}", rush["rev"]))
+        .json();
+    let hours = day["hours"].as_array().unwrap();
+    assert_eq!(hours.len(), 24);
+    assert_eq!(hours[8]["period_start"], "07:00");
+    let evening = at(&a, "18:00");
+    let tier = |hour: usize, k: usize| hours[hour]["tier_shares"][k].as_f64().unwrap();
+    for k in 0..3 {
+        assert!((tier(8, k) - share(&rush, k)).abs() < 1e-12);
+        assert_eq!(tier(7, k), tier(9, k));
+        assert!((tier(18, k) - share(&evening, k)).abs() < 1e-12);
+    }
+    assert_ne!(hours[8]["tier_shares"], hours[3]["tier_shares"]);
+
+    // Bad hours name `at`.
+    for bad in ["8am", "24:00", "08:60"] {
+        let reply = a.call(
+            "POST",
+            &format!("/api/whatif?at={bad}"),
+            Some(&scenario),
+            Some(&a.token),
+        );
+        assert_error(&reply, 400, Some("at"));
+    }
+
+    // Another server on the same store evaluates the revision again at its hour.
+    a.kill();
+    let b = start_server_with(&db, &["--speeds", &speeds]);
+    let again = b.get(&format!("/api/coverage?rev={}", rush["rev"])).json();
+    assert_eq!(again["time_of_day"], "08:00");
+    assert_eq!(again["tiers"], rush["tiers"]);
+
+    // A server without speeds says so, instead of answering at free flow.
+    let plain = start_server_with(
+        &temp_dir("server-no-speeds").join("s.db"),
+        &["--roads", &format!("{root}/data/campo-grande.osm.pbf")],
+    );
+    assert!(plain.get("/api/info").json()["speeds"].is_null());
+    let reply = plain.call(
+        "POST",
+        "/api/whatif?at=08:00",
+        Some(&scenario),
+        Some(&plain.token),
+    );
+    assert_error(&reply, 400, Some("at"));
+    assert_error(&plain.get("/api/coverage/day"), 400, Some("rev"));
 }

@@ -1341,3 +1341,33 @@ test('issue 18: a CSV in UTM metres that names no system asks for it, then impor
   assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), []);
   await context.close();
 });
+
+test('issue 20: coverage at the morning rush from the demo city\'s speeds: lower than free flow, marked on the day chart; a click on the chart picks an hour', async () => {
+  const { page, errors, context } = await openMap({ width: 1366, height: 768 });
+  await page.waitForFunction(() => document.querySelectorAll('#day-chart polyline').length === 3);
+  const free = await page.evaluate(() => window.patrolmap.state.summary);
+  assert.equal(free.time_of_day, null);
+  await page.selectOption('#at', '08:00');
+  await page.waitForFunction(() => window.patrolmap.state.summary.time_of_day === '08:00' && !window.patrolmap.state.inFlight);
+  const rush = await page.evaluate(() => window.patrolmap.state.summary);
+  assert.ok(rush.tiers[2].share < free.tiers[2].share, `${rush.tiers[2].share} vs ${free.tiers[2].share}`);
+  assert.match(await page.locator('#stats-line').innerText(), /08:00 路况/);
+  // The chart marks 08:00, and its 08:00 is the what-if's coverage.
+  await page.waitForFunction(() => Math.abs(Number(document.querySelector('#day-chart .day-at')?.getAttribute('x1')) - 100) < 0.1);
+  const day = await (await as(adminToken, `/api/coverage/day?rev=${rush.rev}`)).json();
+  assert.equal(day.hours.length, 24);
+  rush.tiers.forEach((tier, k) => assert.ok(Math.abs(day.hours[8].tier_shares[k] - tier.share) < 1e-12, `tier ${k}`));
+  // A click at 17:30 on the chart measures 17:00.
+  const box = await page.locator('#day-chart rect').first().boundingBox();
+  await page.mouse.click(box.x + box.width * (17.5 / 24), box.y + box.height / 2);
+  await page.waitForFunction(() => window.patrolmap.state.summary.time_of_day === '17:00' && !window.patrolmap.state.inFlight);
+  assert.equal(await page.locator('#at').inputValue(), '17:00');
+  // Free flow again is the loaded coverage.
+  await page.selectOption('#at', '');
+  await page.waitForFunction(() => window.patrolmap.state.summary.time_of_day === null && !window.patrolmap.state.inFlight);
+  const back = await page.evaluate(() => window.patrolmap.state.summary);
+  assert.deepEqual(back.tiers.map((t) => t.share), free.tiers.map((t) => t.share));
+  await page.screenshot({ path: path.join(root, 'target/time-of-day-1366.png') });
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -21,6 +21,7 @@ pub mod search;
 pub mod shift;
 mod standard;
 pub mod summary;
+pub mod traffic;
 pub mod who_reaches;
 
 pub use standard::{ResponseStandard, StandardError, Tier};
@@ -146,7 +147,7 @@ pub enum Engine<'a> {
     Dijkstra,
     /// PHAST on each mode graph's prepared [`Hierarchy`] (indexed like the graphs): a
     /// preparation once, then every query several times faster (the command map's what-ifs).
-    Phast(&'a [Hierarchy]),
+    Phast(&'a [std::sync::Arc<Hierarchy>]),
 }
 
 impl Engine<'_> {

@@ -2,6 +2,8 @@
 //! snap index per mode, and optionally one contraction hierarchy per mode; what the server's
 //! city, the command line's coverage and the shift coverage all measure on.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use super::hierarchy::Hierarchy;
@@ -17,8 +19,9 @@ pub struct ModeSet {
     pub graphs: Vec<ProfileGraph>,
     /// One snap index per mode.
     pub indexes: Vec<SnapIndex>,
-    /// One hierarchy per mode, or none (searches then run Dijkstra).
-    pub hierarchies: Vec<Hierarchy>,
+    /// One hierarchy per mode, or none (searches then run Dijkstra); shared, as a time of
+    /// day replaces only the car's.
+    pub hierarchies: Vec<Arc<Hierarchy>>,
 }
 
 impl ModeSet {
@@ -83,7 +86,11 @@ impl ModeSet {
     /// The same with a contraction hierarchy prepared for every mode (in parallel; a few
     /// seconds on a city): searches then run PHAST.
     pub fn with_hierarchies(mut self) -> ModeSet {
-        self.hierarchies = self.graphs.par_iter().map(Hierarchy::prepare).collect();
+        self.hierarchies = self
+            .graphs
+            .par_iter()
+            .map(|g| Arc::new(Hierarchy::prepare(g)))
+            .collect();
         self
     }
 

@@ -42,6 +42,8 @@ pub struct CoverageSummary {
     /// The revision's road tiles (`/api/tiles/{z}/{x}/{y}.mvt?rev=…`), for a what-if.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tiles: Option<String>,
+    /// The time of day whose car speeds it was measured at, `HH:MM` (none: free flow).
+    pub time_of_day: Option<String>,
 }
 
 /// The road measured: the car graph the coverage is measured on (closed roads left out).
@@ -252,6 +254,7 @@ impl CoverageSummary {
                 request: None,
             },
             tiles: None,
+            time_of_day: None,
         }
     }
 }

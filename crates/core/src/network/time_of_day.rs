@@ -53,6 +53,8 @@ enum Road {
 pub struct SpeedTable {
     /// `(road, forward)` -> `(minute of the day, km/h)` sorted by minute.
     periods: HashMap<(Road, bool), Vec<(u16, f64)>>,
+    /// Every minute at which some period starts, ascending, without repeats.
+    starts: Vec<u16>,
     rows: usize,
 }
 
@@ -186,12 +188,45 @@ impl SpeedTable {
         for list in table.periods.values_mut() {
             list.sort_by_key(|p| p.0);
         }
+        let mut starts: Vec<u16> = table.periods.values().flatten().map(|p| p.0).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        table.starts = starts;
         Ok(table)
     }
 
     /// Number of rows read.
     pub fn row_count(&self) -> usize {
         self.rows
+    }
+
+    /// The minutes at which some road's speed changes, ascending: between two of them every
+    /// road keeps one speed.
+    pub fn period_starts(&self) -> &[u16] {
+        &self.starts
+    }
+
+    /// The start of the period `minute` falls in: the latest [`SpeedTable::period_starts`]
+    /// not after it (before the first of the day, the last of the day before). Every minute of
+    /// one period gives every road the same speed, so answers at a time are kept by it.
+    ///
+    /// ```
+    /// use patrolmap_core::network::time_of_day::SpeedTable;
+    /// let t = SpeedTable::parse("edge_id,direction,time,speed_kph\n0,both,07:00,18\n1,forward,09:30,35\n", "s.csv").unwrap();
+    /// assert_eq!(t.period_starts(), &[420, 570]);
+    /// assert_eq!(t.period_start(8 * 60), 420);
+    /// assert_eq!(t.period_start(9 * 60 + 30), 570);
+    /// assert_eq!(t.period_start(60), 570);
+    /// ```
+    pub fn period_start(&self, minute: u16) -> u16 {
+        let i = self
+            .starts
+            .partition_point(|&s| s <= minute % MINUTES_PER_DAY);
+        match (i, self.starts.last()) {
+            (0, Some(&last)) => last,
+            (0, None) => 0,
+            _ => self.starts[i - 1],
+        }
     }
 
     fn lookup(&self, road: Road, forward: bool, minute: u16) -> Option<f64> {
