@@ -14,6 +14,7 @@ mod optimize;
 mod osm_real;
 mod patrol;
 mod polygons;
+mod province;
 mod road_geojson;
 mod same_answer;
 mod scenario;

@@ -4,6 +4,8 @@
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
+use rayon::prelude::*;
+
 use crate::coverage::assess::{self, Assessment, Roads};
 use crate::coverage::gaps::{self, Gap};
 use crate::coverage::hierarchy::Hierarchy;
@@ -166,8 +168,8 @@ impl City {
 
     /// Each tier's share of the road at every hour of the day for `scenario` (the day chart),
     /// at each hour's car speeds: one customisation and one assessment per period of the
-    /// speed table the hours fall in. Without speeds by time of day every hour is free flow.
-    /// Polls `stop` between periods.
+    /// speed table the hours fall in (in parallel). Without speeds by time of day every hour
+    /// is free flow. Polls `stop` before each period.
     pub fn day_chart(&self, scenario: &Scenario, stop: &Stop) -> Result<DayChart, Stopped> {
         let options = assess::Options {
             pieces: false,
@@ -180,30 +182,40 @@ impl City {
                 .as_ref()
                 .map(|t| t.table().period_start(minute))
         };
-        stop.stage("hours", hours.len() as u64);
-        let mut by_period: Vec<(Option<u16>, Vec<f64>)> = Vec::new();
-        let mut shares = Vec::with_capacity(hours.len());
+        // Each period once (its first hour stands for it), the periods in parallel.
+        let mut periods: Vec<(Option<u16>, u16)> = Vec::new();
         for &minute in &hours {
-            stop.check()?;
-            let p = period(minute);
-            let tiers = match by_period.iter().find(|(q, _)| *q == p) {
-                Some((_, tiers)) => tiers.clone(),
-                None => {
-                    let evaluation = self.unassessed(scenario.clone(), Some(minute), false);
-                    let modes = self.mode_networks(&evaluation);
-                    let a = assess::assess(self.roads(&evaluation, &modes), scenario, &options);
-                    let tiers: Vec<f64> = a.tiers.iter().map(|t| a.share(t.covered_m)).collect();
-                    by_period.push((p, tiers.clone()));
-                    tiers
-                }
-            };
-            stop.advance(1);
-            shares.push(HourShares {
-                time: format_minute(minute),
-                period_start: p.map(format_minute),
-                tier_shares: tiers,
-            });
+            if !periods.iter().any(|&(p, _)| p == period(minute)) {
+                periods.push((period(minute), minute));
+            }
         }
+        stop.stage("periods", periods.len() as u64);
+        let tiers: Vec<Vec<f64>> = periods
+            .par_iter()
+            .map(|&(_, minute)| {
+                stop.check()?;
+                let evaluation = self.unassessed(scenario.clone(), Some(minute), false);
+                let modes = self.mode_networks(&evaluation);
+                let a = assess::assess(self.roads(&evaluation, &modes), scenario, &options);
+                stop.advance(1);
+                Ok(a.tiers.iter().map(|t| a.share(t.covered_m)).collect())
+            })
+            .collect::<Result<_, Stopped>>()?;
+        let shares = hours
+            .iter()
+            .map(|&minute| {
+                let p = period(minute);
+                let i = periods
+                    .iter()
+                    .position(|&(q, _)| q == p)
+                    .expect("every period");
+                HourShares {
+                    time: format_minute(minute),
+                    period_start: p.map(format_minute),
+                    tier_shares: tiers[i].clone(),
+                }
+            })
+            .collect();
         Ok(DayChart {
             standard: self.options.standard.to_string(),
             tiers: self.options.standard.tiers.clone(),

@@ -13,6 +13,7 @@ pub mod map_features;
 pub mod osm;
 pub mod profile;
 pub mod progress;
+pub mod province;
 pub mod road_geojson;
 pub mod road_layer;
 pub mod snap;
