@@ -16,6 +16,7 @@ import { duration, gapItems, gapLabel, leftOutOf, missedOf, pct, timetableSummar
 import { wireSearch } from '/search.js';
 import { wireImport } from '/importer.js';
 import { whatifPath, wireTimeOfDay } from '/timeofday.js';
+import { wireProvince } from '/province.js';
 import { labelField, LABEL_LAYERS } from '/basemap.js';
 import { BEYOND_COLOUR, EMPTY, LAYER_SWATCH, TOGGLE_LAYERS, areaUrl, mapStyle, tierColour, tileUrl } from '/layers.js';
 
@@ -275,6 +276,7 @@ function renderStats() {
     ]);
   renderWallTiers(s);
   renderChart(s);
+  state.province?.render();
   $('undo').disabled = store.undoCount === 0;
   $('reset').disabled = store.undoCount === 0;
   $('edits').textContent = store.undoCount ? t('edits', { n: store.undoCount }) : '';
@@ -896,6 +898,7 @@ async function main() {
     wireSearch({ map, state, select: (index) => select(map, index) });
     wireImport({ state, status });
     state.timeOfDay = wireTimeOfDay({ state, evaluate: () => evaluate(map), status });
+    state.province = wireProvince({ map, state });
     if (isWall()) wireWall({ state, versions });
     translateAll(map);
     status('');

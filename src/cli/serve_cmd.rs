@@ -15,12 +15,53 @@ use crate::server::auth::Auth;
 use crate::server::{self, AppState, City, ServeOptions, WebFiles};
 use crate::store::{Actor, Role};
 
+/// The road files `roads` names: each file, and the road files of each folder (`.osm.pbf`,
+/// `.pbf`, `.geojson`, `.json`, `.shp`, `.zip`, `.gpkg`), in name order.
+fn road_files(roads: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in roads {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("{}: cannot read the folder", path.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|f| {
+                let name = f.to_string_lossy().to_lowercase();
+                [".pbf", ".geojson", ".json", ".shp", ".zip", ".gpkg"]
+                    .iter()
+                    .any(|ext| name.ends_with(ext))
+            })
+            .collect();
+        found.sort();
+        if found.is_empty() {
+            bail!(
+                "{}: no road files in this folder (.osm.pbf, .geojson, .shp, .gpkg)",
+                path.display()
+            );
+        }
+        files.extend(found);
+    }
+    Ok(files)
+}
+
+/// A file's or folder's name without its extensions: a city's name.
+fn stem(path: &Path) -> String {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| n.split('.').next().unwrap_or(n).to_string())
+        .unwrap_or_default()
+}
+
 /// Arguments of `patrolmap serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Road file: .osm.pbf or GeoJSON roads [default: the bundled demo city].
+    /// Road file: .osm.pbf or GeoJSON roads; repeat it, or give a folder of them, to serve
+    /// several cities as one province (the map then lists each city's tiers) [default: the
+    /// bundled demo city].
     #[arg(long)]
-    roads: Option<PathBuf>,
+    roads: Vec<PathBuf>,
     /// Scenario: GeoJSON or CSV [default: the bundled demo deployment when the roads are the
     /// demo city's, else an empty scenario].
     #[arg(long)]
@@ -139,11 +180,13 @@ pub fn run(args: ServeArgs) -> Result<()> {
         (Some(cert), Some(key)) => Some(server::tls::acceptor(cert, key)?),
         _ => None,
     };
-    let demo = args.roads.is_none();
-    let roads_path = args
-        .roads
-        .clone()
-        .unwrap_or_else(|| bundled("data/campo-grande.osm.pbf"));
+    let demo = args.roads.is_empty();
+    let road_files = if demo {
+        vec![bundled("data/campo-grande.osm.pbf")]
+    } else {
+        road_files(&args.roads)?
+    };
+    let roads_path = road_files[0].clone();
     // The store is opened (and refused when it is not one) before the city is prepared.
     let db = args
         .db
@@ -162,7 +205,13 @@ pub fn run(args: ServeArgs) -> Result<()> {
         config: args.config.clone(),
     };
     let profiles = profile_args.profiles()?;
-    let roads = load_roads(&roads_path, &profiles, TravelMode::Car)?;
+    let mut loaded = Vec::with_capacity(road_files.len());
+    for file in &road_files {
+        loaded.push((
+            stem(file),
+            load_roads(file, &profiles, TravelMode::Car)?.network,
+        ));
+    }
     let scenario_path = args
         .scenario
         .clone()
@@ -186,11 +235,26 @@ pub fn run(args: ServeArgs) -> Result<()> {
         gaps: false,
         ..assess::Options::default()
     };
-    let name = roads_path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .map(|n| n.split('.').next().unwrap_or(n).to_string())
-        .unwrap_or_default();
+    // One file is a city; several are a province, named by their folder when given one.
+    let (name, network, cities) = if loaded.len() == 1 {
+        let (name, network) = loaded.pop().expect("one");
+        (name, network, Vec::new())
+    } else {
+        let named: Vec<(&str, &crate::network::RoadNetwork)> =
+            loaded.iter().map(|(n, r)| (n.as_str(), r)).collect();
+        let province = crate::network::province::join(&named);
+        let name = match args.roads.as_slice() {
+            [folder] if folder.is_dir() => stem(folder),
+            _ => named.iter().map(|c| c.0).collect::<Vec<_>>().join(" + "),
+        };
+        eprintln!(
+            "{name}: {} cities ({}), {} road edges",
+            province.cities.len(),
+            named.iter().map(|c| c.0).collect::<Vec<_>>().join(", "),
+            province.network.edges.len()
+        );
+        (name, province.network, province.cities)
+    };
     // Read before the long preparation, so that a bad file is told at once.
     let speeds_path = (args.speeds.clone())
         .or_else(|| demo.then(|| bundled("data/demo-speeds.csv")))
@@ -213,11 +277,25 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let (city, basemap) = std::thread::scope(|scope| {
         let made = offline_basemap.is_none().then(|| {
             scope.spawn(|| {
-                let pbf = roads_path.to_string_lossy().ends_with(".pbf");
-                pbf.then(|| crate::network::map_features::read_pbf(&roads_path))
+                let pbf: Vec<&PathBuf> = road_files
+                    .iter()
+                    .filter(|f| f.to_string_lossy().ends_with(".pbf"))
+                    .collect();
+                (!pbf.is_empty()).then(|| {
+                    let mut all = Vec::new();
+                    for f in pbf {
+                        all.extend(crate::network::map_features::read_pbf(f)?);
+                    }
+                    Ok::<_, crate::network::NetworkError>(all)
+                })
             })
         });
-        let city = City::prepare(name, roads.network, profiles, options);
+        let city = City::prepare(name, network, profiles, options);
+        let city = if cities.is_empty() {
+            city
+        } else {
+            city.with_cities(cities)
+        };
         let city = match speeds {
             Some((table, source)) => {
                 let named = table.matched_edge_count(&city.network);
@@ -257,7 +335,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 .collect();
             eprintln!(
                 "basemap from {}: {}",
-                roads_path.display(),
+                if road_files.len() == 1 {
+                    roads_path.display().to_string()
+                } else {
+                    format!("{} road files", road_files.len())
+                },
                 counts.join(", ")
             );
             BasemapSource::Made(made)

@@ -1976,3 +1976,83 @@ fn coverage_at_a_time_of_day_over_http() {
     assert_error(&reply, 400, Some("at"));
     assert_error(&plain.get("/api/coverage/day"), 400, Some("rev"));
 }
+
+/// issue 20 item 2: a folder of road files served as one province: each city listed with its
+/// bounds, each city's tiers adding up to the province's, Campo Grande's the same as when it
+/// is served alone (the demo units are all there; Columbus has none), and a folder without
+/// road files refused naming it.
+#[test]
+fn a_folder_of_road_files_is_served_as_one_province() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = temp_dir("province");
+    let folder = dir.join("hunan");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(
+        format!("{root}/data/campo-grande.osm.pbf"),
+        folder.join("campo-grande.osm.pbf"),
+    )
+    .unwrap();
+    std::fs::copy(
+        crate::common::shared_data("columbus.osm.pbf"),
+        folder.join("columbus.osm.pbf"),
+    )
+    .unwrap();
+    std::fs::write(folder.join("notes.txt"), "not roads").unwrap();
+    let scenario = format!("{root}/data/demo-scenario.geojson");
+    let province = start_server_with(
+        &dir.join("s.db"),
+        &["--roads", folder.to_str().unwrap(), "--scenario", &scenario],
+    );
+    let info = province.get("/api/info").json();
+    assert_eq!(info["name"], "hunan");
+    let names: Vec<&str> = info["cities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["campo-grande", "columbus"]);
+    // Campo Grande's bounds are the demo city's.
+    assert_eq!(info["cities"][0]["bbox"], get("/api/info").json()["bbox"]);
+
+    let coverage = province.get("/api/coverage").json();
+    let alone = get("/api/coverage").json();
+    let cities = coverage["cities"].as_array().unwrap();
+    for k in 0..3 {
+        let sum: f64 = cities
+            .iter()
+            .map(|c| c["length_m"].as_f64().unwrap() * c["tier_shares"][k].as_f64().unwrap())
+            .sum();
+        let total = coverage["tiers"][k]["covered_m"].as_f64().unwrap();
+        assert!(
+            (sum - total).abs() < 1e-6 * total.max(1.0),
+            "tier {k}: {sum} vs {total}"
+        );
+        let (a, b) = (
+            cities[0]["tier_shares"][k].as_f64().unwrap(),
+            alone["tiers"][k]["share"].as_f64().unwrap(),
+        );
+        assert!((a - b).abs() < 1e-9, "tier {k}: {a} vs alone {b}");
+        assert_eq!(cities[1]["tier_shares"][k], 0.0);
+    }
+    assert!(alone["cities"].as_array().unwrap().is_empty());
+
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--roads",
+            empty.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("empty") && err.contains("no road files"),
+        "{err}"
+    );
+}

@@ -11,9 +11,10 @@ use crate::coverage::gaps::{self, Gap};
 use crate::coverage::hierarchy::Hierarchy;
 use crate::coverage::modes::ModeSet;
 use crate::coverage::overlay::RoadPiece;
-use crate::coverage::summary::{CoverageSummary, NetworkSize};
+use crate::coverage::summary::{CityCoverage, CoverageSummary, NetworkSize};
 use crate::coverage::traffic::{TimedCar, Traffic};
 use crate::coverage::{closures, Engine, ModeNetwork};
+use crate::network::province::ProvinceCity;
 use crate::network::time_of_day::{SpeedTable, MINUTES_PER_DAY};
 use crate::network::{ProfileGraph, ProfileSet, RoadNetwork, TravelMode};
 use crate::scenario::Scenario;
@@ -43,6 +44,8 @@ pub struct City {
     pub options: assess::Options,
     /// Measured car speeds by time of day, when served with them.
     traffic: Option<Traffic>,
+    /// The cities of a province served as one, by their edges (none for one city).
+    cities: Vec<ProvinceCity>,
     /// The last graphs made without closed roads, with the closed edges they are for.
     last_detour: Mutex<Option<(Vec<bool>, Arc<Detour>)>>,
     /// What its answers depend on (see [`City::key`]).
@@ -82,6 +85,7 @@ impl City {
             tiles,
             options,
             traffic: None,
+            cities: Vec::new(),
             last_detour: Mutex::new(None),
             key,
         }
@@ -93,6 +97,15 @@ impl City {
     pub fn with_traffic(mut self, table: SpeedTable, source: &str) -> City {
         self.key.push_str(&format!("|speeds {source}"));
         self.traffic = Some(Traffic::prepare(&self.network, self.modes.measure(), table));
+        self
+    }
+
+    /// The same city as a province of `cities` (from [`crate::network::province::join`]):
+    /// every summary then says each city's tiers too.
+    pub fn with_cities(mut self, cities: Vec<ProvinceCity>) -> City {
+        let names: Vec<&str> = cities.iter().map(|c| c.name.as_str()).collect();
+        self.key.push_str(&format!("|cities {}", names.join(",")));
+        self.cities = cities;
         self
     }
 
@@ -320,6 +333,25 @@ impl City {
             evaluation.compute_s,
         );
         summary.time_of_day = evaluation.at_minute.map(format_minute);
+        let modes = self.mode_networks(evaluation);
+        summary.cities = self
+            .cities
+            .iter()
+            .map(|c| {
+                let roads = self.roads(evaluation, &modes);
+                let tiers = &assessment.tiers;
+                let (met, length_m) =
+                    assess::tiers_met_in(roads, &self.options.standard, tiers, c.edges.clone());
+                CityCoverage {
+                    name: c.name.clone(),
+                    length_m,
+                    tier_shares: met
+                        .iter()
+                        .map(|m| if length_m > 0.0 { m / length_m } else { 0.0 })
+                        .collect(),
+                }
+            })
+            .collect();
         summary
     }
 
@@ -351,6 +383,15 @@ impl City {
             modes: MODES.iter().map(|m| m.as_str()).collect(),
             nodes: self.network.nodes.len(),
             edges: self.network.edges.len(),
+            cities: self
+                .cities
+                .iter()
+                .map(|c| ServedCity {
+                    name: c.name.clone(),
+                    bbox: c.bbox,
+                    edges: c.edges.len(),
+                })
+                .collect(),
             speeds: self.traffic.as_ref().map(|t| SpeedsInfo {
                 rows: t.table().row_count(),
                 edges_named: t.table().matched_edge_count(&self.network),
@@ -469,10 +510,24 @@ pub struct CityInfo {
     pub nodes: usize,
     /// Road edges.
     pub edges: usize,
+    /// The cities of a province served as one (`serve --roads` with several files), each
+    /// with its bounds; empty for one city.
+    pub cities: Vec<ServedCity>,
     /// The car speeds by time of day it is served with (`serve --speeds`), if any.
     pub speeds: Option<SpeedsInfo>,
     /// Whose the map data is.
     pub attribution: &'static str,
+}
+
+/// A city of a province served as one.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct ServedCity {
+    /// Its name (its road file's).
+    pub name: String,
+    /// Its bounds, `[west, south, east, north]`.
+    pub bbox: [f64; 4],
+    /// Its road edges.
+    pub edges: usize,
 }
 
 /// The speeds by time of day a city is served with.

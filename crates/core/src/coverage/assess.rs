@@ -381,6 +381,40 @@ pub fn tiers_met_at(
         .collect()
 }
 
+/// Per tier of `standard`, the metres of car road among `edges` (a city of a province) where
+/// it is met, and the usable metres there: from the tiers' searches (`tiers`, as [`assess`]
+/// made them), so a city's share costs one pass over its edges, not a search.
+pub fn tiers_met_in(
+    roads: Roads,
+    standard: &ResponseStandard,
+    tiers: &[TierResult],
+    edges: std::ops::Range<usize>,
+) -> (Vec<f64>, f64) {
+    let graphs: Vec<&ProfileGraph> = roads.modes.iter().map(|m| m.graph).collect();
+    let met = standard
+        .tiers
+        .iter()
+        .zip(tiers)
+        .map(|(tier, result)| {
+            let covered = reach::covered_lengths_in(
+                roads.network,
+                graphs[0],
+                &reach::mode_reach(&graphs, &result.labels),
+                &result.eligible,
+                &[tier.budget_s],
+                tier.units,
+                edges.clone(),
+            );
+            covered[0][tier.units - 1]
+        })
+        .collect();
+    let length_m = edges
+        .filter(|&e| graphs[0].is_usable(e))
+        .map(|e| roads.network.edges[e].length_m)
+        .sum();
+    (met, length_m)
+}
+
 /// The gaps of every tier of `options.standard`, from the tiers' searches (`tiers`, as
 /// [`assess`] made them), one tier per core.
 pub fn tier_gaps(

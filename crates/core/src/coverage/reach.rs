@@ -98,6 +98,20 @@ pub fn covered_lengths(
     budgets_s: &[f64],
     k: usize,
 ) -> Vec<Vec<f64>> {
+    let all = 0..network.edges.len();
+    covered_lengths_in(network, measure, modes, placements, budgets_s, k, all)
+}
+
+/// [`covered_lengths`] over the edges in `edges` only (a city of a province).
+pub fn covered_lengths_in(
+    network: &RoadNetwork,
+    measure: &ProfileGraph,
+    modes: &[ModeReach],
+    placements: &[Placement],
+    budgets_s: &[f64],
+    k: usize,
+    edges: std::ops::Range<usize>,
+) -> Vec<Vec<f64>> {
     let mut on_edge: Vec<(u32, usize)> = placements
         .iter()
         .enumerate()
@@ -108,9 +122,9 @@ pub fn covered_lengths(
     // order: the same metres to the bit whatever the number of threads, and whatever other
     // modes' edges the network holds between them (an OSM file and its car export agree).
     const CHUNK: usize = 8192;
-    let mut bounds = vec![0];
+    let mut bounds = vec![edges.start];
     let mut usable = 0;
-    for e in 0..network.edges.len() {
+    for e in edges.clone() {
         if measure.is_usable(e) {
             if usable == CHUNK {
                 bounds.push(e);
@@ -119,7 +133,7 @@ pub fn covered_lengths(
             usable += 1;
         }
     }
-    bounds.push(network.edges.len());
+    bounds.push(edges.end);
     let partial: Vec<Vec<Vec<f64>>> = bounds
         .par_windows(2)
         .map(|w| {

@@ -44,6 +44,19 @@ pub struct CoverageSummary {
     pub tiles: Option<String>,
     /// The time of day whose car speeds it was measured at, `HH:MM` (none: free flow).
     pub time_of_day: Option<String>,
+    /// Each city's tiers, for a province served as one (empty for one city).
+    pub cities: Vec<CityCoverage>,
+}
+
+/// One city's tiers in a province's coverage.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct CityCoverage {
+    /// The city.
+    pub name: String,
+    /// Its usable car road, in metres.
+    pub length_m: f64,
+    /// Per tier of the standard, the share of its road meeting it.
+    pub tier_shares: Vec<f64>,
 }
 
 /// The road measured: the car graph the coverage is measured on (closed roads left out).
@@ -255,6 +268,7 @@ impl CoverageSummary {
             },
             tiles: None,
             time_of_day: None,
+            cities: Vec::new(),
         }
     }
 }

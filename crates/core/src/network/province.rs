@@ -102,59 +102,26 @@ pub fn compose(cities: &[(&str, &RoadNetwork)], layout: &Layout) -> Province {
     }
     let offset = |sizes: &[f64], i: usize| sizes[..i].iter().sum::<f64>() + i as f64 * layout.gap_m;
 
-    let mut builder = NetworkBuilder::new(super::NetworkSource::Osm);
+    let mut builder = NetworkBuilder::new(source_of(cities));
     let mut placed = Vec::with_capacity(cities.len());
     // Per city, its nodes' ids in the province (before the builder renumbers them).
     let mut node_ids: Vec<Vec<u32>> = Vec::with_capacity(cities.len());
     for (i, (name, city)) in cities.iter().enumerate() {
         let corner = [offset(&widths, i % columns), offset(&heights, i / columns)];
-        let Some(bbox) = city.bbox() else {
-            node_ids.push(Vec::new());
-            placed.push(ProvinceCity {
-                name: format!("{name}-{}", i + 1),
-                edges: builder.network.edges.len()..builder.network.edges.len(),
-                bbox: [
-                    layout.origin[0],
-                    layout.origin[1],
-                    layout.origin[0],
-                    layout.origin[1],
-                ],
-            });
-            continue;
-        };
+        let bbox = city.bbox().unwrap_or_default();
         let moved = |p: [f64; 2]| place(p, bbox, corner, layout.origin);
         let ids: Vec<u32> = city
             .nodes
             .iter()
             .map(|&p| builder.add_node(moved(p)))
             .collect();
-        let first_edge = builder.network.edges.len();
-        let mut geometry = Vec::new();
-        for (e, edge) in city.edges.iter().enumerate() {
-            geometry.clear();
-            geometry.extend(city.geometry(e).iter().map(|&p| moved(p)));
-            builder.add_edge(
-                ids[edge.from as usize],
-                ids[edge.to as usize],
-                &geometry,
-                &EdgeAttributes {
-                    class: city.class_name(edge.class),
-                    oneway: Some(edge.oneway),
-                    tagged_speed_kph: edge.tagged_speed_kph,
-                    tagged_backward_speed_kph: edge.tagged_backward_speed_kph,
-                    name: city.name(e),
-                    road_ref: city.road_ref(e),
-                    osm_way_id: edge.osm_way_id,
-                    access: edge.access,
-                },
-            );
-        }
-        let corners = [moved([bbox[0], bbox[1]]), moved([bbox[2], bbox[3]])];
-        placed.push(ProvinceCity {
-            name: format!("{name}-{}", i + 1),
-            edges: first_edge..builder.network.edges.len(),
-            bbox: [corners[0][0], corners[0][1], corners[1][0], corners[1][1]],
-        });
+        placed.push(add_city(
+            &mut builder,
+            &format!("{name}-{}", i + 1),
+            city,
+            &ids,
+            moved,
+        ));
         node_ids.push(ids);
     }
 
@@ -216,6 +183,88 @@ pub fn compose(cities: &[(&str, &RoadNetwork)], layout: &Layout) -> Province {
     }
 }
 
+/// The cities' roads as they lie (several extracts of one region, e.g. one file per city), in
+/// one network: a node at the same position in two files is one node, so a road crossing a
+/// border joins there.
+///
+/// ```
+/// use patrolmap_core::network::{self, province, NoProgress};
+/// let city = network::load("../../data/campo-grande.osm.pbf".as_ref(), &NoProgress).unwrap();
+/// // The same file twice: every node shared, every edge twice.
+/// let p = province::join(&[("a", &city), ("b", &city)]);
+/// assert_eq!(p.network.nodes.len(), city.nodes.len());
+/// assert_eq!(p.network.edges.len(), 2 * city.edges.len());
+/// assert_eq!(p.cities[1].edges, city.edges.len()..2 * city.edges.len());
+/// ```
+pub fn join(cities: &[(&str, &RoadNetwork)]) -> Province {
+    let mut builder = NetworkBuilder::new(source_of(cities));
+    let mut at: std::collections::HashMap<[u64; 2], u32> = std::collections::HashMap::new();
+    let mut placed = Vec::with_capacity(cities.len());
+    for (name, city) in cities {
+        let ids: Vec<u32> = city
+            .nodes
+            .iter()
+            .map(|&p| {
+                *at.entry([p[0].to_bits(), p[1].to_bits()])
+                    .or_insert_with(|| builder.add_node(p))
+            })
+            .collect();
+        placed.push(add_city(&mut builder, name, city, &ids, |p| p));
+    }
+    let end = builder.network.edges.len();
+    Province {
+        network: builder.finish(),
+        cities: placed,
+        motorways: end..end,
+    }
+}
+
+/// The source of the cities' roads (OSM unless the first is a GeoJSON road file).
+fn source_of(cities: &[(&str, &RoadNetwork)]) -> super::NetworkSource {
+    cities
+        .first()
+        .and_then(|(_, c)| c.source)
+        .unwrap_or(super::NetworkSource::Osm)
+}
+
+/// Adds every edge of `city` to `builder`, its nodes as `ids` and its positions `moved`.
+fn add_city(
+    builder: &mut NetworkBuilder,
+    name: &str,
+    city: &RoadNetwork,
+    ids: &[u32],
+    moved: impl Fn([f64; 2]) -> [f64; 2],
+) -> ProvinceCity {
+    let first_edge = builder.network.edges.len();
+    let mut geometry = Vec::new();
+    for (e, edge) in city.edges.iter().enumerate() {
+        geometry.clear();
+        geometry.extend(city.geometry(e).iter().map(|&p| moved(p)));
+        builder.add_edge(
+            ids[edge.from as usize],
+            ids[edge.to as usize],
+            &geometry,
+            &EdgeAttributes {
+                class: city.class_name(edge.class),
+                oneway: Some(edge.oneway),
+                tagged_speed_kph: edge.tagged_speed_kph,
+                tagged_backward_speed_kph: edge.tagged_backward_speed_kph,
+                name: city.name(e),
+                road_ref: city.road_ref(e),
+                osm_way_id: edge.osm_way_id,
+                access: edge.access,
+            },
+        );
+    }
+    let bbox = city.bbox().unwrap_or_default();
+    let corners = [moved([bbox[0], bbox[1]]), moved([bbox[2], bbox[3]])];
+    ProvinceCity {
+        name: name.to_string(),
+        edges: first_edge..builder.network.edges.len(),
+        bbox: [corners[0][0], corners[0][1], corners[1][0], corners[1][1]],
+    }
+}
+
 /// A city's width and height in metres (east-west at its middle latitude).
 fn size_m(city: &RoadNetwork) -> [f64; 2] {
     let Some([w, s, e, n]) = city.bbox() else {
@@ -251,9 +300,7 @@ enum Side {
 /// A node of `city` (its own index) at an end of a main road in the tenth of the city nearest
 /// `side`, chosen by `draw`; any road's end when no main road is there.
 fn junction(city: &RoadNetwork, side: Side, draw: u64) -> Option<usize> {
-    let Some([w, s, e, n]) = city.bbox() else {
-        return None;
-    };
+    let [w, s, e, n] = city.bbox()?;
     let near = |p: [f64; 2]| match side {
         Side::East => p[0] >= e - 0.1 * (e - w),
         Side::West => p[0] <= w + 0.1 * (e - w),
