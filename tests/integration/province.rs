@@ -135,3 +135,66 @@ fn a_province_of_copies_keeps_each_city_and_joins_them_only_by_motorways() {
         assert!(a.covered_m > 0.0);
     }
 }
+
+/// The province measured region by region (each city and the motorways, on its roads and its
+/// halo) is the province measured whole, with cities close enough (1.5 km apart) that units
+/// reach across borders within 5 minutes; without the halo it is not.
+#[test]
+fn a_province_measured_by_region_is_the_province_measured_whole() {
+    use patrolmap::coverage::regions;
+    let city = demo_city();
+    let layout = Layout {
+        columns: 2,
+        gap_m: 1_500.0,
+        joins_per_border: 3,
+        ..Layout::default()
+    };
+    let p = compose(&[("cg", &city); 4], &layout);
+    let net = &p.network;
+    let profiles = ProfileSet::default();
+    let modes = [TravelMode::Car, TravelMode::Ebike, TravelMode::Foot];
+    let whole = ModeSet::build(net, &profiles, &modes, &[]).with_hierarchies();
+    let graph = &whole.graphs[0];
+    let mut scenario = random_scenario(net, graph, 120, 0, 5);
+    // Some e-bikes and foot patrols too, each searched on its own mode.
+    for (i, u) in scenario.units.iter_mut().enumerate() {
+        u.mode = modes[i % 3];
+    }
+    let options = assess::Options::default();
+    let roads = Roads {
+        network: net,
+        modes: &whole.networks(),
+        engine: whole.engine(),
+    };
+    let a = assess::assess(roads, &scenario, &options);
+    let mut parts: Vec<(String, std::ops::Range<usize>)> = p
+        .cities
+        .iter()
+        .map(|c| (c.name.clone(), c.edges.clone()))
+        .collect();
+    parts.push(("motorways".into(), p.motorways.clone()));
+    let budget_s = 300.0;
+    let by_region = regions::prepare(net, &whole, &profiles, &parts, budget_s);
+    let (each, total) =
+        regions::province_tiers(&by_region, &scenario, &a.placements, &options.standard);
+    for (k, (t, whole)) in total.iter().zip(&a.tiers).enumerate() {
+        assert!(
+            (t - whole.covered_m).abs() < 1e-6 * whole.covered_m.max(1.0),
+            "tier {k}: {t} vs {}",
+            whole.covered_m
+        );
+    }
+    let length: f64 = each.iter().map(|r| r.length_m).sum();
+    assert!((length - a.total_m).abs() < 1e-6 * a.total_m);
+    // Every city has a halo beyond its own roads (the motorways and the next city's edge).
+    for r in &by_region[..4] {
+        assert!(r.network.edges.len() > r.edges.len(), "{}", r.name);
+    }
+    // Without the halo, units across a border are missed: some tier comes out lower.
+    let alone = regions::prepare(net, &whole, &profiles, &parts, 0.0);
+    let (_, without) = regions::province_tiers(&alone, &scenario, &a.placements, &options.standard);
+    assert!(
+        without.iter().zip(&total).any(|(w, t)| w < &(t - 1.0)),
+        "{without:?} vs {total:?}"
+    );
+}

@@ -297,7 +297,7 @@ fn main_search(
 /// from distinct units are the first `k` of its best `K ≥ k`, and one covered-length pass
 /// gives every (budget, k) of the group. The 1-3-5 standard thus costs one k = 3 search,
 /// not three searches. Groups run one per core.
-pub(crate) fn measure_tiers(
+pub fn measure_tiers(
     roads: Roads,
     graphs: &[&ProfileGraph],
     scenario: &Scenario,

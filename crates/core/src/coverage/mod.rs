@@ -17,6 +17,7 @@ pub mod overlay;
 pub mod polygons;
 pub mod radix_heap;
 pub mod reach;
+pub mod regions;
 pub mod search;
 pub mod shift;
 mod standard;

@@ -219,6 +219,49 @@ pub fn join(cities: &[(&str, &RoadNetwork)]) -> Province {
     }
 }
 
+/// The roads `edges` of `network` (in that order, each as it is) as a network of their own,
+/// with its nodes (those of the edges) renumbered: a city's part of a province.
+///
+/// ```
+/// use patrolmap_core::network::{self, province, NoProgress};
+/// let city = network::load("../../data/campo-grande.osm.pbf".as_ref(), &NoProgress).unwrap();
+/// let part = province::part(&city, &[5, 2]);
+/// assert_eq!(part.edges.len(), 2);
+/// assert_eq!(part.geometry(0), city.geometry(5));
+/// assert_eq!(part.name(1), city.name(2));
+/// ```
+pub fn part(network: &RoadNetwork, edges: &[usize]) -> RoadNetwork {
+    let mut builder = NetworkBuilder::new(network.source.unwrap_or(super::NetworkSource::Osm));
+    let mut ids = vec![u32::MAX; network.nodes.len()];
+    let mut id = |builder: &mut NetworkBuilder, v: u32| {
+        if ids[v as usize] == u32::MAX {
+            ids[v as usize] = builder.add_node(network.nodes[v as usize]);
+        }
+        ids[v as usize]
+    };
+    for &e in edges {
+        let edge = &network.edges[e];
+        let (from, to) = (id(&mut builder, edge.from), id(&mut builder, edge.to));
+        builder.add_edge(from, to, network.geometry(e), &attributes(network, e));
+    }
+    builder.finish()
+}
+
+/// Edge `e`'s attributes as [`NetworkBuilder::add_edge`] takes them.
+fn attributes(network: &RoadNetwork, e: usize) -> EdgeAttributes<'_> {
+    let edge = &network.edges[e];
+    EdgeAttributes {
+        class: network.class_name(edge.class),
+        oneway: Some(edge.oneway),
+        tagged_speed_kph: edge.tagged_speed_kph,
+        tagged_backward_speed_kph: edge.tagged_backward_speed_kph,
+        name: network.name(e),
+        road_ref: network.road_ref(e),
+        osm_way_id: edge.osm_way_id,
+        access: edge.access,
+    }
+}
+
 /// The source of the cities' roads (OSM unless the first is a GeoJSON road file).
 fn source_of(cities: &[(&str, &RoadNetwork)]) -> super::NetworkSource {
     cities
@@ -244,16 +287,7 @@ fn add_city(
             ids[edge.from as usize],
             ids[edge.to as usize],
             &geometry,
-            &EdgeAttributes {
-                class: city.class_name(edge.class),
-                oneway: Some(edge.oneway),
-                tagged_speed_kph: edge.tagged_speed_kph,
-                tagged_backward_speed_kph: edge.tagged_backward_speed_kph,
-                name: city.name(e),
-                road_ref: city.road_ref(e),
-                osm_way_id: edge.osm_way_id,
-                access: edge.access,
-            },
+            &attributes(city, e),
         );
     }
     let bbox = city.bbox().unwrap_or_default();
