@@ -304,6 +304,20 @@ pub fn measure_tiers(
     standard: &ResponseStandard,
     placements: &[Placement],
 ) -> Vec<TierResult> {
+    let all = 0..roads.network.edges.len();
+    measure_tiers_in(roads, graphs, scenario, standard, placements, all)
+}
+
+/// [`measure_tiers`] with the metres counted over the edges in `edges` only (a region of a
+/// province, searched with its halo).
+pub fn measure_tiers_in(
+    roads: Roads,
+    graphs: &[&ProfileGraph],
+    scenario: &Scenario,
+    standard: &ResponseStandard,
+    placements: &[Placement],
+    edges: std::ops::Range<usize>,
+) -> Vec<TierResult> {
     let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
     for (i, tier) in standard.tiers.iter().enumerate() {
         let mut classes = tier.classes.clone();
@@ -329,13 +343,14 @@ pub fn measure_tiers(
                 k,
                 cutoff_s,
             ));
-            let covered = reach::covered_lengths(
+            let covered = reach::covered_lengths_in(
                 roads.network,
                 graphs[0],
                 &reach::mode_reach(graphs, &labels),
                 &eligible,
                 &budgets,
                 k,
+                edges.clone(),
             );
             members
                 .iter()

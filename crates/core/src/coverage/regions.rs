@@ -8,12 +8,14 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::assess::{self, Roads};
+use super::hierarchy::Hierarchy;
 use super::modes::ModeSet;
-use super::{Placement, ResponseStandard};
+use super::{Engine, Placement, ResponseStandard};
 use crate::network::province::part;
 use crate::network::{ProfileGraph, ProfileSet, RoadNetwork};
 use crate::scenario::Scenario;
@@ -26,8 +28,10 @@ pub struct Region {
     pub edges: Range<usize>,
     /// Its roads first (as many as `edges`, in order), then its halo's.
     pub network: RoadNetwork,
-    /// The graphs, snap indexes and hierarchies of `network`, one per mode.
-    pub modes: ModeSet,
+    /// The graphs of `network`, one per mode (in the province's order), and their
+    /// hierarchies; no snap index, as units are placed on the province's roads.
+    pub graphs: Vec<ProfileGraph>,
+    hierarchies: Vec<Arc<Hierarchy>>,
     /// `(province edge, edge of network)`, sorted.
     local: Vec<(u32, u32)>,
 }
@@ -60,24 +64,32 @@ impl Region {
             .iter()
             .filter_map(|p| self.local_edge(p.edge).map(|edge| Placement { edge, ..*p }))
             .collect();
-        let modes = self.modes.networks();
-        let graphs: Vec<&ProfileGraph> = self.modes.graphs.iter().collect();
+        let graphs: Vec<&ProfileGraph> = self.graphs.iter().collect();
+        // The tiers' searches need no snap index: the units are placed already.
         let roads = Roads {
             network: &self.network,
-            modes: &modes,
-            engine: self.modes.engine(),
+            modes: &[],
+            engine: Engine::Phast(&self.hierarchies),
         };
-        let tiers = assess::measure_tiers(roads, &graphs, scenario, standard, &local);
-        let (met_m, length_m) = assess::tiers_met_in(roads, standard, &tiers, 0..self.edges.len());
-        RegionTiers { met_m, length_m }
+        let own = 0..self.edges.len();
+        let tiers =
+            assess::measure_tiers_in(roads, &graphs, scenario, standard, &local, own.clone());
+        let length_m = own
+            .filter(|&e| graphs[0].is_usable(e))
+            .map(|e| self.network.edges[e].length_m)
+            .sum();
+        RegionTiers {
+            met_m: tiers.iter().map(|t| t.covered_m).collect(),
+            length_m,
+        }
     }
 }
 
 /// Prepares each of `regions` (name, its edges of `network`) of the province `network`, whose
 /// graphs per mode are `graphs` (in the order of `modes`): its halo is every node from which
 /// some mode reaches one of its roads within `halo_s`, and its network its roads and every
-/// road with an end in its halo. In parallel; each region's hierarchies as
-/// [`ModeSet::with_hierarchies`].
+/// road with an end in its halo. In parallel; each region's graphs and hierarchies as
+/// [`ModeSet::with_hierarchies`] makes them.
 pub fn prepare(
     network: &RoadNetwork,
     modes: &ModeSet,
@@ -111,12 +123,21 @@ pub fn prepare(
                 .collect();
             local.sort_unstable();
             let sub = part(network, &chosen);
-            let set = ModeSet::build(&sub, profiles, &modes.modes, &[]).with_hierarchies();
+            let graphs: Vec<ProfileGraph> = modes
+                .modes
+                .par_iter()
+                .map(|&m| ProfileGraph::build(&sub, profiles.get(m)))
+                .collect();
+            let hierarchies = graphs
+                .par_iter()
+                .map(|g| Arc::new(Hierarchy::prepare(g)))
+                .collect();
             Region {
                 name: name.clone(),
                 edges: edges.clone(),
                 network: sub,
-                modes: set,
+                graphs,
+                hierarchies,
                 local,
             }
         })
