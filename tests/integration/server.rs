@@ -293,24 +293,33 @@ fn layers_split_the_scenario_by_kind() {
     assert_error(&get("/api/layers/banks"), 404, Some("layer"));
 }
 
-#[test]
-fn coverage_of_the_loaded_scenario_is_the_coverage_commands() {
-    let dir = temp_dir("server-coverage");
-    let out = dir.join("c.json");
+/// The `coverage` command's JSON summary of the demo city and deployment, with `extra`
+/// arguments, written to `out`.
+fn demo_coverage_json(extra: &[&str], out: &std::path::Path) -> Value {
     let root = env!("CARGO_MANIFEST_DIR");
     let status = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
-        .args(["coverage", "--roads"])
-        .arg(format!("{root}/data/campo-grande.osm.pbf"))
-        .arg("--scenario")
-        .arg(format!("{root}/data/demo-scenario.geojson"))
+        .args([
+            "coverage",
+            "--roads",
+            &format!("{root}/data/campo-grande.osm.pbf"),
+        ])
+        .args(["--scenario", &format!("{root}/data/demo-scenario.geojson")])
+        .args(extra)
         .arg("--json")
-        .arg(&out)
+        .arg(out)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .unwrap();
     assert!(status.success());
-    let cli: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
+}
+
+#[test]
+fn coverage_of_the_loaded_scenario_is_the_coverage_commands() {
+    let dir = temp_dir("server-coverage");
+    let out = dir.join("c.json");
+    let cli = demo_coverage_json(&[], &out);
     let served = get("/api/coverage").json();
     assert_eq!(served["rev"], 0);
     assert_eq!(served["units"], cli["units"]);
@@ -1899,22 +1908,7 @@ fn coverage_at_a_time_of_day_over_http() {
     );
 
     // The coverage command at 08:00 of the same file.
-    let out = dir.join("c.json");
-    let status = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
-        .args([
-            "coverage",
-            "--roads",
-            &format!("{root}/data/campo-grande.osm.pbf"),
-        ])
-        .args(["--scenario", &format!("{root}/data/demo-scenario.geojson")])
-        .args(["--speeds", &speeds, "--at", "08:00", "--json"])
-        .arg(&out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let cli: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let cli = demo_coverage_json(&["--speeds", &speeds, "--at", "08:00"], &dir.join("c.json"));
     for k in 0..3 {
         let (s, c) = (
             &rush["tiers"][k]["covered_m"],

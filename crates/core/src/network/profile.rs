@@ -173,7 +173,7 @@ const CAR_SPEEDS_KPH: [(&str, f64); 9] = [
 
 /// What the data README calls drivable: motorway .. residential, links, service,
 /// living_street and road.
-const DRIVABLE: [&str; 15] = [
+pub(crate) const DRIVABLE: [&str; 15] = [
     "motorway",
     "motorway_link",
     "trunk",

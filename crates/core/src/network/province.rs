@@ -62,19 +62,9 @@ pub struct ProvinceCity {
     pub bbox: [f64; 4],
 }
 
-/// Classes a motorway may start from: the main roads, likely in a city's main component.
-const MAIN_ROADS: [&str; 10] = [
-    "motorway",
-    "motorway_link",
-    "trunk",
-    "trunk_link",
-    "primary",
-    "primary_link",
-    "secondary",
-    "secondary_link",
-    "tertiary",
-    "tertiary_link",
-];
+/// Classes a motorway may start from: the main roads (motorway to tertiary and their links,
+/// the first ten drivable classes), likely in a city's main component.
+const MAIN_ROADS: &[&str] = super::profile::DRIVABLE.split_at(10).0;
 
 /// Places `cities` (name, roads) on a grid by `layout` and joins each to its right and lower
 /// neighbours by `layout.joins_per_border` two-way motorways (class `motorway`, named).
