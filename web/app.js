@@ -884,6 +884,7 @@ async function main() {
   store.load(scenario);
   state.summary = summary;
   $('city').textContent = `· ${info.name}`;
+  $('city').title = info.name;
   const map = makeMap(info, basemap);
   window.patrolmap = { map, state }; // for the browser tests and the console
   wire(map);

@@ -12,6 +12,7 @@ export function wireProvince({ map, state }) {
   const pick = document.getElementById('city-pick');
   if (cities.length < 2) return { render() {} };
   box.hidden = false;
+  document.getElementById('city').classList.add('province');
   const fly = (bbox) => map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { padding: 40, duration: 600 });
   pick.addEventListener('change', () => {
     const city = cities.find((c) => c.name === pick.value);

@@ -50,7 +50,10 @@ export function wireTimeOfDay({ state, evaluate, status }) {
     show(document.getElementById('day-worst'), worst);
   };
 
-  const refresh = async () => {
+  // Asked once the what-ifs settle (a drag makes many), the last one asked cancelled: the
+  // server stops its work when the page gives up.
+  let timer = null;
+  const load = async () => {
     pending?.abort();
     const ask = new AbortController();
     pending = ask;
@@ -60,6 +63,10 @@ export function wireTimeOfDay({ state, evaluate, status }) {
     } catch (e) {
       if (e.name !== 'AbortError') status(t('error', { msg: e.message }));
     }
+  };
+  const refresh = () => {
+    clearTimeout(timer);
+    timer = setTimeout(load, 300);
   };
 
   select.addEventListener('change', () => {
@@ -74,6 +81,6 @@ export function wireTimeOfDay({ state, evaluate, status }) {
     evaluate();
   });
   render();
-  refresh();
+  load();
   return { refresh, render };
 }

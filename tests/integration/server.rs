@@ -1948,6 +1948,32 @@ fn coverage_at_a_time_of_day_over_http() {
         assert_error(&reply, 400, Some("at"));
     }
 
+    // Who reaches a checkpoint (the 110 call's package) at the revision's hour: never sooner
+    // than at free flow, and later at some.
+    let sites: Vec<Value> = serde_json::from_str::<Value>(&scenario).unwrap()["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["kind"] == "checkpoint")
+        .map(|f| f["geometry"]["coordinates"].clone())
+        .collect();
+    let mut later = 0;
+    for c in &sites {
+        let ask = |rev: &Value| {
+            let path = format!("/api/isochrone?lon={}&lat={}&rev={rev}", c[0], c[1]);
+            a.get(&path).json()["nearest_s"]
+                .as_f64()
+                .unwrap_or(f64::INFINITY)
+        };
+        let (free_s, rush_s) = (ask(&json!(0)), ask(&rush["rev"]));
+        assert!(
+            rush_s >= free_s - 1e-9,
+            "{c}: {rush_s} s at 08:00, {free_s} s at free flow"
+        );
+        later += usize::from(rush_s > free_s + 1.0);
+    }
+    assert!(later > 0);
+
     // Another server on the same store evaluates the revision again at its hour.
     a.kill();
     let b = start_server_with(&db, &["--speeds", &speeds]);
