@@ -260,7 +260,7 @@ function renderStats() {
   const refused = s.units_refused.length;
   const moment = state.plan ? t('moment_note', { n: state.plan.routes.features.length, t: t('clock', { t: duration(Number($('patrol-time').value)) }) }) : null;
   $('stats-line').textContent = [t('units_count', { n: s.units }), moment,
-    s.time_of_day ? t('at_time', { time: s.time_of_day }) : null, refused ? t('refused', { n: refused }) : null,
+    s.at ? t('at_time', { time: s.at }) : null, refused ? t('refused', { n: refused }) : null,
     s.closed_edges ? t('closed_n', { n: s.closed_edges }) : null, t('compute_ms', { ms: s.timings_ms.total.toFixed(1) })]
     .filter(Boolean).join(' · ');
   const heading = (...text) => h('tr', {}, h('td', { colspan: 2 }, ...text));

@@ -38,11 +38,11 @@ pub fn revision_id(city_key: &str, scenario: &str) -> u64 {
 }
 
 /// What `evaluation` was made of, as the store keeps it and its revision is named by: the
-/// scenario's GeoJSON, with a `time_of_day` member (`HH:MM`) when it was measured at one.
+/// scenario's GeoJSON, with an `at` member (`HH:MM`) when it was measured at one.
 pub fn inputs_text(evaluation: &Evaluation) -> String {
     let mut value = crate::scenario::write::to_geojson(&evaluation.scenario);
     if let Some(minute) = evaluation.at_minute {
-        value["time_of_day"] = patrolmap_core::city::format_minute(minute).into();
+        value["at"] = patrolmap_core::city::format_minute(minute).into();
     }
     value.to_string()
 }
@@ -51,12 +51,12 @@ pub fn inputs_text(evaluation: &Evaluation) -> String {
 ///
 /// ```
 /// use patrolmap::server::revisions::time_of_day_of;
-/// assert_eq!(time_of_day_of(r#"{"type":"FeatureCollection","features":[],"time_of_day":"08:30"}"#), Some(510));
+/// assert_eq!(time_of_day_of(r#"{"type":"FeatureCollection","features":[],"at":"08:30"}"#), Some(510));
 /// assert_eq!(time_of_day_of(r#"{"type":"FeatureCollection","features":[]}"#), None);
 /// ```
 pub fn time_of_day_of(text: &str) -> Option<u16> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    patrolmap_core::network::time_of_day::parse_time(value.get("time_of_day")?.as_str()?)
+    patrolmap_core::network::time_of_day::parse_time(value.get("at")?.as_str()?)
 }
 
 /// The loaded scenario's evaluation and the latest what-ifs, least recently used first.

@@ -1897,7 +1897,7 @@ fn coverage_at_a_time_of_day_over_http() {
     };
     let free = a.get("/api/coverage").json();
     let rush = at(&a, "08:00");
-    assert_eq!(rush["time_of_day"], "08:00");
+    assert_eq!(rush["at"], "08:00");
     assert_eq!(rush["engine"], "phast");
     let share = |s: &Value, k: usize| s["tiers"][k]["share"].as_f64().unwrap();
     assert!(
@@ -1978,7 +1978,7 @@ fn coverage_at_a_time_of_day_over_http() {
     a.kill();
     let b = start_server_with(&db, &["--speeds", &speeds]);
     let again = b.get(&format!("/api/coverage?rev={}", rush["rev"])).json();
-    assert_eq!(again["time_of_day"], "08:00");
+    assert_eq!(again["at"], "08:00");
     assert_eq!(again["tiers"], rush["tiers"]);
 
     // A server without speeds says so, instead of answering at free flow.

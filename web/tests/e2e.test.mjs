@@ -1355,9 +1355,9 @@ test('issue 20: coverage at the morning rush from the demo city\'s speeds: lower
   const { page, errors, context } = await openMap({ width: 1366, height: 768 });
   await page.waitForFunction(() => document.querySelectorAll('#day-chart polyline').length === 3);
   const free = await page.evaluate(() => window.patrolmap.state.summary);
-  assert.equal(free.time_of_day, null);
+  assert.equal(free.at, null);
   await page.selectOption('#at', '08:00');
-  await page.waitForFunction(() => window.patrolmap.state.summary.time_of_day === '08:00' && !window.patrolmap.state.inFlight);
+  await page.waitForFunction(() => window.patrolmap.state.summary.at === '08:00' && !window.patrolmap.state.inFlight);
   const rush = await page.evaluate(() => window.patrolmap.state.summary);
   assert.ok(rush.tiers[2].share < free.tiers[2].share, `${rush.tiers[2].share} vs ${free.tiers[2].share}`);
   assert.match(await page.locator('#stats-line').innerText(), /08:00 路况/);
@@ -1369,11 +1369,11 @@ test('issue 20: coverage at the morning rush from the demo city\'s speeds: lower
   // A click at 17:30 on the chart measures 17:00.
   const box = await page.locator('#day-chart rect').first().boundingBox();
   await page.mouse.click(box.x + box.width * (17.5 / 24), box.y + box.height / 2);
-  await page.waitForFunction(() => window.patrolmap.state.summary.time_of_day === '17:00' && !window.patrolmap.state.inFlight);
+  await page.waitForFunction(() => window.patrolmap.state.summary.at === '17:00' && !window.patrolmap.state.inFlight);
   assert.equal(await page.locator('#at').inputValue(), '17:00');
   // Free flow again is the loaded coverage.
   await page.selectOption('#at', '');
-  await page.waitForFunction(() => window.patrolmap.state.summary.time_of_day === null && !window.patrolmap.state.inFlight);
+  await page.waitForFunction(() => window.patrolmap.state.summary.at === null && !window.patrolmap.state.inFlight);
   const back = await page.evaluate(() => window.patrolmap.state.summary);
   assert.deepEqual(back.tiers.map((t) => t.share), free.tiers.map((t) => t.share));
   await page.screenshot({ path: path.join(root, 'target/time-of-day-1366.png') });

@@ -332,7 +332,7 @@ impl City {
             self.engine(evaluation).name(),
             evaluation.compute_s,
         );
-        summary.time_of_day = evaluation.at_minute.map(format_minute);
+        summary.at = evaluation.at_minute.map(format_minute);
         let modes = self.mode_networks(evaluation);
         summary.cities = self
             .cities

@@ -43,7 +43,7 @@ pub struct CoverageSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tiles: Option<String>,
     /// The time of day whose car speeds it was measured at, `HH:MM` (none: free flow).
-    pub time_of_day: Option<String>,
+    pub at: Option<String>,
     /// Each city's tiers, for a province served as one (empty for one city).
     pub cities: Vec<CityCoverage>,
 }
@@ -267,7 +267,7 @@ impl CoverageSummary {
                 request: None,
             },
             tiles: None,
-            time_of_day: None,
+            at: None,
             cities: Vec::new(),
         }
     }
