@@ -43,6 +43,13 @@ fn road_files(roads: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
         files.extend(found);
     }
+    // The same roads twice would count every road twice.
+    let mut seen = std::collections::HashSet::new();
+    for f in &files {
+        if !seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())) {
+            bail!("{}: given twice (--roads)", f.display());
+        }
+    }
     Ok(files)
 }
 
@@ -240,6 +247,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let (name, network) = loaded.pop().expect("one");
         (name, network, Vec::new())
     } else {
+        if loaded.iter().any(|(_, r)| r.source != loaded[0].1.source) {
+            bail!(
+                "cannot serve OSM and GeoJSON road files as one province (their roads are chosen differently): export the OSM ones first with `patrolmap network export`"
+            );
+        }
         let named: Vec<(&str, &crate::network::RoadNetwork)> =
             loaded.iter().map(|(n, r)| (n.as_str(), r)).collect();
         let province = crate::network::province::join(&named);

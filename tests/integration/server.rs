@@ -2075,4 +2075,14 @@ fn a_folder_of_road_files_is_served_as_one_province() {
         err.contains("empty") && err.contains("no road files"),
         "{err}"
     );
+    // The same file twice would count its roads twice.
+    let twice = folder.join("campo-grande.osm.pbf");
+    let out = Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--roads"])
+        .args([twice.to_str().unwrap(), "--roads", folder.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("given twice"), "{err}");
 }
