@@ -898,7 +898,7 @@ async function main() {
     wireAccess({ state });
     wireSearch({ map, state, select: (index) => select(map, index) });
     wireImport({ state, status });
-    state.timeOfDay = wireTimeOfDay({ state, evaluate: () => evaluate(map), status });
+    state.timeOfDay = wireTimeOfDay({ state, evaluate: () => evaluate(map), status, follow: isWall() });
     state.province = wireProvince({ map, state });
     if (isWall()) wireWall({ state, versions });
     translateAll(map);

@@ -39,3 +39,17 @@ export function hourAt(fraction) {
   const hour = Math.min(23, Math.max(0, Math.floor(fraction * 24)));
   return `${String(hour).padStart(2, '0')}:00`;
 }
+
+/** The start of the speed file's period `minute` falls in (as the server's
+ * `SpeedTable::period_start`): the latest of `periodStarts` (`HH:MM`, ascending) not after
+ * it, before the first the last of the day before; null without periods. */
+export function periodOf(periodStarts, minute) {
+  if (!periodStarts.length) return null;
+  const before = periodStarts.filter((p) => minuteOf(p) <= minute);
+  return before.length ? before[before.length - 1] : periodStarts[periodStarts.length - 1];
+}
+
+/** `date`'s local time of day as `HH:MM`. */
+export function clockTime(date) {
+  return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
+}

@@ -7,15 +7,20 @@ import { h, svg, show } from './dom.js';
 import { getJson } from './api.js';
 import { tierColour } from './layers.js';
 import { pct } from './format.js';
-import { dayChartGeometry, hourAt, minuteOf, timeChoices } from './daychart.js';
+import { clockTime, dayChartGeometry, hourAt, minuteOf, periodOf, timeChoices } from './daychart.js';
 
 export { whatifPath } from './daychart.js';
 
+/** How often the wall looks at the clock, in milliseconds. */
+const FOLLOW_MS = 10000;
+
 /**
  * Shows the time of day control and the day chart when the server has speeds; `evaluate()`
- * measures the what-if again (at `state.at`). Returns `refresh()`, for after each what-if.
+ * measures the what-if again (at `state.at`). With `follow` (the wall display) the hour is
+ * the clock's, measured again when the speed file's period changes. Returns `refresh()`, for
+ * after each what-if, and `render()`.
  */
-export function wireTimeOfDay({ state, evaluate, status }) {
+export function wireTimeOfDay({ state, evaluate, status, follow = false }) {
   const speeds = state.info.speeds;
   const box = document.getElementById('time-of-day');
   const select = document.getElementById('at');
@@ -80,6 +85,18 @@ export function wireTimeOfDay({ state, evaluate, status }) {
     render();
     evaluate();
   });
+  if (follow) {
+    const now = () => {
+      const time = clockTime(new Date());
+      const period = (at) => periodOf(speeds.period_starts, minuteOf(at));
+      if (state.at && period(time) === period(state.at)) return;
+      state.at = time;
+      render();
+      evaluate();
+    };
+    now();
+    setInterval(now, FOLLOW_MS);
+  }
   render();
   load();
   return { refresh, render };

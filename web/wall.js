@@ -50,6 +50,7 @@ export function wireWall(app) {
 export function renderWallTiers(summary) {
   const table = $('wall-tiers');
   if (!table || !summary) return;
+  $('wall-at').textContent = summary.at ? t('at_time', { time: summary.at }) : '';
   const rows = summary.tiers.map((tr, i) => {
     const row = document.createElement('tr');
     const name = document.createElement('td');

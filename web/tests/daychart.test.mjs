@@ -37,3 +37,13 @@ test('a click picks the hour under it, the edges included', () => {
   assert.equal(hourAt(1), '23:00');
   assert.equal(hourAt(-0.1), '00:00');
 });
+
+test('the period of a minute is the server\'s: the latest start not after it, round midnight', async () => {
+  const { periodOf, clockTime } = await import('../daychart.js');
+  const starts = ['07:00', '09:30', '22:00'];
+  assert.equal(periodOf(starts, 8 * 60), '07:00');
+  assert.equal(periodOf(starts, 9 * 60 + 30), '09:30');
+  assert.equal(periodOf(starts, 3 * 60), '22:00');
+  assert.equal(periodOf([], 3 * 60), null);
+  assert.equal(clockTime(new Date(2026, 11, 4, 8, 5)), '08:05');
+});

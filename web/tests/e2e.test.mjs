@@ -1410,3 +1410,26 @@ test('issue 20: two cities served as one province: the picker flies to a city, e
     province.child.kill();
   }
 });
+
+test('issue 20: the wall measures at the clock\'s hour and again when the speed file\'s period changes', async () => {
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // The demo speeds change at 07:00, 09:30, 17:00, 19:30 and 22:00.
+  await page.clock.setFixedTime(new Date(2026, 11, 4, 8, 10));
+  await page.goto(`${base}/?wall#token=${adminToken}`);
+  await page.waitForFunction(() => window.patrolmap?.state?.summary?.at === '08:10' && !window.patrolmap.state.inFlight, null, { timeout: 60000 });
+  assert.match(await page.locator('#wall-at').innerText(), /08:10 路况/);
+  const rush = await page.evaluate(() => window.patrolmap.state.summary.tiers.map((t) => t.share));
+  // 09:00 is the same period: nothing asked again. 23:00 is the night's: measured again.
+  await page.clock.setFixedTime(new Date(2026, 11, 4, 9, 0));
+  await page.waitForTimeout(11000);
+  assert.equal(await page.evaluate(() => window.patrolmap.state.summary.at), '08:10');
+  await page.clock.setFixedTime(new Date(2026, 11, 4, 23, 0));
+  await page.waitForFunction(() => window.patrolmap.state.summary.at === '23:00' && !window.patrolmap.state.inFlight, null, { timeout: 15000 });
+  const night = await page.evaluate(() => window.patrolmap.state.summary.tiers.map((t) => t.share));
+  assert.ok(night[2] > rush[2], `${night} vs ${rush}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
