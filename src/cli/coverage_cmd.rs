@@ -6,13 +6,13 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use super::network_cmd::{load_roads, ProfileArgs};
+use super::network_cmd::{load_road_files, road_files, LoadedFiles, ProfileArgs};
 use super::write_json;
 use crate::coverage::assess::{self, Assessment};
 use crate::coverage::gaps::{self, Gap};
 use crate::coverage::modes::ModeSet;
 use crate::coverage::polygons::{self, PolygonOptions};
-use crate::coverage::summary::{CoverageSummary, NetworkSize};
+use crate::coverage::summary::{CityCoverage, CoverageSummary, NetworkSize};
 use crate::coverage::{overlay, ResponseStandard};
 use crate::network::time_of_day::{self, SpeedTable};
 use crate::network::{geodesy::node_key, ProfileGraph, TravelMode};
@@ -20,9 +20,11 @@ use crate::network::{geodesy::node_key, ProfileGraph, TravelMode};
 /// Arguments of `patrolmap coverage`.
 #[derive(Debug, Args)]
 pub struct CoverageArgs {
-    /// Road file: .osm.pbf or GeoJSON roads. Coverage is measured on its car network.
-    #[arg(long)]
-    roads: PathBuf,
+    /// Road file: .osm.pbf or GeoJSON roads. Coverage is measured on its car network. Repeat
+    /// it, or give a folder, to measure several cities as one province (each city's tiers
+    /// are said too).
+    #[arg(long, required = true)]
+    roads: Vec<PathBuf>,
     /// Scenario: GeoJSON FeatureCollection or CSV of points (units, posts, checkpoints…).
     #[arg(long)]
     scenario: PathBuf,
@@ -135,7 +137,12 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
         config: args.config.clone(),
     };
     let profiles = profile_args.profiles()?;
-    let roads = load_roads(&args.roads, &profiles, TravelMode::Car)?;
+    let files = road_files(&args.roads)?;
+    let roads_named = (files.iter())
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let LoadedFiles { roads, cities } = load_road_files(&files, &profiles, TravelMode::Car)?;
     let scenario = crate::files::load_scenario(&args.scenario)?;
     for p in &scenario.problems {
         eprintln!(
@@ -181,7 +188,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
                 eprintln!(
                     "warning: {}: names no road of {} (another city's file?); every road keeps its free-flow speed",
                     path.display(),
-                    args.roads.display()
+                    roads_named
                 );
             }
             Some((table, minute))
@@ -292,6 +299,7 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
     t.prepare = Some(prepare_s * 1e3);
     (t.snap, t.search, t.coverage) = (snap_s * 1e3, search_s * 1e3, coverage_s * 1e3);
     (t.tiers, t.points) = (tiers_s * 1e3, points_s * 1e3);
+    summary.cities = CityCoverage::of_cities(roads, &options.standard, &result.tiers, &cities);
     if let Some(path) = &args.json {
         write_json(path, &summary)?;
     }
@@ -392,6 +400,15 @@ fn print_table(summary: &CoverageSummary, result: &Assessment) {
                 met.join(" / ")
             );
         }
+    }
+    if !summary.cities.is_empty() {
+        println!("by city, each tier's share of its road:");
+    }
+    for city in &summary.cities {
+        let shares: Vec<String> = (city.tier_shares.iter())
+            .map(|s| format!("{:.1}%", 100.0 * s))
+            .collect();
+        println!("  {}: {}", city.name, shares.join(" / "));
     }
     let t = &summary.timings_ms;
     println!(

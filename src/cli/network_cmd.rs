@@ -5,7 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 
 use super::progress::TerminalProgress;
@@ -64,6 +64,106 @@ pub struct LoadedRoads {
     pub graph: ProfileGraph,
     pub load_s: f64,
     pub graph_s: f64,
+}
+
+/// The road files `roads` names: each file, and the road files of each folder (`.osm.pbf`,
+/// `.pbf`, `.geojson`, `.json`, `.shp`, `.zip`, `.gpkg`), in name order.
+pub fn road_files(roads: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in roads {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("{}: cannot read the folder", path.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|f| {
+                let name = f.to_string_lossy().to_lowercase();
+                [".pbf", ".geojson", ".json", ".shp", ".zip", ".gpkg"]
+                    .iter()
+                    .any(|ext| name.ends_with(ext))
+            })
+            .collect();
+        found.sort();
+        if found.is_empty() {
+            bail!(
+                "{}: no road files in this folder (.osm.pbf, .geojson, .shp, .gpkg)",
+                path.display()
+            );
+        }
+        files.extend(found);
+    }
+    // The same roads twice would count every road twice.
+    let mut seen = std::collections::HashSet::new();
+    for f in &files {
+        if !seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())) {
+            bail!("{}: given twice (--roads)", f.display());
+        }
+    }
+    Ok(files)
+}
+
+/// A file's or folder's name without its extensions: a city's name.
+pub fn stem(path: &Path) -> String {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| n.split('.').next().unwrap_or(n).to_string())
+        .unwrap_or_default()
+}
+
+/// Road files loaded as one network (see [`load_road_files`]).
+pub struct LoadedFiles {
+    /// The network and its graph of the mode asked.
+    pub roads: LoadedRoads,
+    /// The cities, one per file, when there are several (none for one file).
+    pub cities: Vec<crate::network::province::ProvinceCity>,
+}
+
+/// Loads `files` (as [`road_files`] lists them) as one network: one file as it is; several
+/// joined as a province (shared border nodes merged), each file a city named by its stem.
+/// OSM and GeoJSON road files are not mixed (their roads are chosen differently).
+pub fn load_road_files(
+    files: &[PathBuf],
+    profiles: &ProfileSet,
+    mode: TravelMode,
+) -> Result<LoadedFiles> {
+    if let [file] = files {
+        return Ok(LoadedFiles {
+            roads: load_roads(file, profiles, mode)?,
+            cities: Vec::new(),
+        });
+    }
+    let start = Instant::now();
+    let mut loaded = Vec::with_capacity(files.len());
+    for file in files {
+        loaded.push((stem(file), load_roads(file, profiles, mode)?.network));
+    }
+    if loaded.iter().any(|(_, r)| r.source != loaded[0].1.source) {
+        bail!(
+            "cannot measure OSM and GeoJSON road files as one province (their roads are chosen differently): export the OSM ones first with `patrolmap network export`"
+        );
+    }
+    let named: Vec<(&str, &RoadNetwork)> = loaded.iter().map(|(n, r)| (n.as_str(), r)).collect();
+    let province = crate::network::province::join(&named);
+    eprintln!(
+        "{} cities ({}), {} road edges",
+        province.cities.len(),
+        named.iter().map(|c| c.0).collect::<Vec<_>>().join(", "),
+        province.network.edges.len()
+    );
+    let load_s = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let graph = ProfileGraph::build(&province.network, profiles.get(mode));
+    Ok(LoadedFiles {
+        roads: LoadedRoads {
+            network: province.network,
+            graph,
+            load_s,
+            graph_s: start.elapsed().as_secs_f64(),
+        },
+        cities: province.cities,
+    })
 }
 
 /// Loads `file` and builds the graph of `mode`, failing when the mode keeps no edge.

@@ -7,59 +7,13 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use super::network_cmd::{load_roads, ProfileArgs};
+use super::network_cmd::{load_road_files, road_files, stem, ProfileArgs};
 use crate::coverage::{assess, ResponseStandard};
 use crate::network::TravelMode;
 use crate::scenario;
 use crate::server::auth::Auth;
 use crate::server::{self, AppState, City, ServeOptions, WebFiles};
 use crate::store::{Actor, Role};
-
-/// The road files `roads` names: each file, and the road files of each folder (`.osm.pbf`,
-/// `.pbf`, `.geojson`, `.json`, `.shp`, `.zip`, `.gpkg`), in name order.
-fn road_files(roads: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for path in roads {
-        if !path.is_dir() {
-            files.push(path.clone());
-            continue;
-        }
-        let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-            .with_context(|| format!("{}: cannot read the folder", path.display()))?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|f| {
-                let name = f.to_string_lossy().to_lowercase();
-                [".pbf", ".geojson", ".json", ".shp", ".zip", ".gpkg"]
-                    .iter()
-                    .any(|ext| name.ends_with(ext))
-            })
-            .collect();
-        found.sort();
-        if found.is_empty() {
-            bail!(
-                "{}: no road files in this folder (.osm.pbf, .geojson, .shp, .gpkg)",
-                path.display()
-            );
-        }
-        files.extend(found);
-    }
-    // The same roads twice would count every road twice.
-    let mut seen = std::collections::HashSet::new();
-    for f in &files {
-        if !seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())) {
-            bail!("{}: given twice (--roads)", f.display());
-        }
-    }
-    Ok(files)
-}
-
-/// A file's or folder's name without its extensions: a city's name.
-fn stem(path: &Path) -> String {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .map(|n| n.split('.').next().unwrap_or(n).to_string())
-        .unwrap_or_default()
-}
 
 /// Arguments of `patrolmap serve`.
 #[derive(Debug, Args)]
@@ -212,13 +166,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         config: args.config.clone(),
     };
     let profiles = profile_args.profiles()?;
-    let mut loaded = Vec::with_capacity(road_files.len());
-    for file in &road_files {
-        loaded.push((
-            stem(file),
-            load_roads(file, &profiles, TravelMode::Car)?.network,
-        ));
-    }
+    let loaded = load_road_files(&road_files, &profiles, TravelMode::Car)?;
     let scenario_path = args
         .scenario
         .clone()
@@ -243,30 +191,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
         ..assess::Options::default()
     };
     // One file is a city; several are a province, named by their folder when given one.
-    let (name, network, cities) = if loaded.len() == 1 {
-        let (name, network) = loaded.pop().expect("one");
-        (name, network, Vec::new())
-    } else {
-        if loaded.iter().any(|(_, r)| r.source != loaded[0].1.source) {
-            bail!(
-                "cannot serve OSM and GeoJSON road files as one province (their roads are chosen differently): export the OSM ones first with `patrolmap network export`"
-            );
-        }
-        let named: Vec<(&str, &crate::network::RoadNetwork)> =
-            loaded.iter().map(|(n, r)| (n.as_str(), r)).collect();
-        let province = crate::network::province::join(&named);
-        let name = match args.roads.as_slice() {
-            [folder] if folder.is_dir() => stem(folder),
-            _ => named.iter().map(|c| c.0).collect::<Vec<_>>().join(" + "),
-        };
-        eprintln!(
-            "{name}: {} cities ({}), {} road edges",
-            province.cities.len(),
-            named.iter().map(|c| c.0).collect::<Vec<_>>().join(", "),
-            province.network.edges.len()
-        );
-        (name, province.network, province.cities)
+    let name = match (args.roads.as_slice(), loaded.cities.len()) {
+        (_, 0) => stem(&roads_path),
+        ([folder], _) if folder.is_dir() => stem(folder),
+        _ => (loaded.cities.iter())
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" + "),
     };
+    let (network, cities) = (loaded.roads.network, loaded.cities);
     // Read before the long preparation, so that a bad file is told at once.
     let speeds_path = (args.speeds.clone())
         .or_else(|| demo.then(|| bundled("data/demo-speeds.csv")))

@@ -1119,3 +1119,38 @@ fn a_shift_timetable_from_the_command_line() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("--shift-start: expected a clock time like 07:30, got \"25:00\""));
 }
+
+/// `coverage --roads A --roads B` (or a folder of them) measures both cities as one province
+/// and says each city's tiers: Campo Grande's as when it is measured alone (the demo units
+/// are all there), Columbus's none.
+#[test]
+fn coverage_of_several_road_files_says_each_citys_tiers() {
+    let (roads, scenario) = demo_files();
+    let dir = temp_dir("province-cli");
+    let columbus = shared_data("columbus.osm.pbf");
+    let json = dir.join("out.json");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["coverage", "--scenario", s(&scenario), "--json", s(&json)];
+        args.extend_from_slice(extra);
+        json_of_run(&args, &json)
+    };
+    let alone = run(&["--roads", s(&roads)]);
+    assert!(alone["cities"].as_array().unwrap().is_empty());
+    let both = run(&["--roads", s(&roads), "--roads", s(&columbus)]);
+    let cities = both["cities"].as_array().unwrap();
+    assert_eq!(cities.len(), 2);
+    assert_eq!(cities[0]["name"], "campo-grande");
+    for k in 0..3 {
+        let (a, b) = (
+            cities[0]["tier_shares"][k].as_f64().unwrap(),
+            alone["tiers"][k]["share"].as_f64().unwrap(),
+        );
+        assert!((a - b).abs() < 1e-9, "tier {k}: {a} vs {b}");
+        assert_eq!(cities[1]["tier_shares"][k], 0.0);
+    }
+    let folder = dir.join("cities");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(&roads, folder.join("campo-grande.osm.pbf")).unwrap();
+    std::fs::copy(&columbus, folder.join("columbus.osm.pbf")).unwrap();
+    assert_eq!(run(&["--roads", s(&folder)])["cities"], both["cities"]);
+}

@@ -334,24 +334,12 @@ impl City {
         );
         summary.at = evaluation.at_minute.map(format_minute);
         let modes = self.mode_networks(evaluation);
-        summary.cities = self
-            .cities
-            .iter()
-            .map(|c| {
-                let roads = self.roads(evaluation, &modes);
-                let tiers = &assessment.tiers;
-                let (met, length_m) =
-                    assess::tiers_met_in(roads, &self.options.standard, tiers, c.edges.clone());
-                CityCoverage {
-                    name: c.name.clone(),
-                    length_m,
-                    tier_shares: met
-                        .iter()
-                        .map(|m| if length_m > 0.0 { m / length_m } else { 0.0 })
-                        .collect(),
-                }
-            })
-            .collect();
+        summary.cities = CityCoverage::of_cities(
+            self.roads(evaluation, &modes),
+            &self.options.standard,
+            &assessment.tiers,
+            &self.cities,
+        );
         summary
     }
 

@@ -48,6 +48,33 @@ pub struct CoverageSummary {
     pub cities: Vec<CityCoverage>,
 }
 
+impl CityCoverage {
+    /// Each of `cities`' tiers of `standard`, from an assessment's `tiers` on `roads` (one
+    /// pass over each city's edges, no search).
+    pub fn of_cities(
+        roads: super::assess::Roads,
+        standard: &super::ResponseStandard,
+        tiers: &[super::assess::TierResult],
+        cities: &[crate::network::province::ProvinceCity],
+    ) -> Vec<CityCoverage> {
+        cities
+            .iter()
+            .map(|c| {
+                let (met, length_m) =
+                    super::assess::tiers_met_in(roads, standard, tiers, c.edges.clone());
+                CityCoverage {
+                    name: c.name.clone(),
+                    length_m,
+                    tier_shares: met
+                        .iter()
+                        .map(|m| if length_m > 0.0 { m / length_m } else { 0.0 })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+}
+
 /// One city's tiers in a province's coverage.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct CityCoverage {
