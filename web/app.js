@@ -259,7 +259,9 @@ function renderStats() {
   if (!s) return;
   const refused = s.units_refused.length;
   const moment = state.plan ? t('moment_note', { n: state.plan.routes.features.length, t: t('clock', { t: duration(Number($('patrol-time').value)) }) }) : null;
-  $('stats-line').textContent = [t('units_count', { n: s.units }), moment,
+  // A province's figures below are the whole province's (each city's are in the table above).
+  const province = state.info.cities?.length > 1 ? t('whole_province', { n: state.info.cities.length }) : null;
+  $('stats-line').textContent = [province, t('units_count', { n: s.units }), moment,
     s.at ? t('at_time', { time: s.at }) : null, refused ? t('refused', { n: refused }) : null,
     s.closed_edges ? t('closed_n', { n: s.closed_edges }) : null, t('compute_ms', { ms: s.timings_ms.total.toFixed(1) })]
     .filter(Boolean).join(' · ');

@@ -1402,6 +1402,8 @@ test('issue 20: two cities served as one province: the picker flies to a city, e
     await centreIn('campo-grande');
     assert.equal(await page.locator('#city-pick').inputValue(), 'campo-grande');
     assert.match(await page.locator('#city-pick option').first().innerText(), /全省（2 个城市）/);
+    // The figures under the table are the province's, and say so.
+    assert.match(await page.locator('#stats-line').innerText(), /^全省（2 个城市） · 20 支警力上路/);
     await page.screenshot({ path: path.join(root, 'target/province-1366.png') });
     assert.deepEqual(errors, []);
     await context.close();
