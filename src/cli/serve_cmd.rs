@@ -243,25 +243,22 @@ pub fn run(args: ServeArgs) -> Result<()> {
         };
         let city = match speeds {
             Some((table, source)) => {
-                let named = table.matched_edge_count(&city.network);
+                let city = city.with_traffic(table, &source);
+                let info = city.info().speeds.expect("served with speeds");
                 eprintln!(
-                    "speeds by time of day from {source}: {} rows, {named} of {} road edges named, periods from {}",
-                    table.row_count(),
+                    "speeds by time of day from {source}: {} rows, {} of {} road edges named, periods from {}",
+                    info.rows,
+                    info.edges_named,
                     city.network.edges.len(),
-                    table
-                        .period_starts()
-                        .iter()
-                        .map(|&m| crate::city::format_minute(m))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    info.period_starts.join(", ")
                 );
-                if named == 0 {
+                if info.edges_named == 0 {
                     eprintln!(
                         "warning: {source} names no road of {} (another city's file?); every road keeps its free-flow speed",
                         roads_path.display()
                     );
                 }
-                city.with_traffic(table, &source)
+                city
             }
             None => city,
         };

@@ -165,6 +165,7 @@ impl City {
         };
         Evaluation {
             scenario,
+            // Said only when measured at it (a city without speeds measures free flow).
             at_minute: at.as_ref().and(at_minute.map(|m| m % MINUTES_PER_DAY)),
             at,
             assessment: None,
@@ -382,7 +383,7 @@ impl City {
                 .collect(),
             speeds: self.traffic.as_ref().map(|t| SpeedsInfo {
                 rows: t.table().row_count(),
-                edges_named: t.table().matched_edge_count(&self.network),
+                edges_named: t.edges_named(),
                 period_starts: t
                     .table()
                     .period_starts()

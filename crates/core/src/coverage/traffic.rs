@@ -30,6 +30,8 @@ pub const PERIODS_KEPT: usize = 4;
 /// ```
 pub struct Traffic {
     table: SpeedTable,
+    /// How many of the network's edges the table names (counted once: `/api/info` says it).
+    edges_named: usize,
     cch: Cch,
     kept: Mutex<VecDeque<Arc<TimedCar>>>,
 }
@@ -51,6 +53,7 @@ impl Traffic {
     pub fn prepare(network: &RoadNetwork, car: &ProfileGraph, table: SpeedTable) -> Traffic {
         Traffic {
             cch: Cch::prepare(car, &network.nodes),
+            edges_named: table.matched_edge_count(network),
             table,
             kept: Mutex::new(VecDeque::new()),
         }
@@ -59,6 +62,11 @@ impl Traffic {
     /// The speeds.
     pub fn table(&self) -> &SpeedTable {
         &self.table
+    }
+
+    /// How many of the network's edges the speeds name (by edge id or OSM way).
+    pub fn edges_named(&self) -> usize {
+        self.edges_named
     }
 
     /// The car network at `minute` of the day: kept when its period was asked for lately,
