@@ -1366,6 +1366,9 @@ test('issue 20: coverage at the morning rush from the demo city\'s speeds: lower
   const day = await (await as(adminToken, `/api/coverage/day?rev=${rush.rev}`)).json();
   assert.equal(day.hours.length, 24);
   rush.tiers.forEach((tier, k) => assert.ok(Math.abs(day.hours[8].tier_shares[k] - tier.share) < 1e-12, `tier ${k}`));
+  // Kept for the README (docs/time-of-day-1366x768.png is a copy): the rush hour, marked.
+  await idle(page);
+  await page.screenshot({ path: path.join(root, 'target/time-of-day-1366.png') });
   // A click at 17:30 on the chart measures 17:00.
   const box = await page.locator('#day-chart rect').first().boundingBox();
   await page.mouse.click(box.x + box.width * (17.5 / 24), box.y + box.height / 2);
@@ -1376,7 +1379,6 @@ test('issue 20: coverage at the morning rush from the demo city\'s speeds: lower
   await page.waitForFunction(() => window.patrolmap.state.summary.at === null && !window.patrolmap.state.inFlight);
   const back = await page.evaluate(() => window.patrolmap.state.summary);
   assert.deepEqual(back.tiers.map((t) => t.share), free.tiers.map((t) => t.share));
-  await page.screenshot({ path: path.join(root, 'target/time-of-day-1366.png') });
   assert.deepEqual(errors, []);
   await context.close();
 });
