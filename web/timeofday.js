@@ -17,8 +17,8 @@ const FOLLOW_MS = 10000;
 /**
  * Shows the time of day control and the day chart when the server has speeds; `evaluate()`
  * measures the what-if again (at `state.at`). With `follow` (the wall display) the hour is
- * the clock's, measured again when the speed file's period changes. Returns `refresh()`, for
- * after each what-if, and `render()`.
+ * the clock's, looked at every `FOLLOW_MS` (`followClock()`). Returns `refresh()`, for after
+ * each what-if, `render()` and `followClock()`.
  */
 export function wireTimeOfDay({ state, evaluate, status, follow = false }) {
   const speeds = state.info.speeds;
@@ -26,7 +26,7 @@ export function wireTimeOfDay({ state, evaluate, status, follow = false }) {
   const select = document.getElementById('at');
   const chart = document.getElementById('day-chart');
   state.at = '';
-  if (!speeds) return { refresh() {}, render() {} };
+  if (!speeds) return { refresh() {}, render() {}, followClock() {} };
   box.hidden = false;
   let data = null;
   let pending = null;
@@ -85,19 +85,20 @@ export function wireTimeOfDay({ state, evaluate, status, follow = false }) {
     render();
     evaluate();
   });
+  // The clock's time, measured again only when the speed file's period has changed.
+  const followClock = () => {
+    const time = clockTime(new Date());
+    const period = (at) => periodOf(speeds.period_starts, minuteOf(at));
+    if (state.at && period(time) === period(state.at)) return;
+    state.at = time;
+    render();
+    evaluate();
+  };
   if (follow) {
-    const now = () => {
-      const time = clockTime(new Date());
-      const period = (at) => periodOf(speeds.period_starts, minuteOf(at));
-      if (state.at && period(time) === period(state.at)) return;
-      state.at = time;
-      render();
-      evaluate();
-    };
-    now();
-    setInterval(now, FOLLOW_MS);
+    followClock();
+    setInterval(followClock, FOLLOW_MS);
   }
   render();
   load();
-  return { refresh, render };
+  return { refresh, render, followClock };
 }

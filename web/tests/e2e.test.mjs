@@ -1426,10 +1426,11 @@ test('issue 20: the wall measures at the clock\'s hour and again when the speed 
   await page.waitForFunction(() => window.patrolmap?.state?.summary?.at === '08:10' && !window.patrolmap.state.inFlight, null, { timeout: 60000 });
   assert.match(await page.locator('#wall-at').innerText(), /08:10 路况/);
   const rush = await page.evaluate(() => window.patrolmap.state.summary.tiers.map((t) => t.share));
-  // 09:00 is the same period: nothing asked again. 23:00 is the night's: measured again.
+  // 09:00 is the same period: nothing asked again. 23:00 is the night's: measured again,
+  // at the wall's next look at the clock (every 10 s; asked for at once here).
   await page.clock.setFixedTime(new Date(2026, 11, 4, 9, 0));
-  await page.waitForTimeout(11000);
-  assert.equal(await page.evaluate(() => window.patrolmap.state.summary.at), '08:10');
+  await page.evaluate(() => window.patrolmap.state.timeOfDay.followClock());
+  assert.equal(await page.evaluate(() => [window.patrolmap.state.at, window.patrolmap.state.inFlight].join()), '08:10,false');
   await page.clock.setFixedTime(new Date(2026, 11, 4, 23, 0));
   await page.waitForFunction(() => window.patrolmap.state.summary.at === '23:00' && !window.patrolmap.state.inFlight, null, { timeout: 15000 });
   const night = await page.evaluate(() => window.patrolmap.state.summary.tiers.map((t) => t.share));
