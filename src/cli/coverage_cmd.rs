@@ -6,7 +6,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use super::network_cmd::{load_road_files, road_files, LoadedFiles, ProfileArgs};
+use super::network_cmd::{
+    load_road_files, read_speeds, road_files, warn_unnamed_speeds, LoadedFiles, ProfileArgs,
+};
 use super::write_json;
 use crate::coverage::assess::{self, Assessment};
 use crate::coverage::gaps::{self, Gap};
@@ -14,7 +16,7 @@ use crate::coverage::modes::ModeSet;
 use crate::coverage::polygons::{self, PolygonOptions};
 use crate::coverage::summary::{CityCoverage, CoverageSummary, NetworkSize};
 use crate::coverage::{overlay, ResponseStandard};
-use crate::network::time_of_day::{self, SpeedTable};
+use crate::network::time_of_day;
 use crate::network::{geodesy::node_key, ProfileGraph, TravelMode};
 
 /// Arguments of `patrolmap coverage`.
@@ -172,25 +174,16 @@ pub fn run(mut args: CoverageArgs) -> Result<()> {
     let closed_count = closed.iter().filter(|&&c| c).count();
     let speeds = match (&args.speeds, args.at) {
         (Some(path), Some(minute)) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("{}: cannot read", path.display()))?;
-            let table = SpeedTable::parse(&text, &path.display().to_string())?;
+            let (table, source) = read_speeds(path)?;
             let named = table.matched_edge_count(network);
             eprintln!(
-                "speeds at {:02}:{:02} from {}: {} rows, {named} of {} road edges named",
+                "speeds at {:02}:{:02} from {source}: {} rows, {named} of {} road edges named",
                 minute / 60,
                 minute % 60,
-                path.display(),
                 table.row_count(),
                 network.edges.len()
             );
-            if named == 0 {
-                eprintln!(
-                    "warning: {}: names no road of {} (another city's file?); every road keeps its free-flow speed",
-                    path.display(),
-                    roads_named
-                );
-            }
+            warn_unnamed_speeds(&source, named, &roads_named);
             Some((table, minute))
         }
         _ => None,

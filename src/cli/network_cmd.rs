@@ -112,6 +112,26 @@ pub fn stem(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// The speed file `path` read (errors name its line and field), with how answers name it:
+/// its path and the start of its SHA-256 (answers at a time depend on its content).
+pub fn read_speeds(path: &Path) -> Result<(crate::network::time_of_day::SpeedTable, String)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let table = crate::network::time_of_day::SpeedTable::parse(&text, &path.display().to_string())?;
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(text.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    Ok((table, format!("{} ({hex})", path.display())))
+}
+
+/// Warns when the speed file `source` names none of the roads of `roads` (`named` edges).
+pub fn warn_unnamed_speeds(source: &str, named: usize, roads: &str) {
+    if named == 0 {
+        eprintln!(
+            "warning: {source} names no road of {roads} (another city's file?); every road keeps its free-flow speed"
+        );
+    }
+}
+
 /// Road files loaded as one network (see [`load_road_files`]).
 pub struct LoadedFiles {
     /// The network and its graph of the mode asked.

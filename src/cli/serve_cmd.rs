@@ -7,7 +7,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use super::network_cmd::{load_road_files, road_files, stem, ProfileArgs};
+use super::network_cmd::{
+    load_road_files, read_speeds, road_files, stem, warn_unnamed_speeds, ProfileArgs,
+};
 use crate::coverage::{assess, ResponseStandard};
 use crate::network::TravelMode;
 use crate::scenario;
@@ -204,18 +206,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let speeds_path = (args.speeds.clone())
         .or_else(|| demo.then(|| bundled("data/demo-speeds.csv")))
         .filter(|p| args.speeds.is_some() || p.exists());
-    let speeds = match &speeds_path {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("{}: cannot read", path.display()))?;
-            let table =
-                crate::network::time_of_day::SpeedTable::parse(&text, &path.display().to_string())?;
-            let digest = <sha2::Sha256 as sha2::Digest>::digest(text.as_bytes());
-            let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-            Some((table, format!("{} ({hex})", path.display())))
-        }
-        None => None,
-    };
+    let speeds = speeds_path.as_deref().map(read_speeds).transpose()?;
     let start = Instant::now();
     eprintln!("preparing {name} for car, e-bike and foot (graphs, hierarchies, tile index)…");
     // The basemap is read from the OSM file while the city is prepared.
@@ -252,12 +243,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
                     city.network.edges.len(),
                     info.period_starts.join(", ")
                 );
-                if info.edges_named == 0 {
-                    eprintln!(
-                        "warning: {source} names no road of {} (another city's file?); every road keeps its free-flow speed",
-                        roads_path.display()
-                    );
-                }
+                let roads = road_files.iter().map(|f| f.display().to_string());
+                let roads = roads.collect::<Vec<_>>().join(", ");
+                warn_unnamed_speeds(&source, info.edges_named, &roads);
                 city
             }
             None => city,

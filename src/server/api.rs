@@ -646,10 +646,7 @@ fn time_of_day(state: &AppState, q: &HashMap<String, String>) -> Result<Option<u
         return Ok(None);
     };
     if state.city.traffic().is_none() {
-        return Err(ApiError::bad(
-            "at",
-            "this server has no speeds by time of day (start it with serve --speeds FILE)",
-        ));
+        return Err(no_speeds("at"));
     }
     patrolmap_core::network::time_of_day::parse_time(text)
         .map(Some)
@@ -659,6 +656,14 @@ fn time_of_day(state: &AppState, q: &HashMap<String, String>) -> Result<Option<u
                 format!("at must be a time of day HH:MM, got {text:?}"),
             )
         })
+}
+
+/// A time of day asked of a server without speeds by time of day (`field` names the ask).
+fn no_speeds(field: &str) -> ApiError {
+    ApiError::bad(
+        field,
+        "this server has no speeds by time of day (start it with serve --speeds FILE): every hour is free flow",
+    )
 }
 
 /// How long the day chart may take (24 hours of coverage, one customisation per period).
@@ -678,10 +683,7 @@ pub async fn coverage_day(
     Query(q): Params,
 ) -> Result<Json<patrolmap_core::city::DayChart>, ApiError> {
     if state.city.traffic().is_none() {
-        return Err(ApiError::bad(
-            "rev",
-            "this server has no speeds by time of day (start it with serve --speeds FILE): every hour is free flow",
-        ));
+        return Err(no_speeds("rev"));
     }
     let (_, evaluation) = evaluation_of(&state, &q).await?;
     let city = state.city.clone();
