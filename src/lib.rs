@@ -26,5 +26,5 @@ pub mod server;
 pub mod store;
 
 pub use patrolmap_core::{
-    city, coverage, describe, network, optimize, patrol, scenario, stop, tiles,
+    city, coverage, describe, live, network, optimize, patrol, scenario, stop, tiles,
 };

@@ -17,6 +17,8 @@ import { wireSearch } from '/search.js';
 import { wireImport } from '/importer.js';
 import { whatifPath, wireTimeOfDay } from '/timeofday.js';
 import { wireProvince } from '/province.js';
+import { wireLive } from '/live.js';
+import { wireDrill } from '/drill.js';
 import { labelField, LABEL_LAYERS } from '/basemap.js';
 import { BEYOND_COLOUR, EMPTY, LAYER_SWATCH, TOGGLE_LAYERS, areaUrl, mapStyle, tierColour, tileUrl } from '/layers.js';
 
@@ -753,6 +755,7 @@ function wire(map) {
     if (state.isDrawingVenue?.()) return; // the event panel's venue outline takes the clicks
     if (state.mode === 'add') addUnit(map, ev.lngLat);
     else if (state.mode === 'close') toggleClosure(map, ev.lngLat);
+    else if (state.mode === 'call') state.live?.call(ev.lngLat);
     else {
       select(map, null);
       inspect(map, ev.lngLat);
@@ -868,6 +871,8 @@ function translateAll(map) {
   drawMarkers(map);
   renderShift();
   state.timeOfDay?.render();
+  state.live?.render();
+  state.drill?.render();
   if (state.plan?.timetable) renderTimetable();
   renderSchedules();
   document.title = `${t('title')} · ${state.info.name}`;
@@ -902,6 +907,8 @@ async function main() {
     wireImport({ state, status });
     state.timeOfDay = wireTimeOfDay({ state, evaluate: () => evaluate(map), status, follow: isWall() });
     state.province = wireProvince({ map, state });
+    state.live = wireLive({ map, state, status, applySummary: (summary) => applySummary(map, summary), evaluate: () => evaluate(map), canEdit });
+    state.drill = wireDrill({ map, state, status });
     if (isWall()) wireWall({ state, versions });
     translateAll(map);
     status('');

@@ -6,6 +6,9 @@ import { t } from '/i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
+/** The picker's choice that follows the units where they are now (the live board). */
+const LIVE = '__live__';
+
 /** Whether the page was opened as a wall display. */
 export function isWall() {
   return new URLSearchParams(location.search).has('wall');
@@ -23,10 +26,18 @@ export function wireWall(app) {
     if (!versions) return;
     const saved = await versions.fillNames();
     const names = saved.map((v) => v.scenario);
-    const options = [Object.assign(document.createElement('option'), { value: '', textContent: t('wall_loaded') })]
+    const options = [Object.assign(document.createElement('option'), { value: '', textContent: t('wall_loaded') }),
+      Object.assign(document.createElement('option'), { value: LIVE, textContent: t('wall_live') })]
       .concat(names.map((n) => Object.assign(document.createElement('option'), { value: n, textContent: n })));
     pick.replaceChildren(...options);
-    pick.value = names.includes(local.followed) ? local.followed : '';
+    pick.value = names.includes(local.followed) || local.followed === LIVE ? local.followed : '';
+    // The units where they are now: the live coverage, their dots and the alerts in force.
+    state.live?.showLive(local.followed === LIVE);
+    $('wall-alerts').hidden = local.followed !== LIVE;
+    if (local.followed === LIVE) {
+      $('wall-version').textContent = '';
+      return;
+    }
     const latest = saved.find((v) => v.scenario === local.followed);
     if (latest && latest.id !== local.shown) {
       local.shown = latest.id;

@@ -3,6 +3,7 @@
 
 mod coverage_cmd;
 mod db_cmd;
+mod live_cmd;
 mod network_cmd;
 mod optimize_cmd;
 mod patrol_cmd;
@@ -54,6 +55,9 @@ enum Command {
     /// The scenario store: list, back up, restore.
     #[command(subcommand)]
     Db(db_cmd::DbCommand),
+    /// Live operations: replay recorded unit tracks into a server (drills, tests).
+    #[command(subcommand)]
+    Live(live_cmd::LiveCommand),
     /// Users of the server: add one (prints a token), new tokens, list, remove.
     #[command(subcommand)]
     User(user_cmd::UserCommand),
@@ -117,6 +121,7 @@ pub fn main() -> ExitCode {
         Command::Event(cmd) => optimize_cmd::run_event(cmd),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Db(cmd) => db_cmd::run(cmd),
+        Command::Live(cmd) => live_cmd::run(cmd),
         Command::User(cmd) => user_cmd::run(cmd),
         Command::Audit(args) => user_cmd::run_audit(args),
     };

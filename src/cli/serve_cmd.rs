@@ -43,6 +43,11 @@ pub struct ServeArgs {
     /// saved scenarios and every change still need a signed-in user.
     #[arg(long)]
     public_view: bool,
+    /// Live operations: alert when a tier's share of the road, with the units where they are
+    /// now, falls below this percentage of the plan's (checkpoints and key sites the plan
+    /// meets alert whenever the live units do not).
+    #[arg(long, default_value_t = 90.0, value_parser = percentage)]
+    alert_below: f64,
     /// Speak HTTPS with this certificate chain (PEM); needs --tls-key.
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -300,6 +305,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     // The store is followed for /api/events by a task of this runtime.
     let entered = runtime.enter();
     let state = AppState::new(city, base)
+        .with_alert_level(args.alert_below / 100.0)
         .with_basemap(basemap)
         .with_store(store.clone())
         .with_auth(
@@ -322,4 +328,17 @@ pub fn run(args: ServeArgs) -> Result<()> {
     drop(runtime);
     drop(store);
     Ok(())
+}
+
+/// A percentage from 0 to 100.
+fn percentage(text: &str) -> Result<f64, String> {
+    let v: f64 = text
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("{text:?}: a percentage, e.g. 90"))?;
+    if !(0.0..=100.0).contains(&v) {
+        return Err(format!("{text:?}: a percentage from 0 to 100"));
+    }
+    Ok(v)
 }

@@ -15,7 +15,8 @@ pub enum UserCommand {
     Add {
         /// The user's name.
         name: String,
-        /// viewer (sees the map), planner (edits scenarios) or admin (users, deletes).
+        /// viewer (sees the map), planner (edits scenarios), admin (users, deletes) or feed
+        /// (a GPS gateway: sends live positions, nothing else).
         #[arg(long)]
         role: Role,
         /// The token's lifetime, e.g. 30d, 12h, 90m [default: until revoked].

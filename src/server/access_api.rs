@@ -85,7 +85,7 @@ pub async fn add_user(
     crate::store::check_user_name(&name).map_err(|e| ApiError::bad("name", e))?;
     let role: Role = body["role"]
         .as_str()
-        .ok_or_else(|| ApiError::bad("role", "role: viewer, planner or admin is required"))?
+        .ok_or_else(|| ApiError::bad("role", "role: viewer, planner, admin or feed is required"))?
         .parse()
         .map_err(|e: String| ApiError::bad("role", e))?;
     let expires = expires_in(&q)?;

@@ -59,6 +59,8 @@ pub enum Access {
     Plan,
     /// An admin: users, tokens, the audit log, deleting scenarios.
     Admin,
+    /// A GPS gateway sending live positions: a feed (or an admin), and no other role.
+    Feed,
 }
 
 impl Access {
@@ -69,6 +71,25 @@ impl Access {
             Access::Read | Access::View => Some(Role::Viewer),
             Access::Plan => Some(Role::Planner),
             Access::Admin => Some(Role::Admin),
+            Access::Feed => Some(Role::Feed),
+        }
+    }
+
+    /// Whether a user of `role` has it: a feed has only [`Access::Feed`], which only a feed
+    /// or an admin has; each other role has what the ones before it have.
+    ///
+    /// ```
+    /// use patrolmap::server::auth::Access;
+    /// use patrolmap::store::Role;
+    /// assert!(Access::Feed.allows(Role::Feed) && Access::Feed.allows(Role::Admin));
+    /// assert!(!Access::Feed.allows(Role::Planner) && !Access::Read.allows(Role::Feed));
+    /// assert!(Access::Plan.allows(Role::Admin) && !Access::Plan.allows(Role::Viewer));
+    /// ```
+    pub fn allows(self, role: Role) -> bool {
+        match (self, role) {
+            (Access::Feed, r) => matches!(r, Role::Feed | Role::Admin),
+            (_, Role::Feed) => self == Access::Public,
+            (access, r) => access.role().is_none_or(|needed| r >= needed),
         }
     }
 }
@@ -101,6 +122,7 @@ pub fn required(method: &Method, path: &str) -> Access {
                     Some("read") => Access::Read,
                     Some("view") => Access::View,
                     Some("plan") => Access::Plan,
+                    Some("feed") => Access::Feed,
                     _ => Access::Admin,
                 };
                 table.insert((method.to_ascii_uppercase(), routed.to_string()), access);
@@ -662,11 +684,18 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         .into_response();
     };
     if let (Some(needed), Some(user)) = (access.role(), &user) {
-        if user.role < needed {
-            let message = format!(
-                "{} is a {}; this needs the {needed} role",
-                user.name, user.role
-            );
+        if !access.allows(user.role) {
+            let message = if user.role == Role::Feed {
+                format!(
+                    "{} is a feed: it may only send live positions (POST /api/live/positions)",
+                    user.name
+                )
+            } else {
+                format!(
+                    "{} is a {}; this needs the {needed} role",
+                    user.name, user.role
+                )
+            };
             let target = format!("{} {}", request.method(), path.as_deref().unwrap_or(""));
             log_refusal(&state, &user.name, &remote, "forbidden", &target, &message);
             return ApiError::status(StatusCode::FORBIDDEN, message).into_response();

@@ -44,6 +44,8 @@ pub enum ErrorCode {
     TooManyFailures,
     /// The signed-in role may not do this.
     RoleTooLow,
+    /// A feed sent more positions than a feed may in a while: send fewer, less often.
+    FeedTooFast,
     /// A change asked for from another site's page.
     CrossSite,
     /// Someone saved first, or the name exists already.
@@ -62,7 +64,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for the map's message table and its test.
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::InvalidParameter,
         ErrorCode::MissingParameter,
         ErrorCode::InvalidBody,
@@ -80,6 +82,7 @@ impl ErrorCode {
         ErrorCode::TokenExpired,
         ErrorCode::TooManyFailures,
         ErrorCode::RoleTooLow,
+        ErrorCode::FeedTooFast,
         ErrorCode::CrossSite,
         ErrorCode::Conflict,
         ErrorCode::QuestionTooLarge,
@@ -114,6 +117,7 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "token_expired",
             ErrorCode::TooManyFailures => "too_many_failures",
             ErrorCode::RoleTooLow => "role_too_low",
+            ErrorCode::FeedTooFast => "feed_too_fast",
             ErrorCode::CrossSite => "cross_site",
             ErrorCode::Conflict => "conflict",
             ErrorCode::QuestionTooLarge => "question_too_large",

@@ -17,6 +17,7 @@ pub mod auth;
 
 pub mod error;
 pub mod events;
+pub mod live_api;
 pub mod ogc_api;
 pub mod optimize_api;
 pub mod patrol_api;
@@ -110,6 +111,8 @@ pub struct AppState {
     pub basemap: Arc<crate::basemap::BasemapSource>,
     /// Long work running, by the id its client gave (`progress=`), to be seen and stopped.
     pub works: Arc<work_api::Works>,
+    /// The live board: where the units are now and what they do.
+    pub live: Arc<live_api::Live>,
 }
 
 impl AppState {
@@ -121,7 +124,9 @@ impl AppState {
             .thread_name(|i| format!("patrolmap-plan-{i}"))
             .build()
             .expect("the planning threads start");
+        let live = live_api::Live::new(&base.scenario, Default::default());
         AppState {
+            live: Arc::new(live),
             city: Arc::new(city),
             revisions: Arc::new(Revisions::new(base)),
             pending: Arc::default(),
@@ -144,6 +149,15 @@ impl AppState {
         self
     }
 
+    /// The same state raising an alert when a tier's live share falls below `level` (a part,
+    /// 0..1) of the plan's. Before the state is shared.
+    pub fn with_alert_level(mut self, level: f64) -> AppState {
+        if let Some(live) = Arc::get_mut(&mut self.live) {
+            live.alert_level = level;
+        }
+        self
+    }
+
     /// The same state with these access settings.
     pub fn with_auth(mut self, auth: auth::Auth) -> AppState {
         self.auth = Arc::new(auth);
@@ -154,6 +168,7 @@ impl AppState {
     /// the runtime).
     pub fn with_store(mut self, store: Arc<crate::store::Store>) -> AppState {
         self.feed = Some(events::StoreFeed::follow(store.clone()));
+        self.live.restore(&self.city, &store);
         self.store = Some(store);
         self
     }
@@ -546,6 +561,7 @@ pub async fn serve(
     }
     let _ = out.flush();
     drop(out);
+    tokio::spawn(live_api::watch(state.clone()));
     let app = router(state, web);
     let stop = shutdown_signal(options.stop_on_stdin_close);
     match options.tls {

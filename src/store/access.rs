@@ -15,12 +15,15 @@ use argon2::Argon2;
 use super::sql::{Tx, Value};
 use super::{now_s, Store, StoreError};
 
-/// What a user may do. Each role may do everything the ones before it may.
+/// What a user may do. Each of viewer, planner and admin may do everything the ones before
+/// it may; a feed (a GPS gateway's account) may only send live positions.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// Sends live unit positions, and nothing else (not even the map).
+    Feed,
     /// Sees the map, the coverage and the saved scenarios (a wall display).
     Viewer,
     /// Also edits: saves and restores scenarios, plans patrols, posts and events.
@@ -33,6 +36,7 @@ impl Role {
     /// Its name, as stored and as the API and the command line spell it.
     pub fn as_str(self) -> &'static str {
         match self {
+            Role::Feed => "feed",
             Role::Viewer => "viewer",
             Role::Planner => "planner",
             Role::Admin => "admin",
@@ -56,10 +60,13 @@ impl FromStr for Role {
     /// ```
     fn from_str(s: &str) -> Result<Role, String> {
         match s {
+            "feed" => Ok(Role::Feed),
             "viewer" => Ok(Role::Viewer),
             "planner" => Ok(Role::Planner),
             "admin" => Ok(Role::Admin),
-            other => Err(format!("unknown role {other:?}: viewer, planner or admin")),
+            other => Err(format!(
+                "unknown role {other:?}: viewer, planner, admin or feed"
+            )),
         }
     }
 }
@@ -186,7 +193,7 @@ pub fn token_matches_nothing(token: &str) -> bool {
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,
-    role TEXT NOT NULL CHECK (role IN ('viewer', 'planner', 'admin')),
+    role TEXT NOT NULL CHECK (role IN ('feed', 'viewer', 'planner', 'admin')),
     created_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tokens (
@@ -207,6 +214,51 @@ CREATE TABLE IF NOT EXISTS audit (
     remote TEXT NOT NULL
 );
 ";
+
+/// Makes a store made before the feed role accept it: its `users` table's check listed only
+/// viewer, planner and admin. SQLite cannot change a check, so the table is made again with
+/// [`SCHEMA`]'s and its rows copied; PostgreSQL's check is replaced. Does nothing on a store
+/// that already accepts it.
+pub(super) fn allow_feed_role(tx: &mut dyn Tx) -> Result<(), String> {
+    let allowed = "role IN ('feed', 'viewer', 'planner', 'admin')";
+    if tx.is_postgres() {
+        let checks = tx.query(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid = 'users'::regclass AND contype = 'c'",
+            &[],
+        )?;
+        for row in checks {
+            let (name, definition) = (row[0].text(), row[1].text());
+            if definition.contains("role") && !definition.contains("'feed'") {
+                tx.execute(
+                    &format!("ALTER TABLE users DROP CONSTRAINT \"{name}\", ADD CONSTRAINT \"{name}\" CHECK ({allowed})"),
+                    &[],
+                )?;
+            }
+        }
+        return Ok(());
+    }
+    let table = tx
+        .scalar(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'",
+            &[],
+        )?
+        .text();
+    if table.contains("'feed'") {
+        return Ok(());
+    }
+    for statement in [
+        format!(
+            "CREATE TABLE users_with_feed (name TEXT PRIMARY KEY, role TEXT NOT NULL CHECK ({allowed}), created_at INTEGER NOT NULL)"
+        ),
+        "INSERT INTO users_with_feed (name, role, created_at) SELECT name, role, created_at FROM users".to_string(),
+        "DROP TABLE users".to_string(),
+        "ALTER TABLE users_with_feed RENAME TO users".to_string(),
+    ] {
+        tx.execute(&statement, &[])?;
+    }
+    Ok(())
+}
 
 /// Hex digits of a token after `pm_`; its first [`TOKEN_ID_LEN`] are its public id.
 const TOKEN_HEX_LEN: usize = 48;
@@ -239,7 +291,7 @@ pub fn check_user_name(name: &str) -> Result<String, String> {
 }
 
 /// Every action the audit log records (the map has a text for each in both languages).
-pub const AUDIT_ACTIONS: [&str; 10] = [
+pub const AUDIT_ACTIONS: [&str; 12] = [
     "save",
     "restore",
     "delete",
@@ -250,6 +302,8 @@ pub const AUDIT_ACTIONS: [&str; 10] = [
     "token_refused",
     "forbidden",
     "cross_site_refused",
+    "live_status",
+    "live_move",
 ];
 
 /// Writes one audit line inside the caller's transaction.

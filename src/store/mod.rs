@@ -15,6 +15,7 @@
 //! This is storage only: no HTTP and no scenario semantics beyond "a GeoJSON text".
 
 mod access;
+pub mod live;
 pub mod names;
 pub mod revisions;
 pub mod sql;
@@ -203,13 +204,19 @@ impl Store {
     /// Opens (or creates) the SQLite store at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let place = path.display().to_string();
-        let schema = format!("{SCHEMA}{}{}", access::SCHEMA, revisions::SCHEMA);
+        let schema = format!(
+            "{SCHEMA}{}{}{}",
+            access::SCHEMA,
+            revisions::SCHEMA,
+            live::SCHEMA
+        );
         let engine = Engine::sqlite(path, &schema).map_err(|e| db(format!("{place}: {e}")))?;
-        Ok(Store {
+        Store {
             place,
             path: Some(path.to_path_buf()),
             engine,
-        })
+        }
+        .migrated()
     }
 
     /// Opens the store `location` names: a `postgres://` or `postgresql://` address, else an
@@ -225,21 +232,33 @@ impl Store {
         if location.starts_with("postgres://") || location.starts_with("postgresql://") {
             let place = without_password(location);
             let schema = format!(
-                "{}{}{}{POSTGIS_SCHEMA}",
+                "{}{}{}{}{POSTGIS_SCHEMA}",
                 sql::postgres_ddl(SCHEMA),
                 sql::postgres_ddl(access::SCHEMA),
-                sql::postgres_ddl(revisions::SCHEMA)
+                sql::postgres_ddl(revisions::SCHEMA),
+                sql::postgres_ddl(live::SCHEMA)
             );
             let engine =
                 Engine::postgres(location, &schema).map_err(|e| db(format!("{place}: {e}")))?;
-            Ok(Store {
+            Store {
                 place,
                 path: None,
                 engine,
-            })
+            }
+            .migrated()
         } else {
             Store::open(Path::new(location))
         }
+    }
+
+    /// The store brought up to this patrolmap's tables (what `CREATE TABLE IF NOT EXISTS`
+    /// cannot change in a store made by an older one).
+    fn migrated(self) -> Result<Store, StoreError> {
+        self.write(|tx| {
+            access::allow_feed_role(tx)?;
+            Ok(Ok(()))
+        })?;
+        Ok(self)
     }
 
     /// Whether the store is on PostgreSQL.

@@ -263,12 +263,14 @@ pub const APPLICATION_ID: i64 = 0x5054_4d50;
 pub const SCHEMA_VERSION: i64 = 1;
 /// The tables of a patrolmap store (and SQLite's own counter): a file made before stores were
 /// marked is recognised by holding only these, `versions` among them.
-const STORE_TABLES: [&str; 6] = [
+const STORE_TABLES: [&str; 8] = [
     "versions",
     "users",
     "tokens",
     "audit",
     "revisions",
+    "live_positions",
+    "live_status",
     "sqlite_sequence",
 ];
 

@@ -496,7 +496,7 @@ fn users_are_managed_and_the_audit_log_read_from_the_command_line() {
     // Bad input: a role that does not exist, a user twice, an unknown user, no store.
     let bad_role = run(&["user", "add", "wang", "--role", "chief"]);
     assert_eq!(bad_role.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("viewer, planner or admin"));
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("viewer, planner, admin or feed"));
     let twice = run(&["user", "add", "li", "--role", "viewer"]);
     assert!(!twice.status.success());
     assert!(String::from_utf8_lossy(&twice.stderr).contains("exists already"));

@@ -897,3 +897,177 @@ fn gaps_merge_through_nodes_and_rank_by_incidents() {
     );
     assert_eq!(gaps[0].incident_weight, 5.0);
 }
+
+proptest! {
+    #![proptest_config(Config { cases: 96, rng_seed: RngSeed::Fixed(2112), failure_persistence: None, ..Config::default() })]
+
+    /// The 110 call's arrivals (one backward search from the call) give every unit the time
+    /// of a forward Dijkstra from that unit alone, each leaving its edge only the way it is
+    /// heading when it moves; every route runs from the unit's road point to the call's
+    /// over connected edges.
+    #[test]
+    fn call_arrivals_match_brute_force(
+        lines in network_strategy(),
+        units in prop::collection::vec((0usize..6, 0.0f64..1.0, prop::bool::ANY), 1..6),
+        headings in prop::collection::vec(prop::option::of(prop::bool::ANY), 1..6),
+        turnouts in prop::collection::vec(prop::sample::select(vec![0.0, 0.0, 15.0]), 1..3),
+        point in (0usize..64, 0.0f64..=1.0),
+        cutoff in 20.0f64..400.0,
+    ) {
+        use patrolmap::live::{arrivals, Responder, Target};
+        use patrolmap::network::geodesy::{haversine_m, point_along};
+        let case = build_case(&lines, &unit_positions(&units), &turnouts);
+        let n = case.net.nodes.len();
+        let mut arcs = Vec::new();
+        for (e, edge) in case.net.edges.iter().enumerate() {
+            let (d, tf, tb) = edge_times(&case, e);
+            if d.allows_forward() { arcs.push((edge.from as usize, edge.to as usize, tf)); }
+            if d.allows_backward() { arcs.push((edge.to as usize, edge.from as usize, tb)); }
+        }
+        let (e, f) = (point.0 % case.net.edges.len(), point.1);
+        let target_edge = &case.net.edges[e];
+        let (d, tf, tb) = edge_times(&case, e);
+        let responders: Vec<Responder> = case.placements.iter().enumerate().map(|(i, p)| Responder {
+            unit: i, mode_index: 0, edge: p.edge, fraction: p.fraction,
+            forward: headings[i % headings.len()], start_s: p.start_s,
+        }).collect();
+        let mut want: Vec<(usize, f64)> = Vec::new();
+        for r in &responders {
+            let edge = &case.net.edges[r.edge as usize];
+            let (ud, utf, utb) = edge_times(&case, r.edge as usize);
+            let mut starts = Vec::new();
+            if ud.allows_forward() && r.forward != Some(false) {
+                starts.push((edge.to as usize, r.start_s + (1.0 - r.fraction) * utf));
+            }
+            if ud.allows_backward() && r.forward != Some(true) {
+                starts.push((edge.from as usize, r.start_s + r.fraction * utb));
+            }
+            let times = dijkstra(n, &arcs, &starts);
+            let mut a = f64::INFINITY;
+            if d.allows_forward() { a = a.min(times[target_edge.from as usize] + f * tf); }
+            if d.allows_backward() { a = a.min(times[target_edge.to as usize] + (1.0 - f) * tb); }
+            if r.edge as usize == e {
+                let g = r.fraction;
+                if d.allows_forward() && f >= g && r.forward != Some(false) { a = a.min(r.start_s + (f - g) * tf); }
+                if d.allows_backward() && f <= g && r.forward != Some(true) { a = a.min(r.start_s + (g - f) * tb); }
+            }
+            if a <= cutoff { want.push((r.unit, a)); }
+        }
+        want.sort_by(|x, y| x.1.total_cmp(&y.1).then(x.0.cmp(&y.0)));
+        let modes = [ModeNetwork { mode: TravelMode::Car, graph: &case.graph, index: &SnapIndex::build(&case.net, &case.graph) }];
+        let got = arrivals(&case.net, &modes, &responders, Target { edge: e as u32, fraction: f }, cutoff);
+        prop_assert_eq!(got.len(), want.len(), "{:?} vs {:?}", got.iter().map(|a| (a.unit, a.eta_s)).collect::<Vec<_>>(), want);
+        for (g, w) in got.iter().zip(&want) {
+            prop_assert!((g.eta_s - w.1).abs() <= 1e-9 * w.1.max(1.0), "unit {} {} vs unit {} {}", g.unit, g.eta_s, w.0, w.1);
+            let r = &responders[g.unit];
+            let start = point_along(case.net.geometry(r.edge as usize), r.fraction);
+            let end = point_along(case.net.geometry(e), f);
+            prop_assert!(haversine_m(g.route[0], start) < 0.01 && haversine_m(*g.route.last().unwrap(), end) < 0.01);
+            prop_assert_eq!(g.edges[0], r.edge);
+            prop_assert_eq!(*g.edges.last().unwrap(), e as u32);
+            for w in g.edges.windows(2) {
+                let (a, b) = (&case.net.edges[w[0] as usize], &case.net.edges[w[1] as usize]);
+                prop_assert!([a.from, a.to].iter().any(|v| *v == b.from || *v == b.to), "edges {} and {} do not meet", w[0], w[1]);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(Config { cases: 64, rng_seed: RngSeed::Fixed(2114), failure_persistence: None, ..Config::default() })]
+
+    /// Move-up's first move is the best single move: of every unit sent to every target it
+    /// can reach, the one adding the most node-weighted road where the tiers are met, as a
+    /// per-unit Dijkstra of the deployment before and after each move counts it.
+    #[test]
+    fn the_first_move_up_is_the_best_single_move(
+        lines in network_strategy(),
+        units in prop::collection::vec((0usize..6, 0.0f64..1.0, prop::bool::ANY), 1..5),
+        turnouts in prop::collection::vec(prop::sample::select(vec![0.0, 0.0, 15.0]), 1..3),
+        targets in prop::collection::vec((0usize..64, 0.0f64..=1.0), 1..4),
+        tiers in prop::collection::vec((5.0f64..150.0, 1usize..3), 1..3),
+    ) {
+        use patrolmap::coverage::{ResponseStandard, Tier};
+        use patrolmap::live::moveup::{propose, MoveUpOptions};
+        use patrolmap::live::{Board, BoardOptions, PositionReport};
+        use patrolmap::network::geodesy::point_along;
+        let positions = unit_positions(&units);
+        let case = build_case(&lines, &positions, &turnouts);
+        let index = SnapIndex::build(&case.net, &case.graph);
+        let modes = [ModeNetwork { mode: TravelMode::Car, graph: &case.graph, index: &index }];
+        let scenario = patrolmap::scenario::Scenario {
+            units: positions.iter().enumerate().map(|(i, &position)| Unit {
+                id: format!("u{i}"), name: None, kind: UnitKind::Unit, class: None, mode: TravelMode::Car,
+                turnout_s: turnouts[i % turnouts.len()], position, feature: i, duty: Default::default(),
+            }).collect(),
+            ..Default::default()
+        };
+        let mut board = Board::new(&scenario, BoardOptions { max_snap_m: 1e9, ..BoardOptions::default() });
+        let reports: Vec<PositionReport> = scenario.units.iter().map(|u| PositionReport {
+            unit: u.id.clone(), lon_lat: u.position, time_s: 0.0, heading_deg: None, speed_kph: None,
+        }).collect();
+        prop_assert!(board.apply(&case.net, &modes, &reports, 0.0).iter().all(|v| v.is_ok()));
+        let standard = ResponseStandard { tiers: tiers.iter().map(|&(b, k)| Tier { budget_s: b, units: k, classes: vec![] }).collect() };
+        let target_points: Vec<[f64; 2]> = targets.iter().map(|&(e, f)| point_along(case.net.geometry(e % case.net.edges.len()), f)).collect();
+        let options = MoveUpOptions { max_moves: 1, movers_per_target: 100, max_travel_s: 1e9, max_snap_m: 1e9 };
+        let got = propose(&case.net, &modes, &scenario, &board, &standard, &target_points, &options, 0.0);
+
+        // The brute force: the objective of a deployment from one Dijkstra per unit.
+        let n = case.net.nodes.len();
+        let mut arcs = Vec::new();
+        let mut weight = vec![0.0; n];
+        for (e, edge) in case.net.edges.iter().enumerate() {
+            let (d, tf, tb) = edge_times(&case, e);
+            if d.allows_forward() { arcs.push((edge.from as usize, edge.to as usize, tf)); }
+            if d.allows_backward() { arcs.push((edge.to as usize, edge.from as usize, tb)); }
+            weight[edge.from as usize] += edge.length_m / 2.0;
+            weight[edge.to as usize] += edge.length_m / 2.0;
+        }
+        let times_from = |edge: u32, fraction: f64, start: f64| {
+            let e = &case.net.edges[edge as usize];
+            let (d, tf, tb) = edge_times(&case, edge as usize);
+            let mut starts = Vec::new();
+            if d.allows_forward() { starts.push((e.to as usize, start + (1.0 - fraction) * tf)); }
+            if d.allows_backward() { starts.push((e.from as usize, start + fraction * tb)); }
+            dijkstra(n, &arcs, &starts)
+        };
+        let objective = |deployment: &[(u32, f64, f64)]| -> f64 {
+            let times: Vec<Vec<f64>> = deployment.iter().map(|&(e, f, s)| times_from(e, f, s)).collect();
+            standard.tiers.iter().map(|tier| (0..n).filter(|&v| times.iter().filter(|t| t[v] <= tier.budget_s).count() >= tier.units).map(|v| weight[v]).sum::<f64>()).sum()
+        };
+        let now: Vec<(u32, f64, f64)> = board.units().iter().map(|u| {
+            let fix = u.fix.as_ref().unwrap();
+            (fix.on_road.edge, fix.on_road.fraction, scenario.units[u.unit].turnout_s)
+        }).collect();
+        let before = objective(&now);
+        let mut best = 0.0f64;
+        for p in &target_points {
+            let s = index.snap(*p, 1e9).unwrap();
+            for i in 0..now.len() {
+                // Only units that can drive there.
+                let times = times_from(now[i].0, now[i].1, 0.0);
+                let e = &case.net.edges[s.edge as usize];
+                let (d, tf, tb) = edge_times(&case, s.edge as usize);
+                let mut reach = f64::INFINITY;
+                if d.allows_forward() { reach = reach.min(times[e.from as usize] + s.fraction * tf); }
+                if d.allows_backward() { reach = reach.min(times[e.to as usize] + (1.0 - s.fraction) * tb); }
+                if now[i].0 == s.edge {
+                    let g = now[i].1;
+                    if d.allows_forward() && s.fraction >= g { reach = 0.0; }
+                    if d.allows_backward() && s.fraction <= g { reach = 0.0; }
+                }
+                if !reach.is_finite() { continue; }
+                let mut after = now.clone();
+                after[i] = (s.edge, s.fraction, now[i].2);
+                best = best.max(objective(&after) - before);
+            }
+        }
+        match got.first() {
+            None => prop_assert!(best <= 1e-6, "no move proposed, but one adds {}", best),
+            Some(m) => {
+                let total: f64 = m.gain_m.iter().sum();
+                prop_assert!((total - best).abs() <= 1e-6 * best.max(1.0), "proposed {} vs best {}", total, best);
+            }
+        }
+    }
+}

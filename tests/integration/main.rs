@@ -9,6 +9,7 @@ mod coverage;
 mod crs;
 mod formats;
 mod limits;
+mod live;
 mod mmkwrpp;
 mod optimize;
 mod osm_real;

@@ -836,6 +836,16 @@ fn the_openapi_document_matches_the_routes() {
         "/api/ogc/collections/{collection}",
         "/api/ogc/collections/{collection}/items",
         "/api/ogc/collections/{collection}/items/{feature}",
+        "/api/live/positions",
+        "/api/live/units",
+        "/api/live/status",
+        "/api/live/coverage",
+        "/api/live/incident",
+        "/api/live/alerts",
+        "/api/live/events",
+        "/api/live/moveup",
+        "/api/live/moveup/accept",
+        "/api/live/drill",
     ];
     let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
     documented.sort();
@@ -863,7 +873,7 @@ fn the_openapi_document_matches_the_routes() {
         for (method, op) in item.as_object().unwrap() {
             // Who may call it is stated with it (the guard reads it from here).
             assert!(
-                ["public", "read", "view", "plan", "admin"]
+                ["public", "read", "view", "plan", "admin", "feed"]
                     .contains(&op["x-patrolmap-access"].as_str().unwrap_or("")),
                 "{method} {path} says who may call it"
             );
@@ -877,7 +887,7 @@ fn the_openapi_document_matches_the_routes() {
             // Every documented operation exists: anything but the router's 404 or 405 (a
             // handler's 404 names what it did not find). Deletions aim at nothing.
             let url = format!("{}{}", server().base, sample(path));
-            if path == "/api/events" {
+            if path == "/api/events" || path == "/api/live/events" {
                 // A stream: its status and type, not its two minutes of body.
                 let stream = signed(agent().get(&url)).call().unwrap();
                 assert_eq!(stream.status(), 200);
@@ -1795,6 +1805,53 @@ fn every_success_body_is_typed_and_real_answers_match_the_document() {
     assert_eq!(compared["difference"].as_array().unwrap().len(), 3);
     check("/api/users", "get", "200", get("/api/users"));
     check("/api/audit", "get", "200", get("/api/audit?limit=5"));
+    check("/api/live/units", "get", "200", get("/api/live/units"));
+    check("/api/live/alerts", "get", "200", get("/api/live/alerts"));
+    check(
+        "/api/live/coverage",
+        "get",
+        "200",
+        get("/api/live/coverage"),
+    );
+    let unit = demo_scenario()["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["kind"] == "unit")
+        .unwrap()
+        .clone();
+    let at = &unit["geometry"]["coordinates"];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let positions = json!({"positions": [
+        {"unit": unit["properties"]["id"], "lon": at[0], "lat": at[1], "time": now},
+        {"unit": "nobody", "lon": at[0], "lat": at[1], "time": now}]});
+    check(
+        "/api/live/positions",
+        "post",
+        "200",
+        post("/api/live/positions", &positions.to_string()),
+    );
+    check(
+        "/api/live/incident",
+        "post",
+        "200",
+        post(
+            "/api/live/incident",
+            &json!({"lon": at[0], "lat": at[1]}).to_string(),
+        ),
+    );
+    check(
+        "/api/live/status",
+        "post",
+        "200",
+        post(
+            "/api/live/status",
+            &json!({"units": [unit["properties"]["id"]], "status": "available"}).to_string(),
+        ),
+    );
 }
 
 /// Issue 17 (and 19): more patrol units than there is work on the demo city gives idle units

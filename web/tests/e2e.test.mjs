@@ -960,7 +960,7 @@ test('issue 17: the coverage areas come as vector tiles of the current revision,
 async function controlsBelowTheFold(page) {
   return page.evaluate(() => {
     const height = window.innerHeight;
-    const skip = '#version-list, #suggestions, #user-list, #audit, #compare-result, #gap-list';
+    const skip = '#version-list, #suggestions, #user-list, #audit, #compare-result, #gap-list, #live-units';
     return [...document.querySelectorAll('#panel button, #panel input, #panel select, #panel a.button')]
       .filter((el) => el.offsetParent !== null && !el.closest(skip))
       .filter((el) => el.getBoundingClientRect().bottom > height)
@@ -972,7 +972,7 @@ for (const viewport of [{ width: 1366, height: 768 }, { width: 3840, height: 216
   test(`issue 17: every task's controls are on the first screen at ${viewport.width}x${viewport.height}`, async () => {
     const { page, errors, context } = await openMap(viewport);
     const tasks = await page.locator('#tasks [data-task]').evaluateAll((tabs) => tabs.filter((b) => b.offsetParent !== null).map((b) => b.dataset.task));
-    assert.deepEqual(tasks, ['situation', 'whatif', 'patrol', 'posts', 'events', 'versions', 'admin']);
+    assert.deepEqual(tasks, ['situation', 'whatif', 'patrol', 'posts', 'events', 'live', 'versions', 'admin']);
     for (const task of tasks) {
       await openTask(page, task);
       assert.deepEqual(await controlsBelowTheFold(page), [], `${task} at ${viewport.width}x${viewport.height}`);
@@ -1435,6 +1435,205 @@ test('issue 20: the wall measures at the clock\'s hour and again when the speed 
   await page.waitForFunction(() => window.patrolmap.state.summary.at === '23:00' && !window.patrolmap.state.inFlight, null, { timeout: 15000 });
   const night = await page.evaluate(() => window.patrolmap.state.summary.tiers.map((t) => t.share));
   assert.ok(night[2] > rush[2], `${night} vs ${rush}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('issue 21: replayed tracks drive the live board: units move, the live coverage follows, a call ranks them, dispatch takes them off', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const made = await as(adminToken, '/api/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'gateway', role: 'feed' }) });
+  assert.equal(made.status, 201);
+  const feedToken = (await made.json()).token;
+  // Each unit of the plan drives along the road it stands on: six fixes ten seconds apart.
+  const scenario = await (await as(adminToken, '/api/scenario')).json();
+  const units = scenario.features.filter((f) => f.properties.kind === 'unit');
+  const along = (coords, f) => {
+    const x = f * (coords.length - 1);
+    const i = Math.min(Math.floor(x), coords.length - 2);
+    const t = x - i;
+    return [coords[i][0] + t * (coords[i + 1][0] - coords[i][0]), coords[i][1] + t * (coords[i + 1][1] - coords[i][1])];
+  };
+  const rows = [[], []];
+  for (const u of units) {
+    const [lon, lat] = u.geometry.coordinates;
+    const road = await (await as(adminToken, `/api/roads/at?lon=${lon}&lat=${lat}`)).json();
+    for (let k = 0; k < 6; k += 1) {
+      const [x, y] = along(road.geometry.coordinates, k / 5);
+      rows[k < 3 ? 0 : 1].push(`${u.properties.id},${1764806400 + 10 * k},${x.toFixed(7)},${y.toFixed(7)}`);
+    }
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'patrolmap-live-'));
+  const replay = (part) => {
+    const file = path.join(dir, `tracks-${part}.csv`);
+    writeFileSync(file, ['unit,time,lon,lat', ...rows[part]].join('\n') + '\n');
+    return execFileSync(binary, ['live', 'replay', file, '--server', base, '--token', feedToken, '--speed', '50x'], { stdio: 'pipe' }).toString();
+  };
+
+  const { page, errors, context } = await openMap({ width: 1366, height: 768 });
+  await openTask(page, 'live');
+  await page.waitForFunction(() => window.patrolmap.state.live.board != null);
+  replay(0);
+  await page.waitForFunction((n) => window.patrolmap.state.live.board?.counted === n, units.length, { timeout: 15000 });
+  assert.match(await page.locator('#live-counts').innerText(), new RegExp(`^可调 ${units.length} · 出警 0`));
+  const first = await page.evaluate(() => window.patrolmap.state.live.board.units.map((u) => u.position));
+
+  // The live coverage: the map shows the revision the server made of the units where they are.
+  await page.locator('#live-coverage').check();
+  const liveRev = async () => (await (await as(adminToken, '/api/live/coverage')).json()).rev;
+  const rev1 = await liveRev();
+  await page.waitForFunction((rev) => window.patrolmap.state.rev === rev, rev1, { timeout: 15000 });
+  assert.match(await page.locator('#live-coverage-note').innerText(), new RegExp(`${units.length} 个可调警力`));
+
+  // They drive on: the dots move and the coverage follows.
+  replay(1);
+  await page.waitForFunction((before) => {
+    const now = window.patrolmap.state.live.board.units.map((u) => u.position);
+    return now.some((p, i) => p[0] !== before[i][0] || p[1] !== before[i][1]);
+  }, first, { timeout: 15000 });
+  const rev2 = await liveRev();
+  assert.notEqual(rev2, rev1);
+  await page.waitForFunction((rev) => window.patrolmap.state.rev === rev, rev2, { timeout: 15000 });
+  await idle(page);
+
+  // A call: the units by arrival from where they are, as the API ranks them; the full force
+  // chosen; dispatched, they are en route and off the next call.
+  await page.locator('.mode[data-mode="call"]').click();
+  await page.locator('#toggles input[data-layer="units"]').uncheck();
+  const [lon, lat] = units[0].geometry.coordinates;
+  const at = await page.evaluate(([x, y]) => window.patrolmap.map.project([x + 0.006, y + 0.003]), [lon, lat]);
+  const box = await page.locator('#map').boundingBox();
+  await page.mouse.click(box.x + at.x, box.y + at.y);
+  await page.locator('#live-call').waitFor();
+  const pkg = await page.evaluate(() => window.patrolmap.state.live.call_package);
+  const again = await (await as(adminToken, '/api/live/incident', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lon: pkg.query[0], lat: pkg.query[1], limit: 6 }) })).json();
+  assert.deepEqual(pkg.units.map((u) => [u.unit, u.eta_s]), again.units.map((u) => [u.unit, u.eta_s]));
+  const listed = await page.locator('#call-units tr').allInnerTexts();
+  assert.equal(listed.length, pkg.units.length);
+  assert.ok(pkg.units.length >= 3);
+  assert.match(listed[0], new RegExp(`^\\s*1\\s+${pkg.units[0].name}`));
+  assert.equal(await page.locator('#call-units input:checked').count(), 3);
+  assert.match(await page.locator('#call-assign').innerText(), /派警（3）/);
+  await idle(page);
+  await page.screenshot({ path: path.join(root, 'target/live-1366.png') });
+  await page.locator('#call-assign').click();
+  await page.waitForFunction(() => window.patrolmap.state.live.board.units.filter((u) => u.status === 'en_route').length === 3);
+  assert.match(await page.locator('#live-counts').innerText(), new RegExp(`^可调 ${units.length} · 出警 3`.replace(`${units.length} ·`, `${units.length - 3} ·`)));
+  await page.waitForFunction((rev) => window.patrolmap.state.rev !== rev, rev2, { timeout: 15000 });
+  const sent = new Set(pkg.units.slice(0, 3).map((u) => u.unit));
+  const next = await (await as(adminToken, '/api/live/incident', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lon: pkg.query[0], lat: pkg.query[1] }) })).json();
+  assert.ok(next.units.every((u) => !sent.has(u.unit)));
+  assert.equal(next.not_counted.busy, 3);
+
+  // Move-up: the moves that restore the most with three units away, as the API proposes
+  // them, drawn and listed with the tiers before and after; accepted, the units are told.
+  await page.locator('#moveup').click();
+  await page.locator('#moveup-result').waitFor();
+  const proposal = await page.evaluate(() => window.patrolmap.state.live.proposal);
+  assert.ok(proposal.moves.length >= 1 && proposal.moves.length <= 3, JSON.stringify(proposal));
+  const asked = await (await as(adminToken, '/api/live/moveup', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ max_moves: 3 }) })).json();
+  assert.deepEqual(proposal.moves.map((m) => [m.unit, m.target]), asked.moves.map((m) => [m.unit, m.target]));
+  assert.equal(await page.locator('#moveup-moves li').count(), proposal.moves.length);
+  assert.match(await page.locator('#moveup-tiers').innerText(), /1′×1：\d+\.\d% → \d+\.\d%/);
+  await idle(page);
+  await page.screenshot({ path: path.join(root, 'target/live-moveup-1366.png') });
+  await page.locator('#moveup-accept').click();
+  await page.waitForFunction((n) => window.patrolmap.state.live.board.units.filter((u) => u.move_to).length === n, proposal.moves.length);
+  assert.equal(await page.locator('#live-units', { hasText: '前往补位' }).count(), 1);
+
+  await page.locator('#lang').click();
+  assert.match(await page.locator('#live-counts').innerText(), new RegExp(`^available ${units.length - 3} · en route 3`));
+  assert.match(await page.locator('#call-title').innerText(), /^Call: /);
+  await page.screenshot({ path: path.join(root, 'target/live-1366-en.png') });
+  await page.locator('#lang').click();
+
+  // Every unit sent away: the server pushes the alerts (raised without a reload), and clears
+  // them when the units are back; each said with its time.
+  const setAll = (value) => as(adminToken, '/api/live/status', { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ units: units.map((u) => u.properties.id), status: value }) });
+  assert.equal((await setAll('en_route')).status, 200);
+  const firstTier = page.locator('#live-alerts li.failing[data-key="tier:0"]');
+  await firstTier.waitFor({ timeout: 15000 });
+  assert.match(await firstTier.innerText(), /^1′×1 覆盖率 \d+\.\d%，低于 \d+\.\d% · \d\d:\d\d:\d\d 起$/);
+  await page.waitForFunction(() => /^告警：/.test(document.getElementById('status').textContent));
+  await page.screenshot({ path: path.join(root, 'target/live-alerts-1366.png') });
+  // The wall following the units where they are: the live coverage and the alerts in force.
+  const wall = await context.newPage();
+  await wall.goto(`${base}/?wall`);
+  await wall.waitForFunction(() => window.patrolmap?.state?.summary && window.patrolmap.map.loaded(), null, { timeout: 60000 });
+  await wall.selectOption('#wall-scenario', '__live__');
+  await wall.locator('#wall-alerts li[data-key="tier:0"]').waitFor({ timeout: 15000 });
+  const wallRev = await liveRev();
+  await wall.waitForFunction((rev) => window.patrolmap.state.rev === rev, wallRev, { timeout: 15000 });
+  assert.match(await wall.locator('#wall-tiers').innerText(), /1 分钟内 1 支警力/);
+  await wall.screenshot({ path: path.join(root, 'target/live-wall-1366.png') });
+  await wall.close();
+  // Back as they were for the other tests: available, the plan's coverage.
+  assert.equal((await setAll('available')).status, 200);
+  await page.locator('#live-alerts li.muted[data-key="tier:0"]').waitFor({ timeout: 15000 });
+  assert.equal(await firstTier.count(), 0);
+  assert.match(await page.locator('#live-alerts li.muted[data-key="tier:0"]').innerText(), /\d\d:\d\d:\d\d–\d\d:\d\d:\d\d 已解除$/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('issue 21: a drill on the map: policies side by side, replayed with the time slider, in Chinese and English', async () => {
+  const { page, errors, context } = await openMap({ width: 1366, height: 768 });
+  await openTask(page, 'live');
+  await page.locator('#drill-rate').fill('4');
+  await page.locator('#drill-hours').fill('12');
+  await page.locator('#drill-run').click();
+  await page.locator('#drill-result').waitFor();
+  const run = await page.evaluate(() => window.patrolmap.state.drill.run);
+  assert.deepEqual(run.reports.map((r) => r.policy), ['none', 'greedy']);
+  // The table is the server's reports: a column per policy, the moves made by each.
+  const head = await page.locator('#drill-table tr').first().innerText();
+  assert.match(head, /不前移\s+智能前移/);
+  const moves = page.locator('#drill-table tr', { hasText: '前移次数' });
+  assert.match(await moves.innerText(), new RegExp(`0\\s+${run.reports[1].moves}$`));
+  assert.ok(run.reports[1].moves > 0);
+  // The slider to the first call: its units are out, the call is on the map.
+  const first = run.reports[1].events.find((e) => e.kind === 'call' && e.units.length > 0);
+  const at = Math.ceil((first.time_s + 60) / 60) * 60;
+  assert.ok(Math.min(...first.free_s) > at, 'the first call still worked a minute on');
+  await page.locator('#drill-time').evaluate((el, v) => { el.value = String(v); el.dispatchEvent(new Event('input')); }, at);
+  const clock = await page.locator('#drill-clock').innerText();
+  assert.match(clock, /出警 [1-9]/);
+  assert.match(clock, /处置中警情 [1-9]/);
+  const busy = await page.evaluate(() => window.patrolmap.state.drill.moment.units.filter((u) => u.state === 'busy').length);
+  assert.ok(busy >= first.units.length, `${busy} busy`);
+  await page.locator('#drill-clear').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(root, 'target/live-drill-1366.png') });
+  // The other policy replayed; then in English.
+  await page.selectOption('#drill-policy', '0');
+  assert.match(await page.locator('#drill-clock').innerText(), /前移中 0/);
+  await page.locator('#lang').click();
+  assert.match(await page.locator('#drill-table tr').first().innerText(), /No move-up\s+Greedy move-up/);
+  assert.match(await page.locator('#drill-clock').innerText(), /at calls [1-9]/);
+  await page.locator('#drill-clear').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(root, 'target/live-drill-1366-en.png') });
+  await page.locator('#lang').click();
+  // A bad ask is said in Chinese, and nothing is lost: the last drill stays.
+  await page.locator('#drill-hours').fill('0');
+  await page.locator('#drill-run').click();
+  assert.equal(await page.locator('#status').innerText(), '「时长（小时）」须在 1 到 168 之间');
+  assert.equal(await page.evaluate(() => window.patrolmap.state.drill.run.reports.length), 2);
+  await page.locator('#drill-clear').click();
+  assert.equal(await page.locator('#drill-result').isHidden(), true);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('issue 21: the drill panel on a big screen', async () => {
+  const { page, errors, context } = await openMap({ width: 2560, height: 1440 });
+  await openTask(page, 'live');
+  await page.locator('#drill-rate').fill('4');
+  await page.locator('#drill-hours').fill('6');
+  await page.locator('#drill-run').click();
+  await page.locator('#drill-result').waitFor();
+  await page.locator('#drill-time').evaluate((el) => { el.value = '7200'; el.dispatchEvent(new Event('input')); });
+  await page.locator('#drill-clear').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(root, 'target/live-drill-2560.png') });
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -14,6 +14,9 @@ use crate::coverage::overlay::RoadPiece;
 use crate::coverage::summary::{CityCoverage, CoverageSummary, NetworkSize};
 use crate::coverage::traffic::{TimedCar, Traffic};
 use crate::coverage::{closures, Engine, ModeNetwork};
+use crate::live::moveup::{self, MoveUpOptions};
+use crate::live::simulate::{self, DrillOptions, DrillRun, MoveUpPolicy};
+use crate::live::Board;
 use crate::network::province::ProvinceCity;
 use crate::network::time_of_day::{SpeedTable, MINUTES_PER_DAY};
 use crate::network::{ProfileGraph, ProfileSet, RoadNetwork, TravelMode};
@@ -234,6 +237,145 @@ impl City {
             standard: self.options.standard.to_string(),
             tiers: self.options.standard.tiers.clone(),
             hours: shares,
+        })
+    }
+
+    /// A move-up for the live `board`: at most `options.max_moves` moves of its available units
+    /// to `targets` (the posts and the units' planned places when empty) that restore the
+    /// standard best, on `plan`'s roads (its closures), each with its travel time; and the
+    /// coverage before and after them, measured exactly (the moved units standing at their
+    /// targets with their turnout).
+    pub fn move_up(
+        &self,
+        plan: &Evaluation,
+        board: &Board,
+        targets: &[MoveTarget],
+        options: &MoveUpOptions,
+        now_s: f64,
+    ) -> MoveUpReport {
+        let targets = if targets.is_empty() {
+            MoveTarget::of_plan(&plan.scenario)
+        } else {
+            targets.to_vec()
+        };
+        let modes = self.mode_networks(plan);
+        let points: Vec<[f64; 2]> = targets.iter().map(|t| t.position).collect();
+        let moves = moveup::propose(
+            &self.network,
+            &modes,
+            &plan.scenario,
+            board,
+            &self.options.standard,
+            &points,
+            options,
+            now_s,
+        );
+        let now = board.deployment(&plan.scenario, now_s);
+        let mut after = now.clone();
+        let proposed: Vec<ProposedMove> = moves
+            .iter()
+            .map(|m| {
+                let live = &board.units()[m.unit];
+                let unit = &plan.scenario.units[live.unit];
+                let target = &targets[m.target];
+                let to = modes[0]
+                    .index
+                    .snap(target.position, options.max_snap_m)
+                    .map_or(target.position, |s| s.position);
+                if let Some(u) = after.units.iter_mut().find(|u| u.id == live.id) {
+                    u.position = to;
+                    u.turnout_s = unit.turnout_s;
+                }
+                ProposedMove {
+                    unit: live.id.clone(),
+                    name: unit.name.clone(),
+                    mode: unit.mode.as_str(),
+                    from: live
+                        .fix
+                        .as_ref()
+                        .map_or(unit.position, |f| f.on_road.position),
+                    to,
+                    target: target.id.clone(),
+                    target_name: target.name.clone(),
+                    travel_s: m.travel_s,
+                    gain_m: m.gain_m.clone(),
+                }
+            })
+            .collect();
+        let measure = |scenario: Scenario| {
+            let e = self.evaluate_at(scenario, plan.at_minute);
+            let a = e.assessment();
+            let shares: Vec<f64> = a.tiers.iter().map(|t| a.share(t.covered_m)).collect();
+            let sites: Vec<usize> = (0..a.tiers.len())
+                .map(|k| {
+                    a.points
+                        .iter()
+                        .filter(|p| p.kind == "checkpoint")
+                        .filter(|p| p.tiers_met.as_ref().is_some_and(|m| m[k]))
+                        .count()
+                })
+                .collect();
+            (shares, sites)
+        };
+        let (tier_shares_before, checkpoints_met_before) = measure(now);
+        let (tier_shares_after, checkpoints_met_after) = if proposed.is_empty() {
+            (tier_shares_before.clone(), checkpoints_met_before.clone())
+        } else {
+            measure(after)
+        };
+        MoveUpReport {
+            standard: self.options.standard.to_string(),
+            targets: targets.len(),
+            moves: proposed,
+            tier_shares_before,
+            tier_shares_after,
+            checkpoints_met_before,
+            checkpoints_met_after,
+        }
+    }
+
+    /// A drill of `plan`'s units on its open roads (its closures left out): seeded calls at
+    /// its incident sites, each sent the standard's full force by travel time, measured
+    /// against the standard (see [`crate::live::simulate`]), once per move-up policy in
+    /// `policies` (the same calls and times on scene for each, side by side; empty: the
+    /// options' own). Polls `stop` before each search and each policy.
+    pub fn drill(
+        &self,
+        plan: &Scenario,
+        options: &DrillOptions,
+        policies: &[MoveUpPolicy],
+        stop: &Stop,
+    ) -> Result<DrillRun, Stopped> {
+        let own = [options.move_up];
+        let policies = if policies.is_empty() {
+            &own[..]
+        } else {
+            policies
+        };
+        let moves = policies.iter().find(|p| **p != MoveUpPolicy::None);
+        let options = DrillOptions {
+            move_up: moves.copied().unwrap_or(MoveUpPolicy::None),
+            ..options.clone()
+        };
+        self.with_roads(plan, |modes| {
+            let (mut drill, mut run) = simulate::plan_drill(
+                &self.network,
+                modes,
+                plan,
+                &self.options.standard,
+                &options,
+                self.options.max_snap_m,
+                stop,
+            )?;
+            stop.stage("simulation", policies.len() as u64);
+            for &policy in policies {
+                stop.check()?;
+                drill.move_up.policy = policy;
+                run.reports
+                    .push(simulate::run(&drill, &self.options.standard));
+                stop.advance(1);
+            }
+            Ok(run)
         })
     }
 
@@ -668,4 +810,75 @@ impl Evaluation {
             .as_ref()
             .expect("an evaluation is assessed when made")
     }
+}
+
+/// A place a unit may be moved up to.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, utoipa::ToSchema)]
+pub struct MoveTarget {
+    /// Where, `[lon, lat]`.
+    pub position: [f64; 2],
+    /// The post or planned unit it is, if one.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Its name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl MoveTarget {
+    /// The places the plan has for its posts and units: where units are moved up to when no
+    /// other place is given.
+    pub fn of_plan(plan: &Scenario) -> Vec<MoveTarget> {
+        plan.units
+            .iter()
+            .map(|u| MoveTarget {
+                position: u.position,
+                id: Some(u.id.clone()),
+                name: u.name.clone(),
+            })
+            .collect()
+    }
+}
+
+/// A move-up proposal and its effect.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct MoveUpReport {
+    /// The standard, e.g. `60:1,180:2,300:3`.
+    pub standard: String,
+    /// The places considered.
+    pub targets: usize,
+    /// The moves, best first (each chosen after the ones before it).
+    pub moves: Vec<ProposedMove>,
+    /// Each tier's share of the road with the units where they are now.
+    pub tier_shares_before: Vec<f64>,
+    /// The same with the moves made.
+    pub tier_shares_after: Vec<f64>,
+    /// Checkpoints meeting each tier now.
+    pub checkpoints_met_before: Vec<usize>,
+    /// The same with the moves made.
+    pub checkpoints_met_after: Vec<usize>,
+}
+
+/// A unit to move, and where.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct ProposedMove {
+    /// The unit's id.
+    pub unit: String,
+    /// Its name.
+    pub name: Option<String>,
+    /// Its mode.
+    pub mode: &'static str,
+    /// Where it is, `[lon, lat]`.
+    pub from: [f64; 2],
+    /// Where it goes (on the road), `[lon, lat]`.
+    pub to: [f64; 2],
+    /// The post or planned place it goes to, if one.
+    pub target: Option<String>,
+    /// Its name.
+    pub target_name: Option<String>,
+    /// The drive there, in seconds.
+    pub travel_s: f64,
+    /// Per tier: metres of road where the tier is met that the move adds (the node model
+    /// the moves are chosen on; the shares before and after are exact).
+    pub gain_m: Vec<f64>,
 }

@@ -44,6 +44,7 @@ pub mod city;
 pub mod coverage;
 pub mod crs;
 pub mod formats;
+pub mod live;
 pub mod network;
 pub mod optimize;
 pub mod patrol;
