@@ -193,8 +193,12 @@ fn move_up_20_away(bencher: divan::Bencher) {
 }
 
 /// A day of 2,000 calls at 500 seeded places with the first 50 units of the Porto plan,
-/// run with `policies` (empty: none).
-fn drill_day(bencher: divan::Bencher, policies: &[patrolmap::live::simulate::MoveUpPolicy]) {
+/// run with `policies` (empty: none); the first `patrols` of them on patrol.
+fn drill_day(
+    bencher: divan::Bencher,
+    policies: &[patrolmap::live::simulate::MoveUpPolicy],
+    patrols: usize,
+) {
     use patrolmap::live::simulate::DrillOptions;
     let s = setup();
     let mut plan = s.plan.clone();
@@ -205,9 +209,41 @@ fn drill_day(bencher: divan::Bencher, policies: &[patrolmap::live::simulate::Mov
         hours: 24.0,
         on_scene_mean_s: 600.0,
         seed: 3,
+        patrols: patrol_routes(&s.city, &plan, patrols),
         ..Default::default()
     };
     bencher.bench_local(|| s.city.drill(&plan, &options, policies, &Stop::never()));
+}
+
+/// Patrol rounds for the first `count` units of `plan`: from the node nearest each unit's
+/// post the quickest way to another unit's post and back (tens of minutes on Porto).
+fn patrol_routes(
+    city: &City,
+    plan: &Scenario,
+    count: usize,
+) -> Vec<(
+    patrolmap::patrol::plan::PatrolUnit,
+    Vec<patrolmap::patrol::paths::Step>,
+)> {
+    use patrolmap::patrol::paths::PathSearch;
+    use patrolmap::patrol::plan::PatrolUnit;
+    let (network, graph, index) = (&city.network, &city.modes.graphs[0], &city.modes.indexes[0]);
+    let mut search = PathSearch::new(network.nodes.len());
+    let units: Vec<PatrolUnit> = plan
+        .units
+        .iter()
+        .map(|u| {
+            PatrolUnit::at(u.id.clone(), u.position, network, index, 200.0).expect("on a road")
+        })
+        .collect();
+    (0..count)
+        .filter_map(|i| {
+            let (home, far) = (units[i].depot, units[(i + 17) % units.len()].depot);
+            let (_, out) = search.quickest(network, graph, home, far)?;
+            let (_, back) = search.quickest(network, graph, far, home)?;
+            Some((units[i].clone(), [out, back].concat()))
+        })
+        .collect()
 }
 
 /// Issue 21 item 5: a simulated day of 2,000 calls with 50 units on Porto: the travel
@@ -215,7 +251,15 @@ fn drill_day(bencher: divan::Bencher, policies: &[patrolmap::live::simulate::Mov
 /// `patrolmap live simulate` does after loading).
 #[divan::bench(sample_count = 4)]
 fn drill_day_2000_calls_50_units(bencher: divan::Bencher) {
-    drill_day(bencher, &[]);
+    drill_day(bencher, &[], 0);
+}
+
+/// The same day with 10 of the 50 units on patrol (out to another post and back, round and
+/// round): their spots, a minute apart, join the travel times, and the coverage follows
+/// them every minute.
+#[divan::bench(sample_count = 4)]
+fn drill_day_2000_calls_50_units_10_on_patrol(bencher: divan::Bencher) {
+    drill_day(bencher, &[], 10);
 }
 
 /// The same day with move-up policies side by side on the same calls: none, the fixed
@@ -231,5 +275,6 @@ fn drill_day_2000_calls_50_units_three_policies(bencher: divan::Bencher) {
             MoveUpPolicy::Table,
             MoveUpPolicy::Greedy { max_moves: 3 },
         ],
+        0,
     );
 }

@@ -413,6 +413,8 @@ function showTask(task) {
   for (const section of document.querySelectorAll('#panel section[data-task]')) {
     section.hidden = !section.dataset.task.split(' ').includes(task);
   }
+  // The drill panel offers the patrol plan made since it was last shown.
+  if (task === 'live') state.drill?.render();
 }
 
 function setMode(mode) {

@@ -10,8 +10,8 @@ import { pct } from './format.js';
 import { callFeatures, drillAt, drillClock, drillFeatures, drillRows } from './drillreplay.js';
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
-/** Unit colours by state: at a post, moving up, busy at a call. */
-const COLOURS = { post: '#00c853', moving: '#b388ff', busy: '#ff9100' };
+/** Unit colours by state: at a post, on patrol, moving up, busy at a call. */
+const COLOURS = { post: '#00c853', patrol: '#40c4ff', moving: '#b388ff', busy: '#ff9100' };
 
 /** Wires the drill panel. Returns `{ render() }` (again in the page's language). */
 export function wireDrill({ map, state, status }) {
@@ -28,12 +28,19 @@ export function wireDrill({ map, state, status }) {
   map.addLayer({ id: 'drill-units', type: 'circle', source: 'drill-units',
     paint: {
       'circle-radius': 8,
-      'circle-color': ['match', ['get', 'state'], 'moving', COLOURS.moving, 'busy', COLOURS.busy, COLOURS.post],
+      'circle-color': ['match', ['get', 'state'], 'patrol', COLOURS.patrol, 'moving', COLOURS.moving, 'busy', COLOURS.busy, COLOURS.post],
       'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2,
     } });
 
   let run = null;
   let running = false;
+  /** The patrol plan's routes on the map as the API takes them, or null with none. */
+  const planRoutes = () => {
+    const features = state.plan?.routes?.features ?? [];
+    const routes = features.filter((f) => Array.isArray(f.properties.steps))
+      .map((f) => ({ unit: f.properties.unit, depot: f.properties.depot, steps: f.properties.steps }));
+    return routes.length ? routes : null;
+  };
   /** The report replayed: its index in `run.reports`. */
   let shown = 0;
   /** The moment replayed, as drawn. */
@@ -56,13 +63,15 @@ export function wireDrill({ map, state, status }) {
     const count = (s) => moment.units.filter((u) => u.state === s).length;
     const tiers = state.info.tiers.map((tier, k) => `${tier.budget_s / 60}′×${tier.units} ${pct(moment.tier_shares[k] ?? 0)}`);
     $('drill-clock').textContent = t('drill_moment', {
-      time: drillClock(time_s), post: count('post'), moving: count('moving'), busy: count('busy'),
+      time: drillClock(time_s), post: count('post'), patrol: count('patrol'), moving: count('moving'), busy: count('busy'),
       calls: moment.calls.length, tiers: tiers.join(' · '),
     });
   };
 
   const render = () => {
     $('drill-run').disabled = running;
+    // Patrols can drive only a plan with its road steps (a timetable is made again each time).
+    $('drill-patrols').disabled = !planRoutes();
     $('drill-result').hidden = !run;
     if (!run) return;
     const rows = drillRows(run.reports, state.info.tiers, t, pct, etaText);
@@ -91,8 +100,9 @@ export function wireDrill({ map, state, status }) {
     render();
     status(t('drill_running'));
     try {
+      const routes = $('drill-patrols').checked ? planRoutes() : null;
       run = await sendJson('/api/live/drill', {
-        rev: state.rev ?? 0, calls_per_hour: rate, hours, move_up,
+        rev: state.rev ?? 0, calls_per_hour: rate, hours, move_up, ...(routes ? { routes } : {}),
       });
       $('drill-time').max = String(Math.round(hours * 3600));
       $('drill-time').value = String(Math.min(Number($('drill-time').value), hours * 3600));

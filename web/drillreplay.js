@@ -13,14 +13,22 @@ export function drillClock(s) {
 
 const lerp = (a, b, f) => [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f];
 
+/** Where unit `i` of `run` is when free at `time_s`: at its post, or on its patrol route. */
+function home(run, i, time_s) {
+  const u = run.units[i];
+  if (!u.route?.length) return { state: 'post', position: u.post, post: i };
+  const step = Math.floor(Math.max(time_s, 0) / u.route_step_s) % u.route.length;
+  return { state: 'patrol', position: u.route[step], post: i };
+}
+
 /**
  * The drill at `time_s` of `report` (one of `run.reports`): each unit's `{ unit, name,
- * state: 'post' | 'moving' | 'busy', position, post }` (a busy unit shown at its call; a moving
- * one on the straight line between posts), the calls not yet done `{ place, position,
- * time_s, units }`, and each tier's coverage share then.
+ * state: 'post' | 'patrol' | 'moving' | 'busy', position, post }` (a patrol where its route
+ * has it; a busy unit shown at its call; a moving one on the straight line between posts), the
+ * calls not yet done `{ place, position, time_s, units }`, and each tier's coverage share then.
  */
 export function drillAt(run, report, time_s) {
-  const units = run.units.map((u, i) => ({ unit: u.unit, name: u.name, state: 'post', position: u.post, post: i }));
+  const units = run.units.map((u, i) => ({ unit: u.unit, name: u.name, ...home(run, i, time_s) }));
   const calls = [];
   for (const e of report.events) {
     if (e.time_s > time_s) break;
@@ -32,8 +40,8 @@ export function drillAt(run, report, time_s) {
         if (e.free_s[k] > time_s) {
           Object.assign(unit, { state: 'busy', position: run.places[e.place] });
         } else {
-          // Back at its own post by now.
-          Object.assign(unit, { state: 'post', position: run.units[u].post, post: u });
+          // Back at its own post, or on its route, by now.
+          Object.assign(unit, home(run, u, time_s));
         }
       });
     } else if (e.kind === 'move') {

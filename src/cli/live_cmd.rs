@@ -69,6 +69,12 @@ pub struct SimulateArgs {
     /// The seed: the same seed gives the same drill.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Patrol routes to drive through the drill: a plan file as `patrolmap patrol plan -o`
+    /// writes it (or as edited in QGIS). A unit of the scenario with a route's unit id patrols
+    /// instead of standing at its post; another joins the drill; each goes round its route,
+    /// stopping at the checkpoints on it, and is sent from where it is.
+    #[arg(long)]
+    pub patrols: Option<PathBuf>,
     /// Move-up policies to compare, comma-separated: none, table, greedy.
     #[arg(long, value_delimiter = ',', default_value = "none")]
     pub move_up: Vec<crate::live::simulate::MoveUpPolicy>,
@@ -292,6 +298,10 @@ fn simulate(args: SimulateArgs) -> Result<()> {
         on_scene_mean_s: args.on_scene_s,
         seed: args.seed,
         move_up: crate::live::simulate::MoveUpPolicy::None,
+        patrols: match &args.patrols {
+            Some(path) => read_patrols(&city, path)?,
+            None => Vec::new(),
+        },
     };
     let run = city.drill(&plan, &options, &args.move_up, &crate::stop::Stop::never())?;
     let reports = &run.reports;
@@ -310,6 +320,37 @@ fn simulate(args: SimulateArgs) -> Result<()> {
         std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))?;
     }
     Ok(())
+}
+
+/// The routes of a plan file, matched to `city`'s car roads where a line no longer follows its
+/// steps.
+fn read_patrols(
+    city: &crate::city::City,
+    path: &std::path::Path,
+) -> Result<
+    Vec<(
+        crate::patrol::plan::PatrolUnit,
+        Vec<crate::patrol::paths::Step>,
+    )>,
+> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the patrol plan", path.display()))?;
+    let plan: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: the patrol plan is not JSON", path.display()))?;
+    let read = crate::patrol::routes_read::routes_from_geojson(
+        &city.network,
+        &city.modes.graphs[0],
+        &city.modes.indexes[0],
+        &plan,
+    )
+    .with_context(|| format!("{}: not a patrol plan", path.display()))?;
+    eprintln!(
+        "{} patrol routes from {} ({} matched to the roads anew)",
+        read.units.len(),
+        path.display(),
+        read.rematched
+    );
+    Ok(read.units.into_iter().zip(read.routes).collect())
 }
 
 /// The reports side by side: one row per measure, one column per policy.

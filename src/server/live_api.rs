@@ -930,6 +930,11 @@ pub struct DrillAsk {
     /// seconds or RFC 3339 (at most 10,000).
     #[schema(value_type = Option<Vec<Object>>)]
     pub history: Option<Vec<Value>>,
+    /// Patrol routes to drive through the drill, as `/api/patrol/plan` gave them: `[{"unit",
+    /// "depot", "steps": [[edge, 1 forward | 0 backward], ...]}]` (at most 100). A unit of the
+    /// scenario with a route's id patrols instead of standing at its post; another joins.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub routes: Option<Value>,
 }
 
 /// The past calls of a drill's ask, or the first one that cannot be read.
@@ -981,7 +986,7 @@ pub struct DrillAnswer {
 /// coverage change, for the map to replay. Changes nothing.
 #[utoipa::path(post, path = "/live/drill", tag = "live",
     extensions(("x-patrolmap-access" = json!("view"))),
-    request_body(content = DrillAsk, description = "{\"rev\"?, \"calls_per_hour\"?, \"by_hour\"?: [24 weights], \"history\"?: [{\"time\", \"lon\", \"lat\"}], \"hours\"?, \"on_scene_s\"?, \"seed\"?, \"move_up\"?: [\"none\", \"table\", \"greedy\"]}", content_type = "application/json"),
+    request_body(content = DrillAsk, description = "{\"rev\"?, \"calls_per_hour\"?, \"by_hour\"?: [24 weights], \"history\"?: [{\"time\", \"lon\", \"lat\"}], \"hours\"?, \"on_scene_s\"?, \"seed\"?, \"move_up\"?: [\"none\", \"table\", \"greedy\"], \"routes\"?: [{\"unit\", \"depot\", \"steps\"}]}", content_type = "application/json"),
     responses((status = 200, description = "The units, the places and one report per policy", body = DrillAnswer),
         (status = 400, description = "Bad body, a value out of range or too many calls", body = ErrorBody),
         (status = 503, description = "The drill ran out of time", body = ErrorBody)))]
@@ -1080,6 +1085,15 @@ pub async fn drill(
             "move_up: at least one of none, table, greedy",
         ));
     }
+    let patrols = match &ask.routes {
+        Some(routes) => {
+            let (units, steps) =
+                crate::patrol::routes_read::routes_from_steps(&state.city.network, routes)
+                    .map_err(|e| ApiError::bad(&e.field, format!("{}: {}", e.field, e.reason)))?;
+            units.into_iter().zip(steps).collect()
+        }
+        None => Vec::new(),
+    };
     let evaluation = state.evaluation(ask.rev.unwrap_or(0)).await?;
     let options = DrillOptions {
         calls_per_hour,
@@ -1089,6 +1103,7 @@ pub async fn drill(
         on_scene_mean_s: on_scene_s,
         seed: ask.seed.unwrap_or(defaults.seed),
         move_up: MoveUpPolicy::None,
+        patrols,
     };
     let city = state.city.clone();
     let run = state

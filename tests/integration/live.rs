@@ -893,6 +893,7 @@ fn the_drill_agrees_with_the_hypercube_model() {
                 units_per_call: 1,
                 busy: Busy::Exponential { mean_s },
                 move_up: MoveUp::none(),
+                patrols: Vec::new(),
                 alert_level: 0.9,
                 horizon_s,
                 seed,
@@ -1158,6 +1159,148 @@ fn the_drill_on_the_api_is_the_command_lines() {
     assert_eq!(replayed["places"].as_array().unwrap().len(), 2);
     let feed = user(&server, "gateway", "feed");
     post(&server, "/api/live/drill", &json!({}), &feed).assert_status(403);
+}
+
+/// Patrols in a drill: the routes of a patrol plan (the map's, sent to `POST /api/live/drill`,
+/// and the same plan's file given to `patrolmap live simulate --patrols`) give one drill; each
+/// patrol is where its route is (every point of its round on the plan's line), is sent to
+/// calls, and the coverage moves with it.
+#[test]
+fn a_drill_drives_the_patrol_plan_and_the_api_is_the_command_lines() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = temp_dir("live-drill-patrols");
+    let server = start_server_with(&dir.join("s.db"), &[]);
+    let scenario = std::fs::read_to_string(format!("{root}/data/demo-scenario.geojson")).unwrap();
+    let planned = server.call(
+        "POST",
+        "/api/patrol/plan?units=2&shift_s=7200&coverage_every_s=0",
+        Some(&scenario),
+        Some(&server.token),
+    );
+    planned.assert_status(200);
+    let plan = planned.json();
+    let lines = plan["routes"]["features"].as_array().unwrap().clone();
+    assert_eq!(lines.len(), 2);
+    let routes: Vec<Value> = lines
+        .iter()
+        .map(|f| {
+            let p = &f["properties"];
+            json!({"unit": p["unit"], "depot": p["depot"], "steps": p["steps"]})
+        })
+        .collect();
+    let ask = json!({"calls_per_hour": 6, "hours": 8, "seed": 9, "move_up": ["none", "greedy"], "routes": routes});
+    let reply = post(&server, "/api/live/drill", &ask, &server.token);
+    reply.assert_status(200);
+    let api = reply.json();
+    let file = dir.join("plan.geojson");
+    std::fs::write(&file, plan["routes"].to_string()).unwrap();
+    let out = dir.join("cli.json");
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+        .args(["live", "simulate", "--roads"])
+        .arg(format!("{root}/data/campo-grande.osm.pbf"))
+        .arg("--scenario")
+        .arg(format!("{root}/data/demo-scenario.geojson"))
+        .args(["--calls-per-hour", "6", "--hours", "8", "--seed", "9"])
+        .args(["--move-up", "none,greedy", "--patrols"])
+        .arg(&file)
+        .arg("--json")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    assert!(String::from_utf8_lossy(&cli.stderr).contains("2 patrol routes from"));
+    let cli: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(api["reports"], cli["reports"]);
+    assert_eq!(api["units"], cli["units"]);
+
+    // The plan's patrols join the scenario's 11 units (they are its posts' patrols).
+    let units = api["units"].as_array().unwrap();
+    assert_eq!(units.len(), 13);
+    for (k, line) in lines.iter().enumerate() {
+        let unit = &units[11 + k];
+        assert_eq!(unit["unit"], line["properties"]["unit"]);
+        let step_s = unit["route_step_s"].as_f64().unwrap();
+        assert_eq!(step_s, 60.0);
+        let round_s = line["properties"]["duration_s"].as_f64().unwrap();
+        let points = unit["route"].as_array().unwrap();
+        // One point a minute of its round.
+        assert!((points.len() as f64 - round_s / step_s).abs() < 1.0 + 1e-9);
+        // Every point of the round lies on the plan's line (within a metre).
+        let line: Vec<[f64; 2]> =
+            serde_json::from_value(line["geometry"]["coordinates"].clone()).unwrap();
+        for p in points {
+            let p = [p[0].as_f64().unwrap(), p[1].as_f64().unwrap()];
+            let off_m = line
+                .windows(2)
+                .map(|w| segment_distance_m(p, w[0], w[1]))
+                .fold(f64::INFINITY, f64::min);
+            assert!(off_m < 1.0, "{} off its line by {off_m} m", unit["unit"]);
+        }
+    }
+    for report in api["reports"].as_array().unwrap() {
+        let sent = &report["dispatches"];
+        assert!(
+            sent[11].as_u64().unwrap() + sent[12].as_u64().unwrap() > 0,
+            "{sent}"
+        );
+        // Patrols are not moved up.
+        for e in report["events"].as_array().unwrap() {
+            if e["kind"] == "move" {
+                assert!(e["unit"].as_u64().unwrap() < 11 && e["post"].as_u64().unwrap() < 11);
+            }
+        }
+    }
+    // Without the routes the drill has two units fewer, and the coverage no longer moves
+    // between calls.
+    let mut standing = ask.clone();
+    standing.as_object_mut().unwrap().remove("routes");
+    let reply = post(&server, "/api/live/drill", &standing, &server.token);
+    let standing = reply.json();
+    assert_eq!(standing["units"].as_array().unwrap().len(), 11);
+    let changes = |run: &Value| run["reports"][0]["coverage"].as_array().unwrap().len();
+    assert!(
+        changes(&api) > changes(&standing) + 20,
+        "{} {}",
+        changes(&api),
+        changes(&standing)
+    );
+
+    // A broken route is named.
+    let broken = json!({"routes": [{"unit": "x", "depot": 0, "steps": [[99999999, 1]]}]});
+    let reply = post(&server, "/api/live/drill", &broken, &server.token);
+    reply.assert_status(400);
+    assert!(
+        reply.json()["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("routes[0]"),
+        "{}",
+        reply.json()
+    );
+}
+
+/// How far `p` is from the segment `a`-`b`, in metres (flat near the points).
+fn segment_distance_m(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+    let k = (p[1].to_radians()).cos();
+    let (ax, ay, bx, by) = (
+        (a[0] - p[0]) * k,
+        a[1] - p[1],
+        (b[0] - p[0]) * k,
+        b[1] - p[1],
+    );
+    let (dx, dy) = (bx - ax, by - ay);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (x, y) = (ax + t * dx, ay + t * dy);
+    (x * x + y * y).sqrt() * 111_195.0
 }
 
 /// `patrolmap live simulate --history`: past calls (a GBK CSV as Chinese Excel saves it)

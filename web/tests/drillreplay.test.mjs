@@ -55,6 +55,24 @@ test('units as map points with their state and label', () => {
   assert.deepEqual(fc.features.map((f) => [f.properties.label, f.properties.state]), [['Car A', 'busy'], ['b', 'moving']]);
 });
 
+test('a patrol is where its route has it while free, at its call while busy, then on its route again', () => {
+  const patrol = { unit: 'p', name: null, mode: 'car', post: [1, 1], route: [[1, 1], [1, 1.01], [1, 1.02]], route_step_s: 60 };
+  const withPatrol = { ...run, units: [run.units[0], patrol] };
+  const patrolReport = {
+    policy: 'none',
+    events: [{ kind: 'call', time_s: 130, place: 1, units: [1], response_s: [40], free_s: [400] }],
+    coverage: [{ time_s: 0, tier_shares: [0.5] }],
+  };
+  const at = (t) => drillAt(withPatrol, patrolReport, t).units[1];
+  assert.deepEqual([at(0).state, at(0).position], ['patrol', [1, 1]]);
+  assert.deepEqual(at(65).position, [1, 1.01]);
+  assert.deepEqual([at(200).state, at(200).position], ['busy', [0.01, 0.001]]);
+  // Back at 400 s: the route's point of minute 6 (round again: 6 % 3 = 0), then minute 7.
+  assert.deepEqual([at(400).state, at(400).position], ['patrol', [1, 1]]);
+  assert.deepEqual(at(425).position, [1, 1.01]);
+  assert.equal(drillAt(withPatrol, patrolReport, 0).units[0].state, 'post');
+});
+
 test('the clock of a drill and its reports side by side', () => {
   assert.equal(drillClock(3 * 3600 + 5 * 60 + 59), '03:05');
   assert.equal(drillClock(25 * 3600), '+1d 01:00');

@@ -1624,14 +1624,36 @@ test('issue 21: a drill on the map: policies side by side, replayed with the tim
   await context.close();
 });
 
-test('issue 21: the drill panel on a big screen', async () => {
+test('issue 21: the drill panel on a big screen, with the patrol plan on the map driving its routes', async () => {
   const { page, errors, context } = await openMap({ width: 2560, height: 1440 });
   await openTask(page, 'live');
+  // No plan yet: nothing for patrols to drive.
+  assert.ok(await page.locator('#drill-patrols').isDisabled());
+  await openTask(page, 'patrol');
+  await page.locator('#patrol-units').fill('2');
+  await page.locator('#patrol-plan').click();
+  await page.waitForFunction(() => window.patrolmap.state.plan?.routes?.features.length === 2, null, { timeout: 60000 });
+  await openTask(page, 'live');
+  assert.ok(await page.locator('#drill-patrols').isEnabled());
   await page.locator('#drill-rate').fill('4');
   await page.locator('#drill-hours').fill('6');
+  const asked = page.waitForRequest((r) => r.url().includes('/api/live/drill'));
   await page.locator('#drill-run').click();
+  assert.equal(JSON.parse((await asked).postData()).routes.length, 2);
   await page.locator('#drill-result').waitFor();
-  await page.locator('#drill-time').evaluate((el) => { el.value = '7200'; el.dispatchEvent(new Event('input')); });
+  const run = await page.evaluate(() => window.patrolmap.state.drill.run);
+  const patrols = run.units.filter((u) => u.route.length > 0);
+  assert.equal(patrols.length, 2);
+  // The patrols move: two moments a quarter-hour apart find one somewhere else.
+  const where = async (t) => {
+    await page.locator('#drill-time').evaluate((el, v) => { el.value = String(v); el.dispatchEvent(new Event('input')); }, t);
+    return page.evaluate(() => window.patrolmap.state.drill.moment.units.filter((u) => u.state === 'patrol').map((u) => u.position));
+  };
+  const early = await where(600);
+  const later = await where(1500);
+  assert.ok(early.length > 0 && JSON.stringify(early) !== JSON.stringify(later), JSON.stringify([early, later]));
+  assert.match(await page.locator('#drill-clock').innerText(), /巡逻 [1-2]/);
+  await where(7200);
   await page.locator('#drill-clear').scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(root, 'target/live-drill-2560.png') });
   assert.deepEqual(errors, []);

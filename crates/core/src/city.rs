@@ -338,7 +338,9 @@ impl City {
     /// its incident sites, each sent the standard's full force by travel time, measured
     /// against the standard (see [`crate::live::simulate`]), once per move-up policy in
     /// `policies` (the same calls and times on scene for each, side by side; empty: the
-    /// options' own). Polls `stop` before each search and each policy.
+    /// options' own). The options' patrols drive their routes (timed on the car roads with
+    /// the plan's checkpoint stops) round and round. Polls `stop` before each search and each
+    /// policy.
     pub fn drill(
         &self,
         plan: &Scenario,
@@ -357,6 +359,7 @@ impl City {
             move_up: moves.copied().unwrap_or(MoveUpPolicy::None),
             ..options.clone()
         };
+        let patrols = self.patrol_timelines(plan, &options.patrols);
         self.with_roads(plan, |modes| {
             let (mut drill, mut run) = simulate::plan_drill(
                 &self.network,
@@ -364,6 +367,7 @@ impl City {
                 plan,
                 &self.options.standard,
                 &options,
+                &patrols,
                 self.options.max_snap_m,
                 stop,
             )?;
@@ -377,6 +381,46 @@ impl City {
             }
             Ok(run)
         })
+    }
+
+    /// Each patrol route of `routes` in time on the car roads, stopping at `plan`'s checkpoints
+    /// on it as a planned route does (routes of no road left out).
+    fn patrol_timelines(
+        &self,
+        plan: &Scenario,
+        routes: &[(
+            crate::patrol::plan::PatrolUnit,
+            Vec<crate::patrol::paths::Step>,
+        )],
+    ) -> Vec<simulate::DrillPatrol> {
+        use crate::patrol::timeline::{home_of, Timeline};
+        let Some((first, _)) = routes.first() else {
+            return Vec::new();
+        };
+        let (network, graph) = (&self.network, &self.modes.graphs[0]);
+        let requirements = crate::patrol::requirements::Requirements::gather(
+            network,
+            graph,
+            &self.modes.indexes[0],
+            plan,
+            &crate::patrol::matching::MatchOptions::default(),
+            self.options.max_snap_m,
+        );
+        let steps = routes.iter().map(|(_, s)| s.clone()).collect();
+        let timed =
+            crate::patrol::edit::edited_plan(network, graph, &requirements, first.depot, steps);
+        timed
+            .routes
+            .iter()
+            .filter_map(|route| {
+                let unit = &routes[route.unit].0;
+                let home = home_of(network, graph, unit.depot)?;
+                Some(simulate::DrillPatrol {
+                    unit: unit.id.clone(),
+                    timeline: Timeline::of_route(route, graph, home),
+                })
+            })
+            .collect()
     }
 
     /// Runs `f` on every mode's graph and snap index, car first, with `scenario`'s closures

@@ -109,11 +109,46 @@ impl MoveUp {
     }
 }
 
+/// How often units on patrol move on, in seconds: their spots are this far apart or a
+/// multiple of it.
+pub const PATROL_TICK_S: f64 = 60.0;
+
+/// A unit on patrol: while free it is at one spot of its route after another (columns of
+/// [`Drill::travel_s`] after the posts), each for `step_s` from the drill's start, round
+/// and round; sent to a call, it leaves from where it is, and back it rejoins the route where
+/// the clock has it. Patrols are not moved up, and their posts are not moved up to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Patrol {
+    /// The unit.
+    pub unit: usize,
+    /// Its spots in route order.
+    pub spots: Vec<usize>,
+    /// How long it is at each: [`PATROL_TICK_S`] or a multiple of it.
+    pub step_s: f64,
+}
+
+impl Patrol {
+    /// The spot it is at (or passing) at `time_s` when free.
+    ///
+    /// ```
+    /// use patrolmap_core::live::simulate::Patrol;
+    /// let patrol = Patrol { unit: 0, spots: vec![4, 5, 6], step_s: 60.0 };
+    /// assert_eq!(patrol.spot_at(0.0), 4);
+    /// assert_eq!(patrol.spot_at(179.0), 6);
+    /// assert_eq!(patrol.spot_at(185.0), 4); // round again
+    /// ```
+    pub fn spot_at(&self, time_s: f64) -> usize {
+        let i = (time_s.max(0.0) / self.step_s).floor() as usize;
+        self.spots[i % self.spots.len()]
+    }
+}
+
 /// What the drill runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Drill {
-    /// `travel_s[place][unit]`: each unit's drive from its post to each place (infinite when
-    /// it cannot get there). A unit moved up to post `h` drives as unit `h` does.
+    /// `travel_s[place][spot]`: the drive from each spot to each place (infinite when it
+    /// cannot be made). Spot `h` below the unit count is unit `h`'s post (a unit moved up to
+    /// post `h` drives as unit `h` does); the patrols' spots follow.
     pub travel_s: Vec<Vec<f64>>,
     /// Each unit's turnout, in seconds.
     pub turnout_s: Vec<f64>,
@@ -127,6 +162,8 @@ pub struct Drill {
     pub busy: Busy,
     /// The move-up policy and the drives it needs.
     pub move_up: MoveUp,
+    /// The units on patrol (empty: every unit stands at its post).
+    pub patrols: Vec<Patrol>,
     /// A tier's coverage below this share of the plan's (every unit free at its post) counts
     /// as fallen below (as the live alerts do).
     pub alert_level: f64,
@@ -230,9 +267,11 @@ struct Units<'a> {
     arrive_s: Vec<f64>,
     /// The post it last left, and when.
     from: Vec<(usize, f64)>,
-    /// `near[post]`: the places a unit at the post reaches within the largest budget (with the
-    /// largest turnout), and the drive.
+    /// `near[spot]`: the places a unit at the spot reaches within the largest budget, and the
+    /// drive.
     near: Vec<Vec<(usize, f64)>>,
+    /// Each unit's patrol (an index into the drill's), if it patrols.
+    patrol: Vec<Option<usize>>,
 }
 
 impl<'a> Units<'a> {
@@ -244,7 +283,8 @@ impl<'a> Units<'a> {
             .map(|t| (t.budget_s, t.units))
             .collect();
         let reach = tiers.iter().map(|t| t.0).fold(0.0, f64::max);
-        let mut near = vec![Vec::new(); units];
+        let spots = drill.travel_s.first().map_or(units, Vec::len).max(units);
+        let mut near = vec![Vec::new(); spots];
         for (p, row) in drill.travel_s.iter().enumerate() {
             for (post, &t) in row.iter().enumerate() {
                 if t <= reach {
@@ -252,7 +292,11 @@ impl<'a> Units<'a> {
                 }
             }
         }
-        Units {
+        let mut patrol = vec![None; units];
+        for (i, p) in drill.patrols.iter().enumerate() {
+            patrol[p.unit] = Some(i);
+        }
+        let mut state = Units {
             drill,
             tiers,
             free: vec![true; units],
@@ -260,7 +304,33 @@ impl<'a> Units<'a> {
             arrive_s: vec![0.0; units],
             from: (0..units).map(|u| (u, 0.0)).collect(),
             near,
+            patrol,
+        };
+        for u in 0..units {
+            state.back(u, 0.0);
         }
+        state
+    }
+
+    /// Where a free `unit` is when it is back at `now_s`: its post, or its patrol's spot.
+    fn home(&self, unit: usize, now_s: f64) -> usize {
+        match self.patrol[unit] {
+            Some(i) => self.drill.patrols[i].spot_at(now_s),
+            None => unit,
+        }
+    }
+
+    /// The free patrols move on to their spots of `now_s`; whether one moved.
+    fn step(&mut self, now_s: f64) -> bool {
+        let mut moved = false;
+        for u in 0..self.free.len() {
+            if self.free[u] && self.patrol[u].is_some() {
+                let spot = self.home(u, now_s);
+                moved |= spot != self.at[u];
+                self.at[u] = spot;
+            }
+        }
+        moved
     }
 
     fn weight(&self, place: usize) -> f64 {
@@ -353,7 +423,8 @@ impl<'a> Units<'a> {
     /// The moves the policy makes now: `(unit, post)`.
     fn plan_moves(&self, now_s: f64) -> Vec<(usize, usize)> {
         let units = self.free.len();
-        let standing = |u: usize| self.free[u] && self.arrive_s[u] <= now_s;
+        let posted = |u: usize| self.patrol[u].is_none();
+        let standing = |u: usize| posted(u) && self.free[u] && self.arrive_s[u] <= now_s;
         let same_mode = |u: usize, post: usize| self.mode(u) == self.mode(post);
         let drive = |u: usize, post: usize| {
             self.drill
@@ -371,7 +442,7 @@ impl<'a> Units<'a> {
                 let mut moving = vec![false; units];
                 // A cover whose post's own unit is back goes home, from the road if it is
                 // still on its way.
-                for v in (0..units).filter(|&v| self.free[v] && self.at[v] != v) {
+                for v in (0..units).filter(|&v| posted(v) && self.free[v] && self.at[v] != v) {
                     let post = self.at[v];
                     if self.free[post] && self.at[post] == post {
                         moves.push((v, v));
@@ -380,11 +451,11 @@ impl<'a> Units<'a> {
                 }
                 let going_home = |h: usize| moves.iter().any(|&(_, to)| to == h);
                 let empty: Vec<usize> = (0..units)
-                    .filter(|&h| !self.manned(h) && !going_home(h))
+                    .filter(|&h| posted(h) && !self.manned(h) && !going_home(h))
                     .collect();
                 for post in empty {
                     let cover = (0..units)
-                        .filter(|&c| c != post && same_mode(c, post))
+                        .filter(|&c| c != post && posted(c) && same_mode(c, post))
                         .filter(|&c| self.drill.move_up.post_s[post][c].is_finite())
                         .min_by(|&a, &b| {
                             let row = &self.drill.move_up.post_s[post];
@@ -404,7 +475,9 @@ impl<'a> Units<'a> {
                 let mut at = self.at.clone();
                 let mut moves = Vec::new();
                 let mut moved = vec![false; units];
-                let mut empty: Vec<usize> = (0..units).filter(|&h| !self.manned(h)).collect();
+                let mut empty: Vec<usize> = (0..units)
+                    .filter(|&h| posted(h) && !self.manned(h))
+                    .collect();
                 for _ in 0..max_moves {
                     let mut best: Option<(f64, usize, usize)> = None;
                     for u in (0..units).filter(|&u| standing(u) && !moved[u]) {
@@ -434,12 +507,13 @@ impl<'a> Units<'a> {
         }
     }
 
-    /// `unit` is free again at its own post.
+    /// `unit` is free again at its own post (or on its patrol).
     fn back(&mut self, unit: usize, now_s: f64) {
+        let home = self.home(unit, now_s);
         self.free[unit] = true;
-        self.at[unit] = unit;
+        self.at[unit] = home;
         self.arrive_s[unit] = now_s;
-        self.from[unit] = (unit, now_s);
+        self.from[unit] = (home, now_s);
     }
 
     /// Sends `unit` to `post` now; when it is there.
@@ -477,7 +551,7 @@ impl<'a> Units<'a> {
 ///     travel_s: vec![vec![30.0, 90.0]], turnout_s: vec![0.0, 0.0], weights: vec![],
 ///     calls: vec![Call { time_s: 0.0, place: 0 }, Call { time_s: 1.0, place: 0 }],
 ///     units_per_call: 1, busy: Busy::Exponential { mean_s: 600.0 }, move_up: MoveUp::none(),
-///     alert_level: 0.9, horizon_s: 3600.0, seed: 1,
+///     patrols: vec![], alert_level: 0.9, horizon_s: 3600.0, seed: 1,
 /// };
 /// let report = run(&drill, &Default::default());
 /// assert_eq!(report.dispatches, vec![1, 1]); // the nearest first, then the other
@@ -527,15 +601,34 @@ pub fn run(drill: &Drill, standard: &ResponseStandard) -> DrillReport {
             .map(|c| c.tier_shares.clone())
             .unwrap_or_default()
     };
+    // Patrols move on at every tick.
+    let mut tick_s = if drill.patrols.is_empty() {
+        f64::INFINITY
+    } else {
+        PATROL_TICK_S
+    };
     // The calls, then the end: the units still busy freed.
     for call in drill.calls.iter().map(Some).chain([None]) {
         let until_s = call.map_or(f64::INFINITY, |c| c.time_s);
-        // Units freed before this call, back at their own posts.
-        while let Some(&Reverse((bits, u))) = busy_until.peek() {
-            let t = f64::from_bits(bits);
-            if t > until_s {
-                break;
+        // Units freed before this call, back at their own posts, and the patrols' ticks.
+        loop {
+            let freed = busy_until
+                .peek()
+                .map(|&Reverse((bits, u))| (f64::from_bits(bits), u));
+            if tick_s < drill.horizon_s
+                && tick_s <= until_s
+                && freed.is_none_or(|(t, _)| tick_s < t)
+            {
+                advance(tick_s, free_count, &shares_now(&coverage), &mut last_s);
+                if state.step(tick_s) {
+                    record(&state, tick_s, &mut coverage);
+                }
+                tick_s += PATROL_TICK_S;
+                continue;
             }
+            let Some((t, u)) = freed.filter(|&(t, _)| t <= until_s) else {
+                break;
+            };
             busy_until.pop();
             advance(t, free_count, &shares_now(&coverage), &mut last_s);
             state.back(u, t);
@@ -575,12 +668,17 @@ pub fn run(drill: &Drill, standard: &ResponseStandard) -> DrillReport {
         }
         let mut free_s = Vec::new();
         for (&u, &there_s) in candidates.iter().zip(&response) {
+            // The drive back is to its own post, or to its patrol's road where it left it.
+            let back_s = drill.travel_s[call.place][if state.patrol[u].is_some() {
+                state.at[u]
+            } else {
+                u
+            }];
             let exp = |mean: f64, rng: &mut SplitMix64| -mean * (1.0 - rng.next_f64()).ln();
             let busy = match drill.busy {
                 Busy::Exponential { mean_s } => exp(mean_s, &mut rng),
-                // The drive back is to its own post.
                 Busy::DriveAndScene { on_scene_mean_s } => {
-                    there_s + exp(on_scene_mean_s, &mut rng) + drill.travel_s[call.place][u]
+                    there_s + exp(on_scene_mean_s, &mut rng) + back_s
                 }
             };
             state.free[u] = false;
@@ -667,6 +765,11 @@ fn settle(
             arrive_s,
         });
     }
+    record(state, now_s, coverage);
+}
+
+/// The coverage now, if it changed.
+fn record(state: &Units, now_s: f64, coverage: &mut Vec<CoverageAt>) {
     let shares = state.coverage(&state.counts());
     if coverage.last().is_none_or(|c| c.tier_shares != shares) {
         coverage.push(CoverageAt {
@@ -788,6 +891,13 @@ pub struct DrillOptions {
     pub seed: u64,
     /// How free units are moved up.
     pub move_up: MoveUpPolicy,
+    /// Patrol routes driven through the drill (a plan file's, or the map's): each unit and the
+    /// road it drives; a unit of the plan with the id patrols instead of standing at its post,
+    /// another joins the drill.
+    pub patrols: Vec<(
+        crate::patrol::plan::PatrolUnit,
+        Vec<crate::patrol::paths::Step>,
+    )>,
 }
 
 impl Default for DrillOptions {
@@ -802,9 +912,23 @@ impl Default for DrillOptions {
             on_scene_mean_s: 1200.0,
             seed: 1,
             move_up: MoveUpPolicy::None,
+            patrols: Vec::new(),
         }
     }
 }
+
+/// A patrol route in time, for a drill: the unit's id and its timeline, gone round and round.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrillPatrol {
+    /// The unit's id: a unit of the plan with it patrols instead of standing at its post;
+    /// another joins the drill (by car, already on the road: no turnout).
+    pub unit: String,
+    /// Its route in time.
+    pub timeline: crate::patrol::timeline::Timeline,
+}
+
+/// A patrol's spots at most: a longer route is taken at whole multiples of the tick.
+pub const MAX_PATROL_SPOTS: usize = 720;
 
 /// A unit of a drill, for the map.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
@@ -818,6 +942,11 @@ pub struct DrillUnit {
     pub mode: crate::network::TravelMode,
     /// Its post, `[lon, lat]`.
     pub post: [f64; 2],
+    /// On patrol: where it is while free, `[lon, lat]`, one point every `route_step_s` from
+    /// the drill's start, round and round (empty: it stands at its post).
+    pub route: Vec<[f64; 2]>,
+    /// The time between two points of `route`, in seconds (0 with none).
+    pub route_step_s: f64,
 }
 
 /// A drill of a plan and what it found, per move-up policy: the units and places the
@@ -835,15 +964,18 @@ pub struct DrillRun {
 /// The drill of `plan`'s units (posts stand and are not sent) on `modes`: calls at the
 /// plan's incident sites by their weights (or, with none, at 500 seeded points of the car
 /// roads), each sent the standard's full force, busy for the drive, the time on scene and
-/// the drive back; with the units and places in the drill's order (a run with no reports
-/// yet). Units or places off the
-/// roads (beyond `max_snap_m`) are left out. `stop` is polled before each search.
+/// the drive back; `patrols` drive their routes instead (a spot every minute of the round,
+/// [`MAX_PATROL_SPOTS`] at most); with the units and places in the drill's order (a run with
+/// no reports yet). Units or places off the roads (beyond `max_snap_m`) are left out. `stop`
+/// is polled before each search.
+#[allow(clippy::too_many_arguments)]
 pub fn plan_drill(
     network: &RoadNetwork,
     modes: &[ModeNetwork],
     plan: &crate::scenario::Scenario,
     standard: &ResponseStandard,
     options: &DrillOptions,
+    patrols: &[DrillPatrol],
     max_snap_m: f64,
     stop: &Stop,
 ) -> Result<(Drill, DrillRun), Stopped> {
@@ -873,8 +1005,77 @@ pub fn plan_drill(
                 name: u.name.clone(),
                 mode: u.mode,
                 post: u.position,
+                route: Vec::new(),
+                route_step_s: 0.0,
             });
         }
+    }
+    // Patrols: the plan's unit of the id, or one more on the car roads from its home.
+    let point = |(edge, fraction): (u32, f64)| {
+        crate::network::geodesy::point_along(network.geometry(edge as usize), fraction)
+    };
+    let mut patrolling = Vec::new();
+    for p in patrols.iter().filter(|p| p.timeline.end_s() > 0.0) {
+        let unit = match units.iter().position(|u| u.unit == p.unit) {
+            Some(u) => u,
+            None => {
+                let (edge, fraction) = p.timeline.home;
+                posts.push(Responder {
+                    unit: posts.len(),
+                    mode_index: 0,
+                    edge,
+                    fraction,
+                    forward: None,
+                    start_s: 0.0,
+                });
+                turnout_s.push(0.0);
+                units.push(DrillUnit {
+                    unit: p.unit.clone(),
+                    name: None,
+                    mode: modes[0].mode,
+                    post: point(p.timeline.home),
+                    route: Vec::new(),
+                    route_step_s: 0.0,
+                });
+                units.len() - 1
+            }
+        };
+        if patrolling.iter().any(|&(u, _)| u == unit) {
+            continue;
+        }
+        // On the road: no turnout.
+        turnout_s[unit] = 0.0;
+        patrolling.push((unit, &p.timeline));
+    }
+    let mut spots = posts.clone();
+    let mut patrol_list = Vec::new();
+    for (unit, timeline) in patrolling {
+        let end_s = timeline.end_s();
+        let ticks = (end_s / (PATROL_TICK_S * MAX_PATROL_SPOTS as f64))
+            .ceil()
+            .max(1.0);
+        let step_s = PATROL_TICK_S * ticks;
+        let count = ((end_s / step_s).ceil() as usize).max(1);
+        let first = spots.len();
+        for i in 0..count {
+            let t = i as f64 * step_s;
+            let (edge, fraction) = timeline.position_at(t);
+            spots.push(Responder {
+                unit,
+                mode_index: 0,
+                edge,
+                fraction,
+                forward: timeline.heading_at(t),
+                start_s: 0.0,
+            });
+            units[unit].route.push(point((edge, fraction)));
+        }
+        units[unit].route_step_s = step_s;
+        patrol_list.push(Patrol {
+            unit,
+            spots: (first..first + count).collect(),
+            step_s,
+        });
     }
     let sites: Vec<([f64; 2], f64)> = if !options.history.is_empty() {
         options.history.iter().map(|c| (c.position, 1.0)).collect()
@@ -936,7 +1137,7 @@ pub fn plan_drill(
         stop.stage("matrix", places.len() as u64);
     }
     let drill = Drill {
-        travel_s: travel_times(network, modes, &posts, &places, f64::INFINITY, stop)?,
+        travel_s: travel_times(network, modes, &spots, &places, f64::INFINITY, stop)?,
         turnout_s,
         calls: if options.history.is_empty() {
             poisson_calls(
@@ -963,6 +1164,7 @@ pub fn plan_drill(
         },
         weights,
         move_up,
+        patrols: patrol_list,
         alert_level: 0.9,
         units_per_call: standard.tiers.iter().map(|t| t.units).max().unwrap_or(1),
         busy: Busy::DriveAndScene {
@@ -1008,6 +1210,7 @@ mod tests {
                 post_s: vec![vec![0.0, 100.0], vec![100.0, 0.0]],
                 mode_of: vec![0, 0],
             },
+            patrols: Vec::new(),
             alert_level: 0.9,
             horizon_s: 3600.0,
             seed: 3,
@@ -1047,6 +1250,131 @@ mod tests {
             // Held at A's place 3/4 of the weight from 100 s to 600 s, against 1/4 standing.
             assert!(r.mean_coverage[0] > none.mean_coverage[0], "{policy:?}");
         }
+    }
+
+    /// Unit 0 patrols two spots (1 near place 0, 2 near place 1) a minute each; unit 1
+    /// stands at its post, far from both. Nothing stays on scene.
+    fn a_patrol(policy: MoveUpPolicy) -> Drill {
+        Drill {
+            travel_s: vec![
+                vec![900.0, 900.0, 30.0, 500.0],
+                vec![900.0, 900.0, 500.0, 30.0],
+            ],
+            turnout_s: vec![0.0, 0.0],
+            weights: Vec::new(),
+            calls: [(10.0, 0), (75.0, 1), (140.0, 1), (200.0, 0)]
+                .map(|(time_s, place)| Call { time_s, place })
+                .to_vec(),
+            units_per_call: 1,
+            busy: Busy::DriveAndScene {
+                on_scene_mean_s: 1e-9,
+            },
+            move_up: MoveUp {
+                policy,
+                post_s: vec![vec![0.0, 100.0], vec![100.0, 0.0]],
+                mode_of: vec![0, 0],
+            },
+            patrols: vec![Patrol {
+                unit: 0,
+                spots: vec![2, 3],
+                step_s: 60.0,
+            }],
+            alert_level: 0.9,
+            horizon_s: 300.0,
+            seed: 5,
+        }
+    }
+
+    #[test]
+    fn a_patrol_answers_from_where_its_route_has_it_and_the_coverage_follows() {
+        for policy in [
+            MoveUpPolicy::None,
+            MoveUpPolicy::Table,
+            MoveUpPolicy::Greedy { max_moves: 3 },
+        ] {
+            let r = run(&a_patrol(policy), &one_minute());
+            let sent: Vec<(Vec<usize>, Vec<f64>)> = r
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    DrillEvent::Call {
+                        units, response_s, ..
+                    } => Some((units.clone(), response_s.clone())),
+                    _ => None,
+                })
+                .collect();
+            // 10 s: at spot 2, 30 s away (back at 70 s, at spot 3 by the clock); 75 s: 30 s
+            // (back at 135 s, at spot 2); 140 s: 500 s from place 1, still nearer than unit
+            // 1; 200 s: busy until 1140 s, so unit 1 goes.
+            assert_eq!(
+                sent,
+                vec![
+                    (vec![0], vec![30.0]),
+                    (vec![0], vec![30.0]),
+                    (vec![0], vec![500.0]),
+                    (vec![1], vec![900.0]),
+                ],
+                "{policy:?}"
+            );
+            assert_eq!(r.tier_shares, vec![0.5], "{policy:?}");
+            // Patrols are not moved up, nor moved up to.
+            assert!(
+                r.events.iter().all(|e| !matches!(
+                    e,
+                    DrillEvent::Move { unit: 0, .. } | DrillEvent::Move { post: 0, .. }
+                )),
+                "{policy:?}"
+            );
+            // Half the places held from the start, none while unit 0 is away, half again
+            // once it is back on its route (70 s), none from 140 s.
+            assert_eq!(r.plan_coverage, vec![0.5]);
+            let at = |t: f64| {
+                r.coverage
+                    .iter()
+                    .rev()
+                    .find(|c| c.time_s <= t)
+                    .map(|c| c.tier_shares[0])
+            };
+            assert_eq!(at(20.0), Some(0.0), "{policy:?}");
+            assert_eq!(at(72.0), Some(0.5), "{policy:?}");
+            assert_eq!(at(150.0), Some(0.0), "{policy:?}");
+        }
+        // Standing at its post instead, unit 0 reaches no call within the minute.
+        let mut standing = a_patrol(MoveUpPolicy::None);
+        standing.patrols.clear();
+        assert_eq!(run(&standing, &one_minute()).tier_shares, vec![0.0]);
+    }
+
+    #[test]
+    fn a_patrols_coverage_moves_with_it_at_every_tick() {
+        // One place, near only the patrol's first spot: held every other minute.
+        let mut drill = a_patrol(MoveUpPolicy::None);
+        drill.calls.clear();
+        let r = run(&drill, &one_minute());
+        let changes: Vec<(f64, f64)> = r
+            .coverage
+            .iter()
+            .map(|c| (c.time_s, c.tier_shares[0]))
+            .collect();
+        assert_eq!(changes, vec![(0.0, 0.5)]); // each spot holds one of the two places
+        drill.travel_s[1][3] = 500.0; // now spot 3 holds neither
+        let r = run(&drill, &one_minute());
+        let changes: Vec<(f64, f64)> = r
+            .coverage
+            .iter()
+            .map(|c| (c.time_s, c.tier_shares[0]))
+            .collect();
+        assert_eq!(
+            changes,
+            vec![
+                (0.0, 0.5),
+                (60.0, 0.0),
+                (120.0, 0.5),
+                (180.0, 0.0),
+                (240.0, 0.5)
+            ]
+        );
+        assert!((r.mean_coverage[0] - 0.3).abs() < 1e-12); // 0.5 for 180 of 300 s
     }
 
     #[test]

@@ -132,6 +132,24 @@ impl Timeline {
         }
     }
 
+    /// Which way the unit moves along its edge at `time_s`: `Some(true)` towards the edge's
+    /// last node, `Some(false)` towards its first, `None` standing (at a checkpoint, at home).
+    ///
+    /// ```
+    /// use patrolmap_core::patrol::timeline::{Leg, Timeline};
+    /// let leg = |start_s, end_s, from_fraction, to_fraction| Leg { start_s, end_s, edge: 0, from_fraction, to_fraction };
+    /// let timeline = Timeline { legs: vec![leg(0.0, 10.0, 0.0, 0.5), leg(10.0, 70.0, 0.5, 0.5), leg(70.0, 80.0, 0.5, 0.0)], home: (0, 0.0) };
+    /// assert_eq!(timeline.heading_at(5.0), Some(true));
+    /// assert_eq!(timeline.heading_at(30.0), None);
+    /// assert_eq!(timeline.heading_at(75.0), Some(false));
+    /// assert_eq!(timeline.heading_at(100.0), None);
+    /// ```
+    pub fn heading_at(&self, time_s: f64) -> Option<bool> {
+        let i = self.legs.partition_point(|l| l.end_s <= time_s);
+        let l = self.legs.get(i).filter(|l| time_s >= l.start_s)?;
+        (l.to_fraction != l.from_fraction).then_some(l.to_fraction > l.from_fraction)
+    }
+
     /// When the route ends, in seconds.
     pub fn end_s(&self) -> f64 {
         self.legs.last().map_or(0.0, |l| l.end_s)
