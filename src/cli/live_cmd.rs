@@ -276,6 +276,8 @@ fn simulate(args: SimulateArgs) -> Result<()> {
             bail!("{name} must be more than 0 and at most {max}, got {v}");
         }
     }
+    // A broken plan file is said before the roads are loaded.
+    let patrol_plan = args.patrols.as_deref().map(read_plan_file).transpose()?;
     let profiles = crate::network::ProfileSet::default();
     let loaded = super::network_cmd::load_road_files(
         std::slice::from_ref(&args.roads),
@@ -298,8 +300,8 @@ fn simulate(args: SimulateArgs) -> Result<()> {
         on_scene_mean_s: args.on_scene_s,
         seed: args.seed,
         move_up: crate::live::simulate::MoveUpPolicy::None,
-        patrols: match &args.patrols {
-            Some(path) => read_patrols(&city, path)?,
+        patrols: match &patrol_plan {
+            Some((path, plan)) => patrol_routes(&city, path, plan)?,
             None => Vec::new(),
         },
     };
@@ -308,10 +310,12 @@ fn simulate(args: SimulateArgs) -> Result<()> {
     let Some(first) = reports.first() else {
         bail!("--move-up names no policy");
     };
+    let patrolling = run.units.iter().filter(|u| !u.route.is_empty()).count();
     println!(
-        "{} calls over {} h, simulated in {:.2} s",
+        "{} calls over {} h, {} units ({patrolling} on patrol), simulated in {:.2} s",
         first.calls,
         hours,
+        run.units.len(),
         started.elapsed().as_secs_f64()
     );
     print!("{}", drill_table(reports, &city.options.standard));
@@ -322,26 +326,32 @@ fn simulate(args: SimulateArgs) -> Result<()> {
     Ok(())
 }
 
-/// The routes of a plan file, matched to `city`'s car roads where a line no longer follows its
-/// steps.
-fn read_patrols(
+/// A patrol plan file as JSON, with its path.
+fn read_plan_file(path: &std::path::Path) -> Result<(&std::path::Path, Value)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the patrol plan", path.display()))?;
+    let plan: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: the patrol plan is not JSON", path.display()))?;
+    Ok((path, plan))
+}
+
+/// The routes of a plan file (`path`, read as `plan`), matched to `city`'s car roads where a
+/// line no longer follows its steps.
+fn patrol_routes(
     city: &crate::city::City,
     path: &std::path::Path,
+    plan: &Value,
 ) -> Result<
     Vec<(
         crate::patrol::plan::PatrolUnit,
         Vec<crate::patrol::paths::Step>,
     )>,
 > {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the patrol plan", path.display()))?;
-    let plan: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{}: the patrol plan is not JSON", path.display()))?;
     let read = crate::patrol::routes_read::routes_from_geojson(
         &city.network,
         &city.modes.graphs[0],
         &city.modes.indexes[0],
-        &plan,
+        plan,
     )
     .with_context(|| format!("{}: not a patrol plan", path.display()))?;
     eprintln!(

@@ -914,7 +914,7 @@ proptest! {
         point in (0usize..64, 0.0f64..=1.0),
         cutoff in 20.0f64..400.0,
     ) {
-        use patrolmap::live::{arrivals, Responder, Target};
+        use patrolmap::live::{arrival_times, arrivals, Responder, Target};
         use patrolmap::network::geodesy::{haversine_m, point_along};
         let case = build_case(&lines, &unit_positions(&units), &turnouts);
         let n = case.net.nodes.len();
@@ -955,7 +955,15 @@ proptest! {
         }
         want.sort_by(|x, y| x.1.total_cmp(&y.1).then(x.0.cmp(&y.0)));
         let modes = [ModeNetwork { mode: TravelMode::Car, graph: &case.graph, index: &SnapIndex::build(&case.net, &case.graph) }];
-        let got = arrivals(&case.net, &modes, &responders, Target { edge: e as u32, fraction: f }, cutoff);
+        let target = Target { edge: e as u32, fraction: f };
+        let got = arrivals(&case.net, &modes, &responders, target, cutoff);
+        // The times alone (a drill's table) are the same, without the routes.
+        let mut times = arrival_times(&case.net, &modes, &responders, target, cutoff);
+        times.sort_by(|x, y| x.1.total_cmp(&y.1).then(x.0.cmp(&y.0)));
+        prop_assert_eq!(times.len(), want.len());
+        for (g, w) in times.iter().zip(&want) {
+            prop_assert!(g.0 == w.0 && (g.1 - w.1).abs() <= 1e-9 * w.1.max(1.0), "{:?} vs {:?}", g, w);
+        }
         prop_assert_eq!(got.len(), want.len(), "{:?} vs {:?}", got.iter().map(|a| (a.unit, a.eta_s)).collect::<Vec<_>>(), want);
         for (g, w) in got.iter().zip(&want) {
             prop_assert!((g.eta_s - w.1).abs() <= 1e-9 * w.1.max(1.0), "unit {} {} vs unit {} {}", g.unit, g.eta_s, w.0, w.1);

@@ -1213,6 +1213,11 @@ fn a_drill_drives_the_patrol_plan_and_the_api_is_the_command_lines() {
         String::from_utf8_lossy(&cli.stderr)
     );
     assert!(String::from_utf8_lossy(&cli.stderr).contains("2 patrol routes from"));
+    assert!(
+        String::from_utf8_lossy(&cli.stdout).contains("13 units (2 on patrol)"),
+        "{}",
+        String::from_utf8_lossy(&cli.stdout)
+    );
     let cli: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(api["reports"], cli["reports"]);
     assert_eq!(api["units"], cli["units"]);
@@ -1269,6 +1274,25 @@ fn a_drill_drives_the_patrol_plan_and_the_api_is_the_command_lines() {
         changes(&standing)
     );
 
+    // A broken plan file is named, and so is what is wrong with it.
+    for (text, said) in [
+        ("{\"type\": \"FeatureCollection\", \"features\": [", "not JSON"),
+        ("{\"type\": \"FeatureCollection\", \"features\": [{\"type\": \"Feature\", \"properties\": {}, \"geometry\": {\"type\": \"Point\", \"coordinates\": [0, 0]}}]}", "feature 0: the geometry must be a LineString"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let done = std::process::Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+            .args(["live", "simulate", "--roads"])
+            .arg(format!("{root}/data/campo-grande.osm.pbf"))
+            .arg("--scenario")
+            .arg(format!("{root}/data/demo-scenario.geojson"))
+            .arg("--patrols")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&done.stderr);
+        assert!(!done.status.success());
+        assert!(err.contains("plan.geojson") && err.contains(said), "{err}");
+    }
     // A broken route is named.
     let broken = json!({"routes": [{"unit": "x", "depot": 0, "steps": [[99999999, 1]]}]});
     let reply = post(&server, "/api/live/drill", &broken, &server.token);

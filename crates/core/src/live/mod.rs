@@ -16,7 +16,7 @@ pub use board::{
     snap_heading, Board, BoardOptions, Fix, LiveUnit, OnRoad, PositionError, PositionReport,
     Status, MOVING_KPH,
 };
-pub use respond::{arrivals, Arrival, Responder, Target};
+pub use respond::{arrival_times, arrivals, Arrival, Responder, Target};
 
 use crate::coverage::who_reaches::RoadAt;
 use crate::coverage::{ModeNetwork, ResponseStandard};

@@ -110,6 +110,39 @@ pub fn arrivals(
     out
 }
 
+/// [`arrivals`]' times alone, without the routes: `(unit, eta_s)` in `responders`' order, for
+/// those that arrive within `cutoff_s` (what a drill's table of drives needs).
+pub fn arrival_times(
+    network: &RoadNetwork,
+    modes: &[ModeNetwork],
+    responders: &[Responder],
+    target: Target,
+    cutoff_s: f64,
+) -> Vec<(usize, f64)> {
+    let mut out = Vec::new();
+    for (m, mode) in modes.iter().enumerate() {
+        let mine: Vec<&Responder> = responders.iter().filter(|r| r.mode_index == m).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let graph = mode.graph;
+        let exits: Vec<u32> = mine
+            .iter()
+            .flat_map(|r| exits(network, graph, r))
+            .map(|(node, _, _)| node)
+            .collect();
+        let search = to_target(network, graph, target, &exits, cutoff_s);
+        for r in mine {
+            if let Some((eta_s, _)) = quickest(network, graph, &search, r, target) {
+                if eta_s <= cutoff_s {
+                    out.push((r.unit, eta_s));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The nodes a responder may leave its edge by: `(node, time to it, forward)`.
 fn exits(network: &RoadNetwork, graph: &ProfileGraph, r: &Responder) -> Vec<(u32, f64, bool)> {
     let e = r.edge as usize;
@@ -193,13 +226,15 @@ fn to_target(
 
 /// A responder's best way to the target: out of its edge by an exit and on along the
 /// search's next steps, or straight along the target's own edge.
-fn arrival(
+/// `r`'s quickest way to `target` on `search`: its time, and the node and direction it
+/// leaves its edge by (none: along the target's own edge).
+fn quickest(
     network: &RoadNetwork,
     graph: &ProfileGraph,
     search: &ToTarget,
     r: &Responder,
     target: Target,
-) -> Option<Arrival> {
+) -> Option<(f64, Option<(u32, bool)>)> {
     let f = target.fraction.clamp(0.0, 1.0);
     let g = r.fraction.clamp(0.0, 1.0);
     // Along the target's edge without leaving it.
@@ -221,7 +256,18 @@ fn arrival(
             best = Some((t, Some((node, forward))));
         }
     }
-    let (eta_s, exit) = best?;
+    best
+}
+
+fn arrival(
+    network: &RoadNetwork,
+    graph: &ProfileGraph,
+    search: &ToTarget,
+    r: &Responder,
+    target: Target,
+) -> Option<Arrival> {
+    let (f, g) = (target.fraction.clamp(0.0, 1.0), r.fraction.clamp(0.0, 1.0));
+    let (eta_s, exit) = quickest(network, graph, search, r, target)?;
     let mut edges = vec![r.edge];
     let mut route: Vec<[f64; 2]> = Vec::new();
     let geometry = |e: u32| network.geometry(e as usize);

@@ -9,7 +9,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::respond::{arrivals, Responder, Target};
+use super::respond::{arrival_times, Responder, Target};
 use crate::coverage::{ModeNetwork, ResponseStandard};
 use crate::network::RoadNetwork;
 use crate::scenario::generate::SplitMix64;
@@ -864,8 +864,8 @@ pub fn travel_times(
                     ..*r
                 })
                 .collect();
-            for a in arrivals(network, modes, &standing, place, cutoff_s) {
-                row[a.unit] = a.eta_s;
+            for (unit, eta_s) in arrival_times(network, modes, &standing, place, cutoff_s) {
+                row[unit] = eta_s;
             }
             stop.advance(1);
             Ok(row)
@@ -927,8 +927,13 @@ pub struct DrillPatrol {
     pub timeline: crate::patrol::timeline::Timeline,
 }
 
-/// A patrol's spots at most: a longer route is taken at whole multiples of the tick.
+/// A patrol's spots at most (12 hours a minute apart): a longer round is taken at whole
+/// multiples of the tick.
 pub const MAX_PATROL_SPOTS: usize = 720;
+
+/// Drives from a patrol's spot to a place a drill keeps at most (8 bytes each: 32 MB); with
+/// more places, the spots are further apart.
+pub const MAX_DRILL_CELLS: usize = 4_000_000;
 
 /// A unit of a drill, for the map.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
@@ -965,9 +970,9 @@ pub struct DrillRun {
 /// plan's incident sites by their weights (or, with none, at 500 seeded points of the car
 /// roads), each sent the standard's full force, busy for the drive, the time on scene and
 /// the drive back; `patrols` drive their routes instead (a spot every minute of the round,
-/// [`MAX_PATROL_SPOTS`] at most); with the units and places in the drill's order (a run with
-/// no reports yet). Units or places off the roads (beyond `max_snap_m`) are left out. `stop`
-/// is polled before each search.
+/// further apart beyond [`MAX_PATROL_SPOTS`] a patrol or [`MAX_DRILL_CELLS`] drives); with
+/// the units and places in the drill's order (a run with no reports yet). Units or places
+/// off the roads (beyond `max_snap_m`) are left out. `stop` is polled before each search.
 #[allow(clippy::too_many_arguments)]
 pub fn plan_drill(
     network: &RoadNetwork,
@@ -1047,36 +1052,6 @@ pub fn plan_drill(
         turnout_s[unit] = 0.0;
         patrolling.push((unit, &p.timeline));
     }
-    let mut spots = posts.clone();
-    let mut patrol_list = Vec::new();
-    for (unit, timeline) in patrolling {
-        let end_s = timeline.end_s();
-        let ticks = (end_s / (PATROL_TICK_S * MAX_PATROL_SPOTS as f64))
-            .ceil()
-            .max(1.0);
-        let step_s = PATROL_TICK_S * ticks;
-        let count = ((end_s / step_s).ceil() as usize).max(1);
-        let first = spots.len();
-        for i in 0..count {
-            let t = i as f64 * step_s;
-            let (edge, fraction) = timeline.position_at(t);
-            spots.push(Responder {
-                unit,
-                mode_index: 0,
-                edge,
-                fraction,
-                forward: timeline.heading_at(t),
-                start_s: 0.0,
-            });
-            units[unit].route.push(point((edge, fraction)));
-        }
-        units[unit].route_step_s = step_s;
-        patrol_list.push(Patrol {
-            unit,
-            spots: (first..first + count).collect(),
-            step_s,
-        });
-    }
     let sites: Vec<([f64; 2], f64)> = if !options.history.is_empty() {
         options.history.iter().map(|c| (c.position, 1.0)).collect()
     } else if plan.incidents.is_empty() {
@@ -1104,6 +1079,43 @@ pub fn plan_drill(
             weights.push(w);
             at.push(p);
         }
+    }
+    let mut spots = posts.clone();
+    let mut patrol_list = Vec::new();
+    // The drives from every spot to every place are kept: so many spots at most, a spot
+    // every few ticks when the rounds are long or the places many.
+    let round_s: f64 = patrolling.iter().map(|(_, t)| t.end_s()).sum();
+    let spots_at_most = (MAX_DRILL_CELLS / places.len().max(1)).clamp(
+        patrolling.len().max(1),
+        MAX_PATROL_SPOTS * patrolling.len().max(1),
+    );
+    let ticks = (round_s / (PATROL_TICK_S * spots_at_most as f64))
+        .ceil()
+        .max(1.0);
+    let step_s = PATROL_TICK_S * ticks;
+    for (unit, timeline) in patrolling {
+        let end_s = timeline.end_s();
+        let count = ((end_s / step_s).ceil() as usize).max(1);
+        let first = spots.len();
+        for i in 0..count {
+            let t = i as f64 * step_s;
+            let (edge, fraction) = timeline.position_at(t);
+            spots.push(Responder {
+                unit,
+                mode_index: 0,
+                edge,
+                fraction,
+                forward: timeline.heading_at(t),
+                start_s: 0.0,
+            });
+            units[unit].route.push(point((edge, fraction)));
+        }
+        units[unit].route_step_s = step_s;
+        patrol_list.push(Patrol {
+            unit,
+            spots: (first..first + count).collect(),
+            step_s,
+        });
     }
     let horizon_s = options.hours * 3600.0;
     let move_up = match options.move_up {
