@@ -34,6 +34,9 @@ export function wireDrill({ map, state, status }) {
 
   let run = null;
   let running = false;
+  /** The plan's incidents with a time: a call history the drill replays. */
+  const timedCalls = () => (state.scenario?.features ?? [])
+    .filter((f) => f.properties?.kind === 'incident' && f.properties?.time != null).length;
   /** The patrol plan's routes on the map as the API takes them, or null with none. */
   const planRoutes = () => {
     const features = state.plan?.routes?.features ?? [];
@@ -72,13 +75,17 @@ export function wireDrill({ map, state, status }) {
     $('drill-run').disabled = running;
     // Patrols can drive only a plan with its road steps (a timetable is made again each time).
     $('drill-patrols').disabled = !planRoutes();
+    const timed = timedCalls();
+    $('drill-history-choice').hidden = timed === 0;
+    $('drill-history-label').textContent = t('drill_history', { n: timed });
     $('drill-result').hidden = !run;
     if (!run) return;
     const rows = drillRows(run.reports, state.info.tiers, t, pct, etaText);
     show($('drill-table'), rows.map((row, i) => h('tr', { class: i === 0 ? 'head' : null },
       h('td', {}, row.label), row.cells.map((c) => h(i === 0 ? 'th' : 'td', { class: 'num' }, c)))));
     show($('drill-policy'), run.reports.map((r, i) => h('option', { value: String(i), selected: i === shown }, t(`moveup_policy_${r.policy}`))));
-    $('drill-legend').textContent = t('drill_legend', { calls: run.reports[0].calls, places: run.places.length });
+    const left = run.calls_left_out > 0 ? ` ${t('drill_left_out', { n: run.calls_left_out })}` : '';
+    $('drill-legend').textContent = t('drill_legend', { calls: run.reports[0].calls, places: run.places.length }) + left;
     renderMoment();
   };
 
@@ -90,7 +97,10 @@ export function wireDrill({ map, state, status }) {
     }
     const hours = Number($('drill-hours').value);
     const rate = Number($('drill-rate').value);
-    for (const [value, label, min, max] of [[rate, 'drill_calls_per_hour', 0.5, 1000], [hours, 'drill_hours', 1, 168]]) {
+    // The plan's own call history: its times and places, as long as it spans.
+    const replay = timedCalls() > 0 && $('drill-history').checked;
+    const asked = replay ? [] : [[rate, 'drill_calls_per_hour', 0.5, 1000], [hours, 'drill_hours', 1, 168]];
+    for (const [value, label, min, max] of asked) {
       if (!(value >= min && value <= max)) {
         status(t('drill_bad_value', { field: t(label), min, max }));
         return;
@@ -102,10 +112,11 @@ export function wireDrill({ map, state, status }) {
     try {
       const routes = $('drill-patrols').checked ? planRoutes() : null;
       run = await sendJson('/api/live/drill', {
-        rev: state.rev ?? 0, calls_per_hour: rate, hours, move_up, ...(routes ? { routes } : {}),
+        rev: state.rev ?? 0, move_up, ...(replay ? {} : { calls_per_hour: rate, hours }), ...(routes ? { routes } : {}),
       });
-      $('drill-time').max = String(Math.round(hours * 3600));
-      $('drill-time').value = String(Math.min(Number($('drill-time').value), hours * 3600));
+      const span_s = Math.round(replay ? run.hours * 3600 : hours * 3600);
+      $('drill-time').max = String(span_s);
+      $('drill-time').value = String(Math.min(Number($('drill-time').value), span_s));
       shown = run.reports.length - 1;
       status(t('drill_done', { ms: Math.round(run.compute_ms) }));
     } catch (e) {

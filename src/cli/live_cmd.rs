@@ -45,12 +45,14 @@ pub struct SimulateArgs {
     /// The road network (.osm.pbf or GeoJSON).
     #[arg(long)]
     pub roads: PathBuf,
-    /// The scenario: its units (posts stand), incident sites and closures.
+    /// The scenario: its units (posts stand), incident sites and closures. Incidents with a
+    /// `time` are a call history: replayed at their times unless --history, --calls-per-hour
+    /// or --by-hour says otherwise.
     #[arg(long)]
     pub scenario: PathBuf,
-    /// Calls an hour over the whole city, on average over the day.
-    #[arg(long, default_value_t = 10.0)]
-    pub calls_per_hour: f64,
+    /// Calls an hour over the whole city, on average over the day [default: 10].
+    #[arg(long)]
+    pub calls_per_hour: Option<f64>,
     /// Each hour's weight in the day's calls from 00:00: 24 numbers, comma-separated (e.g. a
     /// busy evening: ...,1,1,2,3,3,2); their mean is --calls-per-hour [default: even].
     #[arg(long, value_delimiter = ',', num_args = 1)]
@@ -239,6 +241,19 @@ fn post(agent: &ureq::Agent, url: &str, token: &str, body: &str) -> Result<Value
 }
 
 fn simulate(args: SimulateArgs) -> Result<()> {
+    // The flags first, before any file is read.
+    let limits = [
+        ("--calls-per-hour", args.calls_per_hour, 10_000.0),
+        ("--hours", args.hours, 24.0 * 31.0),
+        ("--on-scene-s", Some(args.on_scene_s), 86_400.0),
+    ];
+    for (name, v, max) in limits {
+        if let Some(v) = v.filter(|v| !(v.is_finite() && *v > 0.0 && *v <= max)) {
+            bail!("{name} must be more than 0 and at most {max}, got {v}");
+        }
+    }
+    let plan = crate::files::load_scenario(&args.scenario)?;
+    let generated = args.calls_per_hour.is_some() || !args.by_hour.is_empty();
     let history = match &args.history {
         Some(path) => {
             let bytes = std::fs::read(path)
@@ -248,8 +263,22 @@ fn simulate(args: SimulateArgs) -> Result<()> {
                 .with_context(|| format!("{}", path.display()))?;
             crate::live::history::read_csv(&text).with_context(|| format!("{}", path.display()))?
         }
-        None => Vec::new(),
+        None if generated => Vec::new(),
+        None => {
+            let calls = crate::live::history::of_scenario(&plan);
+            if !calls.is_empty() {
+                eprintln!(
+                    "replaying the {} incidents of {} with a time (--calls-per-hour for generated calls)",
+                    calls.len(),
+                    args.scenario.display()
+                );
+            }
+            calls
+        }
     };
+    let calls_per_hour = args
+        .calls_per_hour
+        .unwrap_or(crate::live::simulate::DrillOptions::default().calls_per_hour);
     let hours = args
         .hours
         .unwrap_or_else(|| match (history.first(), history.last()) {
@@ -267,14 +296,11 @@ fn simulate(args: SimulateArgs) -> Result<()> {
     if by_hour.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || by_hour.iter().sum::<f64>() <= 0.0 {
         bail!("--by-hour weights must be 0 or more, and not all 0");
     }
-    for (name, v, max) in [
-        ("--calls-per-hour", args.calls_per_hour, 10_000.0),
-        ("--hours", hours, 24.0 * 31.0),
-        ("--on-scene-s", args.on_scene_s, 86_400.0),
-    ] {
-        if !(v.is_finite() && v > 0.0 && v <= max) {
-            bail!("{name} must be more than 0 and at most {max}, got {v}");
-        }
+    if hours > 24.0 * 31.0 {
+        bail!(
+            "the call history spans {hours} hours, at most {}: --hours to drill part of it",
+            24 * 31
+        );
     }
     // A broken plan file is said before the roads are loaded.
     let patrol_plan = args.patrols.as_deref().map(read_plan_file).transpose()?;
@@ -284,7 +310,6 @@ fn simulate(args: SimulateArgs) -> Result<()> {
         &profiles,
         crate::network::TravelMode::Car,
     )?;
-    let plan = crate::files::load_scenario(&args.scenario)?;
     let city = crate::city::City::prepare(
         super::network_cmd::stem(&args.roads),
         loaded.roads.network,
@@ -293,7 +318,7 @@ fn simulate(args: SimulateArgs) -> Result<()> {
     );
     let started = Instant::now();
     let options = crate::live::simulate::DrillOptions {
-        calls_per_hour: args.calls_per_hour,
+        calls_per_hour,
         by_hour,
         history,
         hours,
@@ -310,6 +335,12 @@ fn simulate(args: SimulateArgs) -> Result<()> {
     let Some(first) = reports.first() else {
         bail!("--move-up names no policy");
     };
+    if run.calls_left_out > 0 {
+        eprintln!(
+            "warning: calls of the history left out (off the roads or after the drill's end): {}",
+            run.calls_left_out
+        );
+    }
     let patrolling = run.units.iter().filter(|u| !u.route.is_empty()).count();
     println!(
         "{} calls over {} h, {} units ({patrolling} on patrol), simulated in {:.2} s",

@@ -914,7 +914,8 @@ pub const MAX_DRILL_CALLS: f64 = 10_000.0;
 pub struct DrillAsk {
     /// The revision whose scenario is drilled (0, the loaded one, by default).
     pub rev: Option<u64>,
-    /// Calls an hour over the whole city (10 by default).
+    /// Calls an hour over the whole city (10 by default). With neither it, `by_hour` nor
+    /// `history`, the scenario's incidents with a `time` (if any) are replayed instead.
     pub calls_per_hour: Option<f64>,
     /// How long, in hours (24 by default, at most 168).
     pub hours: Option<f64>,
@@ -976,6 +977,8 @@ pub struct DrillAnswer {
     /// The drill.
     #[serde(flatten)]
     pub run: crate::live::simulate::DrillRun,
+    /// How long the drill lasted, in hours (asked, or the history's span).
+    pub hours: f64,
     /// How long it took, in milliseconds.
     pub compute_ms: f64,
 }
@@ -1020,17 +1023,32 @@ pub async fn drill(
         defaults.calls_per_hour,
         1000.0,
     )?;
-    let history = ask.history.unwrap_or_default();
+    let evaluation = state.evaluation(ask.rev.unwrap_or(0)).await?;
+    let generated = ask.calls_per_hour.is_some() || ask.by_hour.is_some();
+    // No history given and no rate asked: the scenario's incidents with a time, if any.
+    let history = match &ask.history {
+        Some(history) if history.len() as f64 > MAX_DRILL_CALLS => {
+            return Err(ApiError::bad(
+                "history",
+                format!(
+                    "history: {} calls, at most {MAX_DRILL_CALLS:.0}",
+                    history.len()
+                ),
+            ))
+        }
+        Some(history) => past_calls(history)?,
+        None if generated => Vec::new(),
+        None => crate::live::history::of_scenario(&evaluation.scenario),
+    };
     if history.len() as f64 > MAX_DRILL_CALLS {
         return Err(ApiError::bad(
             "history",
             format!(
-                "history: {} calls, at most {MAX_DRILL_CALLS:.0}",
+                "the scenario's incidents with a time: {} calls, at most {MAX_DRILL_CALLS:.0}",
                 history.len()
             ),
         ));
     }
-    let history = past_calls(&history)?;
     let span_h = match (history.first(), history.last()) {
         (Some(first), Some(last)) => {
             ((last.time_s - (first.time_s / 3600.0).floor() * 3600.0) / 3600.0).floor() + 1.0
@@ -1094,7 +1112,6 @@ pub async fn drill(
         }
         None => Vec::new(),
     };
-    let evaluation = state.evaluation(ask.rev.unwrap_or(0)).await?;
     let options = DrillOptions {
         calls_per_hour,
         by_hour,
@@ -1119,6 +1136,7 @@ pub async fn drill(
         })?;
     Ok(Json(DrillAnswer {
         run,
+        hours,
         compute_ms: started.elapsed().as_secs_f64() * 1e3,
     }))
 }

@@ -1327,6 +1327,110 @@ fn segment_distance_m(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     (x * x + y * y).sqrt() * 111_195.0
 }
 
+/// A scenario's incidents with a `time` are its call history: `live simulate` replays them at
+/// their times unless a rate is asked; a time that does not read is said at import and the
+/// incident kept without it; the time is written back with the scenario.
+#[test]
+fn a_scenarios_timed_incidents_are_the_drills_calls() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = temp_dir("live-timed-incidents");
+    let mut scenario: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/data/demo-scenario.geojson")).unwrap(),
+    )
+    .unwrap();
+    let mut timed = 0;
+    for f in scenario["features"].as_array_mut().unwrap() {
+        if f["properties"]["kind"] == "incident" {
+            f["properties"]["time"] = match timed {
+                0 => json!("2026-12-04T08:05:00+08:00"),
+                1 => json!(1796342400.0 + 2400.0),
+                2 => json!("yesterday"),
+                _ => Value::Null,
+            };
+            timed += 1;
+        }
+    }
+    assert!(timed >= 3);
+    // One more call, far from every road of the city.
+    scenario["features"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "Feature",
+        "properties": {"kind": "incident", "id": "far", "time": 1796342400.0 + 1000.0},
+        "geometry": {"type": "Point", "coordinates": [-50.0, -20.0]}}));
+    let file = dir.join("timed.geojson");
+    std::fs::write(&file, scenario.to_string()).unwrap();
+    let read = patrolmap::scenario::read_geojson_str(&scenario.to_string()).unwrap();
+    let bad: Vec<_> = read
+        .problems
+        .iter()
+        .filter(|p| p.code == patrolmap::scenario::ProblemCode::BadTime)
+        .collect();
+    assert_eq!(bad.len(), 1, "{:?}", read.problems);
+    assert_eq!(bad[0].field.as_deref(), Some("time"));
+    assert!(bad[0].reason.contains("yesterday"));
+    assert_eq!(
+        read.incidents.iter().filter(|s| s.time_s.is_some()).count(),
+        3
+    );
+    // Written back with its time, read again the same.
+    let written = patrolmap::scenario::write::to_geojson(&read);
+    let again = patrolmap::scenario::read_geojson_str(&written.to_string()).unwrap();
+    let timed = |s: &patrolmap::scenario::Scenario| -> Vec<(String, Option<f64>)> {
+        s.incidents
+            .iter()
+            .map(|i| (i.id.clone(), i.time_s))
+            .collect()
+    };
+    assert_eq!(timed(&again), timed(&read));
+
+    let simulate = |extra: &[&str], out: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_patrolmap"))
+            .args(["live", "simulate", "--roads"])
+            .arg(format!("{root}/data/campo-grande.osm.pbf"))
+            .arg("--scenario")
+            .arg(&file)
+            .args(extra)
+            .arg("--json")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let out = dir.join("replayed.json");
+    let done = simulate(&[], &out);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let said = String::from_utf8_lossy(&done.stderr);
+    assert!(said.contains("replaying the 3 incidents"), "{said}");
+    assert!(
+        said.contains("left out (off the roads or after the drill's end): 1"),
+        "{said}"
+    );
+    assert!(String::from_utf8_lossy(&done.stdout).starts_with("2 calls over 1 h"));
+    let run: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let times: Vec<f64> = run["reports"][0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "call")
+        .map(|e| e["time_s"].as_f64().unwrap())
+        .collect();
+    assert_eq!(times, [300.0, 2400.0]);
+    assert_eq!(run["calls_left_out"], 1);
+    // A rate asked: generated calls over the day, the times left aside.
+    let done = simulate(&["--calls-per-hour", "3"], &out);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&done.stderr).contains("replaying"));
+    assert!(String::from_utf8_lossy(&done.stdout).contains("calls over 24 h"));
+}
+
 /// `patrolmap live simulate --history`: past calls (a GBK CSV as Chinese Excel saves it)
 /// replayed at their places and times; `--by-hour`: generated calls only in the hours that
 /// weigh; broken files and flags said.

@@ -1624,6 +1624,44 @@ test('issue 21: a drill on the map: policies side by side, replayed with the tim
   await context.close();
 });
 
+test('issue 21: a drill replays the plan\'s own call history: incidents imported with their times (a Chinese CSV)', async () => {
+  const { page, errors, context } = await openMap({ width: 1366, height: 768 });
+  await openTask(page, 'live');
+  // The demo's incidents have no time: nothing to replay.
+  assert.ok(await page.locator('#drill-history-choice').isHidden());
+  // Three calls where the demo's incident sites are (on its roads).
+  const sites = await page.evaluate(() => window.patrolmap.state.scenario.features
+    .filter((f) => f.properties.kind === 'incident').slice(0, 3).map((f) => f.geometry.coordinates));
+  const times = ['2026-12-04T08:05:00+08:00', '2026-12-04T08:40:00+08:00', '2026-12-04T09:10:00+08:00'];
+  const csv = `类型,编号,经度,纬度,接警时间\n${sites.map((p, i) => `incident,call-${i + 1},${p[0]},${p[1]},${times[i]}`).join('\n')}\n`;
+  const rev = await page.evaluate(() => window.patrolmap.state.rev);
+  await page.locator('#import').setInputFiles({ name: '接警记录.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.locator('#import-add').click();
+  await page.waitForFunction(() => window.patrolmap.state.scenario.features.some((f) => f.properties.id === 'call-3'));
+  await page.waitForFunction((r) => window.patrolmap.state.rev !== r, rev);
+  await openTask(page, 'live');
+  assert.match(await page.locator('#drill-history-choice').innerText(), /按方案中 3 起有时间的警情回放/);
+  const asked = page.waitForRequest((r) => r.url().includes('/api/live/drill'));
+  await page.locator('#drill-run').click();
+  const body = JSON.parse((await asked).postData());
+  assert.equal(body.calls_per_hour, undefined);
+  await page.locator('#drill-result').waitFor();
+  const run = await page.evaluate(() => window.patrolmap.state.drill.run);
+  const calls = run.reports[0].events.filter((e) => e.kind === 'call').map((e) => e.time_s);
+  // From 08:00 (the first call's hour): 08:05, 08:40, 09:10; the drill as long as they span.
+  assert.deepEqual(calls, [300, 2400, 4200]);
+  assert.equal(await page.locator('#drill-time').getAttribute('max'), '7200');
+  // Unticked, the rate on the form is drilled instead.
+  await page.locator('#drill-history').uncheck();
+  await page.locator('#drill-rate').fill('2');
+  await page.locator('#drill-hours').fill('6');
+  await page.locator('#drill-run').click();
+  await page.waitForFunction(() => window.patrolmap.state.drill.run?.places.length > 3);
+  assert.equal(await page.locator('#drill-time').getAttribute('max'), '21600');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('issue 21: the drill panel on a big screen, with the patrol plan on the map driving its routes', async () => {
   const { page, errors, context } = await openMap({ width: 2560, height: 1440 });
   await openTask(page, 'live');

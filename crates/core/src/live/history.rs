@@ -97,3 +97,33 @@ pub fn read_csv(text: &str) -> Result<Vec<PastCall>, HistoryError> {
     out.sort_by(|a, b| a.time_s.total_cmp(&b.time_s));
     Ok(out)
 }
+
+/// The call history a scenario holds: its incidents with a `time`, as past calls in time
+/// order (empty when none has one).
+///
+/// ```
+/// use patrolmap_core::live::history::of_scenario;
+/// let text = r#"{"type":"FeatureCollection","features":[
+///   {"type":"Feature","properties":{"kind":"incident","time":"2026-12-04T08:30:00+08:00"},"geometry":{"type":"Point","coordinates":[112.9,27.8]}},
+///   {"type":"Feature","properties":{"kind":"incident","time":1796342400},"geometry":{"type":"Point","coordinates":[112.91,27.81]}},
+///   {"type":"Feature","properties":{"kind":"incident"},"geometry":{"type":"Point","coordinates":[112.92,27.82]}}]}"#;
+/// let scenario = patrolmap_core::scenario::read_geojson_str(text).unwrap();
+/// let calls = of_scenario(&scenario);
+/// assert_eq!(calls.len(), 2);
+/// assert_eq!(calls[0].time_s, 1796342400.0);
+/// assert_eq!(calls[1].position, [112.9, 27.8]);
+/// ```
+pub fn of_scenario(scenario: &crate::scenario::Scenario) -> Vec<PastCall> {
+    let mut calls: Vec<PastCall> = scenario
+        .incidents
+        .iter()
+        .filter_map(|s| {
+            Some(PastCall {
+                time_s: s.time_s?,
+                position: s.position,
+            })
+        })
+        .collect();
+    calls.sort_by(|a, b| a.time_s.total_cmp(&b.time_s));
+    calls
+}

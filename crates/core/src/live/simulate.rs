@@ -962,6 +962,9 @@ pub struct DrillRun {
     pub units: Vec<DrillUnit>,
     /// The places calls come to, `[lon, lat]` (a report's place `j` is `places[j]`).
     pub places: Vec<[f64; 2]>,
+    /// Calls of the history left out: off the roads (beyond the snapping distance) or after
+    /// the drill's end.
+    pub calls_left_out: usize,
     /// One report per policy, in the order asked.
     pub reports: Vec<DrillReport>,
 }
@@ -1188,6 +1191,7 @@ pub fn plan_drill(
     let run = DrillRun {
         units,
         places: at,
+        calls_left_out: options.history.len().saturating_sub(drill.calls.len()),
         reports: Vec::new(),
     };
     Ok((drill, run))

@@ -125,6 +125,7 @@ pub fn random_scenario(
                 position,
                 feature: units + i,
                 schedule: Default::default(),
+                time_s: None,
             })
             .collect(),
         ..Scenario::default()
@@ -276,6 +277,7 @@ pub fn patrol_instance(
                 position,
                 feature: i,
                 schedule: Default::default(),
+                time_s: None,
             })
             .collect(),
         patrol_lines,

@@ -105,6 +105,19 @@ pub(super) fn read_collection(features: &[Feature], refused: &HashSet<usize>) ->
                     scenario.problems.push(problem(ProblemCode::BadSchedule, Some(field), reason));
                     Default::default()
                 });
+                // A call's time that does not read is said, and the incident kept without it.
+                let time_s = match props.get("time") {
+                    None | Some(JsonValue::Null) => None,
+                    Some(JsonValue::Number(n)) => n.as_f64(),
+                    Some(JsonValue::String(s)) => crate::live::time::unix_s(s).or_else(|| {
+                        scenario.problems.push(problem(ProblemCode::BadTime, Some("time"), format!("time {s:?} is neither Unix seconds nor RFC 3339 (2026-12-04T08:30:00+08:00)")));
+                        None
+                    }),
+                    Some(other) => {
+                        scenario.problems.push(problem(ProblemCode::BadTime, Some("time"), format!("time {other} is neither Unix seconds nor RFC 3339")));
+                        None
+                    }
+                };
                 let duty = super::schedule::duty_from(props).unwrap_or_else(|(field, reason)| {
                     scenario.problems.push(problem(ProblemCode::BadSchedule, Some(field), reason));
                     Default::default()
@@ -123,6 +136,7 @@ pub(super) fn read_collection(features: &[Feature], refused: &HashSet<usize>) ->
                         turnout_s: number("turnout_s"),
                         weight: number("weight"),
                         dwell_s: number("dwell_s"),
+                        time_s,
                     },
                 );
             }

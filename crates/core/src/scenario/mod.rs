@@ -76,6 +76,9 @@ pub struct Site {
     pub feature: usize,
     /// For a checkpoint: how often and when it is visited (`every`, `passes`, `windows`).
     pub schedule: schedule::Schedule,
+    /// For an incident of a call history: when the call came in, Unix seconds (`time`:
+    /// Unix seconds or RFC 3339); a drill replays such incidents at their times.
+    pub time_s: Option<f64>,
 }
 
 /// A mandatory patrol line as drawn by a planner.
@@ -202,11 +205,14 @@ pub enum ProblemCode {
     /// A schedule field (`every`, `passes`, `windows`, `shift`, `break`) that does not read:
     /// the feature is loaded without it, and a shift timetable is refused until it reads.
     BadSchedule,
+    /// An incident's `time` that is neither Unix seconds nor RFC 3339: the incident is
+    /// loaded without it (a drill does not replay it at a time).
+    BadTime,
 }
 
 impl ProblemCode {
     /// Every code, for the map's message table and its test.
-    pub const ALL: [ProblemCode; 10] = [
+    pub const ALL: [ProblemCode; 11] = [
         ProblemCode::NoGeometry,
         ProblemCode::InvalidPosition,
         ProblemCode::NotANumber,
@@ -217,6 +223,7 @@ impl ProblemCode {
         ProblemCode::BadPolygon,
         ProblemCode::StartWithoutEnd,
         ProblemCode::BadSchedule,
+        ProblemCode::BadTime,
     ];
 }
 
@@ -388,6 +395,7 @@ pub(crate) struct PointFields<'a> {
     pub turnout_s: Option<f64>,
     pub weight: Option<f64>,
     pub dwell_s: Option<f64>,
+    pub time_s: Option<f64>,
     pub schedule: schedule::Schedule,
     pub duty: schedule::Duty,
 }
@@ -464,6 +472,7 @@ impl Scenario {
                     position,
                     feature,
                     schedule: if kind == "checkpoint" { f.schedule } else { Default::default() },
+                    time_s: if kind == "incident" { f.time_s } else { None },
                 });
             }
             other => self.problems.push(FeatureProblem::new(

@@ -37,6 +37,9 @@ pub fn to_geojson(scenario: &Scenario) -> Value {
             props["name"] = json!(n);
         }
         schedule_props(&s.schedule, &mut props);
+        if let Some(t) = s.time_s {
+            props["time"] = json!(t);
+        }
         point(s.position, props)
     };
     features.extend(scenario.checkpoints.iter().map(|s| site("checkpoint", s)));
