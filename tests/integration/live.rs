@@ -49,6 +49,34 @@ fn post(server: &Server, path: &str, body: &Value, token: &str) -> crate::server
     server.call("POST", path, Some(&body.to_string()), Some(token))
 }
 
+/// `patrolmap live simulate` on the demo city's roads with `scenario`, for the caller's flags.
+fn live_simulate(scenario: &std::path::Path) -> std::process::Command {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_patrolmap"));
+    command
+        .args(["live", "simulate", "--roads"])
+        .arg(format!("{root}/data/campo-grande.osm.pbf"))
+        .arg("--scenario")
+        .arg(scenario);
+    command
+}
+
+/// The times of a drill report's calls, in order.
+fn call_times(report: &Value) -> Vec<f64> {
+    report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "call")
+        .map(|e| e["time_s"].as_f64().unwrap())
+        .collect()
+}
+
+/// The demo scenario's file.
+fn demo_scenario_path() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/demo-scenario.geojson")
+}
+
 /// The demo city prepared with the default profiles and its plan, once for every test here.
 fn demo_city() -> &'static (patrolmap::city::City, patrolmap::scenario::Scenario) {
     use patrolmap::network::{self, NoProgress, ProfileSet};
@@ -1071,7 +1099,6 @@ fn the_live_commands_drill_and_refuse_broken_input() {
 /// (one engine behind both), refuses bad asks naming the field, and is not the feed's.
 #[test]
 fn the_drill_on_the_api_is_the_command_lines() {
-    let root = env!("CARGO_MANIFEST_DIR");
     let dir = temp_dir("live-drill-api");
     let server = start_server_with(&dir.join("s.db"), &[]);
     let ask = json!({"calls_per_hour": 4, "hours": 12, "seed": 5, "move_up": ["none", "greedy"]});
@@ -1079,11 +1106,7 @@ fn the_drill_on_the_api_is_the_command_lines() {
     reply.assert_status(200);
     let api = reply.json();
     let out = dir.join("cli.json");
-    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_patrolmap"))
-        .args(["live", "simulate", "--roads"])
-        .arg(format!("{root}/data/campo-grande.osm.pbf"))
-        .arg("--scenario")
-        .arg(format!("{root}/data/demo-scenario.geojson"))
+    let cli = live_simulate(&demo_scenario_path())
         .args(["--calls-per-hour", "4", "--hours", "12", "--seed", "5"])
         .args(["--move-up", "none,greedy", "--json"])
         .arg(&out)
@@ -1148,13 +1171,7 @@ fn the_drill_on_the_api_is_the_command_lines() {
     let reply = post(&server, "/api/live/drill", &history, &server.token);
     reply.assert_status(200);
     let replayed = reply.json();
-    let times: Vec<f64> = replayed["reports"][0]["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "call")
-        .map(|e| e["time_s"].as_f64().unwrap())
-        .collect();
+    let times = call_times(&replayed["reports"][0]);
     assert_eq!(times, [1200.0, 1500.0]);
     assert_eq!(replayed["places"].as_array().unwrap().len(), 2);
     let feed = user(&server, "gateway", "feed");
@@ -1195,11 +1212,7 @@ fn a_drill_drives_the_patrol_plan_and_the_api_is_the_command_lines() {
     let file = dir.join("plan.geojson");
     std::fs::write(&file, plan["routes"].to_string()).unwrap();
     let out = dir.join("cli.json");
-    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_patrolmap"))
-        .args(["live", "simulate", "--roads"])
-        .arg(format!("{root}/data/campo-grande.osm.pbf"))
-        .arg("--scenario")
-        .arg(format!("{root}/data/demo-scenario.geojson"))
+    let cli = live_simulate(&demo_scenario_path())
         .args(["--calls-per-hour", "6", "--hours", "8", "--seed", "9"])
         .args(["--move-up", "none,greedy", "--patrols"])
         .arg(&file)
@@ -1280,11 +1293,7 @@ fn a_drill_drives_the_patrol_plan_and_the_api_is_the_command_lines() {
         ("{\"type\": \"FeatureCollection\", \"features\": [{\"type\": \"Feature\", \"properties\": {}, \"geometry\": {\"type\": \"Point\", \"coordinates\": [0, 0]}}]}", "feature 0: the geometry must be a LineString"),
     ] {
         std::fs::write(&file, text).unwrap();
-        let done = std::process::Command::new(env!("CARGO_BIN_EXE_patrolmap"))
-            .args(["live", "simulate", "--roads"])
-            .arg(format!("{root}/data/campo-grande.osm.pbf"))
-            .arg("--scenario")
-            .arg(format!("{root}/data/demo-scenario.geojson"))
+        let done = live_simulate(&demo_scenario_path())
             .arg("--patrols")
             .arg(&file)
             .output()
@@ -1385,11 +1394,7 @@ fn a_scenarios_timed_incidents_are_the_drills_calls() {
     assert_eq!(timed(&again), timed(&read));
 
     let simulate = |extra: &[&str], out: &std::path::Path| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_patrolmap"))
-            .args(["live", "simulate", "--roads"])
-            .arg(format!("{root}/data/campo-grande.osm.pbf"))
-            .arg("--scenario")
-            .arg(&file)
+        live_simulate(&file)
             .args(extra)
             .arg("--json")
             .arg(out)
@@ -1411,13 +1416,7 @@ fn a_scenarios_timed_incidents_are_the_drills_calls() {
     );
     assert!(String::from_utf8_lossy(&done.stdout).starts_with("2 calls over 1 h"));
     let run: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let times: Vec<f64> = run["reports"][0]["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "call")
-        .map(|e| e["time_s"].as_f64().unwrap())
-        .collect();
+    let times = call_times(&run["reports"][0]);
     assert_eq!(times, [300.0, 2400.0]);
     assert_eq!(run["calls_left_out"], 1);
     // A rate asked: generated calls over the day, the times left aside.
@@ -1436,7 +1435,6 @@ fn a_scenarios_timed_incidents_are_the_drills_calls() {
 /// weigh; broken files and flags said.
 #[test]
 fn a_drill_replays_a_call_history_and_a_day_by_hour() {
-    let root = env!("CARGO_MANIFEST_DIR");
     let dir = temp_dir("live-history");
     let (_, plan) = demo_city();
     let sites: Vec<[f64; 2]> = plan.incidents.iter().take(5).map(|s| s.position).collect();
@@ -1455,11 +1453,7 @@ fn a_drill_replays_a_call_history_and_a_day_by_hour() {
     let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
     std::fs::write(&history, &gbk).unwrap();
     let simulate = |extra: &[&str], out: &std::path::Path| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_patrolmap"))
-            .args(["live", "simulate", "--roads"])
-            .arg(format!("{root}/data/campo-grande.osm.pbf"))
-            .arg("--scenario")
-            .arg(format!("{root}/data/demo-scenario.geojson"))
+        live_simulate(&demo_scenario_path())
             .args(extra)
             .arg("--json")
             .arg(out)
@@ -1509,13 +1503,7 @@ fn a_drill_replays_a_call_history_and_a_day_by_hour() {
         String::from_utf8_lossy(&done.stderr)
     );
     let run: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let times: Vec<f64> = run["reports"][0]["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "call")
-        .map(|e| e["time_s"].as_f64().unwrap())
-        .collect();
+    let times = call_times(&run["reports"][0]);
     // 48 calls a day, all between 03:00 and 04:00.
     assert!(times.len() > 20, "{}", times.len());
     assert!(times

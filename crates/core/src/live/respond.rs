@@ -86,6 +86,35 @@ pub fn arrivals(
     cutoff_s: f64,
 ) -> Vec<Arrival> {
     let mut out = Vec::new();
+    each_responder(
+        network,
+        modes,
+        responders,
+        target,
+        cutoff_s,
+        |graph, search, r| {
+            if let Some(arrival) = arrival(network, graph, search, r, target) {
+                if arrival.eta_s <= cutoff_s {
+                    out.push(arrival);
+                }
+            }
+        },
+    );
+    out.sort_by(|a, b| a.eta_s.total_cmp(&b.eta_s).then(a.unit.cmp(&b.unit)));
+    out
+}
+
+/// One backward search per mode from `target` (until every responder of the mode is
+/// settled, or `cutoff_s`), then `f` for each responder of the mode with the mode's graph and
+/// its search.
+fn each_responder(
+    network: &RoadNetwork,
+    modes: &[ModeNetwork],
+    responders: &[Responder],
+    target: Target,
+    cutoff_s: f64,
+    mut f: impl FnMut(&ProfileGraph, &ToTarget, &Responder),
+) {
     for (m, mode) in modes.iter().enumerate() {
         let mine: Vec<&Responder> = responders.iter().filter(|r| r.mode_index == m).collect();
         if mine.is_empty() {
@@ -99,15 +128,9 @@ pub fn arrivals(
             .collect();
         let search = to_target(network, graph, target, &exits, cutoff_s);
         for r in mine {
-            if let Some(arrival) = arrival(network, graph, &search, r, target) {
-                if arrival.eta_s <= cutoff_s {
-                    out.push(arrival);
-                }
-            }
+            f(graph, &search, r);
         }
     }
-    out.sort_by(|a, b| a.eta_s.total_cmp(&b.eta_s).then(a.unit.cmp(&b.unit)));
-    out
 }
 
 /// [`arrivals`]' times alone, without the routes: `(unit, eta_s)` in `responders`' order, for
@@ -120,26 +143,20 @@ pub fn arrival_times(
     cutoff_s: f64,
 ) -> Vec<(usize, f64)> {
     let mut out = Vec::new();
-    for (m, mode) in modes.iter().enumerate() {
-        let mine: Vec<&Responder> = responders.iter().filter(|r| r.mode_index == m).collect();
-        if mine.is_empty() {
-            continue;
-        }
-        let graph = mode.graph;
-        let exits: Vec<u32> = mine
-            .iter()
-            .flat_map(|r| exits(network, graph, r))
-            .map(|(node, _, _)| node)
-            .collect();
-        let search = to_target(network, graph, target, &exits, cutoff_s);
-        for r in mine {
-            if let Some((eta_s, _)) = quickest(network, graph, &search, r, target) {
+    each_responder(
+        network,
+        modes,
+        responders,
+        target,
+        cutoff_s,
+        |graph, search, r| {
+            if let Some((eta_s, _)) = quickest(network, graph, search, r, target) {
                 if eta_s <= cutoff_s {
                     out.push((r.unit, eta_s));
                 }
             }
-        }
-    }
+        },
+    );
     out
 }
 

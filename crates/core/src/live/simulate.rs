@@ -1366,22 +1366,18 @@ mod tests {
         // One place, near only the patrol's first spot: held every other minute.
         let mut drill = a_patrol(MoveUpPolicy::None);
         drill.calls.clear();
+        let changes = |r: &DrillReport| -> Vec<(f64, f64)> {
+            r.coverage
+                .iter()
+                .map(|c| (c.time_s, c.tier_shares[0]))
+                .collect()
+        };
         let r = run(&drill, &one_minute());
-        let changes: Vec<(f64, f64)> = r
-            .coverage
-            .iter()
-            .map(|c| (c.time_s, c.tier_shares[0]))
-            .collect();
-        assert_eq!(changes, vec![(0.0, 0.5)]); // each spot holds one of the two places
+        assert_eq!(changes(&r), vec![(0.0, 0.5)]); // each spot holds one of the two places
         drill.travel_s[1][3] = 500.0; // now spot 3 holds neither
         let r = run(&drill, &one_minute());
-        let changes: Vec<(f64, f64)> = r
-            .coverage
-            .iter()
-            .map(|c| (c.time_s, c.tier_shares[0]))
-            .collect();
         assert_eq!(
-            changes,
+            changes(&r),
             vec![
                 (0.0, 0.5),
                 (60.0, 0.0),
