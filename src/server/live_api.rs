@@ -746,6 +746,12 @@ pub async fn incident(
     }))
 }
 
+/// An ask whose every field has a default: an empty body is `{}`.
+fn ask_or_default<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let body = if body.is_empty() { &b"{}"[..] } else { body };
+    serde_json::from_slice(body).map_err(|e| ApiError::bad("body", format!("body: {e}")))
+}
+
 /// A move-up as the API takes it.
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct MoveUpAsk {
@@ -780,15 +786,7 @@ pub async fn moveup(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<MoveUpAnswer>, ApiError> {
     let started = Instant::now();
-    let body = body?;
-    let ask: MoveUpAsk = if body.is_empty() {
-        MoveUpAsk {
-            max_moves: None,
-            targets: Vec::new(),
-        }
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad("body", format!("body: {e}")))?
-    };
+    let ask: MoveUpAsk = ask_or_default(&body?)?;
     let max_moves = ask.max_moves.unwrap_or(3);
     if !(1..=10).contains(&max_moves) {
         return Err(ApiError::bad(
@@ -999,12 +997,7 @@ pub async fn drill(
 ) -> Result<Json<DrillAnswer>, ApiError> {
     use crate::live::simulate::{DrillOptions, MoveUpPolicy};
     let started = Instant::now();
-    let body = body?;
-    let ask: DrillAsk = if body.is_empty() {
-        serde_json::from_str("{}").expect("an empty ask")
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad("body", format!("body: {e}")))?
-    };
+    let ask: DrillAsk = ask_or_default(&body?)?;
     let defaults = DrillOptions::default();
     let value = |name: &str, v: Option<f64>, default: f64, max: f64| {
         let v = v.unwrap_or(default);

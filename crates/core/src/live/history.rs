@@ -2,8 +2,7 @@
 //! records exported; other columns are ignored), each call at the time it came, so a drill
 //! replays a real day's load where it fell.
 
-use super::time::unix_s;
-use super::tracks::{rows, split};
+use super::tracks::{rows, BadCell, Row};
 
 /// A call of the history.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,6 +34,16 @@ pub enum HistoryError {
     Empty,
 }
 
+impl From<BadCell> for HistoryError {
+    fn from(b: BadCell) -> Self {
+        HistoryError::BadValue {
+            line: b.line,
+            column: b.column,
+            reason: b.reason,
+        }
+    }
+}
+
 /// The calls of a history CSV, in time order. Columns by header name (`time`, `lon`, `lat`;
 /// `x`/`y` and `longitude`/`latitude` too), in any order; `time` is Unix seconds or RFC 3339.
 ///
@@ -62,33 +71,17 @@ pub fn read_csv(text: &str) -> Result<Vec<PastCall>, HistoryError> {
     let lat = column(&["lat", "y", "latitude"], "lat")?;
     let mut out = Vec::new();
     for (i, line) in lines {
-        let cells: Vec<&str> = split(line).collect();
-        let cell = |c: usize| cells.get(c).copied().unwrap_or("");
-        let bad = |column: &'static str, reason: String| HistoryError::BadValue {
-            line: i + 1,
-            column,
-            reason,
-        };
-        let number = |c: usize, name: &'static str| {
-            cell(c)
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| bad(name, format!("{:?} is not a number", cell(c))))
-        };
-        let position = [number(lon, "lon")?, number(lat, "lat")?];
+        let row = Row::new(i, line);
+        let position = [row.number(lon, "lon")?, row.number(lat, "lat")?];
         if !crate::network::geodesy::is_valid_lon_lat(position) {
-            return Err(bad(
-                "lon",
-                format!("{position:?} is not a longitude and latitude"),
-            ));
+            return Err(row
+                .bad(
+                    "lon",
+                    format!("{position:?} is not a longitude and latitude"),
+                )
+                .into());
         }
-        let time_s = unix_s(cell(time)).ok_or_else(|| {
-            bad(
-                "time",
-                format!("{:?} is neither Unix seconds nor RFC 3339", cell(time)),
-            )
-        })?;
+        let time_s = row.time(time)?;
         out.push(PastCall { time_s, position });
     }
     if out.is_empty() {

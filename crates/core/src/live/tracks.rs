@@ -54,38 +54,16 @@ pub fn read_csv(text: &str) -> Result<Vec<PositionReport>, TrackError> {
     let (heading, speed) = (column("heading_deg"), column("speed_kph"));
     let mut out = Vec::new();
     for (i, line) in lines {
-        let cells: Vec<&str> = split(line).collect();
-        let cell = |c: usize| cells.get(c).copied().unwrap_or("");
-        let bad = |column: &'static str, reason: String| TrackError::BadValue {
-            line: i + 1,
-            column,
-            reason,
-        };
-        let number = |c: usize, name: &'static str| {
-            cell(c)
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| bad(name, format!("{:?} is not a number", cell(c))))
-        };
-        let optional = |c: Option<usize>, name: &'static str| match c.map(cell) {
-            None | Some("") => Ok(None),
-            Some(_) => number(c.unwrap_or_default(), name).map(Some),
-        };
-        if cell(unit).is_empty() {
-            return Err(bad("unit", "empty".into()));
+        let row = Row::new(i, line);
+        if row.cell(unit).is_empty() {
+            return Err(row.bad("unit", "empty".into()).into());
         }
         out.push(PositionReport {
-            unit: cell(unit).to_string(),
-            time_s: unix_s(cell(time)).ok_or_else(|| {
-                bad(
-                    "time",
-                    format!("{:?} is neither Unix seconds nor RFC 3339", cell(time)),
-                )
-            })?,
-            lon_lat: [number(lon, "lon")?, number(lat, "lat")?],
-            heading_deg: optional(heading, "heading_deg")?,
-            speed_kph: optional(speed, "speed_kph")?,
+            unit: row.cell(unit).to_string(),
+            time_s: row.time(time)?,
+            lon_lat: [row.number(lon, "lon")?, row.number(lat, "lat")?],
+            heading_deg: row.optional(heading, "heading_deg")?,
+            speed_kph: row.optional(speed, "speed_kph")?,
         });
     }
     if out.is_empty() {
@@ -96,6 +74,82 @@ pub fn read_csv(text: &str) -> Result<Vec<PositionReport>, TrackError> {
 
 /// A line of a file and its 0-based number.
 pub(super) type NumberedLine<'a> = (usize, &'a str);
+
+/// A cell of a CSV line that does not read: its 1-based line, its column and why.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct BadCell {
+    pub line: usize,
+    pub column: &'static str,
+    pub reason: String,
+}
+
+impl From<BadCell> for TrackError {
+    fn from(b: BadCell) -> Self {
+        TrackError::BadValue {
+            line: b.line,
+            column: b.column,
+            reason: b.reason,
+        }
+    }
+}
+
+/// The cells of one CSV line, read as the tracks and call histories need them.
+pub(super) struct Row<'a> {
+    line: usize,
+    cells: Vec<&'a str>,
+}
+
+impl<'a> Row<'a> {
+    /// Line `i` (0-based) of a file.
+    pub fn new(i: usize, line: &'a str) -> Row<'a> {
+        Row {
+            line: i + 1,
+            cells: split(line).collect(),
+        }
+    }
+
+    /// Cell `c`, empty past the line's end.
+    pub fn cell(&self, c: usize) -> &'a str {
+        self.cells.get(c).copied().unwrap_or("")
+    }
+
+    /// What is wrong with `column`.
+    pub fn bad(&self, column: &'static str, reason: String) -> BadCell {
+        BadCell {
+            line: self.line,
+            column,
+            reason,
+        }
+    }
+
+    /// Cell `c` as a finite number.
+    pub fn number(&self, c: usize, column: &'static str) -> Result<f64, BadCell> {
+        let text = self.cell(c);
+        text.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| self.bad(column, format!("{text:?} is not a number")))
+    }
+
+    /// Cell `c` as a number, if the column is there and the cell not empty.
+    pub fn optional(&self, c: Option<usize>, column: &'static str) -> Result<Option<f64>, BadCell> {
+        match c {
+            Some(c) if !self.cell(c).is_empty() => self.number(c, column).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Cell `c` as a time: Unix seconds or RFC 3339.
+    pub fn time(&self, c: usize) -> Result<f64, BadCell> {
+        let text = self.cell(c);
+        unix_s(text).ok_or_else(|| {
+            self.bad(
+                "time",
+                format!("{text:?} is neither Unix seconds nor RFC 3339"),
+            )
+        })
+    }
+}
 
 /// A CSV's header names (lower case) and its other lines with their 0-based numbers, blank
 /// ones left out and a byte-order mark taken off; none when it has no header.
