@@ -1651,6 +1651,13 @@ test('issue 21: a drill replays the plan\'s own call history: incidents imported
   // From 08:00 (the first call's hour): 08:05, 08:40, 09:10; the drill as long as they span.
   assert.deepEqual(calls, [300, 2400, 4200]);
   assert.equal(await page.locator('#drill-time').getAttribute('max'), '7200');
+  await page.locator('#drill-time').evaluate((el) => { el.value = '2460'; el.dispatchEvent(new Event('input')); });
+  await page.locator('#drill-clear').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(root, 'target/live-drill-history-1366.png') });
+  await page.locator('#lang').click();
+  assert.match(await page.locator('#drill-history-choice').innerText(), /Replay the plan's 3 incidents with a time/);
+  await page.screenshot({ path: path.join(root, 'target/live-drill-history-1366-en.png') });
+  await page.locator('#lang').click();
   // Unticked, the rate on the form is drilled instead.
   await page.locator('#drill-history').uncheck();
   await page.locator('#drill-rate').fill('2');
