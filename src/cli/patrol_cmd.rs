@@ -115,7 +115,8 @@ pub enum PatrolCommand {
         #[arg(long, default_value_t = 250.0, value_parser = super::snap_distance_m)]
         max_snap_m: f64,
         /// Also measure the 1-3-5 minute coverage over the shift, sampled this often (30s,
-        /// 1m, ...): the patrols move along their routes, the scenario's units stay.
+        /// 1m, ...): the patrols move along their routes, the scenario's units stay; 0 for
+        /// none (as the API's coverage_every_s=0) [default: none].
         #[arg(
             long = "coverage-every-s",
             alias = "coverage-every",
@@ -342,6 +343,16 @@ fn plan(
 ) -> Result<()> {
     use crate::patrol::plan::{plan_patrols, CheckpointTask};
     let shift_s = parse_shift(shift)?;
+    // 0 is no sampling, as the API's coverage_every_s=0.
+    let coverage = match coverage {
+        Some((every, geojson)) if every.trim() == "0" => {
+            if geojson.is_some() {
+                bail!("--coverage-geojson needs --coverage-every-s above 0");
+            }
+            None
+        }
+        coverage => coverage,
+    };
     let sample_s = coverage
         .as_ref()
         .map(|(every, _)| parse_duration("--coverage-every-s", every))

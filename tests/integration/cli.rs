@@ -939,6 +939,47 @@ fn flags_say_what_the_api_says_and_the_old_names_still_work() {
         "{}",
         plan["shift_coverage"]
     );
+    // 0 is none, as the API's coverage_every_s=0.
+    let none = dir.join("patrol-none.json");
+    let plan_with = |every: &str, extra: &[&str], json: &Path| {
+        let mut args = vec![
+            "patrol",
+            "plan",
+            "--roads",
+            s(&roads),
+            "--scenario",
+            s(&scenario),
+        ];
+        args.extend([
+            "--units",
+            "1",
+            "--shift-s",
+            "8h",
+            "--coverage-every-s",
+            every,
+            "--json",
+        ]);
+        args.push(s(json));
+        args.extend(extra);
+        patrolmap(&args)
+    };
+    let out = plan_with("0", &[], &none);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&none).unwrap()).unwrap();
+    assert!(
+        plan["shift_coverage"].is_null(),
+        "{}",
+        plan["shift_coverage"]
+    );
+    let geojson = dir.join("shares.geojson");
+    let out = plan_with("0", &["--coverage-geojson", s(&geojson)], &none);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs --coverage-every-s above 0"));
 }
 
 /// Issue 15: a PostgreSQL address is never printed with its password, in any error.
