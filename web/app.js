@@ -51,8 +51,14 @@ function canEdit() {
 
 const $ = (id) => document.getElementById(id);
 
+/** The status line's last message, when it can be said again in another language. */
+let lastStatus = null;
+
+/** Says `text` on the status line; given as `() => t(...)`, it is said again in the new
+ * language when the language changes. */
 function status(text) {
-  $('status').textContent = text ?? '';
+  lastStatus = typeof text === 'function' ? text : null;
+  $('status').textContent = (lastStatus ? lastStatus() : text) ?? '';
 }
 
 /** Runs long work (`work(signal, progress)`: a plan, suggestions, an event) with `buttons`
@@ -84,7 +90,7 @@ async function longWork(buttons, work) {
     return await work(controller.signal, `&progress=${id}`);
   } catch (e) {
     if (e.name === 'AbortError') {
-      status(t('work_cancelled'));
+      status(() => t('work_cancelled'));
       return null;
     }
     throw e;
@@ -206,7 +212,7 @@ async function evaluate(map) {
     } while (state.pending);
     status('');
   } catch (e) {
-    status(t('error', { msg: e.message }));
+    status(() => t('error', { msg: e.message }));
   } finally {
     state.inFlight = false;
   }
@@ -217,7 +223,7 @@ function applySummary(map, summary) {
   state.rev = summary.rev;
   map.getSource('roads').setTiles([tileUrl(location.origin, summary.rev)]);
   map.getSource('polygons').setTiles([areaUrl(location.origin, summary.rev)]);
-  if (layerVisible.gaps) loadGaps(map).catch((e) => status(t('error', { msg: e.message })));
+  if (layerVisible.gaps) loadGaps(map).catch((e) => status(() => t('error', { msg: e.message })));
   map.getSource('sites').setData(siteLayer());
   renderStats();
   state.timeOfDay?.refresh();
@@ -326,7 +332,7 @@ function renderToggles(map) {
     layerVisible[k] = box.checked;
     if (k === 'units') drawMarkers(map);
     for (const id of TOGGLE_LAYERS[k] ?? []) map.setLayoutProperty(id, 'visibility', box.checked ? 'visible' : 'none');
-    if (k === 'gaps' && box.checked) loadGaps(map).catch((e) => status(t('error', { msg: e.message })));
+    if (k === 'gaps' && box.checked) loadGaps(map).catch((e) => status(() => t('error', { msg: e.message })));
     if (k === 'gaps' && !box.checked) $('gaps').hidden = true;
   };
   show($('toggles'), Object.keys(layerVisible).map((k) => h('label', {},
@@ -459,7 +465,7 @@ async function toggleClosure(map, lngLat) {
     store.perform('toggleClosure', { type: 'Feature',
       properties: { kind: 'closure', id: `closure-edge-${road.properties.edge}`, name: road.properties.name }, geometry: road.geometry });
   } catch (e) {
-    status(t('error', { msg: e.message }));
+    status(() => t('error', { msg: e.message }));
   }
 }
 
@@ -484,7 +490,7 @@ async function planPatrols(map) {
   const units = Math.max(1, Math.min(100, Number($('patrol-units').value) || 1));
   const shift_s = shiftSeconds();
   try {
-    status(t('computing'));
+    status(() => t('computing'));
     const plan = await longWork([$('patrol-plan')], (signal, progress) => sendJson(
       `/api/patrol/plan?units=${units}&shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}${progress}`, state.scenario, { signal }));
     if (!plan) return;
@@ -492,7 +498,7 @@ async function planPatrols(map) {
     applyPlan(map, plan, shift_s);
     status('');
   } catch (e) {
-    status(t('error', { msg: e.message }));
+    status(() => t('error', { msg: e.message }));
   }
 }
 
@@ -503,7 +509,7 @@ async function planTimetable(map) {
   const shift_s = shiftSeconds();
   const start = $('patrol-start').value || '08:00';
   try {
-    status(t('computing'));
+    status(() => t('computing'));
     const report = await longWork([$('patrol-timetable'), $('patrol-plan')], (signal, progress) => sendJson(
       `/api/patrol/timetable?units=${units}&shift_s=${shift_s}&shift_start=${encodeURIComponent(start)}${progress}`, state.scenario, { signal }));
     if (!report) return;
@@ -512,7 +518,7 @@ async function planTimetable(map) {
     applyTimetable(map, report);
     status('');
   } catch (e) {
-    status(t('error', { msg: e.message }));
+    status(() => t('error', { msg: e.message }));
   }
 }
 
@@ -558,13 +564,13 @@ async function editPlan(map, drag) {
   const shift_s = state.plan.shift_s;
   const routes = state.plan.routes.features.map((f) => ({ unit: f.properties.unit, depot: f.properties.depot, steps: f.properties.steps }));
   try {
-    status(t('loading'));
+    status(() => t('loading'));
     const plan = await sendJson(`/api/patrol/edit?shift_s=${shift_s}&coverage_every_s=${COVERAGE_EVERY_S}`, { scenario: state.scenario, routes, drag });
     state.planHistory.push(state.plan);
     applyPlan(map, plan, shift_s);
-    status(t('route_edited'));
+    status(() => t('route_edited'));
   } catch (e) {
-    status(t('error', { msg: e.message }));
+    status(() => t('error', { msg: e.message }));
   }
 }
 
@@ -809,7 +815,7 @@ function wire(map) {
       const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? 'scenario.geojson';
       download(name, await response.blob());
     } catch (e) {
-      status(t('error', { msg: e.message }));
+      status(() => t('error', { msg: e.message }));
     }
   });
   $('patrol-plan').addEventListener('click', () => planPatrols(map));
@@ -831,7 +837,7 @@ function wire(map) {
       const response = await request('/api/convert?format=gpx&name=patrol-routes', { method: 'POST', json });
       download('patrol-routes.gpx', await response.blob());
     } catch (e) {
-      status(t('error', { msg: e.message }));
+      status(() => t('error', { msg: e.message }));
     }
   });
   $('patrol-undo').addEventListener('click', () => {
@@ -875,6 +881,7 @@ function translateAll(map) {
   state.timeOfDay?.render();
   state.live?.render();
   state.drill?.render();
+  if (lastStatus) status(lastStatus);
   if (state.plan?.timetable) renderTimetable();
   renderSchedules();
   document.title = `${t('title')} · ${state.info.name}`;
@@ -885,7 +892,7 @@ async function main() {
   translatePage();
   state.session = await ensureSession();
   showSession(state.session);
-  status(t('loading'));
+  status(() => t('loading'));
   const [info, scenario, summary, basemap] = await Promise.all([
     getJson('/api/info'), getJson('/api/scenario'), getJson('/api/coverage'), getJson('/api/basemap.json'),
   ]);
@@ -917,4 +924,4 @@ async function main() {
   });
 }
 
-main().catch((e) => status(t('error', { msg: e.message })));
+main().catch((e) => status(() => t('error', { msg: e.message })));

@@ -92,7 +92,7 @@ export function wireDrill({ map, state, status }) {
   $('drill-run').addEventListener('click', async () => {
     const move_up = [...document.querySelectorAll('#drill-policies input:checked')].map((el) => el.value);
     if (move_up.length === 0) {
-      status(t('drill_no_policy'));
+      status(() => t('drill_no_policy'));
       return;
     }
     const hours = Number($('drill-hours').value);
@@ -102,13 +102,13 @@ export function wireDrill({ map, state, status }) {
     const asked = replay ? [] : [[rate, 'drill_calls_per_hour', 0.5, 1000], [hours, 'drill_hours', 1, 168]];
     for (const [value, label, min, max] of asked) {
       if (!(value >= min && value <= max)) {
-        status(t('drill_bad_value', { field: t(label), min, max }));
+        status(() => t('drill_bad_value', { field: t(label), min, max }));
         return;
       }
     }
     running = true;
     render();
-    status(t('drill_running'));
+    status(() => t('drill_running'));
     try {
       const routes = $('drill-patrols').checked ? planRoutes() : null;
       run = await sendJson('/api/live/drill', {
@@ -118,9 +118,9 @@ export function wireDrill({ map, state, status }) {
       $('drill-time').max = String(span_s);
       $('drill-time').value = String(Math.min(Number($('drill-time').value), span_s));
       shown = run.reports.length - 1;
-      status(t('drill_done', { ms: Math.round(run.compute_ms) }));
+      status(() => t('drill_done', { ms: Math.round(run.compute_ms) }));
     } catch (e) {
-      status(t('error', { msg: e.message }));
+      status(() => t('error', { msg: e.message }));
     } finally {
       running = false;
       render();

@@ -53,7 +53,7 @@ export function wireImport(app) {
   // `extra`: what a warning's fix adds to the query (read again as GCJ-02, swapped…).
   const read = async (file, extra = '') => {
     try {
-      status(t('loading'));
+      status(() => t('loading'));
       // The server reads the format from the name (a Shapefile as its .zip).
       const answer = await (await request(`/api/scenario/import?name=${encodeURIComponent(file.name)}${extra}`, {
         method: 'POST', contentType: 'application/octet-stream', body: file,
@@ -65,7 +65,7 @@ export function wireImport(app) {
       // A file in metres naming no system: the planner says which, and it is read again.
       const crs = e.code === 'unknown_crs' ? prompt(t('ask_crs', { file: file.name }))?.trim() : null;
       if (crs) return read(file, `${extra}&crs=${encodeURIComponent(crs)}`);
-      status(t('error', { msg: `${file.name}: ${e.message}` }));
+      status(() => t('error', { msg: `${file.name}: ${e.message}` }));
     }
   };
   $('import').addEventListener('change', async (ev) => {
@@ -79,7 +79,7 @@ export function wireImport(app) {
     const plan = importPlan(state.scenario, answer.scenario);
     store.perform('addById', answer.scenario);
     close();
-    status(t('import_added', { file: name, added: plan.added, replaced: plan.replaced.length }));
+    status(() => t('import_added', { file: name, added: plan.added, replaced: plan.replaced.length }));
   });
   $('import-replace').addEventListener('click', () => {
     if (!pending) return;
@@ -88,11 +88,11 @@ export function wireImport(app) {
     if (now && !confirm(t('confirm_import', { file: name, n: answer.scenario.features.length, now }))) return;
     store.perform('replaceAll', answer.scenario);
     close();
-    status(t('import_replaced', { file: name }));
+    status(() => t('import_replaced', { file: name }));
   });
   $('import-cancel').addEventListener('click', () => {
     close();
-    status(t('import_kept'));
+    status(() => t('import_kept'));
   });
   // Esc closes the preview, as it ends a tool.
   document.addEventListener('keydown', (e) => {

@@ -119,20 +119,20 @@ export function wireLive({ map, state, status, applySummary, evaluate, canEdit }
       proposal = await sendJson('/api/live/moveup', { max_moves: 3 });
       renderMoveUp();
     } catch (e) {
-      status(t('error', { msg: e.message }));
+      status(() => t('error', { msg: e.message }));
     }
   });
   $('moveup-accept').addEventListener('click', async () => {
     if (!proposal?.moves.length) return;
     try {
       board = await sendJson('/api/live/moveup/accept', { moves: proposal.moves.map((m) => ({ unit: m.unit, to: m.to })) });
-      status(t('moveup_sent', { n: proposal.moves.length }));
+      status(() => t('moveup_sent', { n: proposal.moves.length }));
       proposal = null;
       map.getSource('live-moves').setData(EMPTY);
       renderMoveUp();
       renderBoard();
     } catch (e) {
-      status(t('error', { msg: e.message }));
+      status(() => t('error', { msg: e.message }));
     }
   });
 
@@ -162,7 +162,7 @@ export function wireLive({ map, state, status, applySummary, evaluate, canEdit }
     source.addEventListener('board', () => tick());
     source.addEventListener('alert', (e) => {
       const change = JSON.parse(e.data);
-      if (change.change === 'raised') status(t('alert_raised', { text: alertText(change.alert, t, pct) }));
+      if (change.change === 'raised') status(() => t('alert_raised', { text: alertText(change.alert, t, pct) }));
       loadAlerts().catch(() => {});
     });
   };
@@ -186,7 +186,7 @@ export function wireLive({ map, state, status, applySummary, evaluate, canEdit }
         await refreshCoverage();
       }
     } catch (e) {
-      status(t('error', { msg: e.message }));
+      status(() => t('error', { msg: e.message }));
     } finally {
       busy = false;
     }
@@ -199,7 +199,7 @@ export function wireLive({ map, state, status, applySummary, evaluate, canEdit }
       lastChange = board.change;
       await refreshCoverage();
     } catch (e) {
-      status(t('error', { msg: e.message }));
+      status(() => t('error', { msg: e.message }));
     }
   };
 
@@ -229,7 +229,7 @@ export function wireLive({ map, state, status, applySummary, evaluate, canEdit }
   $('call-assign').addEventListener('click', async () => {
     const units = [...chosen];
     await setStatus(units, 'en_route');
-    status(t('call_sent', { n: units.length }));
+    status(() => t('call_sent', { n: units.length }));
   });
   setInterval(tick, POLL_MS);
   follow();
@@ -249,7 +249,7 @@ export function wireLive({ map, state, status, applySummary, evaluate, canEdit }
         popup?.remove();
         popup = new maplibregl.Popup({ maxWidth: '20rem' }).setLngLat(pkg.position).setDOMContent(popupContent()).addTo(map);
       } catch (e) {
-        status(t('error', { msg: e.message }));
+        status(() => t('error', { msg: e.message }));
       }
     },
     render() {

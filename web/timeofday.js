@@ -66,7 +66,7 @@ export function wireTimeOfDay({ state, evaluate, status, follow = false }) {
       data = await getJson(`/api/coverage/day?rev=${state.rev}`, { signal: ask.signal });
       render();
     } catch (e) {
-      if (e.name !== 'AbortError') status(t('error', { msg: e.message }));
+      if (e.name !== 'AbortError') status(() => t('error', { msg: e.message }));
     }
   };
   const refresh = () => {

@@ -1607,7 +1607,10 @@ test('issue 21: a drill on the map: policies side by side, replayed with the tim
   // The other policy replayed; then in English.
   await page.selectOption('#drill-policy', '0');
   assert.match(await page.locator('#drill-clock').innerText(), /前移中 0/);
+  assert.match(await page.locator('#status').innerText(), /^演练完成/);
   await page.locator('#lang').click();
+  // The status line says its message again in the new language.
+  assert.match(await page.locator('#status').innerText(), /^Drill done/);
   assert.match(await page.locator('#drill-table tr').first().innerText(), /No move-up\s+Greedy move-up/);
   assert.match(await page.locator('#drill-clock').innerText(), /at calls [1-9]/);
   await page.locator('#drill-clear').scrollIntoViewIfNeeded();
