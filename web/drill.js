@@ -118,7 +118,8 @@ export function wireDrill({ map, state, status }) {
       $('drill-time').max = String(span_s);
       $('drill-time').value = String(Math.min(Number($('drill-time').value), span_s));
       shown = run.reports.length - 1;
-      status(() => t('drill_done', { ms: Math.round(run.compute_ms) }));
+      const ms = Math.round(run.compute_ms);
+      status(() => t('drill_done', { ms }));
     } catch (e) {
       status(() => t('error', { msg: e.message }));
     } finally {

@@ -126,7 +126,8 @@ export function wireLive({ map, state, status, applySummary, evaluate, canEdit }
     if (!proposal?.moves.length) return;
     try {
       board = await sendJson('/api/live/moveup/accept', { moves: proposal.moves.map((m) => ({ unit: m.unit, to: m.to })) });
-      status(() => t('moveup_sent', { n: proposal.moves.length }));
+      const n = proposal.moves.length;
+      status(() => t('moveup_sent', { n }));
       proposal = null;
       map.getSource('live-moves').setData(EMPTY);
       renderMoveUp();
