@@ -910,37 +910,6 @@ fn flags_say_what_the_api_says_and_the_old_names_still_work() {
         "{warned}"
     );
     // The shift's sampling is `every_s` in the command's JSON, as in the API's.
-    let report = dir.join("patrol.json");
-    let out = patrolmap(&[
-        "patrol",
-        "plan",
-        "--roads",
-        s(&roads),
-        "--scenario",
-        s(&scenario),
-        "--units",
-        "1",
-        "--shift-s",
-        "8h",
-        "--coverage-every-s",
-        "10m",
-        "--json",
-        s(&report),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let plan: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(
-        plan["shift_coverage"]["every_s"], 600.0,
-        "{}",
-        plan["shift_coverage"]
-    );
-    // 0 is none, as the API's coverage_every_s=0.
-    let none = dir.join("patrol-none.json");
     let plan_with = |every: &str, extra: &[&str], json: &Path| {
         let mut args = vec![
             "patrol",
@@ -963,6 +932,22 @@ fn flags_say_what_the_api_says_and_the_old_names_still_work() {
         args.extend(extra);
         patrolmap(&args)
     };
+    let report = dir.join("patrol.json");
+    let out = plan_with("10m", &[], &report);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        plan["shift_coverage"]["every_s"], 600.0,
+        "{}",
+        plan["shift_coverage"]
+    );
+    // 0 is none, as the API's coverage_every_s=0.
+    let none = dir.join("patrol-none.json");
     let out = plan_with("0", &[], &none);
     assert!(
         out.status.success(),
